@@ -1,0 +1,1 @@
+//! Reconnect delays: exponential backoff with jitter.

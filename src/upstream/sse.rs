@@ -1,0 +1,1 @@
+//! The Server-Sent Events decoder.
