@@ -334,3 +334,456 @@ pub fn parse_text(s: &str) -> Result<String, String> {
     }
     Ok(s.to_string())
 }
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use super::connection::{Connect, ConsumerGone, Emitter, Next, classify_status, header_u64};
+use super::sse::{SseDecoder, SseEvent};
+use super::{ConnState, StopReason, UpstreamBody, endpoint_url, redact};
+use crate::config::ClientOptions;
+
+/// Streams one domain's logs. A reconnect resumes from the last timestamp
+/// seen and drops the records it already delivered, so the consumer gets
+/// every record once.
+pub struct DomainLogsClient {
+    opts: Arc<ClientOptions>,
+    http: reqwest::Client,
+    domain: String,
+    query: LogQuery,
+    /// Records delivered to the consumer over all connections.
+    delivered: u64,
+    /// The newest timestamp delivered, and the ids delivered at exactly that
+    /// time (hashed: a resumed stream repeats only those).
+    newest_ms: Option<i64>,
+    ids_at_newest: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
+    /// Where this connection resumed from; older records are repeats.
+    resumed_from: Option<i64>,
+}
+
+/// What one event on the stream carries.
+enum Payload {
+    Records(Vec<LogRecord>),
+    Complete,
+    Ignore,
+}
+
+impl DomainLogsClient {
+    pub fn new(
+        opts: Arc<ClientOptions>,
+        http: reqwest::Client,
+        domain: String,
+        query: LogQuery,
+    ) -> Self {
+        DomainLogsClient {
+            opts,
+            http,
+            domain,
+            query,
+            delivered: 0,
+            newest_ms: None,
+            ids_at_newest: HashSet::default(),
+            resumed_from: None,
+        }
+    }
+
+    fn remaining(&self) -> u64 {
+        u64::from(self.query.effective_limit()).saturating_sub(self.delivered)
+    }
+
+    /// The query for the next request: the user's, moved forward past what
+    /// was already delivered.
+    fn next_query(&self) -> LogQuery {
+        let mut query = self.query.clone();
+        if let Some(newest) = self
+            .newest_ms
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+        {
+            query.start = Some(query.start.map_or(newest, |s| s.max(newest)));
+        }
+        if self.delivered > 0 {
+            query.limit = Some(self.remaining().min(u64::from(MAX_LIMIT)) as u32);
+        }
+        query
+    }
+
+    /// True for a record not delivered before.
+    fn admit(&mut self, record: &LogRecord) -> bool {
+        if self
+            .resumed_from
+            .is_some_and(|from| record.timestamp_ms < from)
+        {
+            return false;
+        }
+        let id_hash = self.ids_at_newest.hasher().hash_one(&record.id);
+        match self.newest_ms {
+            Some(newest) if record.timestamp_ms == newest => self.ids_at_newest.insert(id_hash),
+            // Out of order within one connection: not a repeat.
+            Some(newest) if record.timestamp_ms < newest => true,
+            _ => {
+                self.newest_ms = Some(record.timestamp_ms);
+                self.ids_at_newest.clear();
+                self.ids_at_newest.insert(id_hash);
+                true
+            }
+        }
+    }
+
+    async fn deliver(
+        &mut self,
+        mut records: Vec<LogRecord>,
+        out: &Emitter,
+    ) -> Result<(), ConsumerGone> {
+        records.retain(|r| self.admit(r));
+        let room = self.remaining();
+        if records.len() as u64 > room {
+            records.truncate(room as usize);
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.delivered += records.len() as u64;
+        out.send(UpstreamBody::Logs(records)).await
+    }
+
+    async fn complete(&self, out: &Emitter) -> Next {
+        let total = Some(self.delivered);
+        if out
+            .send(UpstreamBody::LogsComplete { total })
+            .await
+            .is_err()
+        {
+            return Next::ConsumerGone;
+        }
+        Next::Finished {
+            reason: format!("complete: {} records", self.delivered),
+        }
+    }
+}
+
+/// Reads one event of the domain-log stream in any of the shapes the
+/// contract tolerates. Records that fail to parse are counted in `bad`.
+fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> Payload {
+    let name = event.event_type();
+    if matches!(name, "complete" | "completed" | "done" | "end") {
+        return Payload::Complete;
+    }
+    let data = event.data.trim();
+    if data == "[DONE]" {
+        return Payload::Complete;
+    }
+    if data.is_empty() {
+        return Payload::Ignore;
+    }
+    // The fast path: the batch parses whole, straight into records.
+    #[derive(Deserialize)]
+    struct Envelope {
+        logs: Option<Vec<LogRecord>>,
+        data: Option<Vec<LogRecord>>,
+    }
+    if data.starts_with('[') {
+        if let Ok(records) = serde_json::from_str::<Vec<LogRecord>>(data) {
+            return Payload::Records(records);
+        }
+    } else if let Ok(Envelope { logs, data: alt }) = serde_json::from_str::<Envelope>(data)
+        && let Some(records) = logs.or(alt)
+    {
+        return Payload::Records(records);
+    }
+    // The slow path: one bad record must not cost the batch.
+    let value: Value = match serde_json::from_str(data) {
+        Ok(v) => v,
+        Err(e) => {
+            bad.push(format!("log event is not JSON: {e}"));
+            return Payload::Ignore;
+        }
+    };
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Object(mut map) => {
+            if map
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| matches!(t, "complete" | "completed" | "done" | "end"))
+            {
+                return Payload::Complete;
+            }
+            match map.remove("logs").or_else(|| map.remove("data")) {
+                Some(Value::Array(items)) => items,
+                Some(_) => {
+                    bad.push("log batch is not an array".into());
+                    return Payload::Ignore;
+                }
+                None => vec![Value::Object(map)],
+            }
+        }
+        _ => {
+            bad.push("log event is neither a batch nor a record".into());
+            return Payload::Ignore;
+        }
+    };
+    let mut records = Vec::with_capacity(items.len());
+    for item in items {
+        match serde_json::from_value::<LogRecord>(item) {
+            Ok(r) => records.push(r),
+            Err(e) => bad.push(format!("log record skipped: {e}")),
+        }
+    }
+    Payload::Records(records)
+}
+
+impl Connect for DomainLogsClient {
+    async fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> Next {
+        let opts = self.opts.clone();
+        let Some(key) = opts.mail_key.as_ref() else {
+            return Next::Stop(StopReason::NoKey {
+                detail: "set MISAR_MAIL_KEY (or mail_key in the config file)".into(),
+            });
+        };
+        if let Err(detail) = self.query.validate() {
+            return Next::Stop(StopReason::BadQuery { detail });
+        }
+        if self.remaining() == 0 {
+            return self.complete(out).await;
+        }
+        let url = match endpoint_url(
+            &opts.endpoints.mail_url,
+            &["api", "domains", &self.domain, "log", "stream"],
+        ) {
+            Ok(url) => url,
+            Err(e) => return Next::Stop(StopReason::BadQuery { detail: e }),
+        };
+        let query = self.next_query();
+        self.resumed_from = (self.delivered > 0).then_some(self.newest_ms).flatten();
+        let request =
+            super::sse_request(&self.http, url, key, opts.token_in_query, &query.params());
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Next::Retry {
+                    reason: redact(super::describe_http_error(&e), Some(key)),
+                };
+            }
+        };
+        let headers = response.headers();
+        let (limit, remaining) = (
+            header_u64(headers, "x-ratelimit-limit"),
+            header_u64(headers, "x-ratelimit-remaining"),
+        );
+        if (limit.is_some() || remaining.is_some())
+            && out
+                .send(UpstreamBody::RateLimit { limit, remaining })
+                .await
+                .is_err()
+        {
+            return Next::ConsumerGone;
+        }
+        if !response.status().is_success() {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = super::read_error_body(response).await;
+            let what = format!("domain {}", self.domain);
+            return classify_status(status, &headers, &body, "domain-log", &what);
+        }
+        if out.conn(ConnState::Live).await.is_err() {
+            return Next::ConsumerGone;
+        }
+        let mut body = response.bytes_stream();
+        let mut decoder = SseDecoder::new(opts.max_message_bytes);
+        let mut events = Vec::new();
+        let mut bad = Vec::new();
+        loop {
+            let chunk = match tokio::time::timeout(opts.sse_read_timeout, body.next()).await {
+                Err(_) => {
+                    return Next::Retry {
+                        reason: format!(
+                            "no data for {}s: the link looks dead",
+                            opts.sse_read_timeout.as_secs()
+                        ),
+                    };
+                }
+                Ok(None) => {
+                    return Next::Retry {
+                        reason: "the server closed the stream before completing it".into(),
+                    };
+                }
+                Ok(Some(Err(e))) => {
+                    return Next::Retry {
+                        reason: redact(super::describe_http_error(&e), Some(key)),
+                    };
+                }
+                Ok(Some(Ok(chunk))) => chunk,
+            };
+            decoder.feed(&chunk, &mut |e| events.push(e));
+            for event in std::mem::take(&mut events) {
+                let payload = match event {
+                    Ok(event) => parse_payload(&event, &mut bad),
+                    Err(e) => {
+                        bad.push(format!("domain-log stream: {e}"));
+                        Payload::Ignore
+                    }
+                };
+                for detail in bad.drain(..) {
+                    if out.malformed(detail).await.is_err() {
+                        return Next::ConsumerGone;
+                    }
+                }
+                match payload {
+                    Payload::Ignore => {}
+                    Payload::Complete => return self.complete(out).await,
+                    Payload::Records(records) => {
+                        *healthy = true;
+                        if self.deliver(records, out).await.is_err() {
+                            return Next::ConsumerGone;
+                        }
+                        if self.remaining() == 0 {
+                            return self.complete(out).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: &str, data: &str) -> SseEvent {
+        SseEvent {
+            event: name.into(),
+            data: data.into(),
+            id: None,
+            retry: None,
+        }
+    }
+
+    const REC: &str = r#"{"id":"a1","timestamp":"2026-05-27T10:15:00.250Z","event_type":"bounced","sender":"s@x","recipient":"r@y","subject":"Hi","tags":["t"],"message_id":"<m>","smtp_response":"550","mystery":{"k":1}}"#;
+
+    fn records(p: Payload) -> Vec<LogRecord> {
+        match p {
+            Payload::Records(r) => r,
+            _ => panic!("not records"),
+        }
+    }
+
+    #[test]
+    fn every_batch_shape_parses() {
+        let mut bad = Vec::new();
+        for data in [
+            format!(r#"{{"logs":[{REC}]}}"#),
+            format!(r#"{{"data":[{REC}]}}"#),
+            format!("[{REC}]"),
+            REC.to_string(),
+        ] {
+            let r = records(parse_payload(&event("logs", &data), &mut bad));
+            assert_eq!(r.len(), 1, "{data}");
+            assert_eq!(r[0].id, "a1");
+            assert_eq!(r[0].event_type, Some(LogEventType::Bounced));
+            assert_eq!(r[0].timestamp_ms, 1_779_876_900_250);
+            assert_eq!(
+                r[0].extra,
+                vec![("mystery".to_string(), serde_json::json!({"k":1}))]
+            );
+        }
+        assert!(bad.is_empty());
+    }
+
+    #[test]
+    fn every_completion_shape_is_recognised() {
+        let mut bad = Vec::new();
+        for (name, data) in [
+            ("complete", r#"{"total":3}"#),
+            ("completed", ""),
+            ("done", "x"),
+            ("end", "{}"),
+            ("message", r#"{"type":"complete","total":3}"#),
+            ("message", "[DONE]"),
+        ] {
+            assert!(
+                matches!(
+                    parse_payload(&event(name, data), &mut bad),
+                    Payload::Complete
+                ),
+                "{name} {data}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_bad_record_costs_only_itself() {
+        let mut bad = Vec::new();
+        let data = format!(
+            r#"{{"logs":[{REC},{{"timestamp":"2026-05-27T10:15:00Z"}},{{"id":"b","timestamp":"yesterday"}}]}}"#
+        );
+        let r = records(parse_payload(&event("logs", &data), &mut bad));
+        assert_eq!(r.len(), 1);
+        assert_eq!(bad.len(), 2);
+        assert!(bad[0].contains("id"), "{bad:?}");
+        assert!(bad[1].contains("yesterday"), "{bad:?}");
+    }
+
+    #[test]
+    fn unknown_event_type_is_kept_and_round_trips() {
+        let mut bad = Vec::new();
+        let data = r#"{"id":"z","timestamp":"2026-05-27T10:15:00Z","event_type":"exploded"}"#;
+        let r = records(parse_payload(&event("logs", data), &mut bad));
+        assert_eq!(r[0].event_type, Some(LogEventType::Other));
+        let json = serde_json::to_value(&r[0]).unwrap();
+        assert_eq!(json["event_type"], "exploded");
+        assert_eq!(json["timestamp"], "2026-05-27T10:15:00Z");
+    }
+
+    #[test]
+    fn resume_drops_only_what_was_delivered() {
+        crate::upstream::install_crypto_provider();
+        let opts = Arc::new(ClientOptions::default());
+        let mut c = DomainLogsClient::new(
+            opts,
+            reqwest::Client::new(),
+            "d".into(),
+            LogQuery::default(),
+        );
+        let rec = |id: &str, ms: i64| LogRecord {
+            id: id.into(),
+            timestamp_ms: ms,
+            ..Default::default()
+        };
+        assert!(c.admit(&rec("a", 1)));
+        assert!(c.admit(&rec("b", 2)));
+        assert!(c.admit(&rec("c", 2)));
+        c.delivered = 3;
+        // Reconnect: the server repeats everything from t=2.
+        c.resumed_from = c.newest_ms;
+        assert_eq!(c.next_query().start.map(|t| t.timestamp_millis()), Some(2));
+        assert_eq!(c.next_query().limit, Some(DEFAULT_LIMIT - 3));
+        assert!(!c.admit(&rec("a", 1)));
+        assert!(!c.admit(&rec("b", 2)));
+        assert!(!c.admit(&rec("c", 2)));
+        assert!(c.admit(&rec("d", 2)));
+        assert!(c.admit(&rec("e", 3)));
+    }
+
+    #[test]
+    fn query_values_are_validated_with_the_bad_value_named() {
+        assert!(parse_limit("0").unwrap_err().contains("\"0\""));
+        assert!(parse_limit("500001").is_err());
+        assert_eq!(parse_limit("500000"), Ok(500_000));
+        assert!(parse_event_type("bouncd").unwrap_err().contains("bouncd"));
+        assert_eq!(
+            parse_event_type("temporary_fail"),
+            Ok(LogEventType::TemporaryFail)
+        );
+        assert!(parse_time("yesterday").unwrap_err().contains("yesterday"));
+        let q = LogQuery {
+            start: parse_time("2026-01-02T00:00:00Z").ok(),
+            end: parse_time("2026-01-01T00:00:00Z").ok(),
+            ..Default::default()
+        };
+        assert!(q.validate().unwrap_err().contains("after"));
+    }
+}

@@ -2,7 +2,7 @@
 //! [`UpstreamEvent`]s into one channel; the app reducer (or the headless
 //! printer) consumes them.
 
-pub mod backoff;
+pub mod connection;
 pub mod domain_logs;
 pub mod mail_ws;
 pub mod send_progress;
@@ -161,4 +161,226 @@ impl fmt::Display for ConnState {
             ConnState::Stopped(reason) => write!(f, "stopped: {reason}"),
         }
     }
+}
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use color_eyre::eyre::{Context, Result};
+use reqwest::Url;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::{ApiKey, ClientOptions};
+use connection::Emitter;
+
+/// The way to start clients: options, one shared HTTP client (connection
+/// pool), and the channel every client reports into.
+#[derive(Clone)]
+pub struct Upstream {
+    opts: Arc<ClientOptions>,
+    http: reqwest::Client,
+    tx: mpsc::Sender<UpstreamEvent>,
+}
+
+impl Upstream {
+    pub fn new(opts: ClientOptions, tx: mpsc::Sender<UpstreamEvent>) -> Result<Self> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("misar-dash/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .wrap_err("could not set up the HTTP client")?;
+        Ok(Upstream {
+            opts: Arc::new(opts),
+            http,
+            tx,
+        })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.opts
+    }
+
+    /// Starts the client for `source`. Domain logs use `query`.
+    pub fn spawn(&self, source: Source, query: LogQuery) -> JoinHandle<()> {
+        let out = Emitter::new(source.clone(), self.tx.clone());
+        let opts = self.opts.clone();
+        let http = self.http.clone();
+        match source {
+            Source::SendProgress { issue_id } => tokio::spawn(async move {
+                let client = send_progress::SendProgressClient::new(opts.clone(), http, issue_id);
+                connection::drive(client, out, &opts).await;
+            }),
+            Source::Inbox => tokio::spawn(async move {
+                let client = mail_ws::MailWsClient::inbox(opts.clone());
+                connection::drive(client, out, &opts).await;
+            }),
+            Source::Campaign { campaign_id } => tokio::spawn(async move {
+                let client = mail_ws::MailWsClient::campaign(opts.clone(), campaign_id);
+                connection::drive(client, out, &opts).await;
+            }),
+            Source::DomainLogs { domain } => tokio::spawn(async move {
+                let client = domain_logs::DomainLogsClient::new(opts.clone(), http, domain, query);
+                connection::drive(client, out, &opts).await;
+            }),
+        }
+    }
+}
+
+/// The streams being watched, by source: what `a` and `d` in the dashboard
+/// add and remove. Dropping it stops every client.
+pub struct Watches {
+    upstream: Upstream,
+    running: HashMap<Source, JoinHandle<()>>,
+}
+
+impl Watches {
+    pub fn new(upstream: Upstream) -> Self {
+        Watches {
+            upstream,
+            running: HashMap::new(),
+        }
+    }
+
+    /// Starts watching `source`, restarting it if it was already watched
+    /// (a new log query re-opens the stream).
+    pub fn watch(&mut self, source: Source, query: LogQuery) {
+        self.unwatch(&source);
+        let handle = self.upstream.spawn(source.clone(), query);
+        self.running.insert(source, handle);
+    }
+
+    pub fn unwatch(&mut self, source: &Source) {
+        if let Some(handle) = self.running.remove(source) {
+            handle.abort();
+        }
+    }
+
+    pub fn is_watching(&self, source: &Source) -> bool {
+        self.running.contains_key(source)
+    }
+
+    /// Client tasks still running, for leak checks.
+    pub fn running(&self) -> usize {
+        self.running.values().filter(|h| !h.is_finished()).count()
+    }
+}
+
+impl Drop for Watches {
+    fn drop(&mut self) {
+        for handle in self.running.values() {
+            handle.abort();
+        }
+    }
+}
+
+/// With `follow campaigns` on, a `campaign_started` on the inbox names a
+/// campaign to start watching.
+pub fn campaign_to_follow(event: &UpstreamEvent) -> Option<Source> {
+    match &event.body {
+        UpstreamBody::Inbox(InboxEvent::CampaignStarted(c)) if !c.campaign_id.is_empty() => {
+            Some(Source::Campaign {
+                campaign_id: c.campaign_id.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// rustls needs one process-wide crypto provider; ring is the one built in.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// `base` with `segments` appended, each percent-encoded, so an id with a
+/// `/` or `?` cannot change the path.
+pub(crate) fn endpoint_url(base: &str, segments: &[&str]) -> Result<Url, String> {
+    let mut url = Url::parse(base).map_err(|e| format!("bad base URL {base:?}: {e}"))?;
+    url.path_segments_mut()
+        .map_err(|_| format!("bad base URL {base:?}: it cannot have a path"))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
+/// Replaces the key wherever it appears in `text`: the last guard before an
+/// error message goes anywhere a person or a log can read it.
+pub(crate) fn redact(text: impl Into<String>, key: Option<&ApiKey>) -> String {
+    let text = text.into();
+    match key {
+        Some(k) if !k.expose().is_empty() && text.contains(k.expose()) => {
+            text.replace(k.expose(), "<redacted>")
+        }
+        _ => text,
+    }
+}
+
+/// A GET for an SSE stream with the key as a header, or as `?token=` when
+/// the user opted into that.
+pub(crate) fn sse_request(
+    http: &reqwest::Client,
+    mut url: Url,
+    key: &ApiKey,
+    token_in_query: bool,
+    query: &[(&str, String)],
+) -> reqwest::RequestBuilder {
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in query {
+            pairs.append_pair(name, value);
+        }
+        if token_in_query {
+            pairs.append_pair("token", key.expose());
+        }
+    }
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
+    let request = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .header(reqwest::header::CACHE_CONTROL, "no-cache");
+    if token_in_query {
+        request
+    } else {
+        request.bearer_auth(key.expose())
+    }
+}
+
+/// A reqwest error as one line, without the URL (which may hold the key).
+pub(crate) fn describe_http_error(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let kind = if e.is_connect() {
+        "could not connect"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading"
+    } else {
+        "request failed"
+    };
+    // The innermost cause says what happened ("Connection refused").
+    let mut cause: Option<&dyn std::error::Error> = e.source();
+    let mut last = None;
+    while let Some(c) = cause {
+        last = Some(c.to_string());
+        cause = c.source();
+    }
+    match last {
+        Some(c) => format!("{kind}: {c}"),
+        None => kind.to_string(),
+    }
+}
+
+/// The start of an error response's body; enough for its message.
+pub(crate) async fn read_error_body(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 4096 {
+            break;
+        }
+    }
+    body
 }

@@ -47,3 +47,191 @@ impl SendStatus {
         }
     }
 }
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use super::connection::{Connect, Emitter, Next, classify_status};
+use super::sse::{SseDecoder, SseEvent};
+use super::{StopReason, UpstreamBody, endpoint_url, redact};
+use crate::config::ClientOptions;
+
+/// Follows one issue's send-stream until a terminal status.
+pub struct SendProgressClient {
+    opts: Arc<ClientOptions>,
+    http: reqwest::Client,
+    issue_id: String,
+    /// The terminal status, once seen: `[DONE]` after it means the send is
+    /// over; `[DONE]` without it is the server's time cap.
+    terminal: Option<SendStatus>,
+}
+
+/// What one send-stream event means.
+enum Signal {
+    Continue,
+    Done,
+    PollFailed,
+    Stop(StopReason),
+}
+
+impl SendProgressClient {
+    pub fn new(opts: Arc<ClientOptions>, http: reqwest::Client, issue_id: String) -> Self {
+        SendProgressClient {
+            opts,
+            http,
+            issue_id,
+            terminal: None,
+        }
+    }
+
+    async fn on_event(
+        &mut self,
+        event: SseEvent,
+        out: &Emitter,
+        healthy: &mut bool,
+    ) -> Result<Signal, super::connection::ConsumerGone> {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            return Ok(Signal::Done);
+        }
+        let value: serde_json::Value = match serde_json::from_str(data) {
+            Ok(v) => v,
+            Err(e) => {
+                out.malformed(format!("send-stream event is not JSON: {e}"))
+                    .await?;
+                return Ok(Signal::Continue);
+            }
+        };
+        if let Some(error) = value.get("error") {
+            let error = error.as_str().unwrap_or("unknown error");
+            return Ok(match error {
+                "issue_not_found" => Signal::Stop(StopReason::NotFound {
+                    detail: format!(
+                        "issue {} is not found or not this account's (issue_not_found)",
+                        self.issue_id
+                    ),
+                }),
+                _ => Signal::PollFailed,
+            });
+        }
+        match serde_json::from_value::<SendProgress>(value) {
+            Ok(progress) => {
+                *healthy = true;
+                if progress.status.is_terminal() {
+                    self.terminal = Some(progress.status);
+                }
+                out.send(UpstreamBody::Progress(progress)).await?;
+            }
+            Err(e) => out.malformed(format!("send-stream event: {e}")).await?,
+        }
+        Ok(Signal::Continue)
+    }
+
+    fn finished(&self, status: SendStatus) -> Next {
+        Next::Finished {
+            reason: format!("send {}", status.as_str()),
+        }
+    }
+}
+
+impl Connect for SendProgressClient {
+    async fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> Next {
+        let opts = self.opts.clone();
+        let Some(key) = opts.blog_key.as_ref() else {
+            return Next::Stop(StopReason::NoKey {
+                detail: "set MISAR_BLOG_KEY (or blog_key in the config file)".into(),
+            });
+        };
+        let url = match endpoint_url(
+            &opts.endpoints.blog_url,
+            &["newsletter", "issues", &self.issue_id, "send-stream"],
+        ) {
+            Ok(url) => url,
+            Err(e) => return Next::Stop(StopReason::BadQuery { detail: e }),
+        };
+        let response = match super::sse_request(&self.http, url, key, opts.token_in_query, &[])
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return Next::Retry {
+                    reason: redact(super::describe_http_error(&e), Some(key)),
+                };
+            }
+        };
+        if !response.status().is_success() {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = super::read_error_body(response).await;
+            let what = format!("issue {}", self.issue_id);
+            return classify_status(status, &headers, &body, "blog", &what);
+        }
+        if out.conn(super::ConnState::Live).await.is_err() {
+            return Next::ConsumerGone;
+        }
+        let mut body = response.bytes_stream();
+        let mut decoder = SseDecoder::new(opts.max_message_bytes);
+        let mut events = Vec::new();
+        let mut poll_failed = false;
+        loop {
+            let chunk = match tokio::time::timeout(opts.sse_read_timeout, body.next()).await {
+                Err(_) => {
+                    return Next::Retry {
+                        reason: format!(
+                            "no data for {}s: the link looks dead",
+                            opts.sse_read_timeout.as_secs()
+                        ),
+                    };
+                }
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    return Next::Retry {
+                        reason: redact(super::describe_http_error(&e), Some(key)),
+                    };
+                }
+                Ok(Some(Ok(chunk))) => chunk,
+            };
+            decoder.feed(&chunk, &mut |e| events.push(e));
+            for event in events.drain(..) {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(e) => {
+                        if out.malformed(format!("send-stream: {e}")).await.is_err() {
+                            return Next::ConsumerGone;
+                        }
+                        continue;
+                    }
+                };
+                match self.on_event(event, out, healthy).await {
+                    Err(_) => return Next::ConsumerGone,
+                    Ok(Signal::Continue) => {}
+                    Ok(Signal::PollFailed) => poll_failed = true,
+                    Ok(Signal::Stop(reason)) => return Next::Stop(reason),
+                    Ok(Signal::Done) => {
+                        return match (self.terminal, poll_failed) {
+                            (Some(status), _) => self.finished(status),
+                            (None, true) => Next::Retry {
+                                reason: "the server could not poll the issue (poll_failed)".into(),
+                            },
+                            (None, false) => Next::Resume {
+                                reason: "the server's stream time cap ended it; resuming".into(),
+                            },
+                        };
+                    }
+                }
+            }
+        }
+        match self.terminal {
+            Some(status) => self.finished(status),
+            None => Next::Retry {
+                reason: if poll_failed {
+                    "the server could not poll the issue (poll_failed)".into()
+                } else {
+                    "the server closed the stream".into()
+                },
+            },
+        }
+    }
+}

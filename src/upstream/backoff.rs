@@ -1,1 +1,0 @@
-//! Reconnect delays: exponential backoff with jitter.
