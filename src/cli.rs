@@ -1,1 +1,225 @@
-//! (in progress)
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::upstream::domain_logs::{parse_event_type, parse_limit, parse_text, parse_time};
+use crate::upstream::{LogEventType, LogQuery};
+
+/// A terminal dashboard for email sends: newsletter progress, live mail
+/// events and domain logs. With no keys configured it runs a demo against
+/// its built-in simulator.
+#[derive(Debug, Parser)]
+#[command(name = "misar-dash", version, about, long_about = None)]
+#[command(
+    after_help = "Keys come from MISAR_BLOG_KEY and MISAR_MAIL_KEY (or the config file), never from flags.\nPress ? in the dashboard for its keys."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+    #[command(flatten)]
+    pub dash: DashArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print one stream as NDJSON on stdout, for scripts and runbooks.
+    Stream(StreamArgs),
+    /// Run the simulator of the three APIs alone and print where it listens.
+    Sim(SimArgs),
+    /// Show or create the config file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config file's path.
+    Path,
+    /// Write a commented example config file (refuses to overwrite).
+    Init,
+}
+
+/// Where the upstream APIs are. These work before or after a subcommand.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UpstreamArgs {
+    /// Base URL of the blog API (send progress).
+    #[arg(long, global = true, env = "MISAR_BLOG_URL", value_name = "URL")]
+    pub blog_url: Option<String>,
+    /// Base URL of the mail API (domain logs).
+    #[arg(long, global = true, env = "MISAR_MAIL_URL", value_name = "URL")]
+    pub mail_url: Option<String>,
+    /// Base URL of the mail WebSocket API (inbox and campaigns).
+    #[arg(long, global = true, env = "MISAR_MAIL_WS_URL", value_name = "URL")]
+    pub mail_ws_url: Option<String>,
+    /// Send keys as ?token= instead of an Authorization header, for proxies
+    /// that strip headers. The key then shows in proxy logs.
+    #[arg(long, global = true)]
+    pub token_in_query: bool,
+    /// Start the simulator in-process and point everything at it.
+    #[arg(long, global = true)]
+    pub sim: bool,
+}
+
+/// What the dashboard watches (added to what the config file lists).
+#[derive(Debug, Clone, Default, Args)]
+pub struct DashArgs {
+    /// A newsletter issue to follow (repeatable).
+    #[arg(long = "issue", value_name = "ID")]
+    pub issues: Vec<String>,
+    /// A campaign to follow (repeatable).
+    #[arg(long = "campaign", value_name = "ID")]
+    pub campaigns: Vec<String>,
+    /// A domain whose logs to stream (repeatable).
+    #[arg(long = "domain", value_name = "NAME")]
+    pub domains: Vec<String>,
+    /// Most log records to ask for per domain (1..=500000; the API's default is 50000).
+    #[arg(long, value_parser = parse_limit, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Capture the mouse for wheel scrolling (breaks text selection over SSH).
+    #[arg(long)]
+    pub mouse: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    #[command(subcommand)]
+    pub what: StreamWhat,
+    /// Consecutive failed connection attempts before giving up (exit 5).
+    #[arg(long, default_value_t = 5, value_name = "N", global = true)]
+    pub max_retries: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StreamWhat {
+    /// Send progress of newsletter issues, until each reaches a terminal state.
+    SendProgress {
+        #[arg(required = true, value_name = "ISSUE_ID")]
+        issue_ids: Vec<String>,
+    },
+    /// The live inbox feed (runs until interrupted).
+    Inbox {
+        /// Also stream each campaign that a campaign_started event announces.
+        #[arg(long)]
+        follow_campaigns: bool,
+    },
+    /// Delivery progress of campaigns, until each ends.
+    Campaign {
+        #[arg(required = true, value_name = "CAMPAIGN_ID")]
+        campaign_ids: Vec<String>,
+    },
+    /// A domain's email logs, one line per record, then a completion line.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    pub domain: String,
+    /// Only records at or after this time (RFC 3339).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only records at or before this time (RFC 3339).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub end: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only records from this sender address.
+    #[arg(long, value_parser = parse_text, value_name = "ADDRESS")]
+    pub sender: Option<String>,
+    /// Only records to this recipient address.
+    #[arg(long, value_parser = parse_text, value_name = "ADDRESS")]
+    pub recipient: Option<String>,
+    /// Only records whose subject contains this.
+    #[arg(long, value_parser = parse_text)]
+    pub subject: Option<String>,
+    /// Only records of this event type (queued, delivered, bounced, failed,
+    /// opened, clicked, unsubscribed, temporary_fail, permanent_fail, deferred).
+    #[arg(long, value_parser = parse_event_type, value_name = "TYPE")]
+    pub event_type: Option<LogEventType>,
+    /// Only records with a tag containing this.
+    #[arg(long, value_parser = parse_text)]
+    pub tags: Option<String>,
+    /// Most records to stream (1..=500000; the API's default is 50000).
+    #[arg(long, value_parser = parse_limit, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+impl LogsArgs {
+    pub fn query(&self) -> LogQuery {
+        LogQuery {
+            start: self.start,
+            end: self.end,
+            sender: self.sender.clone(),
+            recipient: self.recipient.clone(),
+            subject: self.subject.clone(),
+            event_type: self.event_type,
+            tags: self.tags.clone(),
+            limit: self.limit,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed of the simulated data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// SSE wire quirks: plain, crlf, cr, bytes, comments, all (comma-separated).
+    #[arg(long, default_value = "plain")]
+    pub wire: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn upstream_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "misar-dash",
+            "stream",
+            "logs",
+            "d.example",
+            "--sim",
+            "--limit",
+            "10",
+        ])
+        .unwrap();
+        assert!(cli.upstream.sim);
+        let Some(Command::Stream(s)) = cli.command else {
+            panic!()
+        };
+        let StreamWhat::Logs(l) = s.what else {
+            panic!()
+        };
+        assert_eq!(l.limit, Some(10));
+    }
+
+    #[test]
+    fn a_bad_query_value_is_refused_naming_it() {
+        let err = Cli::try_parse_from([
+            "misar-dash",
+            "stream",
+            "logs",
+            "d",
+            "--event-type",
+            "bouncd",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("bouncd"), "{err}");
+    }
+}

@@ -1,1 +1,273 @@
-//! (in progress)
+//! `misar-dash stream …`: one stream as NDJSON on stdout, the way scripts
+//! and runbooks use `kubectl logs -f -o json`. Connection states go to
+//! stderr, one line each; the exit code says how it ended.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+
+use color_eyre::eyre::Result;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::cli::StreamWhat;
+use crate::config::ClientOptions;
+use crate::upstream::{
+    ConnState, InboxEvent, LogQuery, LogRecord, Source, Upstream, UpstreamBody, UpstreamEvent,
+    Watches, campaign_to_follow,
+};
+
+/// Exit codes of the headless mode.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const USAGE: i32 = 2;
+    pub const KEY_REFUSED: i32 = 3;
+    pub const NOT_FOUND: i32 = 4;
+    pub const GAVE_UP: i32 = 5;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Streams `what` until every stream has ended (or Ctrl-C), printing to
+/// `stdout` and `stderr`. Returns the exit code.
+pub async fn run(
+    opts: ClientOptions,
+    what: StreamWhat,
+    stdout: &mut impl Write,
+    stderr: &mut impl Write,
+) -> Result<i32> {
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut watches = Watches::new(Upstream::new(opts, tx)?);
+    let (sources, query, follow_campaigns) = sources_of(what);
+    if let Err(detail) = query.validate() {
+        writeln!(stderr, "misar-dash: bad query: {detail}")?;
+        return Ok(exit::USAGE);
+    }
+    let mut open: HashSet<Source> = HashSet::new();
+    for source in sources {
+        watches.watch(source.clone(), query.clone());
+        open.insert(source);
+    }
+    let mut printer = Printer::default();
+    let mut code = exit::OK;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    while !open.is_empty() {
+        let event = tokio::select! {
+            event = rx.recv() => event,
+            _ = &mut interrupted => {
+                stdout.flush().ok();
+                return Ok(exit::INTERRUPTED);
+            }
+        };
+        let Some(event) = event else { break };
+        if follow_campaigns
+            && let Some(campaign) = campaign_to_follow(&event)
+            && !watches.is_watching(&campaign)
+        {
+            watches.watch(campaign.clone(), LogQuery::default());
+            open.insert(campaign);
+        }
+        if let UpstreamBody::Conn(state) = &event.body {
+            if state.is_final() {
+                open.remove(&event.source);
+                if let ConnState::Stopped(reason) = state
+                    && code == exit::OK
+                {
+                    code = reason.exit_code();
+                }
+            }
+        }
+        let mut written = printer.print(&event, stdout, stderr);
+        if rx.is_empty() {
+            // Flush only when caught up: fast streams go out in big writes,
+            // slow ones line by line.
+            if written.is_ok() {
+                written = stdout.flush().map(|_| ());
+            }
+        }
+        if let Err(e) = written {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                // The reader (head, a closed pager) is gone: that is a normal end.
+                return Ok(code);
+            }
+            return Err(e.into());
+        }
+    }
+    stdout.flush()?;
+    Ok(code)
+}
+
+fn sources_of(what: StreamWhat) -> (Vec<Source>, LogQuery, bool) {
+    match what {
+        StreamWhat::SendProgress { issue_ids } => (
+            issue_ids
+                .into_iter()
+                .map(|issue_id| Source::SendProgress { issue_id })
+                .collect(),
+            LogQuery::default(),
+            false,
+        ),
+        StreamWhat::Inbox { follow_campaigns } => {
+            (vec![Source::Inbox], LogQuery::default(), follow_campaigns)
+        }
+        StreamWhat::Campaign { campaign_ids } => (
+            campaign_ids
+                .into_iter()
+                .map(|campaign_id| Source::Campaign { campaign_id })
+                .collect(),
+            LogQuery::default(),
+            false,
+        ),
+        StreamWhat::Logs(args) => {
+            let query = args.query();
+            (
+                vec![Source::DomainLogs {
+                    domain: args.domain,
+                }],
+                query,
+                false,
+            )
+        }
+    }
+}
+
+/// Turns events into NDJSON lines and stderr lines.
+#[derive(Default)]
+struct Printer {
+    /// The last status of each send, for its completion line.
+    last_status: HashMap<Source, String>,
+}
+
+impl Printer {
+    fn print(
+        &mut self,
+        event: &UpstreamEvent,
+        out: &mut impl Write,
+        err: &mut impl Write,
+    ) -> io::Result<()> {
+        let source = &event.source;
+        match &event.body {
+            UpstreamBody::Logs(records) => {
+                let Source::DomainLogs { domain } = source else {
+                    return Ok(());
+                };
+                for record in records {
+                    serde_json::to_writer(&mut *out, &LogLine { domain, record })?;
+                    out.write_all(b"\n")?;
+                }
+                Ok(())
+            }
+            UpstreamBody::Progress(p) => {
+                self.last_status
+                    .insert(source.clone(), p.status.as_str().to_string());
+                let mut line = source_fields("progress", source);
+                merge(&mut line, serde_json::to_value(p).unwrap_or_default());
+                write_line(out, line)
+            }
+            UpstreamBody::Inbox(e) => {
+                write_line(out, upstream_typed("inbox", source, inbox_value(e)))
+            }
+            UpstreamBody::Campaign(c) => {
+                self.last_status
+                    .insert(source.clone(), c.kind.as_str().to_string());
+                write_line(
+                    out,
+                    upstream_typed(
+                        "campaign",
+                        source,
+                        serde_json::to_value(c).unwrap_or_default(),
+                    ),
+                )
+            }
+            UpstreamBody::LogsComplete { total } => {
+                let mut line = source_fields("complete", source);
+                line.insert("total".into(), serde_json::json!(total));
+                write_line(out, line)
+            }
+            UpstreamBody::Conn(state) => {
+                if let ConnState::Finished { .. } = state
+                    && !matches!(source, Source::DomainLogs { .. })
+                {
+                    let mut line = source_fields("complete", source);
+                    let status = self.last_status.get(source).cloned().unwrap_or_default();
+                    line.insert("status".into(), Value::String(status));
+                    write_line(out, line)?;
+                }
+                let prefix = if matches!(state, ConnState::Stopped(_)) {
+                    "misar-dash: "
+                } else {
+                    ""
+                };
+                writeln!(err, "{prefix}{source}: {state}")
+            }
+            UpstreamBody::RateLimit { limit, remaining } => {
+                let show = |v: &Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+                writeln!(
+                    err,
+                    "{source}: rate limit: {} of {} requests left",
+                    show(remaining),
+                    show(limit)
+                )
+            }
+            UpstreamBody::Malformed { detail } => writeln!(err, "{source}: skipped: {detail}"),
+        }
+    }
+}
+
+/// `{"type":"log","domain":…, <the record's fields>}`, written without an
+/// intermediate `Value`: this is the hot path of a 500,000-record stream.
+struct LogLine<'a> {
+    domain: &'a str,
+    record: &'a LogRecord,
+}
+
+impl serde::Serialize for LogLine<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", "log")?;
+        map.serialize_entry("domain", self.domain)?;
+        self.record.serialize_fields(&mut map)?;
+        map.end()
+    }
+}
+
+/// The first fields of a line: its type and which stream it is from.
+fn source_fields(kind: &str, source: &Source) -> Map<String, Value> {
+    let mut line = Map::new();
+    line.insert("type".into(), Value::String(kind.into()));
+    let (name, value) = match source {
+        Source::SendProgress { issue_id } => ("issue_id", issue_id.as_str()),
+        Source::Inbox => ("stream", "inbox"),
+        Source::Campaign { campaign_id } => ("campaign_id", campaign_id.as_str()),
+        Source::DomainLogs { domain } => ("domain", domain.as_str()),
+    };
+    line.insert(name.into(), Value::String(value.into()));
+    line
+}
+
+/// An upstream object whose own `type` becomes `event`, under our `type`.
+fn upstream_typed(kind: &str, source: &Source, upstream: Value) -> Map<String, Value> {
+    let mut line = source_fields(kind, source);
+    if let Value::Object(mut fields) = upstream {
+        if let Some(t) = fields.remove("type") {
+            line.insert("event".into(), t);
+        }
+        line.extend(fields);
+    }
+    line
+}
+
+fn inbox_value(event: &InboxEvent) -> Value {
+    serde_json::to_value(event).unwrap_or_default()
+}
+
+fn merge(line: &mut Map<String, Value>, fields: Value) {
+    if let Value::Object(fields) = fields {
+        line.extend(fields);
+    }
+}
+
+fn write_line(out: &mut impl Write, line: Map<String, Value>) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}

@@ -121,6 +121,15 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
 impl Serialize for LogRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
+        self.serialize_fields(&mut map)?;
+        map.end()
+    }
+}
+
+impl LogRecord {
+    /// Writes the record's fields into a map being serialized, so a caller
+    /// can put its own fields first (the headless `{"type":"log",…}`).
+    pub fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         map.serialize_entry("id", &self.id)?;
         map.serialize_entry("timestamp", &self.timestamp_rfc3339())?;
         if let Some(t) = self.event_type.filter(|t| *t != LogEventType::Other) {
@@ -144,7 +153,7 @@ impl Serialize for LogRecord {
         for (name, value) in &self.extra {
             map.serialize_entry(name, value)?;
         }
-        map.end()
+        Ok(())
     }
 }
 
