@@ -11,3 +11,113 @@ pub mod sanitize;
 pub mod sim;
 pub mod ui;
 pub mod upstream;
+pub mod dashboard;
+pub mod terminal;
+
+use color_eyre::eyre::{Result, bail};
+
+use cli::{Cli, Command, ConfigAction};
+use config::{ApiKey, ClientOptions, FileConfig};
+
+/// Runs what the command line asks for; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Some(Command::Config { action }) => config_command(action),
+        Some(Command::Sim(args)) => {
+            let wire = args
+                .wire
+                .parse()
+                .map_err(|e| color_eyre::eyre::eyre!("--wire: {e}"))?;
+            let cfg = sim::SimConfig {
+                port: args.port,
+                seed: args.seed,
+                speed: args.speed,
+                wire,
+                ..Default::default()
+            };
+            sim::run_standalone(cfg).await?;
+            Ok(0)
+        }
+        Some(Command::Stream(args)) => {
+            let file = load_file_config()?;
+            let (mut opts, _sim) = upstream_setup(&cli.upstream, &file, false).await?;
+            opts.max_retries = Some(args.max_retries);
+            let code = headless::run(opts, args.what, &mut std::io::stdout().lock(), &mut std::io::stderr()).await?;
+            Ok(code)
+        }
+        None => {
+            let file = load_file_config()?;
+            let (opts, sim) = upstream_setup(&cli.upstream, &file, true).await?;
+            let mut watch = dashboard::WatchList::from_args(&cli.dash, &file);
+            if let Some(sim) = &sim
+                && watch.is_empty()
+            {
+                watch = demo_watch_list(sim);
+            }
+            let dash = dashboard::DashOptions::new(&cli.dash, &file, sim.is_some());
+            dashboard::run(opts, watch, dash).await?;
+            if let Some(sim) = sim {
+                sim.shutdown().await;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn load_file_config() -> Result<FileConfig> {
+    match config::config_path() {
+        Some(path) => config::load_config(&path),
+        None => Ok(FileConfig::default()),
+    }
+}
+
+/// Client options from flags, environment and config; with `--sim` (or, for
+/// the dashboard, no keys at all) a simulator started in-process instead.
+async fn upstream_setup(
+    args: &cli::UpstreamArgs,
+    file: &FileConfig,
+    demo_without_keys: bool,
+) -> Result<(ClientOptions, Option<sim::Sim>)> {
+    let mut opts = config::client_options(
+        args.blog_url.clone(),
+        args.mail_url.clone(),
+        args.mail_ws_url.clone(),
+        args.token_in_query,
+        file,
+    )?;
+    let no_keys = opts.blog_key.is_none() && opts.mail_key.is_none();
+    if !(args.sim || (demo_without_keys && no_keys)) {
+        return Ok((opts, None));
+    }
+    let sim = sim::Sim::start(sim::SimConfig::default()).await?;
+    opts.endpoints = sim.endpoints();
+    opts.blog_key = Some(ApiKey::new(sim::DEMO_BLOG_KEY));
+    opts.mail_key = Some(ApiKey::new(sim::DEMO_MAIL_KEY));
+    Ok((opts, Some(sim)))
+}
+
+fn config_command(action: ConfigAction) -> Result<i32> {
+    let Some(path) = config::config_path() else {
+        bail!("this platform has no config directory; set MISAR_DASH_CONFIG to a file path");
+    };
+    match action {
+        ConfigAction::Path => println!("{}", path.display()),
+        ConfigAction::Init => {
+            if path.exists() {
+                bail!("{} exists already; not overwriting it", path.display());
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, config::EXAMPLE_CONFIG)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                // It is meant to hold keys.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,239 @@
+//! The dashboard's event loop. One task owns the [`AppState`]; it merges
+//! terminal input, the upstream channel, a clock tick and signals into
+//! actions for the reducer, carries out the reducer's commands, and draws
+//! when the state changed: at most 30 frames a second however fast events
+//! arrive, and once a second when nothing happens. No network or file I/O
+//! happens here; the clients do theirs on their own tasks.
+
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::app::{Action, AppOptions, AppState, Command, update};
+use crate::cli::DashArgs;
+use crate::config::{ClientOptions, FileConfig};
+use crate::terminal::TerminalGuard;
+use crate::upstream::domain_logs::DEFAULT_LIMIT;
+use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
+
+/// The shortest time between two frames.
+const FRAME: Duration = Duration::from_millis(33);
+/// Upstream events applied before input is looked at again, so a flood of
+/// log batches cannot starve the keyboard.
+const UPSTREAM_BURST: usize = 64;
+
+/// What the dashboard watches at start-up.
+#[derive(Clone, Debug, Default)]
+pub struct WatchList {
+    pub issues: Vec<String>,
+    pub campaigns: Vec<String>,
+    pub domains: Vec<String>,
+    pub inbox: bool,
+}
+
+impl WatchList {
+    /// Flags first, then the config file; duplicates dropped.
+    pub fn from_args(args: &DashArgs, file: &FileConfig) -> WatchList {
+        let join = |a: &[String], b: &[String]| {
+            let mut all: Vec<String> = Vec::new();
+            for item in a.iter().chain(b) {
+                if !all.contains(item) {
+                    all.push(item.clone());
+                }
+            }
+            all
+        };
+        WatchList {
+            issues: join(&args.issues, &file.issues),
+            campaigns: join(&args.campaigns, &file.campaigns),
+            domains: join(&args.domains, &file.domains),
+            inbox: true,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.issues.is_empty() && self.campaigns.is_empty() && self.domains.is_empty()
+    }
+}
+
+pub struct DashOptions {
+    pub demo: bool,
+    pub mouse: bool,
+    pub limit: u32,
+    pub follow_campaigns: bool,
+    pub max_log_records: usize,
+}
+
+impl DashOptions {
+    pub fn new(args: &DashArgs, file: &FileConfig, demo: bool) -> DashOptions {
+        DashOptions {
+            demo,
+            mouse: args.mouse || file.mouse,
+            limit: args.limit.or(file.limit).unwrap_or(DEFAULT_LIMIT),
+            follow_campaigns: file.follow_campaigns.unwrap_or(true),
+            max_log_records: file.max_log_records.unwrap_or(1_000_000),
+        }
+    }
+}
+
+pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> Result<()> {
+    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(1024);
+    let mut watches = Watches::new(Upstream::new(client, tx)?);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut state = AppState::new(AppOptions {
+        demo: opts.demo,
+        no_color,
+        mouse: opts.mouse,
+        now_ms: now_ms(),
+        log_limit: opts.limit,
+        max_log_records: opts.max_log_records,
+    });
+    let log_query = LogQuery {
+        limit: Some(opts.limit),
+        ..LogQuery::default()
+    };
+    let mut initial: Vec<Command> = Vec::new();
+    if watch.inbox {
+        initial.push(Command::Watch(Source::Inbox));
+    }
+    initial.extend(
+        watch
+            .issues
+            .into_iter()
+            .map(|issue_id| Command::Watch(Source::SendProgress { issue_id })),
+    );
+    initial.extend(
+        watch
+            .campaigns
+            .into_iter()
+            .map(|campaign_id| Command::Watch(Source::Campaign { campaign_id })),
+    );
+    initial.extend(watch.domains.into_iter().map(|domain| Command::WatchLogs {
+        domain,
+        query: log_query.clone(),
+    }));
+    for command in initial {
+        carry_out(command, &mut watches);
+    }
+
+    let mut guard = TerminalGuard::enter(opts.mouse).wrap_err("could not set up the terminal")?;
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut signals = Signals::new()?;
+    let mut last_draw: Option<Instant> = None;
+    state.dirty = true;
+
+    loop {
+        let due = last_draw.map_or_else(Instant::now, |t| t + FRAME);
+        let mut commands = Vec::new();
+        tokio::select! {
+            biased;
+            _ = signals.recv() => break,
+            event = input.next() => match event {
+                Some(Ok(event)) => {
+                    if let Some(action) = input_action(event) {
+                        commands.extend(update(&mut state, action));
+                    }
+                }
+                Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
+                None => break,
+            },
+            _ = tick.tick() => {
+                commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
+            }
+            Some(event) = rx.recv() => {
+                commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
+                let mut next = Some(event);
+                let mut applied = 0;
+                while let Some(event) = next {
+                    if opts.follow_campaigns
+                        && let Some(campaign) = campaign_to_follow(&event)
+                        && !watches.is_watching(&campaign)
+                    {
+                        commands.push(Command::Watch(campaign));
+                    }
+                    commands.extend(update(&mut state, Action::Upstream(event)));
+                    applied += 1;
+                    next = if applied < UPSTREAM_BURST { rx.try_recv().ok() } else { None };
+                }
+            }
+            _ = tokio::time::sleep_until(due.into()), if state.dirty => {
+                guard.terminal.draw(|frame| crate::ui::render(&state, frame))?;
+                use std::io::Write as _;
+                guard.terminal.backend_mut().flush()?;
+                state.dirty = false;
+                last_draw = Some(Instant::now());
+            }
+        }
+        let mut quit = false;
+        for command in commands {
+            quit |= matches!(command, Command::Quit);
+            carry_out(command, &mut watches);
+        }
+        if quit {
+            break;
+        }
+    }
+    drop(guard);
+    Ok(())
+}
+
+fn carry_out(command: Command, watches: &mut Watches) {
+    match command {
+        Command::Quit => {}
+        Command::Watch(source) => watches.watch(source, LogQuery::default()),
+        Command::Unwatch(source) => watches.unwatch(&source),
+        Command::WatchLogs { domain, query } => watches.watch(Source::DomainLogs { domain }, query),
+    }
+}
+
+fn input_action(event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => Some(Action::Key(key)),
+        Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// SIGTERM and SIGHUP (the SSH link dropped) end the loop, so the terminal
+/// guard restores the terminal. Ctrl-C arrives as a key in raw mode.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}

@@ -1,0 +1,151 @@
+//! Helpers for tests that run the clients against a real server on
+//! 127.0.0.1: the simulator, or a small server the test starts.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use misar_dash::config::{ApiKey, Backoff, ClientOptions};
+use misar_dash::sim::{self, Sim, SimConfig};
+use misar_dash::upstream::{
+    ConnState, LogQuery, LogRecord, Source, StopReason, UpstreamBody, UpstreamEvent, Upstream,
+};
+use tokio::sync::mpsc;
+
+/// Fast reconnects and heartbeats so a test runs in seconds.
+pub fn fast_options(sim: &Sim) -> ClientOptions {
+    ClientOptions {
+        endpoints: sim.endpoints(),
+        blog_key: Some(ApiKey::new(sim::DEMO_BLOG_KEY)),
+        mail_key: Some(ApiKey::new(sim::DEMO_MAIL_KEY)),
+        backoff: Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+        },
+        max_retries: Some(5),
+        heartbeat: Duration::from_millis(300),
+        sse_read_timeout: Duration::from_millis(800),
+        ..ClientOptions::default()
+    }
+}
+
+pub fn sim_config() -> SimConfig {
+    SimConfig {
+        speed: 40.0,
+        heartbeat: Duration::from_millis(300),
+        ..SimConfig::default()
+    }
+}
+
+pub async fn start_sim(cfg: SimConfig) -> Sim {
+    Sim::start(cfg).await.expect("the simulator starts")
+}
+
+/// Everything one client sent, up to its final state.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub events: Vec<UpstreamBody>,
+}
+
+impl Run {
+    pub fn states(&self) -> Vec<&ConnState> {
+        self.events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Conn(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn last_state(&self) -> Option<&ConnState> {
+        self.states().last().copied()
+    }
+
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        match self.last_state() {
+            Some(ConnState::Stopped(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn records(&self) -> Vec<&LogRecord> {
+        self.events
+            .iter()
+            .flat_map(|b| match b {
+                UpstreamBody::Logs(r) => r.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    pub fn reconnect_reasons(&self) -> Vec<String> {
+        self.states()
+            .into_iter()
+            .filter_map(|s| match s {
+                ConnState::Reconnecting { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn malformed(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|b| matches!(b, UpstreamBody::Malformed { .. }))
+            .count()
+    }
+}
+
+/// Runs one client until it reaches a final state or `limit` passes.
+pub async fn run_client(opts: ClientOptions, source: Source, query: LogQuery, limit: Duration) -> Run {
+    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
+    let upstream = Upstream::new(opts, tx).expect("client setup");
+    let task = upstream.spawn(source, query);
+    let mut run = Run::default();
+    let deadline = tokio::time::Instant::now() + limit;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
+        run.events.push(event.body);
+        if done {
+            break;
+        }
+    }
+    task.abort();
+    run
+}
+
+/// Runs a client until `until` says stop (or `limit` passes), then stops it.
+pub async fn run_until(
+    opts: ClientOptions,
+    source: Source,
+    query: LogQuery,
+    limit: Duration,
+    mut until: impl FnMut(&Run) -> bool,
+) -> Run {
+    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
+    let upstream = Upstream::new(opts, tx).expect("client setup");
+    let task = upstream.spawn(source, query);
+    let mut run = Run::default();
+    let deadline = tokio::time::Instant::now() + limit;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
+        run.events.push(event.body);
+        if done || until(&run) {
+            break;
+        }
+    }
+    task.abort();
+    run
+}
+
+pub fn logs(domain: &str) -> Source {
+    Source::DomainLogs { domain: domain.into() }
+}
+
+pub fn issue(id: &str) -> Source {
+    Source::SendProgress { issue_id: id.into() }
+}
+
+pub fn campaign(id: &str) -> Source {
+    Source::Campaign { campaign_id: id.into() }
+}
