@@ -414,7 +414,10 @@ impl DomainLogsClient {
             query.start = Some(query.start.map_or(newest, |s| s.max(newest)));
         }
         if self.delivered > 0 {
-            query.limit = Some(self.remaining().min(u64::from(MAX_LIMIT)) as u32);
+            // The server counts the repeats at the resume timestamp against
+            // its limit; we drop them, so ask for that many more.
+            let repeats = self.ids_at_newest.len() as u64;
+            query.limit = Some((self.remaining() + repeats).min(u64::from(MAX_LIMIT)) as u32);
         }
         query
     }
@@ -769,7 +772,8 @@ mod tests {
         // Reconnect: the server repeats everything from t=2.
         c.resumed_from = c.newest_ms;
         assert_eq!(c.next_query().start.map(|t| t.timestamp_millis()), Some(2));
-        assert_eq!(c.next_query().limit, Some(DEFAULT_LIMIT - 3));
+        // Three delivered, two of them at t=2 that the server will repeat.
+        assert_eq!(c.next_query().limit, Some(DEFAULT_LIMIT - 3 + 2));
         assert!(!c.admit(&rec("a", 1)));
         assert!(!c.admit(&rec("b", 2)));
         assert!(!c.admit(&rec("c", 2)));

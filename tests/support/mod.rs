@@ -7,7 +7,7 @@ use std::time::Duration;
 use misar_dash::config::{ApiKey, Backoff, ClientOptions};
 use misar_dash::sim::{self, Sim, SimConfig};
 use misar_dash::upstream::{
-    ConnState, LogQuery, LogRecord, Source, StopReason, UpstreamBody, UpstreamEvent, Upstream,
+    ConnState, LogQuery, LogRecord, Source, StopReason, Upstream, UpstreamBody, UpstreamEvent,
 };
 use tokio::sync::mpsc;
 
@@ -28,9 +28,14 @@ pub fn fast_options(sim: &Sim) -> ClientOptions {
     }
 }
 
+/// A fixed epoch: two simulators started at different moments serve the
+/// same records.
 pub fn sim_config() -> SimConfig {
     SimConfig {
         speed: 40.0,
+        epoch: chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .ok()
+            .map(|t| t.to_utc()),
         heartbeat: Duration::from_millis(300),
         ..SimConfig::default()
     }
@@ -88,6 +93,14 @@ impl Run {
             .collect()
     }
 
+    /// Id and timestamp of each record: what identity and order mean.
+    pub fn record_keys(&self) -> Vec<(String, i64)> {
+        self.records()
+            .iter()
+            .map(|r| (r.id.clone(), r.timestamp_ms))
+            .collect()
+    }
+
     pub fn malformed(&self) -> usize {
         self.events
             .iter()
@@ -97,7 +110,12 @@ impl Run {
 }
 
 /// Runs one client until it reaches a final state or `limit` passes.
-pub async fn run_client(opts: ClientOptions, source: Source, query: LogQuery, limit: Duration) -> Run {
+pub async fn run_client(
+    opts: ClientOptions,
+    source: Source,
+    query: LogQuery,
+    limit: Duration,
+) -> Run {
     let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
     let upstream = Upstream::new(opts, tx).expect("client setup");
     let task = upstream.spawn(source, query);
@@ -139,13 +157,19 @@ pub async fn run_until(
 }
 
 pub fn logs(domain: &str) -> Source {
-    Source::DomainLogs { domain: domain.into() }
+    Source::DomainLogs {
+        domain: domain.into(),
+    }
 }
 
 pub fn issue(id: &str) -> Source {
-    Source::SendProgress { issue_id: id.into() }
+    Source::SendProgress {
+        issue_id: id.into(),
+    }
 }
 
 pub fn campaign(id: &str) -> Source {
-    Source::Campaign { campaign_id: id.into() }
+    Source::Campaign {
+        campaign_id: id.into(),
+    }
 }

@@ -1,0 +1,762 @@
+//! The four clients against the simulator (and, where the simulator cannot
+//! misbehave in the way needed, a small server the test starts), all on
+//! 127.0.0.1: every documented status, error and close code, every wire
+//! mode, drops and restarts.
+
+mod support;
+
+use std::time::Duration;
+
+use misar_dash::config::ApiKey;
+use misar_dash::sim::{self, Account, CampaignFate, SimConfig, WireMode, WsRefusal};
+use misar_dash::upstream::{
+    CampaignUpdateKind, ConnState, InboxEvent, LogQuery, SendStatus, Source, StopReason,
+    UpstreamBody,
+};
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+
+fn demo_campaign(sim: &sim::Sim, fate: CampaignFate) -> sim::CatalogCampaign {
+    sim.catalog()
+        .campaigns
+        .into_iter()
+        .filter(|c| c.account == Account::Demo && c.fate == fate)
+        .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
+        .expect("the catalog has such a campaign")
+}
+
+fn other_campaign(sim: &sim::Sim) -> String {
+    let c = sim
+        .catalog()
+        .campaigns
+        .into_iter()
+        .find(|c| c.account == Account::Other);
+    c.expect("the catalog lists another account's campaign").id
+}
+
+// ---- send progress ----------------------------------------------------------
+
+#[tokio::test]
+async fn send_progress_ends_with_each_terminal_state() {
+    let sim = start_sim(sim_config()).await;
+    for (id, want) in [
+        ("iss-spring-sale", SendStatus::Sent),
+        ("iss-partner-update", SendStatus::Failed),
+        ("iss-flash-sale-reminder", SendStatus::Cancelled),
+        ("iss-may-newsletter", SendStatus::Sent),
+    ] {
+        let run = run_client(fast_options(&sim), issue(id), LogQuery::default(), T).await;
+        let progress: Vec<_> = run
+            .events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Progress(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        let last = progress.last().expect("progress events");
+        assert_eq!(last.status, want, "{id}");
+        assert!(
+            progress.windows(2).all(|w| w[0].sent <= w[1].sent),
+            "{id}: sent never goes back"
+        );
+        assert_eq!(
+            run.last_state(),
+            Some(&ConnState::Finished {
+                reason: format!("send {}", want.as_str())
+            }),
+            "{id}"
+        );
+        assert!(
+            run.reconnect_reasons().is_empty(),
+            "{id}: a terminal state is not reconnected"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn issue_not_found_stops_without_retrying() {
+    let sim = start_sim(sim_config()).await;
+    for id in ["iss-acme-quarterly", "no-such-issue"] {
+        let before = sim.stats().requests;
+        let run = run_client(fast_options(&sim), issue(id), LogQuery::default(), T).await;
+        assert!(
+            matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains(id)),
+            "{id}: {:?}",
+            run.last_state()
+        );
+        assert_eq!(
+            sim.stats().requests - before,
+            1,
+            "{id}: one request, no retry"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn poll_failed_backs_off_and_carries_on() {
+    let sim = start_sim(sim_config()).await;
+    let run = run_until(
+        fast_options(&sim),
+        issue("iss-flaky"),
+        LogQuery::default(),
+        T,
+        |run| {
+            run.events
+                .iter()
+                .filter(|b| matches!(b, UpstreamBody::Progress(_)))
+                .count()
+                >= 4
+        },
+    )
+    .await;
+    let reasons = run.reconnect_reasons();
+    assert!(
+        reasons.iter().any(|r| r.contains("poll_failed")),
+        "{reasons:?}"
+    );
+    assert!(run.stop_reason().is_none());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn done_without_a_terminal_state_resumes_at_once() {
+    let sim = start_sim(SimConfig {
+        send_stream_cap: Duration::from_millis(300),
+        ..sim_config()
+    })
+    .await;
+    let run = run_until(
+        fast_options(&sim),
+        issue("iss-weekly-digest"),
+        LogQuery::default(),
+        T,
+        |run| {
+            run.states()
+                .iter()
+                .filter(|s| matches!(s, ConnState::Live))
+                .count()
+                >= 3
+        },
+    )
+    .await;
+    let resumes: Vec<_> = run
+        .states()
+        .into_iter()
+        .filter(|s| matches!(s, ConnState::Reconnecting { .. }))
+        .collect();
+    assert!(resumes.len() >= 2, "{:?}", run.states());
+    for r in resumes {
+        assert!(
+            matches!(r, ConnState::Reconnecting { attempt: 1, delay, .. } if delay.is_zero()),
+            "{r:?}"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_blog_keys_stop_without_retrying() {
+    let sim = start_sim(sim_config()).await;
+    for (key, status) in [
+        ("mbk_wrong", "401"),
+        (sim::NOSCOPE_BLOG_KEY, "403"),
+        (sim::DEMO_MAIL_KEY, "401"),
+    ] {
+        let mut opts = fast_options(&sim);
+        opts.blog_key = Some(ApiKey::new(key));
+        let before = sim.stats().requests;
+        let run = run_client(opts, issue("iss-spring-sale"), LogQuery::default(), T).await;
+        match run.stop_reason() {
+            Some(StopReason::KeyRefused { detail }) => {
+                assert!(detail.contains(status), "{detail}");
+                assert!(!detail.contains(key), "the key is not in the message");
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+        assert_eq!(sim.stats().requests - before, 1);
+    }
+    let mut opts = fast_options(&sim);
+    opts.blog_key = None;
+    let run = run_client(opts, issue("iss-spring-sale"), LogQuery::default(), T).await;
+    assert!(matches!(run.stop_reason(), Some(StopReason::NoKey { .. })));
+    sim.shutdown().await;
+}
+
+// ---- mail WebSocket -----------------------------------------------------------
+
+#[tokio::test]
+async fn the_inbox_delivers_all_six_event_types() {
+    let sim = start_sim(SimConfig {
+        speed: 200.0,
+        ..sim_config()
+    })
+    .await;
+    let kinds = |run: &Run| {
+        let mut seen: Vec<&'static str> = run
+            .events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Inbox(e) => Some(e.type_name()),
+                _ => None,
+            })
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen
+    };
+    let run = run_until(
+        fast_options(&sim),
+        Source::Inbox,
+        LogQuery::default(),
+        T,
+        |run| kinds(run).len() == 6,
+    )
+    .await;
+    assert_eq!(
+        kinds(&run),
+        [
+            "bounce",
+            "campaign_completed",
+            "campaign_started",
+            "complaint",
+            "email_received",
+            "unsubscribe"
+        ]
+    );
+    let mail = run.events.iter().find_map(|b| match b {
+        UpstreamBody::Inbox(InboxEvent::EmailReceived(m)) => Some(m),
+        _ => None,
+    });
+    let mail = mail.expect("a received mail");
+    assert!(mail.from.contains('@') && !mail.subject.is_empty());
+    assert_eq!(run.malformed(), 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn campaigns_end_with_each_terminal_event() {
+    let sim = start_sim(SimConfig {
+        speed: 400.0,
+        ..sim_config()
+    })
+    .await;
+    for (fate, kind) in [
+        (CampaignFate::Completed, CampaignUpdateKind::Completed),
+        (CampaignFate::Failed, CampaignUpdateKind::Failed),
+        (CampaignFate::Cancelled, CampaignUpdateKind::Cancelled),
+    ] {
+        let c = demo_campaign(&sim, fate);
+        let run = run_client(
+            fast_options(&sim),
+            campaign(&c.id),
+            LogQuery::default(),
+            Duration::from_secs(30),
+        )
+        .await;
+        let last = run.events.iter().rev().find_map(|b| match b {
+            UpstreamBody::Campaign(u) => Some(u),
+            _ => None,
+        });
+        assert_eq!(last.map(|u| u.kind), Some(kind), "{}", c.id);
+        assert_eq!(
+            run.last_state(),
+            Some(&ConnState::Finished {
+                reason: format!("campaign {}", kind.as_str())
+            })
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn websocket_refusals_stop_both_ways() {
+    for refusal in [WsRefusal::HttpStatus, WsRefusal::CloseCode] {
+        let sim = start_sim(SimConfig {
+            ws_refusal: refusal,
+            ..sim_config()
+        })
+        .await;
+        let before = sim.stats().requests;
+        let run = run_client(
+            fast_options(&sim),
+            campaign(&other_campaign(&sim)),
+            LogQuery::default(),
+            T,
+        )
+        .await;
+        let code = if refusal == WsRefusal::HttpStatus {
+            "403"
+        } else {
+            "4403"
+        };
+        assert!(
+            matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains(code)),
+            "{refusal:?}: {:?}",
+            run.last_state()
+        );
+        let mut opts = fast_options(&sim);
+        opts.mail_key = Some(ApiKey::new("msk_wrong"));
+        let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
+        let code = if refusal == WsRefusal::HttpStatus {
+            "401"
+        } else {
+            "4401"
+        };
+        assert!(
+            matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail }) if detail.contains(code)),
+            "{refusal:?}: {:?}",
+            run.last_state()
+        );
+        assert_eq!(sim.stats().requests - before, 2, "{refusal:?}: no retries");
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_silent_websocket_is_declared_dead_and_redialled() {
+    let sim = start_sim(SimConfig {
+        ws_silent: true,
+        ..sim_config()
+    })
+    .await;
+    let started = tokio::time::Instant::now();
+    let run = run_until(
+        fast_options(&sim),
+        Source::Inbox,
+        LogQuery::default(),
+        T,
+        |run| !run.reconnect_reasons().is_empty(),
+    )
+    .await;
+    let reasons = run.reconnect_reasons();
+    assert!(reasons[0].contains("no ping"), "{reasons:?}");
+    // Two heartbeat periods of 300 ms, with room for a slow machine.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn close_1001_reconnects_with_backoff() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    // A server that accepts, then closes with 1001 as a restarting server does.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
+                    let frame = CloseFrame {
+                        code: CloseCode::Away,
+                        reason: "server restart".into(),
+                    };
+                    let _ = ws.send(Message::Close(Some(frame))).await;
+                }
+            });
+        }
+    });
+    let sim = start_sim(sim_config()).await;
+    let mut opts = fast_options(&sim);
+    opts.endpoints.mail_ws_url = format!("ws://{addr}");
+    opts.max_retries = Some(2);
+    let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
+    let reasons = run.reconnect_reasons();
+    assert_eq!(reasons.len(), 2, "{:?}", run.states());
+    assert!(reasons.iter().all(|r| r.contains("1001")), "{reasons:?}");
+    assert!(matches!(
+        run.stop_reason(),
+        Some(StopReason::GaveUp { attempts: 3, .. })
+    ));
+    sim.shutdown().await;
+}
+
+// ---- domain logs -------------------------------------------------------------
+
+fn domain_records(sim: &sim::Sim, name: &str) -> u64 {
+    sim.catalog()
+        .domains
+        .iter()
+        .find(|d| d.name == name)
+        .expect("domain")
+        .records
+}
+
+#[tokio::test]
+async fn a_domain_streams_completely_with_the_exact_count() {
+    let sim = start_sim(sim_config()).await;
+    let want = domain_records(&sim, "flaky.example.com");
+    let run = run_client(
+        fast_options(&sim),
+        logs("flaky.example.com"),
+        LogQuery::default(),
+        T,
+    )
+    .await;
+    let records = run.records();
+    assert_eq!(records.len() as u64, want);
+    let mut ids: Vec<_> = records.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len() as u64, want, "no duplicates");
+    assert!(
+        run.events
+            .contains(&UpstreamBody::LogsComplete { total: Some(want) })
+    );
+    assert!(
+        records
+            .windows(2)
+            .all(|w| w[0].timestamp_ms <= w[1].timestamp_ms)
+    );
+    // The first attempt got a 500 and was retried with backoff.
+    assert!(
+        run.reconnect_reasons()[0].contains("500"),
+        "{:?}",
+        run.states()
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_500k_domain_streams_completely() {
+    let sim = start_sim(sim_config()).await;
+    let query = LogQuery {
+        limit: Some(500_000),
+        ..Default::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let upstream = misar_dash::upstream::Upstream::new(fast_options(&sim), tx).unwrap();
+    let _task = upstream.spawn(logs("bulk.example.com"), query);
+    let (mut count, mut complete, mut last_ts, mut ordered) = (0u64, None, i64::MIN, true);
+    while let Some(event) = tokio::time::timeout(Duration::from_secs(120), rx.recv())
+        .await
+        .unwrap()
+    {
+        match event.body {
+            UpstreamBody::Logs(records) => {
+                count += records.len() as u64;
+                for r in &records {
+                    ordered &= r.timestamp_ms >= last_ts;
+                    last_ts = r.timestamp_ms;
+                }
+            }
+            UpstreamBody::LogsComplete { total } => complete = total,
+            UpstreamBody::Conn(s) if s.is_final() => {
+                assert!(matches!(s, ConnState::Finished { .. }), "{s:?}");
+                break;
+            }
+            UpstreamBody::Malformed { detail } => panic!("{detail}"),
+            _ => {}
+        }
+    }
+    assert_eq!(count, 500_000);
+    assert_eq!(complete, Some(500_000));
+    assert!(ordered);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_limit_and_server_side_filters_apply() {
+    let sim = start_sim(sim_config()).await;
+    let query = LogQuery {
+        event_type: Some(misar_dash::upstream::LogEventType::Bounced),
+        limit: Some(25),
+        ..Default::default()
+    };
+    let run = run_client(fast_options(&sim), logs("bulk.example.com"), query, T).await;
+    let records = run.records();
+    assert_eq!(records.len(), 25);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.event_type == Some(misar_dash::upstream::LogEventType::Bounced))
+    );
+    assert!(matches!(run.last_state(), Some(ConnState::Finished { .. })));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn domain_log_errors_map_to_stops() {
+    let sim = start_sim(sim_config()).await;
+    let run = run_client(
+        fast_options(&sim),
+        logs("other.example.org"),
+        LogQuery::default(),
+        T,
+    )
+    .await;
+    assert!(
+        matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains("404"))
+    );
+    let run = run_client(
+        fast_options(&sim),
+        logs("nowhere.example.net"),
+        LogQuery::default(),
+        T,
+    )
+    .await;
+    assert!(matches!(
+        run.stop_reason(),
+        Some(StopReason::NotFound { .. })
+    ));
+    // A value the client's parsers would refuse, built by hand to reach the
+    // server: its 400 stops the stream.
+    let bad = LogQuery {
+        event_type: Some(misar_dash::upstream::LogEventType::Other),
+        ..Default::default()
+    };
+    let run = run_client(fast_options(&sim), logs("shop.example.com"), bad, T).await;
+    assert!(
+        matches!(run.stop_reason(), Some(StopReason::BadQuery { detail }) if detail.contains("400"))
+    );
+    let mut opts = fast_options(&sim);
+    opts.mail_key = Some(ApiKey::new("msk_nope"));
+    let run = run_client(opts, logs("shop.example.com"), LogQuery::default(), T).await;
+    assert!(
+        matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail }) if detail.contains("401"))
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_waited_out_and_never_hit_early() {
+    let sim = start_sim(sim_config()).await;
+    let query = LogQuery {
+        limit: Some(50),
+        ..Default::default()
+    };
+    let run = run_client(fast_options(&sim), logs("limited.example.com"), query, T).await;
+    let waits: Vec<_> = run
+        .states()
+        .into_iter()
+        .filter(|s| matches!(s, ConnState::RateLimited { .. }))
+        .collect();
+    assert_eq!(waits.len(), 2, "{:?}", run.states());
+    assert!(
+        waits.iter().all(
+            |w| matches!(w, ConnState::RateLimited { wait } if *wait == Duration::from_secs(1))
+        )
+    );
+    assert_eq!(run.records().len(), 50);
+    assert!(run.events.iter().any(|b| matches!(
+        b,
+        UpstreamBody::RateLimit {
+            remaining: Some(0),
+            ..
+        }
+    )));
+    let stats = sim.stats();
+    assert_eq!(stats.rate_limited, 2);
+    assert_eq!(stats.early_requests, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stalled_stream_times_out_and_reconnects() {
+    let sim = start_sim(sim_config()).await;
+    let run = run_until(
+        fast_options(&sim),
+        logs("stalled.example.com"),
+        LogQuery::default(),
+        T,
+        |run| !run.reconnect_reasons().is_empty(),
+    )
+    .await;
+    assert!(
+        run.reconnect_reasons()[0].contains("no data"),
+        "{:?}",
+        run.states()
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_wire_mode_gives_the_same_events() {
+    let plain = start_sim(sim_config()).await;
+    let query = LogQuery {
+        limit: Some(300),
+        ..Default::default()
+    };
+    let want_logs = run_client(
+        fast_options(&plain),
+        logs("flaky.example.com"),
+        query.clone(),
+        T,
+    )
+    .await;
+    let want_send = run_client(
+        fast_options(&plain),
+        issue("iss-may-newsletter"),
+        LogQuery::default(),
+        T,
+    )
+    .await;
+    plain.shutdown().await;
+    assert_eq!(want_logs.records().len(), 300);
+    for mode in ["crlf", "cr", "bytes", "comments", "all"] {
+        let wire: WireMode = mode.parse().unwrap();
+        let sim = start_sim(SimConfig {
+            wire,
+            ..sim_config()
+        })
+        .await;
+        let got = run_client(
+            fast_options(&sim),
+            logs("flaky.example.com"),
+            query.clone(),
+            T,
+        )
+        .await;
+        assert!(
+            got.records() == want_logs.records(),
+            "{mode}: records differ"
+        );
+        assert_eq!(got.malformed(), 0, "{mode}");
+        let got = run_client(
+            fast_options(&sim),
+            issue("iss-may-newsletter"),
+            LogQuery::default(),
+            T,
+        )
+        .await;
+        assert_eq!(got.events, want_send.events, "{mode}");
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn the_key_can_travel_as_a_query_parameter() {
+    let sim = start_sim(sim_config()).await;
+    let mut opts = fast_options(&sim);
+    opts.token_in_query = true;
+    let run = run_client(
+        opts.clone(),
+        issue("iss-may-newsletter"),
+        LogQuery::default(),
+        T,
+    )
+    .await;
+    assert!(
+        matches!(run.last_state(), Some(ConnState::Finished { .. })),
+        "{:?}",
+        run.states()
+    );
+    let run = run_until(opts, Source::Inbox, LogQuery::default(), T, |run| {
+        run.states().contains(&&ConnState::Live)
+    })
+    .await;
+    assert!(run.stop_reason().is_none());
+    sim.shutdown().await;
+}
+
+// ---- drops and restarts ---------------------------------------------------------
+
+/// Streams bulk.example.com while the server drops every connection a few
+/// times: the records delivered are exactly those of an undisturbed run.
+#[tokio::test]
+async fn domain_logs_survive_drops_with_nothing_lost_or_repeated() {
+    let sim = start_sim(sim_config()).await;
+    let query = LogQuery {
+        limit: Some(20_000),
+        ..Default::default()
+    };
+    let want = run_client(
+        fast_options(&sim),
+        logs("bulk.example.com"),
+        query.clone(),
+        T,
+    )
+    .await;
+    let want: Vec<String> = want.records().iter().map(|r| r.id.clone()).collect();
+    assert_eq!(want.len(), 20_000);
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let mut opts = fast_options(&sim);
+    opts.max_retries = None;
+    let upstream = misar_dash::upstream::Upstream::new(opts, tx).unwrap();
+    let _task = upstream.spawn(logs("bulk.example.com"), query);
+    let (mut got, mut drops, mut batches) = (Vec::new(), 0, 0);
+    loop {
+        let event = tokio::time::timeout(T, rx.recv()).await.unwrap().unwrap();
+        match event.body {
+            UpstreamBody::Logs(records) => {
+                got.extend(records.into_iter().map(|r| r.id));
+                batches += 1;
+                // The channel is small, so the server is at most a few
+                // batches ahead: dropping now cuts the stream mid-way.
+                if batches % 4 == 0 && drops < 3 {
+                    sim.drop_connections();
+                    drops += 1;
+                }
+            }
+            UpstreamBody::Conn(s) if s.is_final() => break,
+            _ => {}
+        }
+    }
+    assert_eq!(drops, 3);
+    assert_eq!(got.len(), want.len(), "nothing lost, nothing twice");
+    assert_eq!(got, want);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_client_recovers_when_the_server_restarts_on_the_same_port() {
+    let sim = start_sim(sim_config()).await;
+    let port = sim.addr().port();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let mut opts = fast_options(&sim);
+    opts.max_retries = None;
+    let upstream = misar_dash::upstream::Upstream::new(opts, tx).unwrap();
+    let sources = [
+        Source::Inbox,
+        issue("iss-weekly-digest"),
+        logs("shop.example.com"),
+    ];
+    let _tasks: Vec<_> = sources
+        .iter()
+        .map(|s| upstream.spawn(s.clone(), LogQuery::default()))
+        .collect();
+    let live_count = |seen: &[(Source, ConnState)], s: &Source| {
+        seen.iter()
+            .filter(|(src, st)| src == s && *st == ConnState::Live)
+            .count()
+    };
+    let mut seen = Vec::new();
+    let mut restarted = false;
+    let mut sim = Some(sim);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if let UpstreamBody::Conn(state) = event.body {
+            assert!(!state.is_final(), "{}: {state}", event.source);
+            seen.push((event.source, state));
+        }
+        if !restarted && sources.iter().all(|s| live_count(&seen, s) >= 1) {
+            if let Some(old) = sim.take() {
+                old.shutdown().await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            sim = Some(
+                start_sim(SimConfig {
+                    port,
+                    ..sim_config()
+                })
+                .await,
+            );
+            restarted = true;
+        }
+        if restarted && sources.iter().all(|s| live_count(&seen, s) >= 2) {
+            break;
+        }
+    }
+    for s in &sources {
+        assert!(live_count(&seen, s) >= 2, "{s} did not come back: {seen:?}");
+    }
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+}
