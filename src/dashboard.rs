@@ -193,7 +193,9 @@ fn carry_out(command: Command, watches: &mut Watches) {
 
 fn input_action(event: Event) -> Option<Action> {
     match event {
-        Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => Some(Action::Key(key)),
+        Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => {
+            Some(Action::Key(key))
+        }
         Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,

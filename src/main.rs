@@ -6,7 +6,9 @@ use misar_dash::cli::Cli;
 fn main() -> Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let code = runtime.block_on(misar_dash::run(cli))?;
     // Client tasks may still be mid-request; they hold nothing worth waiting for.
     runtime.shutdown_background();
