@@ -1,1 +1,242 @@
-//! (in progress)
+//! Makes upstream text safe to put into a terminal cell.
+//!
+//! Subjects, addresses, tags and error details come from other people's
+//! servers and mail. A raw escape sequence in a cell could recolour the
+//! screen, move the cursor, set the window title or write to the clipboard;
+//! a bidi override could make one address read as another; a zero-width
+//! character could make two different strings look identical. [`clean`]
+//! strips all of that, once, when the text enters the app state.
+
+use std::borrow::Cow;
+
+const ESC: char = '\u{1b}';
+const BEL: char = '\u{07}';
+/// The 8-bit String Terminator (C1), the single-character form of `ESC \`.
+const ST_C1: char = '\u{9c}';
+
+/// Removes control characters, terminal escape sequences, bidi controls and
+/// zero-width characters; turns tabs and line breaks into spaces.
+///
+/// Returns the input borrowed when it needs no change, which is the common
+/// case and costs one scan.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    match s.char_indices().find(|&(_, c)| needs_care(c)) {
+        None => Cow::Borrowed(s),
+        Some((first, _)) => {
+            let mut out = String::with_capacity(s.len());
+            out.push_str(&s[..first]);
+            clean_into(&s[first..], &mut out);
+            Cow::Owned(out)
+        }
+    }
+}
+
+fn needs_care(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || is_invisible(c) || is_line_break(c)
+}
+
+/// Characters that reorder text around them. U+202A–202E are embeddings and
+/// overrides, U+2066–2069 isolates, U+200E/200F/061C the directional marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+/// Characters with no glyph that make different strings look the same.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
+}
+
+/// Line and paragraph breaks that are not C0 controls.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// What follows an escape introducer, and so how far the sequence reaches.
+enum Sequence {
+    /// `ESC [` or C1 `U+009B`: parameters, intermediates, one final byte.
+    Csi,
+    /// `ESC ]` or C1 `U+009D`: a string ended by BEL or ST.
+    Osc,
+    /// DCS, SOS, PM and APC: a string ended by ST.
+    ControlString,
+    /// Any other `ESC`: intermediates, then one final byte.
+    Short,
+}
+
+fn clean_into(s: &str, out: &mut String) {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let sequence = match c {
+            ESC => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    Sequence::Csi
+                }
+                Some(']') => {
+                    chars.next();
+                    Sequence::Osc
+                }
+                Some('P' | 'X' | '^' | '_') => {
+                    chars.next();
+                    Sequence::ControlString
+                }
+                _ => Sequence::Short,
+            },
+            '\u{9b}' => Sequence::Csi,
+            '\u{9d}' => Sequence::Osc,
+            '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => Sequence::ControlString,
+            '\t' | '\n' | '\r' | '\u{0b}' | '\u{0c}' => {
+                out.push(' ');
+                continue;
+            }
+            c if is_line_break(c) => {
+                out.push(' ');
+                continue;
+            }
+            c if needs_care(c) => continue,
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        match sequence {
+            Sequence::Csi => {
+                // Parameter bytes 0x30–0x3F, intermediates 0x20–0x2F, then
+                // one final byte 0x40–0x7E. Anything else ends the sequence
+                // early and is processed as ordinary text.
+                while let Some(&n) = chars.peek() {
+                    if ('\u{20}'..='\u{3f}').contains(&n) {
+                        chars.next();
+                    } else {
+                        if ('\u{40}'..='\u{7e}').contains(&n) {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            Sequence::Osc | Sequence::ControlString => {
+                let bel_ends = matches!(sequence, Sequence::Osc);
+                // An unterminated string swallows the rest: a terminal would
+                // also treat everything after the introducer as its payload.
+                while let Some(n) = chars.next() {
+                    if n == ST_C1 || (bel_ends && n == BEL) {
+                        break;
+                    }
+                    if n == ESC && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            Sequence::Short => {
+                while let Some(&n) = chars.peek() {
+                    if ('\u{20}'..='\u{2f}').contains(&n) {
+                        chars.next();
+                    } else {
+                        if ('\u{30}'..='\u{7e}').contains(&n) {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cleaned(s: &str) -> String {
+        clean(s).into_owned()
+    }
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        for s in ["", "hello", "Ünïcødé 漢字 😀", "a b-c_d@example.com"] {
+            assert!(matches!(clean(s), Cow::Borrowed(_)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn csi_sequences_are_removed_whole() {
+        assert_eq!(cleaned("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
+        assert_eq!(cleaned("\u{1b}[2J\u{1b}[1;1Hx"), "x");
+        assert_eq!(cleaned("\u{1b}[?1049h"), "");
+        // 8-bit CSI.
+        assert_eq!(cleaned("a\u{9b}1mb"), "ab");
+    }
+
+    #[test]
+    fn osc_is_removed_with_either_terminator() {
+        assert_eq!(cleaned("a\u{1b}]0;evil title\u{07}b"), "ab");
+        assert_eq!(cleaned("a\u{1b}]52;c;aGVsbG8=\u{1b}\\b"), "ab");
+        assert_eq!(
+            cleaned("\u{1b}]8;;https://evil.example\u{1b}\\link\u{1b}]8;;\u{1b}\\"),
+            "link"
+        );
+        assert_eq!(cleaned("a\u{9d}0;t\u{9c}b"), "ab");
+    }
+
+    #[test]
+    fn unterminated_strings_swallow_the_rest() {
+        assert_eq!(cleaned("ok\u{1b}]0;never ends"), "ok");
+        assert_eq!(cleaned("ok\u{1b}Pq#0;2;0;0;0"), "ok");
+    }
+
+    #[test]
+    fn dcs_pm_apc_are_removed() {
+        assert_eq!(cleaned("a\u{1b}Pdata\u{1b}\\b"), "ab");
+        assert_eq!(cleaned("a\u{1b}^pm\u{1b}\\b"), "ab");
+        assert_eq!(cleaned("a\u{1b}_apc\u{9c}b"), "ab");
+        // BEL does not end a DCS; it is part of its payload.
+        assert_eq!(cleaned("a\u{1b}Px\u{07}y\u{1b}\\b"), "ab");
+    }
+
+    #[test]
+    fn other_escape_sequences_are_removed() {
+        assert_eq!(cleaned("a\u{1b}(Bb"), "ab");
+        assert_eq!(cleaned("a\u{1b}7b\u{1b}8"), "ab");
+        assert_eq!(cleaned("a\u{1b}cb"), "ab");
+        assert_eq!(cleaned("trailing\u{1b}"), "trailing");
+    }
+
+    #[test]
+    fn controls_are_removed_and_breaks_become_spaces() {
+        assert_eq!(cleaned("a\u{0}b\u{7}c\u{7f}d\u{80}e\u{91}f"), "abcdef");
+        // C1 APC opens a control string, like ESC _.
+        assert_eq!(cleaned("a\u{9f}hidden\u{9c}b"), "ab");
+        assert_eq!(cleaned("line1\nline2\r\nx\ty"), "line1 line2  x y");
+        assert_eq!(cleaned("a\u{2028}b\u{85}c"), "a b c");
+        assert_eq!(cleaned("back\u{8}\u{8}space"), "backspace");
+    }
+
+    #[test]
+    fn bidi_and_zero_width_are_removed() {
+        assert_eq!(cleaned("admin\u{202e}moc.evil"), "adminmoc.evil");
+        assert_eq!(
+            cleaned("a\u{2066}b\u{2069}c\u{200e}d\u{200f}e\u{61c}f"),
+            "abcdef"
+        );
+        assert_eq!(
+            cleaned("pay\u{200b}pal\u{200c}\u{200d}\u{2060}\u{feff}"),
+            "paypal"
+        );
+    }
+
+    #[test]
+    fn wide_and_combining_text_is_kept() {
+        assert_eq!(cleaned("漢字\u{1b}[1m e\u{301}"), "漢字 e\u{301}");
+    }
+
+    #[test]
+    fn output_never_holds_an_escape_or_control() {
+        let nasty = "\u{1b}[\u{1b}]\u{1b}P\u{9b}\u{9d}x\u{1b}";
+        for s in [nasty, "\u{1b}[31", "\u{1b}[\u{7f}m", "\u{1b}\u{1b}[1m"] {
+            let out = cleaned(s);
+            assert!(!out.chars().any(needs_care), "{s:?} -> {out:?}");
+        }
+    }
+}

@@ -1,1 +1,262 @@
-//! (in progress)
+//! The dashboard's state and the reducer that changes it.
+//!
+//! Everything here is pure: [`update`] takes an [`Action`] (a key, a mouse
+//! event, a resize, an upstream event or a clock tick) and returns the
+//! [`Command`]s the event loop must carry out. The reducer never reads the
+//! system clock; time is what the last [`Action::Tick`] said.
+
+pub mod cursor;
+pub mod feed;
+pub mod filter;
+pub mod keymap;
+pub mod logs;
+pub mod logstore;
+mod reducer;
+pub mod sends;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use tui_input::Input;
+
+use crate::upstream::domain_logs::DEFAULT_LIMIT;
+use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
+
+pub use crate::ui::theme::Theme;
+pub use feed::FeedPane;
+pub use logs::LogsPane;
+pub use reducer::update;
+pub use sends::SendsPane;
+
+/// How the app starts.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// Show the DEMO badge: the data comes from the simulator.
+    pub demo: bool,
+    /// No colours, only bold/underline/reverse (`NO_COLOR`).
+    pub no_color: bool,
+    /// Mouse capture is on, so wheel and click events will come.
+    pub mouse: bool,
+    /// The clock at start, in milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// The `limit` that `WatchLogs` queries carry.
+    pub log_limit: u32,
+    /// Records held per domain; the oldest are evicted past it.
+    pub max_log_records: usize,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            demo: false,
+            no_color: false,
+            mouse: false,
+            now_ms: 0,
+            log_limit: DEFAULT_LIMIT,
+            max_log_records: 1_000_000,
+        }
+    }
+}
+
+/// Something that happened, for [`update`].
+// An upstream event is by far the largest variant, and the common one; an
+// action lives for one `update` call, so boxing it would only add a
+// pointer chase to the hot path.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Upstream(UpstreamEvent),
+    /// The clock; the only source of time the reducer knows.
+    Tick {
+        now_ms: i64,
+    },
+}
+
+/// Something the event loop must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Watch(Source),
+    Unwatch(Source),
+    /// (Re)open a domain's log stream with this server-side query. The
+    /// domain's held records were cleared when this was issued.
+    WatchLogs {
+        domain: String,
+        query: LogQuery,
+    },
+}
+
+/// The three panes, in focus order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Sends,
+    Feed,
+    Logs,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::Sends, Pane::Feed, Pane::Logs];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Sends => "Sends",
+            Pane::Feed => "Live feed",
+            Pane::Logs => "Domain logs",
+        }
+    }
+
+    pub fn number(self) -> usize {
+        match self {
+            Pane::Sends => 1,
+            Pane::Feed => 2,
+            Pane::Logs => 3,
+        }
+    }
+}
+
+/// What is drawn over the panes, and takes the keys while it is open.
+#[derive(Clone, Debug, Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help {
+        scroll: u16,
+    },
+    /// One domain-log record with every field.
+    Detail {
+        domain: String,
+        seq: u64,
+        scroll: u16,
+    },
+    /// The `a` prompt: what to watch.
+    Watch {
+        input: Input,
+        error: Option<String>,
+    },
+}
+
+/// One stream's connection as last reported, and since when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamStatus {
+    pub conn: ConnState,
+    pub since_ms: i64,
+    /// Rate-limit headers of the latest response (domain logs only).
+    pub rate_limit: Option<RateLimitInfo>,
+}
+
+impl StreamStatus {
+    /// Time left of a wait that started at `since_ms` (reconnect delay or
+    /// rate-limit), at `now_ms`.
+    pub fn remaining(&self, now_ms: i64) -> Option<Duration> {
+        let wait = match &self.conn {
+            ConnState::Reconnecting { delay, .. } => *delay,
+            ConnState::RateLimited { wait } => *wait,
+            _ => return None,
+        };
+        let elapsed = u64::try_from(now_ms.saturating_sub(self.since_ms)).unwrap_or(0);
+        Some(wait.saturating_sub(Duration::from_millis(elapsed)))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitInfo {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+}
+
+/// Upstream events that could not be understood and were skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MalformedStats {
+    pub count: u64,
+    /// The latest one: which stream, and what was wrong (sanitized).
+    pub last: Option<(Source, String)>,
+}
+
+/// The latest failure any stream reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastError {
+    pub at_ms: i64,
+    pub source: Source,
+    /// Sanitized.
+    pub text: String,
+}
+
+/// A short message for the status bar, shown until `until_ms`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub until_ms: i64,
+}
+
+/// Everything the screen shows.
+#[derive(Debug)]
+pub struct AppState {
+    pub demo: bool,
+    pub theme: Theme,
+    pub mouse: bool,
+    /// Something visible changed since the event loop last drew.
+    pub dirty: bool,
+    pub now_ms: i64,
+    /// Terminal size, columns × rows.
+    pub size: (u16, u16),
+    pub focus: Pane,
+    pub overlay: Overlay,
+    pub sends: SendsPane,
+    pub feed: FeedPane,
+    pub logs: LogsPane,
+    /// Every stream the app has heard of, in a stable order.
+    pub streams: BTreeMap<Source, StreamStatus>,
+    /// Sources the user stopped watching: their late events are dropped
+    /// instead of bringing the row back.
+    pub unwatched: HashSet<Source>,
+    pub malformed: MalformedStats,
+    pub last_error: Option<LastError>,
+    pub notice: Option<Notice>,
+    pub log_limit: u32,
+    pub max_log_records: usize,
+}
+
+impl AppState {
+    pub fn new(opts: AppOptions) -> AppState {
+        AppState {
+            demo: opts.demo,
+            theme: Theme::new(opts.no_color),
+            mouse: opts.mouse,
+            dirty: true,
+            now_ms: opts.now_ms,
+            size: (80, 24),
+            focus: Pane::Sends,
+            overlay: Overlay::None,
+            sends: SendsPane::default(),
+            feed: FeedPane::default(),
+            logs: LogsPane::default(),
+            streams: BTreeMap::new(),
+            unwatched: HashSet::new(),
+            malformed: MalformedStats::default(),
+            last_error: None,
+            notice: None,
+            log_limit: opts.log_limit,
+            max_log_records: opts.max_log_records,
+        }
+    }
+
+    /// The query a domain stream is opened with when nothing narrows it.
+    pub fn default_log_query(&self) -> LogQuery {
+        LogQuery {
+            limit: Some(self.log_limit),
+            ..LogQuery::default()
+        }
+    }
+
+    /// The notice to show at the current clock, if any.
+    pub fn current_notice(&self) -> Option<&str> {
+        self.notice
+            .as_ref()
+            .filter(|n| n.until_ms > self.now_ms)
+            .map(|n| n.text.as_str())
+    }
+}

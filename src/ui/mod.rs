@@ -1,1 +1,66 @@
-//! (in progress)
+//! Drawing. [`render`] is a pure function of the [`AppState`]: it reads the
+//! state and the frame size and nothing else, and it builds only the rows
+//! that are visible.
+
+mod feed;
+pub mod layout;
+mod logs;
+mod overlay;
+mod sends;
+mod status;
+pub mod theme;
+pub mod widgets;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::{AppState, Overlay, Pane};
+
+pub use theme::Theme;
+
+/// Draws the whole screen.
+pub fn render(state: &AppState, frame: &mut Frame) {
+    let area = frame.area();
+    let Some(areas) = layout::areas(area, state) else {
+        draw_too_small(frame, area, state);
+        return;
+    };
+    sends::draw(frame, areas.sends, state);
+    feed::draw(frame, areas.feed, state);
+    logs::draw(frame, areas.logs, state);
+    status::draw(frame, areas.status, state);
+    match &state.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => overlay::draw_help(frame, area, state, *scroll),
+        Overlay::Detail {
+            domain,
+            seq,
+            scroll,
+        } => overlay::draw_detail(frame, area, state, domain, *seq, *scroll),
+        Overlay::Watch { input, error } => {
+            overlay::draw_watch_prompt(frame, area, state, input, error.as_deref())
+        }
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect, state: &AppState) {
+    let message = format!(
+        "terminal too small (need {}x{}, have {}x{})",
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT,
+        area.width,
+        area.height
+    );
+    let line = Line::styled(message, state.theme.tone(theme::Tone::Warn));
+    let rect = widgets::centered(area, area.width, 3.min(area.height));
+    frame.render_widget(
+        Paragraph::new(line).centered().wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+fn is_focused(state: &AppState, pane: Pane) -> bool {
+    state.focus == pane
+}

@@ -1,0 +1,434 @@
+//! Every key binding, in one table. The key handler looks keys up here and
+//! the help overlay is drawn from it, so the two cannot disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::feed::FeedGroup;
+
+/// Where a binding applies. Several are active at once, most specific
+/// first; see [`active_contexts`](super::reducer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// In every mode, even while typing.
+    Always,
+    /// Whenever no prompt or overlay is open.
+    Global,
+    /// Any focused pane's list.
+    List,
+    Sends,
+    Feed,
+    Logs,
+    FilterBar,
+    WatchPrompt,
+    Detail,
+    Help,
+}
+
+impl Context {
+    /// Help overlay sections, in order.
+    pub const ALL: [Context; 10] = [
+        Context::Always,
+        Context::Global,
+        Context::List,
+        Context::Sends,
+        Context::Feed,
+        Context::Logs,
+        Context::FilterBar,
+        Context::WatchPrompt,
+        Context::Detail,
+        Context::Help,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Always => "Everywhere",
+            Context::Global => "Main view",
+            Context::List => "Lists (focused pane)",
+            Context::Sends => "Sends",
+            Context::Feed => "Live feed",
+            Context::Logs => "Domain logs",
+            Context::FilterBar => "Filter bar (/)",
+            Context::WatchPrompt => "Watch prompt (a)",
+            Context::Detail => "Record detail",
+            Context::Help => "This help",
+        }
+    }
+
+    /// Unbound keys edit the text (typing goes to the input).
+    pub fn takes_text(self) -> bool {
+        matches!(self, Context::FilterBar | Context::WatchPrompt)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAction {
+    Quit,
+    FocusNext,
+    FocusPrev,
+    Focus(super::Pane),
+    ToggleHelp,
+    OpenWatchPrompt,
+    Unwatch,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Top,
+    Bottom,
+    Follow,
+    OpenFilter,
+    OpenDetail,
+    PrevDomain,
+    NextDomain,
+    TogglePause,
+    ToggleFeed(FeedGroup),
+    ShowAllFeed,
+    Submit,
+    Cancel,
+    /// Text editing, handed to the input widget.
+    Edit,
+    Close,
+}
+
+/// One key: a code and the modifiers that must be held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key {
+        code,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    pub context: Context,
+    pub action: KeyAction,
+    pub description: &'static str,
+}
+
+const fn bind(
+    keys: &'static [Key],
+    context: Context,
+    action: KeyAction,
+    description: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        context,
+        action,
+        description,
+    }
+}
+
+use Context as C;
+use KeyAction as A;
+use KeyCode as K;
+
+pub const KEYMAP: &[Binding] = &[
+    bind(&[ctrl('c')], C::Always, A::Quit, "quit"),
+    bind(&[ch('q')], C::Global, A::Quit, "quit"),
+    bind(&[key(K::Tab)], C::Global, A::FocusNext, "next pane"),
+    bind(&[key(K::BackTab)], C::Global, A::FocusPrev, "previous pane"),
+    bind(
+        &[ch('1')],
+        C::Global,
+        A::Focus(super::Pane::Sends),
+        "focus Sends",
+    ),
+    bind(
+        &[ch('2')],
+        C::Global,
+        A::Focus(super::Pane::Feed),
+        "focus Live feed",
+    ),
+    bind(
+        &[ch('3')],
+        C::Global,
+        A::Focus(super::Pane::Logs),
+        "focus Domain logs",
+    ),
+    bind(&[ch('?')], C::Global, A::ToggleHelp, "this help"),
+    bind(
+        &[ch('a')],
+        C::Global,
+        A::OpenWatchPrompt,
+        "watch: issue ID, campaign ID, domain NAME, inbox",
+    ),
+    bind(&[ch('k'), key(K::Up)], C::List, A::Up, "up"),
+    bind(&[ch('j'), key(K::Down)], C::List, A::Down, "down"),
+    bind(&[key(K::PageUp)], C::List, A::PageUp, "page up"),
+    bind(&[key(K::PageDown)], C::List, A::PageDown, "page down"),
+    bind(&[ctrl('u')], C::List, A::HalfPageUp, "half a page up"),
+    bind(&[ctrl('d')], C::List, A::HalfPageDown, "half a page down"),
+    bind(&[ch('g'), key(K::Home)], C::List, A::Top, "first row"),
+    bind(&[ch('G'), key(K::End)], C::List, A::Bottom, "last row"),
+    bind(
+        &[ch('d')],
+        C::Sends,
+        A::Unwatch,
+        "stop watching the selected send",
+    ),
+    bind(
+        &[ch(' ')],
+        C::Feed,
+        A::TogglePause,
+        "pause / resume (new events are counted)",
+    ),
+    bind(
+        &[ch('e')],
+        C::Feed,
+        A::ToggleFeed(FeedGroup::Email),
+        "show/hide received email",
+    ),
+    bind(
+        &[ch('b')],
+        C::Feed,
+        A::ToggleFeed(FeedGroup::Bounce),
+        "show/hide bounces",
+    ),
+    bind(
+        &[ch('c')],
+        C::Feed,
+        A::ToggleFeed(FeedGroup::Complaint),
+        "show/hide complaints",
+    ),
+    bind(
+        &[ch('u')],
+        C::Feed,
+        A::ToggleFeed(FeedGroup::Unsubscribe),
+        "show/hide unsubscribes",
+    ),
+    bind(
+        &[ch('s')],
+        C::Feed,
+        A::ToggleFeed(FeedGroup::Campaign),
+        "show/hide campaign events",
+    ),
+    bind(&[ch('A')], C::Feed, A::ShowAllFeed, "show every type"),
+    bind(
+        &[ch('f'), key(K::End)],
+        C::Logs,
+        A::Follow,
+        "follow the newest record",
+    ),
+    bind(
+        &[ch('/')],
+        C::Logs,
+        A::OpenFilter,
+        "filter (in memory as you type; Enter re-queries)",
+    ),
+    bind(&[key(K::Enter)], C::Logs, A::OpenDetail, "record detail"),
+    bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
+    bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),
+    bind(&[ch('d')], C::Logs, A::Unwatch, "stop watching this domain"),
+    bind(
+        &[key(K::Enter)],
+        C::FilterBar,
+        A::Submit,
+        "apply, and re-query the server",
+    ),
+    bind(
+        &[key(K::Esc)],
+        C::FilterBar,
+        A::Cancel,
+        "cancel: back to the filter before /",
+    ),
+    bind(
+        &[
+            key(K::Left),
+            key(K::Right),
+            key(K::Home),
+            key(K::End),
+            ctrl('w'),
+            ctrl('u'),
+        ],
+        C::FilterBar,
+        A::Edit,
+        "edit (Ctrl-w: word, Ctrl-u: line)",
+    ),
+    bind(&[key(K::Enter)], C::WatchPrompt, A::Submit, "watch it"),
+    bind(&[key(K::Esc)], C::WatchPrompt, A::Cancel, "cancel"),
+    bind(
+        &[
+            key(K::Left),
+            key(K::Right),
+            key(K::Home),
+            key(K::End),
+            ctrl('w'),
+            ctrl('u'),
+        ],
+        C::WatchPrompt,
+        A::Edit,
+        "edit (Ctrl-w: word, Ctrl-u: line)",
+    ),
+    bind(&[key(K::Esc), ch('q')], C::Detail, A::Close, "close"),
+    bind(&[ch('k'), key(K::Up)], C::Detail, A::Up, "scroll up"),
+    bind(&[ch('j'), key(K::Down)], C::Detail, A::Down, "scroll down"),
+    bind(&[ch('?'), key(K::Esc), ch('q')], C::Help, A::Close, "close"),
+    bind(&[ch('k'), key(K::Up)], C::Help, A::Up, "scroll up"),
+    bind(&[ch('j'), key(K::Down)], C::Help, A::Down, "scroll down"),
+];
+
+/// Shift is part of the character for printable keys ('G', '?') and is
+/// reported inconsistently by terminals, so it is ignored there.
+fn normalized(event: &KeyEvent) -> Key {
+    let mut modifiers = event.modifiers;
+    if matches!(event.code, KeyCode::Char(_) | KeyCode::BackTab) {
+        modifiers.remove(KeyModifiers::SHIFT);
+    }
+    Key {
+        code: event.code,
+        modifiers,
+    }
+}
+
+/// The action bound to `event` in the first of `contexts` that binds it.
+/// Releases are ignored (terminals with the kitty protocol report them).
+pub fn lookup(contexts: &[Context], event: &KeyEvent) -> Option<KeyAction> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let pressed = normalized(event);
+    contexts.iter().find_map(|context| {
+        KEYMAP
+            .iter()
+            .find(|b| b.context == *context && b.keys.contains(&pressed))
+            .map(|b| b.action)
+    })
+}
+
+/// How a key is written in the help.
+pub fn key_label(key: &Key) -> String {
+    let name = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        other => format!("{other:?}"),
+    };
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{name}")
+    } else {
+        name
+    }
+}
+
+/// All of a binding's keys, for the help.
+pub fn keys_label(binding: &Binding) -> String {
+    binding
+        .keys
+        .iter()
+        .map(key_label)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn most_specific_context_wins() {
+        let end = press(KeyCode::End, KeyModifiers::NONE);
+        assert_eq!(
+            lookup(&[C::Logs, C::List, C::Global], &end),
+            Some(A::Follow)
+        );
+        assert_eq!(
+            lookup(&[C::Sends, C::List, C::Global], &end),
+            Some(A::Bottom)
+        );
+    }
+
+    #[test]
+    fn shift_is_ignored_for_characters() {
+        let shifted_g = press(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(lookup(&[C::List], &shifted_g), Some(A::Bottom));
+        let backtab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(lookup(&[C::Global], &backtab), Some(A::FocusPrev));
+    }
+
+    #[test]
+    fn control_is_not_ignored() {
+        let ctrl_d = press(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(&[C::Logs, C::List], &ctrl_d), Some(A::HalfPageDown));
+        let d = press(KeyCode::Char('d'), KeyModifiers::NONE);
+        assert_eq!(lookup(&[C::Logs, C::List], &d), Some(A::Unwatch));
+    }
+
+    #[test]
+    fn releases_are_ignored() {
+        let mut q = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        q.kind = KeyEventKind::Release;
+        assert_eq!(lookup(&[C::Global], &q), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_contexts_active_together() {
+        let together: &[&[Context]] = &[
+            &[C::Always, C::Sends, C::List, C::Global],
+            &[C::Always, C::Feed, C::List, C::Global],
+            &[C::Always, C::Logs, C::List, C::Global],
+            &[C::Always, C::FilterBar],
+            &[C::Always, C::WatchPrompt],
+            &[C::Always, C::Detail],
+            &[C::Always, C::Help],
+        ];
+        for contexts in together {
+            let mut seen: Vec<(Key, Context)> = Vec::new();
+            for binding in KEYMAP.iter().filter(|b| contexts.contains(&b.context)) {
+                for key in binding.keys {
+                    let clash = seen.iter().find(|(k, c)| {
+                        // A pane may deliberately override a list key.
+                        k == key
+                            && !(*c == C::List && matches!(binding.context, C::Logs))
+                            && !(binding.context == C::List && *c == C::Logs)
+                    });
+                    assert!(clash.is_none(), "{key:?} bound twice in {contexts:?}");
+                    seen.push((*key, binding.context));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(key_label(&ctrl('d')), "Ctrl-d");
+        assert_eq!(key_label(&ch(' ')), "Space");
+        assert_eq!(key_label(&key(K::BackTab)), "Shift-Tab");
+        assert_eq!(keys_label(&KEYMAP[9]), "k ↑");
+    }
+}

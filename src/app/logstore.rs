@@ -1,0 +1,1076 @@
+//! Domain-log records held in memory, built for hundreds of thousands of
+//! them.
+//!
+//! - Each record is a 40-byte [`CompactRecord`]: timestamp, event type as a
+//!   byte, and u32 ids into a reference-counted string table for sender,
+//!   recipient, subject and the tag set (joined with U+001F, which sanitized
+//!   text never holds). Senders, subjects and tag sets repeat a lot, so the
+//!   table stays small and a filter tests each distinct string once.
+//! - Fields only the detail view needs (id, message id, SMTP response, IP,
+//!   user agent, URL) go to an append-only text arena in chunks that are
+//!   dropped as their records are evicted. Unknown fields go to a side table
+//!   holding only the records that have them.
+//! - The filter's matches are an index of record positions that grows as
+//!   records arrive: only new records are tested. Setting a new filter
+//!   re-scans once; per-term verdicts are cached per string id.
+//! - Past the cap, the oldest records are evicted and counted.
+//!
+//! Text is sanitized on the way in ([`crate::sanitize::clean`]) and cut to
+//! [`MAX_FIELD_BYTES`], so everything read back is safe to draw.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::filter::{Filter, TermKind, TextField, contains_ci};
+use crate::sanitize::clean;
+use crate::upstream::{LogEventType, LogRecord};
+
+/// Longest text kept per field. Hostile upstreams send 10,000-character
+/// subjects; no cell or detail view needs more than this.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Joins a record's tags into one interned string and the cold fields into
+/// one arena entry. Sanitized text never holds it.
+const SEPARATOR: char = '\u{1f}';
+
+/// Event-type codes: the ten documented types by their `KNOWN` index, then
+/// these two.
+const TYPE_OTHER: u8 = 10;
+const TYPE_MISSING: u8 = 11;
+/// How many distinct event-type codes there are.
+pub const TYPE_CODES: usize = 12;
+
+const HAS_SMTP: u8 = 1;
+const HAS_IP: u8 = 1 << 1;
+const HAS_USER_AGENT: u8 = 1 << 2;
+const HAS_URL: u8 = 1 << 3;
+const HAS_EXTRA: u8 = 1 << 4;
+
+/// Arena chunks are started at this size; one long record may overrun it.
+const ARENA_CHUNK_BYTES: usize = 64 * 1024;
+
+fn type_code(t: Option<LogEventType>) -> u8 {
+    match t {
+        None => TYPE_MISSING,
+        Some(LogEventType::Other) => TYPE_OTHER,
+        Some(t) => LogEventType::KNOWN
+            .iter()
+            .position(|k| *k == t)
+            .map_or(TYPE_OTHER, |i| i as u8),
+    }
+}
+
+fn type_of_code(code: u8) -> Option<LogEventType> {
+    match code {
+        TYPE_MISSING => None,
+        TYPE_OTHER => Some(LogEventType::Other),
+        i => LogEventType::KNOWN.get(usize::from(i)).copied(),
+    }
+}
+
+/// The event type a count slot of [`LogStore::counts_by_type`] stands for.
+pub fn count_slot_type(slot: usize) -> Option<LogEventType> {
+    type_of_code(slot as u8)
+}
+
+type StrId = u32;
+
+/// A record's unknown fields, sanitized.
+type ExtraFields = Box<[(String, Value)]>;
+
+#[derive(Clone, Copy, Debug)]
+struct CompactRecord {
+    timestamp_ms: i64,
+    sender: StrId,
+    recipient: StrId,
+    subject: StrId,
+    tags: StrId,
+    cold: ColdRef,
+    event: u8,
+    flags: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ColdRef {
+    chunk: u32,
+    offset: u32,
+    len: u32,
+}
+
+/// Strings by id, shared by every record that holds them, freed when the
+/// last one is evicted. Freed ids are reused, which is why a compiled
+/// filter's cached verdict for an id is reset when the id is handed out.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<Arc<str>, StrId>,
+    slots: Vec<Slot>,
+    free: Vec<StrId>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    text: Arc<str>,
+    refs: u32,
+}
+
+impl Interner {
+    /// The id of `s`, and whether the id is newly (re)assigned.
+    fn intern(&mut self, s: &str) -> (StrId, bool) {
+        if let Some(&id) = self.ids.get(s) {
+            self.slots[id as usize].refs += 1;
+            return (id, false);
+        }
+        let text: Arc<str> = Arc::from(s);
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = Slot {
+                    text: text.clone(),
+                    refs: 1,
+                };
+                id
+            }
+            None => {
+                self.slots.push(Slot {
+                    text: text.clone(),
+                    refs: 1,
+                });
+                (self.slots.len() - 1) as StrId
+            }
+        };
+        self.ids.insert(text, id);
+        (id, true)
+    }
+
+    fn release(&mut self, id: StrId) {
+        let slot = &mut self.slots[id as usize];
+        slot.refs -= 1;
+        if slot.refs == 0 {
+            self.ids.remove(&slot.text);
+            slot.text = Arc::from("");
+            self.free.push(id);
+        }
+    }
+
+    fn get(&self, id: StrId) -> &str {
+        &self.slots[id as usize].text
+    }
+
+    /// One past the largest id in use.
+    fn id_bound(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn live(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// Append-only text in chunks, dropped from the front once every record
+/// pointing into them is gone. Records arrive and leave in order, so each
+/// chunk serves a contiguous run of them.
+#[derive(Debug, Default)]
+struct Arena {
+    chunks: VecDeque<ArenaChunk>,
+    /// Absolute number of `chunks[0]`.
+    first_chunk: u32,
+}
+
+#[derive(Debug)]
+struct ArenaChunk {
+    text: String,
+    /// The newest record with text here.
+    last_seq: u64,
+}
+
+impl Arena {
+    fn push(&mut self, seq: u64, parts: &[&str]) -> ColdRef {
+        let needs_chunk = self
+            .chunks
+            .back()
+            .is_none_or(|c| c.text.len() >= ARENA_CHUNK_BYTES);
+        if needs_chunk {
+            self.chunks.push_back(ArenaChunk {
+                text: String::with_capacity(ARENA_CHUNK_BYTES),
+                last_seq: seq,
+            });
+        }
+        let chunk_number = self
+            .first_chunk
+            .wrapping_add((self.chunks.len() - 1) as u32);
+        let Some(chunk) = self.chunks.back_mut() else {
+            unreachable!("a chunk was pushed above")
+        };
+        let offset = chunk.text.len();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                chunk.text.push(SEPARATOR);
+            }
+            chunk.text.push_str(part);
+        }
+        chunk.last_seq = seq;
+        ColdRef {
+            chunk: chunk_number,
+            offset: offset as u32,
+            len: (chunk.text.len() - offset) as u32,
+        }
+    }
+
+    fn get(&self, cold: ColdRef) -> &str {
+        let index = cold.chunk.wrapping_sub(self.first_chunk) as usize;
+        let start = cold.offset as usize;
+        self.chunks
+            .get(index)
+            .and_then(|c| c.text.get(start..start + cold.len as usize))
+            .unwrap_or("")
+    }
+
+    fn evict_before(&mut self, first_seq: u64) {
+        while self.chunks.front().is_some_and(|c| c.last_seq < first_seq) {
+            self.chunks.pop_front();
+            self.first_chunk = self.first_chunk.wrapping_add(1);
+        }
+    }
+}
+
+/// A filter turned into tests on interned ids.
+#[derive(Debug, Default)]
+struct CompiledFilter {
+    terms: Vec<CompiledTerm>,
+    texts: Vec<TextTest>,
+}
+
+#[derive(Debug)]
+struct CompiledTerm {
+    negated: bool,
+    test: Test,
+}
+
+#[derive(Debug)]
+enum Test {
+    /// Bit `code` set: that event-type code matches.
+    Types(u16),
+    Since(i64),
+    Until(i64),
+    /// Index into `CompiledFilter::texts`.
+    Text(TextField, usize),
+}
+
+const UNKNOWN: u8 = 0;
+const NO: u8 = 1;
+const YES: u8 = 2;
+
+/// One text term: its lowercase alternatives and a verdict per string id.
+#[derive(Debug)]
+struct TextTest {
+    any_of_lower: Vec<String>,
+    verdicts: Vec<u8>,
+}
+
+impl TextTest {
+    fn test(&mut self, id: StrId, strings: &Interner) -> bool {
+        let index = id as usize;
+        if index >= self.verdicts.len() {
+            self.verdicts
+                .resize(strings.id_bound().max(index + 1), UNKNOWN);
+        }
+        match self.verdicts[index] {
+            YES => true,
+            NO => false,
+            _ => {
+                let text = strings.get(id);
+                let hit = self.any_of_lower.iter().any(|n| contains_ci(text, n));
+                self.verdicts[index] = if hit { YES } else { NO };
+                hit
+            }
+        }
+    }
+}
+
+impl CompiledFilter {
+    fn compile(filter: &Filter, now_ms: i64) -> CompiledFilter {
+        let mut compiled = CompiledFilter::default();
+        for term in &filter.terms {
+            let test = match &term.kind {
+                TermKind::Type(types) => Test::Types(
+                    types
+                        .iter()
+                        .fold(0, |mask, t| mask | 1 << type_code(Some(*t))),
+                ),
+                TermKind::Since(bound) => Test::Since(bound.resolve(now_ms)),
+                TermKind::Until(bound) => Test::Until(bound.resolve(now_ms)),
+                TermKind::Text { field, any_of } => {
+                    compiled.texts.push(TextTest {
+                        any_of_lower: any_of.iter().map(|v| v.to_lowercase()).collect(),
+                        verdicts: Vec::new(),
+                    });
+                    Test::Text(*field, compiled.texts.len() - 1)
+                }
+            };
+            compiled.terms.push(CompiledTerm {
+                negated: term.negated,
+                test,
+            });
+        }
+        compiled
+    }
+
+    fn matches(&mut self, record: &CompactRecord, strings: &Interner) -> bool {
+        for term in &self.terms {
+            let hit = match term.test {
+                Test::Types(mask) => mask & (1 << record.event) != 0,
+                Test::Since(ms) => record.timestamp_ms >= ms,
+                Test::Until(ms) => record.timestamp_ms <= ms,
+                Test::Text(field, index) => {
+                    let text = &mut self.texts[index];
+                    match field {
+                        TextField::Sender => text.test(record.sender, strings),
+                        TextField::Recipient => text.test(record.recipient, strings),
+                        TextField::Subject => text.test(record.subject, strings),
+                        TextField::Tag => text.test(record.tags, strings),
+                        TextField::Anywhere => {
+                            text.test(record.sender, strings)
+                                || text.test(record.recipient, strings)
+                                || text.test(record.subject, strings)
+                                || text.test(record.tags, strings)
+                        }
+                    }
+                }
+            };
+            if hit == term.negated {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `id` now names a different string: forget what was decided for it.
+    fn forget(&mut self, id: StrId) {
+        for text in &mut self.texts {
+            if let Some(verdict) = text.verdicts.get_mut(id as usize) {
+                *verdict = UNKNOWN;
+            }
+        }
+    }
+}
+
+/// What one [`LogStore::append`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    pub records: usize,
+    pub matched: usize,
+    pub evicted: usize,
+    /// Matches that left the front of the match index with the evicted
+    /// records; a cursor into the matches moves up by this much.
+    pub matches_evicted: usize,
+}
+
+/// Every record of one domain stream, and which of them the filter shows.
+#[derive(Debug)]
+pub struct LogStore {
+    cap: usize,
+    records: VecDeque<CompactRecord>,
+    /// Sequence number of `records[0]`; sequence numbers count every record
+    /// ever appended since the last clear.
+    first_seq: u64,
+    strings: Interner,
+    arena: Arena,
+    /// Unknown fields, only for records that have them, by sequence number.
+    extras: VecDeque<(u64, ExtraFields)>,
+    filter: CompiledFilter,
+    /// Matching records as offsets from `index_base`, ascending.
+    matches: VecDeque<u32>,
+    index_base: u64,
+    counts: [u64; TYPE_CODES],
+    evicted: u64,
+}
+
+/// One record as the table draws it: borrowed, sanitized text.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordView<'a> {
+    pub seq: u64,
+    pub timestamp_ms: i64,
+    pub event_type: Option<LogEventType>,
+    pub sender: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    tags: &'a str,
+}
+
+impl<'a> RecordView<'a> {
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.tags.split(SEPARATOR).filter(|t| !t.is_empty())
+    }
+}
+
+impl LogStore {
+    /// A store that holds at most `cap` records (at least one).
+    pub fn new(cap: usize) -> LogStore {
+        LogStore {
+            cap: cap.max(1),
+            records: VecDeque::new(),
+            first_seq: 0,
+            strings: Interner::default(),
+            arena: Arena::default(),
+            extras: VecDeque::new(),
+            filter: CompiledFilter::default(),
+            matches: VecDeque::new(),
+            index_base: 0,
+            counts: [0; TYPE_CODES],
+            evicted: 0,
+        }
+    }
+
+    /// Forgets every record (the stream is being re-opened); keeps the
+    /// filter.
+    pub fn clear(&mut self) {
+        let cap = self.cap;
+        let filter = std::mem::take(&mut self.filter);
+        *self = LogStore::new(cap);
+        self.filter = filter;
+        // Cached verdicts name strings that are gone.
+        for text in &mut self.filter.texts {
+            text.verdicts.clear();
+        }
+    }
+
+    /// Adds records in arrival order: O(batch), each new record tested once
+    /// against the filter.
+    pub fn append(&mut self, batch: Vec<LogRecord>) -> Appended {
+        let mut outcome = Appended::default();
+        for record in batch {
+            let seq = self.next_seq();
+            let compact = self.compact(seq, record);
+            self.counts[usize::from(compact.event)] += 1;
+            if self.filter.matches(&compact, &self.strings) {
+                self.push_match(seq);
+                outcome.matched += 1;
+            }
+            self.records.push_back(compact);
+            outcome.records += 1;
+        }
+        let excess = self.records.len().saturating_sub(self.cap);
+        if excess > 0 {
+            outcome.matches_evicted = self.evict(excess);
+            outcome.evicted = excess;
+        }
+        outcome
+    }
+
+    /// Applies a new filter: one pass over every held record.
+    pub fn set_filter(&mut self, filter: &Filter, now_ms: i64) {
+        self.filter = CompiledFilter::compile(filter, now_ms);
+        self.matches.clear();
+        self.index_base = self.first_seq;
+        for (i, record) in self.records.iter().enumerate() {
+            if self.filter.matches(record, &self.strings) {
+                self.matches.push_back(i as u32);
+            }
+        }
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Records appended since the last clear, evicted ones included.
+    pub fn streamed(&self) -> u64 {
+        self.next_seq()
+    }
+
+    /// Records evicted to stay under the cap since the last clear.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Held records per event type; see [`count_slot_type`] for the slots.
+    pub fn counts_by_type(&self) -> &[u64; TYPE_CODES] {
+        &self.counts
+    }
+
+    /// Held records that match the filter.
+    pub fn match_count(&self) -> usize {
+        self.matches.len()
+    }
+
+    /// Distinct strings held, for tests and diagnostics.
+    pub fn distinct_strings(&self) -> usize {
+        self.strings.live()
+    }
+
+    /// The sequence number of the `i`-th match.
+    pub fn match_seq(&self, i: usize) -> Option<u64> {
+        self.matches
+            .get(i)
+            .map(|&offset| self.index_base + u64::from(offset))
+    }
+
+    /// The `i`-th matching record, oldest first.
+    pub fn match_at(&self, i: usize) -> Option<RecordView<'_>> {
+        self.view(self.match_seq(i)?)
+    }
+
+    /// Where a record is, or would be, among the matches: the number of
+    /// matches older than `seq`.
+    pub fn match_position(&self, seq: u64) -> usize {
+        self.matches
+            .partition_point(|&offset| self.index_base + u64::from(offset) < seq)
+    }
+
+    /// A held record by sequence number.
+    pub fn view(&self, seq: u64) -> Option<RecordView<'_>> {
+        let record = self.record(seq)?;
+        Some(RecordView {
+            seq,
+            timestamp_ms: record.timestamp_ms,
+            event_type: type_of_code(record.event),
+            sender: self.strings.get(record.sender),
+            recipient: self.strings.get(record.recipient),
+            subject: self.strings.get(record.subject),
+            tags: self.strings.get(record.tags),
+        })
+    }
+
+    /// A held record with every field, for the detail view.
+    pub fn full_record(&self, seq: u64) -> Option<LogRecord> {
+        let record = self.record(seq)?;
+        let view = self.view(seq)?;
+        let mut cold = self.arena.get(record.cold).split(SEPARATOR);
+        let mut next = || cold.next().unwrap_or("").to_string();
+        let id = next();
+        let message_id = next();
+        let mut optional = |flag: u8| {
+            let value = next();
+            (record.flags & flag != 0).then_some(value)
+        };
+        let smtp_response = optional(HAS_SMTP);
+        let ip = optional(HAS_IP);
+        let user_agent = optional(HAS_USER_AGENT);
+        let url = optional(HAS_URL);
+        let extra = if record.flags & HAS_EXTRA != 0 {
+            self.extras
+                .binary_search_by_key(&seq, |(s, _)| *s)
+                .ok()
+                .map(|i| self.extras[i].1.to_vec())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Some(LogRecord {
+            id,
+            timestamp_ms: record.timestamp_ms,
+            event_type: view.event_type,
+            sender: view.sender.to_string(),
+            recipient: view.recipient.to_string(),
+            subject: view.subject.to_string(),
+            tags: view.tags().map(str::to_string).collect(),
+            message_id,
+            smtp_response,
+            ip,
+            user_agent,
+            url,
+            extra,
+        })
+    }
+
+    fn record(&self, seq: u64) -> Option<&CompactRecord> {
+        let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        self.records.get(index)
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.first_seq + self.records.len() as u64
+    }
+
+    fn intern(&mut self, text: &str) -> StrId {
+        let (id, fresh) = self.strings.intern(text);
+        if fresh {
+            self.filter.forget(id);
+        }
+        id
+    }
+
+    fn compact(&mut self, seq: u64, record: LogRecord) -> CompactRecord {
+        let sender = self.intern(&safe(&record.sender));
+        let recipient = self.intern(&safe(&record.recipient));
+        let subject = self.intern(&safe(&record.subject));
+        let mut tags = String::new();
+        for (i, tag) in record.tags.iter().enumerate() {
+            if i > 0 {
+                tags.push(SEPARATOR);
+            }
+            tags.push_str(&safe(tag));
+        }
+        let tags = self.intern(&tags);
+
+        let mut flags = 0;
+        for (value, flag) in [
+            (&record.smtp_response, HAS_SMTP),
+            (&record.ip, HAS_IP),
+            (&record.user_agent, HAS_USER_AGENT),
+            (&record.url, HAS_URL),
+        ] {
+            if value.is_some() {
+                flags |= flag;
+            }
+        }
+        let smtp = safe(record.smtp_response.as_deref().unwrap_or(""));
+        let ip = safe(record.ip.as_deref().unwrap_or(""));
+        let user_agent = safe(record.user_agent.as_deref().unwrap_or(""));
+        let url = safe(record.url.as_deref().unwrap_or(""));
+        let cold = self.arena.push(
+            seq,
+            &[
+                &safe(&record.id),
+                &safe(&record.message_id),
+                &smtp,
+                &ip,
+                &user_agent,
+                &url,
+            ],
+        );
+        if !record.extra.is_empty() {
+            flags |= HAS_EXTRA;
+            let extra: ExtraFields = record
+                .extra
+                .into_iter()
+                .map(|(name, value)| (safe(&name).into_owned(), safe_value(value)))
+                .collect();
+            self.extras.push_back((seq, extra));
+        }
+        CompactRecord {
+            timestamp_ms: record.timestamp_ms,
+            sender,
+            recipient,
+            subject,
+            tags,
+            cold,
+            event: type_code(record.event_type),
+            flags,
+        }
+    }
+
+    fn push_match(&mut self, seq: u64) {
+        if seq - self.index_base > u64::from(u32::MAX) {
+            self.rebase_index();
+        }
+        self.matches.push_back((seq - self.index_base) as u32);
+    }
+
+    /// Offsets are u32 to keep the index small; after four billion records
+    /// they are re-based on the oldest held record.
+    fn rebase_index(&mut self) {
+        let shift = self.first_seq - self.index_base;
+        for offset in &mut self.matches {
+            *offset = (u64::from(*offset) - shift) as u32;
+        }
+        self.index_base = self.first_seq;
+    }
+
+    /// Drops the `n` oldest records; returns how many matches went with them.
+    fn evict(&mut self, n: usize) -> usize {
+        for record in self.records.drain(..n) {
+            for id in [record.sender, record.recipient, record.subject, record.tags] {
+                self.strings.release(id);
+            }
+            self.counts[usize::from(record.event)] -= 1;
+        }
+        self.first_seq += n as u64;
+        self.evicted += n as u64;
+        self.arena.evict_before(self.first_seq);
+        while self
+            .extras
+            .front()
+            .is_some_and(|(seq, _)| *seq < self.first_seq)
+        {
+            self.extras.pop_front();
+        }
+        let gone = self
+            .matches
+            .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);
+        self.matches.drain(..gone);
+        gone
+    }
+}
+
+/// Sanitized and cut to [`MAX_FIELD_BYTES`].
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let cleaned = clean(text);
+    if cleaned.len() <= MAX_FIELD_BYTES {
+        return cleaned;
+    }
+    let mut end = MAX_FIELD_BYTES;
+    while !cleaned.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &cleaned[..end]).into()
+}
+
+/// Sanitizes every string inside an unknown field's value.
+fn safe_value(value: Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(safe(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(safe_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (safe(&k).into_owned(), safe_value(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::filter::{TimeBound, parse};
+    use proptest::prelude::*;
+
+    const NOW: i64 = 1_780_000_000_000;
+
+    fn record(
+        i: u64,
+        event: Option<LogEventType>,
+        sender: &str,
+        subject: &str,
+        tags: &[&str],
+    ) -> LogRecord {
+        LogRecord {
+            id: format!("id-{i}"),
+            timestamp_ms: NOW - 1_000_000 + i as i64 * 1000,
+            event_type: event,
+            sender: sender.into(),
+            recipient: format!("user{}@example.org", i % 7),
+            subject: subject.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            message_id: format!("<m{i}@mail>"),
+            ..LogRecord::default()
+        }
+    }
+
+    /// The obvious implementation: the filter evaluated on a whole record.
+    fn naive_matches(filter: &Filter, r: &LogRecord, now_ms: i64) -> bool {
+        filter.terms.iter().all(|term| {
+            let hit = match &term.kind {
+                TermKind::Type(types) => r.event_type.is_some_and(|t| types.contains(&t)),
+                TermKind::Since(b) => r.timestamp_ms >= b.resolve(now_ms),
+                TermKind::Until(b) => r.timestamp_ms <= b.resolve(now_ms),
+                TermKind::Text { field, any_of } => any_of.iter().any(|v| {
+                    let v = v.to_lowercase();
+                    let tag_hit = || r.tags.iter().any(|t| contains_ci(t, &v));
+                    match field {
+                        TextField::Sender => contains_ci(&r.sender, &v),
+                        TextField::Recipient => contains_ci(&r.recipient, &v),
+                        TextField::Subject => contains_ci(&r.subject, &v),
+                        TextField::Tag => tag_hit(),
+                        TextField::Anywhere => {
+                            contains_ci(&r.sender, &v)
+                                || contains_ci(&r.recipient, &v)
+                                || contains_ci(&r.subject, &v)
+                                || tag_hit()
+                        }
+                    }
+                }),
+            };
+            hit != term.negated
+        })
+    }
+
+    fn matched_ids(store: &LogStore) -> Vec<String> {
+        (0..store.match_count())
+            .map(|i| store.full_record(store.match_seq(i).unwrap()).unwrap().id)
+            .collect()
+    }
+
+    #[test]
+    fn append_and_read_back() {
+        let mut store = LogStore::new(100);
+        let mut r = record(
+            1,
+            Some(LogEventType::Bounced),
+            "a@x.io",
+            "Hello",
+            &["news", "weekly"],
+        );
+        r.smtp_response = Some("550 no such user".into());
+        r.url = Some(String::new());
+        r.extra = vec![("campaign".into(), Value::String("c\u{1b}[31m1".into()))];
+        let out = store.append(vec![r.clone(), record(2, None, "b@x.io", "Bye", &[])]);
+        assert_eq!(
+            out,
+            Appended {
+                records: 2,
+                matched: 2,
+                evicted: 0,
+                matches_evicted: 0
+            }
+        );
+        let back = store.full_record(0).unwrap();
+        let mut expected = r;
+        expected.extra = vec![("campaign".into(), Value::String("c1".into()))];
+        assert_eq!(back, expected);
+        let second = store.full_record(1).unwrap();
+        assert_eq!(second.event_type, None);
+        assert!(second.tags.is_empty());
+        assert_eq!(second.smtp_response, None);
+        let view = store.match_at(0).unwrap();
+        assert_eq!(view.tags().collect::<Vec<_>>(), ["news", "weekly"]);
+        assert_eq!(
+            store.counts_by_type()[usize::from(type_code(Some(LogEventType::Bounced)))],
+            1
+        );
+        assert_eq!(store.counts_by_type()[usize::from(TYPE_MISSING)], 1);
+    }
+
+    #[test]
+    fn text_is_sanitized_and_capped_on_ingest() {
+        let mut store = LogStore::new(10);
+        let long = "x".repeat(10_000);
+        let r = record(
+            1,
+            None,
+            "evil\u{1b}]0;title\u{7}@x.io",
+            &long,
+            &["t\u{202e}ag"],
+        );
+        store.append(vec![r]);
+        let v = store.match_at(0).unwrap();
+        assert_eq!(v.sender, "evil@x.io");
+        assert_eq!(v.subject.len(), MAX_FIELD_BYTES + '…'.len_utf8());
+        assert_eq!(v.tags().collect::<Vec<_>>(), ["tag"]);
+    }
+
+    #[test]
+    fn incremental_index_matches_a_full_rescan() {
+        let filter = parse("type:bounced,opened -from:b@").unwrap();
+        let mut incremental = LogStore::new(1000);
+        incremental.set_filter(&filter, NOW);
+        let mut rescanned = LogStore::new(1000);
+        let senders = ["a@x.io", "b@x.io", "c@y.io"];
+        for batch in 0..10 {
+            let records: Vec<LogRecord> = (0..20)
+                .map(|i| {
+                    let n = batch * 20 + i;
+                    let t = LogEventType::KNOWN[(n % 10) as usize];
+                    record(n, Some(t), senders[(n % 3) as usize], "s", &[])
+                })
+                .collect();
+            incremental.append(records.clone());
+            rescanned.append(records);
+        }
+        rescanned.set_filter(&filter, NOW);
+        assert!(incremental.match_count() > 0);
+        assert_eq!(matched_ids(&incremental), matched_ids(&rescanned));
+    }
+
+    #[test]
+    fn eviction_drops_the_oldest_and_counts() {
+        let mut store = LogStore::new(5);
+        store.set_filter(&parse("type:bounced").unwrap(), NOW);
+        let records: Vec<LogRecord> = (0..8)
+            .map(|i| {
+                let t = if i % 2 == 0 {
+                    LogEventType::Bounced
+                } else {
+                    LogEventType::Opened
+                };
+                record(i, Some(t), &format!("s{i}@x.io"), "subj", &["t"])
+            })
+            .collect();
+        let out = store.append(records);
+        assert_eq!(out.evicted, 3);
+        // Records 0 and 2 were bounces.
+        assert_eq!(out.matches_evicted, 2);
+        assert_eq!(store.len(), 5);
+        assert_eq!(store.evicted(), 3);
+        assert_eq!(store.streamed(), 8);
+        assert_eq!(matched_ids(&store), ["id-4", "id-6"]);
+        assert_eq!(store.counts_by_type().iter().sum::<u64>(), 5);
+        assert!(store.full_record(2).is_none());
+        assert_eq!(store.full_record(3).unwrap().id, "id-3");
+        // Senders of evicted records are freed: 5 senders + recipients +
+        // the shared subject and tag set.
+        let recipients: std::collections::HashSet<_> = (3..8).map(|i| i % 7).collect();
+        assert_eq!(store.distinct_strings(), 5 + recipients.len() + 2);
+    }
+
+    #[test]
+    fn reused_string_ids_do_not_keep_old_verdicts() {
+        let mut store = LogStore::new(1);
+        store.set_filter(&parse("from:alice").unwrap(), NOW);
+        store.append(vec![record(0, None, "alice@x.io", "s", &[])]);
+        assert_eq!(store.match_count(), 1);
+        // alice's id is freed and handed to bob.
+        store.append(vec![record(1, None, "bob@x.io", "s", &[])]);
+        assert_eq!(store.match_count(), 0);
+        store.append(vec![record(2, None, "alice@x.io", "s", &[])]);
+        assert_eq!(store.match_count(), 1);
+    }
+
+    #[test]
+    fn clear_keeps_the_filter() {
+        let mut store = LogStore::new(10);
+        store.set_filter(&parse("type:opened").unwrap(), NOW);
+        store.append(vec![record(
+            0,
+            Some(LogEventType::Opened),
+            "a@x.io",
+            "s",
+            &[],
+        )]);
+        store.clear();
+        assert_eq!(
+            (store.len(), store.streamed(), store.match_count()),
+            (0, 0, 0)
+        );
+        store.append(vec![
+            record(1, Some(LogEventType::Opened), "a@x.io", "s", &[]),
+            record(2, Some(LogEventType::Queued), "a@x.io", "s", &[]),
+        ]);
+        assert_eq!(matched_ids(&store), ["id-1"]);
+    }
+
+    #[test]
+    fn match_position_finds_neighbours() {
+        let mut store = LogStore::new(100);
+        store.set_filter(&parse("type:bounced").unwrap(), NOW);
+        store.append(
+            (0..10)
+                .map(|i| {
+                    let t = if i % 3 == 0 {
+                        LogEventType::Bounced
+                    } else {
+                        LogEventType::Queued
+                    };
+                    record(i, Some(t), "a@x.io", "s", &[])
+                })
+                .collect(),
+        );
+        // Matches are seqs 0, 3, 6, 9.
+        assert_eq!(store.match_position(0), 0);
+        assert_eq!(store.match_position(4), 2);
+        assert_eq!(store.match_position(6), 2);
+        assert_eq!(store.match_position(100), 4);
+    }
+
+    #[test]
+    fn time_terms_resolve_at_filter_time() {
+        let mut store = LogStore::new(100);
+        store.append(
+            (0..10)
+                .map(|i| record(i, None, "a@x.io", "s", &[]))
+                .collect(),
+        );
+        let filter = Filter {
+            terms: vec![crate::app::filter::Term {
+                negated: false,
+                kind: TermKind::Since(TimeBound::Ago(1_000_000 - 5_000)),
+                span: 0..0,
+            }],
+        };
+        store.set_filter(&filter, NOW);
+        assert_eq!(
+            matched_ids(&store),
+            ["id-5", "id-6", "id-7", "id-8", "id-9"]
+        );
+    }
+
+    fn arb_record() -> impl Strategy<Value = LogRecord> {
+        let words = prop::sample::select(vec!["alice", "Bob", "news", "weekly digest", "ÉTÉ", "x"]);
+        (
+            0u64..1000,
+            prop::option::of(prop::sample::select(LogEventType::KNOWN.to_vec())),
+            words.clone(),
+            words.clone(),
+            words.clone(),
+            prop::collection::vec(words, 0..3),
+        )
+            .prop_map(|(t, event, sender, recipient, subject, tags)| LogRecord {
+                id: format!("{t}"),
+                timestamp_ms: NOW - t as i64 * 1000,
+                event_type: event,
+                sender: format!("{sender}@a.io"),
+                recipient: recipient.into(),
+                subject: subject.into(),
+                tags: tags.into_iter().map(String::from).collect(),
+                ..LogRecord::default()
+            })
+    }
+
+    fn arb_filter() -> impl Strategy<Value = String> {
+        let term = prop::sample::select(vec![
+            "alice",
+            "bob",
+            "news",
+            "\"weekly digest\"",
+            "été",
+            "type:bounced",
+            "type:opened,queued",
+            "from:alice",
+            "to:bob",
+            "subject:weekly",
+            "tag:news",
+            "tag:x,digest",
+            "since:500s",
+            "until:200s",
+            "-type:opened",
+            "-news",
+            "-tag:x",
+        ]);
+        prop::collection::vec(term, 0..4).prop_map(|terms| terms.join(" "))
+    }
+
+    proptest! {
+        #[test]
+        fn store_agrees_with_the_naive_filter(
+            batches in prop::collection::vec(prop::collection::vec(arb_record(), 0..20), 1..6),
+            filter_text in arb_filter(),
+            cap in 1usize..60,
+            filter_first in any::<bool>(),
+        ) {
+            let filter = parse(&filter_text).unwrap();
+            let mut store = LogStore::new(cap);
+            if filter_first {
+                store.set_filter(&filter, NOW);
+            }
+            let mut all = Vec::new();
+            let mut evicted_matches = 0;
+            let mut matched_before = store.match_count();
+            for batch in batches {
+                all.extend(batch.clone());
+                let out = store.append(batch);
+                if filter_first {
+                    prop_assert_eq!(
+                        store.match_count(),
+                        matched_before + out.matched - out.matches_evicted
+                    );
+                    evicted_matches += out.matches_evicted;
+                }
+                matched_before = store.match_count();
+            }
+            if !filter_first {
+                store.set_filter(&filter, NOW);
+            }
+            let held = &all[all.len().saturating_sub(cap)..];
+            let expected: Vec<String> = held
+                .iter()
+                .filter(|r| naive_matches(&filter, r, NOW))
+                .map(|r| r.id.clone())
+                .collect();
+            prop_assert_eq!(matched_ids(&store), expected);
+            prop_assert_eq!(store.len(), held.len());
+            prop_assert_eq!(store.counts_by_type().iter().sum::<u64>(), held.len() as u64);
+            let _ = evicted_matches;
+        }
+    }
+}

@@ -1,0 +1,601 @@
+//! [`update`]: every state change goes through here.
+
+use crossterm::event::{Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::feed::FeedItem;
+use super::keymap::{self, Context, KeyAction};
+use super::logs::FilterBar;
+use super::{
+    Action, AppState, Command, LastError, Notice, Overlay, Pane, RateLimitInfo, StreamStatus,
+};
+use crate::sanitize::clean;
+use crate::ui::layout;
+use crate::upstream::{ConnState, LogQuery, Source, StopReason, UpstreamBody, UpstreamEvent};
+
+/// How long a status-bar notice stays.
+const NOTICE_MS: i64 = 5_000;
+/// Rows one mouse-wheel notch scrolls.
+const WHEEL_ROWS: isize = 3;
+
+/// Applies one action. Returns what the event loop must do; sets
+/// `state.dirty` when anything on screen may have changed.
+pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
+    let mut commands = Vec::new();
+    match action {
+        Action::Key(key) => on_key(state, key, &mut commands),
+        Action::Mouse(mouse) => on_mouse(state, mouse),
+        Action::Resize(width, height) => {
+            state.size = (width, height);
+            settle_cursors(state);
+            state.dirty = true;
+        }
+        Action::Upstream(event) => on_upstream(state, event),
+        Action::Tick { now_ms } => {
+            if now_ms != state.now_ms {
+                state.now_ms = now_ms;
+                state.sends.tick(now_ms);
+                state.dirty = true;
+            }
+        }
+    }
+    commands
+}
+
+/// The contexts whose bindings apply now, most specific first.
+fn active_contexts(state: &AppState) -> Vec<Context> {
+    let modal = match &state.overlay {
+        Overlay::Watch { .. } => Some(Context::WatchPrompt),
+        Overlay::Help { .. } => Some(Context::Help),
+        Overlay::Detail { .. } => Some(Context::Detail),
+        Overlay::None if state.logs.filter_bar.is_some() => Some(Context::FilterBar),
+        Overlay::None => None,
+    };
+    match modal {
+        Some(context) => vec![context, Context::Always],
+        None => {
+            let pane = match state.focus {
+                Pane::Sends => Context::Sends,
+                Pane::Feed => Context::Feed,
+                Pane::Logs => Context::Logs,
+            };
+            vec![pane, Context::List, Context::Global, Context::Always]
+        }
+    }
+}
+
+fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
+    let contexts = active_contexts(state);
+    let action = match keymap::lookup(&contexts, &key) {
+        Some(action) => action,
+        // Anything unbound is typing when an input is open.
+        None if contexts[0].takes_text() => KeyAction::Edit,
+        None => return,
+    };
+    state.dirty = true;
+    match contexts[0] {
+        Context::FilterBar => filter_bar_key(state, action, key, commands),
+        Context::WatchPrompt => watch_prompt_key(state, action, key, commands),
+        Context::Help | Context::Detail => overlay_key(state, action, commands),
+        _ => main_key(state, action, commands),
+    }
+}
+
+fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+    match action {
+        KeyAction::Quit => commands.push(Command::Quit),
+        KeyAction::FocusNext => focus(state, step_pane(state.focus, 1)),
+        KeyAction::FocusPrev => focus(state, step_pane(state.focus, -1)),
+        KeyAction::Focus(pane) => focus(state, pane),
+        KeyAction::ToggleHelp => state.overlay = Overlay::Help { scroll: 0 },
+        KeyAction::OpenWatchPrompt => {
+            state.overlay = Overlay::Watch {
+                input: Input::default(),
+                error: None,
+            }
+        }
+        KeyAction::Unwatch => unwatch_selected(state, commands),
+        KeyAction::Up => move_focused(state, Move::By(-1)),
+        KeyAction::Down => move_focused(state, Move::By(1)),
+        KeyAction::PageUp => move_focused(state, Move::Pages(-1, 1)),
+        KeyAction::PageDown => move_focused(state, Move::Pages(1, 1)),
+        KeyAction::HalfPageUp => move_focused(state, Move::Pages(-1, 2)),
+        KeyAction::HalfPageDown => move_focused(state, Move::Pages(1, 2)),
+        KeyAction::Top => move_focused(state, Move::First),
+        KeyAction::Bottom => move_focused(state, Move::Last),
+        KeyAction::Follow => {
+            let height = layout::viewports(state).logs;
+            if let Some(view) = state.logs.current_mut() {
+                view.follow = true;
+                view.settle(height);
+            }
+        }
+        KeyAction::OpenFilter => {
+            if let Some(view) = state.logs.current() {
+                state.logs.filter_bar = Some(FilterBar::open(&view.filter_text));
+            }
+        }
+        KeyAction::OpenDetail => {
+            if let Some(view) = state.logs.current()
+                && let Some(index) = view.cursor.selected_in(view.store.match_count())
+                && let Some(seq) = view.store.match_seq(index)
+            {
+                state.overlay = Overlay::Detail {
+                    domain: view.domain.clone(),
+                    seq,
+                    scroll: 0,
+                };
+            }
+        }
+        KeyAction::PrevDomain => state.logs.switch(-1),
+        KeyAction::NextDomain => state.logs.switch(1),
+        KeyAction::TogglePause => state.feed.toggle_pause(),
+        KeyAction::ToggleFeed(group) => state.feed.toggle(group),
+        KeyAction::ShowAllFeed => {
+            for group in super::feed::FeedGroup::ALL {
+                if !state.feed.is_shown(group) {
+                    state.feed.toggle(group);
+                }
+            }
+        }
+        KeyAction::Submit | KeyAction::Cancel | KeyAction::Edit | KeyAction::Close => {}
+    }
+}
+
+fn overlay_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+    let scroll = match &mut state.overlay {
+        Overlay::Help { scroll } | Overlay::Detail { scroll, .. } => scroll,
+        _ => return,
+    };
+    match action {
+        KeyAction::Up => *scroll = scroll.saturating_sub(1),
+        // Drawing clamps the scroll to the content.
+        KeyAction::Down => *scroll = scroll.saturating_add(1),
+        KeyAction::Close => state.overlay = Overlay::None,
+        KeyAction::Quit => commands.push(Command::Quit),
+        _ => {}
+    }
+}
+
+fn filter_bar_key(
+    state: &mut AppState,
+    action: KeyAction,
+    key: KeyEvent,
+    commands: &mut Vec<Command>,
+) {
+    let height = layout::viewports(state).logs;
+    let now_ms = state.now_ms;
+    let log_limit = state.log_limit;
+    let Some(bar) = state.logs.filter_bar.as_mut() else {
+        return;
+    };
+    let Some(view) = state.logs.domains.get_mut(state.logs.current) else {
+        state.logs.filter_bar = None;
+        return;
+    };
+    match action {
+        KeyAction::Quit => commands.push(Command::Quit),
+        KeyAction::Edit => {
+            if bar
+                .input
+                .handle_event(&Event::Key(key))
+                .is_some_and(|c| c.value)
+                && let Some(filter) = bar.parse()
+            {
+                view.preview(&filter, now_ms, height);
+            }
+        }
+        KeyAction::Cancel => {
+            // Back to the filter applied before the bar opened; it parsed
+            // then, so it parses now.
+            if let Ok(filter) = super::filter::parse(&bar.text_before) {
+                view.preview(&filter, now_ms, height);
+            }
+            state.logs.filter_bar = None;
+        }
+        KeyAction::Submit => {
+            let Some(filter) = bar.parse() else { return };
+            let query = filter.server_query(now_ms, log_limit);
+            if let Err(reason) = query.validate() {
+                bar.error = Some(super::filter::FilterError {
+                    span: 0..bar.input.value().len(),
+                    reason,
+                });
+                return;
+            }
+            view.filter_text = bar.input.value().trim().to_string();
+            view.filter = filter.clone();
+            view.preview(&filter, now_ms, height);
+            state.logs.filter_bar = None;
+            if query != view.server_query {
+                let domain = view.domain.clone();
+                commands.push(watch_logs(state, &domain, query));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn watch_prompt_key(
+    state: &mut AppState,
+    action: KeyAction,
+    key: KeyEvent,
+    commands: &mut Vec<Command>,
+) {
+    let Overlay::Watch { input, error } = &mut state.overlay else {
+        return;
+    };
+    match action {
+        KeyAction::Quit => commands.push(Command::Quit),
+        KeyAction::Edit => {
+            let edited = input.handle_event(&Event::Key(key));
+            if edited.is_some_and(|c| c.value) {
+                *error = None;
+            }
+        }
+        KeyAction::Cancel => state.overlay = Overlay::None,
+        KeyAction::Submit => match parse_watch(input.value()) {
+            Err(reason) => *error = Some(reason),
+            Ok(source) => {
+                state.overlay = Overlay::None;
+                commands.push(watch(state, source));
+            }
+        },
+        _ => {}
+    }
+}
+
+/// `issue ID`, `campaign ID`, `domain NAME` or `inbox`.
+fn parse_watch(text: &str) -> Result<Source, String> {
+    let mut words = text.split_whitespace();
+    let kind = words.next().map(str::to_ascii_lowercase);
+    let id = words.next();
+    if words.next().is_some() {
+        return Err("one kind and one ID, like: issue 42".into());
+    }
+    let valid_id = |id: Option<&str>, what: &str| match id {
+        Some(id) if !id.chars().any(char::is_control) && clean(id) == id => Ok(id.to_string()),
+        Some(_) => Err(format!("the {what} holds control characters")),
+        None => Err(format!("which {what}? like: {}", example(what))),
+    };
+    match kind.as_deref() {
+        Some("issue") => Ok(Source::SendProgress {
+            issue_id: valid_id(id, "issue")?,
+        }),
+        Some("campaign") => Ok(Source::Campaign {
+            campaign_id: valid_id(id, "campaign")?,
+        }),
+        Some("domain") => Ok(Source::DomainLogs {
+            domain: valid_id(id, "domain")?,
+        }),
+        Some("inbox") if id.is_none() => Ok(Source::Inbox),
+        Some("inbox") => Err("inbox takes no ID".into()),
+        Some(other) => Err(format!(
+            "unknown kind \"{}\" (issue ID, campaign ID, domain NAME, inbox)",
+            clean(other)
+        )),
+        None => Err("type: issue ID, campaign ID, domain NAME or inbox".into()),
+    }
+}
+
+fn example(what: &str) -> &'static str {
+    match what {
+        "domain" => "domain example.com",
+        "campaign" => "campaign 7",
+        _ => "issue 42",
+    }
+}
+
+/// Starts watching `source` from the prompt. The row or tab appears at once
+/// so the user sees it is on its way.
+fn watch(state: &mut AppState, source: Source) -> Command {
+    state.unwatched.remove(&source);
+    let notice = format!("watching {}", clean(&source.to_string()));
+    let command = match &source {
+        Source::DomainLogs { domain } => {
+            let domain = domain.clone();
+            let query = state.default_log_query();
+            ensure_source(state, &source);
+            if let Some(index) = state.logs.index_of(&domain) {
+                state.logs.current = index;
+            }
+            watch_logs(state, &domain, query)
+        }
+        _ => {
+            ensure_source(state, &source);
+            Command::Watch(source)
+        }
+    };
+    set_notice(state, notice);
+    command
+}
+
+/// Re-opens a domain's stream with `query`. The held records came from the
+/// old query, so they are dropped: the new stream brings what matches now.
+fn watch_logs(state: &mut AppState, domain: &str, query: LogQuery) -> Command {
+    if let Some(view) = state.logs.get_mut(domain) {
+        view.reset_stream(query.clone());
+    }
+    Command::WatchLogs {
+        domain: domain.to_string(),
+        query,
+    }
+}
+
+fn unwatch_selected(state: &mut AppState, commands: &mut Vec<Command>) {
+    let source = match state.focus {
+        Pane::Sends => state.sends.selected_row().map(|r| r.source.clone()),
+        Pane::Logs => state.logs.current().map(|v| Source::DomainLogs {
+            domain: v.domain.clone(),
+        }),
+        Pane::Feed => None,
+    };
+    let Some(source) = source else { return };
+    match &source {
+        Source::DomainLogs { domain } => {
+            state.logs.remove(domain);
+        }
+        _ => {
+            state.sends.remove(&source);
+            let len = state.sends.rows.len();
+            let height = layout::viewports(state).sends;
+            state.sends.cursor.move_by(0, len, height);
+        }
+    }
+    state.streams.remove(&source);
+    set_notice(
+        state,
+        format!("stopped watching {}", clean(&source.to_string())),
+    );
+    state.unwatched.insert(source.clone());
+    commands.push(Command::Unwatch(source));
+}
+
+fn step_pane(pane: Pane, step: isize) -> Pane {
+    let index = Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0) as isize;
+    Pane::ALL[(index + step).rem_euclid(Pane::ALL.len() as isize) as usize]
+}
+
+fn focus(state: &mut AppState, pane: Pane) {
+    state.focus = pane;
+    if pane == Pane::Feed {
+        state.feed.unread = 0;
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Move {
+    By(isize),
+    /// `n` pages of `1/divisor` of the view.
+    Pages(isize, usize),
+    First,
+    Last,
+}
+
+fn move_focused(state: &mut AppState, movement: Move) {
+    move_pane(state, state.focus, movement);
+}
+
+fn move_pane(state: &mut AppState, pane: Pane, movement: Move) {
+    let viewports = layout::viewports(state);
+    let (cursor, len, height) = match pane {
+        Pane::Sends => (
+            &mut state.sends.cursor,
+            state.sends.rows.len(),
+            viewports.sends,
+        ),
+        Pane::Feed => {
+            let len = state.feed.visible_len();
+            (&mut state.feed.cursor, len, viewports.feed)
+        }
+        Pane::Logs => {
+            let Some(view) = state.logs.domains.get_mut(state.logs.current) else {
+                return;
+            };
+            let moves_up = match movement {
+                Move::By(n) | Move::Pages(n, _) => n < 0,
+                Move::First => true,
+                Move::Last => false,
+            };
+            if moves_up && view.follow {
+                view.follow = false;
+                state.notice = Some(Notice {
+                    text: "follow off — f to resume".into(),
+                    until_ms: state.now_ms + NOTICE_MS,
+                });
+            }
+            (&mut view.cursor, view.store.match_count(), viewports.logs)
+        }
+    };
+    match movement {
+        Move::By(n) => cursor.move_by(n, len, height),
+        Move::Pages(n, divisor) => {
+            let page = (height / divisor).max(1) as isize;
+            cursor.move_by(n * page, len, height);
+        }
+        Move::First => cursor.to_first(),
+        Move::Last => cursor.to_last(len, height),
+    }
+}
+
+fn on_mouse(state: &mut AppState, mouse: MouseEvent) {
+    if !state.mouse || !matches!(state.overlay, Overlay::None) || state.logs.filter_bar.is_some() {
+        return;
+    }
+    let Some(pane) = layout::pane_at(state, mouse.column, mouse.row) else {
+        return;
+    };
+    match mouse.kind {
+        MouseEventKind::ScrollUp => move_pane(state, pane, Move::By(-WHEEL_ROWS)),
+        MouseEventKind::ScrollDown => move_pane(state, pane, Move::By(WHEEL_ROWS)),
+        MouseEventKind::Down(MouseButton::Left) => focus(state, pane),
+        _ => return,
+    }
+    state.dirty = true;
+}
+
+/// After a resize, views that follow the newest keep doing so.
+fn settle_cursors(state: &mut AppState) {
+    let height = layout::viewports(state).logs;
+    for view in &mut state.logs.domains {
+        view.settle(height);
+    }
+}
+
+fn set_notice(state: &mut AppState, text: String) {
+    state.notice = Some(Notice {
+        text,
+        until_ms: state.now_ms + NOTICE_MS,
+    });
+}
+
+/// Creates the row, tab or stream entry for a source seen for the first
+/// time.
+fn ensure_source(state: &mut AppState, source: &Source) {
+    match source {
+        Source::SendProgress { .. } | Source::Campaign { .. } => {
+            state.sends.row_mut(source);
+        }
+        Source::DomainLogs { domain } => {
+            let query = state.default_log_query();
+            state.logs.view_mut(domain, state.max_log_records, query);
+        }
+        Source::Inbox => {}
+    }
+    state
+        .streams
+        .entry(source.clone())
+        .or_insert_with(|| StreamStatus {
+            conn: ConnState::Connecting { attempt: 1 },
+            since_ms: state.now_ms,
+            rate_limit: None,
+        });
+}
+
+fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
+    let UpstreamEvent { source, body } = event;
+    if state.unwatched.contains(&source) {
+        return;
+    }
+    state.dirty = true;
+    ensure_source(state, &source);
+    let now_ms = state.now_ms;
+    match body {
+        UpstreamBody::Conn(conn) => on_conn(state, &source, conn),
+        UpstreamBody::Progress(progress) => state.sends.apply_progress(&source, &progress, now_ms),
+        UpstreamBody::Campaign(update) => {
+            state.sends.apply_campaign(&source, &update, now_ms);
+            let name = state
+                .sends
+                .rows
+                .iter()
+                .find(|r| r.source == source)
+                .and_then(|r| r.name.as_deref());
+            if let Some(item) = FeedItem::from_campaign(&update, name, now_ms) {
+                push_feed(state, item);
+            }
+        }
+        UpstreamBody::Inbox(event) => {
+            use crate::upstream::InboxEvent;
+            if let InboxEvent::CampaignStarted(c) | InboxEvent::CampaignCompleted(c) = &event {
+                state
+                    .sends
+                    .learn_campaign_name(&c.campaign_id, &c.campaign_name);
+            }
+            push_feed(state, FeedItem::from_inbox(&event, now_ms));
+        }
+        UpstreamBody::Logs(batch) => {
+            let height = layout::viewports(state).logs;
+            if let Source::DomainLogs { domain } = &source
+                && let Some(view) = state.logs.get_mut(domain)
+            {
+                let appended = view.store.append(batch);
+                let len = view.store.match_count();
+                if view.follow {
+                    view.settle(height);
+                } else if appended.matches_evicted > 0 {
+                    view.cursor
+                        .shift(-(appended.matches_evicted as isize), len, height);
+                }
+            }
+        }
+        UpstreamBody::LogsComplete { total } => {
+            if let Source::DomainLogs { domain } = &source
+                && let Some(view) = state.logs.get_mut(domain)
+            {
+                view.complete = Some(total);
+            }
+        }
+        UpstreamBody::RateLimit { limit, remaining } => {
+            if let Some(stream) = state.streams.get_mut(&source) {
+                stream.rate_limit = Some(RateLimitInfo { limit, remaining });
+            }
+        }
+        UpstreamBody::Malformed { detail } => {
+            state.malformed.count += 1;
+            state.malformed.last = Some((source, clean(&detail).into_owned()));
+        }
+    }
+}
+
+fn push_feed(state: &mut AppState, item: FeedItem) {
+    let height = layout::viewports(state).feed;
+    let focused = state.focus == Pane::Feed;
+    state.feed.push(item, focused, height);
+}
+
+fn on_conn(state: &mut AppState, source: &Source, conn: ConnState) {
+    let conn = clean_conn(conn);
+    let error = match &conn {
+        ConnState::Reconnecting { reason, .. } => Some(reason.clone()),
+        ConnState::Stopped(reason) => Some(reason.to_string()),
+        _ => None,
+    };
+    if let Some(text) = error {
+        state.last_error = Some(LastError {
+            at_ms: state.now_ms,
+            source: source.clone(),
+            text,
+        });
+    }
+    if let Some(stream) = state.streams.get_mut(source) {
+        stream.conn = conn;
+        stream.since_ms = state.now_ms;
+    }
+}
+
+/// Connection states carry server text (reasons, details): sanitized here,
+/// once.
+fn clean_conn(conn: ConnState) -> ConnState {
+    let c = |s: String| clean(&s).into_owned();
+    match conn {
+        ConnState::Reconnecting {
+            attempt,
+            delay,
+            reason,
+        } => ConnState::Reconnecting {
+            attempt,
+            delay,
+            reason: c(reason),
+        },
+        ConnState::Finished { reason } => ConnState::Finished { reason: c(reason) },
+        ConnState::Stopped(reason) => ConnState::Stopped(match reason {
+            StopReason::NoKey { detail } => StopReason::NoKey { detail: c(detail) },
+            StopReason::KeyRefused { detail } => StopReason::KeyRefused { detail: c(detail) },
+            StopReason::NotFound { detail } => StopReason::NotFound { detail: c(detail) },
+            StopReason::BadQuery { detail } => StopReason::BadQuery { detail: c(detail) },
+            StopReason::GaveUp {
+                attempts,
+                last_error,
+            } => StopReason::GaveUp {
+                attempts,
+                last_error: c(last_error),
+            },
+        }),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests;

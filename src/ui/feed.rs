@@ -1,0 +1,127 @@
+//! The live feed pane.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme::Tone;
+use super::widgets::{self, column_widths, columns, conn_label};
+use crate::app::feed::FeedGroup;
+use crate::app::{AppState, Pane};
+use crate::upstream::Source;
+
+const COLUMNS: [Constraint; 4] = [
+    Constraint::Length(8),
+    Constraint::Length(5),
+    Constraint::Fill(2),
+    Constraint::Fill(3),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
+    let theme = state.theme;
+    let feed = &state.feed;
+    let focused = super::is_focused(state, Pane::Feed);
+    let (conn_text, conn_tone) = conn_label(state.streams.get(&Source::Inbox), state.now_ms);
+    let mut title = vec![Span::styled(
+        format!(" {conn_text} "),
+        theme.tone(conn_tone),
+    )];
+    if feed.paused {
+        title.push(Span::styled(
+            format!(" ⏸ paused: {} new ", feed.pending),
+            theme
+                .tone(Tone::Warn)
+                .add_modifier(ratatui::style::Modifier::BOLD),
+        ));
+    }
+    if !focused && feed.unread > 0 {
+        title.push(Span::styled(
+            format!(" {} unread ", feed.unread),
+            theme
+                .tone(Tone::Info)
+                .add_modifier(ratatui::style::Modifier::BOLD),
+        ));
+    }
+    let legend: Vec<Span<'static>> = FeedGroup::ALL
+        .iter()
+        .flat_map(|group| {
+            let key = keymap_key(*group);
+            let (mark, style) = if feed.is_shown(*group) {
+                ("✓", theme.tone(Tone::Plain))
+            } else {
+                ("✗", theme.tone(Tone::Muted))
+            };
+            [Span::styled(
+                format!(" {mark}{key} {}", group.label()),
+                style,
+            )]
+        })
+        .chain([Span::raw(" ")])
+        .collect();
+    let block = widgets::pane_block(
+        Pane::Feed.number(),
+        Pane::Feed.title(),
+        title,
+        focused,
+        theme,
+    )
+    .title_bottom(Line::from(legend));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let height = usize::from(inner.height);
+    let len = feed.visible_len();
+    if len == 0 {
+        let text = if feed.items.len() > feed.pending {
+            "No events of the shown types (A shows all)"
+        } else if feed.paused {
+            "Paused; nothing before the pause"
+        } else {
+            "Waiting for inbox and campaign events…"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.tone(Tone::Muted))),
+            inner,
+        );
+        return;
+    }
+    let widths = column_widths(&COLUMNS, inner.width);
+    let top = feed.cursor.window_top(len, height);
+    let selected = feed.cursor.selected_in(len);
+    let lines: Vec<Line> = feed
+        .visible()
+        .enumerate()
+        .skip(top)
+        .take(height)
+        .map(|(index, item)| {
+            let time = widgets::clock(item.at_ms);
+            let line = columns(
+                [
+                    (time.as_str(), theme.tone(Tone::Muted)),
+                    (item.kind.marker(), theme.feed_kind(item.kind)),
+                    (item.who.as_str(), Default::default()),
+                    (item.what.as_str(), Default::default()),
+                ],
+                &widths,
+            );
+            if focused && selected == Some(index) {
+                line.patch_style(theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The toggle key of a group, from the keymap the handler uses.
+fn keymap_key(group: FeedGroup) -> String {
+    use crate::app::keymap::{KEYMAP, KeyAction, key_label};
+    KEYMAP
+        .iter()
+        .find(|b| b.action == KeyAction::ToggleFeed(group))
+        .and_then(|b| b.keys.first())
+        .map(key_label)
+        .unwrap_or_default()
+}

@@ -1,0 +1,260 @@
+//! The domain-logs pane: counts, filter bar, table.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme::Tone;
+use super::widgets::{self, column_widths, columns, conn_label, fit_spans};
+use crate::app::feed::group_digits;
+use crate::app::logs::DomainView;
+use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
+use crate::app::{AppState, Pane};
+use crate::sanitize::clean;
+use crate::upstream::{LogEventType, Source};
+
+const COLUMNS: [Constraint; 6] = [
+    Constraint::Length(8),
+    Constraint::Length(9),
+    Constraint::Fill(3),
+    Constraint::Fill(3),
+    Constraint::Fill(4),
+    Constraint::Fill(2),
+];
+const HEADINGS: [&str; 6] = ["time", "type", "sender", "recipient", "subject", "tags"];
+
+/// Short enough for the type column; the header and detail use full names.
+fn short_type(event: Option<LogEventType>) -> &'static str {
+    match event {
+        Some(LogEventType::TemporaryFail) => "tempfail",
+        Some(LogEventType::PermanentFail) => "permfail",
+        Some(LogEventType::Unsubscribed) => "unsub",
+        Some(t) => t.as_str(),
+        None => "—",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
+    let theme = state.theme;
+    let focused = super::is_focused(state, Pane::Logs);
+    let logs = &state.logs;
+    let Some(view) = logs.current() else {
+        let block = widgets::pane_block(
+            Pane::Logs.number(),
+            Pane::Logs.title(),
+            vec![],
+            focused,
+            theme,
+        );
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let hint = Line::styled(
+            "No domain watched. Press a, then: domain example.com",
+            theme.tone(Tone::Muted),
+        );
+        frame.render_widget(Paragraph::new(hint), inner);
+        return;
+    };
+
+    let source = Source::DomainLogs {
+        domain: view.domain.clone(),
+    };
+    let stream = state.streams.get(&source);
+    let (conn_text, conn_tone) = conn_label(stream, state.now_ms);
+    let mut title = vec![Span::styled(
+        format!("· {} ", clean(&view.domain)),
+        theme.title(focused),
+    )];
+    if logs.domains.len() > 1 {
+        title.push(Span::styled(
+            format!("({}/{} [ ]) ", logs.current + 1, logs.domains.len()),
+            theme.tone(Tone::Muted),
+        ));
+    }
+    title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
+    title.push(if view.follow {
+        Span::styled("· following ", theme.tone(Tone::Good))
+    } else {
+        Span::styled(
+            "· follow off — f to resume ",
+            theme.tone(Tone::Warn).add_modifier(Modifier::BOLD),
+        )
+    });
+    let block = widgets::pane_block(
+        Pane::Logs.number(),
+        Pane::Logs.title(),
+        title,
+        focused,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let chrome = super::layout::logs_chrome_lines(state);
+    let [top_lines, table] =
+        Layout::vertical([Constraint::Length(chrome), Constraint::Fill(1)]).areas(inner);
+    let width = usize::from(inner.width);
+    let mut lines = vec![header_line(state, view, width)];
+    if let Some(bar) = &logs.filter_bar {
+        let (line, cursor) = widgets::input_line(
+            "/ ",
+            &bar.input,
+            bar.error.as_ref().map(|e| e.span.clone()),
+            bar.error.as_ref().map(|e| e.reason.as_str()),
+            width,
+            theme,
+        );
+        lines.push(line);
+        frame.set_cursor_position((top_lines.x + cursor, top_lines.y + 1));
+    } else if !view.filter_text.is_empty() {
+        lines.push(fit_spans(
+            vec![
+                Span::styled("filter: ", theme.tone(Tone::Muted)),
+                Span::styled(view.filter_text.clone(), theme.tone(Tone::Info)),
+                Span::styled("  (/ to edit)", theme.tone(Tone::Muted)),
+            ],
+            width,
+        ));
+    }
+    let widths = column_widths(&COLUMNS, inner.width);
+    lines.push(columns(
+        HEADINGS.iter().map(|h| (*h, theme.header())),
+        &widths,
+    ));
+    frame.render_widget(Paragraph::new(lines), top_lines);
+
+    draw_table(frame, table, state, view, &widths, focused);
+}
+
+/// `12 match · 340 held · 340 streamed · complete (server: 340) · counts`.
+fn header_line(state: &AppState, view: &DomainView, width: usize) -> Line<'static> {
+    let theme = state.theme;
+    let store = &view.store;
+    let muted = theme.tone(Tone::Muted);
+    let mut spans = vec![
+        Span::styled(
+            group_digits(store.match_count() as u64),
+            theme.tone(Tone::Info).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(" match · ", muted),
+        Span::raw(group_digits(store.len() as u64)),
+        Span::styled(" held · ", muted),
+        Span::raw(group_digits(store.streamed())),
+        Span::styled(" streamed", muted),
+    ];
+    if store.evicted() > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {} evicted (cap {})",
+                group_digits(store.evicted()),
+                group_digits(store.cap() as u64)
+            ),
+            theme.tone(Tone::Warn),
+        ));
+    }
+    match view.complete {
+        Some(Some(total)) => spans.push(Span::styled(
+            format!(" · complete (server: {})", group_digits(total)),
+            theme.tone(Tone::Good),
+        )),
+        Some(None) => spans.push(Span::styled(" · complete", theme.tone(Tone::Good))),
+        None => {}
+    }
+    let source = Source::DomainLogs {
+        domain: view.domain.clone(),
+    };
+    if let Some(rate_limit) = state.streams.get(&source).and_then(|s| s.rate_limit)
+        && let Some(remaining) = rate_limit.remaining
+    {
+        let of = rate_limit.limit.map_or(String::new(), |l| format!("/{l}"));
+        spans.push(Span::styled(format!(" · quota {remaining}{of}"), muted));
+    }
+    spans.push(Span::styled(" │", muted));
+    let counts = store.counts_by_type();
+    for slot in (0..TYPE_CODES).filter(|slot| counts[*slot] > 0) {
+        let event = count_slot_type(slot);
+        spans.push(Span::styled(
+            format!(" {}", short_type(event)),
+            theme.log_type(event),
+        ));
+        spans.push(Span::raw(format!(" {}", group_digits(counts[slot]))));
+    }
+    fit_spans(spans, width)
+}
+
+fn draw_table(
+    frame: &mut Frame,
+    area: Rect,
+    state: &AppState,
+    view: &DomainView,
+    widths: &[usize],
+    focused: bool,
+) {
+    let theme = state.theme;
+    let store = &view.store;
+    let len = store.match_count();
+    let height = usize::from(area.height);
+    if len == 0 {
+        let text = if store.is_empty() {
+            "No records yet"
+        } else {
+            "No record matches the filter"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.tone(Tone::Muted))),
+            area,
+        );
+        return;
+    }
+    let top = view.cursor.window_top(len, height);
+    let selected = view.cursor.selected_in(len);
+    let lines: Vec<Line> = (top..len.min(top + height))
+        .filter_map(|index| Some((index, store.match_at(index)?)))
+        .map(|(index, record)| {
+            let line = record_line(state, &record, widths);
+            if selected == Some(index) {
+                let style = if focused {
+                    theme.selected()
+                } else {
+                    theme.selected_unfocused()
+                };
+                line.patch_style(style)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn record_line(state: &AppState, record: &RecordView<'_>, widths: &[usize]) -> Line<'static> {
+    let theme = state.theme;
+    let time = widgets::clock(record.timestamp_ms);
+    let tags_width = widths.get(5).copied().unwrap_or(0);
+    let mut tags = String::new();
+    for tag in record.tags() {
+        if !tags.is_empty() {
+            tags.push(',');
+        }
+        tags.push_str(tag);
+        if tags.len() > tags_width * 4 {
+            break;
+        }
+    }
+    columns(
+        [
+            (time.as_str(), theme.tone(Tone::Muted)),
+            (
+                short_type(record.event_type),
+                theme.log_type(record.event_type),
+            ),
+            (record.sender, Default::default()),
+            (record.recipient, Default::default()),
+            (record.subject, Default::default()),
+            (tags.as_str(), theme.tone(Tone::Muted)),
+        ],
+        widths,
+    )
+}

@@ -1,0 +1,266 @@
+//! What is drawn over the panes: help, record detail, the watch prompt.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use serde_json::Value;
+use tui_input::Input;
+
+use super::theme::{Theme, Tone};
+use super::widgets::{self, centered, fit_spans, input_line, wrap};
+use crate::app::AppState;
+use crate::app::keymap::{Context, KEYMAP, keys_label};
+use crate::sanitize::clean;
+use crate::upstream::LogRecord;
+
+const KEYS_WIDTH: usize = 24;
+
+fn popup(frame: &mut Frame, rect: Rect, title: &str, hint: &str, theme: Theme) -> Rect {
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border(true))
+        .title(Span::styled(format!(" {title} "), theme.title(true)))
+        .title_bottom(Span::styled(format!(" {hint} "), theme.tone(Tone::Muted)));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+/// The help text: every binding of the keymap, by context, then the filter
+/// language.
+fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
+    let mut sections: Vec<Vec<Line<'static>>> = Context::ALL
+        .iter()
+        .map(|context| {
+            let mut lines = vec![Line::styled(context.title(), theme.header())];
+            for binding in KEYMAP.iter().filter(|b| b.context == *context) {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("  {:<KEYS_WIDTH$}", keys_label(binding)),
+                        theme.key(),
+                    ),
+                    Span::raw(binding.description),
+                ]));
+            }
+            lines.push(Line::raw(""));
+            lines
+        })
+        .collect();
+    let example = |syntax: &'static str, meaning: &'static str| {
+        Line::from(vec![
+            Span::styled(format!("  {syntax:<KEYS_WIDTH$}"), theme.tone(Tone::Info)),
+            Span::raw(meaning),
+        ])
+    };
+    sections.push(vec![
+        Line::styled("Filter language (/)", theme.header()),
+        example(
+            "word \"two words\"",
+            "sender, recipient, subject or tags contain it",
+        ),
+        example("type:bounced,deferred", "event type is one of these"),
+        example("from: to: subject: tag:", "that field contains the value"),
+        example("since:15m until:2h", "time window (s m h d w, or RFC 3339)"),
+        example("-type:opened", "a leading - excludes"),
+        example("all terms", "must hold (AND); matching ignores case"),
+        Line::raw(""),
+        Line::styled("Mouse (when captured)", theme.header()),
+        example("wheel", "scroll the pane under the pointer"),
+        example("click", "focus that pane"),
+    ]);
+    sections
+}
+
+pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
+    let theme = state.theme;
+    let wide = area.width >= 140;
+    let width = if wide {
+        area.width.saturating_sub(8).min(150)
+    } else {
+        area.width.saturating_sub(4).min(84)
+    };
+    let rect = centered(area, width, area.height.saturating_sub(2));
+    let inner = popup(
+        frame,
+        rect,
+        "Help: keys",
+        "j/k scroll · ? or Esc close",
+        theme,
+    );
+
+    let sections = help_sections(theme);
+    let columns: Vec<Vec<Line<'static>>> = if wide {
+        // Two columns, split between sections near the middle.
+        let total: usize = sections.iter().map(Vec::len).sum();
+        let mut left = Vec::new();
+        let mut right = Vec::new();
+        for section in sections {
+            if left.len() < total / 2 {
+                left.extend(section);
+            } else {
+                right.extend(section);
+            }
+        }
+        vec![left, right]
+    } else {
+        vec![sections.into_iter().flatten().collect()]
+    };
+    let height = usize::from(inner.height);
+    let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let scroll = usize::from(scroll).min(longest.saturating_sub(height));
+    let rects = Layout::horizontal(vec![Constraint::Fill(1); columns.len()])
+        .spacing(2)
+        .split(inner);
+    for (lines, rect) in columns.into_iter().zip(rects.iter()) {
+        let width = usize::from(rect.width);
+        let visible: Vec<Line> = lines
+            .into_iter()
+            .skip(scroll)
+            .take(height)
+            .map(|line| fit_spans(line.spans, width))
+            .collect();
+        frame.render_widget(Paragraph::new(visible), *rect);
+    }
+}
+
+pub fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    state: &AppState,
+    domain: &str,
+    seq: u64,
+    scroll: u16,
+) {
+    let theme = state.theme;
+    let rect = centered(
+        area,
+        area.width.saturating_sub(6).min(120),
+        area.height.saturating_sub(4),
+    );
+    let title = format!("Record · {}", clean(domain));
+    let inner = popup(frame, rect, &title, "j/k scroll · Esc close", theme);
+    let record = state
+        .logs
+        .get(domain)
+        .and_then(|view| view.store.full_record(seq));
+    let Some(record) = record else {
+        let text = "This record is no longer held (evicted, or the stream was re-opened).";
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.tone(Tone::Warn))),
+            inner,
+        );
+        return;
+    };
+    let lines = detail_lines(&record, usize::from(inner.width), theme);
+    let height = usize::from(inner.height);
+    let scroll = usize::from(scroll).min(lines.len().saturating_sub(height));
+    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// Every field, long values wrapped under their value column.
+fn detail_lines(record: &LogRecord, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    const NAME_WIDTH: usize = 15;
+    let value_width = width.saturating_sub(NAME_WIDTH + 1).max(8);
+    let absent = || "—".to_string();
+    let event_type = match record.event_type {
+        Some(t) => t.as_str().to_string(),
+        None => absent(),
+    };
+    let mut fields: Vec<(String, String, ratatui::style::Style)> = vec![
+        ("id".into(), record.id.clone(), Default::default()),
+        (
+            "timestamp".into(),
+            record.timestamp_rfc3339(),
+            Default::default(),
+        ),
+        (
+            "event_type".into(),
+            event_type,
+            theme.log_type(record.event_type),
+        ),
+        ("sender".into(), record.sender.clone(), Default::default()),
+        (
+            "recipient".into(),
+            record.recipient.clone(),
+            Default::default(),
+        ),
+        ("subject".into(), record.subject.clone(), Default::default()),
+        ("tags".into(), record.tags.join(", "), Default::default()),
+        (
+            "message_id".into(),
+            record.message_id.clone(),
+            Default::default(),
+        ),
+    ];
+    for (name, value) in [
+        ("smtp_response", &record.smtp_response),
+        ("ip", &record.ip),
+        ("user_agent", &record.user_agent),
+        ("url", &record.url),
+    ] {
+        fields.push((
+            name.into(),
+            value.clone().unwrap_or_else(absent),
+            Default::default(),
+        ));
+    }
+    let known = fields.len();
+    for (name, value) in &record.extra {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        fields.push((name.clone(), text, theme.tone(Tone::Info)));
+    }
+    let mut lines = Vec::new();
+    for (i, (name, value, style)) in fields.into_iter().enumerate() {
+        if i == known {
+            lines.push(Line::styled("unknown fields", theme.header()));
+        }
+        for (j, chunk) in wrap(&value, value_width).into_iter().enumerate() {
+            let label = if j == 0 {
+                widgets::cell(&name, NAME_WIDTH)
+            } else {
+                " ".repeat(NAME_WIDTH)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(label, theme.tone(Tone::Muted)),
+                Span::raw(" "),
+                Span::styled(chunk, style),
+            ]));
+        }
+    }
+    lines
+}
+
+pub fn draw_watch_prompt(
+    frame: &mut Frame,
+    area: Rect,
+    state: &AppState,
+    input: &Input,
+    error: Option<&str>,
+) {
+    let theme = state.theme;
+    let rect = centered(area, area.width.saturating_sub(4).min(70), 4);
+    let inner = popup(frame, rect, "Watch", "Enter watch · Esc cancel", theme);
+    let width = usize::from(inner.width);
+    let (line, cursor) = input_line("watch: ", input, None, None, width, theme);
+    let second = match error {
+        Some(error) => fit_spans(
+            vec![Span::styled(format!("✖ {error}"), theme.tone(Tone::Bad))],
+            width,
+        ),
+        None => fit_spans(
+            vec![Span::styled(
+                "issue ID · campaign ID · domain NAME · inbox",
+                theme.tone(Tone::Muted),
+            )],
+            width,
+        ),
+    };
+    frame.render_widget(Paragraph::new(vec![line, second]), inner);
+    frame.set_cursor_position((inner.x + cursor, inner.y));
+}

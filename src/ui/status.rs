@@ -1,0 +1,142 @@
+//! The two-line status bar: every stream's state on the first line (the
+//! troubled ones spelled out first, the live ones counted), messages on the
+//! second.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::Paragraph;
+
+use super::theme::Tone;
+use super::widgets::{self, conn_label, fit_spans};
+use crate::app::AppState;
+use crate::sanitize::clean;
+use crate::upstream::ConnState;
+
+fn severity(tone: Tone) -> u8 {
+    match tone {
+        Tone::Bad => 0,
+        Tone::Warn => 1,
+        Tone::Info => 2,
+        Tone::Muted | Tone::Plain => 3,
+        Tone::Good => 4,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
+    let width = usize::from(area.width);
+    let lines = vec![
+        fit_spans(streams_line(state), width),
+        fit_spans(messages_line(state), width),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn streams_line(state: &AppState) -> Vec<Span<'static>> {
+    let theme = state.theme;
+    let muted = theme.tone(Tone::Muted);
+    let mut spans = Vec::new();
+    if state.demo {
+        spans.push(Span::styled(" DEMO ", theme.badge()));
+        spans.push(Span::raw(" "));
+    }
+    let mut troubled: Vec<(u8, String, String, Tone)> = Vec::new();
+    let mut live = 0;
+    for (source, status) in &state.streams {
+        if status.conn == ConnState::Live {
+            live += 1;
+            continue;
+        }
+        let (text, tone) = conn_label(Some(status), state.now_ms);
+        troubled.push((
+            severity(tone),
+            clean(&source.to_string()).into_owned(),
+            text,
+            tone,
+        ));
+    }
+    troubled.sort_by_key(|(severity, ..)| *severity);
+    if state.streams.is_empty() {
+        spans.push(Span::styled("no streams yet", muted));
+    }
+    for (i, (_, label, text, tone)) in troubled.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" │ ", muted));
+        }
+        spans.push(Span::raw(format!("{label} ")));
+        spans.push(Span::styled(text, theme.tone(tone)));
+    }
+    if live > 0 {
+        if spans.len() > usize::from(state.demo) * 2 {
+            spans.push(Span::styled(" │ ", muted));
+        }
+        let noun = if live == 1 { "stream" } else { "streams" };
+        spans.push(Span::styled(
+            format!("● {live} {noun} live"),
+            theme.tone(Tone::Good),
+        ));
+    }
+    let lowest_quota = state
+        .streams
+        .values()
+        .filter_map(|s| s.rate_limit)
+        .filter_map(|r| Some((r.remaining?, r.limit)))
+        .min_by_key(|(remaining, _)| *remaining);
+    if let Some((remaining, limit)) = lowest_quota {
+        let of = limit.map_or(String::new(), |l| format!("/{l}"));
+        let tone = if remaining == 0 {
+            Tone::Bad
+        } else {
+            Tone::Muted
+        };
+        spans.push(Span::styled(
+            format!(" │ quota {remaining}{of} left"),
+            theme.tone(tone),
+        ));
+    }
+    spans
+}
+
+fn messages_line(state: &AppState) -> Vec<Span<'static>> {
+    let theme = state.theme;
+    let muted = theme.tone(Tone::Muted);
+    // The hint first: a long error must not push it off the screen.
+    let mut spans = vec![
+        Span::styled("?", theme.key()),
+        Span::styled(" help ", muted),
+        Span::styled("q", theme.key()),
+        Span::styled(" quit", muted),
+    ];
+    let separate = |spans: &mut Vec<Span<'static>>| spans.push(Span::styled(" │ ", muted));
+    if let Some(notice) = state.current_notice() {
+        separate(&mut spans);
+        spans.push(Span::styled(notice.to_string(), theme.tone(Tone::Info)));
+    }
+    if let Some(error) = &state.last_error {
+        separate(&mut spans);
+        spans.push(Span::styled(
+            format!(
+                "error {} {}: {}",
+                widgets::clock(error.at_ms),
+                clean(&error.source.to_string()),
+                error.text
+            ),
+            theme.tone(Tone::Bad),
+        ));
+    }
+    if state.malformed.count > 0 {
+        separate(&mut spans);
+        let last = state
+            .malformed
+            .last
+            .as_ref()
+            .map_or(String::new(), |(source, detail)| {
+                format!(" (last: {}: {detail})", clean(&source.to_string()))
+            });
+        spans.push(Span::styled(
+            format!("⚠ {} malformed skipped{last}", state.malformed.count),
+            theme.tone(Tone::Warn),
+        ));
+    }
+    spans
+}
