@@ -6,13 +6,13 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod headless;
 pub mod sanitize;
 pub mod sim;
+pub mod terminal;
 pub mod ui;
 pub mod upstream;
-pub mod dashboard;
-pub mod terminal;
 
 use color_eyre::eyre::{Result, bail};
 
@@ -42,7 +42,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let file = load_file_config()?;
             let (mut opts, _sim) = upstream_setup(&cli.upstream, &file, false).await?;
             opts.max_retries = Some(args.max_retries);
-            let code = headless::run(opts, args.what, &mut std::io::stdout().lock(), &mut std::io::stderr()).await?;
+            let code = headless::run(
+                opts,
+                args.what,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr(),
+            )
+            .await?;
             Ok(code)
         }
         None => {
@@ -120,4 +126,36 @@ fn config_command(action: ConfigAction) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// What the demo watches when nothing is configured: the demo account's
+/// issues, the campaigns already running, and three domains that show a
+/// live tail, a large store and a rate limit.
+fn demo_watch_list(sim: &sim::Sim) -> dashboard::WatchList {
+    let catalog = sim.catalog();
+    let demo = |a: sim::Account| a == sim::Account::Demo;
+    dashboard::WatchList {
+        issues: catalog
+            .issues
+            .iter()
+            .filter(|i| demo(i.account))
+            .map(|i| i.id.to_string())
+            .collect(),
+        campaigns: catalog
+            .campaigns
+            .iter()
+            .filter(|c| demo(c.account) && c.start_secs <= 0.0)
+            .map(|c| c.id.clone())
+            .collect(),
+        domains: [
+            "shop.example.com",
+            "bulk.example.com",
+            "limited.example.com",
+        ]
+        .into_iter()
+        .filter(|d| catalog.domains.iter().any(|c| c.name == *d))
+        .map(String::from)
+        .collect(),
+        inbox: true,
+    }
 }
