@@ -150,6 +150,10 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
                 let mut next = Some(event);
                 let mut applied = 0;
                 while let Some(event) = next {
+                    if !watches.is_current(&event) {
+                        next = rx.try_recv().ok();
+                        continue;
+                    }
                     if opts.follow_campaigns
                         && let Some(campaign) = campaign_to_follow(&event)
                         && !watches.is_watching(&campaign)

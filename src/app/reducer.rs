@@ -474,7 +474,7 @@ fn ensure_source(state: &mut AppState, source: &Source) {
 }
 
 fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
-    let UpstreamEvent { source, body } = event;
+    let UpstreamEvent { source, body, .. } = event;
     if state.unwatched.contains(&source) {
         return;
     }

@@ -20,12 +20,17 @@ pub struct ConsumerGone;
 #[derive(Clone)]
 pub struct Emitter {
     source: Source,
+    generation: u64,
     tx: mpsc::Sender<UpstreamEvent>,
 }
 
 impl Emitter {
-    pub fn new(source: Source, tx: mpsc::Sender<UpstreamEvent>) -> Self {
-        Emitter { source, tx }
+    pub fn new(source: Source, generation: u64, tx: mpsc::Sender<UpstreamEvent>) -> Self {
+        Emitter {
+            source,
+            generation,
+            tx,
+        }
     }
 
     pub fn source(&self) -> &Source {
@@ -35,6 +40,7 @@ impl Emitter {
     pub async fn send(&self, body: UpstreamBody) -> Result<(), ConsumerGone> {
         let event = UpstreamEvent {
             source: self.source.clone(),
+            generation: self.generation,
             body,
         };
         self.tx.send(event).await.map_err(|_| ConsumerGone)

@@ -39,6 +39,10 @@ impl fmt::Display for Source {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpstreamEvent {
     pub source: Source,
+    /// Which start of this source's stream sent it. A stream re-opened with
+    /// a new query (or stopped) may still have events in the channel; the
+    /// loop drops those by generation (see [`Watches::is_current`]).
+    pub generation: u64,
     pub body: UpstreamBody,
 }
 
@@ -165,6 +169,7 @@ impl fmt::Display for ConnState {
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use color_eyre::eyre::{Context, Result};
 use reqwest::Url;
@@ -181,6 +186,23 @@ pub struct Upstream {
     opts: Arc<ClientOptions>,
     http: reqwest::Client,
     tx: mpsc::Sender<UpstreamEvent>,
+    next_generation: Arc<AtomicU64>,
+}
+
+/// A running client task.
+pub struct Stream {
+    pub generation: u64,
+    handle: JoinHandle<()>,
+}
+
+impl Stream {
+    pub fn abort(&self) {
+        self.handle.abort();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
 }
 
 impl Upstream {
@@ -195,6 +217,7 @@ impl Upstream {
             opts: Arc::new(opts),
             http,
             tx,
+            next_generation: Arc::new(AtomicU64::new(1)),
         })
     }
 
@@ -203,11 +226,12 @@ impl Upstream {
     }
 
     /// Starts the client for `source`. Domain logs use `query`.
-    pub fn spawn(&self, source: Source, query: LogQuery) -> JoinHandle<()> {
-        let out = Emitter::new(source.clone(), self.tx.clone());
+    pub fn spawn(&self, source: Source, query: LogQuery) -> Stream {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let out = Emitter::new(source.clone(), generation, self.tx.clone());
         let opts = self.opts.clone();
         let http = self.http.clone();
-        match source {
+        let handle = match source {
             Source::SendProgress { issue_id } => tokio::spawn(async move {
                 let client = send_progress::SendProgressClient::new(opts.clone(), http, issue_id);
                 connection::drive(client, out, &opts).await;
@@ -224,7 +248,8 @@ impl Upstream {
                 let client = domain_logs::DomainLogsClient::new(opts.clone(), http, domain, query);
                 connection::drive(client, out, &opts).await;
             }),
-        }
+        };
+        Stream { generation, handle }
     }
 }
 
@@ -232,7 +257,7 @@ impl Upstream {
 /// add and remove. Dropping it stops every client.
 pub struct Watches {
     upstream: Upstream,
-    running: HashMap<Source, JoinHandle<()>>,
+    running: HashMap<Source, Stream>,
 }
 
 impl Watches {
@@ -247,14 +272,22 @@ impl Watches {
     /// (a new log query re-opens the stream).
     pub fn watch(&mut self, source: Source, query: LogQuery) {
         self.unwatch(&source);
-        let handle = self.upstream.spawn(source.clone(), query);
-        self.running.insert(source, handle);
+        let stream = self.upstream.spawn(source.clone(), query);
+        self.running.insert(source, stream);
     }
 
     pub fn unwatch(&mut self, source: &Source) {
-        if let Some(handle) = self.running.remove(source) {
-            handle.abort();
+        if let Some(stream) = self.running.remove(source) {
+            stream.abort();
         }
+    }
+
+    /// True when `event` comes from the stream now watched for its source,
+    /// not from one since replaced or stopped.
+    pub fn is_current(&self, event: &UpstreamEvent) -> bool {
+        self.running
+            .get(&event.source)
+            .is_some_and(|s| s.generation == event.generation)
     }
 
     pub fn is_watching(&self, source: &Source) -> bool {
@@ -263,14 +296,14 @@ impl Watches {
 
     /// Client tasks still running, for leak checks.
     pub fn running(&self) -> usize {
-        self.running.values().filter(|h| !h.is_finished()).count()
+        self.running.values().filter(|s| !s.is_finished()).count()
     }
 }
 
 impl Drop for Watches {
     fn drop(&mut self) {
-        for handle in self.running.values() {
-            handle.abort();
+        for stream in self.running.values() {
+            stream.abort();
         }
     }
 }

@@ -41,6 +41,7 @@ fn typed(state: &mut AppState, text: &str) -> Vec<Command> {
 fn upstream(source: &Source, body: UpstreamBody) -> Action {
     Action::Upstream(UpstreamEvent {
         source: source.clone(),
+        generation: 1,
         body,
     })
 }

@@ -1,0 +1,172 @@
+//! The real binary in a real terminal (tmux), as a person uses it: the demo
+//! starts against the in-process simulator, keys move focus, filter, open
+//! a record and quit, and the terminal is handed back in a sane state.
+//!
+//! `.ci/run` installs tmux; without it this test fails and says so.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16, command: &str) -> Tmux {
+        let socket = format!("misar-e2e-{}", std::process::id());
+        let tmux = Tmux { socket };
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &tmux.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+            ])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string())
+            .arg(command)
+            .status()
+            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
+        assert!(status.success());
+        tmux
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            let status = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", key])
+                .status()
+                .expect("send-keys");
+            assert!(status.success());
+            // Separate writes, so Esc followed by a key is not read as Alt+key.
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Waits until the screen satisfies `ok`; panics with the screen if not.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// The rows of the log table: lines of the focused (heavy-bordered) logs
+/// pane that start with a time.
+fn log_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter_map(|l| l.split('┃').nth(1))
+        .filter(|row| {
+            let b = row.as_bytes();
+            b.len() > 8 && b[2] == b':' && b[5] == b':' && b[0].is_ascii_digit()
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_answers_keys_and_gives_the_terminal_back() {
+    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    // No keys and no config: the demo. After quitting, the shell reports the
+    // exit code and the terminal mode the program left behind.
+    let command = format!(
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY MISAR_DASH_CONFIG=/nonexistent {bin}; \
+         echo EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
+         echo; sleep 30"
+    );
+    let tmux = Tmux::start(120, 40, &command);
+    let screen = tmux.wait_for("the demo with sends, feed and logs", |s| {
+        s.contains("DEMO") && s.contains("issue iss-") && s.contains("Live feed") && log_rows_any(s)
+    });
+    assert!(screen.contains("Domain logs"));
+
+    // Focus the logs pane.
+    tmux.keys(&["3"]);
+    tmux.wait_for("the logs pane focused", |s| s.contains("▶ 3 Domain logs"));
+
+    // Filter as you type, then Enter re-asks the server.
+    tmux.keys(&["/"]);
+    tmux.type_text("type:bounced");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("only bounced records", |s| {
+        let rows = log_rows(s);
+        !rows.is_empty()
+            && rows.iter().all(|r| r.contains("bounced"))
+            && !s.contains("/ type:bounced")
+    });
+    assert!(screen.contains("match"), "{screen}");
+
+    // A bad term is explained, not fatal.
+    tmux.keys(&["/"]);
+    tmux.type_text(" frm:x");
+    tmux.wait_for("the bad term explained", |s| s.contains("frm"));
+    tmux.keys(&["Escape"]);
+
+    // Enter opens the record's detail view with every field.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the detail view", |s| {
+        s.contains("Record ·") && s.contains("message_id") && s.contains("event_type")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the detail view closed", |s| !s.contains("Record ·"));
+
+    // The help overlay lists the bindings.
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help overlay", |s| {
+        s.contains("follow") && s.contains("quit")
+    });
+    tmux.keys(&["?"]);
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("the program to exit", |s| s.contains("EXITED="));
+    assert!(screen.contains("EXITED=0"), "{screen}");
+    // Raw mode is off again: canonical input and echo are back.
+    assert!(
+        screen.contains("icanon echo") || screen.contains("echo icanon"),
+        "{screen}"
+    );
+    // The alternate screen is gone: nothing of the dashboard is left.
+    assert!(!screen.contains("Domain logs"), "{screen}");
+}
+
+fn log_rows_any(screen: &str) -> bool {
+    screen
+        .lines()
+        .any(|l| l.contains(':') && (l.contains("delivered") || l.contains("queued")))
+}
