@@ -162,8 +162,21 @@ pub fn load_config(path: &Path) -> Result<FileConfig> {
                 .wrap_err_with(|| format!("could not read the config file {}", path.display()));
         }
     };
-    let config: FileConfig = toml::from_str(&text)
-        .wrap_err_with(|| format!("the config file {} is not valid", path.display()))?;
+    let config: FileConfig = toml::from_str(&text).map_err(|e| {
+        // toml's own report quotes the offending line, which may hold a
+        // key under a mistyped name: say where, never what.
+        let at = e.span().map_or(String::new(), |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(" at line {line}, column {column}")
+        });
+        color_eyre::eyre::eyre!(
+            "the config file {} is not valid{at}: {}",
+            path.display(),
+            e.message().trim()
+        )
+    })?;
     if config.blog_key.is_some() || config.mail_key.is_some() {
         refuse_if_others_can_read(path)?;
     }

@@ -39,8 +39,18 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Stream(args)) => {
-            let file = load_file_config()?;
-            let (mut opts, _sim) = upstream_setup(&cli.upstream, &file, false).await?;
+            // Scripts get one line and the usage exit code, not a report.
+            let setup = match load_file_config() {
+                Ok(file) => upstream_setup(&cli.upstream, &file, false).await,
+                Err(e) => Err(e),
+            };
+            let (mut opts, _sim) = match setup {
+                Ok(setup) => setup,
+                Err(e) => {
+                    eprintln!("misar-dash: {e:#}");
+                    return Ok(headless::exit::USAGE);
+                }
+            };
             opts.max_retries = Some(args.max_retries);
             let code = headless::run(
                 opts,
