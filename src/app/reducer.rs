@@ -481,6 +481,19 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
     state.dirty = true;
     ensure_source(state, &source);
     let now_ms = state.now_ms;
+    // Data means the link is up, even if the client's own "live" report is
+    // still on its way (or never comes from a client that skips it).
+    let carries_data = !matches!(
+        body,
+        UpstreamBody::Conn(_) | UpstreamBody::Malformed { .. } | UpstreamBody::RateLimit { .. }
+    );
+    if carries_data
+        && let Some(stream) = state.streams.get_mut(&source)
+        && matches!(stream.conn, ConnState::Connecting { .. })
+    {
+        stream.conn = ConnState::Live;
+        stream.since_ms = now_ms;
+    }
     match body {
         UpstreamBody::Conn(conn) => on_conn(state, &source, conn),
         UpstreamBody::Progress(progress) => state.sends.apply_progress(&source, &progress, now_ms),

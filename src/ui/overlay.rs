@@ -38,7 +38,7 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
             for binding in KEYMAP.iter().filter(|b| b.context == *context) {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("  {:<KEYS_WIDTH$}", keys_label(binding)),
+                        format!("  {:<KEYS_WIDTH$} ", keys_label(binding)),
                         theme.key(),
                     ),
                     Span::raw(binding.description),
@@ -50,7 +50,7 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
         .collect();
     let example = |syntax: &'static str, meaning: &'static str| {
         Line::from(vec![
-            Span::styled(format!("  {syntax:<KEYS_WIDTH$}"), theme.tone(Tone::Info)),
+            Span::styled(format!("  {syntax:<KEYS_WIDTH$} "), theme.tone(Tone::Info)),
             Span::raw(meaning),
         ])
     };

@@ -201,6 +201,19 @@ fn a_source_first_seen_creates_its_row() {
 }
 
 #[test]
+fn data_on_a_connecting_stream_means_it_is_live() {
+    let mut s = state();
+    update(&mut s, inbox(mail("hi")));
+    assert_eq!(s.streams[&Source::Inbox].conn, ConnState::Live);
+    let logs = domain("acme.io");
+    update(
+        &mut s,
+        upstream(&logs, UpstreamBody::Malformed { detail: "x".into() }),
+    );
+    assert_eq!(s.streams[&logs].conn, ConnState::Connecting { attempt: 1 });
+}
+
+#[test]
 fn progress_events_and_rate() {
     let mut s = state();
     update(
