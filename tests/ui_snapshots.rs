@@ -793,3 +793,45 @@ fn smallest_supported() {
     size(&mut f, 60, 16);
     snapshot("live_60x16", &f.state, 60, 16);
 }
+
+/// Any size, any overlay: drawing never panics and never paints outside
+/// the palette.
+#[test]
+fn every_size_draws() {
+    let mut states = Vec::new();
+    states.push(Fixture::plain());
+    let mut help = live(AppOptions::default());
+    help.key(KeyCode::Char('?'));
+    states.push(help);
+    let mut detail = live(AppOptions::default());
+    detail.key(KeyCode::Char('3')).key(KeyCode::Enter);
+    states.push(detail);
+    let mut filter = live(AppOptions::default());
+    filter
+        .key(KeyCode::Char('3'))
+        .key(KeyCode::Char('/'))
+        .keys("type:nope \"open");
+    states.push(filter);
+    let mut prompt = live(AppOptions::default());
+    prompt.key(KeyCode::Char('a')).keys("domain");
+    states.push(prompt);
+    let sizes = [
+        (0, 0),
+        (1, 1),
+        (20, 5),
+        (59, 16),
+        (60, 16),
+        (61, 17),
+        (80, 24),
+        (100, 30),
+        (119, 29),
+        (120, 30),
+        (250, 80),
+    ];
+    for f in &mut states {
+        for (width, height) in sizes {
+            f.act(Action::Resize(width, height));
+            assert_palette(&draw(&f.state, width, height));
+        }
+    }
+}

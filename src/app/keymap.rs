@@ -244,7 +244,7 @@ pub const KEYMAP: &[Binding] = &[
         &[key(K::Enter)],
         C::FilterBar,
         A::Submit,
-        "apply, and re-query the server",
+        "apply; re-query the server if that part changed",
     ),
     bind(
         &[key(K::Esc)],

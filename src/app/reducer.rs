@@ -144,14 +144,15 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
 }
 
 fn overlay_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let limit = crate::ui::overlay::scroll_limit(state, screen);
     let scroll = match &mut state.overlay {
         Overlay::Help { scroll } | Overlay::Detail { scroll, .. } => scroll,
         _ => return,
     };
     match action {
         KeyAction::Up => *scroll = scroll.saturating_sub(1),
-        // Drawing clamps the scroll to the content.
-        KeyAction::Down => *scroll = scroll.saturating_add(1),
+        KeyAction::Down => *scroll = scroll.saturating_add(1).min(limit),
         KeyAction::Close => state.overlay = Overlay::None,
         KeyAction::Quit => commands.push(Command::Quit),
         _ => {}

@@ -181,7 +181,17 @@ fn help_opens_scrolls_and_closes() {
     assert_eq!(s.focus, Pane::Sends);
     update(&mut s, ch('?'));
     assert!(matches!(s.overlay, Overlay::None));
+    // Scrolling stops at the end of the help.
     update(&mut s, ch('?'));
+    for _ in 0..500 {
+        update(&mut s, ch('j'));
+    }
+    let Overlay::Help { scroll } = s.overlay else {
+        panic!("help closed")
+    };
+    assert!(scroll > 10 && scroll < 200, "{scroll}");
+    update(&mut s, ch('k'));
+    assert!(matches!(s.overlay, Overlay::Help { scroll: s2 } if s2 == scroll - 1));
     update(&mut s, press(KeyCode::Esc));
     assert!(matches!(s.overlay, Overlay::None));
 }
@@ -521,8 +531,14 @@ fn detail_opens_on_enter_and_closes_on_esc() {
         }
         other => panic!("{other:?}"),
     }
+    // Everything fits at 80x24: nothing to scroll.
     update(&mut s, ch('j'));
-    assert!(matches!(s.overlay, Overlay::Detail { scroll: 1, .. }));
+    assert!(matches!(s.overlay, Overlay::Detail { scroll: 0, .. }));
+    update(&mut s, Action::Resize(80, 16));
+    for _ in 0..10 {
+        update(&mut s, ch('j'));
+    }
+    assert!(matches!(s.overlay, Overlay::Detail { scroll: 2, .. }));
     update(&mut s, press(KeyCode::Esc));
     assert!(matches!(s.overlay, Overlay::None));
     // Nothing to show: Enter does nothing.
