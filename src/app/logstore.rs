@@ -196,12 +196,9 @@ impl Arena {
                 last_seq: seq,
             });
         }
-        let chunk_number = self
-            .first_chunk
-            .wrapping_add((self.chunks.len() - 1) as u32);
-        let Some(chunk) = self.chunks.back_mut() else {
-            unreachable!("a chunk was pushed above")
-        };
+        let last = self.chunks.len() - 1;
+        let chunk_number = self.first_chunk.wrapping_add(last as u32);
+        let chunk = &mut self.chunks[last];
         let offset = chunk.text.len();
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
