@@ -196,12 +196,9 @@ impl Arena {
                 last_seq: seq,
             });
         }
-        let chunk_number = self
-            .first_chunk
-            .wrapping_add((self.chunks.len() - 1) as u32);
-        let Some(chunk) = self.chunks.back_mut() else {
-            unreachable!("a chunk was pushed above")
-        };
+        let last = self.chunks.len() - 1;
+        let chunk_number = self.first_chunk.wrapping_add(last as u32);
+        let chunk = &mut self.chunks[last];
         let offset = chunk.text.len();
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
@@ -1072,5 +1069,50 @@ mod tests {
             prop_assert_eq!(store.counts_by_type().iter().sum::<u64>(), held.len() as u64);
             let _ = evicted_matches;
         }
+    }
+
+    /// Not a benchmark (a later issue brings one): a scale check that the
+    /// store holds half a million records and re-filters them. Run with
+    /// `cargo test --release --lib half_a_million -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn half_a_million_records() {
+        let started = std::time::Instant::now();
+        let mut store = LogStore::new(1_000_000);
+        for batch in 0..500u64 {
+            let records = (0..1000u64)
+                .map(|i| {
+                    let n = batch * 1000 + i;
+                    let t = LogEventType::KNOWN[(n % 10) as usize];
+                    let mut r = record(
+                        n,
+                        Some(t),
+                        &format!("sender{}@x.io", n % 50),
+                        "Weekly digest",
+                        &["news"],
+                    );
+                    r.recipient = format!("user{n}@example.org");
+                    r
+                })
+                .collect();
+            store.append(records);
+        }
+        let appended = started.elapsed();
+        let started = std::time::Instant::now();
+        store.set_filter(
+            &parse("type:bounced,deferred -from:sender7 digest").unwrap(),
+            NOW,
+        );
+        let (filtered, matched) = (started.elapsed(), store.match_count());
+        let started = std::time::Instant::now();
+        store.set_filter(&parse("user4999").unwrap(), NOW);
+        let (filtered_unique, matched_unique) = (started.elapsed(), store.match_count());
+        println!(
+            "append 500k: {appended:?}; filter: {filtered:?} ({matched} matches); \
+             filter on unique recipients: {filtered_unique:?} ({matched_unique} matches); \
+             distinct strings: {}",
+            store.distinct_strings()
+        );
+        assert_eq!(store.len(), 500_000);
     }
 }

@@ -144,14 +144,15 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
 }
 
 fn overlay_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let limit = crate::ui::overlay::scroll_limit(state, screen);
     let scroll = match &mut state.overlay {
         Overlay::Help { scroll } | Overlay::Detail { scroll, .. } => scroll,
         _ => return,
     };
     match action {
         KeyAction::Up => *scroll = scroll.saturating_sub(1),
-        // Drawing clamps the scroll to the content.
-        KeyAction::Down => *scroll = scroll.saturating_add(1),
+        KeyAction::Down => *scroll = scroll.saturating_add(1).min(limit),
         KeyAction::Close => state.overlay = Overlay::None,
         KeyAction::Quit => commands.push(Command::Quit),
         _ => {}
@@ -481,6 +482,19 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
     state.dirty = true;
     ensure_source(state, &source);
     let now_ms = state.now_ms;
+    // Data means the link is up, even if the client's own "live" report is
+    // still on its way (or never comes from a client that skips it).
+    let carries_data = !matches!(
+        body,
+        UpstreamBody::Conn(_) | UpstreamBody::Malformed { .. } | UpstreamBody::RateLimit { .. }
+    );
+    if carries_data
+        && let Some(stream) = state.streams.get_mut(&source)
+        && matches!(stream.conn, ConnState::Connecting { .. })
+    {
+        stream.conn = ConnState::Live;
+        stream.since_ms = now_ms;
+    }
     match body {
         UpstreamBody::Conn(conn) => on_conn(state, &source, conn),
         UpstreamBody::Progress(progress) => state.sends.apply_progress(&source, &progress, now_ms),

@@ -61,7 +61,7 @@ pub fn areas(area: Rect, state: &AppState) -> Option<Areas> {
     }
     let [main, status] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(STATUS_HEIGHT)]).areas(area);
-    let cards = state.sends.rows.len().max(1) as u16;
+    let cards = state.sends.rows.len().clamp(1, usize::from(u16::MAX / 4)) as u16;
     let sends_natural = 2 + SEND_CARD_HEIGHT.saturating_mul(cards);
 
     if area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT {

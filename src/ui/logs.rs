@@ -69,7 +69,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     )];
     if logs.domains.len() > 1 {
         title.push(Span::styled(
-            format!("({}/{} [ ]) ", logs.current + 1, logs.domains.len()),
+            format!(
+                "({}/{}, [ ] to switch) ",
+                logs.current + 1,
+                logs.domains.len()
+            ),
             theme.tone(Tone::Muted),
         ));
     }
@@ -171,8 +175,10 @@ fn header_line(state: &AppState, view: &DomainView, width: usize) -> Line<'stati
         let of = rate_limit.limit.map_or(String::new(), |l| format!("/{l}"));
         spans.push(Span::styled(format!(" · quota {remaining}{of}"), muted));
     }
-    spans.push(Span::styled(" │", muted));
     let counts = store.counts_by_type();
+    if counts.iter().any(|n| *n > 0) {
+        spans.push(Span::styled(" │", muted));
+    }
     for slot in (0..TYPE_CODES).filter(|slot| counts[*slot] > 0) {
         let event = count_slot_type(slot);
         spans.push(Span::styled(

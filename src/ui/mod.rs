@@ -5,7 +5,7 @@
 mod feed;
 pub mod layout;
 mod logs;
-mod overlay;
+pub mod overlay;
 mod sends;
 mod status;
 pub mod theme;

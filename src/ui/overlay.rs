@@ -9,12 +9,12 @@ use tui_input::Input;
 
 use super::theme::{Theme, Tone};
 use super::widgets::{self, centered, fit_spans, input_line, wrap};
-use crate::app::AppState;
 use crate::app::keymap::{Context, KEYMAP, keys_label};
+use crate::app::{AppState, Overlay};
 use crate::sanitize::clean;
 use crate::upstream::LogRecord;
 
-const KEYS_WIDTH: usize = 24;
+const KEYS_WIDTH: usize = 22;
 
 fn popup(frame: &mut Frame, rect: Rect, title: &str, hint: &str, theme: Theme) -> Rect {
     let block = Block::bordered()
@@ -38,7 +38,7 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
             for binding in KEYMAP.iter().filter(|b| b.context == *context) {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("  {:<KEYS_WIDTH$}", keys_label(binding)),
+                        format!("  {:<KEYS_WIDTH$} ", keys_label(binding)),
                         theme.key(),
                     ),
                     Span::raw(binding.description),
@@ -50,7 +50,7 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
         .collect();
     let example = |syntax: &'static str, meaning: &'static str| {
         Line::from(vec![
-            Span::styled(format!("  {syntax:<KEYS_WIDTH$}"), theme.tone(Tone::Info)),
+            Span::styled(format!("  {syntax:<KEYS_WIDTH$} "), theme.tone(Tone::Info)),
             Span::raw(meaning),
         ])
     };
@@ -61,7 +61,8 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
             "sender, recipient, subject or tags contain it",
         ),
         example("type:bounced,deferred", "event type is one of these"),
-        example("from: to: subject: tag:", "that field contains the value"),
+        example("from:ana to:@acme.io", "sender / recipient contains"),
+        example("subject:\"a b\" tag:news", "subject / some tag contains"),
         example("since:15m until:2h", "time window (s m h d w, or RFC 3339)"),
         example("-type:opened", "a leading - excludes"),
         example("all terms", "must hold (AND); matching ignores case"),
@@ -73,15 +74,77 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
     sections
 }
 
-pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
-    let theme = state.theme;
+/// The help box: wide terminals get two columns.
+fn help_geometry(area: Rect) -> (Rect, bool) {
     let wide = area.width >= 140;
     let width = if wide {
-        area.width.saturating_sub(8).min(150)
+        area.width.saturating_sub(4).min(160)
     } else {
         area.width.saturating_sub(4).min(84)
     };
-    let rect = centered(area, width, area.height.saturating_sub(2));
+    (centered(area, width, area.height.saturating_sub(2)), wide)
+}
+
+fn help_columns(theme: Theme, wide: bool) -> Vec<Vec<Line<'static>>> {
+    let sections = help_sections(theme);
+    if !wide {
+        return vec![sections.into_iter().flatten().collect()];
+    }
+    // Two columns, split between sections near the middle.
+    let total: usize = sections.iter().map(Vec::len).sum();
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for section in sections {
+        if left.len() < total / 2 {
+            left.extend(section);
+        } else {
+            right.extend(section);
+        }
+    }
+    vec![left, right]
+}
+
+fn detail_rect(area: Rect) -> Rect {
+    centered(
+        area,
+        area.width.saturating_sub(6).min(120),
+        area.height.saturating_sub(4),
+    )
+}
+
+/// The space inside a popup's border.
+fn inside(rect: Rect) -> Rect {
+    Block::bordered().inner(rect)
+}
+
+/// How far the open overlay can scroll on a screen of `area`: content
+/// lines past the first screenful.
+pub fn scroll_limit(state: &AppState, area: Rect) -> u16 {
+    let (lines, height) = match &state.overlay {
+        Overlay::Help { .. } => {
+            let (rect, wide) = help_geometry(area);
+            let longest = help_columns(state.theme, wide)
+                .iter()
+                .map(Vec::len)
+                .max()
+                .unwrap_or(0);
+            (longest, inside(rect).height)
+        }
+        Overlay::Detail { domain, seq, .. } => {
+            let inner = inside(detail_rect(area));
+            let lines = full_record(state, domain, *seq).map_or(0, |r| {
+                detail_lines(&r, usize::from(inner.width), state.theme).len()
+            });
+            (lines, inner.height)
+        }
+        _ => return 0,
+    };
+    u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
+}
+
+pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
+    let theme = state.theme;
+    let (rect, wide) = help_geometry(area);
     let inner = popup(
         frame,
         rect,
@@ -89,24 +152,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
         "j/k scroll · ? or Esc close",
         theme,
     );
-
-    let sections = help_sections(theme);
-    let columns: Vec<Vec<Line<'static>>> = if wide {
-        // Two columns, split between sections near the middle.
-        let total: usize = sections.iter().map(Vec::len).sum();
-        let mut left = Vec::new();
-        let mut right = Vec::new();
-        for section in sections {
-            if left.len() < total / 2 {
-                left.extend(section);
-            } else {
-                right.extend(section);
-            }
-        }
-        vec![left, right]
-    } else {
-        vec![sections.into_iter().flatten().collect()]
-    };
+    let columns = help_columns(theme, wide);
     let height = usize::from(inner.height);
     let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
     let scroll = usize::from(scroll).min(longest.saturating_sub(height));
@@ -125,6 +171,13 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
     }
 }
 
+fn full_record(state: &AppState, domain: &str, seq: u64) -> Option<LogRecord> {
+    state
+        .logs
+        .get(domain)
+        .and_then(|view| view.store.full_record(seq))
+}
+
 pub fn draw_detail(
     frame: &mut Frame,
     area: Rect,
@@ -134,18 +187,15 @@ pub fn draw_detail(
     scroll: u16,
 ) {
     let theme = state.theme;
-    let rect = centered(
-        area,
-        area.width.saturating_sub(6).min(120),
-        area.height.saturating_sub(4),
-    );
     let title = format!("Record · {}", clean(domain));
-    let inner = popup(frame, rect, &title, "j/k scroll · Esc close", theme);
-    let record = state
-        .logs
-        .get(domain)
-        .and_then(|view| view.store.full_record(seq));
-    let Some(record) = record else {
+    let inner = popup(
+        frame,
+        detail_rect(area),
+        &title,
+        "j/k scroll · Esc close",
+        theme,
+    );
+    let Some(record) = full_record(state, domain, seq) else {
         let text = "This record is no longer held (evicted, or the stream was re-opened).";
         frame.render_widget(
             Paragraph::new(Line::styled(text, theme.tone(Tone::Warn))),

@@ -7,24 +7,25 @@ use ratatui::widgets::Paragraph;
 
 use super::layout::SEND_CARD_HEIGHT;
 use super::theme::Tone;
-use super::widgets::{self, cell, conn_label, fit_spans, gauge, percent};
+use unicode_width::UnicodeWidthStr;
+
+use super::widgets::{self, cell, conn_label, fit_segments, fit_spans, gauge, percent};
 use crate::app::feed::group_digits;
 use crate::app::sends::{Outcome, SendPhase, SendRow};
 use crate::app::{AppState, Pane};
 use crate::sanitize::clean;
-use crate::upstream::Source;
+use crate::upstream::{ConnState, Source};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = state.theme;
     let focused = super::is_focused(state, Pane::Sends);
     let rows = &state.sends.rows;
-    let ended = rows
-        .iter()
-        .filter(|r| matches!(r.phase, SendPhase::Ended(_)))
-        .count();
+    let count = |wanted: fn(SendPhase) -> bool| rows.iter().filter(|r| wanted(r.phase)).count();
+    let sending = count(|p| p == SendPhase::Sending);
+    let ended = count(|p| matches!(p, SendPhase::Ended(_)));
     let summary = match rows.len() {
         0 => String::new(),
-        n => format!(" {n} watched · {} running · {ended} ended ", n - ended),
+        n => format!(" {n} watched · {sending} sending · {ended} ended "),
     };
     let block = widgets::pane_block(
         Pane::Sends.number(),
@@ -48,10 +49,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let top = state.sends.cursor.window_top(rows.len(), cards);
     let selected = state.sends.cursor.selected_in(rows.len());
     let width = usize::from(inner.width);
+    let visible = || rows.iter().enumerate().skip(top).take(cards);
+    // Columns shared by the visible cards, so their gauges line up.
+    let columns = CardColumns {
+        width,
+        timing: visible()
+            .map(|(_, row)| timing(row).width())
+            .max()
+            .unwrap_or(0),
+        conn: visible()
+            .map(|(_, row)| {
+                conn_label(state.streams.get(&row.source), state.now_ms)
+                    .0
+                    .width()
+            })
+            .max()
+            .unwrap_or(0)
+            .min(width / 3),
+    };
     let mut lines = Vec::with_capacity(cards * 2);
-    for (index, row) in rows.iter().enumerate().skip(top).take(cards) {
+    for (index, row) in visible() {
         let is_selected = selected == Some(index);
-        let [first, second] = card(state, row, width, is_selected);
+        let [first, second] = card(state, row, &columns, is_selected);
         let style = match (is_selected, focused) {
             (true, true) => theme.selected(),
             (true, false) => theme.selected_unfocused(),
@@ -63,11 +82,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     if rows.len() > top + cards {
         // Say there is more below, on the last line, rather than hide it.
         if let Some(last) = lines.last_mut() {
-            let more = format!(" +{} more (j/k) ", rows.len() - top - cards);
+            let more = format!("  +{} more (j/k)", rows.len() - top - cards);
             *last = fit_spans(vec![Span::styled(more, theme.tone(Tone::Muted))], width);
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+struct CardColumns {
+    width: usize,
+    timing: usize,
+    conn: usize,
 }
 
 fn label(row: &SendRow) -> String {
@@ -94,22 +119,48 @@ fn phase_text(phase: SendPhase) -> String {
     format!("{mark} {}", phase.label())
 }
 
-/// Line one: who, status, gauge, percentage, connection. Line two: counts,
-/// rate and sparkline, timing.
-fn card(state: &AppState, row: &SendRow, width: usize, selected: bool) -> [Line<'static>; 2] {
+/// `eta 1m37s` while sending, `ended 09:56:00` once over.
+fn timing(row: &SendRow) -> String {
+    match (row.phase, row.ended_ms) {
+        (SendPhase::Ended(_), Some(ended)) => format!("ended {}", widgets::clock(ended)),
+        _ => row.eta_ms().map_or(String::new(), |eta| {
+            format!("eta {}", widgets::duration(eta))
+        }),
+    }
+}
+
+/// Line one: who, status, gauge, percentage, timing, connection. Line two:
+/// counts, rate and sparkline, elapsed; what does not fit is left out whole,
+/// least important first.
+fn card(
+    state: &AppState,
+    row: &SendRow,
+    columns: &CardColumns,
+    selected: bool,
+) -> [Line<'static>; 2] {
     let theme = state.theme;
+    let width = columns.width;
     let (conn_text, conn_tone) = conn_label(state.streams.get(&row.source), state.now_ms);
-    let label_width = (width / 4).clamp(12, 32);
-    let conn_width = (width / 4).clamp(12, 30);
+    let label_width = (width / 4).clamp(12, 34);
     const STATUS_WIDTH: usize = 11;
-    const PERCENT_WIDTH: usize = 6;
-    let fixed = 2 + label_width + 1 + STATUS_WIDTH + 1 + 1 + PERCENT_WIDTH + 1 + conn_width;
+    const PERCENT_WIDTH: usize = 4;
+    let fixed = 2
+        + label_width
+        + 1
+        + STATUS_WIDTH
+        + 1
+        + 1
+        + PERCENT_WIDTH
+        + 1
+        + columns.timing
+        + 1
+        + columns.conn;
     let gauge_width = width.saturating_sub(fixed).max(4);
 
     let (filled, empty) = gauge(row.ratio(), gauge_width);
-    let pct = row
-        .ratio()
-        .map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));
+    let pct = row.ratio().map_or("–".to_string(), |r| {
+        format!("{:.0}%", (r * 100.0).floor())
+    });
     let first = fit_spans(
         vec![
             Span::raw(if selected { "▸ " } else { "  " }),
@@ -125,86 +176,77 @@ fn card(state: &AppState, row: &SendRow, width: usize, selected: bool) -> [Line<
             Span::raw(" "),
             Span::raw(format!("{pct:>PERCENT_WIDTH$}")),
             Span::raw(" "),
-            Span::styled(cell(&conn_text, conn_width), theme.tone(conn_tone)),
+            Span::raw(cell(&timing(row), columns.timing)),
+            Span::raw(" "),
+            Span::styled(cell(&conn_text, columns.conn), theme.tone(conn_tone)),
         ],
         width,
     );
 
     let muted = theme.tone(Tone::Muted);
-    let separator = || Span::styled(" · ", muted);
-    let total = row.total.map_or("?".to_string(), group_digits);
-    let mut spans = vec![
-        Span::raw("  "),
-        Span::raw(format!("{}/{total}", group_digits(row.sent))),
-        separator(),
-        Span::styled("opened ", muted),
-        Span::raw(format!(
-            "{} {}",
-            group_digits(row.opened),
-            percent(row.opened, row.sent)
-        )),
-        separator(),
-        Span::styled("bounced ", muted),
-        Span::styled(
-            format!(
-                "{} {}",
-                group_digits(row.bounced),
-                percent(row.bounced, row.sent)
+    if row.phase == SendPhase::Waiting {
+        let second = match state.streams.get(&row.source).map(|s| &s.conn) {
+            Some(ConnState::Stopped(reason)) => Span::styled(
+                format!("  no progress received; {reason}"),
+                theme.tone(Tone::Bad),
             ),
-            if row.bounced > 0 {
-                theme.tone(Tone::Warn)
-            } else {
-                Default::default()
-            },
+            _ => Span::styled("  waiting for the first progress event", muted),
+        };
+        return [first, fit_spans(vec![second], width)];
+    }
+    let total = row.total.map_or("?".to_string(), group_digits);
+    let stat = |name: &'static str, n: u64, style| {
+        vec![
+            Span::styled(format!("{name} "), muted),
+            Span::styled(
+                format!("{} {}", group_digits(n), percent(n, row.sent)),
+                style,
+            ),
+        ]
+    };
+    let bounced_style = if row.bounced > 0 {
+        theme.tone(Tone::Warn)
+    } else {
+        Default::default()
+    };
+    let mut segments = vec![
+        (
+            0,
+            vec![Span::raw(format!("  {}/{total}", group_digits(row.sent)))],
         ),
+        (3, stat("opened", row.opened, Default::default())),
+        (2, stat("bounced", row.bounced, bounced_style)),
     ];
     if let Some(delivered) = row.delivered {
-        spans.extend([
-            separator(),
-            Span::styled("delivered ", muted),
-            Span::raw(format!(
-                "{} {}",
-                group_digits(delivered),
-                percent(delivered, row.sent)
-            )),
-        ]);
+        segments.push((2, stat("delivered", delivered, Default::default())));
     }
     if row.phase == SendPhase::Sending {
         let spark_width = if width >= 120 { 30 } else { 10 };
-        spans.extend([
-            separator(),
-            Span::raw(widgets::rate(row.rate.per_second)),
-            Span::raw(" "),
-            Span::styled(
-                widgets::sparkline(row.rate.history.iter().copied(), spark_width),
-                theme.tone(Tone::Info),
-            ),
-        ]);
+        segments.push((
+            1,
+            vec![
+                Span::raw(widgets::rate(row.rate.per_second)),
+                Span::raw(" "),
+                Span::styled(
+                    widgets::sparkline(row.rate.history.iter().copied(), spark_width),
+                    theme.tone(Tone::Info),
+                ),
+            ],
+        ));
     }
-    let elapsed = row.elapsed_ms(state.now_ms).map(widgets::duration);
-    match (row.phase, row.ended_ms, elapsed) {
-        (SendPhase::Ended(_), Some(ended), elapsed) => {
-            spans.extend([
-                separator(),
-                Span::styled(format!("ended {}", widgets::clock(ended)), muted),
-            ]);
-            if let Some(elapsed) = elapsed {
-                spans.push(Span::styled(format!(" after {elapsed}"), muted));
-            }
-        }
-        (_, _, Some(elapsed)) => {
-            spans.extend([separator(), Span::raw(elapsed)]);
-            if let Some(eta) = row.eta_ms() {
-                spans.push(Span::raw(format!(" · eta {}", widgets::duration(eta))));
-            }
-        }
-        _ => {}
+    if let Some(elapsed) = row.elapsed_ms(state.now_ms) {
+        let text = if matches!(row.phase, SendPhase::Ended(_)) {
+            format!("took {}", widgets::duration(elapsed))
+        } else {
+            format!("{} elapsed", widgets::duration(elapsed))
+        };
+        segments.push((4, vec![Span::styled(text, muted)]));
     }
     if let Some(reason) = &row.reason {
-        spans.extend([
-            separator(),
-            Span::styled(reason.clone(), theme.tone(Tone::Bad)),
-        ]);
+        segments.push((0, vec![Span::styled(reason.clone(), theme.tone(Tone::Bad))]));
     }
-    [first, fit_spans(spans, width)]
+    [
+        first,
+        fit_segments(segments, Span::styled(" · ", muted), width),
+    ]
 }

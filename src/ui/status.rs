@@ -41,11 +41,18 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
         spans.push(Span::raw(" "));
     }
     let mut troubled: Vec<(u8, String, String, Tone)> = Vec::new();
-    let mut live = 0;
+    let (mut live, mut finished) = (0, 0);
     for (source, status) in &state.streams {
-        if status.conn == ConnState::Live {
-            live += 1;
-            continue;
+        match status.conn {
+            ConnState::Live => {
+                live += 1;
+                continue;
+            }
+            ConnState::Finished { .. } => {
+                finished += 1;
+                continue;
+            }
+            _ => {}
         }
         let (text, tone) = conn_label(Some(status), state.now_ms);
         troubled.push((
@@ -66,14 +73,22 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
         spans.push(Span::raw(format!("{label} ")));
         spans.push(Span::styled(text, theme.tone(tone)));
     }
-    if live > 0 {
+    // Healthy and finished streams are counted, not listed: the ones that
+    // need attention stay in view on a narrow terminal.
+    for (count, symbol, text, tone) in [
+        (live, "●", "live", Tone::Good),
+        (finished, "■", "finished", Tone::Muted),
+    ] {
+        if count == 0 {
+            continue;
+        }
         if spans.len() > usize::from(state.demo) * 2 {
             spans.push(Span::styled(" │ ", muted));
         }
-        let noun = if live == 1 { "stream" } else { "streams" };
+        let noun = if count == 1 { "stream" } else { "streams" };
         spans.push(Span::styled(
-            format!("● {live} {noun} live"),
-            theme.tone(Tone::Good),
+            format!("{symbol} {count} {noun} {text}"),
+            theme.tone(tone),
         ));
     }
     let lowest_quota = state
@@ -112,6 +127,15 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
         separate(&mut spans);
         spans.push(Span::styled(notice.to_string(), theme.tone(Tone::Info)));
     }
+    // The malformed count goes before the error, its detail after: a long
+    // error may push the detail off a narrow screen, never the count.
+    if state.malformed.count > 0 {
+        separate(&mut spans);
+        spans.push(Span::styled(
+            format!("⚠ {} malformed skipped", state.malformed.count),
+            theme.tone(Tone::Warn),
+        ));
+    }
     if let Some(error) = &state.last_error {
         separate(&mut spans);
         spans.push(Span::styled(
@@ -124,17 +148,10 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
             theme.tone(Tone::Bad),
         ));
     }
-    if state.malformed.count > 0 {
+    if let Some((source, detail)) = &state.malformed.last {
         separate(&mut spans);
-        let last = state
-            .malformed
-            .last
-            .as_ref()
-            .map_or(String::new(), |(source, detail)| {
-                format!(" (last: {}: {detail})", clean(&source.to_string()))
-            });
         spans.push(Span::styled(
-            format!("⚠ {} malformed skipped{last}", state.malformed.count),
+            format!("last malformed: {}: {detail}", clean(&source.to_string())),
             theme.tone(Tone::Warn),
         ));
     }

@@ -99,6 +99,45 @@ pub fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
     Line::from(out)
 }
 
+/// Segments joined by `separator`, dropping whole segments that do not
+/// fit: the highest `priority` number first, the rightmost of equals first.
+/// What remains keeps its order.
+pub fn fit_segments(
+    segments: Vec<(u8, Vec<Span<'static>>)>,
+    separator: Span<'static>,
+    width: usize,
+) -> Line<'static> {
+    let widths: Vec<usize> = segments
+        .iter()
+        .map(|(_, spans)| spans.iter().map(Span::width).sum())
+        .collect();
+    let mut kept = vec![true; segments.len()];
+    let total = |kept: &[bool]| {
+        let shown: Vec<usize> = (0..widths.len())
+            .filter(|i| kept[*i])
+            .map(|i| widths[i])
+            .collect();
+        shown.iter().sum::<usize>() + separator.width() * shown.len().saturating_sub(1)
+    };
+    while total(&kept) > width {
+        let drop = (0..segments.len())
+            .filter(|i| kept[*i])
+            .max_by_key(|i| (segments[*i].0, *i));
+        match drop {
+            Some(i) if kept.iter().filter(|k| **k).count() > 1 => kept[i] = false,
+            _ => break,
+        }
+    }
+    let mut spans = Vec::new();
+    for (_, (_, segment)) in segments.into_iter().enumerate().filter(|(i, _)| kept[*i]) {
+        if !spans.is_empty() {
+            spans.push(separator.clone());
+        }
+        spans.extend(segment);
+    }
+    fit_spans(spans, width)
+}
+
 /// A pane's frame. The focused pane has a thick border and a `▶` before
 /// its title, so focus shows without colour.
 pub fn pane_block(
@@ -198,12 +237,16 @@ pub fn rate(per_second: f64) -> String {
     }
 }
 
-/// `n` as a percentage of `of`, or a dash.
+/// `n` as a percentage of `of` (a decimal only below 10%), or a dash.
 pub fn percent(n: u64, of: u64) -> String {
     if of == 0 {
-        "–".into()
+        return "–".into();
+    }
+    let p = n as f64 * 100.0 / of as f64;
+    if p < 10.0 {
+        format!("{p:.1}%")
     } else {
-        format!("{:.1}%", n as f64 * 100.0 / of as f64)
+        format!("{p:.0}%")
     }
 }
 
@@ -228,8 +271,9 @@ pub fn conn_label(status: Option<&StreamStatus>, now_ms: i64) -> (String, Tone) 
             s => format!("↻ reconnecting in {s}s"),
         },
         ConnState::RateLimited { .. } => format!("⏳ rate-limited {}s", seconds_left()),
-        ConnState::Finished { reason } if reason.is_empty() => "■ finished".into(),
-        ConnState::Finished { reason } => format!("■ finished: {reason}"),
+        // How a send ended is on its card; how a log stream ended is in
+        // its header. The stream's own words add nothing there.
+        ConnState::Finished { .. } => "■ finished".into(),
         ConnState::Stopped(reason) => format!("✖ stopped: {}", stop_label(reason)),
     };
     (text, tone)
@@ -387,7 +431,8 @@ mod tests {
     #[test]
     fn clocks_and_numbers() {
         assert_eq!(clock(0), "00:00:00");
-        assert_eq!(percent(1, 3), "33.3%");
+        assert_eq!(percent(1, 3), "33%");
+        assert_eq!(percent(1, 30), "3.3%");
         assert_eq!(percent(1, 0), "–");
         assert_eq!(rate(12.345), "12.3/s");
         assert_eq!(rate(1234.5), "1234/s");
@@ -416,5 +461,35 @@ mod tests {
         assert_eq!(line.spans[2].style, Theme::color().bad_span());
         assert_eq!(cursor, 14);
         assert!(line.width() <= 60);
+    }
+
+    #[test]
+    fn segments_drop_whole_by_priority() {
+        let seg = |p: u8, t: &'static str| (p, vec![Span::raw(t)]);
+        let sep = Span::raw(" · ");
+        let all = || {
+            vec![
+                seg(0, "aaaa"),
+                seg(2, "bbbb"),
+                seg(1, "cccc"),
+                seg(2, "dddd"),
+            ]
+        };
+        let text = |line: Line| {
+            line.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(fit_segments(all(), sep.clone(), 100)),
+            "aaaa · bbbb · cccc · dddd"
+        );
+        assert_eq!(
+            text(fit_segments(all(), sep.clone(), 20)),
+            "aaaa · bbbb · cccc"
+        );
+        assert_eq!(text(fit_segments(all(), sep.clone(), 12)), "aaaa · cccc");
+        assert_eq!(text(fit_segments(all(), sep.clone(), 3)), "aa…");
     }
 }

@@ -182,7 +182,17 @@ fn help_opens_scrolls_and_closes() {
     assert_eq!(s.focus, Pane::Sends);
     update(&mut s, ch('?'));
     assert!(matches!(s.overlay, Overlay::None));
+    // Scrolling stops at the end of the help.
     update(&mut s, ch('?'));
+    for _ in 0..500 {
+        update(&mut s, ch('j'));
+    }
+    let Overlay::Help { scroll } = s.overlay else {
+        panic!("help closed")
+    };
+    assert!(scroll > 10 && scroll < 200, "{scroll}");
+    update(&mut s, ch('k'));
+    assert!(matches!(s.overlay, Overlay::Help { scroll: s2 } if s2 == scroll - 1));
     update(&mut s, press(KeyCode::Esc));
     assert!(matches!(s.overlay, Overlay::None));
 }
@@ -199,6 +209,19 @@ fn a_source_first_seen_creates_its_row() {
     assert_eq!(s.sends.rows[0].phase, SendPhase::Waiting);
     assert_eq!(s.logs.domains.len(), 1);
     assert_eq!(s.streams.len(), 4);
+}
+
+#[test]
+fn data_on_a_connecting_stream_means_it_is_live() {
+    let mut s = state();
+    update(&mut s, inbox(mail("hi")));
+    assert_eq!(s.streams[&Source::Inbox].conn, ConnState::Live);
+    let logs = domain("acme.io");
+    update(
+        &mut s,
+        upstream(&logs, UpstreamBody::Malformed { detail: "x".into() }),
+    );
+    assert_eq!(s.streams[&logs].conn, ConnState::Connecting { attempt: 1 });
 }
 
 #[test]
@@ -509,8 +532,14 @@ fn detail_opens_on_enter_and_closes_on_esc() {
         }
         other => panic!("{other:?}"),
     }
+    // Everything fits at 80x24: nothing to scroll.
     update(&mut s, ch('j'));
-    assert!(matches!(s.overlay, Overlay::Detail { scroll: 1, .. }));
+    assert!(matches!(s.overlay, Overlay::Detail { scroll: 0, .. }));
+    update(&mut s, Action::Resize(80, 16));
+    for _ in 0..10 {
+        update(&mut s, ch('j'));
+    }
+    assert!(matches!(s.overlay, Overlay::Detail { scroll: 2, .. }));
     update(&mut s, press(KeyCode::Esc));
     assert!(matches!(s.overlay, Overlay::None));
     // Nothing to show: Enter does nothing.

@@ -1,0 +1,837 @@
+//! Rendered screens, as text, for fixed states built through the public
+//! API (`update` with actions, then `render`). The clock and the data are
+//! fixed, so the snapshots never depend on when or where they run.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier, Style};
+use serde_json::json;
+
+use misar_dash::app::{Action, AppOptions, AppState, update};
+use misar_dash::ui::render;
+use misar_dash::upstream::domain_logs::parse_timestamp_ms;
+use misar_dash::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
+use misar_dash::upstream::{
+    CampaignUpdate, CampaignUpdateKind, ConnState, InboxEvent, LogEventType, LogRecord,
+    SendProgress, SendStatus, Source, StopReason, UpstreamBody, UpstreamEvent,
+};
+
+fn now() -> i64 {
+    parse_timestamp_ms("2026-05-27T10:00:00Z").unwrap()
+}
+
+fn at(offset_s: i64) -> String {
+    misar_dash::upstream::domain_logs::format_timestamp_ms(now() + offset_s * 1000)
+}
+
+// ---- building states -------------------------------------------------------
+
+struct Fixture {
+    state: AppState,
+}
+
+impl Fixture {
+    fn new(options: AppOptions) -> Fixture {
+        let mut state = AppState::new(AppOptions {
+            now_ms: now(),
+            ..options
+        });
+        update(&mut state, Action::Tick { now_ms: now() });
+        Fixture { state }
+    }
+
+    fn plain() -> Fixture {
+        Fixture::new(AppOptions::default())
+    }
+
+    fn act(&mut self, action: Action) -> &mut Fixture {
+        update(&mut self.state, action);
+        self
+    }
+
+    fn event(&mut self, source: &Source, body: UpstreamBody) -> &mut Fixture {
+        self.act(Action::Upstream(UpstreamEvent {
+            source: source.clone(),
+            body,
+        }))
+    }
+
+    fn conn(&mut self, source: &Source, conn: ConnState) -> &mut Fixture {
+        self.event(source, UpstreamBody::Conn(conn))
+    }
+
+    fn tick(&mut self, offset_ms: i64) -> &mut Fixture {
+        self.act(Action::Tick {
+            now_ms: now() + offset_ms,
+        })
+    }
+
+    fn key(&mut self, code: KeyCode) -> &mut Fixture {
+        self.act(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn keys(&mut self, text: &str) -> &mut Fixture {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+        self
+    }
+}
+
+fn issue(id: &str) -> Source {
+    Source::SendProgress {
+        issue_id: id.into(),
+    }
+}
+
+fn campaign(id: &str) -> Source {
+    Source::Campaign {
+        campaign_id: id.into(),
+    }
+}
+
+fn domain(name: &str) -> Source {
+    Source::DomainLogs {
+        domain: name.into(),
+    }
+}
+
+fn progress(status: SendStatus, sent: u64, total: u64) -> UpstreamBody {
+    UpstreamBody::Progress(SendProgress {
+        status,
+        sent,
+        total,
+        opened: sent * 3 / 10,
+        bounced: sent / 180,
+    })
+}
+
+fn campaign_update(kind: CampaignUpdateKind, id: &str, sent: u64, total: u64) -> UpstreamBody {
+    UpstreamBody::Campaign(CampaignUpdate {
+        kind,
+        campaign_id: id.into(),
+        sent,
+        total: Some(total),
+        delivered: sent * 97 / 100,
+        bounced: sent / 90,
+        opened: sent / 5,
+        reason: match kind {
+            CampaignUpdateKind::Failed => Some("smtp relay refused the batch".into()),
+            CampaignUpdateKind::Cancelled => Some("cancelled by ana@acme.io".into()),
+            _ => None,
+        },
+        ..CampaignUpdate::default()
+    })
+}
+
+const SENDERS: [&str; 3] = ["news@acme.io", "billing@acme.io", "hello@acme.io"];
+const SUBJECTS: [&str; 4] = [
+    "Weekly digest #212",
+    "Your receipt for May",
+    "Spring sale: 30% off everything in the store this weekend only",
+    "Password reset",
+];
+const TAGS: [&[&str]; 3] = [
+    &["newsletter", "weekly"],
+    &["billing"],
+    &["promo", "spring"],
+];
+
+fn log_record(i: u64) -> LogRecord {
+    let event = match i % 10 {
+        0 => LogEventType::Bounced,
+        1 | 2 => LogEventType::Opened,
+        3 => LogEventType::Clicked,
+        4 => LogEventType::Deferred,
+        5 => LogEventType::Queued,
+        6 => LogEventType::TemporaryFail,
+        _ => LogEventType::Delivered,
+    };
+    LogRecord {
+        id: format!("log_{i:05}"),
+        timestamp_ms: now() - (400 - i as i64) * 1500,
+        event_type: Some(event),
+        sender: SENDERS[(i % 3) as usize].into(),
+        recipient: format!("reader{:03}@example.org", i * 7 % 1000),
+        subject: SUBJECTS[(i % 4) as usize].into(),
+        tags: TAGS[(i % 3) as usize]
+            .iter()
+            .map(|t| t.to_string())
+            .collect(),
+        message_id: format!("<{i}.msg@acme.io>"),
+        smtp_response: (event == LogEventType::Bounced)
+            .then(|| "550 5.1.1 mailbox does not exist".to_string()),
+        ip: Some("203.0.113.9".into()),
+        ..LogRecord::default()
+    }
+}
+
+fn log_batch(range: std::ops::Range<u64>) -> UpstreamBody {
+    UpstreamBody::Logs(range.map(log_record).collect())
+}
+
+fn contact(email: &str, reason: Option<&str>, offset_s: i64) -> InboxContact {
+    InboxContact {
+        email: email.into(),
+        reason: reason.map(str::to_string),
+        campaign_id: Some("c-77".into()),
+        campaign_name: Some("Spring sale".into()),
+        at: Some(at(offset_s)),
+        ..InboxContact::default()
+    }
+}
+
+fn inbox_events() -> Vec<InboxEvent> {
+    vec![
+        InboxEvent::CampaignStarted(InboxCampaign {
+            campaign_id: "c-77".into(),
+            campaign_name: "Spring sale".into(),
+            total: Some(40_000),
+            started_at: Some(at(-300)),
+            ..InboxCampaign::default()
+        }),
+        InboxEvent::EmailReceived(InboxMail {
+            from: "maria@example.org".into(),
+            to: Some("support@acme.io".into()),
+            subject: "Re: Weekly digest #211".into(),
+            received_at: Some(at(-200)),
+            ..InboxMail::default()
+        }),
+        InboxEvent::Bounce(contact(
+            "old.address@example.net",
+            Some("mailbox full"),
+            -150,
+        )),
+        InboxEvent::Complaint(contact("angry@example.com", Some("abuse"), -120)),
+        InboxEvent::Unsubscribe(contact("bye@example.com", None, -90)),
+        InboxEvent::CampaignCompleted(InboxCampaign {
+            campaign_id: "c-70".into(),
+            campaign_name: "April recap".into(),
+            sent: Some(12_000),
+            delivered: Some(11_850),
+            opened: Some(4_100),
+            completed_at: Some(at(-60)),
+            ..InboxCampaign::default()
+        }),
+        InboxEvent::EmailReceived(InboxMail {
+            from: "jo@example.org".into(),
+            subject: "Question about my invoice".into(),
+            received_at: Some(at(-30)),
+            ..InboxMail::default()
+        }),
+    ]
+}
+
+/// Two issues and a campaign running for two minutes, a busy feed, 400 log
+/// records: the dashboard on an ordinary day.
+fn live(options: AppOptions) -> Fixture {
+    let mut f = Fixture::new(options);
+    let (i1, i2, c1, logs) = (
+        issue("1041"),
+        issue("1042"),
+        campaign("c-77"),
+        domain("acme.io"),
+    );
+    f.tick(-120_000);
+    for source in [&i1, &i2, &c1, &Source::Inbox, &logs] {
+        f.conn(source, ConnState::Connecting { attempt: 1 });
+        f.conn(source, ConnState::Live);
+    }
+    for event in inbox_events().into_iter().take(1) {
+        f.event(&Source::Inbox, UpstreamBody::Inbox(event));
+    }
+    // Throughput that wanders, so the sparkline has a shape.
+    let mut sent = [0u64; 3];
+    for second in 0..=120i64 {
+        f.tick(-120_000 + second * 1000);
+        sent[0] += 40 + (second as u64 * 7 % 30);
+        f.event(&i1, progress(SendStatus::Sending, sent[0], 12_000));
+        if second >= 60 {
+            sent[1] += 15 + (second as u64 % 5) * 4;
+            f.event(&i2, progress(SendStatus::Sending, sent[1], 30_000));
+        }
+        sent[2] += 90 + (second as u64 * 13 % 60);
+        f.event(
+            &c1,
+            campaign_update(CampaignUpdateKind::Progress, "c-77", sent[2], 40_000),
+        );
+    }
+    for event in inbox_events().into_iter().skip(1) {
+        f.event(&Source::Inbox, UpstreamBody::Inbox(event));
+    }
+    f.event(&logs, log_batch(0..400));
+    f.event(
+        &logs,
+        UpstreamBody::RateLimit {
+            limit: Some(120),
+            remaining: Some(117),
+        },
+    );
+    f
+}
+
+fn size(f: &mut Fixture, width: u16, height: u16) -> &mut Fixture {
+    f.act(Action::Resize(width, height))
+}
+
+// ---- rendering -----------------------------------------------------------
+
+fn draw(state: &AppState, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| render(state, frame)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The screen as text, one line per row, trailing spaces trimmed.
+fn text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            if skip == 0 {
+                line.push_str(cell.symbol());
+            }
+            skip = skip.max(unicode_width(cell.symbol())).saturating_sub(1);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn unicode_width(symbol: &str) -> usize {
+    ratatui::text::Span::raw(symbol).width()
+}
+
+/// Every run of cells with a non-default style: row, columns, style, text.
+fn styles(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut x = 0;
+        while x < buffer.area.width {
+            let style = cell_style(&buffer[(x, y)]);
+            let start = x;
+            let mut run = String::new();
+            while x < buffer.area.width && cell_style(&buffer[(x, y)]) == style {
+                run.push_str(buffer[(x, y)].symbol());
+                x += 1;
+            }
+            if style != Style::default() && !run.trim().is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{y:>2} {start:>3}-{:<3} {:<40} {:?}",
+                    x - 1,
+                    describe(style),
+                    run.trim_end()
+                );
+            }
+        }
+    }
+    out
+}
+
+fn cell_style(cell: &ratatui::buffer::Cell) -> Style {
+    let mut style = Style::default();
+    if cell.fg != Color::Reset {
+        style = style.fg(cell.fg);
+    }
+    if cell.bg != Color::Reset {
+        style = style.bg(cell.bg);
+    }
+    style.add_modifier(cell.modifier)
+}
+
+fn describe(style: Style) -> String {
+    let mut parts = Vec::new();
+    if let Some(fg) = style.fg {
+        parts.push(format!("fg={fg:?}"));
+    }
+    if let Some(bg) = style.bg {
+        parts.push(format!("bg={bg:?}"));
+    }
+    if style.add_modifier != Modifier::empty() {
+        parts.push(format!("{:?}", style.add_modifier));
+    }
+    parts.join(" ")
+}
+
+/// The terminal's own background must show everywhere, and only the 16
+/// ANSI colours may appear.
+fn assert_palette(buffer: &Buffer) {
+    for cell in &buffer.content {
+        assert_eq!(cell.bg, Color::Reset, "a background was painted: {cell:?}");
+        assert!(
+            !matches!(cell.fg, Color::Rgb(..) | Color::Indexed(_)),
+            "not a 16-colour: {cell:?}"
+        );
+    }
+}
+
+fn assert_no_color(buffer: &Buffer) {
+    for cell in &buffer.content {
+        assert_eq!(cell.fg, Color::Reset, "colour with NO_COLOR: {cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "colour with NO_COLOR: {cell:?}");
+    }
+}
+
+fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
+    let buffer = draw(state, width, height);
+    assert_palette(&buffer);
+    if state.theme.no_color {
+        assert_no_color(&buffer);
+    }
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, text(&buffer));
+    });
+}
+
+fn snapshot_styles(name: &str, state: &AppState, width: u16, height: u16) {
+    let buffer = draw(state, width, height);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, styles(&buffer));
+    });
+}
+
+// ---- the snapshots -------------------------------------------------------
+
+#[test]
+fn empty() {
+    let f = Fixture::plain();
+    snapshot("empty_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn demo_badge() {
+    let mut f = Fixture::new(AppOptions {
+        demo: true,
+        ..AppOptions::default()
+    });
+    f.conn(&Source::Inbox, ConnState::Live);
+    snapshot("demo_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn connecting() {
+    let mut f = Fixture::plain();
+    for source in [
+        issue("1041"),
+        campaign("c-77"),
+        Source::Inbox,
+        domain("acme.io"),
+    ] {
+        f.conn(&source, ConnState::Connecting { attempt: 1 });
+    }
+    f.conn(&domain("acme.io"), ConnState::Connecting { attempt: 3 });
+    snapshot("connecting_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn live_80x24() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 80, 24);
+    snapshot("live_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn live_160x48() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 160, 48);
+    snapshot("live_160x48", &f.state, 160, 48);
+}
+
+#[test]
+fn live_styles() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3'));
+    snapshot_styles("live_80x24_styles", &f.state, 80, 24);
+}
+
+#[test]
+fn no_color() {
+    let mut f = live(AppOptions {
+        no_color: true,
+        ..AppOptions::default()
+    });
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3')).key(KeyCode::Char('k'));
+    snapshot("no_color_80x24", &f.state, 80, 24);
+    snapshot_styles("no_color_80x24_styles", &f.state, 80, 24);
+}
+
+/// Every way a send ends, for issues and campaigns, with the sends pane
+/// focused so all six rows show.
+#[test]
+fn finished_sends() {
+    let mut f = Fixture::plain();
+    f.tick(-600_000);
+    let ends = [
+        (issue("1001"), SendStatus::Sent),
+        (issue("1002"), SendStatus::Failed),
+        (issue("1003"), SendStatus::Cancelled),
+    ];
+    for (i, (source, _)) in ends.iter().enumerate() {
+        f.conn(source, ConnState::Live);
+        f.event(source, progress(SendStatus::Sending, 100 * i as u64, 5_000));
+    }
+    let campaigns = [
+        ("c-1", CampaignUpdateKind::Completed),
+        ("c-2", CampaignUpdateKind::Failed),
+        ("c-3", CampaignUpdateKind::Cancelled),
+    ];
+    for (id, _) in campaigns {
+        f.conn(&campaign(id), ConnState::Live);
+        f.event(
+            &campaign(id),
+            campaign_update(CampaignUpdateKind::Progress, id, 50, 8_000),
+        );
+    }
+    f.tick(-240_000);
+    for (source, status) in &ends {
+        let sent = if *status == SendStatus::Sent {
+            5_000
+        } else {
+            2_150
+        };
+        f.event(source, progress(*status, sent, 5_000));
+        f.conn(
+            source,
+            ConnState::Finished {
+                reason: "send over".into(),
+            },
+        );
+    }
+    f.tick(-200_000);
+    for (id, kind) in campaigns {
+        let sent = if kind == CampaignUpdateKind::Completed {
+            8_000
+        } else {
+            3_333
+        };
+        f.event(&campaign(id), campaign_update(kind, id, sent, 8_000));
+        f.conn(
+            &campaign(id),
+            ConnState::Finished {
+                reason: kind.as_str().into(),
+            },
+        );
+    }
+    f.tick(0);
+    size(&mut f, 160, 48);
+    snapshot("finished_sends_160x48", &f.state, 160, 48);
+    size(&mut f, 80, 24);
+    snapshot("finished_sends_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn stopped_with_each_reason() {
+    let mut f = Fixture::plain();
+    let stops = [
+        (
+            issue("1041"),
+            StopReason::NoKey {
+                detail: "set MISAR_BLOG_KEY or blog_key in the config".into(),
+            },
+        ),
+        (
+            campaign("c-77"),
+            StopReason::KeyRefused {
+                detail: "close code 4401".into(),
+            },
+        ),
+        (
+            Source::Inbox,
+            StopReason::GaveUp {
+                attempts: 8,
+                last_error: "connection refused".into(),
+            },
+        ),
+        (
+            domain("acme.io"),
+            StopReason::NotFound {
+                detail: "Domain not found or you do not own this domain".into(),
+            },
+        ),
+        (
+            domain("beta.acme.io"),
+            StopReason::BadQuery {
+                detail: "HTTP 400: limit must be <= 500000".into(),
+            },
+        ),
+    ];
+    for (i, (source, reason)) in stops.into_iter().enumerate() {
+        f.tick(i as i64 * 1000 - 10_000);
+        f.conn(&source, ConnState::Connecting { attempt: 1 });
+        f.conn(&source, ConnState::Stopped(reason));
+    }
+    f.tick(0);
+    size(&mut f, 160, 48);
+    snapshot("stopped_each_reason_160x48", &f.state, 160, 48);
+    size(&mut f, 80, 24);
+    snapshot("stopped_each_reason_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn reconnecting_and_rate_limited() {
+    let mut f = live(AppOptions::default());
+    f.tick(1_000);
+    f.conn(
+        &issue("1041"),
+        ConnState::Reconnecting {
+            attempt: 2,
+            delay: Duration::from_millis(4_200),
+            reason: "stream dropped: connection reset by peer".into(),
+        },
+    );
+    f.conn(
+        &domain("acme.io"),
+        ConnState::RateLimited {
+            wait: Duration::from_secs(30),
+        },
+    );
+    f.event(
+        &domain("acme.io"),
+        UpstreamBody::RateLimit {
+            limit: Some(120),
+            remaining: Some(0),
+        },
+    );
+    f.event(
+        &Source::Inbox,
+        UpstreamBody::Malformed {
+            detail: "frame is not JSON: expected value at line 1 column 1".into(),
+        },
+    );
+    f.tick(3_000);
+    size(&mut f, 80, 24);
+    snapshot("reconnecting_rate_limited_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn filter_bar_valid() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
+    f.keys("type:bounced,deferred -from:billing");
+    snapshot("filter_bar_valid_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn filter_bar_invalid() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
+    // A typo made while editing: the filter before it stays applied.
+    f.keys("subject:digest type:bounced");
+    f.key(KeyCode::Backspace).key(KeyCode::Backspace).keys("d");
+    snapshot("filter_bar_invalid_80x24", &f.state, 80, 24);
+    snapshot_styles("filter_bar_invalid_80x24_styles", &f.state, 80, 24);
+}
+
+#[test]
+fn filter_applied() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 160, 48);
+    f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
+    f.keys("digest -type:opened");
+    f.key(KeyCode::Enter);
+    snapshot("filter_applied_160x48", &f.state, 160, 48);
+}
+
+#[test]
+fn detail_view() {
+    let mut f = live(AppOptions::default());
+    let mut odd = log_record(400);
+    odd.event_type = Some(LogEventType::Other);
+    odd.extra = vec![
+        ("event_type".into(), json!("spam_trap")),
+        ("campaign".into(), json!({"id": "c-77", "variant": "B"})),
+        ("retries".into(), json!(3)),
+    ];
+    odd.user_agent = Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15".into());
+    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![odd]));
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3')).key(KeyCode::Enter);
+    snapshot("detail_80x24", &f.state, 80, 24);
+    size(&mut f, 160, 48);
+    snapshot("detail_160x48", &f.state, 160, 48);
+}
+
+#[test]
+fn help_overlay() {
+    let mut f = Fixture::plain();
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('?'));
+    snapshot("help_80x24", &f.state, 80, 24);
+    size(&mut f, 160, 48);
+    snapshot("help_160x48", &f.state, 160, 48);
+}
+
+#[test]
+fn paused_feed() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('2')).key(KeyCode::Char(' '));
+    f.event(
+        &Source::Inbox,
+        UpstreamBody::Inbox(InboxEvent::Bounce(contact(
+            "late@example.net",
+            Some("no such user"),
+            5,
+        ))),
+    );
+    f.event(
+        &Source::Inbox,
+        UpstreamBody::Inbox(InboxEvent::Unsubscribe(contact(
+            "later@example.net",
+            None,
+            6,
+        ))),
+    );
+    f.key(KeyCode::Char('e'));
+    snapshot("feed_paused_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn follow_off_and_unread() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3')).key(KeyCode::PageUp);
+    f.event(
+        &Source::Inbox,
+        UpstreamBody::Inbox(InboxEvent::Complaint(contact(
+            "x@example.com",
+            Some("spam"),
+            2,
+        ))),
+    );
+    snapshot("follow_off_unread_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn watch_prompt() {
+    let mut f = Fixture::plain();
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('a'));
+    f.keys("issue");
+    f.key(KeyCode::Enter);
+    snapshot("watch_prompt_error_80x24", &f.state, 80, 24);
+}
+
+/// Escape sequences, bidi overrides, zero-width and wide characters and a
+/// 10,000-character subject: the table stays aligned and nothing raw gets
+/// through.
+#[test]
+fn hostile_text() {
+    let mut f = Fixture::plain();
+    let logs = domain("acme.io");
+    f.conn(&logs, ConnState::Live);
+    let hostile = vec![
+        LogRecord {
+            id: "h1".into(),
+            timestamp_ms: now() - 3000,
+            event_type: Some(LogEventType::Delivered),
+            sender: "admin\u{202e}moc.live@acme.io".into(),
+            recipient: "\u{1b}]0;pwned\u{7}victim@example.org".into(),
+            subject: format!("\u{1b}[31mRED\u{1b}[0m {}", "x".repeat(10_000)),
+            tags: vec!["t\u{200b}ag".into()],
+            ..LogRecord::default()
+        },
+        LogRecord {
+            id: "h2".into(),
+            timestamp_ms: now() - 2000,
+            event_type: Some(LogEventType::Opened),
+            sender: "山田太郎@例え.jp".into(),
+            recipient: "ｆｕｌｌｗｉｄｔｈ@example.org".into(),
+            subject: "件名：週刊ダイジェスト第212号のお知らせ".into(),
+            tags: vec!["ニュース".into(), "週刊".into()],
+            ..LogRecord::default()
+        },
+        LogRecord {
+            id: "h3".into(),
+            timestamp_ms: now() - 1000,
+            event_type: Some(LogEventType::Clicked),
+            sender: "e\u{301}le\u{300}ve@example.fr".into(),
+            recipient: "tab\there@example.org".into(),
+            subject: "line one\nline two\r\n\u{8}\u{8}".into(),
+            tags: vec![],
+            ..LogRecord::default()
+        },
+    ];
+    f.event(&logs, UpstreamBody::Logs(hostile));
+    f.event(
+        &Source::Inbox,
+        UpstreamBody::Inbox(InboxEvent::EmailReceived(InboxMail {
+            from: "\u{1b}[2Jevil@example.com".into(),
+            subject: "\u{1b}P+q\u{1b}\\hello 😀 wörld".into(),
+            received_at: Some(at(-1)),
+            ..InboxMail::default()
+        })),
+    );
+    size(&mut f, 80, 24);
+    f.key(KeyCode::Char('3'));
+    snapshot("hostile_text_80x24", &f.state, 80, 24);
+}
+
+#[test]
+fn too_small() {
+    let f = Fixture::plain();
+    snapshot("too_small_59x16", &f.state, 59, 16);
+    snapshot("too_small_60x15", &f.state, 60, 15);
+}
+
+#[test]
+fn smallest_supported() {
+    let mut f = live(AppOptions::default());
+    size(&mut f, 60, 16);
+    snapshot("live_60x16", &f.state, 60, 16);
+}
+
+/// Any size, any overlay: drawing never panics and never paints outside
+/// the palette.
+#[test]
+fn every_size_draws() {
+    let mut states = Vec::new();
+    states.push(Fixture::plain());
+    let mut help = live(AppOptions::default());
+    help.key(KeyCode::Char('?'));
+    states.push(help);
+    let mut detail = live(AppOptions::default());
+    detail.key(KeyCode::Char('3')).key(KeyCode::Enter);
+    states.push(detail);
+    let mut filter = live(AppOptions::default());
+    filter
+        .key(KeyCode::Char('3'))
+        .key(KeyCode::Char('/'))
+        .keys("type:nope \"open");
+    states.push(filter);
+    let mut prompt = live(AppOptions::default());
+    prompt.key(KeyCode::Char('a')).keys("domain");
+    states.push(prompt);
+    let sizes = [
+        (0, 0),
+        (1, 1),
+        (20, 5),
+        (59, 16),
+        (60, 16),
+        (61, 17),
+        (80, 24),
+        (100, 30),
+        (119, 29),
+        (120, 30),
+        (250, 80),
+    ];
+    for f in &mut states {
+        for (width, height) in sizes {
+            f.act(Action::Resize(width, height));
+            assert_palette(&draw(&f.state, width, height));
+        }
+    }
+}
