@@ -120,6 +120,9 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     }
 
     let mut guard = TerminalGuard::enter(opts.mouse).wrap_err("could not set up the terminal")?;
+    // The reducer lays out pages and scroll steps by the screen's size.
+    let size = guard.terminal.size()?;
+    update(&mut state, Action::Resize(size.width, size.height));
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -57,6 +57,7 @@ impl Fixture {
     fn event(&mut self, source: &Source, body: UpstreamBody) -> &mut Fixture {
         self.act(Action::Upstream(UpstreamEvent {
             source: source.clone(),
+            generation: 1,
             body,
         }))
     }
