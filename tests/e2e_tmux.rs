@@ -149,7 +149,7 @@ fn the_demo_answers_keys_and_gives_the_terminal_back() {
     // The help overlay lists the bindings.
     tmux.keys(&["?"]);
     tmux.wait_for("the help overlay", |s| {
-        s.contains("follow") && s.contains("quit")
+        s.contains("Help: keys") && s.contains("quit")
     });
     tmux.keys(&["?"]);
 
