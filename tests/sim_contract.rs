@@ -404,6 +404,9 @@ async fn websocket_refusals_after_accept() {
 #[tokio::test]
 async fn inbox_shows_all_six_event_types() {
     let sim = start(cfg(300.0)).await;
+    // 200 ms real is a simulated minute: nothing from before it may come.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let connected = epoch() + chrono::Duration::seconds(59);
     let url = format!("{}/inbox", sim.endpoints().mail_ws_url);
     let mut ws = ws_connect(&url, Some(DEMO_MAIL_KEY)).await.unwrap();
     let mut seen = std::collections::BTreeSet::new();
@@ -432,6 +435,8 @@ async fn inbox_shows_all_six_event_types() {
             }
             _ => {}
         }
+        let at = DateTime::parse_from_rfc3339(event.at().unwrap()).unwrap();
+        assert!(at >= connected, "backlog event at {at}");
         seen.insert(event.type_name());
         count += 1;
     }

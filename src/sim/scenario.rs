@@ -1519,6 +1519,24 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), 6, "{names:?}");
         assert!(events.windows(2).all(|w| w[0].0 <= w[1].0));
+        // Failed and cancelled campaigns end on their own channel only.
+        for (_, e) in &events {
+            if let InboxEvent::CampaignCompleted(c) = e {
+                let k = (0..20)
+                    .find(|k| demo_campaign(1, *k).id == c.campaign_id)
+                    .unwrap();
+                assert_eq!(demo_campaign(1, k).fate, CampaignFate::Completed);
+            }
+        }
+        let completed = events
+            .iter()
+            .filter(|(_, e)| matches!(e, InboxEvent::CampaignCompleted(_)))
+            .count();
+        let started = events
+            .iter()
+            .filter(|(_, e)| matches!(e, InboxEvent::CampaignStarted(_)))
+            .count();
+        assert!(completed >= 8 && started >= 10, "{completed} {started}");
         // Splitting the window changes nothing.
         let mut halves = inbox_events(1, Account::Demo, epoch(), 0.0, 250.5);
         halves.extend(inbox_events(1, Account::Demo, epoch(), 250.5, 600.0));
