@@ -428,3 +428,63 @@ pub async fn run_standalone(cfg: SimConfig) -> color_eyre::Result<()> {
     sim.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn catalog_names_everything_a_demo_needs() {
+        let sim = Sim::start(SimConfig::default()).await.unwrap();
+        let c = sim.catalog();
+        let fates: Vec<IssueFate> = c.issues.iter().map(|i| i.fate).collect();
+        for fate in [
+            IssueFate::LongRunning,
+            IssueFate::Sent,
+            IssueFate::Failed,
+            IssueFate::Cancelled,
+            IssueFate::AlreadySent,
+            IssueFate::Flaky,
+        ] {
+            assert!(fates.contains(&fate), "{fate:?}");
+        }
+        assert!(c.issues.iter().any(|i| i.account == Account::Other));
+        assert!(c.campaigns.iter().any(|c| c.account == Account::Other));
+        assert_eq!(c.campaigns.iter().filter(|c| c.start_secs < 0.0).count(), 3);
+        assert_eq!(c.domains.len(), 6);
+        let text = c.to_string();
+        for needle in [
+            DEMO_BLOG_KEY,
+            NOSCOPE_BLOG_KEY,
+            "iss-flaky",
+            "bulk.example.com",
+            "other.example.org",
+            c.campaigns[0].id.as_str(),
+        ] {
+            assert!(text.contains(needle), "{needle} missing from:\n{text}");
+        }
+        assert!(sim.endpoints().mail_ws_url.starts_with("ws://127.0.0.1:"));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn bad_settings_are_refused() {
+        for cfg in [
+            SimConfig {
+                speed: 0.0,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                speed: f64::NAN,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                heartbeat: Duration::ZERO,
+                ..SimConfig::default()
+            },
+        ] {
+            let err = Sim::start(cfg).await.err().unwrap();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        }
+    }
+}

@@ -5,6 +5,8 @@
 //! sees the same issue numbers, the same campaign schedule and the same log
 //! records it would have seen had it stayed connected.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
@@ -106,7 +108,9 @@ impl Epoch {
     }
 
     pub(crate) fn wall_ms(self, t: f64) -> i64 {
-        self.ms + (t * 1000.0).floor() as i64
+        // `as` saturates, and so does the sum: times beyond any record's
+        // (a past-only domain asked past its end) stay well defined.
+        self.ms.saturating_add((t * 1000.0).floor() as i64)
     }
 
     /// Wall time of simulated time `t`, to the second, as the mail API's
@@ -745,21 +749,55 @@ const PROVIDERS: &[&str] = &[
     "contoso.org",
 ];
 
-/// A realistic address for `(first, last)`, varying the local-part style.
-fn address(rng: &mut Rng) -> (String, String) {
+/// Appends a realistic address to `out`, varying the local-part style, and
+/// returns the person's first and last name.
+fn address_into(rng: &mut Rng, out: &mut String) -> (&'static str, &'static str) {
     let first = *rng.pick(FIRST_NAMES);
     let last = *rng.pick(LAST_NAMES);
     let provider = *rng.pick(PROVIDERS);
-    let f = first.to_ascii_lowercase();
-    let l = last.to_ascii_lowercase();
-    let local = match rng.below(6) {
-        0 | 1 => format!("{f}.{l}"),
-        2 => format!("{}{l}", &f[..1]),
-        3 => format!("{f}_{l}"),
-        4 => format!("{f}{l}{}", 70 + rng.below(35)),
-        _ => format!("{f}.{l}+news"),
-    };
-    (format!("{first} {last}"), format!("{local}@{provider}"))
+    let style = rng.below(6);
+    let lower = |out: &mut String, s: &str| out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    match style {
+        0 | 1 | 3 | 5 => {
+            lower(out, first);
+            out.push(if style == 3 { '_' } else { '.' });
+            lower(out, last);
+            if style == 5 {
+                out.push_str("+news");
+            }
+        }
+        2 => {
+            lower(out, &first[..1]);
+            lower(out, last);
+        }
+        _ => {
+            lower(out, first);
+            lower(out, last);
+            let _ = write!(out, "{}", 70 + rng.below(35));
+        }
+    }
+    out.push('@');
+    out.push_str(provider);
+    (first, last)
+}
+
+/// A person's name and address.
+fn address(rng: &mut Rng) -> (String, String) {
+    let mut email = String::new();
+    let (first, last) = address_into(rng, &mut email);
+    (format!("{first} {last}"), email)
+}
+
+/// Appends `template` with `{order}` replaced by `order`.
+fn push_with_order(out: &mut String, template: &str, order: u64) {
+    match template.split_once("{order}") {
+        Some((head, tail)) => {
+            out.push_str(head);
+            let _ = write!(out, "{order}");
+            out.push_str(tail);
+        }
+        None => out.push_str(template),
+    }
 }
 
 /// The kind of mail a message is; its sender, subjects, tags and links go
@@ -1191,7 +1229,11 @@ impl DomainSpec {
     /// every timestamp shows its milliseconds.
     pub(crate) fn record_ms(&self, seed: u64, epoch: Epoch, i: u64) -> i64 {
         let ms = epoch.wall_ms(self.record_t(seed, i));
-        if ms.rem_euclid(1000) == 0 { ms + 1 } else { ms }
+        if ms.rem_euclid(1000) == 0 {
+            ms.saturating_add(1)
+        } else {
+            ms
+        }
     }
 
     /// How many records exist at simulated time `t`: indices `0..n`.
@@ -1228,7 +1270,17 @@ impl DomainSpec {
     }
 
     /// Record `i` of this domain.
+    #[cfg(test)]
     pub(crate) fn record(&self, seed: u64, epoch: Epoch, i: u64) -> LogRecord {
+        let mut g = RecordGen::default();
+        self.fill(seed, epoch, i, &mut g);
+        g.rec
+    }
+
+    /// Writes record `i` into `g.rec`, reusing its buffers: generating the
+    /// bulk domain's half million records must not cost half a million
+    /// allocations per field.
+    pub(crate) fn fill(&self, seed: u64, epoch: Epoch, i: u64, g: &mut RecordGen) {
         let mut rng = Rng::new(hash(seed, SALT_RECORD ^ self.salt, i));
         let event_type = EVENT_TYPES[rng.weighted(EVENT_WEIGHTS)];
         let msg = i.saturating_sub(message_lag(event_type));
@@ -1236,112 +1288,140 @@ impl DomainSpec {
         let msg_hash = hash(seed, SALT_MESSAGE ^ self.salt, msg);
         let mut m = Rng::new(msg_hash);
         let category = &CATEGORIES[m.weighted(CATEGORY_WEIGHTS)];
-        let (_, recipient) = address(&mut m);
-        let order = (40_000 + m.below(9_000)).to_string();
-        let subject = m.pick(category.subjects).replace("{order}", &order);
-        let tags = m
-            .pick(category.tags)
-            .iter()
-            .map(|t| t.to_string())
-            .collect();
-        let link = m.pick(category.links).replace("{order}", &order);
+        let r = &mut g.rec;
+        r.recipient.clear();
+        address_into(&mut m, &mut r.recipient);
+        let order = 40_000 + m.below(9_000);
+        r.subject.clear();
+        push_with_order(&mut r.subject, m.pick::<&str>(category.subjects), order);
+        let tags = *m.pick(category.tags);
+        r.tags.truncate(tags.len());
+        for (n, t) in tags.iter().enumerate() {
+            match r.tags.get_mut(n) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.push_str(t);
+                }
+                None => r.tags.push((*t).to_string()),
+            }
+        }
+        let link = *m.pick(category.links);
 
-        let sending_ip = format!("192.0.2.{}", 10 + msg_hash % 4);
-        let reader_ip = || match rng.below(4) {
-            0 => format!("2001:db8:{:x}::{:x}", rng.below(0xffff), rng.below(0xffff)),
-            1 => format!("198.51.100.{}", 1 + rng.below(254)),
-            _ => format!("203.0.113.{}", 1 + rng.below(254)),
-        };
-        let mut reader = reader_ip;
-        let (smtp_response, ip, user_agent, url) = match event_type {
-            LogEventType::Delivered => (
-                Some(delivered_response(&recipient, msg_hash)),
-                Some(sending_ip),
-                None,
-                None,
-            ),
-            LogEventType::Bounced => (
-                Some(
-                    BOUNCE_RESPONSES[(msg_hash % BOUNCE_RESPONSES.len() as u64) as usize]
-                        .replace("{rcpt}", &recipient),
-                ),
-                Some(sending_ip),
-                None,
-                None,
-            ),
-            LogEventType::Deferred | LogEventType::TemporaryFail => (
-                Some(DEFER_RESPONSES[(msg_hash % DEFER_RESPONSES.len() as u64) as usize].into()),
-                Some(sending_ip),
-                None,
-                None,
-            ),
-            LogEventType::PermanentFail => (
-                Some(
-                    PERMANENT_RESPONSES[(msg_hash % PERMANENT_RESPONSES.len() as u64) as usize]
-                        .into(),
-                ),
-                Some(sending_ip),
-                None,
-                None,
-            ),
-            LogEventType::Failed => (
-                Some(FAILED_RESPONSES[(msg_hash % FAILED_RESPONSES.len() as u64) as usize].into()),
-                None,
-                None,
-                None,
-            ),
-            LogEventType::Opened => (
-                None,
-                Some(reader()),
-                Some((*rng.pick(USER_AGENTS)).to_string()),
-                None,
-            ),
-            LogEventType::Clicked => (
-                None,
-                Some(reader()),
-                Some((*rng.pick(USER_AGENTS)).to_string()),
-                Some(format!("https://{}{link}", self.name)),
-            ),
-            LogEventType::Unsubscribed => (None, Some(reader()), None, None),
-            _ => (None, None, None, None),
-        };
+        r.id.clear();
+        let _ = write!(r.id, "{}-{i:08}", self.prefix);
+        r.timestamp_ms = self.record_ms(seed, epoch, i);
+        r.event_type = Some(event_type);
+        r.sender.clear();
+        let _ = write!(r.sender, "{}@{}", category.sender, self.name);
+        r.message_id.clear();
+        let _ = write!(r.message_id, "<{msg_hash:016x}@{}>", self.name);
+        r.extra.clear();
 
-        LogRecord {
-            id: format!("{}-{i:08}", self.prefix),
-            timestamp_ms: self.record_ms(seed, epoch, i),
-            event_type: Some(event_type),
-            sender: format!("{}@{}", category.sender, self.name),
-            recipient,
-            subject,
-            tags,
-            message_id: format!("<{msg_hash:016x}.{msg}@mail.{}>", self.name),
-            smtp_response,
-            ip,
-            user_agent,
-            url,
-            extra: Vec::new(),
+        let pick = |list: &[&'static str]| list[(msg_hash % list.len() as u64) as usize];
+        let smtp: Option<&str> = match event_type {
+            LogEventType::Bounced => Some(pick(BOUNCE_RESPONSES)),
+            LogEventType::Deferred | LogEventType::TemporaryFail => Some(pick(DEFER_RESPONSES)),
+            LogEventType::PermanentFail => Some(pick(PERMANENT_RESPONSES)),
+            LogEventType::Failed => Some(pick(FAILED_RESPONSES)),
+            _ => None,
+        };
+        match (event_type, smtp) {
+            (LogEventType::Delivered, _) => {
+                let s = g.smtp.take(&mut r.smtp_response);
+                delivered_response(s, &r.recipient, msg_hash);
+            }
+            (_, Some(text)) => {
+                let s = g.smtp.take(&mut r.smtp_response);
+                match text.split_once("{rcpt}") {
+                    Some((head, tail)) => {
+                        s.push_str(head);
+                        s.push_str(&r.recipient);
+                        s.push_str(tail);
+                    }
+                    None => s.push_str(text),
+                }
+            }
+            _ => g.smtp.put(&mut r.smtp_response),
+        }
+        // Opens, clicks and unsubscribes come from the reader's device.
+        let reader = matches!(
+            event_type,
+            LogEventType::Opened | LogEventType::Clicked | LogEventType::Unsubscribed
+        );
+        if reader {
+            let s = g.ip.take(&mut r.ip);
+            let _ = match rng.below(4) {
+                0 => write!(
+                    s,
+                    "2001:db8:{:x}::{:x}",
+                    rng.below(0xffff),
+                    rng.below(0xffff)
+                ),
+                1 => write!(s, "198.51.100.{}", 1 + rng.below(254)),
+                _ => write!(s, "203.0.113.{}", 1 + rng.below(254)),
+            };
+        } else {
+            g.ip.put(&mut r.ip);
+        }
+        if matches!(event_type, LogEventType::Opened | LogEventType::Clicked) {
+            g.ua.take(&mut r.user_agent)
+                .push_str(rng.pick::<&str>(USER_AGENTS));
+        } else {
+            g.ua.put(&mut r.user_agent);
+        }
+        if event_type == LogEventType::Clicked {
+            let s = g.url.take(&mut r.url);
+            let _ = write!(s, "https://{}", self.name);
+            push_with_order(s, link, order);
+        } else {
+            g.url.put(&mut r.url);
         }
     }
 }
 
-fn delivered_response(recipient: &str, h: u64) -> String {
-    let provider = recipient.rsplit('@').next().unwrap_or_default();
-    match provider {
-        "gmail.com" => format!(
-            "250 2.0.0 OK  {} {:x}si{:x}.{} - gsmtp",
-            1_716_000_000 + h % 1_000_000,
-            h >> 40,
-            h & 0xffff,
-            h % 500
-        ),
-        "outlook.com" | "hotmail.com" => format!(
-            "250 2.6.0 <{:016x}@mail> [InternalId={}] Queued mail for delivery",
-            h,
-            h % 100_000_000_000
-        ),
-        "yahoo.com" => "250 ok dirdel".to_string(),
-        _ => format!("250 2.0.0 Ok: queued as {:010X}", h >> 24),
+/// A record being generated, with spare buffers for its optional fields.
+#[derive(Debug, Default)]
+pub(crate) struct RecordGen {
+    pub(crate) rec: LogRecord,
+    smtp: Spare,
+    ip: Spare,
+    ua: Spare,
+    url: Spare,
+}
+
+/// Keeps an optional field's buffer while the field is `None`.
+#[derive(Debug, Default)]
+struct Spare(String);
+
+impl Spare {
+    /// Makes `slot` `Some` with an empty buffer and returns that buffer.
+    fn take<'a>(&mut self, slot: &'a mut Option<String>) -> &'a mut String {
+        let s = slot.get_or_insert_with(|| std::mem::take(&mut self.0));
+        s.clear();
+        s
     }
+
+    /// Makes `slot` `None`, keeping its buffer for later.
+    fn put(&mut self, slot: &mut Option<String>) {
+        if let Some(s) = slot.take() {
+            self.0 = s;
+        }
+    }
+}
+
+fn delivered_response(out: &mut String, recipient: &str, h: u64) {
+    let provider = recipient.rsplit('@').next().unwrap_or_default();
+    let _ = match provider {
+        "gmail.com" => write!(
+            out,
+            "250 2.0.0 OK {} {:x} - gsmtp",
+            1_716_000_000 + h % 1_000_000,
+            h >> 36
+        ),
+        "outlook.com" | "hotmail.com" => write!(out, "250 2.6.0 Queued mail for delivery"),
+        "yahoo.com" => write!(out, "250 ok dirdel"),
+        _ => write!(out, "250 2.0.0 Ok: queued as {:010X}", h >> 24),
+    };
 }
 
 #[cfg(test)]
@@ -1439,6 +1519,24 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), 6, "{names:?}");
         assert!(events.windows(2).all(|w| w[0].0 <= w[1].0));
+        // Failed and cancelled campaigns end on their own channel only.
+        for (_, e) in &events {
+            if let InboxEvent::CampaignCompleted(c) = e {
+                let k = (0..20)
+                    .find(|k| demo_campaign(1, *k).id == c.campaign_id)
+                    .unwrap();
+                assert_eq!(demo_campaign(1, k).fate, CampaignFate::Completed);
+            }
+        }
+        let completed = events
+            .iter()
+            .filter(|(_, e)| matches!(e, InboxEvent::CampaignCompleted(_)))
+            .count();
+        let started = events
+            .iter()
+            .filter(|(_, e)| matches!(e, InboxEvent::CampaignStarted(_)))
+            .count();
+        assert!(completed >= 8 && started >= 10, "{completed} {started}");
         // Splitting the window changes nothing.
         let mut halves = inbox_events(1, Account::Demo, epoch(), 0.0, 250.5);
         halves.extend(inbox_events(1, Account::Demo, epoch(), 250.5, 600.0));

@@ -277,11 +277,11 @@ pub(crate) fn authenticate(
 }
 
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
-    json_response(status, serde_json::json!({ "error": message }))
+    json_response(status, serde_json::json!({ "error": message }).to_string())
 }
 
-pub(crate) fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
