@@ -198,19 +198,22 @@ impl<'de> Visitor<'de> for LogRecordVisitor {
                 "event_type" => {
                     let raw = map.next_value::<Option<std::borrow::Cow<'de, str>>>()?;
                     if let Some(raw) = raw {
-                        record.event_type = Some(LogEventType::from_wire(&raw).unwrap_or_else(|| {
-                            record
-                                .extra
-                                .push(("event_type".into(), Value::String(raw.into_owned())));
-                            LogEventType::Other
-                        }));
+                        record.event_type =
+                            Some(LogEventType::from_wire(&raw).unwrap_or_else(|| {
+                                record
+                                    .extra
+                                    .push(("event_type".into(), Value::String(raw.into_owned())));
+                                LogEventType::Other
+                            }));
                     }
                 }
                 "sender" => record.sender = string_or_empty(&mut map)?,
                 "recipient" => record.recipient = string_or_empty(&mut map)?,
                 "subject" => record.subject = string_or_empty(&mut map)?,
                 "message_id" => record.message_id = string_or_empty(&mut map)?,
-                "tags" => record.tags = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                "tags" => {
+                    record.tags = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default()
+                }
                 "smtp_response" => record.smtp_response = map.next_value()?,
                 "ip" => record.ip = map.next_value()?,
                 "user_agent" => record.user_agent = map.next_value()?,
@@ -312,7 +315,10 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 pub fn parse_event_type(s: &str) -> Result<LogEventType, String> {
     LogEventType::from_wire(s.trim()).ok_or_else(|| {
         let known: Vec<&str> = LogEventType::KNOWN.iter().map(|t| t.as_str()).collect();
-        format!("unknown event type {s:?}: expected one of {}", known.join(", "))
+        format!(
+            "unknown event type {s:?}: expected one of {}",
+            known.join(", ")
+        )
     })
 }
 

@@ -58,14 +58,18 @@ pub enum UpstreamBody {
     Logs(Vec<LogRecord>),
     /// The domain-log stream said it is complete; `total` is what the server
     /// counted, when it said.
-    LogsComplete { total: Option<u64> },
+    LogsComplete {
+        total: Option<u64>,
+    },
     /// Rate-limit headers of the latest domain-log response.
     RateLimit {
         limit: Option<u64>,
         remaining: Option<u64>,
     },
     /// Something arrived that could not be understood. It was skipped.
-    Malformed { detail: String },
+    Malformed {
+        detail: String,
+    },
 }
 
 /// The state of one stream's connection, as a person would want to know it.

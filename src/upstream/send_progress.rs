@@ -31,7 +31,10 @@ pub enum SendStatus {
 
 impl SendStatus {
     pub fn is_terminal(self) -> bool {
-        matches!(self, SendStatus::Sent | SendStatus::Failed | SendStatus::Cancelled)
+        matches!(
+            self,
+            SendStatus::Sent | SendStatus::Failed | SendStatus::Cancelled
+        )
     }
 
     pub fn as_str(self) -> &'static str {
