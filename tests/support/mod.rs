@@ -116,20 +116,7 @@ pub async fn run_client(
     query: LogQuery,
     limit: Duration,
 ) -> Run {
-    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
-    let upstream = Upstream::new(opts, tx).expect("client setup");
-    let task = upstream.spawn(source, query);
-    let mut run = Run::default();
-    let deadline = tokio::time::Instant::now() + limit;
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
-        run.events.push(event.body);
-        if done {
-            break;
-        }
-    }
-    task.abort();
-    run
+    run_until(opts, source, query, limit, |_| false).await
 }
 
 /// Runs a client until `until` says stop (or `limit` passes), then stops it.
