@@ -269,3 +269,40 @@ async fn the_in_process_simulator_needs_no_keys() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("\"type\":\"complete\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_can_follow_the_campaigns_it_announces() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let sim = start_sim(sim::SimConfig {
+        speed: 300.0,
+        ..sim_config()
+    })
+    .await;
+    let mut child = against(&sim)
+        .args(["stream", "inbox", "--follow-campaigns"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut announced, mut followed) = (None::<String>, false);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, lines.next_line()).await {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if v["type"] == "inbox" && v["event"] == "campaign_started" && announced.is_none() {
+            announced = v["campaignId"].as_str().map(String::from);
+        }
+        if v["type"] == "campaign"
+            && announced
+                .as_deref()
+                .is_some_and(|id| v["campaign_id"] == id)
+        {
+            followed = true;
+            break;
+        }
+    }
+    child.kill().await.ok();
+    assert!(announced.is_some(), "a campaign_started arrived");
+    assert!(followed, "its campaign channel was streamed");
+    sim.shutdown().await;
+}
