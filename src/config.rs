@@ -140,7 +140,14 @@ pub struct FileConfig {
     pub follow_campaigns: Option<bool>,
     /// Most log records held in memory per domain; the oldest go first.
     pub max_log_records: Option<usize>,
+    /// Seconds an SSE stream (send progress, domain logs) may send nothing
+    /// before it is treated as dead and redialled. The default suits the
+    /// real API's keepalives; a proxy that buffers may need more.
+    pub read_timeout_secs: Option<u64>,
 }
+
+/// The longest `read_timeout_secs` accepted: a day.
+pub const MAX_READ_TIMEOUT_SECS: u64 = 86_400;
 
 /// The config file's path: `$MISAR_DASH_CONFIG`, else `config.toml` in the
 /// platform's config directory.
@@ -179,6 +186,14 @@ pub fn load_config(path: &Path) -> Result<FileConfig> {
     })?;
     if config.blog_key.is_some() || config.mail_key.is_some() {
         refuse_if_others_can_read(path)?;
+    }
+    if let Some(secs) = config.read_timeout_secs
+        && !(1..=MAX_READ_TIMEOUT_SECS).contains(&secs)
+    {
+        bail!(
+            "read_timeout_secs must be from 1 to {MAX_READ_TIMEOUT_SECS}, not {secs} (in {})",
+            path.display()
+        );
     }
     if let Some(limit) = config.limit {
         crate::upstream::domain_logs::parse_limit(&limit.to_string())
@@ -277,6 +292,11 @@ pub fn client_options(
         blog_key,
         mail_key,
         token_in_query: token_in_query || file.token_in_query,
+        sse_read_timeout: file
+            .read_timeout_secs
+            .map_or(ClientOptions::default().sse_read_timeout, |secs| {
+                Duration::from_secs(secs.clamp(1, MAX_READ_TIMEOUT_SECS))
+            }),
         ..ClientOptions::default()
     })
 }
@@ -301,6 +321,28 @@ mod tests {
     fn the_example_config_parses() {
         let config: FileConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
         assert_eq!(config.blog_key, None);
+    }
+
+    #[test]
+    fn the_read_timeout_is_a_setting() {
+        let file: FileConfig = toml::from_str("read_timeout_secs = 5").unwrap();
+        let opts = client_options(None, None, None, false, &file).unwrap();
+        assert_eq!(opts.sse_read_timeout, Duration::from_secs(5));
+        let opts = client_options(None, None, None, false, &FileConfig::default()).unwrap();
+        assert_eq!(
+            opts.sse_read_timeout,
+            ClientOptions::default().sse_read_timeout
+        );
+
+        let dir = std::env::temp_dir().join(format!("misar-dash-rt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        std::fs::write(&path, "read_timeout_secs = 0\n").unwrap();
+        let err = load_config(&path).unwrap_err().to_string();
+        assert!(err.contains("read_timeout_secs"), "{err}");
+        std::fs::write(&path, "read_timeout_secs = 120\n").unwrap();
+        assert_eq!(load_config(&path).unwrap().read_timeout_secs, Some(120));
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[cfg(unix)]

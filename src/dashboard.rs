@@ -119,6 +119,11 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
         carry_out(command, &mut watches);
     }
 
+    // Signal handlers first: a SIGTERM that came after the terminal was
+    // taken but before they were installed would kill the process with the
+    // terminal still raw.
+    let mut signals = Signals::new()?;
+    let panic_at = test_panic_trigger();
     let mut guard = TerminalGuard::enter(opts.mouse).wrap_err("could not set up the terminal")?;
     // The reducer lays out pages and scroll steps by the screen's size.
     let size = guard.terminal.size()?;
@@ -126,7 +131,6 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut signals = Signals::new()?;
     let mut last_draw: Option<Instant> = None;
     state.dirty = true;
 
@@ -136,6 +140,9 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
         tokio::select! {
             biased;
             _ = signals.recv() => break,
+            _ = sleep_until_some(panic_at) => {
+                panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose, for a test");
+            }
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     if let Some(action) = input_action(event) {
@@ -189,6 +196,35 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     Ok(())
 }
 
+/// Test-only: `MISAR_DASH_PANIC_AFTER_MS=N` makes the dashboard panic N ms
+/// after start, on the event loop, or on a spawned task instead when
+/// `MISAR_DASH_PANIC_IN_TASK=1`. It exists so that `tests/signals.rs` can
+/// check, on the real binary in a real terminal, that a panic gives the
+/// terminal back and leaves a readable report. It is not a setting.
+fn test_panic_trigger() -> Option<tokio::time::Instant> {
+    let ms: u64 = std::env::var("MISAR_DASH_PANIC_AFTER_MS")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let at = tokio::time::Instant::now() + Duration::from_millis(ms);
+    if std::env::var_os("MISAR_DASH_PANIC_IN_TASK").is_some_and(|v| v == "1") {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(at).await;
+            panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose on a task, for a test");
+        });
+        return None;
+    }
+    Some(at)
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn carry_out(command: Command, watches: &mut Watches) {
     match command {
         Command::Quit => {}
@@ -213,13 +249,18 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// SIGTERM and SIGHUP (the SSH link dropped) end the loop, so the terminal
-/// guard restores the terminal. Ctrl-C arrives as a key in raw mode.
+/// SIGTERM, SIGHUP (the SSH link dropped), and SIGINT/SIGQUIT sent from
+/// outside end the loop, so the terminal guard restores the terminal.
+/// Ctrl-C and Ctrl-\ typed in the dashboard arrive as keys in raw mode.
 struct Signals {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     hup: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    quit: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -230,6 +271,8 @@ impl Signals {
             Ok(Signals {
                 term: signal(SignalKind::terminate())?,
                 hup: signal(SignalKind::hangup())?,
+                int: signal(SignalKind::interrupt())?,
+                quit: signal(SignalKind::quit())?,
             })
         }
         #[cfg(not(unix))]
@@ -241,6 +284,8 @@ impl Signals {
         tokio::select! {
             _ = self.term.recv() => {}
             _ = self.hup.recv() => {}
+            _ = self.int.recv() => {}
+            _ = self.quit.recv() => {}
         }
         #[cfg(not(unix))]
         std::future::pending::<()>().await

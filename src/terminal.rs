@@ -1,5 +1,7 @@
 //! Taking over the terminal and always giving it back: on quit, on error,
-//! on panic and on SIGTERM/SIGHUP (the loop turns those into a quit).
+//! on panic (on any thread) and on SIGTERM/SIGHUP/SIGINT/SIGQUIT (the loop
+//! turns those into a quit). `tests/signals.rs` checks each in a real
+//! terminal.
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +20,9 @@ pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 /// Whether mouse capture is on, for the panic hook's restore.
 static MOUSE: AtomicBool = AtomicBool::new(false);
+/// Whether the terminal is ours (raw mode, alternate screen): what
+/// [`restore`] undoes, once.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
@@ -28,7 +33,11 @@ impl TerminalGuard {
     pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
         install_panic_hook();
         MOUSE.store(mouse, Ordering::SeqCst);
-        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        if let Err(e) = enable_raw_mode() {
+            restore();
+            return Err(e);
+        }
         let mut stdout = io::stdout();
         let entered = execute!(stdout, EnterAlternateScreen, cursor::Hide).and_then(|_| {
             if mouse {
@@ -59,9 +68,14 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Leaves raw mode and the alternate screen, shows the cursor. Safe to call
-/// more than once.
+/// Leaves raw mode and the alternate screen, shows the cursor. Only the
+/// first call after [`TerminalGuard::enter`] does anything, so it is safe to
+/// call more than once, and it writes nothing to a terminal that is not
+/// ours. Errors are ignored: after SIGHUP the terminal may be gone.
 pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let mut stdout = io::stdout();
     if MOUSE.swap(false, Ordering::SeqCst) {
         let _ = execute!(stdout, DisableMouseCapture);
@@ -72,6 +86,12 @@ pub fn restore() {
 
 /// Restores the terminal before the previous hook (color-eyre's) prints the
 /// panic, so the report is readable and the shell is usable after it.
+///
+/// A panic while the dashboard owns the terminal then ends the process
+/// (exit code 101, as an unwinding panic of `main` gives). A panic on a
+/// client task would otherwise be caught by tokio, and the dashboard would
+/// go on drawing over the report into a terminal no longer in raw mode or
+/// on the alternate screen.
 fn install_panic_hook() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if INSTALLED.swap(true, Ordering::SeqCst) {
@@ -79,7 +99,11 @@ fn install_panic_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let owned = ACTIVE.load(Ordering::SeqCst);
         restore();
         previous(info);
+        if owned {
+            std::process::exit(101);
+        }
     }));
 }

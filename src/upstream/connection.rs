@@ -96,6 +96,11 @@ pub trait Connect: Send {
     fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> impl Future<Output = Next> + Send;
 }
 
+/// The shortest wait after a 429. `Retry-After` is in whole seconds, so 0
+/// means "under a second"; taken literally, a server answering
+/// `Retry-After: 0` to every request would get a busy loop of requests.
+pub const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
+
 /// Runs a client until it finishes, stops, or its consumer goes away.
 pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions) {
     let mut retry = Retry::new(opts.backoff, opts.max_retries);
@@ -132,7 +137,9 @@ pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions)
                     reason,
                 }
             }
-            Next::Wait { delay } => ConnState::RateLimited { wait: delay },
+            Next::Wait { delay } => ConnState::RateLimited {
+                wait: delay.max(MIN_RATE_LIMIT_WAIT),
+            },
             Next::Retry { reason } => match retry.fail() {
                 Some(delay) => ConnState::Reconnecting {
                     attempt: retry.attempt(),

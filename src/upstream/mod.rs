@@ -210,6 +210,13 @@ impl Upstream {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
+            // A server that accepts and reads the request but never answers,
+            // or sends an error status and then stalls its body, would
+            // otherwise hold a client forever: the clients' own read timeout
+            // only starts once the SSE body is being read. This one covers
+            // every read; it is a little longer, so on an SSE body the
+            // clients' timeout (and its plainer message) comes first.
+            .read_timeout(http_read_timeout(opts.sse_read_timeout))
             .user_agent(concat!("misar-dash/", env!("CARGO_PKG_VERSION")))
             .build()
             .wrap_err("could not set up the HTTP client")?;
@@ -319,6 +326,11 @@ pub fn campaign_to_follow(event: &UpstreamEvent) -> Option<Source> {
         }
         _ => None,
     }
+}
+
+/// The HTTP client's read timeout: the SSE read timeout and a quarter.
+fn http_read_timeout(sse_read_timeout: std::time::Duration) -> std::time::Duration {
+    sse_read_timeout + sse_read_timeout / 4
 }
 
 /// rustls needs one process-wide crypto provider; ring is the one built in.

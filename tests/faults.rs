@@ -1,0 +1,1043 @@
+//! Faults and load (issue 6): a server killed and restarted mid-stream, a
+//! link that goes silent at every stage of a connection, a slow upstream
+//! next to fast ones, and 429 storms. The simulator plays the healthy
+//! server; where a server must misbehave in a way the simulator cannot, the
+//! test starts a small one of its own on 127.0.0.1 that speaks just enough
+//! HTTP, SSE or WebSocket.
+//!
+//! Timing assertions are lower bounds (never early) and generous upper
+//! bounds (a loaded two-core machine), never tight windows.
+
+mod support;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use misar_dash::app::{Action, AppOptions, AppState, update};
+use misar_dash::config::ClientOptions;
+use misar_dash::sim::{self, Account, SimConfig};
+use misar_dash::upstream::{
+    ConnState, LogQuery, Source, StopReason, Upstream, UpstreamBody, UpstreamEvent,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+// ---- a server the test starts ----------------------------------------------------
+
+/// One request as the test server saw it: when it arrived, and its head.
+#[derive(Clone, Debug)]
+struct Hit {
+    at: Instant,
+    head: String,
+}
+
+impl Hit {
+    /// A query parameter of the request line, decoded.
+    fn param(&self, name: &str) -> Option<String> {
+        let target = self.head.split_whitespace().nth(1)?;
+        let url = reqwest::Url::parse(&format!("http://x{target}")).ok()?;
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// An HTTP/1.1 server that reads each request's head, records it, and hands
+/// the connection to `handler` with the request's number (from 0).
+struct RawServer {
+    addr: SocketAddr,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RawServer {
+    async fn start<F, Fut>(handler: F) -> RawServer
+    where
+        F: Fn(usize, TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(Mutex::new(Vec::new()));
+        let handler = Arc::new(handler);
+        let seen = hits.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (seen, handler) = (seen.clone(), handler.clone());
+                tokio::spawn(async move {
+                    let Some(head) = read_head(&mut stream).await else {
+                        return;
+                    };
+                    let n = {
+                        let mut hits = seen.lock().unwrap();
+                        hits.push(Hit {
+                            at: Instant::now(),
+                            head,
+                        });
+                        hits.len() - 1
+                    };
+                    handler(n, stream).await;
+                });
+            }
+        });
+        RawServer { addr, hits, task }
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 || head.len() > 16 * 1024 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Keeps a connection open without writing a byte until the client hangs up
+/// (or a minute passes): a link gone silent.
+async fn hold_silently(mut stream: TcpStream) {
+    let mut buf = [0u8; 256];
+    let _ = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+
+/// A log record at `2026-11-23T09:00:00Z + secs`.
+fn record_json(id: &str, secs: u32) -> String {
+    format!(
+        r#"{{"id":"{id}","timestamp":"2026-11-23T09:{:02}:{:02}Z","event_type":"delivered","sender":"s@shop.example.com","recipient":"r@example.net","subject":"Hello","tags":[],"message_id":"<{id}@x>"}}"#,
+        secs / 60,
+        secs % 60
+    )
+}
+
+fn logs_event(records: &[String]) -> String {
+    format!(
+        "event: logs\ndata: {{\"logs\":[{}]}}\n\n",
+        records.join(",")
+    )
+}
+
+fn complete_event(total: usize) -> String {
+    format!("event: complete\ndata: {{\"total\":{total}}}\n\n")
+}
+
+fn opts_for(server: &RawServer) -> ClientOptions {
+    let base = server.url();
+    ClientOptions {
+        endpoints: misar_dash::config::Endpoints {
+            blog_url: format!("{base}/blog"),
+            mail_url: format!("{base}/mail"),
+            mail_ws_url: format!("ws://{}/mail/ws", server.addr),
+        },
+        blog_key: Some(misar_dash::config::ApiKey::new(sim::DEMO_BLOG_KEY)),
+        mail_key: Some(misar_dash::config::ApiKey::new(sim::DEMO_MAIL_KEY)),
+        max_retries: None,
+        ..fast_defaults()
+    }
+}
+
+/// `fast_options` without a simulator.
+fn fast_defaults() -> ClientOptions {
+    ClientOptions {
+        backoff: misar_dash::config::Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+        },
+        max_retries: Some(5),
+        heartbeat: Duration::from_millis(300),
+        sse_read_timeout: Duration::from_millis(800),
+        ..ClientOptions::default()
+    }
+}
+
+/// Events of one client with the time each arrived, until `until` or the
+/// time limit. The client is stopped on return.
+async fn timed_events(
+    opts: ClientOptions,
+    source: Source,
+    query: LogQuery,
+    limit: Duration,
+    until: impl FnMut(&[(Instant, UpstreamBody)]) -> bool,
+) -> Vec<(Instant, UpstreamBody)> {
+    timed_events_running(opts, source, query, limit, until)
+        .await
+        .0
+}
+
+/// A client task that stops when dropped, and the channel it reports into
+/// (a client whose consumer is gone ends by itself).
+struct Running(
+    misar_dash::upstream::Stream,
+    #[allow(dead_code)] mpsc::Receiver<UpstreamEvent>,
+);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// [`timed_events`], leaving the client running until the guard is dropped
+/// (to watch what it does next from the server's side).
+async fn timed_events_running(
+    opts: ClientOptions,
+    source: Source,
+    query: LogQuery,
+    limit: Duration,
+    mut until: impl FnMut(&[(Instant, UpstreamBody)]) -> bool,
+) -> (Vec<(Instant, UpstreamBody)>, Running) {
+    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
+    let upstream = Upstream::new(opts, tx).expect("client setup");
+    let task = upstream.spawn(source, query);
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
+        events.push((Instant::now(), event.body));
+        if done || until(&events) {
+            break;
+        }
+    }
+    (events, Running(task, rx))
+}
+
+fn first_reconnect(events: &[(Instant, UpstreamBody)]) -> Option<(Instant, String)> {
+    events.iter().find_map(|(at, b)| match b {
+        UpstreamBody::Conn(ConnState::Reconnecting { reason, .. }) => Some((*at, reason.clone())),
+        _ => None,
+    })
+}
+
+fn ids(events: &[(Instant, UpstreamBody)]) -> Vec<String> {
+    events
+        .iter()
+        .flat_map(|(_, b)| match b {
+            UpstreamBody::Logs(r) => r.iter().map(|r| r.id.clone()).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+// ---- the view through the reducer ---------------------------------------------------
+
+/// The app state fed the way the dashboard feeds it: a tick with the real
+/// clock, then the event.
+struct App {
+    state: AppState,
+}
+
+impl App {
+    fn new(max_log_records: usize) -> App {
+        App {
+            state: AppState::new(AppOptions {
+                max_log_records,
+                now_ms: now_ms(),
+                ..AppOptions::default()
+            }),
+        }
+    }
+
+    fn apply(&mut self, event: UpstreamEvent) {
+        update(&mut self.state, Action::Tick { now_ms: now_ms() });
+        update(&mut self.state, Action::Upstream(event));
+    }
+
+    /// The ids the domain's log view holds, oldest first.
+    fn view_ids(&self, domain: &str) -> Vec<String> {
+        let Some(view) = self.state.logs.get(domain) else {
+            return Vec::new();
+        };
+        let store = &view.store;
+        (store.evicted()..store.streamed())
+            .map(|seq| store.full_record(seq).expect("held record").id)
+            .collect()
+    }
+
+    fn complete(&self, domain: &str) -> Option<Option<u64>> {
+        self.state.logs.get(domain).and_then(|v| v.complete)
+    }
+
+    fn conn(&self, source: &Source) -> Option<&ConnState> {
+        self.state.streams.get(source).map(|s| &s.conn)
+    }
+
+    fn screen(&self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| misar_dash::ui::render(&self.state, frame))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let mut text = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                text.push_str(buffer[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        text
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+// ---- killed and restarted mid-stream ------------------------------------------------
+
+/// Streams a domain's logs through the reducer into the log view while the
+/// server is killed and restarted on the same port, twice, mid-stream; the
+/// inbox, a send and a campaign ride along. Every client comes back by
+/// itself, and the view ends with exactly the records of an undisturbed
+/// run: same ids, same order, none lost, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
+    const N: u32 = 20_000;
+    const DOMAIN: &str = "bulk.example.com";
+    let query = LogQuery {
+        limit: Some(N),
+        ..Default::default()
+    };
+
+    // Undisturbed.
+    let sim = start_sim(sim_config()).await;
+    let mut app = App::new(N as usize * 2);
+    let (tx, mut rx) = mpsc::channel(64);
+    let upstream = Upstream::new(fast_options(&sim), tx).unwrap();
+    let task = upstream.spawn(logs(DOMAIN), query.clone());
+    while app.complete(DOMAIN).is_none() {
+        let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("the undisturbed stream completes")
+            .unwrap();
+        app.apply(event);
+    }
+    task.abort();
+    let want = app.view_ids(DOMAIN);
+    assert_eq!(want.len(), N as usize);
+    let port = sim.addr().port();
+    let running_campaign = sim
+        .catalog()
+        .campaigns
+        .into_iter()
+        .filter(|c| c.account == Account::Demo && c.start_secs <= 0.0)
+        .max_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
+        .expect("a campaign running at start")
+        .id;
+    sim.shutdown().await;
+
+    // Disturbed: the same world, killed twice while the stream is under way.
+    let mut sim = Some(
+        start_sim(SimConfig {
+            port,
+            ..sim_config()
+        })
+        .await,
+    );
+    let mut opts = fast_options(sim.as_ref().unwrap());
+    opts.max_retries = None;
+    let mut app = App::new(N as usize * 2);
+    // A small channel: the client is at most a few batches ahead of the
+    // view, so a kill lands in the middle of the stream.
+    let (tx, mut rx) = mpsc::channel(4);
+    let upstream = Upstream::new(opts, tx).unwrap();
+    let sources = [
+        logs(DOMAIN),
+        Source::Inbox,
+        issue("iss-weekly-digest"),
+        campaign(&running_campaign),
+    ];
+    let _tasks: Vec<_> = sources
+        .iter()
+        .map(|s| upstream.spawn(s.clone(), query.clone()))
+        .collect();
+    let mut batches = 0;
+    let mut restarts = Vec::new();
+    // Per source: came back (live again, or ended normally) since the
+    // latest restart.
+    let mut back = [false; 4];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let done = app.complete(DOMAIN).is_some() && restarts.len() == 2 && back.iter().all(|b| *b);
+        if done {
+            break;
+        }
+        let event = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "not every client came back: {back:?}, {:?}",
+                    app.state.streams
+                )
+            })
+            .unwrap();
+        let index = sources.iter().position(|s| *s == event.source).unwrap();
+        match &event.body {
+            UpstreamBody::Conn(ConnState::Live) => back[index] = true,
+            UpstreamBody::Conn(ConnState::Finished { .. }) => back[index] = true,
+            UpstreamBody::Conn(ConnState::Stopped(reason)) => {
+                panic!("{}: stopped: {reason}", event.source)
+            }
+            UpstreamBody::Logs(_) => batches += 1,
+            _ => {}
+        }
+        app.apply(event);
+        let held = app.view_ids(DOMAIN).len();
+        if (batches == 3 && restarts.is_empty()) || (batches == 12 && restarts.len() == 1) {
+            assert!(held < N as usize, "the kill must land mid-stream");
+            restarts.push(held);
+            if let Some(old) = sim.take() {
+                old.shutdown().await;
+            }
+            // Down long enough for connection attempts to be refused.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            sim = Some(
+                start_sim(SimConfig {
+                    port,
+                    ..sim_config()
+                })
+                .await,
+            );
+            back = [false; 4];
+        }
+    }
+    let got = app.view_ids(DOMAIN);
+    assert_eq!(restarts.len(), 2, "killed twice, at {restarts:?} records");
+    assert_eq!(got.len(), want.len(), "nothing lost, nothing twice");
+    assert!(got == want, "the same records in the same order");
+    assert_eq!(app.complete(DOMAIN), Some(Some(u64::from(N))));
+    for source in &sources {
+        let conn = app.conn(source).expect("a status for every stream");
+        assert!(
+            matches!(conn, ConnState::Live | ConnState::Finished { .. }),
+            "{source}: {conn}"
+        );
+    }
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+}
+
+// ---- a link that goes silent ------------------------------------------------------
+
+/// A WebSocket that was healthy (pings answered with pongs) and then goes
+/// silent without closing is declared dead two heartbeat periods after the
+/// last thing heard, not before, and redialled.
+#[tokio::test]
+async fn a_websocket_gone_silent_is_dropped_after_two_heartbeats() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // (connections, pongs received, when the last ping went out)
+    let seen = Arc::new(Mutex::new((0usize, 0usize, None::<Instant>)));
+    let server_seen = seen.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = server_seen.clone();
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let first = {
+                    let mut s = seen.lock().unwrap();
+                    s.0 += 1;
+                    s.0 == 1
+                };
+                let (mut sink, mut read) = ws.split();
+                let reader_seen = seen.clone();
+                let reader = tokio::spawn(async move {
+                    while let Some(Ok(message)) = read.next().await {
+                        if matches!(message, Message::Pong(_)) {
+                            reader_seen.lock().unwrap().1 += 1;
+                        }
+                    }
+                });
+                if first {
+                    for _ in 0..3 {
+                        sink.send(Message::Ping(vec![1].into())).await.unwrap();
+                        seen.lock().unwrap().2 = Some(Instant::now());
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+                // Then nothing at all, and no close either.
+                let _ = tokio::time::timeout(Duration::from_secs(60), reader).await;
+                drop(sink);
+            });
+        }
+    });
+    let mut opts = fast_defaults();
+    opts.endpoints.mail_ws_url = format!("ws://{addr}");
+    opts.mail_key = Some(misar_dash::config::ApiKey::new(sim::DEMO_MAIL_KEY));
+    opts.max_retries = None;
+    let (events, _running) = timed_events_running(
+        opts,
+        Source::Inbox,
+        LogQuery::default(),
+        Duration::from_secs(20),
+        |events| first_reconnect(events).is_some(),
+    )
+    .await;
+    let (detected, reason) = first_reconnect(&events).expect("the silence was noticed");
+    assert!(reason.contains("no ping"), "{reason}");
+    let (_, pongs, last_ping) = *seen.lock().unwrap();
+    let last_ping = last_ping.expect("pings were sent");
+    let heartbeat = Duration::from_millis(300);
+    let silence = detected.duration_since(last_ping);
+    assert!(
+        silence + Duration::from_millis(50) >= heartbeat * 2,
+        "declared dead after only {silence:?} of silence"
+    );
+    assert!(
+        silence < heartbeat * 2 + Duration::from_secs(4),
+        "took {silence:?}"
+    );
+    assert_eq!(pongs, 3, "every ping was answered");
+    // And it dials again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().0 < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen.lock().unwrap().0 >= 2, "no second connection");
+    server.abort();
+}
+
+/// A log stream that delivered records and then went silent, open: after
+/// the read timeout it is redialled from the newest timestamp, and the
+/// records come out once each.
+#[tokio::test]
+async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
+    let last_byte = Arc::new(Mutex::new(None::<Instant>));
+    let marker = last_byte.clone();
+    let server = RawServer::start(move |n, mut stream| {
+        let marker = marker.clone();
+        async move {
+            if n == 0 {
+                let body = logs_event(&[
+                    record_json("r1", 0),
+                    record_json("r2", 1),
+                    record_json("r3", 2),
+                ]);
+                let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                *marker.lock().unwrap() = Some(Instant::now());
+                hold_silently(stream).await;
+            } else {
+                // From the resume point: the record at that time again, then
+                // a new one.
+                let body =
+                    logs_event(&[record_json("r3", 2), record_json("r4", 3)]) + &complete_event(2);
+                let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+            }
+        }
+    })
+    .await;
+    let events = timed_events(
+        opts_for(&server),
+        logs("quiet.example.com"),
+        LogQuery::default(),
+        Duration::from_secs(20),
+        |_| false,
+    )
+    .await;
+    let (detected, reason) = first_reconnect(&events).expect("the silence was noticed");
+    assert!(reason.contains("no data"), "{reason}");
+    let silence = detected.duration_since(last_byte.lock().unwrap().unwrap());
+    let timeout = Duration::from_millis(800);
+    assert!(
+        silence + Duration::from_millis(50) >= timeout,
+        "after only {silence:?}"
+    );
+    assert!(
+        silence < timeout + Duration::from_secs(4),
+        "took {silence:?}"
+    );
+    assert_eq!(ids(&events), ["r1", "r2", "r3", "r4"]);
+    assert!(matches!(
+        events.last(),
+        Some((_, UpstreamBody::Conn(ConnState::Finished { .. })))
+    ));
+    let hits = server.hits();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(
+        hits[1].param("start").as_deref(),
+        Some("2026-11-23T09:00:02Z"),
+        "resumed from the newest timestamp"
+    );
+}
+
+/// The same for the send-progress stream.
+#[tokio::test]
+async fn a_send_stream_gone_silent_times_out_and_carries_on() {
+    let server = RawServer::start(|n, mut stream| async move {
+        let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+        if n == 0 {
+            let body = "data: {\"status\":\"sending\",\"sent\":10,\"total\":100}\n\n";
+            let _ = stream.write_all(body.as_bytes()).await;
+            hold_silently(stream).await;
+        } else {
+            let body = "data: {\"status\":\"sent\",\"sent\":100,\"total\":100}\n\ndata: [DONE]\n\n";
+            let _ = stream.write_all(body.as_bytes()).await;
+        }
+    })
+    .await;
+    let events = timed_events(
+        opts_for(&server),
+        issue("iss-quiet"),
+        LogQuery::default(),
+        Duration::from_secs(20),
+        |_| false,
+    )
+    .await;
+    let (_, reason) = first_reconnect(&events).expect("the silence was noticed");
+    assert!(reason.contains("no data"), "{reason}");
+    assert!(
+        matches!(
+            events.last(),
+            Some((_, UpstreamBody::Conn(ConnState::Finished { reason }))) if reason == "send sent"
+        ),
+        "{:?}",
+        events.last()
+    );
+}
+
+/// Silence before the response head: the server (or a proxy in front of
+/// it) accepted the connection and read the request, then said nothing.
+/// The read timeout covers this too, for both SSE clients.
+#[tokio::test]
+async fn silence_before_the_response_head_times_out_too() {
+    let server = RawServer::start(|_, stream| hold_silently(stream)).await;
+    for source in [logs("mute.example.com"), issue("iss-mute")] {
+        let started = Instant::now();
+        let events = timed_events(
+            opts_for(&server),
+            source.clone(),
+            LogQuery::default(),
+            Duration::from_secs(15),
+            |events| first_reconnect(events).is_some(),
+        )
+        .await;
+        let (detected, reason) = first_reconnect(&events)
+            .unwrap_or_else(|| panic!("{source}: never gave up waiting: {events:?}"));
+        assert!(reason.contains("timed out"), "{source}: {reason}");
+        let waited = detected.duration_since(started);
+        assert!(waited >= Duration::from_millis(800), "{source}: {waited:?}");
+        assert!(waited < Duration::from_secs(6), "{source}: {waited:?}");
+    }
+}
+
+/// An error status whose body never comes: the client neither hangs on the
+/// body nor loses the status.
+#[tokio::test]
+async fn an_error_body_that_never_arrives_times_out() {
+    let server = RawServer::start(|n, mut stream| async move {
+        if n == 0 {
+            let head = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"err";
+            let _ = stream.write_all(head.as_bytes()).await;
+            hold_silently(stream).await;
+        } else {
+            let body = complete_event(0);
+            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+            let _ = stream.write_all(body.as_bytes()).await;
+        }
+    })
+    .await;
+    let events = timed_events(
+        opts_for(&server),
+        logs("half.example.com"),
+        LogQuery::default(),
+        Duration::from_secs(15),
+        |_| false,
+    )
+    .await;
+    let (_, reason) = first_reconnect(&events).expect("the stalled body was given up on");
+    assert!(reason.contains("500"), "{reason}");
+    assert!(
+        matches!(
+            events.last(),
+            Some((_, UpstreamBody::Conn(ConnState::Finished { .. })))
+        ),
+        "{:?}",
+        events.last()
+    );
+}
+
+/// A WebSocket upgrade that is never answered: the handshake times out and
+/// is tried again.
+#[tokio::test]
+async fn an_unanswered_websocket_handshake_times_out() {
+    let server = RawServer::start(|_, stream| hold_silently(stream)).await;
+    let started = Instant::now();
+    let (events, _running) = timed_events_running(
+        opts_for(&server),
+        Source::Inbox,
+        LogQuery::default(),
+        Duration::from_secs(40),
+        |events| first_reconnect(events).is_some(),
+    )
+    .await;
+    let (detected, reason) = first_reconnect(&events).expect("the handshake was given up on");
+    assert!(reason.contains("timed out"), "{reason}");
+    assert!(detected.duration_since(started) < Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.hits().len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(server.hits().len() >= 2, "dialled again");
+}
+
+// ---- a slow upstream ---------------------------------------------------------------
+
+/// One domain's server trickles its stream a byte every 50 ms while the
+/// simulator serves the inbox and another domain at full speed, all into
+/// one channel and one reducer, drawn after every event as the dashboard
+/// does. The fast streams never wait for the slow one, the loop never
+/// stalls, and the slow stream's records come out whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
+    const BYTE_EVERY: Duration = Duration::from_millis(50);
+    let slow = RawServer::start(|_, mut stream| async move {
+        let tiny =
+            |id: &str, s: u32| format!(r#"{{"id":"{id}","timestamp":"2026-11-23T09:00:0{s}Z"}}"#);
+        let body = format!(
+            "event: logs\ndata: [{},{}]\n\n{}",
+            tiny("s1", 1),
+            tiny("s2", 2),
+            complete_event(2)
+        );
+        // The head at once (its time is bounded as a whole, see
+        // RELIABILITY.md), then the body a byte at a time.
+        if stream.write_all(SSE_HEAD.as_bytes()).await.is_err() {
+            return;
+        }
+        for byte in body.as_bytes() {
+            if stream.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(BYTE_EVERY).await;
+        }
+    })
+    .await;
+    let sim = start_sim(SimConfig {
+        speed: 100.0,
+        ..sim_config()
+    })
+    .await;
+    let fast = fast_options(&sim);
+    let mut slow_opts = opts_for(&slow);
+    // Far shorter than the whole trickle: the timeout is for silence, and
+    // a byte every 50 ms is not silence.
+    slow_opts.sse_read_timeout = Duration::from_secs(1);
+    let (tx, mut rx) = mpsc::channel(1024);
+    let fast_upstream = Upstream::new(fast, tx.clone()).unwrap();
+    let slow_upstream = Upstream::new(slow_opts, tx).unwrap();
+    let _fast_tasks = [
+        fast_upstream.spawn(Source::Inbox, LogQuery::default()),
+        fast_upstream.spawn(logs("shop.example.com"), LogQuery::default()),
+    ];
+    let started = Instant::now();
+    let _slow_task = slow_upstream.spawn(logs("slow.example.com"), LogQuery::default());
+
+    let mut app = App::new(100_000);
+    let mut frames: Vec<Instant> = Vec::new();
+    let mut inbox_at: Vec<Instant> = Vec::new();
+    let mut shop_batches = 0usize;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while app.complete("slow.example.com").is_none() {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => panic!("the slow stream never completed"),
+            _ = tick.tick() => {
+                update(&mut app.state, Action::Tick { now_ms: now_ms() });
+            }
+            Some(event) = rx.recv() => {
+                match (&event.source, &event.body) {
+                    (Source::Inbox, UpstreamBody::Inbox(_)) => inbox_at.push(Instant::now()),
+                    (Source::DomainLogs { domain }, UpstreamBody::Logs(_)) if domain == "shop.example.com" => {
+                        shop_batches += 1
+                    }
+                    _ => {}
+                }
+                app.apply(event);
+            }
+        }
+        app.screen(120, 40);
+        frames.push(Instant::now());
+    }
+    let trickle = started.elapsed();
+    assert!(
+        trickle >= BYTE_EVERY * 100,
+        "the stream really was slow: {trickle:?}"
+    );
+    assert_eq!(app.view_ids("slow.example.com"), ["s1", "s2"]);
+    assert_eq!(
+        slow.hits().len(),
+        1,
+        "the slow stream was never taken for dead"
+    );
+    // The loop drew all along: no gap between frames near the trickle's
+    // length (ticks alone make one every 100 ms).
+    let longest_frame_gap = frames
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default();
+    assert!(
+        longest_frame_gap < Duration::from_secs(2),
+        "the loop stalled for {longest_frame_gap:?}"
+    );
+    // The inbox kept coming at its own pace while the slow stream crawled.
+    assert!(inbox_at.len() >= 10, "{} inbox events", inbox_at.len());
+    let longest_inbox_gap = inbox_at
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default();
+    assert!(
+        longest_inbox_gap < trickle / 3,
+        "the inbox waited {longest_inbox_gap:?} during a {trickle:?} trickle"
+    );
+    assert!(
+        shop_batches >= 5,
+        "{shop_batches} batches from the fast domain"
+    );
+    assert!(matches!(
+        app.conn(&logs("shop.example.com")),
+        Some(ConnState::Live | ConnState::Finished { .. })
+    ));
+    sim.shutdown().await;
+}
+
+// ---- 429 storms ----------------------------------------------------------------------
+
+/// A 429 answer with this `Retry-After`.
+fn too_many(retry_after: &str) -> String {
+    let body = r#"{"success":false,"message":"Too many attempts. Please try again later."}"#;
+    format!(
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {retry_after}\r\nX-RateLimit-Limit: 60\r\nX-RateLimit-Remaining: 0\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Five 429s in a row (one asking for two seconds), then the stream: no
+/// request comes before its `Retry-After` is over, each wait is on screen
+/// as a countdown, and the storm does not use up the retry budget.
+#[tokio::test]
+async fn a_429_storm_is_waited_out_request_by_request() {
+    const WAITS: [u64; 5] = [1, 1, 2, 1, 1];
+    let server = RawServer::start(|n, mut stream| async move {
+        if let Some(wait) = WAITS.get(n) {
+            let _ = stream
+                .write_all(too_many(&wait.to_string()).as_bytes())
+                .await;
+        } else {
+            let body = logs_event(&[record_json("a", 0), record_json("b", 1)]) + &complete_event(2);
+            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+            let _ = stream.write_all(body.as_bytes()).await;
+        }
+    })
+    .await;
+    let mut opts = opts_for(&server);
+    // A storm is not a failure: one retry would be spent by the second 429.
+    opts.max_retries = Some(1);
+    let (tx, mut rx) = mpsc::channel(64);
+    let upstream = Upstream::new(opts, tx).unwrap();
+    let source = logs("storm.example.com");
+    let _task = upstream.spawn(source.clone(), LogQuery::default());
+    let mut app = App::new(1000);
+    let mut countdowns = Vec::new();
+    let mut waits = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the storm ends")
+            .unwrap();
+        let body = event.body.clone();
+        app.apply(event);
+        match body {
+            UpstreamBody::Conn(ConnState::RateLimited { wait }) => {
+                waits.push(wait.as_secs());
+                let screen = app.screen(120, 40);
+                let shown = screen
+                    .lines()
+                    .find(|l| l.contains("storm.example.com") && l.contains("rate-limited"))
+                    .map(|l| l.trim().to_string());
+                countdowns.push(shown.unwrap_or_else(|| panic!("no countdown on:\n{screen}")));
+            }
+            UpstreamBody::Conn(state) if state.is_final() => {
+                assert!(
+                    matches!(state, ConnState::Finished { .. }),
+                    "the storm made it give up: {state}"
+                );
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(waits, WAITS);
+    for (shown, wait) in countdowns.iter().zip(WAITS) {
+        assert!(shown.contains(&format!("rate-limited {wait}s")), "{shown}");
+    }
+    assert_eq!(app.view_ids("storm.example.com"), ["a", "b"]);
+    let hits = server.hits();
+    assert_eq!(hits.len(), WAITS.len() + 1);
+    for (i, pair) in hits.windows(2).enumerate() {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_secs(WAITS[i]),
+            "request {} came {gap:?} after a Retry-After of {}s",
+            i + 1,
+            WAITS[i]
+        );
+    }
+    let rate = app.state.streams[&source]
+        .rate_limit
+        .expect("rate-limit headers kept");
+    assert_eq!(rate.remaining, Some(0));
+}
+
+/// `Retry-After: 0` in a storm must not turn into a tight loop of requests.
+#[tokio::test]
+async fn retry_after_zero_is_not_a_busy_loop() {
+    const STORM: usize = 3;
+    let server = RawServer::start(|n, mut stream| async move {
+        if n < STORM {
+            let _ = stream.write_all(too_many("0").as_bytes()).await;
+        } else {
+            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+            let _ = stream.write_all(complete_event(0).as_bytes()).await;
+        }
+    })
+    .await;
+    let events = timed_events(
+        opts_for(&server),
+        logs("zero.example.com"),
+        LogQuery::default(),
+        Duration::from_secs(20),
+        |_| false,
+    )
+    .await;
+    assert!(
+        matches!(
+            events.last(),
+            Some((_, UpstreamBody::Conn(ConnState::Finished { .. })))
+        ),
+        "{:?}",
+        events.last()
+    );
+    let hits = server.hits();
+    assert_eq!(hits.len(), STORM + 1);
+    for pair in hits.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= Duration::from_secs(1), "a retry after only {gap:?}");
+    }
+}
+
+/// The simulator's rate-limited domain, opened again and again as a person
+/// re-filtering would: every sequence of 429s is waited out, and the
+/// simulator counts no request that came before its `Retry-After`.
+#[tokio::test]
+async fn the_simulators_rate_limit_is_never_hit_early() {
+    let sim = start_sim(sim_config()).await;
+    let query = LogQuery {
+        limit: Some(20),
+        ..Default::default()
+    };
+    for round in 0..3 {
+        let run = run_client(
+            fast_options(&sim),
+            logs("limited.example.com"),
+            query.clone(),
+            Duration::from_secs(20),
+        )
+        .await;
+        assert!(
+            matches!(run.last_state(), Some(ConnState::Finished { .. })),
+            "round {round}: {:?}",
+            run.states()
+        );
+        assert_eq!(run.records().len(), 20, "round {round}");
+        let waits = run
+            .states()
+            .iter()
+            .filter(|s| matches!(s, ConnState::RateLimited { .. }))
+            .count();
+        assert_eq!(waits, 2, "round {round}");
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.rate_limited, 6);
+    assert_eq!(stats.early_requests, 0);
+    sim.shutdown().await;
+}
+
+/// A stop is a stop: a refused key in the middle of a storm of drops is not
+/// retried (the restart test's counterpart).
+#[tokio::test]
+async fn a_refusal_after_a_drop_is_not_retried() {
+    let server = RawServer::start(|n, mut stream| async move {
+        if n == 0 {
+            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
+            let _ = stream
+                .write_all(logs_event(&[record_json("a", 0)]).as_bytes())
+                .await;
+            // Then the connection drops.
+        } else {
+            let body = r#"{"error":"Invalid API key"}"#;
+            let head = format!(
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+        }
+    })
+    .await;
+    let events = timed_events(
+        opts_for(&server),
+        logs("revoked.example.com"),
+        LogQuery::default(),
+        Duration::from_secs(15),
+        |_| false,
+    )
+    .await;
+    assert!(matches!(
+        events.last(),
+        Some((
+            _,
+            UpstreamBody::Conn(ConnState::Stopped(StopReason::KeyRefused { .. }))
+        ))
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.hits().len(), 2, "no retry after the refusal");
+}
