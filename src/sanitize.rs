@@ -41,9 +41,43 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
 }
 
-/// Characters with no glyph that make different strings look the same.
+/// Characters with no glyph that make different strings look the same or
+/// hide text: the zero-width space, joiners and word joiner, the invisible
+/// operators, the soft hyphen, the BOM, the deprecated format controls,
+/// interlinear annotations, the tag characters that can smuggle a hidden
+/// ASCII message, and the Hangul fillers that draw as blank letters. (These
+/// are Unicode's format characters, less the bidi ones handled above, plus
+/// the fillers.) Terminals disagree on their width, so they would also
+/// break column alignment.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{600}'..='\u{605}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200d}'
+            | '\u{2060}'..='\u{2065}'
+            | '\u{206a}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e007f}'
+    )
 }
 
 /// Line and paragraph breaks that are not C0 controls.
@@ -224,6 +258,17 @@ mod tests {
             cleaned("pay\u{200b}pal\u{200c}\u{200d}\u{2060}\u{feff}"),
             "paypal"
         );
+    }
+
+    #[test]
+    fn other_invisible_characters_are_removed() {
+        // Soft hyphen, invisible times, Mongolian vowel separator, a Hangul
+        // filler posing as a name, and a tag-character "hidden" message.
+        assert_eq!(cleaned("pa\u{ad}y\u{2062}pal\u{180e}"), "paypal");
+        assert_eq!(cleaned("\u{3164}\u{3164}admin"), "admin");
+        assert_eq!(cleaned("ok\u{e0001}\u{e0068}\u{e0069}\u{e007f}"), "ok");
+        // Variation selectors pick an emoji's look and are kept.
+        assert_eq!(cleaned("\u{2764}\u{fe0f}"), "\u{2764}\u{fe0f}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Theme, Tone, conn_tone};
@@ -19,6 +20,11 @@ pub const ELLIPSIS: char = '…';
 /// `text` cut to `width` terminal columns, ending in `…` when cut. Wide
 /// characters count two columns and combining marks none, so columns stay
 /// aligned.
+///
+/// Widths are measured as ratatui measures a span, on the text as a whole:
+/// an emoji with a presentation selector (`0\u{fe0f}`) or a skin-tone
+/// modifier is wider or narrower than its characters' widths added up. The
+/// cut falls between grapheme clusters, never inside one.
 pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
     if text.width() <= width {
         return Cow::Borrowed(text);
@@ -26,15 +32,24 @@ pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
     if width == 0 {
         return Cow::Borrowed("");
     }
+    let budget = width - 1;
     let mut used = 0;
     let mut end = 0;
-    for (i, c) in text.char_indices() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
+    let mut boundaries = vec![0];
+    for (i, g) in text.grapheme_indices(true) {
+        let w = g.width();
+        if used + w > budget {
             break;
         }
         used += w;
-        end = i + c.len_utf8();
+        end = i + g.len();
+        boundaries.push(end);
+    }
+    // A sequence across clusters can still measure differently as a whole;
+    // drop clusters until the prefix fits.
+    while text[..end].width() > budget {
+        boundaries.pop();
+        end = boundaries.last().copied().unwrap_or(0);
     }
     let mut cut = String::with_capacity(end + ELLIPSIS.len_utf8());
     cut.push_str(&text[..end]);
