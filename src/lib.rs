@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 seed: args.seed,
                 speed: args.speed,
                 wire,
+                ws_hostile: args.ws_hostile,
                 ..Default::default()
             };
             sim::run_standalone(cfg).await?;
