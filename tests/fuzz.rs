@@ -95,6 +95,12 @@ const NASTY: &[char] = &[
     '\u{fe0f}',
     '\u{fe0e}',
     '\u{1f3fb}',
+    '\u{ff9e}',
+    'ﾃ',
+    'ل',
+    'ا',
+    '\u{1100}',
+    '\u{1161}',
     '漢',
     'ｆ',
     '😀',
@@ -522,12 +528,13 @@ proptest! {
         texts in prop::collection::vec(nasty_string(40), 1..5),
         widths in prop::collection::vec(0usize..24, 1..5),
     ) {
-        use misar_dash::ui::widgets::cell;
+        use misar_dash::ui::widgets::{cell, display_width, fit};
         let n = texts.len().min(widths.len());
         for (text, width) in texts.iter().zip(&widths).take(n) {
             let safe = clean(text);
+            prop_assert!(display_width(&fit(&safe, *width)) <= *width);
             let fitted = cell(&safe, *width);
-            prop_assert_eq!(fitted.width(), *width, "{:?} at {}", safe, width);
+            prop_assert_eq!(display_width(&fitted), *width, "{:?} at {}", safe, width);
         }
         assert_columns_render_aligned(&texts[..n], &widths[..n])?;
     }
@@ -621,14 +628,36 @@ fn regression_an_oversized_line_in_one_read_is_refused_like_a_cut_one() {
 /// the next column right.
 #[test]
 fn regression_an_emoji_presentation_selector_keeps_the_cell_width() {
-    use misar_dash::ui::widgets::{cell, fit};
+    use misar_dash::ui::widgets::{cell, display_width, fit};
     for (text, width) in [
         ("[[[ [[¡0\u{fe0f}a[[[", 10),
         ("0\u{fe0f}0\u{fe0f}0\u{fe0f}", 4),
         ("👍\u{1f3fd}👍\u{1f3fd}👍\u{1f3fd}", 5),
         ("❤\u{fe0f}❤\u{fe0f}❤\u{fe0f}", 3),
     ] {
-        assert!(fit(text, width).width() <= width, "{text:?} {width}");
-        assert_eq!(cell(text, width).width(), width, "{text:?} {width}");
+        assert!(
+            display_width(&fit(text, width)) <= width,
+            "{text:?} {width}"
+        );
+        assert_eq!(display_width(&cell(text, width)), width, "{text:?} {width}");
+        assert_columns_render_aligned(&[text.to_string(), "x".into()], &[width, 1]).unwrap();
+    }
+}
+
+/// Found by `any_hostile_records_render_safe_and_aligned` (tests/hostile_ui.rs):
+/// a halfwidth voicing mark (U+FF9E) measures zero columns as a string but
+/// ratatui draws it in a column of its own, so a sender of `ﾞ` pushed every
+/// later column one to the right. Likewise a lam-alef pair is one column
+/// as a string and two as drawn.
+#[test]
+fn regression_cells_are_measured_as_ratatui_draws_them() {
+    use misar_dash::ui::widgets::{cell, display_width};
+    for text in ["\u{ff9e}", "ﾃﾞ", "لا", "ﾞﾞﾞﾞﾞﾞﾞﾞﾞﾞﾞﾞ", "لالالالالالا"]
+    {
+        for width in [0, 1, 2, 3, 5, 9] {
+            assert_eq!(display_width(&cell(text, width)), width, "{text:?} {width}");
+            assert_columns_render_aligned(&[text.to_string(), "after".into()], &[width, 5])
+                .unwrap();
+        }
     }
 }
