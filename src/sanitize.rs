@@ -31,6 +31,48 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// JSON for a terminal: a `serde_json` formatter that writes every
+/// character [`clean`] would remove as a `\uXXXX` escape. serde_json escapes
+/// only C0 controls, so DEL, C1 controls (an 8-bit CSI is U+009B), bidi
+/// overrides and invisible characters would otherwise reach whoever runs
+/// `misar-dash stream` in a terminal. The data is unchanged for any JSON
+/// reader.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TerminalSafeJson;
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_care(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// `value` as one line of terminal-safe JSON (see [`TerminalSafeJson`]).
+pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, TerminalSafeJson);
+    value.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
 fn needs_care(c: char) -> bool {
     c.is_control() || is_bidi_control(c) || is_invisible(c) || is_line_break(c)
 }
@@ -269,6 +311,23 @@ mod tests {
         assert_eq!(cleaned("ok\u{e0001}\u{e0068}\u{e0069}\u{e007f}"), "ok");
         // Variation selectors pick an emoji's look and are kept.
         assert_eq!(cleaned("\u{2764}\u{fe0f}"), "\u{2764}\u{fe0f}");
+    }
+
+    #[test]
+    fn json_for_a_terminal_escapes_what_clean_removes_and_round_trips() {
+        let text = "a\u{1b}]0;t\u{7}b\u{9b}31m\u{7f}\u{202e}\u{200b}\u{e0041}漢😀\"\\";
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({ "s": text, "k\u{85}": 1 })).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert!(!json.chars().any(needs_care), "{json:?}");
+        assert!(
+            json.contains("\\u009b") && json.contains("\\udb40\\udc41"),
+            "{json}"
+        );
+        assert!(json.contains("漢😀"), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["s"], text);
+        assert_eq!(back["k\u{85}"], 1);
     }
 
     #[test]
