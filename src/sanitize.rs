@@ -14,8 +14,10 @@ const BEL: char = '\u{07}';
 /// The 8-bit String Terminator (C1), the single-character form of `ESC \`.
 const ST_C1: char = '\u{9c}';
 
-/// Removes control characters, terminal escape sequences, bidi controls and
-/// zero-width characters; turns tabs and line breaks into spaces.
+/// Removes control characters, terminal escape sequences, bidi controls,
+/// zero-width and other invisible characters, and the emoji presentation
+/// selectors and skin-tone modifiers whose width terminals disagree on;
+/// turns tabs and line breaks into spaces.
 ///
 /// Returns the input borrowed when it needs no change, which is the common
 /// case and costs one scan.
@@ -74,7 +76,21 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
 }
 
 fn needs_care(c: char) -> bool {
-    c.is_control() || is_bidi_control(c) || is_invisible(c) || is_line_break(c)
+    c.is_control()
+        || is_bidi_control(c)
+        || is_invisible(c)
+        || is_line_break(c)
+        || is_width_ambiguous_modifier(c)
+}
+
+/// Characters that change the width of the character before them in some
+/// terminals and not in others: the text and emoji presentation selectors
+/// (`❤\u{fe0f}` is one column in tmux and xterm, two for ratatui) and the
+/// skin-tone modifiers (`👍\u{1f3fd}` is four columns in tmux, two for
+/// ratatui). Left in, they shift every later cell of the row on a real
+/// screen. Without them the emoji still shows, in its default look.
+fn is_width_ambiguous_modifier(c: char) -> bool {
+    matches!(c, '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}')
 }
 
 /// Characters that reorder text around them. U+202A–202E are embeddings and
@@ -309,8 +325,15 @@ mod tests {
         assert_eq!(cleaned("pa\u{ad}y\u{2062}pal\u{180e}"), "paypal");
         assert_eq!(cleaned("\u{3164}\u{3164}admin"), "admin");
         assert_eq!(cleaned("ok\u{e0001}\u{e0068}\u{e0069}\u{e007f}"), "ok");
-        // Variation selectors pick an emoji's look and are kept.
-        assert_eq!(cleaned("\u{2764}\u{fe0f}"), "\u{2764}\u{fe0f}");
+        // Presentation selectors and skin tones: terminals disagree on
+        // their width.
+        assert_eq!(cleaned("\u{2764}\u{fe0f}"), "\u{2764}");
+        assert_eq!(
+            cleaned("👍\u{1f3fd} 0\u{fe0f}\u{20e3} ☺\u{fe0e}"),
+            "👍 0\u{20e3} ☺"
+        );
+        // Other variation selectors (CJK, maths) are kept.
+        assert_eq!(cleaned("\u{845b}\u{fe00}"), "\u{845b}\u{fe00}");
     }
 
     #[test]

@@ -142,6 +142,8 @@ fn forbidden(c: char) -> bool {
             | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}'
             // line and paragraph separators
             | '\u{2028}' | '\u{2029}'
+            // presentation selectors and skin tones
+            | '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}'
         )
 }
 

@@ -202,6 +202,8 @@ fn forbidden(c: char) -> bool {
             | '\u{206a}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
             | '\u{e0000}'..='\u{e007f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}'
             | '\u{2028}' | '\u{2029}'
+            // presentation selectors and skin tones
+            | '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}'
         )
 }
 
