@@ -267,3 +267,80 @@ fn the_oversized_frame_is_over_the_default_cap() {
     assert!(hostile::OVERSIZED_BYTES > cap);
     let _ = sim::DEMO_MAIL_KEY;
 }
+
+/// A WebSocket server that sends its first client one text message in
+/// frames each under `cap` but over it together, and every later client one
+/// small valid event.
+async fn fragmenting_server(cap: usize) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((sock, _)) = listener.accept().await {
+            let big = std::mem::replace(&mut first, false);
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(sock).await else {
+                    return;
+                };
+                if big {
+                    let part = vec![b'x'; cap / 4];
+                    let frames = 8;
+                    for i in 0..frames {
+                        let opcode = if i == 0 {
+                            OpCode::Data(Data::Text)
+                        } else {
+                            OpCode::Data(Data::Continue)
+                        };
+                        let frame = Frame::message(part.clone(), opcode, i == frames - 1);
+                        if ws.send(Message::Frame(frame)).await.is_err() {
+                            return;
+                        }
+                    }
+                } else {
+                    let event = serde_json::json!({
+                        "type": "email_received",
+                        "from": "ok@example.com",
+                        "subject": "after the big one",
+                    });
+                    let _ = ws.send(Message::Text(event.to_string().into())).await;
+                }
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    format!("ws://{addr}")
+}
+
+/// The message cap holds for a message of many small frames, not only for
+/// one big frame; the client reconnects and carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_cap_in_small_frames_is_refused() {
+    let cap = 64 * 1024;
+    let sim = start_sim(sim_config()).await;
+    let mut opts = fast_options(&sim);
+    opts.endpoints.mail_ws_url = fragmenting_server(cap).await;
+    opts.max_message_bytes = cap;
+    let run = run_until(opts, Source::Inbox, LogQuery::default(), T, |run| {
+        inbox_events(run)
+            .iter()
+            .any(|e| matches!(e, InboxEvent::EmailReceived(m) if m.subject == "after the big one"))
+    })
+    .await;
+    let details = malformed_details(&run);
+    assert_eq!(details.len(), 1, "{details:?}");
+    assert!(details[0].contains("size cap"), "{details:?}");
+    assert!(
+        run.reconnect_reasons()
+            .first()
+            .is_some_and(|r| r.contains("size cap")),
+        "{:?}",
+        run.states()
+    );
+    assert_eq!(inbox_events(&run).len(), 1, "only the small event arrived");
+    sim.shutdown().await;
+}

@@ -569,3 +569,17 @@ proptest! {
         assert_borders_in_place(&buffer);
     }
 }
+
+/// The cap on held records: 1,000,000 unless the config file says.
+#[test]
+fn the_log_cap_defaults_to_a_million_and_the_config_file_sets_it() {
+    use misar_dash::cli::DashArgs;
+    use misar_dash::config::FileConfig;
+    use misar_dash::dashboard::DashOptions;
+    let default = DashOptions::new(&DashArgs::default(), &FileConfig::default(), false);
+    assert_eq!(default.max_log_records, 1_000_000);
+    assert_eq!(AppOptions::default().max_log_records, 1_000_000);
+    let file: FileConfig = toml::from_str("max_log_records = 250\n").unwrap();
+    let set = DashOptions::new(&DashArgs::default(), &file, false);
+    assert_eq!(set.max_log_records, 250);
+}
