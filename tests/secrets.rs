@@ -547,6 +547,18 @@ async fn no_output_of_any_path_holds_a_key() {
     .await;
     std::fs::remove_dir_all(&dir).ok();
 
+    // Keys are not flags: a key given as one is refused, and not echoed.
+    for flag in ["--mail-key", "--blog-key", "--key", "--token"] {
+        let out = t
+            .run(
+                "key as a flag",
+                against(&ep),
+                &["stream", "inbox", flag, WRONG_MAIL_KEY],
+            )
+            .await;
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
+    }
+
     // Help, version, config path.
     for args in [
         &["--help"][..],
