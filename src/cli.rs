@@ -174,6 +174,10 @@ pub struct SimArgs {
     /// SSE wire quirks: plain, crlf, cr, bytes, comments, all (comma-separated).
     #[arg(long, default_value = "plain")]
     pub wire: String,
+    /// Start every WebSocket with junk frames and hostile text, and send
+    /// one frame over the client's size cap per channel.
+    #[arg(long)]
+    pub ws_hostile: bool,
 }
 
 #[cfg(test)]

@@ -113,8 +113,9 @@ use color_eyre::eyre::{Context, Result, bail};
 use serde::Deserialize;
 
 /// The config file, as written by `misar-dash config init`. Every field is
-/// optional; flags and the environment take precedence.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+/// optional; flags and the environment take precedence. Its `Debug` shows
+/// whether a key is set, never the key.
+#[derive(Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub blog_url: Option<String>,
@@ -148,6 +149,28 @@ pub struct FileConfig {
 
 /// The longest `read_timeout_secs` accepted: a day.
 pub const MAX_READ_TIMEOUT_SECS: u64 = 86_400;
+impl fmt::Debug for FileConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = |k: &Option<String>| k.as_ref().map(|_| "<redacted>");
+        f.debug_struct("FileConfig")
+            .field("blog_url", &self.blog_url)
+            .field("mail_url", &self.mail_url)
+            .field("mail_ws_url", &self.mail_ws_url)
+            .field("blog_key", &key(&self.blog_key))
+            .field("mail_key", &key(&self.mail_key))
+            .field("key_file", &self.key_file)
+            .field("token_in_query", &self.token_in_query)
+            .field("issues", &self.issues)
+            .field("campaigns", &self.campaigns)
+            .field("domains", &self.domains)
+            .field("limit", &self.limit)
+            .field("mouse", &self.mouse)
+            .field("follow_campaigns", &self.follow_campaigns)
+            .field("max_log_records", &self.max_log_records)
+            .field("read_timeout_secs", &self.read_timeout_secs)
+            .finish()
+    }
+}
 
 /// The config file's path: `$MISAR_DASH_CONFIG`, else `config.toml` in the
 /// platform's config directory.

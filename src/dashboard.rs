@@ -19,6 +19,8 @@ use crate::terminal::TerminalGuard;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
 
+/// How long the `--token-in-query` warning stays in the status bar.
+const TOKEN_WARNING_MS: i64 = 30_000;
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
 /// Upstream events applied before input is looked at again, so a flood of
@@ -81,6 +83,7 @@ impl DashOptions {
 
 pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> Result<()> {
     let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(1024);
+    let token_in_query = client.token_in_query;
     let mut watches = Watches::new(Upstream::new(client, tx)?);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut state = AppState::new(AppOptions {
@@ -91,6 +94,13 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
         log_limit: opts.limit,
         max_log_records: opts.max_log_records,
     });
+    if token_in_query {
+        // Once, at start, where the user is looking.
+        state.notice = Some(crate::app::Notice {
+            text: crate::TOKEN_IN_QUERY_WARNING.to_string(),
+            until_ms: state.now_ms + TOKEN_WARNING_MS,
+        });
+    }
     let log_query = LogQuery {
         limit: Some(opts.limit),
         ..LogQuery::default()

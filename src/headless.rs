@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::StreamWhat;
 use crate::config::ClientOptions;
+use crate::sanitize::{clean, write_json};
 use crate::upstream::{
     ConnState, InboxEvent, LogQuery, LogRecord, Source, Upstream, UpstreamBody, UpstreamEvent,
     Watches, campaign_to_follow,
@@ -152,7 +153,7 @@ impl Printer {
                     return Ok(());
                 };
                 for record in records {
-                    serde_json::to_writer(&mut *out, &LogLine { domain, record })?;
+                    write_json(&mut *out, &LogLine { domain, record })?;
                     out.write_all(b"\n")?;
                 }
                 Ok(())
@@ -198,7 +199,9 @@ impl Printer {
                 } else {
                     ""
                 };
-                writeln!(err, "{prefix}{source}: {state}")
+                // Sources and states carry upstream text (a followed
+                // campaign's id, a server's error message).
+                writeln!(err, "{}", clean(&format!("{prefix}{source}: {state}")))
             }
             UpstreamBody::RateLimit { limit, remaining } => {
                 let show = |v: &Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
@@ -209,7 +212,9 @@ impl Printer {
                     show(limit)
                 )
             }
-            UpstreamBody::Malformed { detail } => writeln!(err, "{source}: skipped: {detail}"),
+            UpstreamBody::Malformed { detail } => {
+                writeln!(err, "{}", clean(&format!("{source}: skipped: {detail}")))
+            }
         }
     }
 }
@@ -268,6 +273,6 @@ fn merge(line: &mut Map<String, Value>, fields: Value) {
 }
 
 fn write_line(out: &mut impl Write, line: Map<String, Value>) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &line)?;
+    write_json(&mut *out, &line)?;
     out.write_all(b"\n")
 }

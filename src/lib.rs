@@ -16,6 +16,12 @@ pub mod upstream;
 
 use color_eyre::eyre::{Result, bail};
 
+/// Said once per run when keys go into URLs (`--token-in-query` or
+/// `token_in_query = true`): on stderr in headless mode, in the status bar
+/// of the dashboard.
+pub const TOKEN_IN_QUERY_WARNING: &str =
+    "warning: --token-in-query puts keys in URLs; proxy and server logs will record them";
+
 use cli::{Cli, Command, ConfigAction};
 use config::{ApiKey, ClientOptions, FileConfig};
 
@@ -33,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 seed: args.seed,
                 speed: args.speed,
                 wire,
+                ws_hostile: args.ws_hostile,
                 ..Default::default()
             };
             sim::run_standalone(cfg).await?;
@@ -52,6 +59,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 }
             };
             opts.max_retries = Some(args.max_retries);
+            if opts.token_in_query {
+                eprintln!("misar-dash: {TOKEN_IN_QUERY_WARNING}");
+            }
             let code = headless::run(
                 opts,
                 args.what,

@@ -14,8 +14,10 @@ const BEL: char = '\u{07}';
 /// The 8-bit String Terminator (C1), the single-character form of `ESC \`.
 const ST_C1: char = '\u{9c}';
 
-/// Removes control characters, terminal escape sequences, bidi controls and
-/// zero-width characters; turns tabs and line breaks into spaces.
+/// Removes control characters, terminal escape sequences, bidi controls,
+/// zero-width and other invisible characters, and the emoji presentation
+/// selectors and skin-tone modifiers whose width terminals disagree on;
+/// turns tabs and line breaks into spaces.
 ///
 /// Returns the input borrowed when it needs no change, which is the common
 /// case and costs one scan.
@@ -31,8 +33,64 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// JSON for a terminal: a `serde_json` formatter that writes every
+/// character [`clean`] would remove as a `\uXXXX` escape. serde_json escapes
+/// only C0 controls, so DEL, C1 controls (an 8-bit CSI is U+009B), bidi
+/// overrides and invisible characters would otherwise reach whoever runs
+/// `misar-dash stream` in a terminal. The data is unchanged for any JSON
+/// reader.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TerminalSafeJson;
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_care(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// `value` as one line of terminal-safe JSON (see [`TerminalSafeJson`]).
+pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, TerminalSafeJson);
+    value.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
 fn needs_care(c: char) -> bool {
-    c.is_control() || is_bidi_control(c) || is_invisible(c) || is_line_break(c)
+    c.is_control()
+        || is_bidi_control(c)
+        || is_invisible(c)
+        || is_line_break(c)
+        || is_width_ambiguous_modifier(c)
+}
+
+/// Characters that change the width of the character before them in some
+/// terminals and not in others: the text and emoji presentation selectors
+/// (`❤\u{fe0f}` is one column in tmux and xterm, two for ratatui) and the
+/// skin-tone modifiers (`👍\u{1f3fd}` is four columns in tmux, two for
+/// ratatui). Left in, they shift every later cell of the row on a real
+/// screen. Without them the emoji still shows, in its default look.
+fn is_width_ambiguous_modifier(c: char) -> bool {
+    matches!(c, '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}')
 }
 
 /// Characters that reorder text around them. U+202A–202E are embeddings and
@@ -41,9 +99,43 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
 }
 
-/// Characters with no glyph that make different strings look the same.
+/// Characters with no glyph that make different strings look the same or
+/// hide text: the zero-width space, joiners and word joiner, the invisible
+/// operators, the soft hyphen, the BOM, the deprecated format controls,
+/// interlinear annotations, the tag characters that can smuggle a hidden
+/// ASCII message, and the Hangul fillers that draw as blank letters. (These
+/// are Unicode's format characters, less the bidi ones handled above, plus
+/// the fillers.) Terminals disagree on their width, so they would also
+/// break column alignment.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{600}'..='\u{605}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200d}'
+            | '\u{2060}'..='\u{2065}'
+            | '\u{206a}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e007f}'
+    )
 }
 
 /// Line and paragraph breaks that are not C0 controls.
@@ -224,6 +316,41 @@ mod tests {
             cleaned("pay\u{200b}pal\u{200c}\u{200d}\u{2060}\u{feff}"),
             "paypal"
         );
+    }
+
+    #[test]
+    fn other_invisible_characters_are_removed() {
+        // Soft hyphen, invisible times, Mongolian vowel separator, a Hangul
+        // filler posing as a name, and a tag-character "hidden" message.
+        assert_eq!(cleaned("pa\u{ad}y\u{2062}pal\u{180e}"), "paypal");
+        assert_eq!(cleaned("\u{3164}\u{3164}admin"), "admin");
+        assert_eq!(cleaned("ok\u{e0001}\u{e0068}\u{e0069}\u{e007f}"), "ok");
+        // Presentation selectors and skin tones: terminals disagree on
+        // their width.
+        assert_eq!(cleaned("\u{2764}\u{fe0f}"), "\u{2764}");
+        assert_eq!(
+            cleaned("👍\u{1f3fd} 0\u{fe0f}\u{20e3} ☺\u{fe0e}"),
+            "👍 0\u{20e3} ☺"
+        );
+        // Other variation selectors (CJK, maths) are kept.
+        assert_eq!(cleaned("\u{845b}\u{fe00}"), "\u{845b}\u{fe00}");
+    }
+
+    #[test]
+    fn json_for_a_terminal_escapes_what_clean_removes_and_round_trips() {
+        let text = "a\u{1b}]0;t\u{7}b\u{9b}31m\u{7f}\u{202e}\u{200b}\u{e0041}漢😀\"\\";
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({ "s": text, "k\u{85}": 1 })).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert!(!json.chars().any(needs_care), "{json:?}");
+        assert!(
+            json.contains("\\u009b") && json.contains("\\udb40\\udc41"),
+            "{json}"
+        );
+        assert!(json.contains("漢😀"), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["s"], text);
+        assert_eq!(back["k\u{85}"], 1);
     }
 
     #[test]

@@ -54,7 +54,7 @@ fn stop_line(out: &Output) -> String {
     let err = text(&out.stderr);
     let lines: Vec<&str> = err
         .lines()
-        .filter(|l| l.starts_with("misar-dash"))
+        .filter(|l| l.starts_with("misar-dash") && !l.starts_with("misar-dash: warning:"))
         .collect();
     assert_eq!(lines.len(), 1, "one line says why: {err}");
     lines[0].to_string()

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::WireMode;
+use super::hostile::{self, LogEvent};
 use super::scenario::{Account, DomainBehavior, DomainSpec, Epoch, RecordGen};
 use super::server::{
     Api, ConnGuard, LIMITED_RETRY_AFTER, RATE_LIMIT, Refused, Shared, authenticate, json_error,
@@ -213,6 +214,9 @@ fn respond(
         Some(bytes) => {
             tokio::spawn(send_prebuilt(bytes, tx));
         }
+        None if spec.behavior == DomainBehavior::Hostile => {
+            tokio::spawn(produce_hostile(shared.clone(), filters, tx));
+        }
         None => {
             tokio::spawn(produce(shared.clone(), spec, filters, tx));
         }
@@ -255,6 +259,44 @@ pub(crate) fn render_all(spec: &DomainSpec, seed: u64, epoch: Epoch, mode: WireM
     }
     w.complete_event(&mut out, n);
     out
+}
+
+/// hostile.example.com: the fixed events of [`hostile::log_events`]. Valid
+/// records are filtered and limited like any domain's; what is not a valid
+/// record is sent whatever the query, as a broken server would.
+async fn produce_hostile(shared: Arc<Shared>, f: Filters, tx: mpsc::Sender<Bytes>) {
+    let mut w = SseWriter::new(shared.cfg.wire);
+    let mut sent = 0u64;
+    for event in hostile::log_events(shared.clock.epoch.ms) {
+        let mut out = Vec::new();
+        match event {
+            LogEvent::Comment(text) => w.comment(&mut out, &text),
+            LogEvent::Raw { name, data } => w.event(&mut out, Some(&name), &data),
+            LogEvent::Batch { name, shape, items } => {
+                let mut keep = Vec::with_capacity(items.len());
+                for item in items {
+                    match serde_json::from_value::<LogRecord>(item.clone()) {
+                        Ok(r) if sent < f.limit && f.matches(&r) => {
+                            sent += 1;
+                            keep.push(item);
+                        }
+                        Ok(_) => {}
+                        Err(_) => keep.push(item),
+                    }
+                }
+                if keep.is_empty() {
+                    continue;
+                }
+                w.event(&mut out, Some(&name), &LogEvent::batch_data(shape, &keep));
+            }
+        }
+        if tx.send(Bytes::from(out)).await.is_err() {
+            return;
+        }
+    }
+    let mut out = Vec::new();
+    w.complete_event(&mut out, sent);
+    let _ = tx.send(Bytes::from(out)).await;
 }
 
 async fn produce(shared: Arc<Shared>, spec: DomainSpec, f: Filters, tx: mpsc::Sender<Bytes>) {

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use tokio::time::{Instant, sleep_until};
 
 use super::WsRefusal;
+use super::hostile::{self, WsFrame};
 use super::scenario::{self, Account, Campaign};
 use super::server::{Api, ConnGuard, Shared, authenticate, json_error, query_pairs};
 
@@ -170,6 +171,44 @@ impl Stepper {
     }
 }
 
+/// The hostile mode's opening: junk, then valid events with hostile text,
+/// then (once per channel) a frame over the client's cap. False when the
+/// client is gone.
+async fn send_hostile(shared: &Shared, sock: &mut WebSocket, feed: &Feed) -> bool {
+    let now = shared.clock.now();
+    let at = shared.clock.epoch.rfc3339(now);
+    let mut frames = hostile::ws_junk();
+    let channel = match feed {
+        Feed::Inbox(account) => {
+            let events = hostile::ws_inbox_events(&at);
+            frames.extend(events.iter().filter_map(to_json).map(WsFrame::Text));
+            format!("inbox/{}", account.as_str())
+        }
+        Feed::Campaign(c) => {
+            let update = c.update(now);
+            // A terminal update here would end the channel early.
+            if !update.kind.is_terminal() {
+                let update = hostile::ws_campaign_update(update);
+                frames.extend(to_json(&update).map(WsFrame::Text));
+            }
+            format!("campaign/{}", c.id)
+        }
+    };
+    if shared.first_hostile_session(&channel) {
+        frames.push(hostile::ws_oversized(&at));
+    }
+    for frame in frames {
+        let message = match frame {
+            WsFrame::Text(text) => Message::Text(text.into()),
+            WsFrame::Binary(bytes) => Message::Binary(bytes.into()),
+        };
+        if sock.send(message).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
@@ -191,6 +230,9 @@ async fn session(shared: Arc<Shared>, mut sock: WebSocket, feed: Feed) {
         last: shared.clock.now(),
     };
     let mut next_step = Instant::now();
+    if shared.cfg.ws_hostile && !send_hostile(&shared, &mut sock, &stepper.feed).await {
+        return;
+    }
     loop {
         tokio::select! {
             biased;

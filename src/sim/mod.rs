@@ -9,6 +9,7 @@
 
 mod blog;
 mod domain_logs;
+pub mod hostile;
 mod mail_ws;
 mod scenario;
 mod server;
@@ -54,6 +55,11 @@ pub struct SimConfig {
     pub send_stream_cap: Duration,
     /// Accept WebSockets, then never send anything: a dead link.
     pub ws_silent: bool,
+    /// Start every WebSocket session with junk (unknown types, invalid
+    /// JSON, binary frames), then valid events full of hostile text; the
+    /// first session of each channel also gets one frame over the client's
+    /// 1 MiB cap. See [`hostile`].
+    pub ws_hostile: bool,
     /// Serve bulk.example.com's unfiltered stream from bytes pre-generated
     /// at start (benchmarks).
     pub prebuilt_logs: bool,
@@ -72,6 +78,7 @@ impl Default for SimConfig {
             heartbeat: Duration::from_secs(30),
             send_stream_cap: Duration::from_secs(600),
             ws_silent: false,
+            ws_hostile: false,
             prebuilt_logs: false,
             epoch: None,
         }
@@ -389,6 +396,9 @@ impl fmt::Display for Catalog {
                     "429 (Retry-After: 1) twice per sequence, then served".to_string()
                 }
                 (_, DomainBehavior::FailsFirst) => "500 on the first request".to_string(),
+                (_, DomainBehavior::Hostile) => {
+                    "escape sequences, bidi, broken records, a bad batch, >1 MiB event".to_string()
+                }
                 (_, DomainBehavior::Normal) if d.live_per_sec > 0.0 => "live".to_string(),
                 (_, DomainBehavior::Normal) => "past records only".to_string(),
             };
@@ -410,10 +420,15 @@ impl fmt::Display for Catalog {
 /// `misar-dash sim`: serve until Ctrl-C, telling the user what is where.
 pub async fn run_standalone(cfg: SimConfig) -> color_eyre::Result<()> {
     let (speed, seed, wire) = (cfg.speed, cfg.seed, cfg.wire);
+    let hostile = if cfg.ws_hostile {
+        ", hostile WebSockets"
+    } else {
+        ""
+    };
     let sim = Sim::start(cfg).await?;
     let ep = sim.endpoints();
     println!(
-        "misar-dash simulator on {} (seed {seed}, speed {speed}x, wire {wire})",
+        "misar-dash simulator on {} (seed {seed}, speed {speed}x, wire {wire}{hostile})",
         sim.addr()
     );
     println!("  blog API:   {}", ep.blog_url);
@@ -451,7 +466,7 @@ mod tests {
         assert!(c.issues.iter().any(|i| i.account == Account::Other));
         assert!(c.campaigns.iter().any(|c| c.account == Account::Other));
         assert_eq!(c.campaigns.iter().filter(|c| c.start_secs < 0.0).count(), 3);
-        assert_eq!(c.domains.len(), 6);
+        assert_eq!(c.domains.len(), 7);
         let text = c.to_string();
         for needle in [
             DEMO_BLOG_KEY,
@@ -459,6 +474,7 @@ mod tests {
             "iss-flaky",
             "bulk.example.com",
             "other.example.org",
+            hostile::DOMAIN,
             c.campaigns[0].id.as_str(),
         ] {
             assert!(text.contains(needle), "{needle} missing from:\n{text}");

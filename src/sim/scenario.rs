@@ -1080,6 +1080,9 @@ pub enum DomainBehavior {
     FailsFirst,
     /// 200 with SSE headers, then not a byte.
     Stalled,
+    /// The fixed stream of [`super::hostile`]: hostile text, broken
+    /// records, a batch that is not JSON and an event over the cap.
+    Hostile,
 }
 
 #[derive(Clone, Debug)]
@@ -1173,6 +1176,18 @@ pub(crate) fn domains() -> Vec<DomainSpec> {
             86_400.0,
             None,
             6,
+        ),
+        // Its records come from `hostile::log_events`, not from `fill`; the
+        // backlog is how many of them are valid.
+        d(
+            super::hostile::DOMAIN,
+            "hostile",
+            Demo,
+            Hostile,
+            18,
+            3_600.0,
+            None,
+            7,
         ),
     ]
 }

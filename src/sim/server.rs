@@ -4,7 +4,7 @@
 //! must be able to cut every connection at once, without a goodbye: each
 //! connection is its own task whose abort handle is kept here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     limited: Mutex<HashMap<Account, LimitedState>>,
     /// bulk.example.com's unfiltered stream, when pre-generated.
     pub(crate) prebuilt: Option<Bytes>,
+    /// WebSocket channels that had their oversized hostile frame.
+    hostile_sessions: Mutex<HashSet<String>>,
 }
 
 /// Locks a mutex even if a handler panicked while holding it: the data
@@ -127,7 +129,13 @@ impl Shared {
             windows: Mutex::new(HashMap::new()),
             limited: Mutex::new(HashMap::new()),
             prebuilt,
+            hostile_sessions: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// True the first time a hostile session opens `channel`.
+    pub(crate) fn first_hostile_session(&self, channel: &str) -> bool {
+        lock(&self.hostile_sessions).insert(channel.to_string())
     }
 
     pub(crate) fn seed(&self) -> u64 {

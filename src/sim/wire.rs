@@ -168,6 +168,12 @@ impl SseWriter {
         true
     }
 
+    /// A comment line, `:` and `text`, in any mode.
+    pub(crate) fn comment(&mut self, out: &mut Vec<u8>, text: &str) {
+        self.preamble(out);
+        self.line(out, &[b":", text.as_bytes()]);
+    }
+
     fn begin(&mut self, out: &mut Vec<u8>, name: Option<&str>, id: Option<&str>) {
         self.preamble(out);
         if self.mode.comments {

@@ -4,10 +4,12 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use ratatui::buffer::CellWidth;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Theme, Tone, conn_tone};
@@ -16,25 +18,43 @@ use crate::upstream::{ConnState, StopReason};
 
 pub const ELLIPSIS: char = '…';
 
+/// The columns `text` takes when a paragraph draws it: ratatui places it
+/// grapheme by grapheme, each as wide as [`CellWidth`] says. That is not
+/// always the string's Unicode width: an emoji presentation selector
+/// (`0\u{fe0f}`) or a skin-tone modifier makes a cluster wider than its
+/// characters, a lam-alef pair is two clusters but one column as a string,
+/// and a halfwidth voicing mark (U+FF9E) is a column of its own.
+pub fn display_width(text: &str) -> usize {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return text.len();
+    }
+    text.graphemes(true)
+        .filter(|g| !g.contains(char::is_control))
+        .map(|g| usize::from(g.cell_width()))
+        .sum()
+}
+
 /// `text` cut to `width` terminal columns, ending in `…` when cut. Wide
 /// characters count two columns and combining marks none, so columns stay
-/// aligned.
+/// aligned; widths are measured as [`display_width`] does, and the cut
+/// falls between grapheme clusters, never inside one.
 pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
-    if text.width() <= width {
+    if display_width(text) <= width {
         return Cow::Borrowed(text);
     }
     if width == 0 {
         return Cow::Borrowed("");
     }
+    let budget = width - 1;
     let mut used = 0;
     let mut end = 0;
-    for (i, c) in text.char_indices() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
+    for (i, g) in text.grapheme_indices(true) {
+        let w = display_width(g);
+        if used + w > budget {
             break;
         }
         used += w;
-        end = i + c.len_utf8();
+        end = i + g.len();
     }
     let mut cut = String::with_capacity(end + ELLIPSIS.len_utf8());
     cut.push_str(&text[..end]);
@@ -45,7 +65,7 @@ pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
 /// `text` fitted to exactly `width` columns: cut or padded with spaces.
 pub fn cell(text: &str, width: usize) -> String {
     let fitted = fit(text, width);
-    let pad = width.saturating_sub(fitted.width());
+    let pad = width.saturating_sub(display_width(&fitted));
     let mut out = String::with_capacity(fitted.len() + pad);
     out.push_str(&fitted);
     out.extend(std::iter::repeat_n(' ', pad));

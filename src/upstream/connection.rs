@@ -115,7 +115,7 @@ pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions)
             return;
         }
         let mut healthy = false;
-        let next = client.connect(&out, &mut healthy).await;
+        let next = scrub(client.connect(&out, &mut healthy).await, opts);
         if healthy {
             retry.reset();
         }
@@ -165,6 +165,37 @@ pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions)
             return;
         }
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// Takes both keys, and anything that looks like a credential, out of the
+/// text a connection's end carries: a server or proxy may quote the request
+/// (its URL with `?token=`, its `Authorization` header) in an error body,
+/// and that text goes to the screen and to stderr.
+fn scrub(next: Next, opts: &ClientOptions) -> Next {
+    let keys: Vec<&crate::config::ApiKey> = [opts.blog_key.as_ref(), opts.mail_key.as_ref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let r = |text: String| super::redact_keys(&text, &keys);
+    match next {
+        Next::Retry { reason } => Next::Retry { reason: r(reason) },
+        Next::Resume { reason } => Next::Resume { reason: r(reason) },
+        Next::Finished { reason } => Next::Finished { reason: r(reason) },
+        Next::Stop(stop) => Next::Stop(match stop {
+            StopReason::NoKey { detail } => StopReason::NoKey { detail: r(detail) },
+            StopReason::KeyRefused { detail } => StopReason::KeyRefused { detail: r(detail) },
+            StopReason::NotFound { detail } => StopReason::NotFound { detail: r(detail) },
+            StopReason::BadQuery { detail } => StopReason::BadQuery { detail: r(detail) },
+            StopReason::GaveUp {
+                attempts,
+                last_error,
+            } => StopReason::GaveUp {
+                attempts,
+                last_error: r(last_error),
+            },
+        }),
+        other => other,
     }
 }
 

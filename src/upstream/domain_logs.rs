@@ -661,6 +661,29 @@ impl Connect for DomainLogsClient {
     }
 }
 
+/// What one domain-log event is, as the client reads it: for the fuzz tests
+/// (`tests/fuzz.rs`), which cannot reach the private parser.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum ParsedEvent {
+    Records(Vec<LogRecord>),
+    Complete,
+    Ignore,
+}
+
+/// [`parse_payload`] for the fuzz tests: the event's meaning and the
+/// malformed-record details it counted.
+#[doc(hidden)]
+pub fn parse_event(event: &SseEvent) -> (ParsedEvent, Vec<String>) {
+    let mut bad = Vec::new();
+    let parsed = match parse_payload(event, &mut bad) {
+        Payload::Records(r) => ParsedEvent::Records(r),
+        Payload::Complete => ParsedEvent::Complete,
+        Payload::Ignore => ParsedEvent::Ignore,
+    };
+    (parsed, bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,7 +113,13 @@ impl SseDecoder {
                     if self.discarding_line {
                         self.discarding_line = false;
                     } else if self.line.is_empty() {
-                        self.process_line(part, emit);
+                        // The same cap as for a line that came in pieces:
+                        // how the bytes were cut must not change the result.
+                        if part.len() > self.max_bytes {
+                            self.oversized = true;
+                        } else {
+                            self.process_line(part, emit);
+                        }
                     } else if self.line.len() + part.len() > self.max_bytes {
                         self.line.clear();
                         self.oversized = true;
@@ -141,6 +147,16 @@ impl SseDecoder {
                 }
             }
         }
+    }
+
+    /// Bytes the decoder holds between reads (buffer capacities), for the
+    /// fuzz tests' memory bound.
+    #[doc(hidden)]
+    pub fn held_bytes(&self) -> usize {
+        self.line.capacity()
+            + self.data.capacity()
+            + self.event.capacity()
+            + self.last_id.as_ref().map_or(0, String::capacity)
     }
 
     /// Strips a BOM that may arrive split across reads. Bytes that turn out

@@ -1,0 +1,346 @@
+//! The clients against the simulator's hostile domain and hostile
+//! WebSocket mode, over real sockets on 127.0.0.1: every valid record and
+//! event is delivered with its text intact (sanitizing is the app's job),
+//! everything else is counted as `Malformed` and skipped, the oversized
+//! frame costs one reconnect, and nothing panics.
+
+mod support;
+
+use std::time::Duration;
+
+use misar_dash::sim::hostile::{self, WsFrame};
+use misar_dash::sim::{self, Account, CampaignFate, SimConfig};
+use misar_dash::upstream::{ConnState, InboxEvent, LogEventType, LogQuery, Source, UpstreamBody};
+use support::*;
+
+const T: Duration = Duration::from_secs(40);
+
+fn epoch_ms(sim_cfg: &SimConfig) -> i64 {
+    sim_cfg.epoch.expect("a fixed epoch").timestamp_millis()
+}
+
+fn malformed_details(run: &Run) -> Vec<&str> {
+    run.events
+        .iter()
+        .filter_map(|b| match b {
+            UpstreamBody::Malformed { detail } => Some(detail.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_domain_delivers_every_valid_record_and_counts_the_rest() {
+    for wire in ["plain", "crlf,comments", "cr"] {
+        let cfg = SimConfig {
+            wire: wire.parse().unwrap(),
+            ..sim_config()
+        };
+        let expected = hostile::expected_logs(epoch_ms(&cfg));
+        let sim = start_sim(cfg).await;
+        let run = run_client(
+            fast_options(&sim),
+            logs(hostile::DOMAIN),
+            LogQuery::default(),
+            T,
+        )
+        .await;
+        assert_eq!(
+            run.last_state(),
+            Some(&ConnState::Finished {
+                reason: format!("complete: {} records", expected.records.len())
+            }),
+            "{wire}: {:?}",
+            run.states()
+        );
+        let got: Vec<_> = run.records().into_iter().cloned().collect();
+        assert_eq!(got.len(), expected.records.len(), "{wire}");
+        assert_eq!(
+            got, expected.records,
+            "{wire}: records arrive whole and in order"
+        );
+        let details = malformed_details(&run);
+        assert_eq!(details.len(), expected.malformed(), "{wire}: {details:#?}");
+        assert_eq!(
+            details
+                .iter()
+                .filter(|d| d.contains("log record skipped"))
+                .count(),
+            expected.skipped_records,
+            "{wire}"
+        );
+        assert_eq!(
+            details.iter().filter(|d| d.contains("not JSON")).count(),
+            expected.malformed_batches,
+            "{wire}"
+        );
+        assert_eq!(
+            details.iter().filter(|d| d.contains("larger than")).count(),
+            expected.oversized_events,
+            "{wire}"
+        );
+        // The text is raw here: the client keeps what the server said.
+        assert!(got.iter().any(|r| r.subject.contains("\u{1b}[31m")));
+        assert!(got.iter().any(|r| r.subject.chars().count() == 10_000));
+        assert!(
+            got.iter()
+                .any(|r| r.event_type == Some(LogEventType::Other))
+        );
+        assert!(got.iter().any(|r| !r.extra.is_empty()));
+        // No detail quotes the hostile text back.
+        assert!(details.iter().all(|d| !d.contains('\u{1b}')), "{details:?}");
+        sim.shutdown().await;
+    }
+}
+
+/// The server filters the valid records; the junk still comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_domain_filters_valid_records_and_still_sends_junk() {
+    let cfg = sim_config();
+    let expected = hostile::expected_logs(epoch_ms(&cfg));
+    let sim = start_sim(cfg).await;
+    let query = LogQuery {
+        event_type: Some(LogEventType::Bounced),
+        ..LogQuery::default()
+    };
+    let run = run_client(fast_options(&sim), logs(hostile::DOMAIN), query, T).await;
+    let want: Vec<_> = expected
+        .records
+        .iter()
+        .filter(|r| r.event_type == Some(LogEventType::Bounced))
+        .cloned()
+        .collect();
+    assert_eq!(want.len(), 1);
+    let got: Vec<_> = run.records().into_iter().cloned().collect();
+    assert_eq!(got, want);
+    // The oversized record is delivered-typed, so it is filtered out.
+    assert_eq!(
+        run.malformed(),
+        expected.skipped_records + expected.malformed_batches
+    );
+    assert!(matches!(run.last_state(), Some(ConnState::Finished { .. })));
+    sim.shutdown().await;
+}
+
+fn inbox_events(run: &Run) -> Vec<&InboxEvent> {
+    run.events
+        .iter()
+        .filter_map(|b| match b {
+            UpstreamBody::Inbox(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_hostile_inbox_event(e: &InboxEvent) -> bool {
+    match e {
+        InboxEvent::EmailReceived(m) => m.from.ends_with("evil@example.com"),
+        InboxEvent::Bounce(c) => c
+            .campaign_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("cmp-hostile")),
+        InboxEvent::CampaignStarted(c) => c.campaign_id.starts_with("cmp-hostile"),
+        _ => false,
+    }
+}
+
+fn lives(run: &Run) -> usize {
+    run.states()
+        .iter()
+        .filter(|s| matches!(s, ConnState::Live))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_inbox_skips_junk_and_recovers_from_the_oversized_frame() {
+    let sim = start_sim(SimConfig {
+        ws_hostile: true,
+        ..sim_config()
+    })
+    .await;
+    let per_session = hostile::ws_inbox_events("x").len();
+    let run = run_until(
+        fast_options(&sim),
+        Source::Inbox,
+        LogQuery::default(),
+        T,
+        |run| {
+            inbox_events(run)
+                .iter()
+                .filter(|e| is_hostile_inbox_event(e))
+                .count()
+                >= 2 * per_session
+        },
+    )
+    .await;
+    let hostile_events: Vec<_> = inbox_events(&run)
+        .into_iter()
+        .filter(|e| is_hostile_inbox_event(e))
+        .collect();
+    assert_eq!(hostile_events.len(), 2 * per_session, "{:?}", run.states());
+    // Two sessions: the first ended by the oversized frame.
+    assert_eq!(lives(&run), 2, "{:?}", run.states());
+    let junk = hostile::ws_junk().len();
+    let details = malformed_details(&run);
+    assert_eq!(details.len(), 2 * junk + 1, "{details:#?}");
+    assert_eq!(
+        details
+            .iter()
+            .filter(|d| d.contains("binary frame"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        details.iter().filter(|d| d.contains("size cap")).count(),
+        1,
+        "{details:#?}"
+    );
+    let reasons = run.reconnect_reasons();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("size cap"), "{reasons:?}");
+    assert!(
+        !inbox_events(&run).iter().any(|e| matches!(e,
+            InboxEvent::EmailReceived(m) if m.from == "huge@example.com")),
+        "the oversized event was not taken"
+    );
+    // Valid events keep their text as sent.
+    let want = hostile::ws_inbox_events("");
+    let InboxEvent::EmailReceived(sent) = &want[0] else {
+        panic!("the first hostile event is a mail")
+    };
+    assert!(hostile_events.iter().any(|e| matches!(e,
+        InboxEvent::EmailReceived(m) if m.subject == sent.subject && m.from == sent.from)));
+    assert!(!matches!(run.last_state(), Some(ConnState::Stopped(_))));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_campaign_channel_skips_junk_and_still_finishes() {
+    let sim = start_sim(SimConfig {
+        ws_hostile: true,
+        ..sim_config()
+    })
+    .await;
+    let c = sim
+        .catalog()
+        .campaigns
+        .into_iter()
+        .filter(|c| c.account == Account::Demo && c.fate == CampaignFate::Completed)
+        .filter(|c| c.start_secs <= 0.0 && c.end_secs > 20.0)
+        .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
+        .expect("a running campaign");
+    let run = run_client(fast_options(&sim), campaign(&c.id), LogQuery::default(), T).await;
+    assert_eq!(
+        run.last_state(),
+        Some(&ConnState::Finished {
+            reason: "campaign completed".into()
+        }),
+        "{:?}",
+        run.states()
+    );
+    let junk = hostile::ws_junk().len();
+    assert_eq!(lives(&run), 2, "{:?}", run.states());
+    assert_eq!(
+        run.malformed(),
+        2 * junk + 1,
+        "{:#?}",
+        malformed_details(&run)
+    );
+    let dressed = run
+        .events
+        .iter()
+        .filter(|b| matches!(b, UpstreamBody::Campaign(u) if u.extra.contains_key("x-hostile")))
+        .count();
+    assert!(dressed >= 1, "hostile updates are delivered");
+    sim.shutdown().await;
+}
+
+/// The frames the mode promises really are what the client sees: the
+/// oversized one is over the client's cap.
+#[test]
+fn the_oversized_frame_is_over_the_default_cap() {
+    let WsFrame::Text(text) = hostile::ws_oversized("2026-05-27T10:00:00Z") else {
+        panic!("a text frame")
+    };
+    let cap = misar_dash::config::ClientOptions::default().max_message_bytes;
+    assert!(text.len() > cap, "{} <= {cap}", text.len());
+    assert!(hostile::OVERSIZED_BYTES > cap);
+    let _ = sim::DEMO_MAIL_KEY;
+}
+
+/// A WebSocket server that sends its first client one text message in
+/// frames each under `cap` but over it together, and every later client one
+/// small valid event.
+async fn fragmenting_server(cap: usize) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((sock, _)) = listener.accept().await {
+            let big = std::mem::replace(&mut first, false);
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(sock).await else {
+                    return;
+                };
+                if big {
+                    let part = vec![b'x'; cap / 4];
+                    let frames = 8;
+                    for i in 0..frames {
+                        let opcode = if i == 0 {
+                            OpCode::Data(Data::Text)
+                        } else {
+                            OpCode::Data(Data::Continue)
+                        };
+                        let frame = Frame::message(part.clone(), opcode, i == frames - 1);
+                        if ws.send(Message::Frame(frame)).await.is_err() {
+                            return;
+                        }
+                    }
+                } else {
+                    let event = serde_json::json!({
+                        "type": "email_received",
+                        "from": "ok@example.com",
+                        "subject": "after the big one",
+                    });
+                    let _ = ws.send(Message::Text(event.to_string().into())).await;
+                }
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    format!("ws://{addr}")
+}
+
+/// The message cap holds for a message of many small frames, not only for
+/// one big frame; the client reconnects and carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_cap_in_small_frames_is_refused() {
+    let cap = 64 * 1024;
+    let sim = start_sim(sim_config()).await;
+    let mut opts = fast_options(&sim);
+    opts.endpoints.mail_ws_url = fragmenting_server(cap).await;
+    opts.max_message_bytes = cap;
+    let run = run_until(opts, Source::Inbox, LogQuery::default(), T, |run| {
+        inbox_events(run)
+            .iter()
+            .any(|e| matches!(e, InboxEvent::EmailReceived(m) if m.subject == "after the big one"))
+    })
+    .await;
+    let details = malformed_details(&run);
+    assert_eq!(details.len(), 1, "{details:?}");
+    assert!(details[0].contains("size cap"), "{details:?}");
+    assert!(
+        run.reconnect_reasons()
+            .first()
+            .is_some_and(|r| r.contains("size cap")),
+        "{:?}",
+        run.states()
+    );
+    assert_eq!(inbox_events(&run).len(), 1, "only the small event arrived");
+    sim.shutdown().await;
+}
