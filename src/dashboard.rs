@@ -153,6 +153,15 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
             _ = sleep_until_some(panic_at) => {
                 panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose, for a test");
             }
+            // Before the upstream branch: under a flood of log batches that
+            // branch is always ready, and a biased select would never draw.
+            _ = tokio::time::sleep_until(due.into()), if state.dirty => {
+                guard.terminal.draw(|frame| crate::ui::render(&state, frame))?;
+                use std::io::Write as _;
+                guard.terminal.backend_mut().flush()?;
+                state.dirty = false;
+                last_draw = Some(Instant::now());
+            }
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     if let Some(action) = input_action(event) {
@@ -184,13 +193,6 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
                     applied += 1;
                     next = if applied < UPSTREAM_BURST { rx.try_recv().ok() } else { None };
                 }
-            }
-            _ = tokio::time::sleep_until(due.into()), if state.dirty => {
-                guard.terminal.draw(|frame| crate::ui::render(&state, frame))?;
-                use std::io::Write as _;
-                guard.terminal.backend_mut().flush()?;
-                state.dirty = false;
-                last_draw = Some(Instant::now());
             }
         }
         let mut quit = false;
