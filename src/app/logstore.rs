@@ -18,9 +18,10 @@
 //! Text is sanitized on the way in ([`crate::sanitize::clean`]) and cut to
 //! [`MAX_FIELD_BYTES`], so everything read back is safe to draw.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 
+use hashbrown::{HashTable, hash_table};
 use serde_json::Value;
 
 use super::filter::{Filter, TermKind, TextField, contains_ci};
@@ -102,53 +103,71 @@ struct ColdRef {
 /// Strings by id, shared by every record that holds them, freed when the
 /// last one is evicted. Freed ids are reused, which is why a compiled
 /// filter's cached verdict for an id is reset when the id is handed out.
+///
+/// The table holds only ids and finds them by the hash of their slot's
+/// text, so each string is stored once. The hash is foldhash, seeded per
+/// process: several times faster than SipHash on these short strings, and
+/// still keyed, so an upstream cannot pick strings that all collide.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<Arc<str>, StrId>,
+    table: HashTable<StrId>,
+    hasher: foldhash::fast::RandomState,
     slots: Vec<Slot>,
     free: Vec<StrId>,
 }
 
 #[derive(Debug)]
 struct Slot {
-    text: Arc<str>,
+    text: Box<str>,
     refs: u32,
 }
 
 impl Interner {
     /// The id of `s`, and whether the id is newly (re)assigned.
     fn intern(&mut self, s: &str) -> (StrId, bool) {
-        if let Some(&id) = self.ids.get(s) {
-            self.slots[id as usize].refs += 1;
-            return (id, false);
-        }
-        let text: Arc<str> = Arc::from(s);
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.slots[id as usize] = Slot {
-                    text: text.clone(),
+        let hash = self.hasher.hash_one(s);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let entry = self.table.entry(
+            hash,
+            |&id| &*slots[id as usize].text == s,
+            |&id| hasher.hash_one(&*slots[id as usize].text),
+        );
+        match entry {
+            hash_table::Entry::Occupied(found) => {
+                let id = *found.get();
+                self.slots[id as usize].refs += 1;
+                (id, false)
+            }
+            hash_table::Entry::Vacant(vacant) => {
+                let slot = Slot {
+                    text: s.into(),
                     refs: 1,
                 };
-                id
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        self.slots[id as usize] = slot;
+                        id
+                    }
+                    None => {
+                        self.slots.push(slot);
+                        (self.slots.len() - 1) as StrId
+                    }
+                };
+                vacant.insert(id);
+                (id, true)
             }
-            None => {
-                self.slots.push(Slot {
-                    text: text.clone(),
-                    refs: 1,
-                });
-                (self.slots.len() - 1) as StrId
-            }
-        };
-        self.ids.insert(text, id);
-        (id, true)
+        }
     }
 
     fn release(&mut self, id: StrId) {
         let slot = &mut self.slots[id as usize];
         slot.refs -= 1;
         if slot.refs == 0 {
-            self.ids.remove(&slot.text);
-            slot.text = Arc::from("");
+            let text = std::mem::take(&mut slot.text);
+            let hash = self.hasher.hash_one(&*text);
+            if let Ok(found) = self.table.find_entry(hash, |&other| other == id) {
+                found.remove();
+            }
             self.free.push(id);
         }
     }
@@ -163,7 +182,7 @@ impl Interner {
     }
 
     fn live(&self) -> usize {
-        self.ids.len()
+        self.table.len()
     }
 }
 
@@ -381,6 +400,8 @@ pub struct LogStore {
     index_base: u64,
     counts: [u64; TYPE_CODES],
     evicted: u64,
+    /// Scratch space for joining a record's tags.
+    tags_buffer: String,
 }
 
 /// One record as the table draws it: borrowed, sanitized text.
@@ -416,6 +437,7 @@ impl LogStore {
             index_base: 0,
             counts: [0; TYPE_CODES],
             evicted: 0,
+            tags_buffer: String::new(),
         }
     }
 
@@ -601,14 +623,17 @@ impl LogStore {
         let sender = self.intern(&safe(&record.sender));
         let recipient = self.intern(&safe(&record.recipient));
         let subject = self.intern(&safe(&record.subject));
-        let mut tags = String::new();
+        // The joined tags are built in a buffer kept between records.
+        let mut joined = std::mem::take(&mut self.tags_buffer);
+        joined.clear();
         for (i, tag) in record.tags.iter().enumerate() {
             if i > 0 {
-                tags.push(SEPARATOR);
+                joined.push(SEPARATOR);
             }
-            tags.push_str(&safe(tag));
+            joined.push_str(&safe(tag));
         }
-        let tags = self.intern(&tags);
+        let tags = self.intern(&joined);
+        self.tags_buffer = joined;
 
         let mut flags = 0;
         for (value, flag) in [
