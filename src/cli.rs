@@ -220,10 +220,10 @@ pub struct KeysArgs {
     #[arg(long, default_value = "bulk.example.com")]
     pub domain: String,
     /// Keystrokes to time.
-    #[arg(long, default_value_t = 400, value_name = "N")]
+    #[arg(long, default_value_t = 300, value_name = "N")]
     pub keys: u32,
-    /// Milliseconds between keystrokes (a fast typist: 50-80).
-    #[arg(long, default_value_t = 25, value_name = "MS")]
+    /// Milliseconds between keystrokes (80: a very fast typist, 150 wpm).
+    #[arg(long, default_value_t = 80, value_name = "MS")]
     pub every_ms: u64,
     /// Virtual terminal size, COLSxROWS.
     #[arg(long, default_value = "200x60")]

@@ -227,6 +227,9 @@ where
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     inputs += 1;
+                    // What the user does is drawn at once, not at the next
+                    // frame slot: the 30 fps cap is for upstream floods.
+                    last_draw = None;
                     if let Some(action) = input_action(event) {
                         commands.extend(update(state, action));
                     }

@@ -41,9 +41,10 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// beyond ASCII.
 fn is_printable_ascii(bytes: &[u8]) -> bool {
     // No early exit on purpose: the loop stays branch-free and wide.
-    !bytes
+    bytes
         .iter()
-        .fold(false, |bad, &b| bad | (b.wrapping_sub(0x20) >= 0x5f))
+        .fold(0u8, |bad, &b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f))
+        == 0
 }
 
 fn needs_care(c: char) -> bool {

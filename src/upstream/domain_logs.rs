@@ -555,7 +555,7 @@ pub fn parse_text(s: &str) -> Result<String, String> {
 }
 
 use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -580,7 +580,7 @@ pub struct DomainLogsClient {
     /// The newest timestamp delivered, and the ids delivered at exactly that
     /// time (hashed: a resumed stream repeats only those).
     newest_ms: Option<i64>,
-    ids_at_newest: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
+    ids_at_newest: HashSet<u64, foldhash::fast::RandomState>,
     /// Where this connection resumed from; older records are repeats.
     resumed_from: Option<i64>,
 }

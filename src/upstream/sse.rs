@@ -267,7 +267,12 @@ impl SseDecoder {
         let data = &self.data[..self.data.len() - 1];
         emit(Ok(SseEventRef {
             event: &self.event,
-            data: String::from_utf8_lossy(data),
+            // from_utf8 checks in wide strides; the lossy walk is only
+            // for data that turns out not to be UTF-8.
+            data: match std::str::from_utf8(data) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(data),
+            },
             id: self.last_id.as_deref(),
             retry,
         }));
