@@ -28,6 +28,11 @@ pub enum Command {
     Stream(StreamArgs),
     /// Run the simulator of the three APIs alone and print where it listens.
     Sim(SimArgs),
+    /// Measure the domain-log path against a simulator (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
     /// Show or create the config file.
     Config {
         #[command(subcommand)]
@@ -178,6 +183,58 @@ pub struct SimArgs {
     /// one frame over the client's size cap per channel.
     #[arg(long)]
     pub ws_hostile: bool,
+    /// Pre-generate bulk.example.com's unfiltered 500,000-record stream at
+    /// start and serve it from memory, so the server is never the
+    /// bottleneck of a benchmark (takes a few seconds and ~150 MB).
+    #[arg(long)]
+    pub prebuilt: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Stream a domain's logs into the dashboard's log store, as the
+    /// dashboard does minus the terminal, and report records per second.
+    /// Without --mail-url it starts a prebuilt simulator in-process.
+    Ingest(IngestArgs),
+    /// Drive the dashboard's event loop on a virtual terminal while it
+    /// ingests at full speed: keystroke-to-screen latency, frame cost and
+    /// idle redraws. Without --mail-url it starts a prebuilt simulator.
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// The domain whose logs to stream.
+    #[arg(long, default_value = "bulk.example.com")]
+    pub domain: String,
+    /// Records to ask for.
+    #[arg(long, default_value_t = 500_000, value_parser = parse_limit, value_name = "N")]
+    pub limit: u32,
+    /// Timed runs; the median is reported.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub runs: u32,
+    /// Print one JSON object per run and one summary line, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysArgs {
+    /// The domain whose logs to stream.
+    #[arg(long, default_value = "bulk.example.com")]
+    pub domain: String,
+    /// Keystrokes to time.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub keys: u32,
+    /// Milliseconds between keystrokes (80: a very fast typist, 150 wpm).
+    #[arg(long, default_value_t = 80, value_name = "MS")]
+    pub every_ms: u64,
+    /// Virtual terminal size, COLSxROWS.
+    #[arg(long, default_value = "200x60")]
+    pub size: String,
+    /// Seconds to watch the idle dashboard after the keystrokes.
+    #[arg(long, default_value_t = 5, value_name = "S")]
+    pub idle_secs: u64,
 }
 
 #[cfg(test)]

@@ -5,11 +5,14 @@
 //! arrive, and once a second when nothing happens. No network or file I/O
 //! happens here; the clients do theirs on their own tasks.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, EventStream};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use crate::app::{Action, AppOptions, AppState, Command, update};
@@ -19,13 +22,14 @@ use crate::terminal::TerminalGuard;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
 
-/// How long the `--token-in-query` warning stays in the status bar.
+/// The shortest time between two frames.
+/// How long the --token-in-query warning stays in the status bar.
 const TOKEN_WARNING_MS: i64 = 30_000;
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
-/// Upstream events applied before input is looked at again, so a flood of
-/// log batches cannot starve the keyboard.
-const UPSTREAM_BURST: usize = 64;
+/// Time spent applying upstream events before input is looked at again, so
+/// a flood of log batches cannot starve the keyboard.
+const UPSTREAM_BURST: Duration = Duration::from_millis(4);
 
 /// What the dashboard watches at start-up.
 #[derive(Clone, Debug, Default)]
@@ -82,18 +86,10 @@ impl DashOptions {
 }
 
 pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> Result<()> {
-    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(1024);
     let token_in_query = client.token_in_query;
+    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(CHANNEL);
     let mut watches = Watches::new(Upstream::new(client, tx)?);
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut state = AppState::new(AppOptions {
-        demo: opts.demo,
-        no_color,
-        mouse: opts.mouse,
-        now_ms: now_ms(),
-        log_limit: opts.limit,
-        max_log_records: opts.max_log_records,
-    });
+    let mut state = initial_state(&opts);
     if token_in_query {
         // Once, at start, where the user is looking.
         state.notice = Some(crate::app::Notice {
@@ -101,8 +97,59 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
             until_ms: state.now_ms + TOKEN_WARNING_MS,
         });
     }
+    start_watching(watch, opts.limit, &mut watches);
+    // Signal handlers first: a SIGTERM that came after the terminal was
+    // taken but before they were installed would kill the process with the
+    // terminal still raw.
+    let mut signals = Signals::new()?;
+    let panic_at = test_panic_trigger();
+    let mut guard = TerminalGuard::enter(opts.mouse).wrap_err("could not set up the terminal")?;
+    let stop = async {
+        tokio::select! {
+            _ = signals.recv() => {}
+            _ = sleep_until_some(panic_at) => {
+                panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose, for a test");
+            }
+        }
+    };
+    let result = event_loop(
+        &mut guard.terminal,
+        EventStream::new(),
+        std::pin::pin!(stop),
+        Channels {
+            state: &mut state,
+            watches: &mut watches,
+            rx: &mut rx,
+        },
+        opts.follow_campaigns,
+        &mut |_: &AppState, _: &FrameInfo| {},
+    )
+    .await;
+    drop(guard);
+    result
+}
+
+/// Events the channel from the client tasks holds. A domain-log batch is
+/// about 600 KB in memory, so this bounds what waits while the UI is busy
+/// (a re-filter, a frame) to a few tens of MB; a full channel makes the
+/// clients wait, which is backpressure into TCP, not loss.
+pub(crate) const CHANNEL: usize = 64;
+
+pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    AppState::new(AppOptions {
+        demo: opts.demo,
+        no_color,
+        mouse: opts.mouse,
+        now_ms: now_ms(),
+        log_limit: opts.limit,
+        max_log_records: opts.max_log_records,
+    })
+}
+
+pub(crate) fn start_watching(watch: WatchList, limit: u32, watches: &mut Watches) {
     let log_query = LogQuery {
-        limit: Some(opts.limit),
+        limit: Some(limit),
         ..LogQuery::default()
     };
     let mut initial: Vec<Command> = Vec::new();
@@ -126,86 +173,157 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
         query: log_query.clone(),
     }));
     for command in initial {
-        carry_out(command, &mut watches);
+        carry_out(command, watches);
     }
+}
 
-    // Signal handlers first: a SIGTERM that came after the terminal was
-    // taken but before they were installed would kill the process with the
-    // terminal still raw.
-    let mut signals = Signals::new()?;
-    let panic_at = test_panic_trigger();
-    let mut guard = TerminalGuard::enter(opts.mouse).wrap_err("could not set up the terminal")?;
+/// What the loop owns while it runs.
+pub(crate) struct Channels<'a> {
+    pub state: &'a mut AppState,
+    pub watches: &'a mut Watches,
+    pub rx: &'a mut mpsc::Receiver<UpstreamEvent>,
+}
+
+/// One frame that went out, for whoever watches the loop (benchmarks).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameInfo {
+    /// When the frame was flushed to the terminal.
+    pub flushed: Instant,
+    /// Time spent building and writing it.
+    pub cost: Duration,
+    /// Input events applied before it was drawn.
+    pub inputs: u64,
+}
+
+/// The loop: input, upstream events and the clock in, frames out, until a
+/// quit key, the end of input, or `stop`. `on_frame` sees every frame.
+pub(crate) async fn event_loop<W, I>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    mut input: I,
+    mut stop: std::pin::Pin<&mut impl Future<Output = ()>>,
+    channels: Channels<'_>,
+    follow_campaigns: bool,
+    on_frame: &mut impl FnMut(&AppState, &FrameInfo),
+) -> Result<()>
+where
+    W: std::io::Write,
+    I: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let Channels { state, watches, rx } = channels;
     // The reducer lays out pages and scroll steps by the screen's size.
-    let size = guard.terminal.size()?;
-    update(&mut state, Action::Resize(size.width, size.height));
-    let mut input = EventStream::new();
+    let size = terminal.get_frame().area();
+    update(state, Action::Resize(size.width, size.height));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_draw: Option<Instant> = None;
+    let mut inputs: u64 = 0;
     state.dirty = true;
 
     loop {
         let due = last_draw.map_or_else(Instant::now, |t| t + FRAME);
+        // A frame that is due goes out before anything else is looked at:
+        // under a flood of upstream events the select below would always
+        // find one ready, and the screen (with the user's last keystroke)
+        // would wait for the flood to end.
+        if state.dirty && Instant::now() >= due {
+            let started = Instant::now();
+            terminal.draw(|frame| crate::ui::render(state, frame))?;
+            use std::io::Write as _;
+            terminal.backend_mut().flush()?;
+            state.dirty = false;
+            let flushed = Instant::now();
+            last_draw = Some(flushed);
+            on_frame(
+                state,
+                &FrameInfo {
+                    flushed,
+                    cost: flushed - started,
+                    inputs,
+                },
+            );
+            continue;
+        }
         let mut commands = Vec::new();
         tokio::select! {
             biased;
-            _ = signals.recv() => break,
-            _ = sleep_until_some(panic_at) => {
-                panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose, for a test");
-            }
-            // Before the upstream branch: under a flood of log batches that
-            // branch is always ready, and a biased select would never draw.
-            _ = tokio::time::sleep_until(due.into()), if state.dirty => {
-                guard.terminal.draw(|frame| crate::ui::render(&state, frame))?;
-                use std::io::Write as _;
-                guard.terminal.backend_mut().flush()?;
-                state.dirty = false;
-                last_draw = Some(Instant::now());
-            }
+            _ = &mut stop => break,
             event = input.next() => match event {
                 Some(Ok(event)) => {
+                    inputs += 1;
+                    // What the user does is drawn at once, not at the next
+                    // frame slot: the 30 fps cap is for upstream floods.
+                    last_draw = None;
                     if let Some(action) = input_action(event) {
-                        commands.extend(update(&mut state, action));
+                        commands.extend(update(state, action));
                     }
                 }
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
                 None => break,
             },
             _ = tick.tick() => {
-                commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
+                commands.extend(update(state, Action::Tick { now_ms: now_ms() }));
             }
             Some(event) = rx.recv() => {
-                commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
+                commands.extend(update(state, Action::Tick { now_ms: now_ms() }));
+                let started = Instant::now();
                 let mut next = Some(event);
-                let mut applied = 0;
                 while let Some(event) = next {
                     if !watches.is_current(&event) {
                         next = rx.try_recv().ok();
                         continue;
                     }
-                    if opts.follow_campaigns
+                    if follow_campaigns
                         && let Some(campaign) = campaign_to_follow(&event)
                         && !watches.is_watching(&campaign)
                     {
                         commands.push(Command::Watch(campaign));
                     }
-                    commands.extend(update(&mut state, Action::Upstream(event)));
-                    applied += 1;
-                    next = if applied < UPSTREAM_BURST { rx.try_recv().ok() } else { None };
+                    commands.extend(update(state, Action::Upstream(event)));
+                    // Bounded by time, not count: a log batch costs a
+                    // thousand times a feed event.
+                    next = if started.elapsed() < UPSTREAM_BURST {
+                        rx.try_recv().ok()
+                    } else {
+                        None
+                    };
                 }
             }
+            _ = tokio::time::sleep_until(due.into()), if state.dirty => {}
         }
         let mut quit = false;
         for command in commands {
             quit |= matches!(command, Command::Quit);
-            carry_out(command, &mut watches);
+            carry_out(command, watches);
         }
         if quit {
             break;
         }
     }
-    drop(guard);
     Ok(())
+}
+
+fn carry_out(command: Command, watches: &mut Watches) {
+    match command {
+        Command::Quit => {}
+        Command::Watch(source) => watches.watch(source, LogQuery::default()),
+        Command::Unwatch(source) => watches.unwatch(&source),
+        Command::WatchLogs { domain, query } => watches.watch(Source::DomainLogs { domain }, query),
+    }
+}
+
+fn input_action(event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => {
+            Some(Action::Key(key))
+        }
+        Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Test-only: `MISAR_DASH_PANIC_AFTER_MS=N` makes the dashboard panic N ms
@@ -235,30 +353,6 @@ async fn sleep_until_some(at: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-fn carry_out(command: Command, watches: &mut Watches) {
-    match command {
-        Command::Quit => {}
-        Command::Watch(source) => watches.watch(source, LogQuery::default()),
-        Command::Unwatch(source) => watches.unwatch(&source),
-        Command::WatchLogs { domain, query } => watches.watch(Source::DomainLogs { domain }, query),
-    }
-}
-
-fn input_action(event: Event) -> Option<Action> {
-    match event {
-        Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => {
-            Some(Action::Key(key))
-        }
-        Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
-        Event::Resize(w, h) => Some(Action::Resize(w, h)),
-        _ => None,
-    }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// SIGTERM, SIGHUP (the SSH link dropped), and SIGINT/SIGQUIT sent from

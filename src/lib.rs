@@ -4,6 +4,7 @@
 //! the state and its reducer, `ui` renders it, `headless` prints NDJSON.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
@@ -40,10 +41,15 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 speed: args.speed,
                 wire,
                 ws_hostile: args.ws_hostile,
+                prebuilt_logs: args.prebuilt,
                 ..Default::default()
             };
             sim::run_standalone(cfg).await?;
             Ok(0)
+        }
+        Some(Command::Bench { what }) => {
+            let file = load_file_config()?;
+            bench::run(&cli.upstream, &file, what).await
         }
         Some(Command::Stream(args)) => {
             // Scripts get one line and the usage exit code, not a report.

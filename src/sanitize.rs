@@ -22,6 +22,12 @@ const ST_C1: char = '\u{9c}';
 /// Returns the input borrowed when it needs no change, which is the common
 /// case and costs one scan.
 pub fn clean(s: &str) -> Cow<'_, str> {
+    // Nearly all upstream text is printable ASCII; one branch-free pass over
+    // the bytes (which the compiler vectorizes) settles it without decoding
+    // a char.
+    if is_printable_ascii(s.as_bytes()) {
+        return Cow::Borrowed(s);
+    }
     match s.char_indices().find(|&(_, c)| needs_care(c)) {
         None => Cow::Borrowed(s),
         Some((first, _)) => {
@@ -73,6 +79,16 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
 ) -> std::io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(writer, TerminalSafeJson);
     value.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
+/// True when every byte is in 0x20..=0x7E: no control, no DEL, nothing
+/// beyond ASCII.
+fn is_printable_ascii(bytes: &[u8]) -> bool {
+    // No early exit on purpose: the loop stays branch-free and wide.
+    bytes
+        .iter()
+        .fold(0u8, |bad, &b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f))
+        == 0
 }
 
 fn needs_care(c: char) -> bool {
@@ -351,6 +367,17 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["s"], text);
         assert_eq!(back["k\u{85}"], 1);
+    }
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_the_char_scan() {
+        for b in 0u8..=0x7f {
+            let s = format!("ab{}cd", b as char);
+            let printable = (0x20..0x7f).contains(&b);
+            assert_eq!(is_printable_ascii(s.as_bytes()), printable, "{b:#x}");
+            assert_eq!(!s.chars().any(needs_care), printable, "{b:#x}");
+        }
+        assert!(!is_printable_ascii("é".as_bytes()));
     }
 
     #[test]

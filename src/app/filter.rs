@@ -401,11 +401,14 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
         return true;
     }
     if needle_lower.is_ascii() {
-        let needle = needle_lower.as_bytes();
-        return haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|window| window.eq_ignore_ascii_case(needle));
+        let (needle, hay) = (needle_lower.as_bytes(), haystack.as_bytes());
+        let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+            return false;
+        };
+        // Jump between the places the first byte occurs, in either case.
+        let (first, rest) = (needle[0], &needle[1..]);
+        return memchr::memchr2_iter(first, first.to_ascii_uppercase(), &hay[..=last_start])
+            .any(|at| hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest));
     }
     haystack.to_lowercase().contains(needle_lower)
 }
@@ -667,5 +670,11 @@ mod tests {
         assert!(contains_ci("ÉCOLE", "éco"));
         assert!(!contains_ci("abc", "abcd"));
         assert!(contains_ci("anything", ""));
+        assert!(contains_ci("xxAbC", "abc"));
+        assert!(contains_ci("abc", "abc"));
+        assert!(!contains_ci("ab", "abc"));
+        assert!(contains_ci("a-b-c-ABD", "abd"));
+        assert!(!contains_ci("a-b-c-ABX", "abd"));
+        assert!(contains_ci("50% off", "0%"));
     }
 }

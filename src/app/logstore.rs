@@ -18,9 +18,11 @@
 //! Text is sanitized on the way in ([`crate::sanitize::clean`]) and cut to
 //! [`MAX_FIELD_BYTES`], so everything read back is safe to draw.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 
+use hashbrown::{HashTable, hash_table};
 use serde_json::Value;
 
 use super::filter::{Filter, TermKind, TextField, contains_ci};
@@ -102,53 +104,92 @@ struct ColdRef {
 /// Strings by id, shared by every record that holds them, freed when the
 /// last one is evicted. Freed ids are reused, which is why a compiled
 /// filter's cached verdict for an id is reset when the id is handed out.
+///
+/// The table holds only ids and finds them by the hash of their slot's
+/// text, so each string is stored once. The hash is foldhash, seeded per
+/// process: several times faster than SipHash on these short strings, and
+/// still keyed, so an upstream cannot pick strings that all collide.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<Arc<str>, StrId>,
+    table: HashTable<StrId>,
+    hasher: foldhash::fast::RandomState,
     slots: Vec<Slot>,
     free: Vec<StrId>,
 }
 
 #[derive(Debug)]
 struct Slot {
-    text: Arc<str>,
+    /// Sanitized and capped: what is drawn and filtered.
+    text: Box<str>,
+    /// The upstream text it was made from, only when that differs: lookups
+    /// are by upstream text, so a repeated string is neither sanitized nor
+    /// copied again.
+    upstream: Option<Box<str>>,
     refs: u32,
 }
 
+impl Slot {
+    fn key(&self) -> &str {
+        self.upstream.as_deref().unwrap_or(&self.text)
+    }
+}
+
 impl Interner {
-    /// The id of `s`, and whether the id is newly (re)assigned.
-    fn intern(&mut self, s: &str) -> (StrId, bool) {
-        if let Some(&id) = self.ids.get(s) {
-            self.slots[id as usize].refs += 1;
-            return (id, false);
-        }
-        let text: Arc<str> = Arc::from(s);
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.slots[id as usize] = Slot {
-                    text: text.clone(),
+    /// The id of the string made from the upstream text `key`, and whether
+    /// the id is newly (re)assigned. `make_text` turns `key` into what is
+    /// stored (sanitized, capped); it runs only for a string not held yet.
+    fn intern<'k>(
+        &mut self,
+        key: &'k str,
+        make_text: impl FnOnce() -> Cow<'k, str>,
+    ) -> (StrId, bool) {
+        let hash = self.hasher.hash_one(key);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let entry = self.table.entry(
+            hash,
+            |&id| slots[id as usize].key() == key,
+            |&id| hasher.hash_one(slots[id as usize].key()),
+        );
+        match entry {
+            hash_table::Entry::Occupied(found) => {
+                let id = *found.get();
+                self.slots[id as usize].refs += 1;
+                (id, false)
+            }
+            hash_table::Entry::Vacant(vacant) => {
+                let text = make_text();
+                let upstream = (*text != *key).then(|| Box::from(key));
+                let slot = Slot {
+                    text: text.into(),
+                    upstream,
                     refs: 1,
                 };
-                id
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        self.slots[id as usize] = slot;
+                        id
+                    }
+                    None => {
+                        self.slots.push(slot);
+                        (self.slots.len() - 1) as StrId
+                    }
+                };
+                vacant.insert(id);
+                (id, true)
             }
-            None => {
-                self.slots.push(Slot {
-                    text: text.clone(),
-                    refs: 1,
-                });
-                (self.slots.len() - 1) as StrId
-            }
-        };
-        self.ids.insert(text, id);
-        (id, true)
+        }
     }
 
     fn release(&mut self, id: StrId) {
         let slot = &mut self.slots[id as usize];
         slot.refs -= 1;
         if slot.refs == 0 {
-            self.ids.remove(&slot.text);
-            slot.text = Arc::from("");
+            let hash = self.hasher.hash_one(slot.key());
+            slot.text = Box::default();
+            slot.upstream = None;
+            if let Ok(found) = self.table.find_entry(hash, |&other| other == id) {
+                found.remove();
+            }
             self.free.push(id);
         }
     }
@@ -163,7 +204,7 @@ impl Interner {
     }
 
     fn live(&self) -> usize {
-        self.ids.len()
+        self.table.len()
     }
 }
 
@@ -381,6 +422,8 @@ pub struct LogStore {
     index_base: u64,
     counts: [u64; TYPE_CODES],
     evicted: u64,
+    /// Scratch space for joining a record's tags.
+    tags_buffer: String,
 }
 
 /// One record as the table draws it: borrowed, sanitized text.
@@ -416,6 +459,7 @@ impl LogStore {
             index_base: 0,
             counts: [0; TYPE_CODES],
             evicted: 0,
+            tags_buffer: String::new(),
         }
     }
 
@@ -589,8 +633,13 @@ impl LogStore {
         self.first_seq + self.records.len() as u64
     }
 
-    fn intern(&mut self, text: &str) -> StrId {
-        let (id, fresh) = self.strings.intern(text);
+    /// The id of an upstream string, sanitized and capped when it is new.
+    fn intern(&mut self, upstream: &str) -> StrId {
+        self.intern_with(upstream, || safe(upstream))
+    }
+
+    fn intern_with<'k>(&mut self, key: &'k str, make_text: impl FnOnce() -> Cow<'k, str>) -> StrId {
+        let (id, fresh) = self.strings.intern(key, make_text);
         if fresh {
             self.filter.forget(id);
         }
@@ -598,17 +647,37 @@ impl LogStore {
     }
 
     fn compact(&mut self, seq: u64, record: LogRecord) -> CompactRecord {
-        let sender = self.intern(&safe(&record.sender));
-        let recipient = self.intern(&safe(&record.recipient));
-        let subject = self.intern(&safe(&record.subject));
-        let mut tags = String::new();
+        let sender = self.intern(&record.sender);
+        let recipient = self.intern(&record.recipient);
+        let subject = self.intern(&record.subject);
+        // The tag set is looked up by its upstream tags joined; sanitizing
+        // (which would drop the separators) is per tag, for a new set. A
+        // tag holding the separator itself cannot be told apart that way:
+        // such a set is looked up by its sanitized form.
+        let mut joined = std::mem::take(&mut self.tags_buffer);
+        joined.clear();
+        let hostile = record.tags.iter().any(|t| t.contains(SEPARATOR));
         for (i, tag) in record.tags.iter().enumerate() {
             if i > 0 {
-                tags.push(SEPARATOR);
+                joined.push(SEPARATOR);
             }
-            tags.push_str(&safe(tag));
+            if hostile {
+                joined.push_str(&safe(tag));
+            } else {
+                joined.push_str(tag);
+            }
         }
-        let tags = self.intern(&tags);
+        let tags = self.intern_with(&joined, || {
+            let mut text = String::with_capacity(joined.len());
+            for (i, tag) in record.tags.iter().enumerate() {
+                if i > 0 {
+                    text.push(SEPARATOR);
+                }
+                text.push_str(&safe(tag));
+            }
+            Cow::Owned(text)
+        });
+        self.tags_buffer = joined;
 
         let mut flags = 0;
         for (value, flag) in [
@@ -701,7 +770,7 @@ impl LogStore {
 }
 
 /// Sanitized and cut to [`MAX_FIELD_BYTES`].
-fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+fn safe(text: &str) -> Cow<'_, str> {
     let cleaned = clean(text);
     if cleaned.len() <= MAX_FIELD_BYTES {
         return cleaned;
@@ -845,6 +914,27 @@ mod tests {
         assert_eq!(v.sender, "evil@x.io");
         assert_eq!(v.subject.len(), MAX_FIELD_BYTES + '…'.len_utf8());
         assert_eq!(v.tags().collect::<Vec<_>>(), ["tag"]);
+    }
+
+    #[test]
+    fn strings_are_found_by_upstream_text_and_shown_sanitized() {
+        let mut store = LogStore::new(10);
+        store.append(vec![
+            record(0, None, "x\u{7}@y.io", "s", &["a", "b"]),
+            record(1, None, "x@y.io", "s", &["a\u{1f}b"]),
+            record(2, None, "x\u{7}@y.io", "s", &["a", "b"]),
+            record(3, None, "x@y.io", "s", &["a\u{1f}b"]),
+        ]);
+        let tags = |i| store.match_at(i).unwrap().tags().collect::<Vec<_>>();
+        let sender = |i| store.match_at(i).unwrap().sender;
+        assert_eq!(
+            (sender(0), sender(1), sender(2)),
+            ("x@y.io", "x@y.io", "x@y.io")
+        );
+        assert_eq!((tags(0), tags(1)), (vec!["a", "b"], vec!["ab"]));
+        assert_eq!((tags(2), tags(3)), (vec!["a", "b"], vec!["ab"]));
+        store.set_filter(&parse("from:x@y tag:ab").unwrap(), NOW);
+        assert_eq!(matched_ids(&store), ["id-1", "id-3"]);
     }
 
     #[test]

@@ -20,6 +20,9 @@ use crate::app::{AppState, Overlay, Pane};
 
 pub use theme::Theme;
 
+/// The domain-logs pane alone, for benchmarks of its cost.
+pub use logs::draw as draw_logs_pane;
+
 /// Draws the whole screen.
 pub fn render(state: &AppState, frame: &mut Frame) {
     let area = frame.area();

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -113,9 +113,81 @@ pub fn format_timestamp_ms(ms: i64) -> String {
 
 /// Parses an RFC 3339 timestamp into milliseconds since the epoch.
 pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_millis())
+    parse_utc_timestamp_ms(s.as_bytes()).or_else(|| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp_millis())
+    })
+}
+
+/// The shape every record's timestamp has, `2026-05-27T10:15:00.250Z`
+/// (fraction optional, up to nine digits), read without chrono's general
+/// parser: it runs half a million times per stream. Anything else (offsets,
+/// a lower-case `t`, a leap second) is `None` and left to chrono.
+fn parse_utc_timestamp_ms(b: &[u8]) -> Option<i64> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        b[range].iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let millis = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let mut ms = 0;
+            for i in 0..3 {
+                let digit = match digits.get(i) {
+                    Some(d) if d.is_ascii_digit() => i64::from(d - b'0'),
+                    Some(_) => return None,
+                    None => 0,
+                };
+                ms = ms * 10 + digit;
+            }
+            // Digits past the millisecond are checked, then dropped, as
+            // chrono's timestamp_millis drops them.
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            ms
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let shifted_month = (month + 9) % 12;
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 impl Serialize for LogRecord {
@@ -181,11 +253,7 @@ impl<'de> Visitor<'de> for LogRecordVisitor {
                 "id" => {
                     // Ids are strings in the contract; numbers are accepted
                     // and kept as their decimal text.
-                    record.id = match map.next_value::<Value>()? {
-                        Value::String(s) => s,
-                        Value::Number(n) => n.to_string(),
-                        _ => return Err(de::Error::custom("id is not a string")),
-                    };
+                    record.id = map.next_value::<RecordId>()?.0;
                     has_id = true;
                 }
                 "timestamp" => {
@@ -231,6 +299,148 @@ impl<'de> Visitor<'de> for LogRecordVisitor {
             return Err(de::Error::missing_field("timestamp"));
         }
         Ok(record)
+    }
+}
+
+/// A batch's records, into a vector allocated for the expected count.
+struct RecordsSeed(usize);
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed {
+    type Value = Vec<LogRecord>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed {
+    type Value = Vec<LogRecord>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of log records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Bounded: the hint comes from the previous batch, not this one.
+        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(self.0).min(MAX_BATCH_HINT));
+        while let Some(record) = seq.next_element()? {
+            records.push(record);
+        }
+        Ok(records)
+    }
+}
+
+/// The most records a batch's vector is allocated for up front.
+const MAX_BATCH_HINT: usize = 10_000;
+
+/// `{"logs":[…]}` or `{"data":[…]}` (either may be null); other keys are
+/// skipped. `None` when neither holds an array.
+struct EnvelopeSeed(usize);
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
+    type Value = Option<Vec<LogRecord>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EnvelopeSeed {
+    type Value = Option<Vec<LogRecord>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a log batch object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut logs, mut data) = (None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "logs" => &mut logs,
+                "data" => &mut data,
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(de::Error::duplicate_field("logs or data"));
+            }
+            *slot = Some(map.next_value_seed(OptionalRecords(self.0))?);
+        }
+        Ok(logs.flatten().or(data.flatten()))
+    }
+}
+
+/// A batch's records, or null.
+struct OptionalRecords(usize);
+
+impl<'de> DeserializeSeed<'de> for OptionalRecords {
+    type Value = Option<Vec<LogRecord>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptionalRecords {
+    type Value = Option<Vec<LogRecord>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of log records or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        RecordsSeed(self.0).deserialize(deserializer).map(Some)
+    }
+}
+
+/// Ids are strings in the contract; numbers are accepted and kept as their
+/// decimal text.
+struct RecordId(String);
+
+impl<'de> Deserialize<'de> for RecordId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl Visitor<'_> for IdVisitor {
+            type Value = RecordId;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an id (a string)")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecordId, E> {
+                Ok(RecordId(v.to_string()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<RecordId, E> {
+                Ok(RecordId(v))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RecordId, E> {
+                Ok(RecordId(v.to_string()))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RecordId, E> {
+                Ok(RecordId(v.to_string()))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RecordId, E> {
+                // As serde_json prints a float: `1.5`, `1e100`.
+                Ok(RecordId(Value::from(v).to_string()))
+            }
+        }
+        deserializer
+            .deserialize_any(IdVisitor)
+            .map_err(|_| de::Error::custom("id is not a string"))
     }
 }
 
@@ -344,14 +554,15 @@ pub fn parse_text(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::collections::{HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, classify_status, header_u64};
-use super::sse::{SseDecoder, SseEvent};
+use super::sse::SseDecoder;
+use super::sse::SseEvent;
 use super::{ConnState, StopReason, UpstreamBody, endpoint_url, redact};
 use crate::config::ClientOptions;
 
@@ -368,7 +579,7 @@ pub struct DomainLogsClient {
     /// The newest timestamp delivered, and the ids delivered at exactly that
     /// time (hashed: a resumed stream repeats only those).
     newest_ms: Option<i64>,
-    ids_at_newest: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
+    ids_at_newest: HashSet<u64, foldhash::fast::RandomState>,
     /// Where this connection resumed from; older records are repeats.
     resumed_from: Option<i64>,
 }
@@ -479,29 +690,43 @@ impl DomainLogsClient {
 /// Reads one event of the domain-log stream in any of the shapes the
 /// contract tolerates. Records that fail to parse are counted in `bad`.
 fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> Payload {
-    let name = event.event_type();
+    parse_log_event(event.event_type(), &event.data, 0, bad)
+}
+
+/// The records of one `logs` event's data, parsed as the client parses
+/// them, and the number that were skipped as malformed (benchmarks).
+pub fn parse_log_batch(data: &str) -> (Vec<LogRecord>, usize) {
+    let mut bad = Vec::new();
+    match parse_log_event("logs", data, 0, &mut bad) {
+        Payload::Records(records) => (records, bad.len()),
+        Payload::Complete | Payload::Ignore => (Vec::new(), bad.len()),
+    }
+}
+
+/// Reads one event's parts in any of the shapes the contract tolerates. `expected` is how many records
+/// the batch probably holds (the previous one's count), so the vector is
+/// allocated once at its size instead of doubling its way there.
+fn parse_log_event(name: &str, data: &str, expected: usize, bad: &mut Vec<String>) -> Payload {
     if matches!(name, "complete" | "completed" | "done" | "end") {
         return Payload::Complete;
     }
-    let data = event.data.trim();
+    let data = data.trim();
     if data == "[DONE]" {
         return Payload::Complete;
     }
     if data.is_empty() {
         return Payload::Ignore;
     }
-    // The fast path: the batch parses whole, straight into records.
-    #[derive(Deserialize)]
-    struct Envelope {
-        logs: Option<Vec<LogRecord>>,
-        data: Option<Vec<LogRecord>>,
-    }
-    if data.starts_with('[') {
-        if let Ok(records) = serde_json::from_str::<Vec<LogRecord>>(data) {
-            return Payload::Records(records);
-        }
-    } else if let Ok(Envelope { logs, data: alt }) = serde_json::from_str::<Envelope>(data)
-        && let Some(records) = logs.or(alt)
+    // The fast path: the batch parses whole, straight into records, with
+    // keys and timestamps read in place.
+    let mut de = serde_json::Deserializer::from_str(data);
+    let parsed = if data.starts_with('[') {
+        RecordsSeed(expected).deserialize(&mut de).map(Some)
+    } else {
+        EnvelopeSeed(expected).deserialize(&mut de)
+    };
+    if let Ok(Some(records)) = parsed
+        && de.end().is_ok()
     {
         return Payload::Records(records);
     }
@@ -605,10 +830,37 @@ impl Connect for DomainLogsClient {
         }
         let mut body = response.bytes_stream();
         let mut decoder = SseDecoder::new(opts.max_message_bytes);
-        let mut events = Vec::new();
-        let mut bad = Vec::new();
+        let mut queue: VecDeque<Parsing> = VecDeque::new();
+        let mut batch_hint = 0;
         loop {
-            let chunk = match tokio::time::timeout(opts.sse_read_timeout, body.next()).await {
+            // What is parsed goes out in stream order.
+            while let Some(Parsing::Done(..)) = queue.front() {
+                if let Some(Parsing::Done(payload, bad)) = queue.pop_front()
+                    && let Some(next) = self.handle(payload, bad, out, healthy).await
+                {
+                    return next;
+                }
+            }
+            let front_running = matches!(queue.front(), Some(Parsing::Running(_)));
+            let read = tokio::select! {
+                biased;
+                joined = next_parsed(&mut queue), if front_running => {
+                    queue.pop_front();
+                    let (payload, bad) = joined.unwrap_or_else(|e| {
+                        (Payload::Ignore, vec![format!("log batch could not be parsed: {e}")])
+                    });
+                    if let Payload::Records(records) = &payload {
+                        batch_hint = records.len();
+                    }
+                    if let Some(next) = self.handle(payload, bad, out, healthy).await {
+                        return next;
+                    }
+                    continue;
+                }
+                read = tokio::time::timeout(opts.sse_read_timeout, body.next()),
+                    if queue.len() < PARSE_IN_FLIGHT => read,
+            };
+            let chunk = match read {
                 Err(_) => {
                     return Next::Retry {
                         reason: format!(
@@ -629,33 +881,85 @@ impl Connect for DomainLogsClient {
                 }
                 Ok(Some(Ok(chunk))) => chunk,
             };
-            decoder.feed(&chunk, &mut |e| events.push(e));
-            for event in std::mem::take(&mut events) {
-                let payload = match event {
-                    Ok(event) => parse_payload(&event, &mut bad),
+            decoder.feed_borrowed(&chunk, &mut |event| {
+                queue.push_back(match event {
+                    // A full batch is parsed on the blocking pool, so the
+                    // next read and the next batch's parse overlap with it:
+                    // parsing is most of a stream's cost, and the UI task
+                    // needs little of the second core.
+                    Ok(event) if event.data.len() >= PARSE_ELSEWHERE_BYTES => {
+                        let name = event.event_type().to_string();
+                        let data = event.data.into_owned();
+                        Parsing::Running(tokio::task::spawn_blocking(move || {
+                            let mut bad = Vec::new();
+                            let payload = parse_log_event(&name, &data, batch_hint, &mut bad);
+                            (payload, bad)
+                        }))
+                    }
+                    Ok(event) => {
+                        let mut bad = Vec::new();
+                        let payload =
+                            parse_log_event(event.event_type(), &event.data, batch_hint, &mut bad);
+                        Parsing::Done(payload, bad)
+                    }
                     Err(e) => {
-                        bad.push(format!("domain-log stream: {e}"));
-                        Payload::Ignore
+                        Parsing::Done(Payload::Ignore, vec![format!("domain-log stream: {e}")])
                     }
-                };
-                for detail in bad.drain(..) {
-                    if out.malformed(detail).await.is_err() {
-                        return Next::ConsumerGone;
-                    }
+                });
+            });
+        }
+    }
+}
+
+/// Events larger than this are parsed off the client task.
+const PARSE_ELSEWHERE_BYTES: usize = 32 * 1024;
+/// Events being parsed at once, counting the one being read: two keep both
+/// cores busy without holding many batches in memory.
+const PARSE_IN_FLIGHT: usize = 2;
+
+/// One event of the stream on its way to being parsed.
+enum Parsing {
+    Done(Payload, Vec<String>),
+    Running(tokio::task::JoinHandle<(Payload, Vec<String>)>),
+}
+
+/// Waits for the front of the queue to be parsed; the caller pops it.
+async fn next_parsed(
+    queue: &mut VecDeque<Parsing>,
+) -> Result<(Payload, Vec<String>), tokio::task::JoinError> {
+    match queue.front_mut() {
+        Some(Parsing::Running(handle)) => handle.await,
+        Some(Parsing::Done(..)) | None => std::future::pending().await,
+    }
+}
+
+impl DomainLogsClient {
+    /// Delivers one parsed event: its malformed-record reports, then its
+    /// records or its completion. `Some` ends the connection.
+    async fn handle(
+        &mut self,
+        payload: Payload,
+        bad: Vec<String>,
+        out: &Emitter,
+        healthy: &mut bool,
+    ) -> Option<Next> {
+        for detail in bad {
+            if out.malformed(detail).await.is_err() {
+                return Some(Next::ConsumerGone);
+            }
+        }
+        match payload {
+            Payload::Ignore => None,
+            Payload::Complete => Some(self.complete(out).await),
+            Payload::Records(records) => {
+                *healthy = true;
+                if self.deliver(records, out).await.is_err() {
+                    return Some(Next::ConsumerGone);
                 }
-                match payload {
-                    Payload::Ignore => {}
-                    Payload::Complete => return self.complete(out).await,
-                    Payload::Records(records) => {
-                        *healthy = true;
-                        if self.deliver(records, out).await.is_err() {
-                            return Next::ConsumerGone;
-                        }
-                        if self.remaining() == 0 {
-                            return self.complete(out).await;
-                        }
-                    }
+                if self.remaining() == 0 {
+                    return Some(self.complete(out).await);
                 }
+                None
             }
         }
     }
@@ -802,6 +1106,74 @@ mod tests {
         assert!(!c.admit(&rec("c", 2)));
         assert!(c.admit(&rec("d", 2)));
         assert!(c.admit(&rec("e", 3)));
+    }
+
+    #[test]
+    fn the_timestamp_fast_path_agrees_with_chrono() {
+        let chrono_ms = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        };
+        for s in [
+            "2026-05-27T10:15:00.250Z",
+            "2026-05-27T10:15:00Z",
+            "2026-05-27T10:15:00.2Z",
+            "2026-05-27T10:15:00.25Z",
+            "2026-05-27T10:15:00.123456789Z",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.999Z",
+            "0001-01-01T00:00:00Z",
+            "2000-02-29T12:00:00Z",
+            "2024-12-31T23:59:59.999Z",
+        ] {
+            assert_eq!(parse_utc_timestamp_ms(s.as_bytes()), chrono_ms(s), "{s}");
+            assert!(chrono_ms(s).is_some(), "{s}");
+        }
+        // Shapes left to chrono, or refused by both.
+        for s in [
+            "2026-05-27T10:15:00+02:00",
+            "2026-05-27t10:15:00Z",
+            "2026-05-27 10:15:00Z",
+            "2026-05-27T10:15:60Z",
+            "2026-02-30T10:15:00Z",
+            "2100-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-05-27T24:00:00Z",
+            "2026-05-27T10:15:00.Z",
+            "2026-05-27T10:15:00.1234567890Z",
+            "2026-05-27T10:15:00.12aZ",
+            "+026-05-27T10:15:00Z",
+            "yesterday",
+        ] {
+            assert_eq!(parse_utc_timestamp_ms(s.as_bytes()), None, "{s}");
+            assert_eq!(parse_timestamp_ms(s), chrono_ms(s), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_utc_millisecond_parses_as_chrono_says(ms in -62_135_596_800_000i64..253_402_300_799_999) {
+            let Some(t) = DateTime::<Utc>::from_timestamp_millis(ms) else { return Ok(()) };
+            for format in [SecondsFormat::Millis, SecondsFormat::Secs, SecondsFormat::Nanos] {
+                let text = t.to_rfc3339_opts(format, true);
+                let chrono = DateTime::parse_from_rfc3339(&text).ok().map(|t| t.timestamp_millis());
+                proptest::prop_assert_eq!(parse_utc_timestamp_ms(text.as_bytes()), chrono, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn numeric_ids_are_kept_as_text_and_others_refused() {
+        let mut bad = Vec::new();
+        let data = r#"[{"id":42,"timestamp":"2026-05-27T10:15:00Z"},{"id":1.5,"timestamp":"2026-05-27T10:15:00Z"},{"id":true,"timestamp":"2026-05-27T10:15:00Z"}]"#;
+        let r = records(parse_payload(&event("logs", data), &mut bad));
+        assert_eq!(
+            r.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["42", "1.5"]
+        );
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].contains("id is not a string"), "{bad:?}");
     }
 
     #[test]

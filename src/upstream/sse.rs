@@ -11,6 +11,7 @@
 //! split across reads, and a size cap that discards instead of allocating),
 //! so this is the one small module.
 
+use std::borrow::Cow;
 use std::fmt;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -35,6 +36,37 @@ impl SseEvent {
             "message"
         } else {
             &self.event
+        }
+    }
+}
+
+/// One dispatched event, borrowed from the decoder: what
+/// [`SseDecoder::feed_borrowed`] hands out, so a large `data` is read where
+/// it was assembled instead of being copied into a fresh string per event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SseEventRef<'a> {
+    pub event: &'a str,
+    pub data: Cow<'a, str>,
+    pub id: Option<&'a str>,
+    pub retry: Option<u64>,
+}
+
+impl SseEventRef<'_> {
+    /// The event type with the spec's default applied.
+    pub fn event_type(&self) -> &str {
+        if self.event.is_empty() {
+            "message"
+        } else {
+            self.event
+        }
+    }
+
+    pub fn to_owned(&self) -> SseEvent {
+        SseEvent {
+            event: self.event.to_string(),
+            data: self.data.clone().into_owned(),
+            id: self.id.map(str::to_string),
+            retry: self.retry,
         }
     }
 }
@@ -95,7 +127,17 @@ impl SseDecoder {
     }
 
     /// Feeds one read's bytes; calls `emit` for each event completed by them.
-    pub fn feed(&mut self, mut input: &[u8], emit: &mut impl FnMut(Result<SseEvent, SseError>)) {
+    pub fn feed(&mut self, input: &[u8], emit: &mut impl FnMut(Result<SseEvent, SseError>)) {
+        self.feed_borrowed(input, &mut |event| emit(event.map(|e| e.to_owned())));
+    }
+
+    /// Like [`SseDecoder::feed`], with each event borrowed from the
+    /// decoder's buffers, which are kept from one event to the next.
+    pub fn feed_borrowed(
+        &mut self,
+        mut input: &[u8],
+        emit: &mut impl FnMut(Result<SseEventRef<'_>, SseError>),
+    ) {
         if let Some(matched) = self.bom_matched {
             input = self.skip_bom(matched, input);
         }
@@ -179,7 +221,11 @@ impl SseDecoder {
         input
     }
 
-    fn process_line(&mut self, line: &[u8], emit: &mut impl FnMut(Result<SseEvent, SseError>)) {
+    fn process_line(
+        &mut self,
+        line: &[u8],
+        emit: &mut impl FnMut(Result<SseEventRef<'_>, SseError>),
+    ) {
         if line.is_empty() {
             self.dispatch(emit);
             return;
@@ -204,7 +250,10 @@ impl SseDecoder {
                     self.data.push(b'\n');
                 }
             }
-            b"event" => self.event = String::from_utf8_lossy(value).into_owned(),
+            b"event" => {
+                self.event.clear();
+                self.event.push_str(&String::from_utf8_lossy(value));
+            }
             // An id holding NUL is ignored, per the spec.
             b"id" if !value.contains(&0) => {
                 self.last_id = Some(String::from_utf8_lossy(value).into_owned());
@@ -216,31 +265,36 @@ impl SseDecoder {
         }
     }
 
-    fn dispatch(&mut self, emit: &mut impl FnMut(Result<SseEvent, SseError>)) {
-        let event = std::mem::take(&mut self.event);
+    fn dispatch(&mut self, emit: &mut impl FnMut(Result<SseEventRef<'_>, SseError>)) {
         let retry = self.retry.take();
         if std::mem::take(&mut self.oversized) {
             self.data.clear();
+            self.event.clear();
             emit(Err(SseError::TooLarge {
                 limit: self.max_bytes,
             }));
             return;
         }
         if self.data.is_empty() {
+            self.event.clear();
             return;
         }
-        self.data.pop();
-        let bytes = std::mem::take(&mut self.data);
-        let data = match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
-        emit(Ok(SseEvent {
-            event,
-            data,
-            id: self.last_id.clone(),
+        // The last data line's "\n" is not part of the data.
+        let data = &self.data[..self.data.len() - 1];
+        emit(Ok(SseEventRef {
+            event: &self.event,
+            // from_utf8 checks in wide strides; the lossy walk is only
+            // for data that turns out not to be UTF-8.
+            data: match std::str::from_utf8(data) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(data),
+            },
+            id: self.last_id.as_deref(),
             retry,
         }));
+        // Cleared, not freed: the next event reuses the room.
+        self.data.clear();
+        self.event.clear();
     }
 }
 

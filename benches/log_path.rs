@@ -1,0 +1,295 @@
+//! The domain-log path, piece by piece: SSE decoding, record parsing, store
+//! append, re-filter, and a frame of the log pane at two store sizes.
+//!
+//! The records are synthetic but shaped like the simulator's bulk domain
+//! (about 380 bytes each on the wire; a few senders, subjects and tag sets,
+//! many recipients). End-to-end ingest over a socket is
+//! `scripts/bench-ingest.sh`. Quick run:
+//!
+//! ```sh
+//! cargo bench --bench log_path -- --quick
+//! ```
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+use misar_dash::app::filter::parse;
+use misar_dash::app::logstore::LogStore;
+use misar_dash::app::{Action, AppOptions, AppState, Pane, update};
+use misar_dash::upstream::domain_logs::parse_log_batch;
+use misar_dash::upstream::sse::SseDecoder;
+use misar_dash::upstream::{LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent};
+
+// The binary's allocator, so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const BATCH: usize = 1000;
+const NOW_MS: i64 = 1_780_000_000_000;
+
+const SENDERS: [&str; 5] = [
+    "newsletter@bulk.example.com",
+    "orders@bulk.example.com",
+    "marketing@bulk.example.com",
+    "noreply@bulk.example.com",
+    "support@bulk.example.com",
+];
+const SUBJECTS: [&str; 8] = [
+    "The May edition is here",
+    "3 tips to get more from your account",
+    "This week at Example Shop",
+    "Your weekly digest: 5 stories worth your time",
+    "New arrivals you'll love",
+    "Your package is out for delivery",
+    "Reset your password",
+    "We miss you, here's 20% off",
+];
+const TAGS: [[&str; 2]; 6] = [
+    ["newsletter", "monthly"],
+    ["newsletter", "weekly"],
+    ["transactional", "order"],
+    ["transactional", "receipt"],
+    ["account", "security"],
+    ["promo", "spring-sale"],
+];
+const NAMES: [&str; 8] = [
+    "noah", "liam", "beatriz", "tomoko", "ana", "kofi", "ines", "wei",
+];
+const MAILBOXES: [&str; 5] = [
+    "fastmail.com",
+    "icloud.com",
+    "web.de",
+    "contoso.org",
+    "example.net",
+];
+
+/// The `i`-th record: events of one message come in runs of three.
+fn record(i: u64) -> LogRecord {
+    let message = i / 3;
+    let person = message.wrapping_mul(2_654_435_761) % 60_000;
+    let event = LogEventType::KNOWN[(i % 10) as usize];
+    let mut r = LogRecord {
+        id: format!("bulk-{i:08}"),
+        timestamp_ms: NOW_MS - 86_400_000 + i as i64 * 137,
+        event_type: Some(event),
+        sender: SENDERS[(message % 5) as usize].to_string(),
+        recipient: format!(
+            "{}{}@{}",
+            NAMES[(person % 8) as usize],
+            person,
+            MAILBOXES[(person % 5) as usize]
+        ),
+        subject: if message % 4 == 0 {
+            format!(
+                "Your receipt from Example Shop (#{})",
+                40_000 + message % 20_000
+            )
+        } else {
+            SUBJECTS[(message % 8) as usize].to_string()
+        },
+        tags: TAGS[(message % 6) as usize]
+            .iter()
+            .map(|t| t.to_string())
+            .collect(),
+        message_id: format!("<{:016x}.{message}@mail.bulk.example.com>", person * 7919),
+        ..LogRecord::default()
+    };
+    match event {
+        LogEventType::Delivered => {
+            r.smtp_response = Some(format!("250 2.0.0 Ok: queued as {:010X}", person * 31));
+            r.ip = Some("192.0.2.10".into());
+        }
+        LogEventType::Opened | LogEventType::Clicked => {
+            r.ip = Some("198.51.100.221".into());
+            r.user_agent = Some(
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36"
+                    .into(),
+            );
+            if event == LogEventType::Clicked {
+                r.url = Some("https://bulk.example.com/account/preferences?utm_source=news".into());
+            }
+        }
+        _ => {}
+    }
+    r
+}
+
+fn batch(start: u64) -> Vec<LogRecord> {
+    (start..start + BATCH as u64).map(record).collect()
+}
+
+/// A batch as the server sends it: one `logs` event.
+fn sse_event(records: &[LogRecord]) -> String {
+    #[derive(serde::Serialize)]
+    struct Envelope<'a> {
+        logs: &'a [LogRecord],
+    }
+    let json = serde_json::to_string(&Envelope { logs: records }).unwrap_or_default();
+    format!("event: logs\ndata: {json}\n\n")
+}
+
+fn store_with(records: usize) -> LogStore {
+    let mut store = LogStore::new(1_000_000);
+    for start in (0..records as u64).step_by(BATCH) {
+        store.append(batch(start));
+    }
+    store
+}
+
+fn sse_decoding(c: &mut Criterion) {
+    let stream: String = (0..20)
+        .map(|b| sse_event(&batch(b * BATCH as u64)))
+        .collect();
+    let mut group = c.benchmark_group("sse_decode");
+    group.throughput(Throughput::Bytes(stream.len() as u64));
+    group.bench_function("20 batches in 64 KiB reads", |b| {
+        b.iter(|| {
+            let mut decoder = SseDecoder::new(1 << 20);
+            let mut bytes = 0;
+            for read in stream.as_bytes().chunks(64 * 1024) {
+                decoder.feed_borrowed(read, &mut |event| {
+                    bytes += event.map_or(0, |e| e.data.len());
+                });
+            }
+            black_box(bytes)
+        })
+    });
+    group.finish();
+}
+
+fn record_parsing(c: &mut Criterion) {
+    let event = sse_event(&batch(0));
+    let data = event
+        .strip_prefix("event: logs\ndata: ")
+        .unwrap_or_default()
+        .trim_end();
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("one batch of 1000 records", |b| {
+        b.iter(|| black_box(parse_log_batch(black_box(data))))
+    });
+    group.finish();
+}
+
+fn store_append(c: &mut Criterion) {
+    let mut group = c.benchmark_group("append");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    // Steady state: a store at its cap, so every append also evicts.
+    let mut store = store_with(100_000);
+    let mut store_full = LogStore::new(100_000);
+    for start in (0..100_000u64).step_by(BATCH) {
+        store_full.append(batch(start));
+    }
+    let mut next = 100_000u64;
+    group.bench_function("1000 records into 100k", |b| {
+        b.iter_batched(
+            || {
+                next += BATCH as u64;
+                batch(next)
+            },
+            |records| black_box(store.append(records)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("1000 records into a full store (evicting)", |b| {
+        b.iter_batched(
+            || {
+                next += BATCH as u64;
+                batch(next)
+            },
+            |records| black_box(store_full.append(records)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+fn refilter(c: &mut Criterion) {
+    let mut store = store_with(500_000);
+    let filters = [
+        "b",
+        "bo",
+        "digest",
+        "type:bounced",
+        "from:news -type:opened",
+        "tag:weekly subject:digest",
+    ]
+    .map(|text| parse(text).unwrap_or_default());
+    let mut group = c.benchmark_group("refilter");
+    group.throughput(Throughput::Elements(500_000));
+    let mut which = 0;
+    group.bench_function("500k records, one keystroke", |b| {
+        b.iter(|| {
+            which = (which + 1) % filters.len();
+            store.set_filter(&filters[which], NOW_MS);
+            black_box(store.match_count())
+        })
+    });
+    group.finish();
+}
+
+/// An app state holding `records` of one domain, logs focused, at 200x60.
+fn state_with(records: usize) -> AppState {
+    let mut state = AppState::new(AppOptions {
+        now_ms: NOW_MS,
+        ..AppOptions::default()
+    });
+    update(&mut state, Action::Resize(200, 60));
+    let source = Source::DomainLogs {
+        domain: "bulk.example.com".into(),
+    };
+    for start in (0..records as u64).step_by(BATCH) {
+        let count = BATCH.min(records - start as usize) as u64;
+        let body = UpstreamBody::Logs((start..start + count).map(record).collect());
+        update(
+            &mut state,
+            Action::Upstream(UpstreamEvent {
+                source: source.clone(),
+                generation: 1,
+                body,
+            }),
+        );
+    }
+    state.focus = Pane::Logs;
+    state
+}
+
+fn render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render_log_pane_200x60");
+    for records in [5_000, 500_000] {
+        let state = state_with(records);
+        let mut terminal = match Terminal::new(TestBackend::new(200, 60)) {
+            Ok(t) => t,
+            Err(e) => panic!("test backend: {e}"),
+        };
+        group.bench_function(format!("{records} records"), |b| {
+            b.iter(|| {
+                let drawn = terminal.draw(|frame| {
+                    misar_dash::ui::draw_logs_pane(frame, Rect::new(0, 0, 200, 60), &state)
+                });
+                black_box(drawn.is_ok())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = sse_decoding, record_parsing, store_append, refilter, render
+}
+criterion_main!(benches);
