@@ -170,6 +170,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
                     if opts.follow_campaigns
                         && let Some(campaign) = campaign_to_follow(&event)
                         && !watches.is_watching(&campaign)
+                        && watches.may_follow()
                     {
                         commands.push(Command::Watch(campaign));
                     }
