@@ -234,10 +234,7 @@ fn log_table(buffer: &Buffer) -> Table {
         .map(|y| (y, glyphs(buffer, y)))
         .find(|(_, g)| {
             let row: String = g.iter().map(|g| g.symbol.as_str()).collect();
-            HEADINGS
-                .iter()
-                .all(|h| row.contains(&format!("{h} ")) || row.contains(h))
-                && row.contains("time     type")
+            row.contains("time     type") && HEADINGS.iter().all(|h| row.contains(h))
         })
         .unwrap_or_else(|| panic!("no log table header in:\n{}", text(buffer)));
     let row: String = header.iter().map(|g| g.symbol.as_str()).collect();
