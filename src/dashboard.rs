@@ -275,6 +275,7 @@ where
                     if follow_campaigns
                         && let Some(campaign) = campaign_to_follow(&event)
                         && !watches.is_watching(&campaign)
+                        && watches.may_follow()
                     {
                         commands.push(Command::Watch(campaign));
                     }

@@ -64,6 +64,7 @@ pub async fn run(
         if follow_campaigns
             && let Some(campaign) = campaign_to_follow(&event)
             && !watches.is_watching(&campaign)
+            && watches.may_follow()
         {
             watches.watch(campaign.clone(), LogQuery::default());
             open.insert(campaign);

@@ -39,6 +39,29 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Most bytes kept of one upstream text outside the log store (which has
+/// its own cap): a feed line, a campaign's name or failure reason, an error
+/// or malformed-event detail. A hostile server can send a 1 MiB subject
+/// in every event; a feed of thousands of events must not keep them all.
+pub const MAX_TEXT_BYTES: usize = 1024;
+
+/// [`clean`], then cut to at most `max_bytes` bytes at a character boundary,
+/// ending in `…` when cut.
+pub fn clean_capped(s: &str, max_bytes: usize) -> Cow<'_, str> {
+    let cleaned = clean(s);
+    if cleaned.len() <= max_bytes {
+        return cleaned;
+    }
+    let mut end = max_bytes.saturating_sub('…'.len_utf8());
+    while !cleaned.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + '…'.len_utf8());
+    out.push_str(&cleaned[..end]);
+    out.push('…');
+    Cow::Owned(out)
+}
+
 /// JSON for a terminal: a `serde_json` formatter that writes every
 /// character [`clean`] would remove as a `\uXXXX` escape. serde_json escapes
 /// only C0 controls, so DEL, C1 controls (an 8-bit CSI is U+009B), bidi
@@ -378,6 +401,16 @@ mod tests {
             assert_eq!(!s.chars().any(needs_care), printable, "{b:#x}");
         }
         assert!(!is_printable_ascii("é".as_bytes()));
+    }
+
+    #[test]
+    fn capped_text_is_cut_on_a_char_boundary_with_an_ellipsis() {
+        assert_eq!(clean_capped("short", 10), "short");
+        let long = format!("\u{1b}[31m{}", "漢".repeat(1000));
+        let out = clean_capped(&long, 100);
+        assert!(out.len() <= 100 && out.ends_with('…'), "{out}");
+        assert!(out.starts_with('漢'));
+        assert_eq!(clean_capped("abcdef", 4), "a…");
     }
 
     #[test]

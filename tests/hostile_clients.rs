@@ -344,3 +344,82 @@ async fn a_message_over_the_cap_in_small_frames_is_refused() {
     assert_eq!(inbox_events(&run).len(), 1, "only the small event arrived");
     sim.shutdown().await;
 }
+
+/// A send-stream server that answers every request with the same hostile
+/// stream: escapes in a comment and an event name, an event that is not
+/// JSON, a mistyped field, an array, an unknown status, an event over the
+/// cap, then `sent` and `[DONE]`.
+async fn hostile_send_stream_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let big = "x".repeat(hostile::OVERSIZED_BYTES);
+                let body = format!(
+                    ": \u{1b}]0;PWNED\u{7}\n\
+                     data: not json \u{1b}[2J\n\n\
+                     data: {{\"status\":\"sending\",\"sent\":\"many\"}}\n\n\
+                     data: [1,2]\n\n\
+                     data: {{\"status\":\"exploding\",\"sent\":1,\"total\":10}}\n\n\
+                     event: weird\u{1b}[31m\ndata: {{\"status\":\"sending\",\"sent\":5,\"total\":10}}\n\n\
+                     data: {{\"status\":\"sending\",\"note\":\"{big}\"}}\n\n\
+                     data: {{\"status\":\"sent\",\"sent\":10,\"total\":10,\"x\":\"\\u001b]0;t\\u0007\"}}\n\n\
+                     data: [DONE]\n\n"
+                );
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}"
+                );
+                let _ = sock.write_all(response.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}/blog")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_send_stream_skips_junk_and_still_finishes() {
+    use misar_dash::upstream::SendStatus;
+    let sim = start_sim(sim_config()).await;
+    let mut opts = fast_options(&sim);
+    opts.endpoints.blog_url = hostile_send_stream_server().await;
+    let run = run_client(opts, issue("iss-hostile"), LogQuery::default(), T).await;
+    assert_eq!(
+        run.last_state(),
+        Some(&ConnState::Finished {
+            reason: "send sent".into()
+        }),
+        "{:?}",
+        run.states()
+    );
+    let statuses: Vec<SendStatus> = run
+        .events
+        .iter()
+        .filter_map(|b| match b {
+            UpstreamBody::Progress(p) => Some(p.status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [SendStatus::Unknown, SendStatus::Sending, SendStatus::Sent]
+    );
+    let details = malformed_details(&run);
+    assert_eq!(details.len(), 4, "{details:#?}");
+    assert_eq!(
+        details.iter().filter(|d| d.contains("larger than")).count(),
+        1
+    );
+    assert!(details.iter().all(|d| !d.contains('\u{1b}')), "{details:?}");
+    sim.shutdown().await;
+}

@@ -243,11 +243,13 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
             && s.contains("RED on red")
             && s.contains("hostile.example.com")
             && s.contains("CAMP▶ RED")
-            && s.contains("cmp-hostileafter-osc0")
+            && s.contains("cmp-hostile-404")
             && s.contains("blinkhidden")
             && s.contains("the last record")
     });
     assert!(screen.contains("blinkhidden"), "{screen}");
+    // The announced campaign whose id holds an OSC is not followed.
+    assert!(!screen.contains("cmp-hostileafter"), "{screen}");
     assert_real_screen_aligned(&screen, 140);
     // Let every hostile frame arrive (the oversized one, the reconnect,
     // the followed campaign's refusal) and be drawn.

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::cursor::ListCursor;
-use crate::sanitize::clean;
+use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
 use crate::upstream::domain_logs::parse_timestamp_ms;
 use crate::upstream::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 
@@ -190,8 +190,8 @@ impl FeedItem {
         FeedItem {
             at_ms,
             kind,
-            who: clean(who).into_owned(),
-            what: clean(what).into_owned(),
+            who: clean_capped(who, MAX_TEXT_BYTES).into_owned(),
+            what: clean_capped(what, MAX_TEXT_BYTES).into_owned(),
         }
     }
 }

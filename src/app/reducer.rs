@@ -10,7 +10,7 @@ use super::logs::FilterBar;
 use super::{
     Action, AppState, Command, LastError, Notice, Overlay, Pane, RateLimitInfo, StreamStatus,
 };
-use crate::sanitize::clean;
+use crate::sanitize::{MAX_TEXT_BYTES, clean, clean_capped};
 use crate::ui::layout;
 use crate::upstream::{ConnState, LogQuery, Source, StopReason, UpstreamBody, UpstreamEvent};
 
@@ -548,7 +548,8 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
         }
         UpstreamBody::Malformed { detail } => {
             state.malformed.count += 1;
-            state.malformed.last = Some((source, clean(&detail).into_owned()));
+            state.malformed.last =
+                Some((source, clean_capped(&detail, MAX_TEXT_BYTES).into_owned()));
         }
     }
 }
@@ -582,7 +583,7 @@ fn on_conn(state: &mut AppState, source: &Source, conn: ConnState) {
 /// Connection states carry server text (reasons, details): sanitized here,
 /// once.
 fn clean_conn(conn: ConnState) -> ConnState {
-    let c = |s: String| clean(&s).into_owned();
+    let c = |s: String| clean_capped(&s, MAX_TEXT_BYTES).into_owned();
     match conn {
         ConnState::Reconnecting {
             attempt,

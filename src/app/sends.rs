@@ -3,11 +3,13 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::cursor::ListCursor;
-use crate::sanitize::clean;
+use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
 use crate::upstream::{CampaignUpdate, CampaignUpdateKind, SendProgress, SendStatus, Source};
 
 /// How many seconds of per-second throughput the sparkline keeps.
 pub const RATE_HISTORY_SECS: usize = 120;
+/// Campaign names remembered for campaigns not (yet) watched.
+const MAX_CAMPAIGN_NAMES: usize = 4096;
 
 /// Time constant of the smoothed rate: a change in throughput shows fully
 /// after about three of these.
@@ -257,7 +259,7 @@ impl SendsPane {
         row.bounced = update.bounced;
         row.opened = update.opened;
         if let Some(reason) = &update.reason {
-            row.reason = Some(clean(reason).into_owned());
+            row.reason = Some(clean_capped(reason, MAX_TEXT_BYTES).into_owned());
         }
         let terminal = match update.kind {
             CampaignUpdateKind::Progress => None,
@@ -277,13 +279,19 @@ impl SendsPane {
         if campaign_id.is_empty() || name.is_empty() {
             return;
         }
-        let name = clean(name).into_owned();
+        let name = clean_capped(name, MAX_TEXT_BYTES).into_owned();
         for row in &mut self.rows {
             if matches!(&row.source, Source::Campaign { campaign_id: id } if id == campaign_id) {
                 row.name = Some(name.clone());
             }
         }
-        self.campaign_names.insert(campaign_id.to_string(), name);
+        // Names of campaigns nobody watches are kept for later, but not
+        // without bound: a hostile inbox can announce endless campaigns.
+        if self.campaign_names.len() < MAX_CAMPAIGN_NAMES
+            || self.campaign_names.contains_key(campaign_id)
+        {
+            self.campaign_names.insert(campaign_id.to_string(), name);
+        }
     }
 
     /// The clock moved: rates of running sends decay when nothing arrives.

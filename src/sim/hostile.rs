@@ -402,8 +402,9 @@ pub fn ws_junk() -> Vec<WsFrame> {
 }
 
 /// The valid inbox events with hostile text a hostile session sends after
-/// the junk. The campaign id is not one the simulator knows, so a client
-/// that follows started campaigns gets a refusal for it.
+/// the junk. Two campaigns start: one whose id holds an escape sequence (a
+/// client must not follow it) and `cmp-hostile-404`, which the simulator
+/// does not know, so a client that follows it gets a refusal.
 pub fn ws_inbox_events(at: &str) -> Vec<InboxEvent> {
     let mut extra = serde_json::Map::new();
     extra.insert("fromName".into(), Value::String(nasty("bidi")));
@@ -427,6 +428,13 @@ pub fn ws_inbox_events(at: &str) -> Vec<InboxEvent> {
         InboxEvent::CampaignStarted(InboxCampaign {
             campaign_id: format!("cmp-hostile{}", nasty("osc0-title-bel")),
             campaign_name: format!("{} {}", nasty("sgr-colours"), nasty("wide-cjk")),
+            total: Some(10),
+            started_at: Some(at.to_string()),
+            ..InboxCampaign::default()
+        }),
+        InboxEvent::CampaignStarted(InboxCampaign {
+            campaign_id: "cmp-hostile-404".into(),
+            campaign_name: nasty("bidi"),
             total: Some(10),
             started_at: Some(at.to_string()),
             ..InboxCampaign::default()

@@ -43,6 +43,34 @@ mod redact_tests {
             "Ünïcødé bearer <redacted>"
         );
     }
+
+    #[test]
+    fn only_plausible_campaign_ids_are_followed() {
+        let started = |id: &str| UpstreamEvent {
+            source: Source::Inbox,
+            generation: 1,
+            body: UpstreamBody::Inbox(InboxEvent::CampaignStarted(mail_ws::InboxCampaign {
+                campaign_id: id.into(),
+                ..Default::default()
+            })),
+        };
+        assert_eq!(
+            campaign_to_follow(&started("cmp-2585859f")),
+            Some(Source::Campaign {
+                campaign_id: "cmp-2585859f".into()
+            })
+        );
+        let long = "c".repeat(129);
+        for id in [
+            "",
+            "cmp x",
+            "cmp\u{1b}]0;t\u{7}",
+            "cmp\u{202e}1",
+            long.as_str(),
+        ] {
+            assert_eq!(campaign_to_follow(&started(id)), None, "{id:?}");
+        }
+    }
 }
 pub use mail_ws::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 pub use send_progress::{SendProgress, SendStatus};
@@ -337,6 +365,17 @@ impl Watches {
     pub fn running(&self) -> usize {
         self.running.values().filter(|s| !s.is_finished()).count()
     }
+
+    /// Whether another campaign may be followed: fewer than
+    /// [`MAX_FOLLOWED_CAMPAIGNS`] campaign streams are running.
+    pub fn may_follow(&self) -> bool {
+        let campaigns = self
+            .running
+            .iter()
+            .filter(|(source, s)| matches!(source, Source::Campaign { .. }) && !s.is_finished())
+            .count();
+        campaigns < MAX_FOLLOWED_CAMPAIGNS
+    }
 }
 
 impl Drop for Watches {
@@ -347,13 +386,27 @@ impl Drop for Watches {
     }
 }
 
+/// Longest campaign id followed from an inbox announcement.
+const MAX_FOLLOWED_ID_BYTES: usize = 128;
+/// Campaign streams that may be open at once before announcements stop
+/// being followed: a hostile inbox must not make the dashboard open
+/// thousands of connections.
+pub const MAX_FOLLOWED_CAMPAIGNS: usize = 64;
+
 /// With `follow campaigns` on, a `campaign_started` on the inbox names a
-/// campaign to start watching.
+/// campaign to start watching. An id no real campaign has (blank, longer
+/// than 128 bytes, holding spaces, controls or other characters that
+/// [`crate::sanitize::clean`] removes) is not followed.
 pub fn campaign_to_follow(event: &UpstreamEvent) -> Option<Source> {
     match &event.body {
-        UpstreamBody::Inbox(InboxEvent::CampaignStarted(c)) if !c.campaign_id.is_empty() => {
-            Some(Source::Campaign {
-                campaign_id: c.campaign_id.clone(),
+        UpstreamBody::Inbox(InboxEvent::CampaignStarted(c)) => {
+            let id = c.campaign_id.as_str();
+            let plausible = !id.is_empty()
+                && id.len() <= MAX_FOLLOWED_ID_BYTES
+                && !id.chars().any(char::is_whitespace)
+                && crate::sanitize::clean(id) == id;
+            plausible.then(|| Source::Campaign {
+                campaign_id: id.to_string(),
             })
         }
         _ => None,
