@@ -19,6 +19,8 @@ use crate::terminal::TerminalGuard;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
 
+mod stats;
+
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
 /// Upstream events applied before input is looked at again, so a flood of
@@ -124,6 +126,8 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     // terminal still raw.
     let mut signals = Signals::new()?;
     let panic_at = test_panic_trigger();
+    let stats = stats::StatsFile::from_env();
+    let mut counters = stats::Counters::default();
     let mut guard = TerminalGuard::enter(opts.mouse).wrap_err("could not set up the terminal")?;
     // The reducer lays out pages and scroll steps by the screen's size.
     let size = guard.terminal.size()?;
@@ -146,6 +150,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     if let Some(action) = input_action(event) {
+                        counters.inputs += 1;
                         commands.extend(update(&mut state, action));
                     }
                 }
@@ -154,6 +159,9 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
             },
             _ = tick.tick() => {
                 commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
+                if let Some(stats) = &stats {
+                    stats.publish(&state, &watches, &counters);
+                }
             }
             Some(event) = rx.recv() => {
                 commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
@@ -181,6 +189,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
                 guard.terminal.backend_mut().flush()?;
                 state.dirty = false;
                 last_draw = Some(Instant::now());
+                counters.frames += 1;
             }
         }
         let mut quit = false;
