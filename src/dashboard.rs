@@ -23,9 +23,13 @@ mod stats;
 
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
-/// Upstream events applied before input is looked at again, so a flood of
-/// log batches cannot starve the keyboard.
+/// Upstream events applied before input and the screen are looked at
+/// again, so a flood of log batches cannot starve the keyboard...
 const UPSTREAM_BURST: usize = 64;
+/// ...and no longer than this either: one event can be a batch of a
+/// thousand log records, and 64 of them took most of a second to apply in
+/// a debug build, with no frame drawn meanwhile.
+const UPSTREAM_BUDGET: Duration = Duration::from_millis(8);
 
 /// What the dashboard watches at start-up.
 #[derive(Clone, Debug, Default)]
@@ -139,7 +143,24 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     state.dirty = true;
 
     loop {
+        // Drawn here, not in a branch of the select below: under `biased`,
+        // a channel that is never empty (a domain's backlog pouring in)
+        // wins every round, and a timer made anew each round never gets to
+        // fire, so the screen froze until the flood was over. Checked every
+        // round, a frame is due at most FRAME after the last one, and no
+        // more often, so the events are not starved in turn.
         let due = last_draw.map_or_else(Instant::now, |t| t + FRAME);
+        if state.dirty && Instant::now() >= due {
+            guard
+                .terminal
+                .draw(|frame| crate::ui::render(&state, frame))?;
+            use std::io::Write as _;
+            guard.terminal.backend_mut().flush()?;
+            state.dirty = false;
+            last_draw = Some(Instant::now());
+            counters.frames += 1;
+            continue;
+        }
         let mut commands = Vec::new();
         tokio::select! {
             biased;
@@ -165,6 +186,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
             }
             Some(event) = rx.recv() => {
                 commands.extend(update(&mut state, Action::Tick { now_ms: now_ms() }));
+                let burst = Instant::now();
                 let mut next = Some(event);
                 let mut applied = 0;
                 while let Some(event) = next {
@@ -180,17 +202,15 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
                     }
                     commands.extend(update(&mut state, Action::Upstream(event)));
                     applied += 1;
-                    next = if applied < UPSTREAM_BURST { rx.try_recv().ok() } else { None };
+                    next = if applied < UPSTREAM_BURST && burst.elapsed() < UPSTREAM_BUDGET {
+                        rx.try_recv().ok()
+                    } else {
+                        None
+                    };
                 }
             }
-            _ = tokio::time::sleep_until(due.into()), if state.dirty => {
-                guard.terminal.draw(|frame| crate::ui::render(&state, frame))?;
-                use std::io::Write as _;
-                guard.terminal.backend_mut().flush()?;
-                state.dirty = false;
-                last_draw = Some(Instant::now());
-                counters.frames += 1;
-            }
+            // Nothing else happened: wake up when the next frame is due.
+            _ = tokio::time::sleep_until(due.into()), if state.dirty => {}
         }
         let mut quit = false;
         for command in commands {
