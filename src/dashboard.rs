@@ -22,6 +22,8 @@ use crate::terminal::TerminalGuard;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
 
+mod stats;
+
 /// The shortest time between two frames.
 /// How long the --token-in-query warning stays in the status bar.
 const TOKEN_WARNING_MS: i64 = 30_000;
@@ -210,6 +212,9 @@ where
     I: Stream<Item = std::io::Result<Event>> + Unpin,
 {
     let Channels { state, watches, rx } = channels;
+    // MISAR_DASH_STATS_FILE: a line about the loop once a second, for the soak.
+    let stats = stats::StatsFile::from_env();
+    let mut counters = stats::Counters::default();
     // The reducer lays out pages and scroll steps by the screen's size.
     let size = terminal.get_frame().area();
     update(state, Action::Resize(size.width, size.height));
@@ -220,6 +225,12 @@ where
     state.dirty = true;
 
     loop {
+        // Drawn here, not in a branch of the select below: under `biased`,
+        // a channel that is never empty (a domain's backlog pouring in)
+        // wins every round, and a timer made anew each round never gets to
+        // fire, so the screen froze until the flood was over. Checked every
+        // round, a frame is due at most FRAME after the last one, and no
+        // more often, so the events are not starved in turn.
         let due = last_draw.map_or_else(Instant::now, |t| t + FRAME);
         // A frame that is due goes out before anything else is looked at:
         // under a flood of upstream events the select below would always
@@ -231,6 +242,7 @@ where
             use std::io::Write as _;
             terminal.backend_mut().flush()?;
             state.dirty = false;
+            counters.frames += 1;
             let flushed = Instant::now();
             last_draw = Some(flushed);
             on_frame(
@@ -250,6 +262,7 @@ where
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     inputs += 1;
+                    counters.inputs += 1;
                     // What the user does is drawn at once, not at the next
                     // frame slot: the 30 fps cap is for upstream floods.
                     last_draw = None;
@@ -262,6 +275,9 @@ where
             },
             _ = tick.tick() => {
                 commands.extend(update(state, Action::Tick { now_ms: now_ms() }));
+                if let Some(stats) = &stats {
+                    stats.publish(state, watches, &counters);
+                }
             }
             Some(event) = rx.recv() => {
                 commands.extend(update(state, Action::Tick { now_ms: now_ms() }));

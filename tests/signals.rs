@@ -246,7 +246,7 @@ fn panics(name: &str, env: &str, message: &str) {
 fn a_panic_gives_the_terminal_back_with_a_readable_report() {
     panics(
         "panic",
-        "MISAR_DASH_PANIC_AFTER_MS=5000",
+        "MISAR_DASH_PANIC_AFTER_MS=8000",
         "a panic on purpose, for a test",
     );
 }
@@ -257,7 +257,7 @@ fn a_panic_gives_the_terminal_back_with_a_readable_report() {
 fn a_panic_on_a_task_gives_the_terminal_back_too() {
     panics(
         "task-panic",
-        "MISAR_DASH_PANIC_AFTER_MS=5000 MISAR_DASH_PANIC_IN_TASK=1",
+        "MISAR_DASH_PANIC_AFTER_MS=8000 MISAR_DASH_PANIC_IN_TASK=1",
         "a panic on purpose on a task",
     );
 }

@@ -1,0 +1,140 @@
+//! The screen keeps answering under load: the real binary in tmux streams
+//! 200,000 records of one domain into the log view (the demo, with
+//! `--limit 200000`), and while the records pour in it keeps drawing frames and a
+//! key changes the screen promptly. Its counters come from
+//! `MISAR_DASH_STATS_FILE` (see `src/dashboard/stats.rs`).
+//!
+//! `.ci/run` installs tmux; without it this test fails and says so.
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let socket = format!("misar-flood-{}", std::process::id());
+        let tmux = Tmux { socket };
+        let status = Command::new("tmux")
+            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "120", "-y", "40", command])
+            .status()
+            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
+        assert!(status.success());
+        tmux
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn key(&self, key: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", key])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn read_stats(path: &std::path::Path) -> Option<HashMap<String, u64>> {
+    let line = std::fs::read_to_string(path).ok()?;
+    Some(
+        line.split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+            .collect(),
+    )
+}
+
+/// Records asked of bulk.example.com: a flood of several seconds in a
+/// debug build.
+const LIMIT: u32 = 200_000;
+
+#[test]
+fn a_flood_of_records_does_not_freeze_the_screen() {
+    let dir = std::env::temp_dir().join(format!("misar-flood-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "max_log_records = 20000\n").unwrap();
+    let stats = dir.join("stats.txt");
+    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    let command = format!(
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY MISAR_DASH_CONFIG={} MISAR_DASH_STATS_FILE={} \
+         {bin} --limit {LIMIT}; sleep 30",
+        config.display(),
+        stats.display()
+    );
+    let tmux = Tmux::start(&command);
+
+    // Samples of (when, records received, frames drawn) while the flood
+    // lasts; a key pressed in the middle of it.
+    let mut samples: Vec<(Instant, u64, u64)> = Vec::new();
+    let mut key_answer: Option<Duration> = None;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the flood never ended: {samples:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(s) = read_stats(&stats) else {
+            continue;
+        };
+        let (streamed, frames) = (s["log_streamed"], s["frames"]);
+        if samples
+            .last()
+            .is_none_or(|l| (l.1, l.2) != (streamed, frames))
+        {
+            samples.push((Instant::now(), streamed, frames));
+        }
+        // bulk.example.com's records (and shop.example.com's backlog).
+        if streamed >= u64::from(LIMIT) {
+            break;
+        }
+        if key_answer.is_none() && streamed >= 50_000 {
+            let pressed = Instant::now();
+            tmux.key("3");
+            while !tmux.screen().contains("▶ 3 Domain logs") {
+                assert!(
+                    pressed.elapsed() < Duration::from_secs(10),
+                    "a key went unanswered during the flood:\n{}",
+                    tmux.screen()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            key_answer = Some(pressed.elapsed());
+        }
+    }
+    // From the first records to the last of the flood, frames kept coming:
+    // at least 3 a second (the loop draws up to 30). Before the fix none
+    // were drawn until the flood was over.
+    let first = samples.iter().find(|s| s.1 > 0).expect("records arrived");
+    let last = samples.last().unwrap();
+    let seconds = last.0.duration_since(first.0).as_secs_f64();
+    let frames = last.2 - first.2;
+    eprintln!("{frames} frames in {seconds:.1} s of flood");
+    assert!(
+        seconds < 1.0 || frames as f64 >= 3.0 * seconds,
+        "{frames} frames in {seconds:.1} s of flood: {samples:?}"
+    );
+    let key_answer = key_answer.expect("a key was pressed during the flood");
+    assert!(key_answer < Duration::from_secs(3), "{key_answer:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
