@@ -24,7 +24,6 @@ use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campai
 
 mod stats;
 
-/// The shortest time between two frames.
 /// How long the --token-in-query warning stays in the status bar.
 const TOKEN_WARNING_MS: i64 = 30_000;
 /// The shortest time between two frames.
