@@ -23,7 +23,9 @@ use misar_dash::app::logstore::LogStore;
 use misar_dash::app::{Action, AppOptions, AppState, Pane, update};
 use misar_dash::upstream::domain_logs::parse_log_batch;
 use misar_dash::upstream::sse::SseDecoder;
-use misar_dash::upstream::{LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent};
+use misar_dash::upstream::{
+    LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent,
+};
 
 // The binary's allocator, so the numbers are the binary's.
 #[global_allocator]
@@ -120,31 +122,40 @@ fn record(i: u64) -> LogRecord {
     r
 }
 
-fn batch(start: u64) -> Vec<LogRecord> {
+fn records(start: u64) -> Vec<LogRecord> {
     (start..start + BATCH as u64).map(record).collect()
 }
 
-/// A batch as the server sends it: one `logs` event.
-fn sse_event(records: &[LogRecord]) -> String {
+/// A batch as the client hands it over: parsed from the wire's JSON, its
+/// strings read in place.
+fn batch(start: u64) -> LogBatch {
+    parse_log_batch(batch_json(&records(start))).0
+}
+
+fn batch_json(records: &[LogRecord]) -> String {
     #[derive(serde::Serialize)]
     struct Envelope<'a> {
         logs: &'a [LogRecord],
     }
-    let json = serde_json::to_string(&Envelope { logs: records }).unwrap_or_default();
-    format!("event: logs\ndata: {json}\n\n")
+    serde_json::to_string(&Envelope { logs: records }).unwrap_or_default()
+}
+
+/// A batch as the server sends it: one `logs` event.
+fn sse_event(records: &[LogRecord]) -> String {
+    format!("event: logs\ndata: {}\n\n", batch_json(records))
 }
 
 fn store_with(records: usize) -> LogStore {
     let mut store = LogStore::new(1_000_000);
     for start in (0..records as u64).step_by(BATCH) {
-        store.append(batch(start));
+        store.append(&batch(start));
     }
     store
 }
 
 fn sse_decoding(c: &mut Criterion) {
     let stream: String = (0..20)
-        .map(|b| sse_event(&batch(b * BATCH as u64)))
+        .map(|b| sse_event(&records(b * BATCH as u64)))
         .collect();
     let mut group = c.benchmark_group("sse_decode");
     group.throughput(Throughput::Bytes(stream.len() as u64));
@@ -164,15 +175,15 @@ fn sse_decoding(c: &mut Criterion) {
 }
 
 fn record_parsing(c: &mut Criterion) {
-    let event = sse_event(&batch(0));
-    let data = event
-        .strip_prefix("event: logs\ndata: ")
-        .unwrap_or_default()
-        .trim_end();
+    let data = batch_json(&records(0));
     let mut group = c.benchmark_group("parse");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("one batch of 1000 records", |b| {
-        b.iter(|| black_box(parse_log_batch(black_box(data))))
+        b.iter_batched(
+            || data.clone(),
+            |data| black_box(parse_log_batch(data)),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }
@@ -184,7 +195,7 @@ fn store_append(c: &mut Criterion) {
     let mut store = store_with(100_000);
     let mut store_full = LogStore::new(100_000);
     for start in (0..100_000u64).step_by(BATCH) {
-        store_full.append(batch(start));
+        store_full.append(&batch(start));
     }
     let mut next = 100_000u64;
     group.bench_function("1000 records into 100k", |b| {
@@ -193,7 +204,7 @@ fn store_append(c: &mut Criterion) {
                 next += BATCH as u64;
                 batch(next)
             },
-            |records| black_box(store.append(records)),
+            |batch| black_box(store.append(&batch)),
             BatchSize::SmallInput,
         )
     });
@@ -203,7 +214,7 @@ fn store_append(c: &mut Criterion) {
                 next += BATCH as u64;
                 batch(next)
             },
-            |records| black_box(store_full.append(records)),
+            |batch| black_box(store_full.append(&batch)),
             BatchSize::SmallInput,
         )
     });
@@ -246,7 +257,12 @@ fn state_with(records: usize) -> AppState {
     };
     for start in (0..records as u64).step_by(BATCH) {
         let count = BATCH.min(records - start as usize) as u64;
-        let body = UpstreamBody::Logs((start..start + count).map(record).collect());
+        let body = UpstreamBody::Logs(
+            parse_log_batch(batch_json(
+                &(start..start + count).map(record).collect::<Vec<_>>(),
+            ))
+            .0,
+        );
         update(
             &mut state,
             Action::Upstream(UpstreamEvent {

@@ -14,7 +14,7 @@ use crate::cli::StreamWhat;
 use crate::config::ClientOptions;
 use crate::sanitize::{clean, write_json};
 use crate::upstream::{
-    ConnState, InboxEvent, LogQuery, LogRecord, Source, Upstream, UpstreamBody, UpstreamEvent,
+    ConnState, InboxEvent, LogQuery, LogRecordRef, Source, Upstream, UpstreamBody, UpstreamEvent,
     Watches, campaign_to_follow,
 };
 
@@ -153,7 +153,7 @@ impl Printer {
                 let Source::DomainLogs { domain } = source else {
                     return Ok(());
                 };
-                for record in records {
+                for record in records.iter() {
                     write_json(&mut *out, &LogLine { domain, record })?;
                     out.write_all(b"\n")?;
                 }
@@ -224,7 +224,7 @@ impl Printer {
 /// intermediate `Value`: this is the hot path of a 500,000-record stream.
 struct LogLine<'a> {
     domain: &'a str,
-    record: &'a LogRecord,
+    record: LogRecordRef<'a>,
 }
 
 impl serde::Serialize for LogLine<'_> {

@@ -685,7 +685,7 @@ async fn domain_logs_survive_drops_with_nothing_lost_or_repeated() {
         let event = tokio::time::timeout(T, rx.recv()).await.unwrap().unwrap();
         match event.body {
             UpstreamBody::Logs(records) => {
-                got.extend(records.into_iter().map(|r| r.id));
+                got.extend(records.iter().map(|r| r.id.to_string()));
                 batches += 1;
                 // The channel is small, so the server is at most a few
                 // batches ahead: dropping now cuts the stream mid-way.

@@ -244,7 +244,7 @@ fn ids(events: &[(Instant, UpstreamBody)]) -> Vec<String> {
     events
         .iter()
         .flat_map(|(_, b)| match b {
-            UpstreamBody::Logs(r) => r.iter().map(|r| r.id.clone()).collect(),
+            UpstreamBody::Logs(r) => r.iter().map(|r| r.id.to_string()).collect(),
             _ => Vec::new(),
         })
         .collect()

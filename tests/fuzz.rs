@@ -399,9 +399,9 @@ proptest! {
         match parsed {
             ParsedEvent::Records(records) => {
                 prop_assert_eq!(records.len() + bad.len(), items.len(), "{:?}", bad);
-                for r in &records {
-                    let back: LogRecord = serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap();
-                    prop_assert_eq!(&back, r);
+                for r in records.to_records() {
+                    let back: LogRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+                    prop_assert_eq!(back, r);
                 }
             }
             other => prop_assert!(false, "{other:?} for an array"),

@@ -53,7 +53,7 @@ async fn hostile_domain_delivers_every_valid_record_and_counts_the_rest() {
             "{wire}: {:?}",
             run.states()
         );
-        let got: Vec<_> = run.records().into_iter().cloned().collect();
+        let got: Vec<_> = run.records();
         assert_eq!(got.len(), expected.records.len(), "{wire}");
         assert_eq!(
             got, expected.records,
@@ -111,7 +111,7 @@ async fn hostile_domain_filters_valid_records_and_still_sends_junk() {
         .cloned()
         .collect();
     assert_eq!(want.len(), 1);
-    let got: Vec<_> = run.records().into_iter().cloned().collect();
+    let got: Vec<_> = run.records();
     assert_eq!(got, want);
     // The oversized record is delivered-typed, so it is filtered out.
     assert_eq!(

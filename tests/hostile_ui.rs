@@ -81,7 +81,7 @@ fn hostile_world(options: AppOptions) -> Fixture {
     let expected = hostile::expected_logs(now());
     f.event(&logs, UpstreamBody::Conn(ConnState::Live));
     for chunk in expected.records.chunks(5) {
-        f.event(&logs, UpstreamBody::Logs(chunk.to_vec()));
+        f.event(&logs, UpstreamBody::Logs(chunk.to_vec().into()));
     }
     for _ in 0..expected.malformed() {
         f.event(
@@ -467,7 +467,7 @@ fn evicted_records_are_counted_on_screen() {
         })
         .collect();
     for chunk in records.chunks(50) {
-        f.event(&logs, UpstreamBody::Logs(chunk.to_vec()));
+        f.event(&logs, UpstreamBody::Logs(chunk.to_vec().into()));
     }
     for (width, height) in [(80, 24), (160, 48)] {
         f.size(width, height).key(KeyCode::Char('3'));
@@ -558,7 +558,7 @@ proptest! {
         let mut f = Fixture::new(AppOptions::default());
         let logs = domain("fuzz.example");
         f.event(&logs, UpstreamBody::Conn(ConnState::Live));
-        f.event(&logs, UpstreamBody::Logs(records));
+        f.event(&logs, UpstreamBody::Logs(records.into()));
         f.size(size.0, size.1).key(KeyCode::Char('3')).key(KeyCode::Home);
         let buffer = draw(&f.state, size.0, size.1);
         assert_cells_are_safe(&buffer);

@@ -657,7 +657,7 @@ fn detail_view() {
         ("retries".into(), json!(3)),
     ];
     odd.user_agent = Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15".into());
-    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![odd]));
+    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![odd].into()));
     size(&mut f, 80, 24);
     f.key(KeyCode::Char('3')).key(KeyCode::Enter);
     snapshot("detail_80x24", &f.state, 80, 24);
@@ -766,7 +766,7 @@ fn hostile_text() {
             ..LogRecord::default()
         },
     ];
-    f.event(&logs, UpstreamBody::Logs(hostile));
+    f.event(&logs, UpstreamBody::Logs(hostile.into()));
     f.event(
         &Source::Inbox,
         UpstreamBody::Inbox(InboxEvent::EmailReceived(InboxMail {

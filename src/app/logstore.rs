@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::filter::{Filter, TermKind, TextField, contains_ci};
 use crate::sanitize::clean;
-use crate::upstream::{LogEventType, LogRecord};
+use crate::upstream::{LogBatch, LogEventType, LogRecord, LogRecordRef};
 
 /// Longest text kept per field. Hostile upstreams send 10,000-character
 /// subjects; no cell or detail view needs more than this.
@@ -478,9 +478,9 @@ impl LogStore {
 
     /// Adds records in arrival order: O(batch), each new record tested once
     /// against the filter.
-    pub fn append(&mut self, batch: Vec<LogRecord>) -> Appended {
+    pub fn append(&mut self, batch: &LogBatch) -> Appended {
         let mut outcome = Appended::default();
-        for record in batch {
+        for record in batch.iter() {
             let seq = self.next_seq();
             let compact = self.compact(seq, record);
             self.counts[usize::from(compact.event)] += 1;
@@ -646,10 +646,10 @@ impl LogStore {
         id
     }
 
-    fn compact(&mut self, seq: u64, record: LogRecord) -> CompactRecord {
-        let sender = self.intern(&record.sender);
-        let recipient = self.intern(&record.recipient);
-        let subject = self.intern(&record.subject);
+    fn compact(&mut self, seq: u64, record: LogRecordRef<'_>) -> CompactRecord {
+        let sender = self.intern(record.sender);
+        let recipient = self.intern(record.recipient);
+        let subject = self.intern(record.subject);
         // The tag set is looked up by its upstream tags joined; sanitizing
         // (which would drop the separators) is per tag, for a new set. A
         // tag holding the separator itself cannot be told apart that way:
@@ -681,24 +681,24 @@ impl LogStore {
 
         let mut flags = 0;
         for (value, flag) in [
-            (&record.smtp_response, HAS_SMTP),
-            (&record.ip, HAS_IP),
-            (&record.user_agent, HAS_USER_AGENT),
-            (&record.url, HAS_URL),
+            (record.smtp_response, HAS_SMTP),
+            (record.ip, HAS_IP),
+            (record.user_agent, HAS_USER_AGENT),
+            (record.url, HAS_URL),
         ] {
             if value.is_some() {
                 flags |= flag;
             }
         }
-        let smtp = safe(record.smtp_response.as_deref().unwrap_or(""));
-        let ip = safe(record.ip.as_deref().unwrap_or(""));
-        let user_agent = safe(record.user_agent.as_deref().unwrap_or(""));
-        let url = safe(record.url.as_deref().unwrap_or(""));
+        let smtp = safe(record.smtp_response.unwrap_or(""));
+        let ip = safe(record.ip.unwrap_or(""));
+        let user_agent = safe(record.user_agent.unwrap_or(""));
+        let url = safe(record.url.unwrap_or(""));
         let cold = self.arena.push(
             seq,
             &[
-                &safe(&record.id),
-                &safe(&record.message_id),
+                &safe(record.id),
+                &safe(record.message_id),
                 &smtp,
                 &ip,
                 &user_agent,
@@ -709,8 +709,8 @@ impl LogStore {
             flags |= HAS_EXTRA;
             let extra: ExtraFields = record
                 .extra
-                .into_iter()
-                .map(|(name, value)| (safe(&name).into_owned(), safe_value(value)))
+                .iter()
+                .map(|(name, value)| (safe(name).into_owned(), safe_value(value)))
                 .collect();
             self.extras.push_back((seq, extra));
         }
@@ -783,16 +783,16 @@ fn safe(text: &str) -> Cow<'_, str> {
 }
 
 /// Sanitizes every string inside an unknown field's value.
-fn safe_value(value: Value) -> Value {
+fn safe_value(value: &Value) -> Value {
     match value {
-        Value::String(s) => Value::String(safe(&s).into_owned()),
-        Value::Array(items) => Value::Array(items.into_iter().map(safe_value).collect()),
+        Value::String(s) => Value::String(safe(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(safe_value).collect()),
         Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (safe(&k).into_owned(), safe_value(v)))
+            map.iter()
+                .map(|(k, v)| (safe(k).into_owned(), safe_value(v)))
                 .collect(),
         ),
-        other => other,
+        other => other.clone(),
     }
 }
 
@@ -871,7 +871,10 @@ mod tests {
         r.smtp_response = Some("550 no such user".into());
         r.url = Some(String::new());
         r.extra = vec![("campaign".into(), Value::String("c\u{1b}[31m1".into()))];
-        let out = store.append(vec![r.clone(), record(2, None, "b@x.io", "Bye", &[])]);
+        let out = store.append(&LogBatch::from(vec![
+            r.clone(),
+            record(2, None, "b@x.io", "Bye", &[]),
+        ]));
         assert_eq!(
             out,
             Appended {
@@ -909,7 +912,7 @@ mod tests {
             &long,
             &["t\u{202e}ag"],
         );
-        store.append(vec![r]);
+        store.append(&LogBatch::from(vec![r]));
         let v = store.match_at(0).unwrap();
         assert_eq!(v.sender, "evil@x.io");
         assert_eq!(v.subject.len(), MAX_FIELD_BYTES + '…'.len_utf8());
@@ -919,12 +922,12 @@ mod tests {
     #[test]
     fn strings_are_found_by_upstream_text_and_shown_sanitized() {
         let mut store = LogStore::new(10);
-        store.append(vec![
+        store.append(&LogBatch::from(vec![
             record(0, None, "x\u{7}@y.io", "s", &["a", "b"]),
             record(1, None, "x@y.io", "s", &["a\u{1f}b"]),
             record(2, None, "x\u{7}@y.io", "s", &["a", "b"]),
             record(3, None, "x@y.io", "s", &["a\u{1f}b"]),
-        ]);
+        ]));
         let tags = |i| store.match_at(i).unwrap().tags().collect::<Vec<_>>();
         let sender = |i| store.match_at(i).unwrap().sender;
         assert_eq!(
@@ -952,8 +955,8 @@ mod tests {
                     record(n, Some(t), senders[(n % 3) as usize], "s", &[])
                 })
                 .collect();
-            incremental.append(records.clone());
-            rescanned.append(records);
+            incremental.append(&LogBatch::from(records.clone()));
+            rescanned.append(&LogBatch::from(records));
         }
         rescanned.set_filter(&filter, NOW);
         assert!(incremental.match_count() > 0);
@@ -974,7 +977,7 @@ mod tests {
                 record(i, Some(t), &format!("s{i}@x.io"), "subj", &["t"])
             })
             .collect();
-        let out = store.append(records);
+        let out = store.append(&LogBatch::from(records));
         assert_eq!(out.evicted, 3);
         // Records 0 and 2 were bounces.
         assert_eq!(out.matches_evicted, 2);
@@ -995,12 +998,24 @@ mod tests {
     fn reused_string_ids_do_not_keep_old_verdicts() {
         let mut store = LogStore::new(1);
         store.set_filter(&parse("from:alice").unwrap(), NOW);
-        store.append(vec![record(0, None, "alice@x.io", "s", &[])]);
+        store.append(&LogBatch::from(vec![record(
+            0,
+            None,
+            "alice@x.io",
+            "s",
+            &[],
+        )]));
         assert_eq!(store.match_count(), 1);
         // alice's id is freed and handed to bob.
-        store.append(vec![record(1, None, "bob@x.io", "s", &[])]);
+        store.append(&LogBatch::from(vec![record(1, None, "bob@x.io", "s", &[])]));
         assert_eq!(store.match_count(), 0);
-        store.append(vec![record(2, None, "alice@x.io", "s", &[])]);
+        store.append(&LogBatch::from(vec![record(
+            2,
+            None,
+            "alice@x.io",
+            "s",
+            &[],
+        )]));
         assert_eq!(store.match_count(), 1);
     }
 
@@ -1008,22 +1023,22 @@ mod tests {
     fn clear_keeps_the_filter() {
         let mut store = LogStore::new(10);
         store.set_filter(&parse("type:opened").unwrap(), NOW);
-        store.append(vec![record(
+        store.append(&LogBatch::from(vec![record(
             0,
             Some(LogEventType::Opened),
             "a@x.io",
             "s",
             &[],
-        )]);
+        )]));
         store.clear();
         assert_eq!(
             (store.len(), store.streamed(), store.match_count()),
             (0, 0, 0)
         );
-        store.append(vec![
+        store.append(&LogBatch::from(vec![
             record(1, Some(LogEventType::Opened), "a@x.io", "s", &[]),
             record(2, Some(LogEventType::Queued), "a@x.io", "s", &[]),
-        ]);
+        ]));
         assert_eq!(matched_ids(&store), ["id-1"]);
     }
 
@@ -1031,7 +1046,7 @@ mod tests {
     fn match_position_finds_neighbours() {
         let mut store = LogStore::new(100);
         store.set_filter(&parse("type:bounced").unwrap(), NOW);
-        store.append(
+        store.append(&LogBatch::from(
             (0..10)
                 .map(|i| {
                     let t = if i % 3 == 0 {
@@ -1041,8 +1056,8 @@ mod tests {
                     };
                     record(i, Some(t), "a@x.io", "s", &[])
                 })
-                .collect(),
-        );
+                .collect::<Vec<_>>(),
+        ));
         // Matches are seqs 0, 3, 6, 9.
         assert_eq!(store.match_position(0), 0);
         assert_eq!(store.match_position(4), 2);
@@ -1053,11 +1068,11 @@ mod tests {
     #[test]
     fn time_terms_resolve_at_filter_time() {
         let mut store = LogStore::new(100);
-        store.append(
+        store.append(&LogBatch::from(
             (0..10)
                 .map(|i| record(i, None, "a@x.io", "s", &[]))
-                .collect(),
-        );
+                .collect::<Vec<_>>(),
+        ));
         let filter = Filter {
             terms: vec![crate::app::filter::Term {
                 negated: false,
@@ -1135,7 +1150,7 @@ mod tests {
             let mut matched_before = store.match_count();
             for batch in batches {
                 all.extend(batch.clone());
-                let out = store.append(batch);
+                let out = store.append(&LogBatch::from(batch));
                 if filter_first {
                     prop_assert_eq!(
                         store.match_count(),
@@ -1170,7 +1185,7 @@ mod tests {
         let started = std::time::Instant::now();
         let mut store = LogStore::new(1_000_000);
         for batch in 0..500u64 {
-            let records = (0..1000u64)
+            let records: Vec<LogRecord> = (0..1000u64)
                 .map(|i| {
                     let n = batch * 1000 + i;
                     let t = LogEventType::KNOWN[(n % 10) as usize];
@@ -1185,7 +1200,7 @@ mod tests {
                     r
                 })
                 .collect();
-            store.append(records);
+            store.append(&LogBatch::from(records));
         }
         let appended = started.elapsed();
         let started = std::time::Instant::now();

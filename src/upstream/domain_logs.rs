@@ -4,10 +4,11 @@
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+mod batch;
+
+pub use batch::{LogBatch, LogRecordRef, Records, Tags};
 
 /// The API's default and largest `limit`.
 pub const DEFAULT_LIMIT: u32 = 50_000;
@@ -190,264 +191,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-impl Serialize for LogRecord {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.serialize_fields(&mut map)?;
-        map.end()
-    }
-}
-
-impl LogRecord {
-    /// Writes the record's fields into a map being serialized, so a caller
-    /// can put its own fields first (the headless `{"type":"log",…}`).
-    pub fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("timestamp", &self.timestamp_rfc3339())?;
-        if let Some(t) = self.event_type.filter(|t| *t != LogEventType::Other) {
-            map.serialize_entry("event_type", t.as_str())?;
-        }
-        map.serialize_entry("sender", &self.sender)?;
-        map.serialize_entry("recipient", &self.recipient)?;
-        map.serialize_entry("subject", &self.subject)?;
-        map.serialize_entry("tags", &self.tags)?;
-        map.serialize_entry("message_id", &self.message_id)?;
-        for (name, value) in [
-            ("smtp_response", &self.smtp_response),
-            ("ip", &self.ip),
-            ("user_agent", &self.user_agent),
-            ("url", &self.url),
-        ] {
-            if let Some(v) = value {
-                map.serialize_entry(name, v)?;
-            }
-        }
-        for (name, value) in &self.extra {
-            map.serialize_entry(name, value)?;
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for LogRecord {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(LogRecordVisitor)
-    }
-}
-
-struct LogRecordVisitor;
-
-impl<'de> Visitor<'de> for LogRecordVisitor {
-    type Value = LogRecord;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a log record object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LogRecord, A::Error> {
-        let mut record = LogRecord::default();
-        let mut has_id = false;
-        let mut has_timestamp = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "id" => {
-                    // Ids are strings in the contract; numbers are accepted
-                    // and kept as their decimal text.
-                    record.id = map.next_value::<RecordId>()?.0;
-                    has_id = true;
-                }
-                "timestamp" => {
-                    let raw = map.next_value::<std::borrow::Cow<'de, str>>()?;
-                    record.timestamp_ms = parse_timestamp_ms(&raw).ok_or_else(|| {
-                        de::Error::custom(format_args!("timestamp {raw:?} is not RFC 3339"))
-                    })?;
-                    has_timestamp = true;
-                }
-                "event_type" => {
-                    let raw = map.next_value::<Option<std::borrow::Cow<'de, str>>>()?;
-                    if let Some(raw) = raw {
-                        record.event_type =
-                            Some(LogEventType::from_wire(&raw).unwrap_or_else(|| {
-                                record
-                                    .extra
-                                    .push(("event_type".into(), Value::String(raw.into_owned())));
-                                LogEventType::Other
-                            }));
-                    }
-                }
-                "sender" => record.sender = string_or_empty(&mut map)?,
-                "recipient" => record.recipient = string_or_empty(&mut map)?,
-                "subject" => record.subject = string_or_empty(&mut map)?,
-                "message_id" => record.message_id = string_or_empty(&mut map)?,
-                "tags" => {
-                    record.tags = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default()
-                }
-                "smtp_response" => record.smtp_response = map.next_value()?,
-                "ip" => record.ip = map.next_value()?,
-                "user_agent" => record.user_agent = map.next_value()?,
-                "url" => record.url = map.next_value()?,
-                other => {
-                    let name = other.to_string();
-                    record.extra.push((name, map.next_value::<Value>()?));
-                }
-            }
-        }
-        if !has_id {
-            return Err(de::Error::missing_field("id"));
-        }
-        if !has_timestamp {
-            return Err(de::Error::missing_field("timestamp"));
-        }
-        Ok(record)
-    }
-}
-
-/// A batch's records, into a vector allocated for the expected count.
-struct RecordsSeed(usize);
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed {
-    type Value = Vec<LogRecord>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed {
-    type Value = Vec<LogRecord>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of log records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        // Bounded: the hint comes from the previous batch, not this one.
-        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(self.0).min(MAX_BATCH_HINT));
-        while let Some(record) = seq.next_element()? {
-            records.push(record);
-        }
-        Ok(records)
-    }
-}
-
-/// The most records a batch's vector is allocated for up front.
-const MAX_BATCH_HINT: usize = 10_000;
-
-/// `{"logs":[…]}` or `{"data":[…]}` (either may be null); other keys are
-/// skipped. `None` when neither holds an array.
-struct EnvelopeSeed(usize);
-
-impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
-    type Value = Option<Vec<LogRecord>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EnvelopeSeed {
-    type Value = Option<Vec<LogRecord>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a log batch object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut logs, mut data) = (None, None);
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let slot = match key.as_ref() {
-                "logs" => &mut logs,
-                "data" => &mut data,
-                _ => {
-                    map.next_value::<de::IgnoredAny>()?;
-                    continue;
-                }
-            };
-            if slot.is_some() {
-                return Err(de::Error::duplicate_field("logs or data"));
-            }
-            *slot = Some(map.next_value_seed(OptionalRecords(self.0))?);
-        }
-        Ok(logs.flatten().or(data.flatten()))
-    }
-}
-
-/// A batch's records, or null.
-struct OptionalRecords(usize);
-
-impl<'de> DeserializeSeed<'de> for OptionalRecords {
-    type Value = Option<Vec<LogRecord>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OptionalRecords {
-    type Value = Option<Vec<LogRecord>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of log records or null")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        RecordsSeed(self.0).deserialize(deserializer).map(Some)
-    }
-}
-
-/// Ids are strings in the contract; numbers are accepted and kept as their
-/// decimal text.
-struct RecordId(String);
-
-impl<'de> Deserialize<'de> for RecordId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl Visitor<'_> for IdVisitor {
-            type Value = RecordId;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an id (a string)")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecordId, E> {
-                Ok(RecordId(v.to_string()))
-            }
-
-            fn visit_string<E: de::Error>(self, v: String) -> Result<RecordId, E> {
-                Ok(RecordId(v))
-            }
-
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RecordId, E> {
-                Ok(RecordId(v.to_string()))
-            }
-
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RecordId, E> {
-                Ok(RecordId(v.to_string()))
-            }
-
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RecordId, E> {
-                // As serde_json prints a float: `1.5`, `1e100`.
-                Ok(RecordId(Value::from(v).to_string()))
-            }
-        }
-        deserializer
-            .deserialize_any(IdVisitor)
-            .map_err(|_| de::Error::custom("id is not a string"))
-    }
-}
-
-fn string_or_empty<'de, A: MapAccess<'de>>(map: &mut A) -> Result<String, A::Error> {
-    Ok(map.next_value::<Option<String>>()?.unwrap_or_default())
-}
-
 /// What to ask the server for. Every field is validated on the way in (see
 /// the `parse_*` functions), so a bad value never reaches a request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -586,7 +329,7 @@ pub struct DomainLogsClient {
 
 /// What one event on the stream carries.
 enum Payload {
-    Records(Vec<LogRecord>),
+    Records(LogBatch),
     Complete,
     Ignore,
 }
@@ -634,14 +377,14 @@ impl DomainLogsClient {
     }
 
     /// True for a record not delivered before.
-    fn admit(&mut self, record: &LogRecord) -> bool {
+    fn admit(&mut self, record: LogRecordRef<'_>) -> bool {
         if self
             .resumed_from
             .is_some_and(|from| record.timestamp_ms < from)
         {
             return false;
         }
-        let id_hash = self.ids_at_newest.hasher().hash_one(&record.id);
+        let id_hash = self.ids_at_newest.hasher().hash_one(record.id);
         match self.newest_ms {
             Some(newest) if record.timestamp_ms == newest => self.ids_at_newest.insert(id_hash),
             // Out of order within one connection: not a repeat.
@@ -655,11 +398,7 @@ impl DomainLogsClient {
         }
     }
 
-    async fn deliver(
-        &mut self,
-        mut records: Vec<LogRecord>,
-        out: &Emitter,
-    ) -> Result<(), ConsumerGone> {
+    async fn deliver(&mut self, mut records: LogBatch, out: &Emitter) -> Result<(), ConsumerGone> {
         records.retain(|r| self.admit(r));
         let room = self.remaining();
         if records.len() as u64 > room {
@@ -690,86 +429,35 @@ impl DomainLogsClient {
 /// Reads one event of the domain-log stream in any of the shapes the
 /// contract tolerates. Records that fail to parse are counted in `bad`.
 fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> Payload {
-    parse_log_event(event.event_type(), &event.data, 0, bad)
+    parse_log_event(event.event_type(), event.data.to_string(), 0, bad)
 }
 
 /// The records of one `logs` event's data, parsed as the client parses
 /// them, and the number that were skipped as malformed (benchmarks).
-pub fn parse_log_batch(data: &str) -> (Vec<LogRecord>, usize) {
+pub fn parse_log_batch(data: String) -> (LogBatch, usize) {
     let mut bad = Vec::new();
     match parse_log_event("logs", data, 0, &mut bad) {
         Payload::Records(records) => (records, bad.len()),
-        Payload::Complete | Payload::Ignore => (Vec::new(), bad.len()),
+        Payload::Complete | Payload::Ignore => (LogBatch::default(), bad.len()),
     }
 }
 
-/// Reads one event's parts in any of the shapes the contract tolerates. `expected` is how many records
-/// the batch probably holds (the previous one's count), so the vector is
-/// allocated once at its size instead of doubling its way there.
-fn parse_log_event(name: &str, data: &str, expected: usize, bad: &mut Vec<String>) -> Payload {
-    if matches!(name, "complete" | "completed" | "done" | "end") {
+/// The names a completion goes by, as an event name or a `type` field.
+fn is_completion(name: &str) -> bool {
+    matches!(name, "complete" | "completed" | "done" | "end")
+}
+
+/// Reads one event: its name, then its data (see [`batch::parse_data`]).
+/// `expected` is how many records the batch probably holds.
+fn parse_log_event(name: &str, data: String, expected: usize, bad: &mut Vec<String>) -> Payload {
+    if is_completion(name) {
         return Payload::Complete;
     }
-    let data = data.trim();
-    if data == "[DONE]" {
-        return Payload::Complete;
+    match data.trim() {
+        "[DONE]" => Payload::Complete,
+        "" => Payload::Ignore,
+        _ => batch::parse_data(data, expected, bad),
     }
-    if data.is_empty() {
-        return Payload::Ignore;
-    }
-    // The fast path: the batch parses whole, straight into records, with
-    // keys and timestamps read in place.
-    let mut de = serde_json::Deserializer::from_str(data);
-    let parsed = if data.starts_with('[') {
-        RecordsSeed(expected).deserialize(&mut de).map(Some)
-    } else {
-        EnvelopeSeed(expected).deserialize(&mut de)
-    };
-    if let Ok(Some(records)) = parsed
-        && de.end().is_ok()
-    {
-        return Payload::Records(records);
-    }
-    // The slow path: one bad record must not cost the batch.
-    let value: Value = match serde_json::from_str(data) {
-        Ok(v) => v,
-        Err(e) => {
-            bad.push(format!("log event is not JSON: {e}"));
-            return Payload::Ignore;
-        }
-    };
-    let items = match value {
-        Value::Array(items) => items,
-        Value::Object(mut map) => {
-            if map
-                .get("type")
-                .and_then(Value::as_str)
-                .is_some_and(|t| matches!(t, "complete" | "completed" | "done" | "end"))
-            {
-                return Payload::Complete;
-            }
-            match map.remove("logs").or_else(|| map.remove("data")) {
-                Some(Value::Array(items)) => items,
-                Some(_) => {
-                    bad.push("log batch is not an array".into());
-                    return Payload::Ignore;
-                }
-                None => vec![Value::Object(map)],
-            }
-        }
-        _ => {
-            bad.push("log event is neither a batch nor a record".into());
-            return Payload::Ignore;
-        }
-    };
-    let mut records = Vec::with_capacity(items.len());
-    for item in items {
-        match serde_json::from_value::<LogRecord>(item) {
-            Ok(r) => records.push(r),
-            Err(e) => bad.push(format!("log record skipped: {e}")),
-        }
-    }
-    Payload::Records(records)
 }
 
 impl Connect for DomainLogsClient {
@@ -887,20 +575,21 @@ impl Connect for DomainLogsClient {
                     // next read and the next batch's parse overlap with it:
                     // parsing is most of a stream's cost, and the UI task
                     // needs little of the second core.
-                    Ok(event) if event.data.len() >= PARSE_ELSEWHERE_BYTES => {
+                    Ok(event) => {
                         let name = event.event_type().to_string();
                         let data = event.data.into_owned();
-                        Parsing::Running(tokio::task::spawn_blocking(move || {
+                        let data_len = data.len();
+                        let parse = move || {
                             let mut bad = Vec::new();
-                            let payload = parse_log_event(&name, &data, batch_hint, &mut bad);
+                            let payload = parse_log_event(&name, data, batch_hint, &mut bad);
                             (payload, bad)
-                        }))
-                    }
-                    Ok(event) => {
-                        let mut bad = Vec::new();
-                        let payload =
-                            parse_log_event(event.event_type(), &event.data, batch_hint, &mut bad);
-                        Parsing::Done(payload, bad)
+                        };
+                        if data_len >= PARSE_ELSEWHERE_BYTES {
+                            Parsing::Running(tokio::task::spawn_blocking(parse))
+                        } else {
+                            let (payload, bad) = parse();
+                            Parsing::Done(payload, bad)
+                        }
                     }
                     Err(e) => {
                         Parsing::Done(Payload::Ignore, vec![format!("domain-log stream: {e}")])
@@ -970,7 +659,7 @@ impl DomainLogsClient {
 #[doc(hidden)]
 #[derive(Debug)]
 pub enum ParsedEvent {
-    Records(Vec<LogRecord>),
+    Records(LogBatch),
     Complete,
     Ignore,
 }
@@ -1005,7 +694,7 @@ mod tests {
 
     fn records(p: Payload) -> Vec<LogRecord> {
         match p {
-            Payload::Records(r) => r,
+            Payload::Records(r) => r.to_records(),
             _ => panic!("not records"),
         }
     }
@@ -1092,20 +781,20 @@ mod tests {
             timestamp_ms: ms,
             ..Default::default()
         };
-        assert!(c.admit(&rec("a", 1)));
-        assert!(c.admit(&rec("b", 2)));
-        assert!(c.admit(&rec("c", 2)));
+        assert!(c.admit(rec("a", 1).borrowed()));
+        assert!(c.admit(rec("b", 2).borrowed()));
+        assert!(c.admit(rec("c", 2).borrowed()));
         c.delivered = 3;
         // Reconnect: the server repeats everything from t=2.
         c.resumed_from = c.newest_ms;
         assert_eq!(c.next_query().start.map(|t| t.timestamp_millis()), Some(2));
         // Three delivered, two of them at t=2 that the server will repeat.
         assert_eq!(c.next_query().limit, Some(DEFAULT_LIMIT - 3 + 2));
-        assert!(!c.admit(&rec("a", 1)));
-        assert!(!c.admit(&rec("b", 2)));
-        assert!(!c.admit(&rec("c", 2)));
-        assert!(c.admit(&rec("d", 2)));
-        assert!(c.admit(&rec("e", 3)));
+        assert!(!c.admit(rec("a", 1).borrowed()));
+        assert!(!c.admit(rec("b", 2).borrowed()));
+        assert!(!c.admit(rec("c", 2).borrowed()));
+        assert!(c.admit(rec("d", 2).borrowed()));
+        assert!(c.admit(rec("e", 3).borrowed()));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod sse;
 use std::fmt;
 use std::time::Duration;
 
-pub use domain_logs::{LogEventType, LogQuery, LogRecord};
+pub use domain_logs::{LogBatch, LogEventType, LogQuery, LogRecord, LogRecordRef};
 
 #[cfg(test)]
 mod redact_tests {
@@ -115,7 +115,7 @@ pub enum UpstreamBody {
     Campaign(CampaignUpdate),
     /// Domain-log records, in the order received, deduplicated across
     /// reconnects.
-    Logs(Vec<LogRecord>),
+    Logs(LogBatch),
     /// The domain-log stream said it is complete; `total` is what the server
     /// counted, when it said.
     LogsComplete {

@@ -73,11 +73,11 @@ impl Run {
         }
     }
 
-    pub fn records(&self) -> Vec<&LogRecord> {
+    pub fn records(&self) -> Vec<LogRecord> {
         self.events
             .iter()
             .flat_map(|b| match b {
-                UpstreamBody::Logs(r) => r.iter().collect(),
+                UpstreamBody::Logs(r) => r.to_records(),
                 _ => Vec::new(),
             })
             .collect()
