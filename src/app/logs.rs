@@ -90,9 +90,11 @@ pub struct DomainView {
 
 impl DomainView {
     fn new(domain: &str, cap: usize, query: LogQuery) -> DomainView {
+        let mut store = LogStore::new(cap);
+        store.reserve(query.effective_limit() as usize);
         DomainView {
             domain: domain.to_string(),
-            store: LogStore::new(cap),
+            store,
             filter_text: String::new(),
             filter: Filter::default(),
             server_query: query,
@@ -105,6 +107,7 @@ impl DomainView {
     /// The stream is being re-opened: drop every record, keep the filter.
     pub fn reset_stream(&mut self, query: LogQuery) {
         self.store.clear();
+        self.store.reserve(query.effective_limit() as usize);
         self.server_query = query;
         self.cursor = ListCursor::default();
         self.complete = None;

@@ -180,6 +180,17 @@ impl Interner {
         }
     }
 
+    /// Takes one more reference to `id` if it holds the string made from
+    /// `key`; `id` must be live.
+    fn repeat(&mut self, id: StrId, key: &str) -> bool {
+        let slot = &mut self.slots[id as usize];
+        let same = slot.refs > 0 && slot.key() == key;
+        if same {
+            slot.refs += 1;
+        }
+        same
+    }
+
     fn release(&mut self, id: StrId) {
         let slot = &mut self.slots[id as usize];
         slot.refs -= 1;
@@ -227,13 +238,17 @@ struct ArenaChunk {
 
 impl Arena {
     fn push(&mut self, seq: u64, parts: &[&str]) -> ColdRef {
+        let needed = parts.iter().map(|p| p.len()).sum::<usize>()
+            + parts.len().saturating_sub(1) * SEPARATOR.len_utf8();
+        // A chunk is never grown: growing would copy it and leave up to
+        // half of it unused.
         let needs_chunk = self
             .chunks
             .back()
-            .is_none_or(|c| c.text.len() >= ARENA_CHUNK_BYTES);
+            .is_none_or(|c| c.text.capacity() - c.text.len() < needed);
         if needs_chunk {
             self.chunks.push_back(ArenaChunk {
-                text: String::with_capacity(ARENA_CHUNK_BYTES),
+                text: String::with_capacity(needed.max(ARENA_CHUNK_BYTES)),
                 last_seq: seq,
             });
         }
@@ -424,7 +439,18 @@ pub struct LogStore {
     evicted: u64,
     /// Scratch space for joining a record's tags.
     tags_buffer: String,
+    /// The string each of sender, recipient, subject and tag set had in the
+    /// previous record. Events of one message arrive together and repeat
+    /// them, and comparing with the last one is much cheaper than a lookup
+    /// in a table of hundreds of thousands. Cleared when strings are freed.
+    previous: [Option<StrId>; 4],
 }
+
+/// Slots of [`LogStore::previous`].
+const SENDER: usize = 0;
+const RECIPIENT: usize = 1;
+const SUBJECT: usize = 2;
+const TAGS: usize = 3;
 
 /// One record as the table draws it: borrowed, sanitized text.
 #[derive(Clone, Copy, Debug)]
@@ -460,6 +486,7 @@ impl LogStore {
             counts: [0; TYPE_CODES],
             evicted: 0,
             tags_buffer: String::new(),
+            previous: [None; 4],
         }
     }
 
@@ -474,6 +501,13 @@ impl LogStore {
         for text in &mut self.filter.texts {
             text.verdicts.clear();
         }
+    }
+
+    /// Makes room for `records` more records (at most up to the cap), so a
+    /// stream whose size is known does not grow the store step by step.
+    pub fn reserve(&mut self, records: usize) {
+        let room = self.cap.saturating_sub(self.records.len());
+        self.records.reserve(records.min(room));
     }
 
     /// Adds records in arrival order: O(batch), each new record tested once
@@ -634,22 +668,33 @@ impl LogStore {
     }
 
     /// The id of an upstream string, sanitized and capped when it is new.
-    fn intern(&mut self, upstream: &str) -> StrId {
-        self.intern_with(upstream, || safe(upstream))
+    fn intern(&mut self, field: usize, upstream: &str) -> StrId {
+        self.intern_with(field, upstream, || safe(upstream))
     }
 
-    fn intern_with<'k>(&mut self, key: &'k str, make_text: impl FnOnce() -> Cow<'k, str>) -> StrId {
+    fn intern_with<'k>(
+        &mut self,
+        field: usize,
+        key: &'k str,
+        make_text: impl FnOnce() -> Cow<'k, str>,
+    ) -> StrId {
+        if let Some(id) = self.previous[field]
+            && self.strings.repeat(id, key)
+        {
+            return id;
+        }
         let (id, fresh) = self.strings.intern(key, make_text);
         if fresh {
             self.filter.forget(id);
         }
+        self.previous[field] = Some(id);
         id
     }
 
     fn compact(&mut self, seq: u64, record: LogRecordRef<'_>) -> CompactRecord {
-        let sender = self.intern(record.sender);
-        let recipient = self.intern(record.recipient);
-        let subject = self.intern(record.subject);
+        let sender = self.intern(SENDER, record.sender);
+        let recipient = self.intern(RECIPIENT, record.recipient);
+        let subject = self.intern(SUBJECT, record.subject);
         // The tag set is looked up by its upstream tags joined; sanitizing
         // (which would drop the separators) is per tag, for a new set. A
         // tag holding the separator itself cannot be told apart that way:
@@ -667,7 +712,7 @@ impl LogStore {
                 joined.push_str(tag);
             }
         }
-        let tags = self.intern_with(&joined, || {
+        let tags = self.intern_with(TAGS, &joined, || {
             let mut text = String::with_capacity(joined.len());
             for (i, tag) in record.tags.iter().enumerate() {
                 if i > 0 {
@@ -745,6 +790,8 @@ impl LogStore {
 
     /// Drops the `n` oldest records; returns how many matches went with them.
     fn evict(&mut self, n: usize) -> usize {
+        // Ids may be freed and handed out again for other strings.
+        self.previous = [None; 4];
         for record in self.records.drain(..n) {
             for id in [record.sender, record.recipient, record.subject, record.tags] {
                 self.strings.release(id);
