@@ -114,6 +114,10 @@ struct Interner {
     table: HashTable<StrId>,
     hasher: foldhash::fast::RandomState,
     slots: Vec<Slot>,
+    /// Which characters each slot's text holds (see [`char_mask`]), beside
+    /// the slots so that a filter can rule most strings out without reading
+    /// them.
+    masks: Vec<u64>,
     free: Vec<StrId>,
 }
 
@@ -164,13 +168,16 @@ impl Interner {
                     upstream,
                     refs: 1,
                 };
+                let mask = char_mask(&slot.text);
                 let id = match self.free.pop() {
                     Some(id) => {
                         self.slots[id as usize] = slot;
+                        self.masks[id as usize] = mask;
                         id
                     }
                     None => {
                         self.slots.push(slot);
+                        self.masks.push(mask);
                         (self.slots.len() - 1) as StrId
                     }
                 };
@@ -203,6 +210,10 @@ impl Interner {
             }
             self.free.push(id);
         }
+    }
+
+    fn mask(&self, id: StrId) -> u64 {
+        self.masks[id as usize]
     }
 
     fn get(&self, id: StrId) -> &str {
@@ -300,6 +311,45 @@ struct CompiledTerm {
     test: Test,
 }
 
+impl CompiledTerm {
+    /// Whether a record passing this term (of a filter with `texts`) must
+    /// pass `other` (of a filter with `other_texts`).
+    fn implies(&self, other: &CompiledTerm, texts: &[TextTest], other_texts: &[TextTest]) -> bool {
+        if self.negated != other.negated {
+            return false;
+        }
+        // For a negated pair the implication runs the other way round.
+        let (narrow, wide, narrow_texts, wide_texts) = if self.negated {
+            (&other.test, &self.test, other_texts, texts)
+        } else {
+            (&self.test, &other.test, texts, other_texts)
+        };
+        match (narrow, wide) {
+            (Test::Types(n), Test::Types(w)) => n & !w == 0,
+            (Test::Since(n), Test::Since(w)) => n >= w,
+            (Test::Until(n), Test::Until(w)) => n <= w,
+            (Test::Text(n_field, n), Test::Text(w_field, w)) => {
+                n_field == w_field
+                    && narrow_texts[*n].any_of_lower.iter().all(|needle| {
+                        wide_texts[*w]
+                            .any_of_lower
+                            .iter()
+                            .any(|shorter| needle_implies(needle, shorter))
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether text containing `needle` must contain `shorter`, as
+/// [`contains_ci`] decides: true when one holds the other, both compared
+/// the same way (ASCII needles byte by byte; others on lowercased text, where
+/// a non-ASCII letter may lowercase to an ASCII one).
+fn needle_implies(needle: &str, shorter: &str) -> bool {
+    needle.is_ascii() == shorter.is_ascii() && needle.contains(shorter)
+}
+
 #[derive(Debug)]
 enum Test {
     /// Bit `code` set: that event-type code matches.
@@ -318,7 +368,53 @@ const YES: u8 = 2;
 #[derive(Debug)]
 struct TextTest {
     any_of_lower: Vec<String>,
+    needles: Vec<Needle>,
     verdicts: Vec<u8>,
+}
+
+/// What a string must hold for an alternative to be in it.
+#[derive(Debug)]
+struct Needle {
+    /// Every character's bit of [`char_mask`] (none for a non-ASCII needle:
+    /// a non-ASCII character may lowercase to an ASCII one).
+    mask: u64,
+    /// The mask alone decides: a needle of one letter or digit.
+    exact: bool,
+}
+
+impl Needle {
+    fn new(lower: &str) -> Needle {
+        if !lower.is_ascii() {
+            return Needle {
+                mask: 0,
+                exact: false,
+            };
+        }
+        Needle {
+            mask: char_mask(lower),
+            exact: lower.len() == 1 && lower.as_bytes()[0].is_ascii_alphanumeric(),
+        }
+    }
+}
+
+/// A bit per ASCII letter and digit, case folded, a few shared by the other
+/// ASCII characters, and one for "holds non-ASCII". A string can contain an
+/// ASCII needle only if it has every bit of the needle's mask.
+fn char_mask(text: &str) -> u64 {
+    let mut mask = 0u64;
+    for b in text.bytes() {
+        mask |= 1 << char_bit(b);
+    }
+    mask
+}
+
+fn char_bit(b: u8) -> u32 {
+    match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => u32::from(c - b'a'),
+        c @ b'0'..=b'9' => 26 + u32::from(c - b'0'),
+        c if c.is_ascii() => 36 + u32::from(c) % 27,
+        _ => 63,
+    }
 }
 
 impl TextTest {
@@ -332,8 +428,15 @@ impl TextTest {
             YES => true,
             NO => false,
             _ => {
-                let text = strings.get(id);
-                let hit = self.any_of_lower.iter().any(|n| contains_ci(text, n));
+                let mask = strings.mask(id);
+                let hit = self
+                    .any_of_lower
+                    .iter()
+                    .zip(&self.needles)
+                    .any(|(lower, needle)| {
+                        needle.mask & !mask == 0
+                            && (needle.exact || contains_ci(strings.get(id), lower))
+                    });
                 self.verdicts[index] = if hit { YES } else { NO };
                 hit
             }
@@ -354,8 +457,11 @@ impl CompiledFilter {
                 TermKind::Since(bound) => Test::Since(bound.resolve(now_ms)),
                 TermKind::Until(bound) => Test::Until(bound.resolve(now_ms)),
                 TermKind::Text { field, any_of } => {
+                    let any_of_lower: Vec<String> =
+                        any_of.iter().map(|v| v.to_lowercase()).collect();
                     compiled.texts.push(TextTest {
-                        any_of_lower: any_of.iter().map(|v| v.to_lowercase()).collect(),
+                        needles: any_of_lower.iter().map(|n| Needle::new(n)).collect(),
+                        any_of_lower,
                         verdicts: Vec::new(),
                     });
                     Test::Text(*field, compiled.texts.len() - 1)
@@ -398,6 +504,24 @@ impl CompiledFilter {
         true
     }
 
+    /// True when every record this filter matches, `old` matches too: each
+    /// of `old`'s terms is implied by one of this filter's.
+    fn narrows(&self, old: &CompiledFilter) -> bool {
+        old.terms.iter().all(|o| {
+            self.terms
+                .iter()
+                .any(|n| n.implies(o, &self.texts, &old.texts))
+        })
+    }
+
+    /// No `since:` or `until:` term: those resolve against the clock, so
+    /// matches kept from earlier would be out of date.
+    fn is_timeless(&self) -> bool {
+        self.terms
+            .iter()
+            .all(|t| matches!(t.test, Test::Types(_) | Test::Text(..)))
+    }
+
     /// `id` now names a different string: forget what was decided for it.
     fn forget(&mut self, id: StrId) {
         for text in &mut self.texts {
@@ -406,6 +530,31 @@ impl CompiledFilter {
             }
         }
     }
+}
+
+/// How many filters back [`LogStore::set_filter`] keeps matches for.
+const MAX_WIDER: usize = 8;
+
+/// The matches of a filter as they were when a narrower one replaced it.
+#[derive(Debug)]
+struct WiderMatches {
+    filter: Filter,
+    /// Kept for its cached verdicts (forgotten, like the current filter's,
+    /// for string ids handed out again).
+    compiled: CompiledFilter,
+    matches: VecDeque<u32>,
+    index_base: u64,
+    /// Records from here on arrived after it was replaced.
+    next_seq: u64,
+}
+
+/// The same terms, wherever they are in the input.
+fn same_terms(a: &Filter, b: &Filter) -> bool {
+    a.terms.len() == b.terms.len()
+        && a.terms
+            .iter()
+            .zip(&b.terms)
+            .all(|(a, b)| a.negated == b.negated && a.kind == b.kind)
 }
 
 /// What one [`LogStore::append`] did.
@@ -432,6 +581,12 @@ pub struct LogStore {
     /// Unknown fields, only for records that have them, by sequence number.
     extras: VecDeque<(u64, ExtraFields)>,
     filter: CompiledFilter,
+    /// The filter `filter` was compiled from.
+    filter_source: Filter,
+    /// Matches of the filters the current one narrowed, oldest first, so
+    /// that deleting what was typed restores them instead of testing every
+    /// record again.
+    wider: Vec<WiderMatches>,
     /// Matching records as offsets from `index_base`, ascending.
     matches: VecDeque<u32>,
     index_base: u64,
@@ -481,6 +636,8 @@ impl LogStore {
             arena: Arena::default(),
             extras: VecDeque::new(),
             filter: CompiledFilter::default(),
+            filter_source: Filter::default(),
+            wider: Vec::new(),
             matches: VecDeque::new(),
             index_base: 0,
             counts: [0; TYPE_CODES],
@@ -495,8 +652,10 @@ impl LogStore {
     pub fn clear(&mut self) {
         let cap = self.cap;
         let filter = std::mem::take(&mut self.filter);
+        let filter_source = std::mem::take(&mut self.filter_source);
         *self = LogStore::new(cap);
         self.filter = filter;
+        self.filter_source = filter_source;
         // Cached verdicts name strings that are gone.
         for text in &mut self.filter.texts {
             text.verdicts.clear();
@@ -533,14 +692,85 @@ impl LogStore {
         outcome
     }
 
-    /// Applies a new filter: one pass over every held record.
+    /// Applies a new filter: one pass over every held record, or less
+    /// where the work was done before. Most keystrokes in the filter bar
+    /// either narrow the filter (a term typed longer, a term added: only the
+    /// current matches are tested) or go back to one it narrowed (Backspace:
+    /// those matches are restored, and only records that arrived since are
+    /// tested).
     pub fn set_filter(&mut self, filter: &Filter, now_ms: i64) {
-        self.filter = CompiledFilter::compile(filter, now_ms);
+        if self.filter.is_timeless() && same_terms(filter, &self.filter_source) {
+            return;
+        }
+        if let Some(at) = self
+            .wider
+            .iter()
+            .rposition(|w| same_terms(&w.filter, filter))
+        {
+            self.wider.truncate(at + 1);
+            if let Some(wider) = self.wider.pop() {
+                self.restore(wider);
+                return;
+            }
+        }
+        let compiled = CompiledFilter::compile(filter, now_ms);
+        let narrower = compiled.narrows(&self.filter);
+        if narrower && self.filter.is_timeless() {
+            if self.wider.len() == MAX_WIDER {
+                self.wider.remove(0);
+            }
+            self.wider.push(WiderMatches {
+                filter: std::mem::take(&mut self.filter_source),
+                compiled: std::mem::take(&mut self.filter),
+                matches: self.matches.clone(),
+                index_base: self.index_base,
+                next_seq: self.next_seq(),
+            });
+        } else if !narrower {
+            self.wider.clear();
+        }
+        self.filter = compiled;
+        self.filter_source = filter.clone();
+        if narrower {
+            let mut matches = std::mem::take(&mut self.matches);
+            let (records, filter, strings) = (&self.records, &mut self.filter, &self.strings);
+            matches.retain(|&offset| {
+                let index = self.index_base + u64::from(offset) - self.first_seq;
+                records
+                    .get(index as usize)
+                    .is_some_and(|record| filter.matches(record, strings))
+            });
+            self.matches = matches;
+            return;
+        }
         self.matches.clear();
         self.index_base = self.first_seq;
-        for (i, record) in self.records.iter().enumerate() {
+        self.match_from(self.first_seq);
+    }
+
+    /// Goes back to a filter the current one narrowed.
+    fn restore(&mut self, wider: WiderMatches) {
+        self.filter = wider.compiled;
+        self.filter_source = wider.filter;
+        self.matches = wider.matches;
+        self.index_base = wider.index_base;
+        let evicted = self
+            .matches
+            .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);
+        self.matches.drain(..evicted);
+        self.match_from(wider.next_seq.max(self.first_seq));
+    }
+
+    /// Tests the held records from `seq` on, adding matches to the index.
+    fn match_from(&mut self, seq: u64) {
+        if self.next_seq() - self.index_base > u64::from(u32::MAX) {
+            self.rebase_index();
+        }
+        let start = (seq - self.first_seq) as usize;
+        let first = self.first_seq - self.index_base;
+        for (i, record) in self.records.iter().enumerate().skip(start) {
             if self.filter.matches(record, &self.strings) {
-                self.matches.push_back(i as u32);
+                self.matches.push_back((first + i as u64) as u32);
             }
         }
     }
@@ -686,6 +916,9 @@ impl LogStore {
         let (id, fresh) = self.strings.intern(key, make_text);
         if fresh {
             self.filter.forget(id);
+            for wider in &mut self.wider {
+                wider.compiled.forget(id);
+            }
         }
         self.previous[field] = Some(id);
         id
@@ -1220,6 +1453,42 @@ mod tests {
             prop_assert_eq!(store.len(), held.len());
             prop_assert_eq!(store.counts_by_type().iter().sum::<u64>(), held.len() as u64);
             let _ = evicted_matches;
+        }
+
+        /// Typing a filter a character at a time (each prefix that parses),
+        /// then deleting it again, with records arriving in between: the
+        /// matches after each step are those of a full pass.
+        #[test]
+        fn filters_typed_key_by_key_match_a_full_pass(
+            batches in prop::collection::vec(prop::collection::vec(arb_record(), 0..20), 1..4),
+            filters in prop::collection::vec(arb_filter(), 1..3),
+            cap in 1usize..60,
+        ) {
+            let mut store = LogStore::new(cap);
+            let mut steps = Vec::new();
+            for text in &filters {
+                let prefixes: Vec<&str> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .map(|i| &text[..i])
+                    .collect();
+                steps.extend(prefixes.iter().copied());
+                steps.extend(prefixes.iter().rev().copied());
+            }
+            let mut batches = batches.into_iter();
+            for (i, text) in steps.into_iter().enumerate() {
+                let Ok(filter) = parse(text) else { continue };
+                if i % 5 == 0 && let Some(batch) = batches.next() {
+                    store.append(&LogBatch::from(batch));
+                }
+                store.set_filter(&filter, NOW);
+                let mut fresh = LogStore::new(cap);
+                fresh.set_filter(&filter, NOW);
+                let held: Vec<LogRecord> = (store.first_seq..store.next_seq())
+                    .filter_map(|seq| store.full_record(seq))
+                    .collect();
+                fresh.append(&LogBatch::from(held));
+                prop_assert_eq!(matched_ids(&store), matched_ids(&fresh), "after {:?}", text);
+            }
         }
     }
 
