@@ -43,7 +43,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${SOAK_OUT:-$(mktemp -d /tmp/misar-soak.XXXXXX)}
 mkdir -p "$OUT"
 SOCKET="misar-soak-$$"
-BIN="$ROOT/target/release/misar-dash"
+# SOAK_BIN: a binary built already (say, a copy, so that rebuilding the
+# tree during the soak cannot touch it); otherwise the tree's release build.
+BIN=${SOAK_BIN:-"$ROOT/target/release/misar-dash"}
 SIM_PID=""
 
 log() { printf '[soak %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -55,8 +57,10 @@ cleanup() {
 trap cleanup EXIT
 
 log "output in $OUT"
-log "building release"
-(cd "$ROOT" && cargo build --release --quiet)
+if [[ -z "${SOAK_BIN:-}" ]]; then
+    log "building release"
+    (cd "$ROOT" && cargo build --release --quiet)
+fi
 
 # ---- the simulator, alone, at high speed ---------------------------------------
 "$BIN" sim --speed "$SPEED" --seed 1 >"$OUT/sim.txt" 2>&1 &

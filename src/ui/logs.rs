@@ -231,8 +231,8 @@ fn draw_table(
                 line
             }
         })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), area);
+        .collect::<Vec<_>>();
+    widgets::draw_lines(frame.buffer_mut(), area, &lines);
 }
 
 fn record_line(state: &AppState, record: &RecordView<'_>, widths: &[usize]) -> Line<'static> {

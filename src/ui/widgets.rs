@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use ratatui::buffer::CellWidth;
+use ratatui::buffer::{Buffer, CellWidth};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -70,6 +70,32 @@ pub fn cell(text: &str, width: usize) -> String {
     out.push_str(&fitted);
     out.extend(std::iter::repeat_n(' ', pad));
     out
+}
+
+/// Lines drawn from the top of `area`, one per row, cut at its right edge:
+/// what a `Paragraph` of them draws, without splitting printable ASCII
+/// into grapheme clusters cell by cell. A full table of records is almost
+/// all ASCII, and segmenting it was most of a frame's cost.
+pub fn draw_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
+    let right = area.right();
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        let mut x = area.left();
+        for span in &line.spans {
+            if x >= right {
+                break;
+            }
+            let style = line.style.patch(span.style);
+            let text: &str = &span.content;
+            if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                for c in text.chars().take(usize::from(right - x)) {
+                    buf[(x, y)].set_char(c).set_style(style);
+                    x += 1;
+                }
+            } else {
+                x = buf.set_stringn(x, y, text, usize::from(right - x), style).0;
+            }
+        }
+    }
 }
 
 /// Column widths for `constraints` across `width`, one space apart.
