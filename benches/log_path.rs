@@ -27,10 +27,6 @@ use misar_dash::upstream::{
     LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent,
 };
 
-// The binary's allocator, so the numbers are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const BATCH: usize = 1000;
 const NOW_MS: i64 = 1_780_000_000_000;
 

@@ -157,6 +157,9 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
     }
     let median_time = median(&times);
     let rate = f64::from(args.limit) / median_time.as_secs_f64();
+    // The peak so far, before the re-filter and render measurements add
+    // their own.
+    let ingest_peak_mb = peak_rss_kb().map_or(-1.0, |kb| kb as f64 / 1024.0);
 
     // The store the last run filled: how the filter and the pane do on
     // real records (benches/ has the same on synthetic ones).
@@ -165,7 +168,7 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
     let render = render_times(&mut state, 200, 60, 200)?;
     if args.json {
         println!(
-            "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\
+            "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1},\
              \"refilter_median_ms\":{:.3},\"render_median_ms\":{:.3}}}",
             args.limit,
             median_time.as_secs_f64(),
@@ -174,7 +177,7 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
         );
     } else {
         println!(
-            "median: {:.3} s = {rate:.0} records/s",
+            "median: {:.3} s = {rate:.0} records/s; peak RSS after ingest {ingest_peak_mb:.1} MB",
             median_time.as_secs_f64()
         );
         println!(
@@ -601,6 +604,14 @@ fn report_keys(typed: &Typed, frames: &[FrameInfo], bytes: u64, width: u16, heig
         "  idle for {idle_secs:.1} s: {idle_frames} frames ({:.2}/s), CPU {cpu}",
         idle_frames as f64 / idle_secs
     );
+}
+
+/// The most memory this process has held (VmHWM, kB), from /proc (Linux
+/// only).
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// User plus system CPU time of this process, from /proc (Linux only).
