@@ -4,88 +4,9 @@
 //!
 //! `.ci/run` installs tmux; without it this test fails and says so.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod support;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16, command: &str) -> Tmux {
-        let socket = format!("misar-e2e-{}", std::process::id());
-        let tmux = Tmux { socket };
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &tmux.socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-            ])
-            .arg(width.to_string())
-            .arg("-y")
-            .arg(height.to_string())
-            .arg(command)
-            .status()
-            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
-        assert!(status.success());
-        tmux
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            let status = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", key])
-                .status()
-                .expect("send-keys");
-            assert!(status.success());
-            // Separate writes, so Esc followed by a key is not read as Alt+key.
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-l", text])
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-
-    /// Waits until the screen satisfies `ok`; panics with the screen if not.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use support::tmux::Tmux;
 
 /// The rows of the log table: lines of the focused (heavy-bordered) logs
 /// pane that start with a time.
@@ -110,7 +31,7 @@ fn the_demo_answers_keys_and_gives_the_terminal_back() {
          echo EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
          echo; sleep 30"
     );
-    let tmux = Tmux::start(120, 40, &command);
+    let tmux = Tmux::start("e2e", 120, 40, &command);
     let screen = tmux.wait_for("the demo with sends, feed and logs", |s| {
         s.contains("DEMO") && s.contains("issue iss-") && s.contains("Live feed") && log_rows_any(s)
     });

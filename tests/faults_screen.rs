@@ -8,72 +8,11 @@
 //! `.ci/run` installs tmux; without it this test fails and says so.
 
 use std::collections::HashMap;
-use std::process::Command;
+mod support;
+
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let socket = format!("misar-flood-{}", std::process::id());
-        let tmux = Tmux { socket };
-        let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "120", "-y", "40", command])
-            .status()
-            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
-        assert!(status.success());
-        tmux
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The pid of the pane's first process's child: the dashboard.
-    fn dashboard_pid(&self) -> u32 {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "display-message", "-p", "#{pane_pid}"])
-            .output()
-            .expect("display-message");
-        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let out = Command::new("pgrep")
-                .args(["-P", &shell, "-x", "misar-dash"])
-                .output()
-                .expect("pgrep runs");
-            if let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse() {
-                return pid;
-            }
-            assert!(Instant::now() < deadline, "no misar-dash under {shell}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn key(&self, key: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", key])
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
+use support::tmux::Tmux;
 
 fn read_stats(path: &std::path::Path) -> Option<HashMap<String, u64>> {
     let line = std::fs::read_to_string(path).ok()?;
@@ -103,7 +42,7 @@ fn a_flood_of_records_does_not_freeze_the_screen() {
         config.display(),
         stats.display()
     );
-    let tmux = Tmux::start(&command);
+    let tmux = Tmux::start("flood", 120, 40, &command);
     let pid = tmux.dashboard_pid();
 
     // Samples of (when, records received, frames drawn) while the flood

@@ -8,87 +8,13 @@
 //!
 //! `.ci/run` installs tmux; without it these tests fail and say so.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
+
+use support::tmux::Tmux;
 
 use misar_dash::sim::{self, Account, Sim, SimConfig};
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, width: u16, height: u16, command: &str) -> Tmux {
-        let tmux = Tmux {
-            socket: format!("misar-hostile-{name}-{}", std::process::id()),
-        };
-        let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .arg(command)
-            .status()
-            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
-        assert!(status.success());
-        tmux
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-
-    /// The screen with its attributes, as SGR sequences.
-    fn screen_with_styles(&self) -> String {
-        self.tmux(&["capture-pane", "-e", "-p"])
-    }
-
-    fn title(&self) -> String {
-        self.tmux(&["display-message", "-p", "#{pane_title}"])
-            .trim_end()
-            .to_string()
-    }
-
-    fn buffers(&self) -> String {
-        self.tmux(&["list-buffers"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.tmux(&["send-keys", key]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
 
 /// SGR parameters the dashboard's theme can produce: resets, bold, dim,
 /// underline, reverse, the 16 foreground colours, default colours. Anything
@@ -229,7 +155,7 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
         mk = sim::DEMO_MAIL_KEY,
         domain = sim::hostile::DOMAIN,
     );
-    let tmux = Tmux::start("title", 140, 44, &command);
+    let tmux = Tmux::start("hostile-title", 140, 44, &command);
     // Accept OSC 52 from applications, so a leak would create a buffer.
     tmux.tmux(&["set-option", "-g", "set-clipboard", "on"]);
     std::thread::sleep(Duration::from_millis(300));
@@ -309,7 +235,7 @@ fn token_in_query_warns_once_and_the_screen_shows_no_key() {
         "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY MISAR_DASH_CONFIG=/nonexistent \
          {bin} --sim --token-in-query; echo EXITED=$?; sleep 60"
     );
-    let tmux = Tmux::start("token", 120, 40, &command);
+    let tmux = Tmux::start("hostile-token", 120, 40, &command);
     let screen = tmux.wait_for("the warning and live streams", |s| {
         s.contains("--token-in-query puts keys in URLs") && s.contains("Domain logs")
     });

@@ -8,103 +8,12 @@
 //!
 //! `.ci/run` installs tmux; without it these tests fail and say so.
 
+mod support;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, command: &str) -> Tmux {
-        let socket = format!("misar-sig-{}-{name}", std::process::id());
-        let tmux = Tmux { socket };
-        let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "120", "-y", "40", command])
-            .status()
-            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
-        assert!(status.success());
-        tmux
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-
-    fn format(&self, format: &str) -> String {
-        self.tmux(&["display-message", "-p", format])
-    }
-
-    /// Waits until the screen satisfies `ok`; panics with the screen if not.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The dashboard's pid: the child of the pane's shell.
-    fn dashboard_pid(&self) -> u32 {
-        let shell: u32 = self.format("#{pane_pid}").parse().expect("pane pid");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(pid) = child_named(shell, "misar-dash") {
-                return pid;
-            }
-            assert!(Instant::now() < deadline, "no misar-dash under {shell}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
-
-/// A child of `parent` whose command name is `name`.
-fn child_named(parent: u32, name: &str) -> Option<u32> {
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces, so split at ')'.
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let comm = head.split_once('(').map(|(_, c)| c);
-        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
-        if comm == Some(name) && ppid == Some(parent) {
-            return Some(pid);
-        }
-    }
-    None
-}
+use support::tmux::Tmux;
 
 fn alive(pid: u32) -> bool {
     // A zombie has ended; only its parent has not collected it yet.
@@ -167,7 +76,7 @@ fn assert_terminal_restored(tmux: &Tmux, screen: &str) {
 }
 
 fn ends_on_signal(name: &str, signal: &str) {
-    let tmux = Tmux::start(name, &demo_command(""));
+    let tmux = Tmux::start(&format!("sig-{name}"), 120, 40, &demo_command(""));
     tmux.wait_for("the demo", demo_is_up);
     let pid = tmux.dashboard_pid();
     let sent = Instant::now();
@@ -205,7 +114,7 @@ fn sigint_and_sigquit_from_outside_give_the_terminal_back() {
 /// on without a terminal.
 #[test]
 fn closing_the_terminal_ends_the_process() {
-    let tmux = Tmux::start("gone", &demo_command(""));
+    let tmux = Tmux::start("sig-gone", 120, 40, &demo_command(""));
     tmux.wait_for("the demo", demo_is_up);
     let pid = tmux.dashboard_pid();
     let _ = tmux.tmux(&["kill-pane"]);
@@ -221,7 +130,7 @@ fn closing_the_terminal_ends_the_process() {
 }
 
 fn panics(name: &str, env: &str, message: &str) {
-    let tmux = Tmux::start(name, &demo_command(env));
+    let tmux = Tmux::start(&format!("sig-{name}"), 120, 40, &demo_command(env));
     // The dashboard must be up (raw mode, alternate screen) when it panics.
     let screen = tmux.wait_for("the demo", |s| demo_is_up(s) || s.contains("EXITED="));
     assert!(

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+pub mod tmux;
+
 use misar_dash::config::{ApiKey, Backoff, ClientOptions};
 use misar_dash::sim::{self, Sim, SimConfig};
 use misar_dash::upstream::{
