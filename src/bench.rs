@@ -374,7 +374,7 @@ async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         domains: vec![args.domain.clone()],
         ..WatchList::default()
     };
-    dashboard::start_watching(watch, dash.limit, &mut watches);
+    dashboard::start_watching(&mut state, watch, dash.limit, &mut watches);
     state.focus = crate::app::Pane::Logs;
 
     let written = Arc::new(AtomicU64::new(0));

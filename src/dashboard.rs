@@ -98,7 +98,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
             until_ms: state.now_ms + TOKEN_WARNING_MS,
         });
     }
-    start_watching(watch, opts.limit, &mut watches);
+    start_watching(&mut state, watch, opts.limit, &mut watches);
     // Signal handlers first: a SIGTERM that came after the terminal was
     // taken but before they were installed would kill the process with the
     // terminal still raw.
@@ -151,7 +151,13 @@ pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
     })
 }
 
-pub(crate) fn start_watching(watch: WatchList, limit: u32, watches: &mut Watches) {
+/// Starts the streams of `watch`, their rows and tabs in that order.
+pub(crate) fn start_watching(
+    state: &mut AppState,
+    watch: WatchList,
+    limit: u32,
+    watches: &mut Watches,
+) {
     let log_query = LogQuery {
         limit: Some(limit),
         ..LogQuery::default()
@@ -177,6 +183,16 @@ pub(crate) fn start_watching(watch: WatchList, limit: u32, watches: &mut Watches
         query: log_query.clone(),
     }));
     for command in initial {
+        let source = match &command {
+            Command::Watch(source) => Some(source.clone()),
+            Command::WatchLogs { domain, .. } => Some(Source::DomainLogs {
+                domain: domain.clone(),
+            }),
+            Command::Unwatch(_) | Command::Quit => None,
+        };
+        if let Some(source) = source {
+            update(state, Action::Watching(source));
+        }
         carry_out(command, watches);
     }
 }

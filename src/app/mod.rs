@@ -70,6 +70,9 @@ pub enum Action {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Upstream(UpstreamEvent),
+    /// A stream is being started: its row or tab takes its place now, in
+    /// the order they were asked for, not when its first event arrives.
+    Watching(Source),
     /// The clock; the only source of time the reducer knows.
     Tick {
         now_ms: i64,

@@ -32,6 +32,10 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             state.dirty = true;
         }
         Action::Upstream(event) => on_upstream(state, event),
+        Action::Watching(source) => {
+            ensure_source(state, &source);
+            state.dirty = true;
+        }
         Action::Tick { now_ms } => {
             if now_ms != state.now_ms {
                 state.now_ms = now_ms;

@@ -807,3 +807,20 @@ fn eviction_keeps_the_selected_record() {
     assert_eq!(s.logs.current().unwrap().store.match_seq(selected(&s)), seq);
     assert_eq!(s.logs.current().unwrap().store.evicted(), 2);
 }
+
+#[test]
+fn rows_and_tabs_keep_the_order_streams_were_started_in() {
+    let mut s = state();
+    for source in [issue("a"), issue("b"), domain("one.io"), domain("two.io")] {
+        update(&mut s, Action::Watching(source));
+    }
+    // The later streams answer first.
+    for source in [domain("two.io"), issue("b"), domain("one.io"), issue("a")] {
+        update(&mut s, upstream(&source, logs(1)));
+    }
+    let tabs: Vec<&str> = s.logs.domains.iter().map(|v| v.domain.as_str()).collect();
+    assert_eq!(tabs, ["one.io", "two.io"]);
+    assert_eq!(s.logs.current().map(|v| v.domain.as_str()), Some("one.io"));
+    let rows: Vec<&Source> = s.sends.rows.iter().map(|r| &r.source).collect();
+    assert_eq!(rows, [&issue("a"), &issue("b")]);
+}
