@@ -7,6 +7,7 @@ use tui_input::backend::crossterm::EventHandler;
 use super::feed::FeedItem;
 use super::keymap::{self, Context, KeyAction};
 use super::logs::FilterBar;
+use super::sends::SendPhase;
 use super::{
     Action, AppState, Command, LastError, Notice, Overlay, Pane, RateLimitInfo, StreamStatus,
 };
@@ -42,6 +43,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
                 state.sends.tick(now_ms);
                 state.dirty = true;
             }
+            drop_old_ended_sends(state, &mut commands);
         }
     }
     commands
@@ -355,6 +357,42 @@ fn unwatch_selected(state: &mut AppState, commands: &mut Vec<Command>) {
     );
     state.unwatched.insert(source.clone());
     commands.push(Command::Unwatch(source));
+}
+
+/// Send rows kept at most. With `follow_campaigns`, every campaign the
+/// inbox announces gets a row, for as long as the dashboard runs; past
+/// this many, the oldest rows of sends that have ended go (their streams
+/// are over), so memory stays flat. Rows of running sends always stay.
+pub const MAX_SEND_ROWS: usize = 200;
+
+fn drop_old_ended_sends(state: &mut AppState, commands: &mut Vec<Command>) {
+    let excess = state.sends.rows.len().saturating_sub(MAX_SEND_ROWS);
+    if excess == 0 {
+        return;
+    }
+    let selected = state.sends.selected_row().map(|r| r.source.clone());
+    let ended: Vec<Source> = state
+        .sends
+        .rows
+        .iter()
+        .filter(|r| matches!(r.phase, SendPhase::Ended(_)) && Some(&r.source) != selected.as_ref())
+        .take(excess)
+        .map(|r| r.source.clone())
+        .collect();
+    for source in ended {
+        state.sends.remove(&source);
+        state.streams.remove(&source);
+        commands.push(Command::Unwatch(source));
+    }
+    // The selected row stays selected.
+    if let Some(index) = selected.and_then(|s| state.sends.rows.iter().position(|r| r.source == s))
+    {
+        state.sends.cursor.selected = index;
+    }
+    let len = state.sends.rows.len();
+    let height = layout::viewports(state).sends;
+    state.sends.cursor.move_by(0, len, height);
+    state.dirty = true;
 }
 
 fn step_pane(pane: Pane, step: isize) -> Pane {

@@ -824,3 +824,54 @@ fn rows_and_tabs_keep_the_order_streams_were_started_in() {
     let rows: Vec<&Source> = s.sends.rows.iter().map(|r| &r.source).collect();
     assert_eq!(rows, [&issue("a"), &issue("b")]);
 }
+
+#[test]
+fn the_oldest_ended_sends_go_past_the_row_limit() {
+    let mut s = state();
+    // 250 ended campaigns, then 10 still sending, one selected in the middle.
+    for i in 0..250 {
+        update(
+            &mut s,
+            upstream(
+                &issue(&format!("done-{i}")),
+                progress(SendStatus::Sent, 1000),
+            ),
+        );
+    }
+    for i in 0..10 {
+        update(
+            &mut s,
+            upstream(
+                &issue(&format!("live-{i}")),
+                progress(SendStatus::Sending, 5),
+            ),
+        );
+    }
+    s.sends.cursor.selected = 20;
+    let commands = update(&mut s, Action::Tick { now_ms: NOW + 1000 });
+    assert_eq!(s.sends.rows.len(), MAX_SEND_ROWS);
+    let unwatched: Vec<&Command> = commands
+        .iter()
+        .filter(|c| matches!(c, Command::Unwatch(_)))
+        .collect();
+    assert_eq!(unwatched.len(), 60);
+    // The oldest ended went, but not the selected one (done-20), which is
+    // still selected; every running send stayed.
+    assert!(!s.sends.rows.iter().any(|r| r.source == issue("done-0")));
+    assert!(s.sends.rows.iter().any(|r| r.source == issue("done-61")));
+    assert_eq!(
+        s.sends.selected_row().map(|r| &r.source),
+        Some(&issue("done-20"))
+    );
+    for i in 0..10 {
+        assert!(
+            s.sends
+                .rows
+                .iter()
+                .any(|r| r.source == issue(&format!("live-{i}")))
+        );
+    }
+    assert!(!s.streams.contains_key(&issue("done-0")));
+    // Under the limit nothing more goes.
+    assert!(update(&mut s, Action::Tick { now_ms: NOW + 2000 }).is_empty());
+}
