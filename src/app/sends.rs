@@ -126,16 +126,23 @@ impl SendRow {
     }
 
     fn start(&mut self, now_ms: i64, terminal: Option<Outcome>) {
-        self.started_ms.get_or_insert(now_ms);
         match terminal {
             Some(outcome) => {
-                if self.ended_ms.is_none() || self.phase != SendPhase::Ended(outcome) {
+                // When it ended and how long it took are known only for a
+                // send seen running: one first seen already over has
+                // neither (the API gives no times), rather than "took 0s".
+                if self.started_ms.is_some()
+                    && (self.ended_ms.is_none() || self.phase != SendPhase::Ended(outcome))
+                {
                     self.ended_ms = Some(now_ms);
                 }
                 self.phase = SendPhase::Ended(outcome);
                 self.rate.stop();
             }
-            None => self.ended_ms = None,
+            None => {
+                self.started_ms.get_or_insert(now_ms);
+                self.ended_ms = None;
+            }
         }
     }
 }
@@ -357,6 +364,16 @@ mod tests {
         meter.sample(1000, 10);
         meter.sample(4000, 40);
         assert_eq!(Vec::from(meter.history.clone()), [10, 0, 0, 30]);
+    }
+
+    #[test]
+    fn a_send_first_seen_over_has_no_times() {
+        let mut pane = SendsPane::default();
+        pane.apply_progress(&issue(), &progress(SendStatus::Sent, 1000, 1000), 10_000);
+        let row = &pane.rows[0];
+        assert_eq!(row.phase, SendPhase::Ended(Outcome::Sent));
+        assert_eq!(row.ended_ms, None);
+        assert_eq!(row.elapsed_ms(20_000), None);
     }
 
     #[test]
