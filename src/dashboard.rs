@@ -239,7 +239,6 @@ where
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_draw: Option<Instant> = None;
-    let mut inputs: u64 = 0;
     state.dirty = true;
 
     loop {
@@ -268,7 +267,7 @@ where
                 &FrameInfo {
                     flushed,
                     cost: flushed - started,
-                    inputs,
+                    inputs: counters.inputs,
                 },
             );
             continue;
@@ -279,7 +278,6 @@ where
             _ = &mut stop => break,
             event = input.next() => match event {
                 Some(Ok(event)) => {
-                    inputs += 1;
                     counters.inputs += 1;
                     // What the user does is drawn at once, not at the next
                     // frame slot: the 30 fps cap is for upstream floods.
