@@ -87,6 +87,10 @@ pub struct DashArgs {
     /// Capture the mouse for wheel scrolling (breaks text selection over SSH).
     #[arg(long)]
     pub mouse: bool,
+    /// Do not add a row for each campaign the inbox announces; show only
+    /// the sends asked for.
+    #[arg(long)]
+    pub no_follow_campaigns: bool,
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +271,27 @@ mod tests {
             panic!()
         };
         assert_eq!(l.limit, Some(10));
+    }
+
+    #[test]
+    fn following_campaigns_is_on_unless_the_flag_or_the_file_says_off() {
+        use crate::config::FileConfig;
+        use crate::dashboard::DashOptions;
+        let follow = |args: &[&str], file: Option<bool>| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let file = FileConfig {
+                follow_campaigns: file,
+                ..FileConfig::default()
+            };
+            DashOptions::new(&cli.dash, &file, false).follow_campaigns
+        };
+        assert!(follow(&["misar-dash"], None));
+        assert!(!follow(&["misar-dash", "--no-follow-campaigns"], None));
+        assert!(!follow(&["misar-dash"], Some(false)));
+        assert!(!follow(
+            &["misar-dash", "--no-follow-campaigns"],
+            Some(true)
+        ));
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl DashOptions {
             demo,
             mouse: args.mouse || file.mouse,
             limit: args.limit.or(file.limit).unwrap_or(DEFAULT_LIMIT),
-            follow_campaigns: file.follow_campaigns.unwrap_or(true),
+            follow_campaigns: !args.no_follow_campaigns && file.follow_campaigns.unwrap_or(true),
             max_log_records: file.max_log_records.unwrap_or(1_000_000),
         }
     }
