@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::mpsc;
 
 use super::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};
-use crate::config::{Backoff, ClientOptions};
+use crate::config::{ApiKey, Backoff, ClientOptions};
 
 /// The consumer hung up; the client task ends quietly.
 #[derive(Debug)]
@@ -306,6 +306,27 @@ pub fn classify_status(
 }
 
 /// `Retry-After` as seconds (the only form this API sends).
+/// One read of an SSE body, with the read timeout applied: a chunk, the
+/// end of the body, or why the connection is given up (silence past the
+/// timeout, a transport error with the key redacted).
+pub(super) async fn read_body_chunk(
+    body: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    timeout: Duration,
+    key: &ApiKey,
+) -> Result<Option<bytes::Bytes>, Next> {
+    use futures_util::StreamExt;
+    match tokio::time::timeout(timeout, body.next()).await {
+        Err(_) => Err(Next::Retry {
+            reason: format!("no data for {}s: the link looks dead", timeout.as_secs()),
+        }),
+        Ok(None) => Ok(None),
+        Ok(Some(Err(e))) => Err(Next::Retry {
+            reason: super::redact(super::describe_http_error(&e), Some(key)),
+        }),
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+    }
+}
+
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     header_u64(headers, "retry-after").map(Duration::from_secs)
 }

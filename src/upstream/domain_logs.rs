@@ -301,9 +301,9 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
-
-use super::connection::{Connect, ConsumerGone, Emitter, Next, classify_status, header_u64};
+use super::connection::{
+    Connect, ConsumerGone, Emitter, Next, classify_status, header_u64, read_body_chunk,
+};
 use super::sse::SseDecoder;
 use super::sse::SseEvent;
 use super::{ConnState, StopReason, UpstreamBody, endpoint_url, redact};
@@ -545,29 +545,17 @@ impl Connect for DomainLogsClient {
                     }
                     continue;
                 }
-                read = tokio::time::timeout(opts.sse_read_timeout, body.next()),
+                read = read_body_chunk(&mut body, opts.sse_read_timeout, key),
                     if queue.len() < PARSE_IN_FLIGHT => read,
             };
             let chunk = match read {
-                Err(_) => {
-                    return Next::Retry {
-                        reason: format!(
-                            "no data for {}s: the link looks dead",
-                            opts.sse_read_timeout.as_secs()
-                        ),
-                    };
-                }
+                Ok(Some(chunk)) => chunk,
                 Ok(None) => {
                     return Next::Retry {
                         reason: "the server closed the stream before completing it".into(),
                     };
                 }
-                Ok(Some(Err(e))) => {
-                    return Next::Retry {
-                        reason: redact(super::describe_http_error(&e), Some(key)),
-                    };
-                }
-                Ok(Some(Ok(chunk))) => chunk,
+                Err(next) => return next,
             };
             decoder.feed_borrowed(&chunk, &mut |event| {
                 queue.push_back(match event {

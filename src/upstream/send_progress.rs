@@ -50,8 +50,6 @@ impl SendStatus {
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
-
 use super::connection::{Connect, Emitter, Next, classify_status};
 use super::sse::{SseDecoder, SseEvent};
 use super::{StopReason, UpstreamBody, endpoint_url, redact};
@@ -176,23 +174,14 @@ impl Connect for SendProgressClient {
         let mut events = Vec::new();
         let mut poll_failed = false;
         loop {
-            let chunk = match tokio::time::timeout(opts.sse_read_timeout, body.next()).await {
-                Err(_) => {
-                    return Next::Retry {
-                        reason: format!(
-                            "no data for {}s: the link looks dead",
-                            opts.sse_read_timeout.as_secs()
-                        ),
-                    };
-                }
-                Ok(None) => break,
-                Ok(Some(Err(e))) => {
-                    return Next::Retry {
-                        reason: redact(super::describe_http_error(&e), Some(key)),
-                    };
-                }
-                Ok(Some(Ok(chunk))) => chunk,
-            };
+            let chunk =
+                match super::connection::read_body_chunk(&mut body, opts.sse_read_timeout, key)
+                    .await
+                {
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => break,
+                    Err(next) => return next,
+                };
             decoder.feed(&chunk, &mut |e| events.push(e));
             for event in events.drain(..) {
                 let event = match event {
