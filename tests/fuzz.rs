@@ -134,10 +134,16 @@ fn forbidden(c: char) -> bool {
             c,
             // bidi embeddings, overrides, isolates and marks
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}'
-            // zero-width and other invisible format characters
-            | '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}'
+            // zero-width and other invisible format characters: soft hyphen,
+            // grapheme joiner, Arabic and Syriac marks, Mongolian selectors,
+            // word joiner and invisible operators, shorthand format controls,
+            // musical symbol formatting, tags
+            | '\u{ad}' | '\u{34f}' | '\u{600}'..='\u{605}' | '\u{6dd}' | '\u{70f}'
+            | '\u{890}'..='\u{891}' | '\u{8e2}' | '\u{17b4}' | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2065}'
             | '\u{206a}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
-            | '\u{e0001}' | '\u{e0020}'..='\u{e007f}'
+            | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e007f}'
             // blank "letters"
             | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}'
             // line and paragraph separators
@@ -628,6 +634,35 @@ fn regression_an_oversized_line_in_one_read_is_refused_like_a_cut_one() {
 /// presentation selector is one character wide counted per character but
 /// two as a whole, so the cut cell came out one column too wide and pushed
 /// the next column right.
+/// Found by the long run of `sanitize_lets_nothing_through`: the sanitizer
+/// drops every invisible format character it knows (here U+1BCA0, a
+/// shorthand format control), but this file's list of what it must drop
+/// was shorter, so a string the list called clean came back changed. The
+/// list now names the sanitizer's whole set.
+#[test]
+fn regression_every_invisible_format_character_counts_as_forbidden() {
+    for c in [
+        '\u{1bca0}',
+        '\u{34f}',
+        '\u{600}',
+        '\u{6dd}',
+        '\u{70f}',
+        '\u{890}',
+        '\u{8e2}',
+        '\u{17b4}',
+        '\u{180b}',
+        '\u{2065}',
+        '\u{110bd}',
+        '\u{13430}',
+        '\u{1d173}',
+        '\u{e0000}',
+    ] {
+        let text = format!("a{c}b");
+        assert_eq!(clean(&text), "ab", "{c:?}");
+        assert!(forbidden(c), "{c:?}");
+    }
+}
+
 #[test]
 fn regression_an_emoji_presentation_selector_keeps_the_cell_width() {
     use misar_dash::ui::widgets::{cell, display_width, fit};
