@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::app::{Action, AppOptions, AppState, update};
 use crate::cli::{BenchWhat, IngestArgs, KeysArgs, UpstreamArgs};
-use crate::config::{self, ApiKey, ClientOptions, FileConfig};
+use crate::config::{ApiKey, ClientOptions, FileConfig};
 use crate::dashboard::{self, Channels, DashOptions, FrameInfo, WatchList};
 use crate::upstream::{ConnState, LogQuery, Source, Upstream, UpstreamBody, Watches};
 
@@ -43,13 +43,7 @@ async fn setup(
     args: &UpstreamArgs,
     file: &FileConfig,
 ) -> Result<(ClientOptions, Option<crate::sim::Sim>)> {
-    let mut opts = config::client_options(
-        args.blog_url.clone(),
-        args.mail_url.clone(),
-        args.mail_ws_url.clone(),
-        args.token_in_query,
-        file,
-    )?;
+    let mut opts = crate::client_options(args, file)?;
     // One failure is a failed measurement, not something to ride out.
     opts.max_retries = Some(0);
     if opts.mail_key.is_none() {
@@ -59,13 +53,11 @@ async fn setup(
         return Ok((opts, None));
     }
     eprintln!("starting a simulator in this process (pre-generating the stream)…");
-    let sim = crate::sim::Sim::start(crate::sim::SimConfig {
+    let config = crate::sim::SimConfig {
         prebuilt_logs: true,
         ..Default::default()
-    })
-    .await?;
-    opts.endpoints = sim.endpoints();
-    opts.mail_key = Some(ApiKey::new(crate::sim::DEMO_MAIL_KEY));
+    };
+    let sim = crate::start_simulator(&mut opts, config).await?;
     Ok((opts, Some(sim)))
 }
 

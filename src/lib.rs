@@ -110,22 +110,38 @@ async fn upstream_setup(
     file: &FileConfig,
     demo_without_keys: bool,
 ) -> Result<(ClientOptions, Option<sim::Sim>)> {
-    let mut opts = config::client_options(
+    let mut opts = client_options(args, file)?;
+    let no_keys = opts.blog_key.is_none() && opts.mail_key.is_none();
+    if !(args.sim || (demo_without_keys && no_keys)) {
+        return Ok((opts, None));
+    }
+    let sim = start_simulator(&mut opts, sim::SimConfig::default()).await?;
+    Ok((opts, Some(sim)))
+}
+
+/// Client options from the upstream flags, the environment and the config
+/// file.
+pub(crate) fn client_options(args: &cli::UpstreamArgs, file: &FileConfig) -> Result<ClientOptions> {
+    config::client_options(
         args.blog_url.clone(),
         args.mail_url.clone(),
         args.mail_ws_url.clone(),
         args.token_in_query,
         file,
-    )?;
-    let no_keys = opts.blog_key.is_none() && opts.mail_key.is_none();
-    if !(args.sim || (demo_without_keys && no_keys)) {
-        return Ok((opts, None));
-    }
-    let sim = sim::Sim::start(sim::SimConfig::default()).await?;
+    )
+}
+
+/// Starts a simulator in this process and points `opts` at it, with its
+/// demo keys.
+pub(crate) async fn start_simulator(
+    opts: &mut ClientOptions,
+    config: sim::SimConfig,
+) -> Result<sim::Sim> {
+    let sim = sim::Sim::start(config).await?;
     opts.endpoints = sim.endpoints();
     opts.blog_key = Some(ApiKey::new(sim::DEMO_BLOG_KEY));
     opts.mail_key = Some(ApiKey::new(sim::DEMO_MAIL_KEY));
-    Ok((opts, Some(sim)))
+    Ok(sim)
 }
 
 fn config_command(action: ConfigAction) -> Result<i32> {
