@@ -305,7 +305,6 @@ pub fn classify_status(
     }
 }
 
-/// `Retry-After` as seconds (the only form this API sends).
 /// One read of an SSE body, with the read timeout applied: a chunk, the
 /// end of the body, or why the connection is given up (silence past the
 /// timeout, a transport error with the key redacted).
@@ -327,6 +326,7 @@ pub(super) async fn read_body_chunk(
     }
 }
 
+/// `Retry-After` as seconds (the only form this API sends).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     header_u64(headers, "retry-after").map(Duration::from_secs)
 }

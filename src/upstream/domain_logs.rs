@@ -304,8 +304,7 @@ use std::sync::Arc;
 use super::connection::{
     Connect, ConsumerGone, Emitter, Next, classify_status, header_u64, read_body_chunk,
 };
-use super::sse::SseDecoder;
-use super::sse::SseEvent;
+use super::sse::{SseDecoder, SseEvent};
 use super::{ConnState, StopReason, UpstreamBody, endpoint_url, redact};
 use crate::config::ClientOptions;
 

@@ -12,66 +12,6 @@ use std::fmt;
 use std::time::Duration;
 
 pub use domain_logs::{LogBatch, LogEventType, LogQuery, LogRecord, LogRecordRef};
-
-#[cfg(test)]
-mod redact_tests {
-    use super::*;
-
-    #[test]
-    fn keys_tokens_and_bearers_are_redacted() {
-        let key = ApiKey::new("msk_live_abc123");
-        assert_eq!(
-            redact("GET /x?a=1&token=msk_live_abc123&b=2 failed", Some(&key)),
-            "GET /x?a=1&token=<redacted>&b=2 failed"
-        );
-        assert_eq!(
-            redact("echo: Authorization: Bearer msk_other_999, bye", None),
-            "echo: Authorization: Bearer <redacted>, bye"
-        );
-        assert_eq!(
-            redact(
-                "url=http://h/p?TOKEN=zzz#frag key=msk_live_abc123",
-                Some(&key)
-            ),
-            "url=http://h/p?TOKEN=<redacted>#frag key=<redacted>"
-        );
-        assert_eq!(redact("token%3Dabc", None), "token%3D<redacted>");
-        assert_eq!(redact("nothing here: token", None), "nothing here: token");
-        assert_eq!(redact("ends with token=", None), "ends with token=");
-        assert_eq!(
-            redact("Ünïcødé bearer x漢", None),
-            "Ünïcødé bearer <redacted>"
-        );
-    }
-
-    #[test]
-    fn only_plausible_campaign_ids_are_followed() {
-        let started = |id: &str| UpstreamEvent {
-            source: Source::Inbox,
-            generation: 1,
-            body: UpstreamBody::Inbox(InboxEvent::CampaignStarted(mail_ws::InboxCampaign {
-                campaign_id: id.into(),
-                ..Default::default()
-            })),
-        };
-        assert_eq!(
-            campaign_to_follow(&started("cmp-2585859f")),
-            Some(Source::Campaign {
-                campaign_id: "cmp-2585859f".into()
-            })
-        );
-        let long = "c".repeat(129);
-        for id in [
-            "",
-            "cmp x",
-            "cmp\u{1b}]0;t\u{7}",
-            "cmp\u{202e}1",
-            long.as_str(),
-        ] {
-            assert_eq!(campaign_to_follow(&started(id)), None, "{id:?}");
-        }
-    }
-}
 pub use mail_ws::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 pub use send_progress::{SendProgress, SendStatus};
 
@@ -560,4 +500,64 @@ pub(crate) async fn read_error_body(mut response: reqwest::Response) -> Vec<u8> 
         }
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_tokens_and_bearers_are_redacted() {
+        let key = ApiKey::new("msk_live_abc123");
+        assert_eq!(
+            redact("GET /x?a=1&token=msk_live_abc123&b=2 failed", Some(&key)),
+            "GET /x?a=1&token=<redacted>&b=2 failed"
+        );
+        assert_eq!(
+            redact("echo: Authorization: Bearer msk_other_999, bye", None),
+            "echo: Authorization: Bearer <redacted>, bye"
+        );
+        assert_eq!(
+            redact(
+                "url=http://h/p?TOKEN=zzz#frag key=msk_live_abc123",
+                Some(&key)
+            ),
+            "url=http://h/p?TOKEN=<redacted>#frag key=<redacted>"
+        );
+        assert_eq!(redact("token%3Dabc", None), "token%3D<redacted>");
+        assert_eq!(redact("nothing here: token", None), "nothing here: token");
+        assert_eq!(redact("ends with token=", None), "ends with token=");
+        assert_eq!(
+            redact("Ünïcødé bearer x漢", None),
+            "Ünïcødé bearer <redacted>"
+        );
+    }
+
+    #[test]
+    fn only_plausible_campaign_ids_are_followed() {
+        let started = |id: &str| UpstreamEvent {
+            source: Source::Inbox,
+            generation: 1,
+            body: UpstreamBody::Inbox(InboxEvent::CampaignStarted(mail_ws::InboxCampaign {
+                campaign_id: id.into(),
+                ..Default::default()
+            })),
+        };
+        assert_eq!(
+            campaign_to_follow(&started("cmp-2585859f")),
+            Some(Source::Campaign {
+                campaign_id: "cmp-2585859f".into()
+            })
+        );
+        let long = "c".repeat(129);
+        for id in [
+            "",
+            "cmp x",
+            "cmp\u{1b}]0;t\u{7}",
+            "cmp\u{202e}1",
+            long.as_str(),
+        ] {
+            assert_eq!(campaign_to_follow(&started(id)), None, "{id:?}");
+        }
+    }
 }

@@ -61,7 +61,7 @@ impl SseEventRef<'_> {
         }
     }
 
-    pub fn to_owned(&self) -> SseEvent {
+    pub fn to_event(&self) -> SseEvent {
         SseEvent {
             event: self.event.to_string(),
             data: self.data.clone().into_owned(),
@@ -128,7 +128,7 @@ impl SseDecoder {
 
     /// Feeds one read's bytes; calls `emit` for each event completed by them.
     pub fn feed(&mut self, input: &[u8], emit: &mut impl FnMut(Result<SseEvent, SseError>)) {
-        self.feed_borrowed(input, &mut |event| emit(event.map(|e| e.to_owned())));
+        self.feed_borrowed(input, &mut |event| emit(event.map(|e| e.to_event())));
     }
 
     /// Like [`SseDecoder::feed`], with each event borrowed from the
