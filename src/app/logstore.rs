@@ -26,7 +26,7 @@ use hashbrown::{HashTable, hash_table};
 use serde_json::Value;
 
 use super::filter::{Filter, TermKind, TextField, contains_ci};
-use crate::sanitize::clean;
+use crate::sanitize::clean_capped;
 use crate::upstream::{LogBatch, LogEventType, LogRecord, LogRecordRef};
 
 /// Longest text kept per field. Hostile upstreams send 10,000-character
@@ -301,6 +301,8 @@ impl Arena {
 /// A filter turned into tests on interned ids.
 #[derive(Debug, Default)]
 struct CompiledFilter {
+    /// What it was compiled from.
+    source: Filter,
     terms: Vec<CompiledTerm>,
     texts: Vec<TextTest>,
 }
@@ -330,11 +332,11 @@ impl CompiledTerm {
             (Test::Until(n), Test::Until(w)) => n <= w,
             (Test::Text(n_field, n), Test::Text(w_field, w)) => {
                 n_field == w_field
-                    && narrow_texts[*n].any_of_lower.iter().all(|needle| {
+                    && narrow_texts[*n].needles.iter().all(|needle| {
                         wide_texts[*w]
-                            .any_of_lower
+                            .needles
                             .iter()
-                            .any(|shorter| needle_implies(needle, shorter))
+                            .any(|shorter| needle_implies(&needle.lower, &shorter.lower))
                     })
             }
             _ => false,
@@ -364,17 +366,19 @@ const UNKNOWN: u8 = 0;
 const NO: u8 = 1;
 const YES: u8 = 2;
 
-/// One text term: its lowercase alternatives and a verdict per string id.
+/// One text term: its alternatives and a verdict per string id.
 #[derive(Debug)]
 struct TextTest {
-    any_of_lower: Vec<String>,
     needles: Vec<Needle>,
     verdicts: Vec<u8>,
 }
 
-/// What a string must hold for an alternative to be in it.
+/// One alternative of a text term, and what a string must hold for it to
+/// be in it.
 #[derive(Debug)]
 struct Needle {
+    /// Lowercased, as [`contains_ci`] takes it.
+    lower: String,
     /// Every character's bit of [`char_mask`] (none for a non-ASCII needle:
     /// a non-ASCII character may lowercase to an ASCII one).
     mask: u64,
@@ -383,17 +387,17 @@ struct Needle {
 }
 
 impl Needle {
-    fn new(lower: &str) -> Needle {
-        if !lower.is_ascii() {
-            return Needle {
-                mask: 0,
-                exact: false,
-            };
-        }
-        Needle {
-            mask: char_mask(lower),
-            exact: lower.len() == 1 && lower.as_bytes()[0].is_ascii_alphanumeric(),
-        }
+    fn new(value: &str) -> Needle {
+        let lower = value.to_lowercase();
+        let (mask, exact) = if lower.is_ascii() {
+            (
+                char_mask(&lower),
+                lower.len() == 1 && lower.as_bytes()[0].is_ascii_alphanumeric(),
+            )
+        } else {
+            (0, false)
+        };
+        Needle { lower, mask, exact }
     }
 }
 
@@ -429,14 +433,10 @@ impl TextTest {
             NO => false,
             _ => {
                 let mask = strings.mask(id);
-                let hit = self
-                    .any_of_lower
-                    .iter()
-                    .zip(&self.needles)
-                    .any(|(lower, needle)| {
-                        needle.mask & !mask == 0
-                            && (needle.exact || contains_ci(strings.get(id), lower))
-                    });
+                let hit = self.needles.iter().any(|needle| {
+                    needle.mask & !mask == 0
+                        && (needle.exact || contains_ci(strings.get(id), &needle.lower))
+                });
                 self.verdicts[index] = if hit { YES } else { NO };
                 hit
             }
@@ -446,7 +446,10 @@ impl TextTest {
 
 impl CompiledFilter {
     fn compile(filter: &Filter, now_ms: i64) -> CompiledFilter {
-        let mut compiled = CompiledFilter::default();
+        let mut compiled = CompiledFilter {
+            source: filter.clone(),
+            ..CompiledFilter::default()
+        };
         for term in &filter.terms {
             let test = match &term.kind {
                 TermKind::Type(types) => Test::Types(
@@ -457,11 +460,8 @@ impl CompiledFilter {
                 TermKind::Since(bound) => Test::Since(bound.resolve(now_ms)),
                 TermKind::Until(bound) => Test::Until(bound.resolve(now_ms)),
                 TermKind::Text { field, any_of } => {
-                    let any_of_lower: Vec<String> =
-                        any_of.iter().map(|v| v.to_lowercase()).collect();
                     compiled.texts.push(TextTest {
-                        needles: any_of_lower.iter().map(|n| Needle::new(n)).collect(),
-                        any_of_lower,
+                        needles: any_of.iter().map(|v| Needle::new(v)).collect(),
                         verdicts: Vec::new(),
                     });
                     Test::Text(*field, compiled.texts.len() - 1)
@@ -538,10 +538,9 @@ const MAX_WIDER: usize = 8;
 /// The matches of a filter as they were when a narrower one replaced it.
 #[derive(Debug)]
 struct WiderMatches {
-    filter: Filter,
-    /// Kept for its cached verdicts (forgotten, like the current filter's,
-    /// for string ids handed out again).
-    compiled: CompiledFilter,
+    /// With its cached verdicts (forgotten, like the current filter's, for
+    /// string ids handed out again).
+    filter: CompiledFilter,
     matches: VecDeque<u32>,
     index_base: u64,
     /// Records from here on arrived after it was replaced.
@@ -581,8 +580,6 @@ pub struct LogStore {
     /// Unknown fields, only for records that have them, by sequence number.
     extras: VecDeque<(u64, ExtraFields)>,
     filter: CompiledFilter,
-    /// The filter `filter` was compiled from.
-    filter_source: Filter,
     /// Matches of the filters the current one narrowed, oldest first, so
     /// that deleting what was typed restores them instead of testing every
     /// record again.
@@ -636,7 +633,6 @@ impl LogStore {
             arena: Arena::default(),
             extras: VecDeque::new(),
             filter: CompiledFilter::default(),
-            filter_source: Filter::default(),
             wider: Vec::new(),
             matches: VecDeque::new(),
             index_base: 0,
@@ -652,10 +648,8 @@ impl LogStore {
     pub fn clear(&mut self) {
         let cap = self.cap;
         let filter = std::mem::take(&mut self.filter);
-        let filter_source = std::mem::take(&mut self.filter_source);
         *self = LogStore::new(cap);
         self.filter = filter;
-        self.filter_source = filter_source;
         // Cached verdicts name strings that are gone.
         for text in &mut self.filter.texts {
             text.verdicts.clear();
@@ -699,13 +693,13 @@ impl LogStore {
     /// those matches are restored, and only records that arrived since are
     /// tested).
     pub fn set_filter(&mut self, filter: &Filter, now_ms: i64) {
-        if self.filter.is_timeless() && same_terms(filter, &self.filter_source) {
+        if self.filter.is_timeless() && same_terms(filter, &self.filter.source) {
             return;
         }
         if let Some(at) = self
             .wider
             .iter()
-            .rposition(|w| same_terms(&w.filter, filter))
+            .rposition(|w| same_terms(&w.filter.source, filter))
         {
             self.wider.truncate(at + 1);
             if let Some(wider) = self.wider.pop() {
@@ -720,8 +714,7 @@ impl LogStore {
                 self.wider.remove(0);
             }
             self.wider.push(WiderMatches {
-                filter: std::mem::take(&mut self.filter_source),
-                compiled: std::mem::take(&mut self.filter),
+                filter: std::mem::take(&mut self.filter),
                 matches: self.matches.clone(),
                 index_base: self.index_base,
                 next_seq: self.next_seq(),
@@ -730,7 +723,6 @@ impl LogStore {
             self.wider.clear();
         }
         self.filter = compiled;
-        self.filter_source = filter.clone();
         if narrower {
             let mut matches = std::mem::take(&mut self.matches);
             let (records, filter, strings) = (&self.records, &mut self.filter, &self.strings);
@@ -750,8 +742,7 @@ impl LogStore {
 
     /// Goes back to a filter the current one narrowed.
     fn restore(&mut self, wider: WiderMatches) {
-        self.filter = wider.compiled;
-        self.filter_source = wider.filter;
+        self.filter = wider.filter;
         self.matches = wider.matches;
         self.index_base = wider.index_base;
         let evicted = self
@@ -917,7 +908,7 @@ impl LogStore {
         if fresh {
             self.filter.forget(id);
             for wider in &mut self.wider {
-                wider.compiled.forget(id);
+                wider.filter.forget(id);
             }
         }
         self.previous[field] = Some(id);
@@ -1049,17 +1040,9 @@ impl LogStore {
     }
 }
 
-/// Sanitized and cut to [`MAX_FIELD_BYTES`].
+/// Sanitized and cut to [`MAX_FIELD_BYTES`], then `…` when cut.
 fn safe(text: &str) -> Cow<'_, str> {
-    let cleaned = clean(text);
-    if cleaned.len() <= MAX_FIELD_BYTES {
-        return cleaned;
-    }
-    let mut end = MAX_FIELD_BYTES;
-    while !cleaned.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &cleaned[..end]).into()
+    clean_capped(text, MAX_FIELD_BYTES + '…'.len_utf8())
 }
 
 /// Sanitizes every string inside an unknown field's value.
