@@ -25,7 +25,7 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     // Nearly all upstream text is printable ASCII; one branch-free pass over
     // the bytes (which the compiler vectorizes) settles it without decoding
     // a char.
-    if is_printable_ascii(s.as_bytes()) {
+    if is_printable_ascii(s) {
         return Cow::Borrowed(s);
     }
     match s.char_indices().find(|&(_, c)| needs_care(c)) {
@@ -105,12 +105,11 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
 }
 
 /// True when every byte is in 0x20..=0x7E: no control, no DEL, nothing
-/// beyond ASCII.
-fn is_printable_ascii(bytes: &[u8]) -> bool {
+/// beyond ASCII. Such text needs no cleaning, and each byte is one cell.
+pub fn is_printable_ascii(text: &str) -> bool {
     // No early exit on purpose: the loop stays branch-free and wide.
-    bytes
-        .iter()
-        .fold(0u8, |bad, &b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f))
+    text.bytes()
+        .fold(0u8, |bad, b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f))
         == 0
 }
 
@@ -397,10 +396,10 @@ mod tests {
         for b in 0u8..=0x7f {
             let s = format!("ab{}cd", b as char);
             let printable = (0x20..0x7f).contains(&b);
-            assert_eq!(is_printable_ascii(s.as_bytes()), printable, "{b:#x}");
+            assert_eq!(is_printable_ascii(&s), printable, "{b:#x}");
             assert_eq!(!s.chars().any(needs_care), printable, "{b:#x}");
         }
-        assert!(!is_printable_ascii("é".as_bytes()));
+        assert!(!is_printable_ascii("é"));
     }
 
     #[test]

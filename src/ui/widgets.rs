@@ -14,6 +14,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Theme, Tone, conn_tone};
 use crate::app::StreamStatus;
+use crate::sanitize::is_printable_ascii;
 use crate::upstream::{ConnState, StopReason};
 
 pub const ELLIPSIS: char = '…';
@@ -25,7 +26,7 @@ pub const ELLIPSIS: char = '…';
 /// characters, a lam-alef pair is two clusters but one column as a string,
 /// and a halfwidth voicing mark (U+FF9E) is a column of its own.
 pub fn display_width(text: &str) -> usize {
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if is_printable_ascii(text) {
         return text.len();
     }
     text.graphemes(true)
@@ -86,7 +87,7 @@ pub fn draw_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
             }
             let style = line.style.patch(span.style);
             let text: &str = &span.content;
-            if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            if is_printable_ascii(text) {
                 for c in text.chars().take(usize::from(right - x)) {
                     buf[(x, y)].set_char(c).set_style(style);
                     x += 1;
