@@ -23,6 +23,18 @@ impl ApiKey {
     }
 }
 
+impl<'de> Deserialize<'de> for ApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(ApiKey::new)
+    }
+}
+
+impl From<&str> for ApiKey {
+    fn from(key: &str) -> Self {
+        ApiKey::new(key)
+    }
+}
+
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(<redacted>)")
@@ -113,16 +125,16 @@ use color_eyre::eyre::{Context, Result, bail};
 use serde::Deserialize;
 
 /// The config file, as written by `misar-dash config init`. Every field is
-/// optional; flags and the environment take precedence. Its `Debug` shows
-/// whether a key is set, never the key.
-#[derive(Clone, Default, Deserialize, PartialEq)]
+/// optional; flags and the environment take precedence. Keys are
+/// [`ApiKey`]s, so its `Debug` shows whether one is set, never the key.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub blog_url: Option<String>,
     pub mail_url: Option<String>,
     pub mail_ws_url: Option<String>,
-    pub blog_key: Option<String>,
-    pub mail_key: Option<String>,
+    pub blog_key: Option<ApiKey>,
+    pub mail_key: Option<ApiKey>,
     /// A file holding the keys as `MISAR_BLOG_KEY=…` / `MISAR_MAIL_KEY=…`
     /// lines, for people who keep secrets out of config files.
     pub key_file: Option<PathBuf>,
@@ -149,29 +161,6 @@ pub struct FileConfig {
 
 /// The longest `read_timeout_secs` accepted: a day.
 pub const MAX_READ_TIMEOUT_SECS: u64 = 86_400;
-impl fmt::Debug for FileConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let key = |k: &Option<String>| k.as_ref().map(|_| "<redacted>");
-        f.debug_struct("FileConfig")
-            .field("blog_url", &self.blog_url)
-            .field("mail_url", &self.mail_url)
-            .field("mail_ws_url", &self.mail_ws_url)
-            .field("blog_key", &key(&self.blog_key))
-            .field("mail_key", &key(&self.mail_key))
-            .field("key_file", &self.key_file)
-            .field("token_in_query", &self.token_in_query)
-            .field("issues", &self.issues)
-            .field("campaigns", &self.campaigns)
-            .field("domains", &self.domains)
-            .field("limit", &self.limit)
-            .field("mouse", &self.mouse)
-            .field("follow_campaigns", &self.follow_campaigns)
-            .field("max_log_records", &self.max_log_records)
-            .field("read_timeout_secs", &self.read_timeout_secs)
-            .finish()
-    }
-}
-
 /// The config file's path: `$MISAR_DASH_CONFIG`, else `config.toml` in the
 /// platform's config directory.
 pub fn config_path() -> Option<PathBuf> {
@@ -290,8 +279,8 @@ pub fn client_options(
             .map(ApiKey::new)
     };
     let (mut blog_key, mut mail_key) = (env_key("MISAR_BLOG_KEY"), env_key("MISAR_MAIL_KEY"));
-    blog_key = blog_key.or_else(|| file.blog_key.clone().map(ApiKey::new));
-    mail_key = mail_key.or_else(|| file.mail_key.clone().map(ApiKey::new));
+    blog_key = blog_key.or_else(|| file.blog_key.clone());
+    mail_key = mail_key.or_else(|| file.mail_key.clone());
     if let Some(path) = &file.key_file
         && (blog_key.is_none() || mail_key.is_none())
     {
@@ -382,7 +371,11 @@ mod tests {
         assert!(!err.contains("msk_x"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(
-            load_config(&path).unwrap().mail_key.as_deref(),
+            load_config(&path)
+                .unwrap()
+                .mail_key
+                .as_ref()
+                .map(ApiKey::expose),
             Some("msk_x")
         );
         std::fs::remove_dir_all(&dir).ok();
