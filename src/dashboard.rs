@@ -242,17 +242,14 @@ where
     state.dirty = true;
 
     loop {
-        // Drawn here, not in a branch of the select below: under `biased`,
-        // a channel that is never empty (a domain's backlog pouring in)
-        // wins every round, and a timer made anew each round never gets to
-        // fire, so the screen froze until the flood was over. Checked every
-        // round, a frame is due at most FRAME after the last one, and no
-        // more often, so the events are not starved in turn.
+        // Drawn here, before anything else is looked at, not in a branch of
+        // the select below: under `biased`, a channel that is never empty (a
+        // domain's backlog pouring in) wins every round, a timer made anew
+        // each round never fires, and the screen (with the user's last
+        // keystroke) froze until the flood was over. A frame is due at most
+        // FRAME after the last one, and no more often, so the events are not
+        // starved in turn.
         let due = last_draw.map_or_else(Instant::now, |t| t + FRAME);
-        // A frame that is due goes out before anything else is looked at:
-        // under a flood of upstream events the select below would always
-        // find one ready, and the screen (with the user's last keystroke)
-        // would wait for the flood to end.
         if state.dirty && Instant::now() >= due {
             let started = Instant::now();
             terminal.draw(|frame| crate::ui::render(state, frame))?;

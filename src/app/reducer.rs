@@ -345,9 +345,7 @@ fn unwatch_selected(state: &mut AppState, commands: &mut Vec<Command>) {
         }
         _ => {
             state.sends.remove(&source);
-            let len = state.sends.rows.len();
-            let height = layout::viewports(state).sends;
-            state.sends.cursor.move_by(0, len, height);
+            settle_sends_cursor(state);
         }
     }
     state.streams.remove(&source);
@@ -389,10 +387,15 @@ fn drop_old_ended_sends(state: &mut AppState, commands: &mut Vec<Command>) {
     {
         state.sends.cursor.selected = index;
     }
+    settle_sends_cursor(state);
+    state.dirty = true;
+}
+
+/// Keeps the sends cursor on a row and its view around it after rows went.
+fn settle_sends_cursor(state: &mut AppState) {
     let len = state.sends.rows.len();
     let height = layout::viewports(state).sends;
     state.sends.cursor.move_by(0, len, height);
-    state.dirty = true;
 }
 
 fn step_pane(pane: Pane, step: isize) -> Pane {
