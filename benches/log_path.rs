@@ -219,9 +219,10 @@ fn store_append(c: &mut Criterion) {
 
 fn refilter(c: &mut Criterion) {
     let mut store = store_with(500_000);
+    // No filter here narrows the one before it, so every step tests all
+    // 500,000 records (a narrowing keystroke tests only the matches).
     let filters = [
         "b",
-        "bo",
         "digest",
         "type:bounced",
         "from:news -type:opened",
