@@ -168,20 +168,6 @@ fn opts_for(server: &RawServer) -> ClientOptions {
     }
 }
 
-/// `fast_options` without a simulator.
-fn fast_defaults() -> ClientOptions {
-    ClientOptions {
-        backoff: misar_dash::config::Backoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-        },
-        max_retries: Some(5),
-        heartbeat: Duration::from_millis(300),
-        sse_read_timeout: Duration::from_millis(800),
-        ..ClientOptions::default()
-    }
-}
-
 /// Events of one client with the time each arrived, until `until` or the
 /// time limit. The client is stopped on return.
 async fn timed_events(

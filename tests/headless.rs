@@ -9,27 +9,10 @@ use misar_dash::sim;
 use support::*;
 use tokio::process::Command;
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_misar-dash"));
-    for var in [
-        "MISAR_BLOG_KEY",
-        "MISAR_MAIL_KEY",
-        "MISAR_BLOG_URL",
-        "MISAR_MAIL_URL",
-        "MISAR_MAIL_WS_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    // No config file of the machine's user leaks into a test.
-    cmd.env("MISAR_DASH_CONFIG", "/nonexistent/misar-dash-test.toml");
-    cmd.kill_on_drop(true);
-    cmd
-}
-
 /// The binary pointed at `sim` with the demo keys.
 fn against(sim: &sim::Sim) -> Command {
     let e = sim.endpoints();
-    let mut cmd = bin();
+    let mut cmd = misar_dash();
     cmd.env("MISAR_BLOG_URL", e.blog_url)
         .env("MISAR_MAIL_URL", e.mail_url)
         .env("MISAR_MAIL_WS_URL", e.mail_ws_url)
@@ -136,7 +119,7 @@ async fn a_bad_query_exits_2_naming_the_value_and_sends_nothing() {
         ("--start", "yesterday"),
         ("--sender", ""),
     ] {
-        let mut cmd = bin();
+        let mut cmd = misar_dash();
         cmd.env("MISAR_MAIL_KEY", "msk_x");
         let out = run(
             &mut cmd,
@@ -160,7 +143,7 @@ async fn a_bad_query_exits_2_naming_the_value_and_sends_nothing() {
         };
         assert!(err.contains(&named), "{flag}: {err}");
     }
-    let mut cmd = bin();
+    let mut cmd = misar_dash();
     cmd.env("MISAR_MAIL_KEY", "msk_x");
     let args = [
         "stream",
@@ -239,7 +222,7 @@ async fn giving_up_after_max_retries_exits_5() {
         .local_addr()
         .unwrap()
         .port();
-    let mut cmd = bin();
+    let mut cmd = misar_dash();
     cmd.env("MISAR_MAIL_KEY", "msk_x");
     let url = format!("http://127.0.0.1:{port}");
     let out = run(
@@ -262,7 +245,7 @@ async fn giving_up_after_max_retries_exits_5() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_in_process_simulator_needs_no_keys() {
     let out = run(
-        &mut bin(),
+        &mut misar_dash(),
         &["stream", "send-progress", "iss-may-newsletter", "--sim"],
     )
     .await;

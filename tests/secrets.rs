@@ -44,27 +44,8 @@ fn fragment(key: &str) -> &str {
     &key[start..(start + 12).min(key.len())]
 }
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_misar-dash"));
-    for var in [
-        "MISAR_BLOG_KEY",
-        "MISAR_MAIL_KEY",
-        "MISAR_BLOG_URL",
-        "MISAR_MAIL_URL",
-        "MISAR_MAIL_WS_URL",
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("MISAR_DASH_CONFIG", "/nonexistent/misar-dash-secrets.toml");
-    cmd.stdin(Stdio::null());
-    cmd.kill_on_drop(true);
-    cmd
-}
-
 fn against(endpoints: &misar_dash::config::Endpoints) -> Command {
-    let mut cmd = bin();
+    let mut cmd = misar_dash();
     cmd.env("MISAR_BLOG_URL", &endpoints.blog_url)
         .env("MISAR_MAIL_URL", &endpoints.mail_url)
         .env("MISAR_MAIL_WS_URL", &endpoints.mail_ws_url)

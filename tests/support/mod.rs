@@ -19,6 +19,13 @@ pub fn fast_options(sim: &Sim) -> ClientOptions {
         endpoints: sim.endpoints(),
         blog_key: Some(ApiKey::new(sim::DEMO_BLOG_KEY)),
         mail_key: Some(ApiKey::new(sim::DEMO_MAIL_KEY)),
+        ..fast_defaults()
+    }
+}
+
+/// [`fast_options`] without a simulator: no endpoints, no keys.
+pub fn fast_defaults() -> ClientOptions {
+    ClientOptions {
         backoff: Backoff {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(200),
@@ -28,6 +35,27 @@ pub fn fast_options(sim: &Sim) -> ClientOptions {
         sse_read_timeout: Duration::from_millis(800),
         ..ClientOptions::default()
     }
+}
+
+/// The real binary, with nothing of this machine's environment that would
+/// change what it does (keys, URLs, backtraces, the user's config file).
+pub fn misar_dash() -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_misar-dash"));
+    for var in [
+        "MISAR_BLOG_KEY",
+        "MISAR_MAIL_KEY",
+        "MISAR_BLOG_URL",
+        "MISAR_MAIL_URL",
+        "MISAR_MAIL_WS_URL",
+        "RUST_BACKTRACE",
+        "RUST_LIB_BACKTRACE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("MISAR_DASH_CONFIG", "/nonexistent/misar-dash-test.toml");
+    cmd.stdin(std::process::Stdio::null());
+    cmd.kill_on_drop(true);
+    cmd
 }
 
 /// A fixed epoch: two simulators started at different moments serve the
