@@ -152,6 +152,22 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
     // The peak so far, before the re-filter and render measurements add
     // their own.
     let ingest_peak_mb = peak_rss_kb().map_or(-1.0, |kb| kb as f64 / 1024.0);
+    if !args.json {
+        println!(
+            "median: {:.3} s = {rate:.0} records/s; peak RSS after ingest {ingest_peak_mb:.1} MB",
+            median_time.as_secs_f64()
+        );
+    }
+    if args.ingest_only {
+        if args.json {
+            println!(
+                "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1}}}",
+                args.limit,
+                median_time.as_secs_f64(),
+            );
+        }
+        return Ok(());
+    }
 
     // The store the last run filled: how the filter and the pane do on
     // real records (benches/ has the same on synthetic ones).
@@ -168,10 +184,6 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
             ms(median(&render)),
         );
     } else {
-        println!(
-            "median: {:.3} s = {rate:.0} records/s; peak RSS after ingest {ingest_peak_mb:.1} MB",
-            median_time.as_secs_f64()
-        );
         println!(
             "re-filter of the held records, median of {}: {:.2} ms (max {:.2} ms)",
             refilter.len(),

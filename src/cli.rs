@@ -220,6 +220,10 @@ pub struct IngestArgs {
     /// Print one JSON object per run and one summary line, for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Skip the re-filter and frame timings after the runs, so that a
+    /// profiler attached to the process sees only the ingest.
+    #[arg(long)]
+    pub ingest_only: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,15 +1,22 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 40-byte [`CompactRecord`]: timestamp, event type as a
+//! - Each record is a 48-byte [`CompactRecord`]: timestamp, event type as a
 //!   byte, and u32 ids into a reference-counted string table for sender,
-//!   recipient, subject and the tag set (joined with U+001F, which sanitized
-//!   text never holds). Senders, subjects and tag sets repeat a lot, so the
-//!   table stays small and a filter tests each distinct string once.
-//! - Fields only the detail view needs (id, message id, SMTP response, IP,
-//!   user agent, URL) go to an append-only text arena in chunks that are
-//!   dropped as their records are evicted. Unknown fields go to a side table
-//!   holding only the records that have them.
+//!   subject and the tag set (joined with U+001F, which sanitized text never
+//!   holds). Senders, subjects and tag sets repeat a lot, so the table stays
+//!   small and a filter tests each distinct string once.
+//! - The recipient and the fields only the detail view needs (id, message
+//!   id, SMTP response, IP, user agent, URL) go to an append-only text arena
+//!   in chunks that are dropped as their records are evicted. Recipients are
+//!   not interned: on a busy domain nearly every record names another
+//!   recipient than the one before, and a third of them are new, so a table
+//!   of them saved no memory and cost a cache miss or more per record (the
+//!   most of the ingest's time on the reducer). Each record keeps its
+//!   recipient's character mask instead, so a filter still rules most of
+//!   them out without reading them.
+//! - Unknown fields go to a side table holding only the records that have
+//!   them.
 //! - The filter's matches are an index of record positions that grows as
 //!   records arrive: only new records are tested. Setting a new filter
 //!   re-scans once; per-term verdicts are cached per string id.
@@ -32,6 +39,8 @@ use crate::upstream::{LogBatch, LogEventType, LogRecord, LogRecordRef};
 /// Longest text kept per field. Hostile upstreams send 10,000-character
 /// subjects; no cell or detail view needs more than this.
 pub const MAX_FIELD_BYTES: usize = 4096;
+// A capped recipient's length fits `CompactRecord::recipient_len`.
+const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
 
 /// Joins a record's tags into one interned string and the cold fields into
 /// one arena entry. Sanitized text never holds it.
@@ -85,11 +94,15 @@ type ExtraFields = Box<[(String, Value)]>;
 #[derive(Clone, Copy, Debug)]
 struct CompactRecord {
     timestamp_ms: i64,
+    /// [`char_mask`] of the recipient.
+    recipient_mask: u64,
     sender: StrId,
-    recipient: StrId,
     subject: StrId,
     tags: StrId,
+    /// The recipient, then [`SEPARATOR`] and the detail fields.
     cold: ColdRef,
+    /// Bytes of the recipient at the start of `cold`.
+    recipient_len: u16,
     event: u8,
     flags: u8,
 }
@@ -290,6 +303,20 @@ impl Arena {
             .unwrap_or("")
     }
 
+    /// The record's recipient, at the start of its text.
+    fn recipient(&self, record: &CompactRecord) -> &str {
+        let text = self.get(record.cold);
+        text.get(..usize::from(record.recipient_len))
+            .unwrap_or(text)
+    }
+
+    /// The record's detail fields, after its recipient.
+    fn details(&self, record: &CompactRecord) -> &str {
+        let text = self.get(record.cold);
+        text.get(usize::from(record.recipient_len) + SEPARATOR.len_utf8()..)
+            .unwrap_or("")
+    }
+
     fn evict_before(&mut self, first_seq: u64) {
         while self.chunks.front().is_some_and(|c| c.last_seq < first_seq) {
             self.chunks.pop_front();
@@ -432,15 +459,18 @@ impl TextTest {
             YES => true,
             NO => false,
             _ => {
-                let mask = strings.mask(id);
-                let hit = self.needles.iter().any(|needle| {
-                    needle.mask & !mask == 0
-                        && (needle.exact || contains_ci(strings.get(id), &needle.lower))
-                });
+                let hit = self.test_text(strings.mask(id), strings.get(id));
                 self.verdicts[index] = if hit { YES } else { NO };
                 hit
             }
         }
+    }
+
+    /// Whether `text`, whose [`char_mask`] is `mask`, holds a needle.
+    fn test_text(&self, mask: u64, text: &str) -> bool {
+        self.needles.iter().any(|needle| {
+            needle.mask & !mask == 0 && (needle.exact || contains_ci(text, &needle.lower))
+        })
     }
 }
 
@@ -475,7 +505,7 @@ impl CompiledFilter {
         compiled
     }
 
-    fn matches(&mut self, record: &CompactRecord, strings: &Interner) -> bool {
+    fn matches(&mut self, record: &CompactRecord, strings: &Interner, arena: &Arena) -> bool {
         for term in &self.terms {
             let hit = match term.test {
                 Test::Types(mask) => mask & (1 << record.event) != 0,
@@ -485,14 +515,17 @@ impl CompiledFilter {
                     let text = &mut self.texts[index];
                     match field {
                         TextField::Sender => text.test(record.sender, strings),
-                        TextField::Recipient => text.test(record.recipient, strings),
+                        TextField::Recipient => {
+                            text.test_text(record.recipient_mask, arena.recipient(record))
+                        }
                         TextField::Subject => text.test(record.subject, strings),
                         TextField::Tag => text.test(record.tags, strings),
+                        // The recipient last: it is the one not cached.
                         TextField::Anywhere => {
                             text.test(record.sender, strings)
-                                || text.test(record.recipient, strings)
                                 || text.test(record.subject, strings)
                                 || text.test(record.tags, strings)
+                                || text.test_text(record.recipient_mask, arena.recipient(record))
                         }
                     }
                 }
@@ -591,18 +624,17 @@ pub struct LogStore {
     evicted: u64,
     /// Scratch space for joining a record's tags.
     tags_buffer: String,
-    /// The string each of sender, recipient, subject and tag set had in the
+    /// The string each of sender, subject and tag set had in the
     /// previous record. Events of one message arrive together and repeat
     /// them, and comparing with the last one is much cheaper than a lookup
     /// in a table of hundreds of thousands. Cleared when strings are freed.
-    previous: [Option<StrId>; 4],
+    previous: [Option<StrId>; 3],
 }
 
 /// Slots of [`LogStore::previous`].
 const SENDER: usize = 0;
-const RECIPIENT: usize = 1;
-const SUBJECT: usize = 2;
-const TAGS: usize = 3;
+const SUBJECT: usize = 1;
+const TAGS: usize = 2;
 
 /// One record as the table draws it: borrowed, sanitized text.
 #[derive(Clone, Copy, Debug)]
@@ -639,7 +671,7 @@ impl LogStore {
             counts: [0; TYPE_CODES],
             evicted: 0,
             tags_buffer: String::new(),
-            previous: [None; 4],
+            previous: [None; 3],
         }
     }
 
@@ -671,7 +703,7 @@ impl LogStore {
             let seq = self.next_seq();
             let compact = self.compact(seq, record);
             self.counts[usize::from(compact.event)] += 1;
-            if self.filter.matches(&compact, &self.strings) {
+            if self.filter.matches(&compact, &self.strings, &self.arena) {
                 self.push_match(seq);
                 outcome.matched += 1;
             }
@@ -725,12 +757,13 @@ impl LogStore {
         self.filter = compiled;
         if narrower {
             let mut matches = std::mem::take(&mut self.matches);
-            let (records, filter, strings) = (&self.records, &mut self.filter, &self.strings);
+            let (records, filter, strings, arena) =
+                (&self.records, &mut self.filter, &self.strings, &self.arena);
             matches.retain(|&offset| {
                 let index = self.index_base + u64::from(offset) - self.first_seq;
                 records
                     .get(index as usize)
-                    .is_some_and(|record| filter.matches(record, strings))
+                    .is_some_and(|record| filter.matches(record, strings, arena))
             });
             self.matches = matches;
             return;
@@ -760,7 +793,7 @@ impl LogStore {
         let start = (seq - self.first_seq) as usize;
         let first = self.first_seq - self.index_base;
         for (i, record) in self.records.iter().enumerate().skip(start) {
-            if self.filter.matches(record, &self.strings) {
+            if self.filter.matches(record, &self.strings, &self.arena) {
                 self.matches.push_back((first + i as u64) as u32);
             }
         }
@@ -831,7 +864,7 @@ impl LogStore {
             timestamp_ms: record.timestamp_ms,
             event_type: type_of_code(record.event),
             sender: self.strings.get(record.sender),
-            recipient: self.strings.get(record.recipient),
+            recipient: self.arena.recipient(record),
             subject: self.strings.get(record.subject),
             tags: self.strings.get(record.tags),
         })
@@ -841,7 +874,7 @@ impl LogStore {
     pub fn full_record(&self, seq: u64) -> Option<LogRecord> {
         let record = self.record(seq)?;
         let view = self.view(seq)?;
-        let mut cold = self.arena.get(record.cold).split(SEPARATOR);
+        let mut cold = self.arena.details(record).split(SEPARATOR);
         let mut next = || cold.next().unwrap_or("").to_string();
         let id = next();
         let message_id = next();
@@ -917,7 +950,7 @@ impl LogStore {
 
     fn compact(&mut self, seq: u64, record: LogRecordRef<'_>) -> CompactRecord {
         let sender = self.intern(SENDER, record.sender);
-        let recipient = self.intern(RECIPIENT, record.recipient);
+        let recipient = safe(record.recipient);
         let subject = self.intern(SUBJECT, record.subject);
         // The tag set is looked up by its upstream tags joined; sanitizing
         // (which would drop the separators) is per tag, for a new set. A
@@ -966,6 +999,7 @@ impl LogStore {
         let cold = self.arena.push(
             seq,
             &[
+                &recipient,
                 &safe(record.id),
                 &safe(record.message_id),
                 &smtp,
@@ -985,11 +1019,12 @@ impl LogStore {
         }
         CompactRecord {
             timestamp_ms: record.timestamp_ms,
+            recipient_mask: char_mask(&recipient),
             sender,
-            recipient,
             subject,
             tags,
             cold,
+            recipient_len: recipient.len() as u16,
             event: type_code(record.event_type),
             flags,
         }
@@ -1015,9 +1050,9 @@ impl LogStore {
     /// Drops the `n` oldest records; returns how many matches went with them.
     fn evict(&mut self, n: usize) -> usize {
         // Ids may be freed and handed out again for other strings.
-        self.previous = [None; 4];
+        self.previous = [None; 3];
         for record in self.records.drain(..n) {
-            for id in [record.sender, record.recipient, record.subject, record.tags] {
+            for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
             }
             self.counts[usize::from(record.event)] -= 1;
@@ -1251,10 +1286,9 @@ mod tests {
         assert_eq!(store.counts_by_type().iter().sum::<u64>(), 5);
         assert!(store.full_record(2).is_none());
         assert_eq!(store.full_record(3).unwrap().id, "id-3");
-        // Senders of evicted records are freed: 5 senders + recipients +
-        // the shared subject and tag set.
-        let recipients: std::collections::HashSet<_> = (3..8).map(|i| i % 7).collect();
-        assert_eq!(store.distinct_strings(), 5 + recipients.len() + 2);
+        // Senders of evicted records are freed: 5 senders + the shared
+        // subject and tag set (recipients are not interned).
+        assert_eq!(store.distinct_strings(), 5 + 2);
     }
 
     #[test]
