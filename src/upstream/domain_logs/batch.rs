@@ -18,6 +18,8 @@ use super::{
     LogEventType, LogRecord, Payload, format_timestamp_ms, is_completion, parse_timestamp_ms,
 };
 
+mod scan;
+
 /// Set in a span's start: the string is in the side buffer, not the text.
 const SPILLED: u32 = 1 << 31;
 
@@ -343,6 +345,15 @@ impl LogBatch {
 /// batch probably holds (the previous one's count), so the list is
 /// allocated once.
 pub(super) fn parse_data(text: String, expected: usize, bad: &mut Vec<String>) -> Payload {
+    let mut builder = Builder::new(&text, expected);
+    if scan::batch(&text, &mut builder).is_some() {
+        return Payload::Records(builder.finish(text));
+    }
+    parse_data_by_serde(text, expected, bad)
+}
+
+/// [`parse_data`] without the scanner: serde_json reads it all.
+fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> Payload {
     // The fast path: the batch parses whole, with every string read in
     // place.
     let mut builder = Builder::new(&text, expected);
@@ -1008,6 +1019,7 @@ impl<'de> Deserialize<'de> for EventType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const REC: &str = r#"{"id":"a1","timestamp":"2026-05-27T10:15:00.250Z","event_type":"bounced","sender":"s@x","recipient":"r\u0040y","subject":"Hi","tags":["t","\"q\""],"message_id":"<m>","smtp_response":"550","ip":null,"mystery":{"k":1}}"#;
 
@@ -1063,6 +1075,136 @@ mod tests {
         let json = serde_json::to_string(&records[0]).unwrap();
         let back: LogRecord = serde_json::from_str(&json).unwrap();
         assert_eq!(back, records[0]);
+    }
+
+    /// What a parse came to, comparable.
+    fn outcome(payload: Payload, bad: Vec<String>) -> (String, Vec<LogRecord>, Vec<String>) {
+        match payload {
+            Payload::Records(batch) => ("records".into(), batch.to_records(), bad),
+            Payload::Complete => ("complete".into(), Vec::new(), bad),
+            Payload::Ignore => ("ignore".into(), Vec::new(), bad),
+        }
+    }
+
+    /// JSON whitespace, or none.
+    fn ws() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["", "", "", " ", "\n", " \t\r\n "])
+    }
+
+    /// A string value: plain, or with what the scanner leaves to serde_json
+    /// (escapes, raw control characters, which are invalid JSON).
+    fn string_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Z0-9@.<> +#-]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            2 => any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            1 => "[a-z]{0,3}[\\x00-\\x1f][a-z]{0,3}".prop_map(|s| format!("\"{s}\"")),
+            1 => Just("null".to_string()),
+            1 => Just("12".to_string()),
+        ]
+    }
+
+    /// One `"key":value` pair of a record, known keys most often.
+    fn entry() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "id",
+            "id",
+            "timestamp",
+            "timestamp",
+            "event_type",
+            "sender",
+            "recipient",
+            "subject",
+            "tags",
+            "message_id",
+            "smtp_response",
+            "ip",
+            "user_agent",
+            "url",
+            "mystery",
+            "\\u0069d",
+        ]);
+        let timestamp = prop::sample::select(vec![
+            "\"2026-05-27T10:15:00.250Z\"",
+            "\"2026-05-27T10:15:00Z\"",
+            "\"2026-05-27T12:15:00+02:00\"",
+            "\"yesterday\"",
+            "\"2026-05-27T10:15:00.250\\u005a\"",
+            "1780000000",
+        ]);
+        let event_type = prop::sample::select(vec![
+            "\"bounced\"",
+            "\"opened\"",
+            "\"teleported\"",
+            "null",
+            "\"b\\u006funced\"",
+        ]);
+        let tags = prop_oneof![
+            Just("null".to_string()),
+            prop::collection::vec(string_value(), 0..3).prop_map(|t| format!("[{}]", t.join(","))),
+        ];
+        (key, string_value(), timestamp, event_type, tags, ws(), ws()).prop_map(
+            |(key, string, timestamp, event_type, tags, ws1, ws2)| {
+                let value = match key {
+                    "timestamp" => timestamp.to_string(),
+                    "event_type" => event_type.to_string(),
+                    "tags" => tags,
+                    "mystery" => "{\"k\":[1,\"}\"]}".to_string(),
+                    _ => string,
+                };
+                format!("\"{key}\"{ws1}:{ws2}{value}")
+            },
+        )
+    }
+
+    fn record_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            12 => (prop::collection::vec(entry(), 0..9), ws()).prop_map(|(entries, ws)| {
+                // Most records have the two keys they need.
+                format!(
+                    "{{{ws}\"id\":\"r\",\"timestamp\":\"2026-05-27T10:15:00.250Z\"{}{}{ws}}}",
+                    if entries.is_empty() { "" } else { "," },
+                    entries.join(",")
+                )
+            }),
+            2 => (prop::collection::vec(entry(), 0..9), ws())
+                .prop_map(|(entries, ws)| format!("{{{ws}{}{ws}}}", entries.join(&format!("{ws},")))),
+            1 => Just("\"a record?\"".to_string()),
+            1 => Just("{\"id\":\"r\",\"timestamp\":\"2026-05-27T10:15:00Z\"".to_string()),
+        ]
+    }
+
+    fn batch_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(record_text(), 0..6),
+            ws(),
+            ws(),
+            prop::sample::select(vec![0u8, 0, 0, 1, 2, 3, 4]),
+        )
+            .prop_map(|(records, ws1, ws2, frame)| {
+                let list = format!("[{ws1}{}{ws1}]", records.join(&format!("{ws2},{ws1}")));
+                match frame {
+                    0 => format!("{ws1}{{{ws2}\"logs\"{ws1}:{ws2}{list}{ws1}}}{ws2}"),
+                    1 => list,
+                    2 => format!("{{\"logs\":{list},\"next\":null}}"),
+                    3 => format!("{{\"logs\":{list}}} trailing"),
+                    _ => format!("{{\"data\":{list}}}"),
+                }
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The scanner changes the speed, not the result: every batch
+        /// parses as serde_json alone parses it.
+        #[test]
+        fn the_scanner_agrees_with_serde_json(text in batch_text()) {
+            let mut bad = Vec::new();
+            let scanned = outcome(parse_data(text.clone(), 0, &mut bad), bad);
+            let mut bad = Vec::new();
+            let by_serde = outcome(parse_data_by_serde(text.clone(), 0, &mut bad), bad);
+            proptest::prop_assert_eq!(scanned, by_serde, "{}", text);
+        }
     }
 
     #[test]

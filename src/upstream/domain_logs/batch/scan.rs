@@ -1,0 +1,395 @@
+//! A scanner for the batch shape the service sends, ahead of serde_json.
+//!
+//! Nearly every event is `{"logs":[…]}` of records whose keys are the known
+//! ones, each once, and whose values are plain strings (no escapes), null or
+//! lists of them. This reads exactly that, byte by byte, at a fraction of a
+//! general parser's cost: serde_json was a third of an ingest's CPU time.
+//! A record that is anything else (an escape, an unknown field, a numeric
+//! id, a duplicate key) is handed to serde_json alone, and a batch whose
+//! frame is anything else is left to the caller's serde_json path whole, so
+//! what comes out is what serde_json alone would give. The property test in
+//! the parent module checks that on generated batches.
+
+use serde::de::DeserializeSeed;
+
+use super::{Builder, LogEventType, RawRecord, RecordSeed, Span, parse_timestamp_ms};
+
+/// Reads `{"logs":[…]}` or `[…]` into `builder`. `None` when the text is
+/// not that, or holds a record serde_json would refuse: the builder may
+/// then hold part of the batch and must be dropped.
+pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
+    // Spans are 31-bit offsets; the builder copies the strings of a longer
+    // text instead (never, with the SSE message cap).
+    if text.len() >= super::SPILLED as usize {
+        return None;
+    }
+    let mut s = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    s.skip_ws();
+    let enveloped = s.eat(b'{');
+    if enveloped {
+        s.skip_ws();
+        if !s.eat_str(b"\"logs\"") {
+            return None;
+        }
+        s.skip_ws();
+        if !s.eat(b':') {
+            return None;
+        }
+        s.skip_ws();
+    }
+    if !s.eat(b'[') {
+        return None;
+    }
+    s.skip_ws();
+    if !s.eat(b']') {
+        loop {
+            let start = s.at;
+            let (spill, tags) = (builder.spill.len(), builder.tags.len());
+            if s.record(builder).is_none() {
+                builder.spill.truncate(spill);
+                builder.tags.truncate(tags);
+                s.at = start;
+                s.record_by_serde(builder)?;
+            }
+            s.skip_ws();
+            if s.eat(b']') {
+                break;
+            }
+            if !s.eat(b',') {
+                return None;
+            }
+            s.skip_ws();
+        }
+    }
+    s.skip_ws();
+    if enveloped && !s.eat(b'}') {
+        return None;
+    }
+    s.skip_ws();
+    (s.at == s.bytes.len()).then_some(())
+}
+
+struct Scanner<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    at: usize,
+}
+
+/// A value the scanner reads in place: a string's span, or null.
+enum Plain {
+    Str(Span),
+    Null,
+}
+
+/// Which keys a record has had, so a duplicate goes to serde_json.
+const ID: u16 = 1;
+const TIMESTAMP: u16 = 1 << 1;
+const EVENT_TYPE: u16 = 1 << 2;
+const SENDER: u16 = 1 << 3;
+const RECIPIENT: u16 = 1 << 4;
+const SUBJECT: u16 = 1 << 5;
+const TAGS: u16 = 1 << 6;
+const MESSAGE_ID: u16 = 1 << 7;
+const SMTP_RESPONSE: u16 = 1 << 8;
+const IP: u16 = 1 << 9;
+const USER_AGENT: u16 = 1 << 10;
+const URL: u16 = 1 << 11;
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let hit = self.peek() == Some(b);
+        if hit {
+            self.at += 1;
+        }
+        hit
+    }
+
+    fn eat_str(&mut self, s: &[u8]) -> bool {
+        let hit = self.bytes[self.at..].starts_with(s);
+        if hit {
+            self.at += s.len();
+        }
+        hit
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// One record, all of it plain; `None` at anything else.
+    fn record(&mut self, builder: &mut Builder) -> Option<()> {
+        if !self.eat(b'{') {
+            return None;
+        }
+        let mut record = RawRecord::EMPTY;
+        let mut seen = 0u16;
+        self.skip_ws();
+        if !self.eat(b'}') {
+            loop {
+                if !self.eat(b'"') {
+                    return None;
+                }
+                let key = self.string_body()?;
+                self.skip_ws();
+                if !self.eat(b':') {
+                    return None;
+                }
+                self.skip_ws();
+                let field = match &self.bytes[key.start as usize..][..key.len as usize] {
+                    b"id" => ID,
+                    b"timestamp" => TIMESTAMP,
+                    b"event_type" => EVENT_TYPE,
+                    b"sender" => SENDER,
+                    b"recipient" => RECIPIENT,
+                    b"subject" => SUBJECT,
+                    b"tags" => TAGS,
+                    b"message_id" => MESSAGE_ID,
+                    b"smtp_response" => SMTP_RESPONSE,
+                    b"ip" => IP,
+                    b"user_agent" => USER_AGENT,
+                    b"url" => URL,
+                    _ => return None,
+                };
+                if seen & field != 0 {
+                    return None;
+                }
+                seen |= field;
+                match field {
+                    ID => record.id = self.string()?,
+                    TIMESTAMP => {
+                        let span = self.string()?;
+                        record.timestamp_ms = parse_timestamp_ms(self.str(span))?;
+                    }
+                    EVENT_TYPE => {
+                        let span = self.string()?;
+                        record.event_type = Some(LogEventType::from_wire(self.str(span))?);
+                    }
+                    TAGS => {
+                        record.tags_start = builder.tags.len() as u32;
+                        self.tags(builder)?;
+                        record.tags_len = builder.tags.len() as u32 - record.tags_start;
+                    }
+                    _ => {
+                        let value = self.plain()?;
+                        let span = match value {
+                            Plain::Str(span) => span,
+                            Plain::Null if field & (SMTP_RESPONSE | IP | USER_AGENT | URL) != 0 => {
+                                Span::ABSENT
+                            }
+                            Plain::Null => Span::EMPTY,
+                        };
+                        match field {
+                            SENDER => record.sender = span,
+                            RECIPIENT => record.recipient = span,
+                            SUBJECT => record.subject = span,
+                            MESSAGE_ID => record.message_id = span,
+                            SMTP_RESPONSE => record.smtp_response = span,
+                            IP => record.ip = span,
+                            USER_AGENT => record.user_agent = span,
+                            _ => record.url = span,
+                        }
+                    }
+                }
+                self.skip_ws();
+                if self.eat(b'}') {
+                    break;
+                }
+                if !self.eat(b',') {
+                    return None;
+                }
+                self.skip_ws();
+            }
+        }
+        // Without them serde_json refuses the record, and says why.
+        if seen & (ID | TIMESTAMP) != ID | TIMESTAMP {
+            return None;
+        }
+        builder.records.push(record);
+        Some(())
+    }
+
+    /// A string without escapes.
+    fn string(&mut self) -> Option<Span> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        self.string_body()
+    }
+
+    fn plain(&mut self) -> Option<Plain> {
+        if self.eat_str(b"null") {
+            return Some(Plain::Null);
+        }
+        self.string().map(Plain::Str)
+    }
+
+    /// `[…]` of plain strings, or null.
+    fn tags(&mut self, builder: &mut Builder) -> Option<()> {
+        if self.eat_str(b"null") {
+            return Some(());
+        }
+        if !self.eat(b'[') {
+            return None;
+        }
+        self.skip_ws();
+        if self.eat(b']') {
+            return Some(());
+        }
+        loop {
+            let tag = self.string()?;
+            builder.tags.push(tag);
+            self.skip_ws();
+            if self.eat(b']') {
+                return Some(());
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+            self.skip_ws();
+        }
+    }
+
+    /// The rest of a string whose opening quote was read: its span, if it
+    /// ends before any escape or control character (which JSON forbids
+    /// raw, and serde_json refuses).
+    fn string_body(&mut self) -> Option<Span> {
+        let start = self.at;
+        let rest = &self.bytes[start..];
+        let mut i = 0;
+        // Eight bytes at a time, the first special one found by its bit.
+        let end = loop {
+            let Some(word) = rest.get(i..i + 8) else {
+                // The last few bytes of the text, one at a time.
+                break i + rest.get(i..)?.iter().position(|&b| is_special(b))?;
+            };
+            let special = special_bytes(u64::from_le_bytes(word.try_into().ok()?));
+            if special != 0 {
+                break i + (special.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        };
+        if rest.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.at = start + end + 1;
+        Some(Span {
+            start: start as u32,
+            len: end as u32,
+        })
+    }
+
+    fn str(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        self.text
+            .get(start..start + span.len as usize)
+            .unwrap_or("")
+    }
+
+    /// The record at the scanner, read by serde_json; the scanner moves
+    /// past it.
+    fn record_by_serde(&mut self, builder: &mut Builder) -> Option<()> {
+        let end = skip_value(self.bytes, self.at)?;
+        let mut de = serde_json::Deserializer::from_str(self.text.get(self.at..end)?);
+        RecordSeed(builder).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        self.at = end;
+        Some(())
+    }
+}
+
+fn is_special(b: u8) -> bool {
+    matches!(b, b'"' | b'\\' | 0..0x20)
+}
+
+/// The high bit of each byte of `word` that is `"`, `\` or a control
+/// character, and possibly of bytes above such a one: the lowest bit set is
+/// exact (a borrow only runs upwards), which is all the caller reads.
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+    // Bytes below 0x20 (a byte of 0x80 or more has its high bit, and is
+    // ruled out by `!word`).
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    quote | backslash | control
+}
+
+/// Where the JSON value starting at `at` ends, by its brackets and
+/// strings; serde_json then reads exactly that much and checks it.
+fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = at;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                loop {
+                    match bytes.get(i)? {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b',' if depth == 0 => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_special_byte_is_found_in_every_lane() {
+        for lane in 0..8 {
+            for special in [b'"', b'\\', 0, 0x1f] {
+                // Specials above it must not move the answer.
+                let mut word = [b'a', b'"', 0, b'\\', b'a', 0x1f, b'"', 0];
+                word[..=lane].fill(b'a');
+                word[lane] = special;
+                let found = special_bytes(u64::from_le_bytes(word)).trailing_zeros() / 8;
+                assert_eq!(found as usize, lane, "{special} at {lane}");
+            }
+            for plain in [b' ', b'~', 0x7f, 0x80, 0xff, b'!', b'#', b'['] {
+                let mut word = [b'a'; 8];
+                word[lane] = plain;
+                assert_eq!(
+                    special_bytes(u64::from_le_bytes(word)),
+                    0,
+                    "{plain} at {lane}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_ends_at_its_closing_bracket_or_the_next_comma() {
+        let text = br#"{"a":"}\"]","b":[1,{"c":2}]},{"next":1}"#;
+        assert_eq!(skip_value(text, 0), Some(28));
+        assert_eq!(skip_value(b"12,3", 0), Some(2));
+        assert_eq!(skip_value(br#"{"open":"#, 0), None);
+    }
+}
