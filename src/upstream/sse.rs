@@ -16,6 +16,10 @@ use std::fmt;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Event data of this size or more is handed over by
+/// [`SseDecoder::feed_borrowed`] instead of lent.
+const HAND_OVER_BYTES: usize = 32 * 1024;
+
 /// One dispatched event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SseEvent {
@@ -41,8 +45,9 @@ impl SseEvent {
 }
 
 /// One dispatched event, borrowed from the decoder: what
-/// [`SseDecoder::feed_borrowed`] hands out, so a large `data` is read where
-/// it was assembled instead of being copied into a fresh string per event.
+/// [`SseDecoder::feed_borrowed`] hands out, so that `data` is read where it
+/// was assembled instead of being copied into a fresh string per event (or,
+/// when large, is handed over whole).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SseEventRef<'a> {
     pub event: &'a str,
@@ -280,19 +285,29 @@ impl SseDecoder {
             return;
         }
         // The last data line's "\n" is not part of the data.
-        let data = &self.data[..self.data.len() - 1];
-        emit(Ok(SseEventRef {
-            event: &self.event,
+        self.data.pop();
+        // A large event's data is handed over, not lent: its reader keeps
+        // it (a log batch is parsed elsewhere and stored), and would
+        // otherwise copy it. A small one is lent, and the room reused.
+        let data = if self.data.len() >= HAND_OVER_BYTES {
+            match String::from_utf8(std::mem::take(&mut self.data)) {
+                Ok(text) => Cow::Owned(text),
+                Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            }
+        } else {
             // from_utf8 checks in wide strides; the lossy walk is only
             // for data that turns out not to be UTF-8.
-            data: match std::str::from_utf8(data) {
+            match std::str::from_utf8(&self.data) {
                 Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(data),
-            },
+                Err(_) => String::from_utf8_lossy(&self.data),
+            }
+        };
+        emit(Ok(SseEventRef {
+            event: &self.event,
+            data,
             id: self.last_id.as_deref(),
             retry,
         }));
-        // Cleared, not freed: the next event reuses the room.
         self.data.clear();
         self.event.clear();
     }
@@ -512,6 +527,22 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn large_data_is_handed_over_and_small_data_lent() {
+        let large = "x".repeat(HAND_OVER_BYTES);
+        let stream = format!("data: {large}\n\ndata: small\n\ndata: {large}\n\n");
+        let mut decoder = SseDecoder::new(1 << 20);
+        let mut seen = Vec::new();
+        for read in stream.as_bytes().chunks(1000) {
+            decoder.feed_borrowed(read, &mut |event| {
+                let data = event.unwrap().data;
+                seen.push((matches!(data, Cow::Owned(_)), data.len()));
+            });
+        }
+        let (handed, lent) = ((true, HAND_OVER_BYTES), (false, 5));
+        assert_eq!(seen, [handed, lent, handed]);
     }
 
     proptest! {
