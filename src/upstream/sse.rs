@@ -290,7 +290,10 @@ impl SseDecoder {
         // it (a log batch is parsed elsewhere and stored), and would
         // otherwise copy it. A small one is lent, and the room reused.
         let data = if self.data.len() >= HAND_OVER_BYTES {
-            match String::from_utf8(std::mem::take(&mut self.data)) {
+            // The next event is likely as large: room for it is made at
+            // once, not by doubling.
+            let room = Vec::with_capacity(self.data.len() + 1);
+            match String::from_utf8(std::mem::replace(&mut self.data, room)) {
                 Ok(text) => Cow::Owned(text),
                 Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
             }
