@@ -1227,6 +1227,57 @@ mod tests {
         assert_eq!(v.tags().collect::<Vec<_>>(), ["tag"]);
     }
 
+    /// Upstream text as hostile servers send it: plain words, escape
+    /// sequences, the store's own separator, non-ASCII, long runs.
+    fn arb_field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => "[ -~]{0,12}",
+            1 => any::<String>(),
+            1 => "[a-z]{0,3}(\u{1f}|\u{1b}\\[2J|\u{9b}|\u{202e}|é|\t)[a-z]{0,3}",
+            1 => (0usize..3).prop_map(|n| "y".repeat(MAX_FIELD_BYTES - 1 + n)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whichever way a record's detail fields are stored (copied as
+        /// they are when plain, else sanitized one by one), each reads
+        /// back as its sanitized text, in its own place.
+        #[test]
+        fn detail_fields_read_back_sanitized(
+            fields in prop::collection::vec(arb_field(), 7),
+            present in prop::collection::vec(any::<bool>(), 4),
+        ) {
+            let optional = |i: usize| present[i - 3].then(|| fields[i].clone());
+            let r = LogRecord {
+                recipient: fields[0].clone(),
+                id: fields[1].clone(),
+                message_id: fields[2].clone(),
+                smtp_response: optional(3),
+                ip: optional(4),
+                user_agent: optional(5),
+                url: optional(6),
+                ..LogRecord::default()
+            };
+            let mut store = LogStore::new(10);
+            store.append(&LogBatch::from(vec![r.clone(), r.clone()]));
+            for seq in 0..2 {
+                let back = store.full_record(seq).unwrap();
+                let want = |s: &str| safe(s).into_owned();
+                let want_opt = |s: &Option<String>| s.as_deref().map(want);
+                prop_assert_eq!(&back.recipient, &want(&r.recipient));
+                prop_assert_eq!(store.view(seq).unwrap().recipient, want(&r.recipient));
+                prop_assert_eq!(&back.id, &want(&r.id));
+                prop_assert_eq!(&back.message_id, &want(&r.message_id));
+                prop_assert_eq!(&back.smtp_response, &want_opt(&r.smtp_response));
+                prop_assert_eq!(&back.ip, &want_opt(&r.ip));
+                prop_assert_eq!(&back.user_agent, &want_opt(&r.user_agent));
+                prop_assert_eq!(&back.url, &want_opt(&r.url));
+            }
+        }
+    }
+
     #[test]
     fn strings_are_found_by_upstream_text_and_shown_sanitized() {
         let mut store = LogStore::new(10);
