@@ -55,14 +55,9 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
                 s.at = start;
                 s.record_by_serde(builder)?;
             }
-            s.skip_ws();
-            if s.eat(b']') {
+            if s.list_ends(b']')? {
                 break;
             }
-            if !s.eat(b',') {
-                return None;
-            }
-            s.skip_ws();
         }
     }
     s.skip_ws();
@@ -124,6 +119,21 @@ impl Scanner<'_> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
         }
+    }
+
+    /// After an item of an array or object: `Some(true)` past its `close`,
+    /// `Some(false)` past the comma before the next item, `None` at
+    /// anything else.
+    fn list_ends(&mut self, close: u8) -> Option<bool> {
+        self.skip_ws();
+        if self.eat(close) {
+            return Some(true);
+        }
+        if !self.eat(b',') {
+            return None;
+        }
+        self.skip_ws();
+        Some(false)
     }
 
     /// One record, all of it plain; `None` at anything else.
@@ -200,14 +210,9 @@ impl Scanner<'_> {
                         }
                     }
                 }
-                self.skip_ws();
-                if self.eat(b'}') {
+                if self.list_ends(b'}')? {
                     break;
                 }
-                if !self.eat(b',') {
-                    return None;
-                }
-                self.skip_ws();
             }
         }
         // Without them serde_json refuses the record, and says why.
@@ -248,14 +253,9 @@ impl Scanner<'_> {
         loop {
             let tag = self.string()?;
             builder.tags.push(tag);
-            self.skip_ws();
-            if self.eat(b']') {
+            if self.list_ends(b']')? {
                 return Some(());
             }
-            if !self.eat(b',') {
-                return None;
-            }
-            self.skip_ws();
         }
     }
 
