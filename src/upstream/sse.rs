@@ -94,10 +94,22 @@ impl fmt::Display for SseError {
 
 impl std::error::Error for SseError {}
 
+/// The value of a `data:` line begun in `input`, when `input` holds the
+/// field name and what follows the colon (so that its optional space is
+/// known).
+fn data_value(input: &[u8]) -> Option<&[u8]> {
+    let value = input.strip_prefix(b"data:").filter(|v| !v.is_empty())?;
+    Some(value.strip_prefix(b" ").unwrap_or(value))
+}
+
 pub struct SseDecoder {
     max_bytes: usize,
-    /// Bytes of a line not yet terminated.
+    /// Bytes of a line not yet terminated: of a data line only its value,
+    /// when the line began with its field name in one read.
     line: Vec<u8>,
+    /// Bytes of the current line left out of `line` (`data:` and its
+    /// space); not zero means `line` holds a data line's value.
+    line_prefix: usize,
     data: Vec<u8>,
     event: String,
     last_id: Option<String>,
@@ -120,6 +132,7 @@ impl SseDecoder {
         SseDecoder {
             max_bytes,
             line: Vec::new(),
+            line_prefix: 0,
             data: Vec::new(),
             event: String::new(),
             last_id: None,
@@ -159,7 +172,7 @@ impl SseDecoder {
                     let part = &input[..end];
                     if self.discarding_line {
                         self.discarding_line = false;
-                    } else if self.line.is_empty() {
+                    } else if self.line.is_empty() && self.line_prefix == 0 {
                         // The same cap as for a line that came in pieces:
                         // how the bytes were cut must not change the result.
                         if part.len() > self.max_bytes {
@@ -167,25 +180,41 @@ impl SseDecoder {
                         } else {
                             self.process_line(part, emit);
                         }
-                    } else if self.line.len() + part.len() > self.max_bytes {
+                    } else if self.line_prefix + self.line.len() + part.len() > self.max_bytes {
                         self.line.clear();
+                        self.line_prefix = 0;
                         self.oversized = true;
                     } else {
                         let mut line = std::mem::take(&mut self.line);
                         line.extend_from_slice(part);
-                        self.process_line(&line, emit);
-                        line.clear();
-                        self.line = line;
+                        if std::mem::take(&mut self.line_prefix) > 0 {
+                            self.take_data_value(line);
+                        } else {
+                            self.process_line(&line, emit);
+                            line.clear();
+                            self.line = line;
+                        }
                     }
                     self.after_cr = input[end] == b'\r';
                     input = &input[end + 1..];
                 }
                 None => {
                     if !self.discarding_line {
-                        if self.line.len() + input.len() > self.max_bytes {
+                        if self.line_prefix + self.line.len() + input.len() > self.max_bytes {
                             self.line.clear();
+                            self.line_prefix = 0;
                             self.discarding_line = true;
                             self.oversized = true;
+                        } else if self.line.is_empty()
+                            && self.line_prefix == 0
+                            && let Some(value) = data_value(input)
+                        {
+                            // A data line that goes on past this read (a log
+                            // batch spans dozens): only its value is kept,
+                            // so that at its end it becomes the event's data
+                            // without being copied again.
+                            self.line_prefix = input.len() - value.len();
+                            self.line.extend_from_slice(value);
                         } else {
                             self.line.extend_from_slice(input);
                         }
@@ -246,15 +275,7 @@ impl SseDecoder {
             None => (line, &b""[..]),
         };
         match field {
-            b"data" => {
-                if self.data.len() + value.len() + 1 > self.max_bytes {
-                    self.oversized = true;
-                    self.data.clear();
-                } else if !self.oversized {
-                    self.data.extend_from_slice(value);
-                    self.data.push(b'\n');
-                }
-            }
+            b"data" => self.push_data_value(value),
             b"event" => {
                 self.event.clear();
                 self.event.push_str(&String::from_utf8_lossy(value));
@@ -268,6 +289,32 @@ impl SseDecoder {
             }
             _ => {}
         }
+    }
+
+    /// Adds one data line's value to the event's data.
+    fn push_data_value(&mut self, value: &[u8]) {
+        if self.data.len() + value.len() + 1 > self.max_bytes {
+            self.oversized = true;
+            self.data.clear();
+        } else if !self.oversized {
+            self.data.extend_from_slice(value);
+            self.data.push(b'\n');
+        }
+    }
+
+    /// [`SseDecoder::push_data_value`] for a value assembled in the line
+    /// buffer: as the event's first data line it becomes the data itself.
+    fn take_data_value(&mut self, mut value: Vec<u8>) {
+        let fits = value.len() < self.max_bytes;
+        if self.data.is_empty() && fits && !self.oversized {
+            std::mem::swap(&mut self.data, &mut value);
+            self.data.push(b'\n');
+        } else {
+            self.push_data_value(&value);
+        }
+        // The other buffer is the next line's.
+        value.clear();
+        self.line = value;
     }
 
     fn dispatch(&mut self, emit: &mut impl FnMut(Result<SseEventRef<'_>, SseError>)) {
@@ -466,6 +513,7 @@ mod tests {
     #[derive(Clone, Debug)]
     enum Part {
         Data(String),
+        DataNoSpace(String),
         Event(String),
         Id(String),
         Comment(String),
@@ -475,7 +523,8 @@ mod tests {
     fn part() -> impl Strategy<Value = Part> {
         let text = "[a-zA-Z0-9 {}\":,é漢]{0,12}";
         prop_oneof![
-            4 => text.prop_map(Part::Data),
+            3 => text.prop_map(Part::Data),
+            1 => text.prop_map(Part::DataNoSpace),
             1 => "[a-z]{1,6}".prop_map(Part::Event),
             1 => "[0-9]{1,4}".prop_map(Part::Id),
             1 => text.prop_map(Part::Comment),
@@ -491,6 +540,7 @@ mod tests {
         for p in parts {
             match p {
                 Part::Data(d) => s.push_str(&format!("data: {d}{eol}")),
+                Part::DataNoSpace(d) => s.push_str(&format!("data:{d}{eol}")),
                 Part::Event(e) => s.push_str(&format!("event: {e}{eol}")),
                 Part::Id(i) => s.push_str(&format!("id: {i}{eol}")),
                 Part::Comment(c) => s.push_str(&format!(":{c}{eol}")),
@@ -506,13 +556,21 @@ mod tests {
             (Vec::new(), None::<String>, String::new(), None);
         for p in parts {
             match p {
-                Part::Data(d) => match &mut data {
-                    Some(buf) => {
-                        buf.push('\n');
-                        buf.push_str(d);
+                Part::Data(d) | Part::DataNoSpace(d) => {
+                    // Without the usual space, a value's own leading space
+                    // is the one the spec strips.
+                    let d = match p {
+                        Part::DataNoSpace(d) => d.strip_prefix(' ').unwrap_or(d),
+                        _ => d,
+                    };
+                    match &mut data {
+                        Some(buf) => {
+                            buf.push('\n');
+                            buf.push_str(d);
+                        }
+                        None => data = Some(d.to_string()),
                     }
-                    None => data = Some(d.clone()),
-                },
+                }
                 Part::Event(e) => event = e.clone(),
                 Part::Id(i) => id = Some(i.clone()),
                 Part::Comment(_) => {}
@@ -559,6 +617,7 @@ mod tests {
             eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
             bom in any::<bool>(),
             cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..30),
+            cap in 4usize..40,
         ) {
             let bytes = render(&parts, eol, bom);
             let whole = decode(&bytes);
@@ -577,6 +636,12 @@ mod tests {
 
             let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
             prop_assert_eq!(&decode_chunks(&bytewise, 1 << 20), &whole);
+
+            // Under a cap that lines and events run into, the cuts still
+            // change nothing.
+            let capped = decode_chunks(&[&bytes], cap);
+            prop_assert_eq!(&decode_chunks(&chunks, cap), &capped);
+            prop_assert_eq!(&decode_chunks(&bytewise, cap), &capped);
         }
     }
 }
