@@ -736,17 +736,7 @@ async fn every_client_recovers_when_the_server_restarts_on_the_same_port() {
             seen.push((event.source, state));
         }
         if !restarted && sources.iter().all(|s| live_count(&seen, s) >= 1) {
-            if let Some(old) = sim.take() {
-                old.shutdown().await;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            sim = Some(
-                start_sim(SimConfig {
-                    port,
-                    ..sim_config()
-                })
-                .await,
-            );
+            restart_sim(&mut sim, port).await;
             restarted = true;
         }
         if restarted && sources.iter().all(|s| live_count(&seen, s) >= 2) {

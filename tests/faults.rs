@@ -182,6 +182,15 @@ async fn timed_events(
         .0
 }
 
+/// Why the client finished, asserting that finishing is the last thing it
+/// reported.
+fn finished_reason(events: &[(Instant, UpstreamBody)]) -> &str {
+    match events.last() {
+        Some((_, UpstreamBody::Conn(ConnState::Finished { reason }))) => reason,
+        other => panic!("the client did not finish: {other:?}"),
+    }
+}
+
 /// A client task that stops when dropped, and the channel it reports into
 /// (a client whose consumer is gone ends by itself).
 struct Running(
@@ -403,18 +412,7 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
         if (batches == 3 && restarts.is_empty()) || (batches == 12 && restarts.len() == 1) {
             assert!(held < N as usize, "the kill must land mid-stream");
             restarts.push(held);
-            if let Some(old) = sim.take() {
-                old.shutdown().await;
-            }
-            // Down long enough for connection attempts to be refused.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            sim = Some(
-                start_sim(SimConfig {
-                    port,
-                    ..sim_config()
-                })
-                .await,
-            );
+            restart_sim(&mut sim, port).await;
             back = [false; 4];
         }
     }
@@ -571,10 +569,7 @@ async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
         "took {silence:?}"
     );
     assert_eq!(ids(&events), ["r1", "r2", "r3", "r4"]);
-    assert!(matches!(
-        events.last(),
-        Some((_, UpstreamBody::Conn(ConnState::Finished { .. })))
-    ));
+    finished_reason(&events);
     let hits = server.hits();
     assert_eq!(hits.len(), 2);
     assert_eq!(
@@ -609,14 +604,7 @@ async fn a_send_stream_gone_silent_times_out_and_carries_on() {
     .await;
     let (_, reason) = first_reconnect(&events).expect("the silence was noticed");
     assert!(reason.contains("no data"), "{reason}");
-    assert!(
-        matches!(
-            events.last(),
-            Some((_, UpstreamBody::Conn(ConnState::Finished { reason }))) if reason == "send sent"
-        ),
-        "{:?}",
-        events.last()
-    );
+    assert_eq!(finished_reason(&events), "send sent");
 }
 
 /// Silence before the response head: the server (or a proxy in front of
@@ -670,14 +658,7 @@ async fn an_error_body_that_never_arrives_times_out() {
     .await;
     let (_, reason) = first_reconnect(&events).expect("the stalled body was given up on");
     assert!(reason.contains("500"), "{reason}");
-    assert!(
-        matches!(
-            events.last(),
-            Some((_, UpstreamBody::Conn(ConnState::Finished { .. })))
-        ),
-        "{:?}",
-        events.last()
-    );
+    finished_reason(&events);
 }
 
 /// A WebSocket upgrade that is never answered: the handshake times out and
@@ -935,14 +916,7 @@ async fn retry_after_zero_is_not_a_busy_loop() {
         |_| false,
     )
     .await;
-    assert!(
-        matches!(
-            events.last(),
-            Some((_, UpstreamBody::Conn(ConnState::Finished { .. })))
-        ),
-        "{:?}",
-        events.last()
-    );
+    finished_reason(&events);
     let hits = server.hits();
     assert_eq!(hits.len(), STORM + 1);
     for pair in hits.windows(2) {

@@ -75,6 +75,22 @@ pub async fn start_sim(cfg: SimConfig) -> Sim {
     Sim::start(cfg).await.expect("the simulator starts")
 }
 
+/// Kills the simulator and starts a fresh one on the same port, after long
+/// enough down for connection attempts to be refused.
+pub async fn restart_sim(sim: &mut Option<Sim>, port: u16) {
+    if let Some(old) = sim.take() {
+        old.shutdown().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    *sim = Some(
+        start_sim(SimConfig {
+            port,
+            ..sim_config()
+        })
+        .await,
+    );
+}
+
 /// Everything one client sent, up to its final state.
 #[derive(Debug, Default)]
 pub struct Run {
