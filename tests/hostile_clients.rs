@@ -350,40 +350,24 @@ async fn a_message_over_the_cap_in_small_frames_is_refused() {
 /// JSON, a mistyped field, an array, an unknown status, an event over the
 /// cap, then `sent` and `[DONE]`.
 async fn hostile_send_stream_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let big = "x".repeat(hostile::OVERSIZED_BYTES);
-                let body = format!(
-                    ": \u{1b}]0;PWNED\u{7}\n\
-                     data: not json \u{1b}[2J\n\n\
-                     data: {{\"status\":\"sending\",\"sent\":\"many\"}}\n\n\
-                     data: [1,2]\n\n\
-                     data: {{\"status\":\"exploding\",\"sent\":1,\"total\":10}}\n\n\
-                     event: weird\u{1b}[31m\ndata: {{\"status\":\"sending\",\"sent\":5,\"total\":10}}\n\n\
-                     data: {{\"status\":\"sending\",\"note\":\"{big}\"}}\n\n\
-                     data: {{\"status\":\"sent\",\"sent\":10,\"total\":10,\"x\":\"\\u001b]0;t\\u0007\"}}\n\n\
-                     data: [DONE]\n\n"
-                );
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}"
-                );
-                let _ = sock.write_all(response.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
+    let addr = http_server(|_| {
+        let big = "x".repeat(hostile::OVERSIZED_BYTES);
+        let body = format!(
+            ": \u{1b}]0;PWNED\u{7}\n\
+             data: not json \u{1b}[2J\n\n\
+             data: {{\"status\":\"sending\",\"sent\":\"many\"}}\n\n\
+             data: [1,2]\n\n\
+             data: {{\"status\":\"exploding\",\"sent\":1,\"total\":10}}\n\n\
+             event: weird\u{1b}[31m\ndata: {{\"status\":\"sending\",\"sent\":5,\"total\":10}}\n\n\
+             data: {{\"status\":\"sending\",\"note\":\"{big}\"}}\n\n\
+             data: {{\"status\":\"sent\",\"sent\":10,\"total\":10,\"x\":\"\\u001b]0;t\\u0007\"}}\n\n\
+             data: [DONE]\n\n"
+        );
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}"
+        )
+    })
+    .await;
     format!("http://{addr}/blog")
 }
 

@@ -18,7 +18,6 @@ use std::time::Duration;
 use misar_dash::config::{ApiKey, ClientOptions, FileConfig};
 use misar_dash::sim::{self, SimConfig};
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 const WRONG_MAIL_KEY: &str = "msk_wrong_5f0e1d2c3b4a69788796a5b4c3d2e1f0";
@@ -134,43 +133,26 @@ impl Transcript {
 /// Answers every request with 401 and a body that quotes the request's
 /// target and `Authorization` header: a server (or proxy) that echoes.
 async fn echo_server() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
-                let auth = head
-                    .lines()
-                    .find_map(|l| {
-                        let (name, value) = l.split_once(':')?;
-                        name.eq_ignore_ascii_case("authorization")
-                            .then(|| value.trim().to_string())
-                    })
-                    .unwrap_or_default();
-                let body = serde_json::json!({
-                    "error": format!("refused {auth} for {target}")
-                })
-                .to_string();
-                let response = format!(
-                    "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = sock.write_all(response.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
-    format!("{addr}")
+    http_server(|head| {
+        let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+        let auth = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("authorization")
+                    .then(|| value.trim().to_string())
+            })
+            .unwrap_or_default();
+        let body = serde_json::json!({
+            "error": format!("refused {auth} for {target}")
+        })
+        .to_string();
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    })
+    .await
 }
 
 fn write_private(path: &std::path::Path, text: &str, mode: u32) {

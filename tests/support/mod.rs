@@ -75,6 +75,37 @@ pub async fn start_sim(cfg: SimConfig) -> Sim {
     Sim::start(cfg).await.expect("the simulator starts")
 }
 
+/// A loopback HTTP server that reads each request's head and answers with
+/// what `respond` makes of it (status line, headers and body), then closes
+/// the connection. Returns its address, `127.0.0.1:port`.
+pub async fn http_server(respond: impl Fn(&str) -> String + Send + Sync + 'static) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    let respond = std::sync::Arc::new(respond);
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let respond = respond.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = respond(&String::from_utf8_lossy(&head));
+                let _ = sock.write_all(response.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    addr.to_string()
+}
+
 /// Kills the simulator and starts a fresh one on the same port, after long
 /// enough down for connection attempts to be refused.
 pub async fn restart_sim(sim: &mut Option<Sim>, port: u16) {
