@@ -5,65 +5,25 @@
 //! evicted records is on screen. Asserted on the buffer, and kept as
 //! snapshots for a person to read.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use proptest::prelude::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use unicode_width::UnicodeWidthStr;
 
-use misar_dash::app::{Action, AppOptions, AppState, update};
+use misar_dash::app::{AppOptions, AppState};
 use misar_dash::sim::hostile;
 use misar_dash::ui::render;
-use misar_dash::upstream::domain_logs::{format_timestamp_ms, parse_timestamp_ms};
+use misar_dash::upstream::domain_logs::format_timestamp_ms;
 use misar_dash::upstream::{
     CampaignUpdate, CampaignUpdateKind, ConnState, LogEventType, LogRecord, Source, StopReason,
-    UpstreamBody, UpstreamEvent,
+    UpstreamBody,
 };
 
-fn now() -> i64 {
-    parse_timestamp_ms("2026-05-27T10:00:00Z").unwrap()
-}
-
-struct Fixture {
-    state: AppState,
-}
-
-impl Fixture {
-    fn new(options: AppOptions) -> Fixture {
-        let mut state = AppState::new(AppOptions {
-            now_ms: now(),
-            ..options
-        });
-        update(&mut state, Action::Tick { now_ms: now() });
-        Fixture { state }
-    }
-
-    fn event(&mut self, source: &Source, body: UpstreamBody) -> &mut Fixture {
-        update(
-            &mut self.state,
-            Action::Upstream(UpstreamEvent {
-                source: source.clone(),
-                generation: 1,
-                body,
-            }),
-        );
-        self
-    }
-
-    fn key(&mut self, code: KeyCode) -> &mut Fixture {
-        update(
-            &mut self.state,
-            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-        );
-        self
-    }
-
-    fn size(&mut self, width: u16, height: u16) -> &mut Fixture {
-        update(&mut self.state, Action::Resize(width, height));
-        self
-    }
-}
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::{Fixture, now};
 
 fn domain(name: &str) -> Source {
     Source::DomainLogs {

@@ -5,84 +5,30 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 use serde_json::json;
 
-use misar_dash::app::{Action, AppOptions, AppState, update};
+use misar_dash::app::{Action, AppOptions, AppState};
 use misar_dash::ui::render;
-use misar_dash::upstream::domain_logs::parse_timestamp_ms;
 use misar_dash::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
 use misar_dash::upstream::{
     CampaignUpdate, CampaignUpdateKind, ConnState, InboxEvent, LogEventType, LogRecord,
-    SendProgress, SendStatus, Source, StopReason, UpstreamBody, UpstreamEvent,
+    SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-fn now() -> i64 {
-    parse_timestamp_ms("2026-05-27T10:00:00Z").unwrap()
-}
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::{Fixture, now};
 
 fn at(offset_s: i64) -> String {
     misar_dash::upstream::domain_logs::format_timestamp_ms(now() + offset_s * 1000)
 }
 
 // ---- building states -------------------------------------------------------
-
-struct Fixture {
-    state: AppState,
-}
-
-impl Fixture {
-    fn new(options: AppOptions) -> Fixture {
-        let mut state = AppState::new(AppOptions {
-            now_ms: now(),
-            ..options
-        });
-        update(&mut state, Action::Tick { now_ms: now() });
-        Fixture { state }
-    }
-
-    fn plain() -> Fixture {
-        Fixture::new(AppOptions::default())
-    }
-
-    fn act(&mut self, action: Action) -> &mut Fixture {
-        update(&mut self.state, action);
-        self
-    }
-
-    fn event(&mut self, source: &Source, body: UpstreamBody) -> &mut Fixture {
-        self.act(Action::Upstream(UpstreamEvent {
-            source: source.clone(),
-            generation: 1,
-            body,
-        }))
-    }
-
-    fn conn(&mut self, source: &Source, conn: ConnState) -> &mut Fixture {
-        self.event(source, UpstreamBody::Conn(conn))
-    }
-
-    fn tick(&mut self, offset_ms: i64) -> &mut Fixture {
-        self.act(Action::Tick {
-            now_ms: now() + offset_ms,
-        })
-    }
-
-    fn key(&mut self, code: KeyCode) -> &mut Fixture {
-        self.act(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-    }
-
-    fn keys(&mut self, text: &str) -> &mut Fixture {
-        for c in text.chars() {
-            self.key(KeyCode::Char(c));
-        }
-        self
-    }
-}
 
 fn issue(id: &str) -> Source {
     Source::SendProgress {
