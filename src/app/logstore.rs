@@ -1573,8 +1573,9 @@ mod tests {
         }
     }
 
-    /// Not a benchmark (a later issue brings one): a scale check that the
-    /// store holds half a million records and re-filters them. Run with
+    /// Not a benchmark (those are in `benches/` and `misar-dash bench`): a
+    /// scale check that the store holds half a million records and
+    /// re-filters them. Run with
     /// `cargo test --release --lib half_a_million -- --ignored --nocapture`.
     #[test]
     #[ignore]
