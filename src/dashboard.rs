@@ -162,38 +162,35 @@ pub(crate) fn start_watching(
         limit: Some(limit),
         ..LogQuery::default()
     };
-    let mut initial: Vec<Command> = Vec::new();
-    if watch.inbox {
-        initial.push(Command::Watch(Source::Inbox));
-    }
-    initial.extend(
-        watch
-            .issues
-            .into_iter()
-            .map(|issue_id| Command::Watch(Source::SendProgress { issue_id })),
-    );
-    initial.extend(
-        watch
-            .campaigns
-            .into_iter()
-            .map(|campaign_id| Command::Watch(Source::Campaign { campaign_id })),
-    );
-    initial.extend(watch.domains.into_iter().map(|domain| Command::WatchLogs {
-        domain,
-        query: log_query.clone(),
-    }));
-    for command in initial {
-        let source = match &command {
-            Command::Watch(source) => Some(source.clone()),
-            Command::WatchLogs { domain, .. } => Some(Source::DomainLogs {
-                domain: domain.clone(),
-            }),
-            Command::Unwatch(_) | Command::Quit => None,
+    let sources = watch
+        .inbox
+        .then_some(Source::Inbox)
+        .into_iter()
+        .chain(
+            watch
+                .issues
+                .into_iter()
+                .map(|issue_id| Source::SendProgress { issue_id }),
+        )
+        .chain(
+            watch
+                .campaigns
+                .into_iter()
+                .map(|campaign_id| Source::Campaign { campaign_id }),
+        )
+        .chain(
+            watch
+                .domains
+                .into_iter()
+                .map(|domain| Source::DomainLogs { domain }),
+        );
+    for source in sources {
+        let query = match source {
+            Source::DomainLogs { .. } => log_query.clone(),
+            _ => LogQuery::default(),
         };
-        if let Some(source) = source {
-            update(state, Action::Watching(source));
-        }
-        carry_out(command, watches);
+        update(state, Action::Watching(source.clone()));
+        watches.watch(source, query);
     }
 }
 
