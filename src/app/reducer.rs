@@ -377,6 +377,10 @@ fn drop_old_ended_sends(state: &mut AppState, commands: &mut Vec<Command>) {
         .take(excess)
         .map(|r| r.source.clone())
         .collect();
+    // Past the limit with every row still running: nothing changes.
+    if ended.is_empty() {
+        return;
+    }
     for source in ended {
         state.sends.remove(&source);
         state.streams.remove(&source);
