@@ -507,6 +507,18 @@ impl Builder {
         }
     }
 
+    /// Where a record being read starts adding strings and tags.
+    fn mark(&self) -> (usize, usize) {
+        (self.spill.len(), self.tags.len())
+    }
+
+    /// Takes back what a record that failed to read added since `mark`
+    /// (a record is pushed only once it is whole).
+    fn rollback(&mut self, (spill, tags): (usize, usize)) {
+        self.spill.truncate(spill);
+        self.tags.truncate(tags);
+    }
+
     /// A span for a string the deserializer lent: in place when it lies in
     /// the text, else copied.
     fn lent<E: de::Error>(&mut self, s: &str) -> Result<Span, E> {
@@ -738,11 +750,10 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let builder = self.0;
-        let (spill, tags) = (builder.spill.len(), builder.tags.len());
+        let mark = builder.mark();
         let result = deserializer.deserialize_map(RecordSeed(&mut *builder));
         if result.is_err() {
-            builder.spill.truncate(spill);
-            builder.tags.truncate(tags);
+            builder.rollback(mark);
         }
         result
     }

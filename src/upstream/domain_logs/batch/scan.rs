@@ -23,11 +23,7 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
     if text.len() >= super::SPILLED as usize {
         return None;
     }
-    let mut s = Scanner {
-        text,
-        bytes: text.as_bytes(),
-        at: 0,
-    };
+    let mut s = Scanner { text, at: 0 };
     s.skip_ws();
     let enveloped = s.eat(b'{');
     if enveloped {
@@ -47,11 +43,9 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
     s.skip_ws();
     if !s.eat(b']') {
         loop {
-            let start = s.at;
-            let (spill, tags) = (builder.spill.len(), builder.tags.len());
+            let (start, mark) = (s.at, builder.mark());
             if s.record(builder).is_none() {
-                builder.spill.truncate(spill);
-                builder.tags.truncate(tags);
+                builder.rollback(mark);
                 s.at = start;
                 s.record_by_serde(builder)?;
             }
@@ -65,12 +59,11 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
         return None;
     }
     s.skip_ws();
-    (s.at == s.bytes.len()).then_some(())
+    (s.at == s.bytes().len()).then_some(())
 }
 
 struct Scanner<'t> {
     text: &'t str,
-    bytes: &'t [u8],
     at: usize,
 }
 
@@ -94,9 +87,13 @@ const IP: u16 = 1 << 9;
 const USER_AGENT: u16 = 1 << 10;
 const URL: u16 = 1 << 11;
 
-impl Scanner<'_> {
+impl<'t> Scanner<'t> {
+    fn bytes(&self) -> &'t [u8] {
+        self.text.as_bytes()
+    }
+
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.bytes().get(self.at).copied()
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -108,7 +105,7 @@ impl Scanner<'_> {
     }
 
     fn eat_str(&mut self, s: &[u8]) -> bool {
-        let hit = self.bytes[self.at..].starts_with(s);
+        let hit = self.bytes()[self.at..].starts_with(s);
         if hit {
             self.at += s.len();
         }
@@ -155,7 +152,7 @@ impl Scanner<'_> {
                     return None;
                 }
                 self.skip_ws();
-                let field = match &self.bytes[key.start as usize..][..key.len as usize] {
+                let field = match &self.bytes()[key.start as usize..][..key.len as usize] {
                     b"id" => ID,
                     b"timestamp" => TIMESTAMP,
                     b"event_type" => EVENT_TYPE,
@@ -264,7 +261,7 @@ impl Scanner<'_> {
     /// raw, and serde_json refuses).
     fn string_body(&mut self) -> Option<Span> {
         let start = self.at;
-        let rest = &self.bytes[start..];
+        let rest = &self.bytes()[start..];
         let mut i = 0;
         // Eight bytes at a time, the first special one found by its bit.
         let end = loop {
@@ -298,7 +295,7 @@ impl Scanner<'_> {
     /// The record at the scanner, read by serde_json; the scanner moves
     /// past it.
     fn record_by_serde(&mut self, builder: &mut Builder) -> Option<()> {
-        let end = skip_value(self.bytes, self.at)?;
+        let end = skip_value(self.bytes(), self.at)?;
         let mut de = serde_json::Deserializer::from_str(self.text.get(self.at..end)?);
         RecordSeed(builder).deserialize(&mut de).ok()?;
         de.end().ok()?;
