@@ -329,7 +329,8 @@ impl Arena {
     }
 }
 
-/// A filter turned into tests on interned ids.
+/// A filter turned into tests on interned ids (and, for recipients, on
+/// the arena's text and each record's character mask).
 #[derive(Debug, Default)]
 struct CompiledFilter {
     /// What it was compiled from.

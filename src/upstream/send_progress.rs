@@ -50,7 +50,7 @@ impl SendStatus {
 
 use std::sync::Arc;
 
-use super::connection::{Connect, Emitter, Next, classify_status};
+use super::connection::{Connect, Emitter, Next, classify_status, read_body_chunk};
 use super::sse::{SseDecoder, SseEvent};
 use super::{StopReason, UpstreamBody, endpoint_url, redact};
 use crate::config::ClientOptions;
@@ -174,14 +174,11 @@ impl Connect for SendProgressClient {
         let mut events = Vec::new();
         let mut poll_failed = false;
         loop {
-            let chunk =
-                match super::connection::read_body_chunk(&mut body, opts.sse_read_timeout, key)
-                    .await
-                {
-                    Ok(Some(chunk)) => chunk,
-                    Ok(None) => break,
-                    Err(next) => return next,
-                };
+            let chunk = match read_body_chunk(&mut body, opts.sse_read_timeout, key).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(next) => return next,
+            };
             decoder.feed(&chunk, &mut |e| events.push(e));
             for event in events.drain(..) {
                 let event = match event {

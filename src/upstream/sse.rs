@@ -337,8 +337,10 @@ impl SseDecoder {
         // it (a log batch is parsed elsewhere and stored), and would
         // otherwise copy it. A small one is lent, and the room reused.
         let data = if self.data.len() >= HAND_OVER_BYTES {
-            // The next event is likely as large: room for it is made at
-            // once, not by doubling.
+            // The next batch is likely as large. The buffer made here is
+            // swapped into the line buffer at the next data line's end and
+            // gathers the batch after that: sized now, it is not grown by
+            // doubling.
             let room = Vec::with_capacity(self.data.len() + 1);
             match String::from_utf8(std::mem::replace(&mut self.data, room)) {
                 Ok(text) => Cow::Owned(text),
