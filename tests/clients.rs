@@ -387,6 +387,47 @@ fn domain_records(sim: &sim::Sim, name: &str) -> u64 {
         .records
 }
 
+/// A stream that sends its last batches, its completion and its end in
+/// one go: the client reads the end while large batches before the
+/// completion are still being parsed, and must not mistake it for a drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_read_while_batches_are_parsing_is_kept() {
+    const BATCHES: usize = 8;
+    const PER_BATCH: usize = 4_000;
+    let addr = support::http_server(|_| {
+        let mut body = String::new();
+        for b in 0..BATCHES {
+            let records: Vec<String> = (0..PER_BATCH)
+                .map(|i| {
+                    let n = b * PER_BATCH + i;
+                    format!(
+                        r#"{{"id":"r{n}","timestamp":"2026-05-27T10:15:00.{:03}Z","sender":"s@x","recipient":"r{n}@y","subject":"s","tags":[],"message_id":"<{n}>"}}"#,
+                        n % 1000
+                    )
+                })
+                .collect();
+            body.push_str(&format!("event: logs\ndata: {{\"logs\":[{}]}}\n\n", records.join(",")));
+        }
+        body.push_str(&format!("event: complete\ndata: {{\"total\":{}}}\n\n", BATCHES * PER_BATCH));
+        format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}")
+    })
+    .await;
+    let mut opts = fast_defaults();
+    opts.endpoints.mail_url = format!("http://{addr}/mail");
+    opts.mail_key = Some(ApiKey::new(sim::DEMO_MAIL_KEY));
+    opts.max_retries = Some(0);
+    let run = run_client(opts, logs("big.example.com"), LogQuery::default(), T).await;
+    assert_eq!(
+        run.last_state(),
+        Some(&ConnState::Finished {
+            reason: format!("complete: {} records", BATCHES * PER_BATCH)
+        }),
+        "{:?}",
+        run.states()
+    );
+    assert_eq!(run.records().len(), BATCHES * PER_BATCH);
+}
+
 #[tokio::test]
 async fn a_domain_streams_completely_with_the_exact_count() {
     let sim = start_sim(sim_config()).await;

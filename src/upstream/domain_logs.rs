@@ -533,9 +533,7 @@ impl Connect for DomainLogsClient {
                 biased;
                 joined = next_parsed(&mut queue), if front_running => {
                     queue.pop_front();
-                    let (payload, bad) = joined.unwrap_or_else(|e| {
-                        (Payload::Ignore, vec![format!("log batch could not be parsed: {e}")])
-                    });
+                    let (payload, bad) = joined;
                     if let Payload::Records(records) = &payload {
                         batch_hint = records.len();
                     }
@@ -550,6 +548,16 @@ impl Connect for DomainLogsClient {
             let chunk = match read {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => {
+                    // What was read before the end may hold the completion.
+                    while let Some(parsing) = queue.pop_front() {
+                        let (payload, bad) = match parsing {
+                            Parsing::Done(payload, bad) => (payload, bad),
+                            Parsing::Running(handle) => parsed(handle.await),
+                        };
+                        if let Some(next) = self.handle(payload, bad, out, healthy).await {
+                            return next;
+                        }
+                    }
                     return Next::Retry {
                         reason: "the server closed the stream before completing it".into(),
                     };
@@ -600,13 +608,21 @@ enum Parsing {
 }
 
 /// Waits for the front of the queue to be parsed; the caller pops it.
-async fn next_parsed(
-    queue: &mut VecDeque<Parsing>,
-) -> Result<(Payload, Vec<String>), tokio::task::JoinError> {
+async fn next_parsed(queue: &mut VecDeque<Parsing>) -> (Payload, Vec<String>) {
     match queue.front_mut() {
-        Some(Parsing::Running(handle)) => handle.await,
+        Some(Parsing::Running(handle)) => parsed(handle.await),
         Some(Parsing::Done(..)) | None => std::future::pending().await,
     }
+}
+
+/// What a parse on the blocking pool gave.
+fn parsed(
+    joined: Result<(Payload, Vec<String>), tokio::task::JoinError>,
+) -> (Payload, Vec<String>) {
+    joined.unwrap_or_else(|e| {
+        let detail = format!("log batch could not be parsed: {e}");
+        (Payload::Ignore, vec![detail])
+    })
 }
 
 impl DomainLogsClient {
