@@ -144,7 +144,7 @@ fn sse_event(records: &[LogRecord]) -> String {
 fn store_with(records: usize) -> LogStore {
     let mut store = LogStore::new(1_000_000);
     for start in (0..records as u64).step_by(BATCH) {
-        store.append(&batch(start));
+        store.append(batch(start));
     }
     store
 }
@@ -191,7 +191,7 @@ fn store_append(c: &mut Criterion) {
     let mut store = store_with(100_000);
     let mut store_full = LogStore::new(100_000);
     for start in (0..100_000u64).step_by(BATCH) {
-        store_full.append(&batch(start));
+        store_full.append(batch(start));
     }
     let mut next = 100_000u64;
     group.bench_function("1000 records into 100k", |b| {
@@ -200,7 +200,7 @@ fn store_append(c: &mut Criterion) {
                 next += BATCH as u64;
                 batch(next)
             },
-            |batch| black_box(store.append(&batch)),
+            |batch| black_box(store.append(batch)),
             BatchSize::SmallInput,
         )
     });
@@ -210,7 +210,7 @@ fn store_append(c: &mut Criterion) {
                 next += BATCH as u64;
                 batch(next)
             },
-            |batch| black_box(store_full.append(&batch)),
+            |batch| black_box(store_full.append(batch)),
             BatchSize::SmallInput,
         )
     });

@@ -573,7 +573,7 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
             if let Source::DomainLogs { domain } = &source
                 && let Some(view) = state.logs.get_mut(domain)
             {
-                let appended = view.store.append(&batch);
+                let appended = view.store.append(batch);
                 let len = view.store.match_count();
                 if view.follow {
                     view.settle(height);

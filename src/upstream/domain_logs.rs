@@ -8,7 +8,11 @@ use serde_json::Value;
 
 mod batch;
 
-pub use batch::{LogBatch, LogRecordRef, Records, Tags};
+pub use batch::{
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
+    MAX_FIELD_BYTES, SEPARATOR,
+};
+pub use batch::{LogBatch, LogRecordRef, RecordKey, Records, Tags};
 
 /// The API's default and largest `limit`.
 pub const DEFAULT_LIMIT: u32 = 50_000;
@@ -376,7 +380,7 @@ impl DomainLogsClient {
     }
 
     /// True for a record not delivered before.
-    fn admit(&mut self, record: LogRecordRef<'_>) -> bool {
+    fn admit(&mut self, record: RecordKey<'_>) -> bool {
         if self
             .resumed_from
             .is_some_and(|from| record.timestamp_ms < from)
@@ -398,7 +402,7 @@ impl DomainLogsClient {
     }
 
     async fn deliver(&mut self, mut records: LogBatch, out: &Emitter) -> Result<(), ConsumerGone> {
-        records.retain(|r| self.admit(r));
+        records.retain(|key| self.admit(key));
         let room = self.remaining();
         if records.len() as u64 > room {
             records.truncate(room as usize);
@@ -597,9 +601,10 @@ impl Connect for DomainLogsClient {
 
 /// Events larger than this are parsed off the client task.
 const PARSE_ELSEWHERE_BYTES: usize = 32 * 1024;
-/// Events being parsed at once, counting the one being read: two keep both
-/// cores busy without holding many batches in memory.
-const PARSE_IN_FLIGHT: usize = 2;
+/// Events being parsed at once, counting the one being read: three let two
+/// batches be parsed (and cleaned) on both cores while the next is read,
+/// without holding many batches in memory.
+const PARSE_IN_FLIGHT: usize = 3;
 
 /// One event of the stream on its way to being parsed.
 enum Parsing {
@@ -779,25 +784,21 @@ mod tests {
             "d".into(),
             LogQuery::default(),
         );
-        let rec = |id: &str, ms: i64| LogRecord {
-            id: id.into(),
-            timestamp_ms: ms,
-            ..Default::default()
-        };
-        assert!(c.admit(rec("a", 1).borrowed()));
-        assert!(c.admit(rec("b", 2).borrowed()));
-        assert!(c.admit(rec("c", 2).borrowed()));
+        let rec = |id, timestamp_ms| RecordKey { id, timestamp_ms };
+        assert!(c.admit(rec("a", 1)));
+        assert!(c.admit(rec("b", 2)));
+        assert!(c.admit(rec("c", 2)));
         c.delivered = 3;
         // Reconnect: the server repeats everything from t=2.
         c.resumed_from = c.newest_ms;
         assert_eq!(c.next_query().start.map(|t| t.timestamp_millis()), Some(2));
         // Three delivered, two of them at t=2 that the server will repeat.
         assert_eq!(c.next_query().limit, Some(DEFAULT_LIMIT - 3 + 2));
-        assert!(!c.admit(rec("a", 1).borrowed()));
-        assert!(!c.admit(rec("b", 2).borrowed()));
-        assert!(!c.admit(rec("c", 2).borrowed()));
-        assert!(c.admit(rec("d", 2).borrowed()));
-        assert!(c.admit(rec("e", 3).borrowed()));
+        assert!(!c.admit(rec("a", 1)));
+        assert!(!c.admit(rec("b", 2)));
+        assert!(!c.admit(rec("c", 2)));
+        assert!(c.admit(rec("d", 2)));
+        assert!(c.admit(rec("e", 3)));
     }
 
     #[test]

@@ -18,7 +18,13 @@ use super::{
     LogEventType, LogRecord, Payload, format_timestamp_ms, is_completion, parse_timestamp_ms,
 };
 
+mod clean;
 mod scan;
+
+pub use clean::{
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
+    MAX_FIELD_BYTES, SEPARATOR,
+};
 
 /// Set in a span's start: the string is in the side buffer, not the text.
 const SPILLED: u32 = 1 << 31;
@@ -90,6 +96,8 @@ pub struct LogBatch {
     records: Vec<RawRecord>,
     tags: Vec<Span>,
     extras: Vec<Vec<(String, Value)>>,
+    /// The records again, sanitized for the log store (see [`Cleaned`]).
+    cleaned: Box<Cleaned>,
 }
 
 /// One record of a [`LogBatch`] (or of a [`LogRecord`]), borrowed.
@@ -110,6 +118,13 @@ pub struct LogRecordRef<'a> {
     pub url: Option<&'a str>,
     /// Fields this client does not know, in arrival order.
     pub extra: &'a [(String, Value)],
+}
+
+/// What tells records apart: what [`LogBatch::retain`] decides by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordKey<'a> {
+    pub id: &'a str,
+    pub timestamp_ms: i64,
 }
 
 /// A record's tags, borrowed.
@@ -287,14 +302,33 @@ impl LogBatch {
     }
 
     /// Keeps the records `keep` says yes to, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(LogRecordRef<'_>) -> bool) {
-        let mut records = std::mem::take(&mut self.records);
-        records.retain(|r| keep(self.view(r)));
-        self.records = records;
+    pub fn retain(&mut self, mut keep: impl FnMut(RecordKey<'_>) -> bool) {
+        let kept: Vec<bool> = self
+            .records
+            .iter()
+            .map(|r| {
+                keep(RecordKey {
+                    id: self.str(r.id),
+                    timestamp_ms: r.timestamp_ms,
+                })
+            })
+            .collect();
+        let mut kept_raw = kept.iter();
+        self.records.retain(|_| kept_raw.next() == Some(&true));
+        let mut kept_clean = kept.iter();
+        self.cleaned
+            .records
+            .retain(|_| kept_clean.next() == Some(&true));
     }
 
     pub fn truncate(&mut self, len: usize) {
         self.records.truncate(len);
+        self.cleaned.records.truncate(len);
+    }
+
+    /// The records sanitized for the log store; the batch is done with.
+    pub fn into_cleaned(self) -> Cleaned {
+        *self.cleaned
     }
 
     fn view(&self, r: &RawRecord) -> LogRecordRef<'_> {
@@ -498,13 +532,16 @@ impl Builder {
     }
 
     fn finish(self, text: String) -> LogBatch {
-        LogBatch {
+        let mut batch = LogBatch {
             text,
             spill: self.spill,
             records: self.records,
             tags: self.tags,
             extras: self.extras,
-        }
+            cleaned: Box::default(),
+        };
+        *batch.cleaned = clean::clean(&batch);
+        batch
     }
 
     /// Where a record being read starts adding strings and tags.
@@ -1227,7 +1264,7 @@ mod tests {
             })
             .collect();
         let mut batch = LogBatch::from(records);
-        batch.retain(|r| r.id != "r3");
+        batch.retain(|key| key.id != "r3");
         batch.truncate(4);
         let ids: Vec<String> = batch.iter().map(|r| r.id.to_string()).collect();
         assert_eq!(ids, ["r0", "r1", "r2", "r4"]);

@@ -1,0 +1,418 @@
+//! A batch's text made safe to draw, on the thread that parsed it.
+//!
+//! Sanitizing and capping every string of a record, and finding which
+//! senders, subjects and tag sets repeat, were most of what storing a
+//! record cost the UI thread. Done here, on the parse thread while the
+//! batch's text is still in its cache, they leave the log store only to
+//! look up the batch's few distinct strings and to adopt its text whole.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use serde_json::Value;
+
+use super::{LogBatch, LogEventType, LogRecordRef, Tags};
+use std::borrow::Cow;
+
+use crate::sanitize::{cap, clean_capped, is_printable_ascii};
+
+/// Longest text kept per field. Hostile upstreams send 10,000-character
+/// subjects; no cell or detail view needs more than this.
+pub const MAX_FIELD_BYTES: usize = 4096;
+// A capped recipient's length fits `CleanRecord::recipient_len`.
+const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
+
+/// Joins a record's tags into one string and its detail fields into one
+/// text. Sanitized text never holds it.
+pub const SEPARATOR: char = '\u{1f}';
+
+/// Which optional detail fields a record has (`CleanRecord::flags`).
+pub const HAS_SMTP: u8 = 1;
+pub const HAS_IP: u8 = 1 << 1;
+pub const HAS_USER_AGENT: u8 = 1 << 2;
+pub const HAS_URL: u8 = 1 << 3;
+
+/// A record's unknown fields, sanitized.
+pub type ExtraFields = Box<[(String, Value)]>;
+
+/// The records of a batch with all their text sanitized and capped.
+#[derive(Clone, Debug, Default)]
+pub struct Cleaned {
+    /// The distinct senders, subjects and tag sets the records name.
+    pub strings: Vec<CleanString>,
+    pub records: Vec<CleanRecord>,
+    /// Each record's recipient, then [`SEPARATOR`] and its detail fields
+    /// (id, message id, SMTP response, IP, user agent, URL) between
+    /// separators, one record after another.
+    pub text: String,
+    /// Unknown fields of the records that have any.
+    pub extras: Vec<ExtraFields>,
+}
+
+/// One distinct sender, subject or tag set of a batch.
+#[derive(Clone, Debug)]
+pub struct CleanString {
+    /// The upstream text (a tag set's tags joined by [`SEPARATOR`]): what a
+    /// repeat is recognised by, without cleaning it again.
+    pub key: Box<str>,
+    /// What is drawn, when it differs from `key`.
+    pub cleaned: Option<Box<str>>,
+}
+
+/// One record: its strings by index into [`Cleaned::strings`], its text as
+/// a range of [`Cleaned::text`].
+#[derive(Clone, Copy, Debug)]
+pub struct CleanRecord {
+    pub timestamp_ms: i64,
+    pub sender: u32,
+    pub subject: u32,
+    pub tags: u32,
+    pub text_start: u32,
+    pub text_len: u32,
+    /// Bytes of the recipient at the start of the record's text.
+    pub recipient_len: u16,
+    pub event_type: Option<LogEventType>,
+    /// `HAS_*` bits.
+    pub flags: u8,
+    /// 1 + the index of its unknown fields in [`Cleaned::extras`]; 0 for
+    /// none.
+    pub extra: u32,
+}
+
+impl Cleaned {
+    /// The text of a record's recipient.
+    pub fn recipient(&self, record: &CleanRecord) -> &str {
+        let start = record.text_start as usize;
+        self.text
+            .get(start..start + usize::from(record.recipient_len))
+            .unwrap_or("")
+    }
+}
+
+/// The most bytes a field keeps, its `…` included.
+const FIELD_CAP: usize = MAX_FIELD_BYTES + '…'.len_utf8();
+
+/// Sanitized and cut to [`MAX_FIELD_BYTES`], then `…` when cut.
+fn clean_field(text: &str) -> Cow<'_, str> {
+    clean_capped(text, FIELD_CAP)
+}
+
+/// How a batch's strings are cleaned.
+#[derive(Clone, Copy)]
+enum Strings {
+    /// All of the batch's text is printable ASCII (as nearly every batch
+    /// is): one check of the whole text stood for one of every string, and
+    /// only a cap is left to apply.
+    Plain,
+    Mixed,
+}
+
+impl Strings {
+    fn clean(self, text: &str) -> Cow<'_, str> {
+        match self {
+            Strings::Plain => cap(Cow::Borrowed(text), FIELD_CAP),
+            Strings::Mixed => clean_field(text),
+        }
+    }
+
+    /// Appends `text` cleaned and capped.
+    fn push(self, out: &mut String, text: &str) {
+        out.push_str(&self.clean(text));
+    }
+}
+
+/// Sanitizes every string inside an unknown field's value.
+fn clean_value(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(clean_field(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(clean_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (clean_field(k).into_owned(), clean_value(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Which of a record's strings a [`Dedup::previous`] slot is for.
+const SENDER: usize = 0;
+const SUBJECT: usize = 1;
+const TAGS: usize = 2;
+
+/// Finds each sender, subject and tag set of a batch once.
+#[derive(Default)]
+struct Dedup {
+    table: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    /// The index each of sender, subject and tag set had in the previous
+    /// record: events of one message come together and repeat them, and a
+    /// comparison is cheaper than a lookup.
+    previous: [Option<u32>; 3],
+}
+
+impl Dedup {
+    fn index(
+        &mut self,
+        strings: &mut Vec<CleanString>,
+        slot: usize,
+        key: &str,
+        clean: impl FnOnce() -> String,
+    ) -> u32 {
+        if let Some(i) = self.previous[slot]
+            && *strings[i as usize].key == *key
+        {
+            return i;
+        }
+        let hash = self.hasher.hash_one(key);
+        let hasher = &self.hasher;
+        let i = *self
+            .table
+            .entry(
+                hash,
+                |&i| *strings[i as usize].key == *key,
+                |&i| hasher.hash_one(&strings[i as usize].key),
+            )
+            .or_insert_with(|| {
+                let cleaned = clean();
+                strings.push(CleanString {
+                    key: key.into(),
+                    cleaned: (cleaned != key).then(|| cleaned.into()),
+                });
+                (strings.len() - 1) as u32
+            })
+            .get();
+        self.previous[slot] = Some(i);
+        i
+    }
+}
+
+/// Appends the tags, each as `part` makes it, between separators.
+fn join_tags<'t>(out: &mut String, tags: Tags<'t>, part: impl Fn(&mut String, &'t str)) {
+    for (i, tag) in tags.iter().enumerate() {
+        if i > 0 {
+            out.push(SEPARATOR);
+        }
+        part(out, tag);
+    }
+}
+
+pub(super) fn clean(batch: &LogBatch) -> Cleaned {
+    // Cleaning never lengthens text, so this is all the text will need.
+    let text_bytes: usize = batch
+        .records
+        .iter()
+        .map(|r| {
+            [
+                r.recipient,
+                r.id,
+                r.message_id,
+                r.smtp_response,
+                r.ip,
+                r.user_agent,
+                r.url,
+            ]
+            .iter()
+            .map(|span| {
+                if *span == super::Span::ABSENT {
+                    0
+                } else {
+                    span.len as usize
+                }
+            })
+            .sum::<usize>()
+                + 6
+        })
+        .sum();
+    let mut out = Cleaned {
+        strings: Vec::new(),
+        records: Vec::with_capacity(batch.len()),
+        text: String::with_capacity(text_bytes),
+        extras: Vec::new(),
+    };
+    // Escapes are undone in the side buffer: it holds what the text's
+    // `\u001b` stands for.
+    let strings = if is_printable_ascii(&batch.text) && is_printable_ascii(&batch.spill) {
+        Strings::Plain
+    } else {
+        Strings::Mixed
+    };
+    let mut dedup = Dedup::default();
+    let mut joined = String::new();
+    for record in batch.iter() {
+        let sender = dedup.index(&mut out.strings, SENDER, record.sender, || {
+            strings.clean(record.sender).into_owned()
+        });
+        let subject = dedup.index(&mut out.strings, SUBJECT, record.subject, || {
+            strings.clean(record.subject).into_owned()
+        });
+        // A tag set is found by its upstream tags joined; cleaning (which
+        // would drop the separators) is per tag, for a new set. A tag
+        // holding the separator itself cannot be told apart that way: such
+        // a set is found by its cleaned form.
+        joined.clear();
+        join_tags(&mut joined, record.tags, |out, tag| out.push_str(tag));
+        let separators = joined.bytes().filter(|&b| b == SEPARATOR as u8).count();
+        if separators > record.tags.len().saturating_sub(1) {
+            joined.clear();
+            join_tags(&mut joined, record.tags, |out, tag| strings.push(out, tag));
+        }
+        let tags = dedup.index(&mut out.strings, TAGS, &joined, || {
+            let mut text = String::with_capacity(joined.len());
+            join_tags(&mut text, record.tags, |out, tag| strings.push(out, tag));
+            text
+        });
+        let cleaned = clean_record(&mut out, strings, record, sender, subject, tags);
+        out.records.push(cleaned);
+    }
+    out
+}
+
+fn clean_record(
+    out: &mut Cleaned,
+    strings: Strings,
+    record: LogRecordRef<'_>,
+    sender: u32,
+    subject: u32,
+    tags: u32,
+) -> CleanRecord {
+    let text = &mut out.text;
+    let start = text.len();
+    strings.push(text, record.recipient);
+    let recipient_len = (text.len() - start) as u16;
+    for field in [record.id, record.message_id] {
+        text.push(SEPARATOR);
+        strings.push(text, field);
+    }
+    let mut flags = 0;
+    for (value, flag) in [
+        (record.smtp_response, HAS_SMTP),
+        (record.ip, HAS_IP),
+        (record.user_agent, HAS_USER_AGENT),
+        (record.url, HAS_URL),
+    ] {
+        text.push(SEPARATOR);
+        if let Some(value) = value {
+            flags |= flag;
+            strings.push(text, value);
+        }
+    }
+    let mut extra = 0;
+    if !record.extra.is_empty() {
+        out.extras.push(
+            record
+                .extra
+                .iter()
+                .map(|(name, value)| (clean_field(name).into_owned(), clean_value(value)))
+                .collect(),
+        );
+        extra = out.extras.len() as u32;
+    }
+    CleanRecord {
+        timestamp_ms: record.timestamp_ms,
+        sender,
+        subject,
+        tags,
+        text_start: start as u32,
+        text_len: (text.len() - start) as u32,
+        recipient_len,
+        event_type: record.event_type,
+        flags,
+        extra,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cleaned(json: &str) -> (LogBatch, Cleaned) {
+        let mut bad = Vec::new();
+        match super::super::parse_data(json.to_string(), 0, &mut bad) {
+            super::super::Payload::Records(batch) => {
+                assert!(bad.is_empty(), "{bad:?}");
+                let cleaned = (*batch.cleaned).clone();
+                (batch, cleaned)
+            }
+            _ => panic!("not a batch: {json}"),
+        }
+    }
+
+    fn record(subject: &str, recipient: &str) -> String {
+        format!(
+            r#"{{"id":"a","timestamp":"2026-05-27T10:15:00Z","sender":"s@x","recipient":"{recipient}","subject":"{subject}","tags":["t","u"],"message_id":"<m>","ip":"10.0.0.1"}}"#
+        )
+    }
+
+    fn strings_of(cleaned: &Cleaned, record: &CleanRecord) -> (String, String, String) {
+        let text = |i: u32| {
+            let s = &cleaned.strings[i as usize];
+            s.cleaned.as_deref().unwrap_or(&s.key).to_string()
+        };
+        let start = record.text_start as usize;
+        let details = cleaned.text[start..start + record.text_len as usize].to_string();
+        (text(record.subject), text(record.tags), details)
+    }
+
+    #[test]
+    fn a_plain_batch_is_only_capped_and_an_escaped_one_is_cleaned() {
+        let long = "x".repeat(MAX_FIELD_BYTES * 2);
+        let json = format!(
+            r#"{{"logs":[{},{}]}}"#,
+            record(&long, &long),
+            record("Hi", "r@y")
+        );
+        let (_, plain) = cleaned(&json);
+        let (subject, tags, details) = strings_of(&plain, &plain.records[0]);
+        let capped = format!("{}…", "x".repeat(MAX_FIELD_BYTES));
+        assert_eq!(subject, capped);
+        assert_eq!(tags, "t\u{1f}u");
+        assert_eq!(
+            details,
+            format!("{capped}\u{1f}a\u{1f}<m>\u{1f}\u{1f}10.0.0.1\u{1f}\u{1f}")
+        );
+        assert_eq!(plain.records[0].flags, HAS_IP);
+        assert_eq!(usize::from(plain.records[0].recipient_len), capped.len());
+        assert_eq!(plain.recipient(&plain.records[1]), "r@y");
+
+        // The same records with escapes the text shows only as `\u001b`:
+        // the side buffer holds what they stand for, and that is cleaned.
+        let json = format!(
+            r#"{{"logs":[{},{}]}}"#,
+            record(&long, &long),
+            record(r"H\u001b[31mi", r"r\u0007@y")
+        );
+        let (_, mixed) = cleaned(&json);
+        assert_eq!(strings_of(&mixed, &mixed.records[0]).0, capped);
+        assert_eq!(strings_of(&mixed, &mixed.records[1]).0, "Hi");
+        assert_eq!(mixed.recipient(&mixed.records[1]), "r@y");
+    }
+
+    #[test]
+    fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
+        let json = format!(
+            r#"{{"logs":[{},{},{}]}}"#,
+            record("A", "1@y"),
+            record("B", "2@y"),
+            record("A", "3@y")
+        );
+        let (mut batch, cleaned) = cleaned(&json);
+        // s@x, A, t+u, B.
+        assert_eq!(cleaned.strings.len(), 4);
+        assert_eq!(cleaned.records[0].subject, cleaned.records[2].subject);
+        let mut seen = 0;
+        batch.retain(|_| {
+            seen += 1;
+            seen != 2
+        });
+        let recipients: Vec<String> = batch.iter().map(|r| r.recipient.to_string()).collect();
+        let cleaned = batch.into_cleaned();
+        let kept: Vec<&str> = cleaned
+            .records
+            .iter()
+            .map(|r| cleaned.recipient(r))
+            .collect();
+        assert_eq!(recipients, ["1@y", "3@y"]);
+        assert_eq!(kept, ["1@y", "3@y"]);
+    }
+}
