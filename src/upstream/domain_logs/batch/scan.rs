@@ -87,6 +87,23 @@ const IP: u16 = 1 << 9;
 const USER_AGENT: u16 = 1 << 10;
 const URL: u16 = 1 << 11;
 
+/// Each key as the service writes it, quoted and with its colon, in the
+/// order it writes them.
+const KEYS: [(&[u8], u16); 12] = [
+    (b"\"id\":", ID),
+    (b"\"timestamp\":", TIMESTAMP),
+    (b"\"event_type\":", EVENT_TYPE),
+    (b"\"sender\":", SENDER),
+    (b"\"recipient\":", RECIPIENT),
+    (b"\"subject\":", SUBJECT),
+    (b"\"tags\":", TAGS),
+    (b"\"message_id\":", MESSAGE_ID),
+    (b"\"smtp_response\":", SMTP_RESPONSE),
+    (b"\"ip\":", IP),
+    (b"\"user_agent\":", USER_AGENT),
+    (b"\"url\":", URL),
+];
+
 impl<'t> Scanner<'t> {
     fn bytes(&self) -> &'t [u8] {
         self.text.as_bytes()
@@ -142,31 +159,13 @@ impl<'t> Scanner<'t> {
         let mut seen = 0u16;
         self.skip_ws();
         if !self.eat(b'}') {
+            let mut next_key = 0;
             loop {
-                if !self.eat(b'"') {
-                    return None;
-                }
-                let key = self.string_body()?;
-                self.skip_ws();
-                if !self.eat(b':') {
-                    return None;
-                }
-                self.skip_ws();
-                let field = match &self.bytes()[key.start as usize..][..key.len as usize] {
-                    b"id" => ID,
-                    b"timestamp" => TIMESTAMP,
-                    b"event_type" => EVENT_TYPE,
-                    b"sender" => SENDER,
-                    b"recipient" => RECIPIENT,
-                    b"subject" => SUBJECT,
-                    b"tags" => TAGS,
-                    b"message_id" => MESSAGE_ID,
-                    b"smtp_response" => SMTP_RESPONSE,
-                    b"ip" => IP,
-                    b"user_agent" => USER_AGENT,
-                    b"url" => URL,
-                    _ => return None,
+                let field = match self.expected_key(&mut next_key) {
+                    Some(field) => field,
+                    None => self.key()?,
                 };
+                self.skip_ws();
                 if seen & field != 0 {
                     return None;
                 }
@@ -218,6 +217,35 @@ impl<'t> Scanner<'t> {
         }
         builder.records.push(record);
         Some(())
+    }
+
+    /// The key at the scanner, and its colon, when it is one of the keys
+    /// the service sends in the order it sends them, from `next` on (an
+    /// optional field may be missing): a comparison or two instead of
+    /// reading the key as a string.
+    fn expected_key(&mut self, next: &mut usize) -> Option<u16> {
+        let rest = self.bytes().get(self.at..)?;
+        let (i, (literal, field)) = KEYS
+            .iter()
+            .enumerate()
+            .skip(*next)
+            .find(|(_, (literal, _))| rest.starts_with(literal))?;
+        self.at += literal.len();
+        *next = i + 1;
+        Some(*field)
+    }
+
+    /// A known key in any order or spacing, and its colon.
+    fn key(&mut self) -> Option<u16> {
+        let key = self.string()?;
+        self.skip_ws();
+        if !self.eat(b':') {
+            return None;
+        }
+        let name = &self.bytes()[key.start as usize..][..key.len as usize];
+        KEYS.iter()
+            .find(|(literal, _)| literal.get(1..literal.len() - 2) == Some(name))
+            .map(|(_, field)| *field)
     }
 
     /// A string without escapes.
