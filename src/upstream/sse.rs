@@ -337,11 +337,12 @@ impl SseDecoder {
         // it (a log batch is parsed elsewhere and stored), and would
         // otherwise copy it. A small one is lent, and the room reused.
         let data = if self.data.len() >= HAND_OVER_BYTES {
-            // The next batch is likely as large. The buffer made here is
-            // swapped into the line buffer at the next data line's end and
-            // gathers the batch after that: sized now, it is not grown by
-            // doubling.
-            let room = Vec::with_capacity(self.data.len() + 1);
+            // The next batch is likely about as large. The buffer made here
+            // is swapped into the line buffer at the next data line's end
+            // and gathers the batch after that: sized now, with an eighth
+            // more for a batch a little larger, it is not grown by doubling
+            // (which copies it).
+            let room = Vec::with_capacity(self.data.len() + self.data.len() / 8 + 1);
             match String::from_utf8(std::mem::replace(&mut self.data, room)) {
                 Ok(text) => Cow::Owned(text),
                 Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
