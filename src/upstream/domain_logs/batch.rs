@@ -21,6 +21,8 @@ use super::{
 mod clean;
 mod scan;
 
+use crate::sanitize::is_printable_ascii;
+
 pub use clean::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
     MAX_FIELD_BYTES, SEPARATOR,
@@ -507,6 +509,9 @@ impl fmt::Debug for LogBatch {
 struct Builder {
     text_at: usize,
     text_len: usize,
+    /// The text is printable ASCII: no string in it can hold a control
+    /// character, and none lent from it needs sanitizing.
+    text_plain: bool,
     spill: String,
     records: Vec<RawRecord>,
     tags: Vec<Span>,
@@ -524,6 +529,7 @@ impl Builder {
         Builder {
             text_at: text.as_ptr() as usize,
             text_len: if lendable { text.len() } else { 0 },
+            text_plain: is_printable_ascii(text),
             spill: String::new(),
             records: Vec::with_capacity(expected.min(MAX_BATCH_HINT)),
             tags: Vec::with_capacity(expected.min(MAX_BATCH_HINT) * 2),
@@ -540,7 +546,8 @@ impl Builder {
             extras: self.extras,
             cleaned: Box::default(),
         };
-        *batch.cleaned = clean::clean(&batch);
+        let plain = self.text_plain && is_printable_ascii(&batch.spill);
+        *batch.cleaned = clean::clean(&batch, plain);
         batch
     }
 

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::{LogBatch, LogEventType, LogRecordRef, Tags};
 use std::borrow::Cow;
 
-use crate::sanitize::{cap, clean_capped, is_printable_ascii};
+use crate::sanitize::{cap, clean_capped};
 
 /// Longest text kept per field. Hostile upstreams send 10,000-character
 /// subjects; no cell or detail view needs more than this.
@@ -100,9 +100,10 @@ fn clean_field(text: &str) -> Cow<'_, str> {
 /// How a batch's strings are cleaned.
 #[derive(Clone, Copy)]
 enum Strings {
-    /// All of the batch's text is printable ASCII (as nearly every batch
-    /// is): one check of the whole text stood for one of every string, and
-    /// only a cap is left to apply.
+    /// All of the batch's text, and its side buffer (where escapes are
+    /// undone: a `\u001b` in the text is an ESC there), is printable ASCII,
+    /// as nearly every batch is. One check of the whole stood for one of
+    /// every string, and only a cap is left to apply.
     Plain,
     Mixed,
 }
@@ -110,6 +111,7 @@ enum Strings {
 impl Strings {
     fn clean(self, text: &str) -> Cow<'_, str> {
         match self {
+            Strings::Plain if text.len() <= FIELD_CAP => Cow::Borrowed(text),
             Strings::Plain => cap(Cow::Borrowed(text), FIELD_CAP),
             Strings::Mixed => clean_field(text),
         }
@@ -117,7 +119,10 @@ impl Strings {
 
     /// Appends `text` cleaned and capped.
     fn push(self, out: &mut String, text: &str) {
-        out.push_str(&self.clean(text));
+        match self {
+            Strings::Plain if text.len() <= FIELD_CAP => out.push_str(text),
+            _ => out.push_str(&self.clean(text)),
+        }
     }
 }
 
@@ -197,7 +202,8 @@ fn join_tags<'t>(out: &mut String, tags: Tags<'t>, part: impl Fn(&mut String, &'
     }
 }
 
-pub(super) fn clean(batch: &LogBatch) -> Cleaned {
+/// `plain` says all the batch's strings are printable ASCII.
+pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
     // Cleaning never lengthens text, so this is all the text will need.
     let text_bytes: usize = batch
         .records
@@ -230,9 +236,7 @@ pub(super) fn clean(batch: &LogBatch) -> Cleaned {
         text: String::with_capacity(text_bytes),
         extras: Vec::new(),
     };
-    // Escapes are undone in the side buffer: it holds what the text's
-    // `\u001b` stands for.
-    let strings = if is_printable_ascii(&batch.text) && is_printable_ascii(&batch.spill) {
+    let strings = if plain {
         Strings::Plain
     } else {
         Strings::Mixed

@@ -23,7 +23,11 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
     if text.len() >= super::SPILLED as usize {
         return None;
     }
-    let mut s = Scanner { text, at: 0 };
+    let mut s = Scanner {
+        text,
+        at: 0,
+        plain: builder.text_plain,
+    };
     s.skip_ws();
     let enveloped = s.eat(b'{');
     if enveloped {
@@ -65,6 +69,8 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
 struct Scanner<'t> {
     text: &'t str,
     at: usize,
+    /// The text is printable ASCII.
+    plain: bool,
 }
 
 /// A value the scanner reads in place: a string's span, or null.
@@ -89,20 +95,55 @@ const URL: u16 = 1 << 11;
 
 /// Each key as the service writes it, quoted and with its colon, in the
 /// order it writes them.
-const KEYS: [(&[u8], u16); 12] = [
-    (b"\"id\":", ID),
-    (b"\"timestamp\":", TIMESTAMP),
-    (b"\"event_type\":", EVENT_TYPE),
-    (b"\"sender\":", SENDER),
-    (b"\"recipient\":", RECIPIENT),
-    (b"\"subject\":", SUBJECT),
-    (b"\"tags\":", TAGS),
-    (b"\"message_id\":", MESSAGE_ID),
-    (b"\"smtp_response\":", SMTP_RESPONSE),
-    (b"\"ip\":", IP),
-    (b"\"user_agent\":", USER_AGENT),
-    (b"\"url\":", URL),
+const KEYS: [Key; 12] = [
+    Key::new(b"\"id\":", ID),
+    Key::new(b"\"timestamp\":", TIMESTAMP),
+    Key::new(b"\"event_type\":", EVENT_TYPE),
+    Key::new(b"\"sender\":", SENDER),
+    Key::new(b"\"recipient\":", RECIPIENT),
+    Key::new(b"\"subject\":", SUBJECT),
+    Key::new(b"\"tags\":", TAGS),
+    Key::new(b"\"message_id\":", MESSAGE_ID),
+    Key::new(b"\"smtp_response\":", SMTP_RESPONSE),
+    Key::new(b"\"ip\":", IP),
+    Key::new(b"\"user_agent\":", USER_AGENT),
+    Key::new(b"\"url\":", URL),
 ];
+
+/// A key as written (at most 16 bytes), also as two little-endian words
+/// and masks of its bytes: two compares find it, where a byte slice
+/// compare of a length known only at run time is a call to memcmp.
+struct Key {
+    literal: &'static [u8],
+    words: [u64; 2],
+    masks: [u64; 2],
+    field: u16,
+}
+
+impl Key {
+    const fn new(literal: &'static [u8], field: u16) -> Key {
+        assert!(literal.len() <= 16);
+        let mut words = [0u64; 2];
+        let mut masks = [0u64; 2];
+        let mut i = 0;
+        while i < literal.len() {
+            words[i / 8] |= (literal[i] as u64) << (8 * (i % 8));
+            masks[i / 8] |= 0xff << (8 * (i % 8));
+            i += 1;
+        }
+        Key {
+            literal,
+            words,
+            masks,
+            field,
+        }
+    }
+
+    /// The key's name, unquoted.
+    fn name(&self) -> &'static [u8] {
+        &self.literal[1..self.literal.len() - 2]
+    }
+}
 
 impl<'t> Scanner<'t> {
     fn bytes(&self) -> &'t [u8] {
@@ -224,15 +265,19 @@ impl<'t> Scanner<'t> {
     /// optional field may be missing): a comparison or two instead of
     /// reading the key as a string.
     fn expected_key(&mut self, next: &mut usize) -> Option<u16> {
-        let rest = self.bytes().get(self.at..)?;
-        let (i, (literal, field)) = KEYS
-            .iter()
-            .enumerate()
-            .skip(*next)
-            .find(|(_, (literal, _))| rest.starts_with(literal))?;
-        self.at += literal.len();
+        let head = self.bytes().get(self.at..self.at + 16)?;
+        let word = |i: usize| {
+            head.get(i * 8..i * 8 + 8)
+                .and_then(|w| w.try_into().ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let (first, second) = (word(0), word(1));
+        let (i, key) = KEYS.iter().enumerate().skip(*next).find(|(_, key)| {
+            first & key.masks[0] == key.words[0] && second & key.masks[1] == key.words[1]
+        })?;
+        self.at += key.literal.len();
         *next = i + 1;
-        Some(*field)
+        Some(key.field)
     }
 
     /// A known key in any order or spacing, and its colon.
@@ -244,8 +289,8 @@ impl<'t> Scanner<'t> {
         }
         let name = &self.bytes()[key.start as usize..][..key.len as usize];
         KEYS.iter()
-            .find(|(literal, _)| literal.get(1..literal.len() - 2) == Some(name))
-            .map(|(_, field)| *field)
+            .find(|key| key.name() == name)
+            .map(|key| key.field)
     }
 
     /// A string without escapes.
@@ -286,8 +331,20 @@ impl<'t> Scanner<'t> {
 
     /// The rest of a string whose opening quote was read: its span, if it
     /// ends before any escape or control character (which JSON forbids
-    /// raw, and serde_json refuses).
+    /// raw, and serde_json refuses). In printable-ASCII text there are no
+    /// control characters to look for.
     fn string_body(&mut self) -> Option<Span> {
+        if self.plain {
+            self.string_body_until(quote_or_backslash)
+        } else {
+            self.string_body_until(special_bytes)
+        }
+    }
+
+    /// [`Scanner::string_body`], with `stops` marking the bytes a plain
+    /// string ends at, eight at a time.
+    #[inline(always)]
+    fn string_body_until(&mut self, stops: impl Fn(u64) -> u64) -> Option<Span> {
         let start = self.at;
         let rest = &self.bytes()[start..];
         let mut i = 0;
@@ -297,7 +354,7 @@ impl<'t> Scanner<'t> {
                 // The last few bytes of the text, one at a time.
                 break i + rest.get(i..)?.iter().position(|&b| is_special(b))?;
             };
-            let special = special_bytes(u64::from_le_bytes(word.try_into().ok()?));
+            let special = stops(u64::from_le_bytes(word.try_into().ok()?));
             if special != 0 {
                 break i + (special.trailing_zeros() / 8) as usize;
             }
@@ -336,19 +393,28 @@ fn is_special(b: u8) -> bool {
     matches!(b, b'"' | b'\\' | 0..0x20)
 }
 
-/// The high bit of each byte of `word` that is `"`, `\` or a control
-/// character, and possibly of bytes above such a one: the lowest bit set is
-/// exact (a borrow only runs upwards), which is all the caller reads.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `word`, and possibly of bytes above
+/// such a one: the lowest bit set is exact (a borrow only runs upwards),
+/// which is all the callers read.
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// [`zero_bytes`] for the bytes of `word` that are `"` or `\`.
+fn quote_or_backslash(word: u64) -> u64 {
+    zero_bytes(word ^ (ONES * u64::from(b'"'))) | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// [`zero_bytes`] for the bytes of `word` that are `"`, `\` or a control
+/// character.
 fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
     // Bytes below 0x20 (a byte of 0x80 or more has its high bit, and is
     // ruled out by `!word`).
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    quote | backslash | control
+    quote_or_backslash(word) | control
 }
 
 /// Where the JSON value starting at `at` ends, by its brackets and
