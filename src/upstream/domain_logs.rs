@@ -604,7 +604,7 @@ const PARSE_ELSEWHERE_BYTES: usize = 32 * 1024;
 /// Events being parsed at once, counting the one being read: three let two
 /// batches be parsed (and cleaned) on both cores while the next is read,
 /// without holding many batches in memory.
-const PARSE_IN_FLIGHT: usize = 3;
+const PARSE_IN_FLIGHT: usize = 4;
 
 /// One event of the stream on its way to being parsed.
 enum Parsing {
