@@ -601,9 +601,9 @@ impl Connect for DomainLogsClient {
 
 /// Events larger than this are parsed off the client task.
 const PARSE_ELSEWHERE_BYTES: usize = 32 * 1024;
-/// Events being parsed at once, counting the one being read: three let two
-/// batches be parsed (and cleaned) on both cores while the next is read,
-/// without holding many batches in memory.
+/// Events being parsed at once, counting the one being read: parsing (and
+/// cleaning) is the longer side of an ingest, so three batches may be at it
+/// on both cores while the next is read, without holding many in memory.
 const PARSE_IN_FLIGHT: usize = 4;
 
 /// One event of the stream on its way to being parsed.
