@@ -9,6 +9,8 @@
 #   3. curl -sN URL | sed -n 's/^data: //p' | jq -c '.logs[]' > /dev/null
 # and prints the medians, the ratios, and the ingest process's peak RSS
 # (from /usr/bin/time -v; the simulator is another process and not counted).
+# Then `misar-dash bench stages`: the same stream drained, decoded, and
+# parsed on one thread, stage by stage, to show where the time goes.
 #
 # Usage: scripts/bench-ingest.sh [RUNS]      (default 5; PORT=47900 to move it)
 set -euo pipefail
@@ -112,3 +114,6 @@ BEGIN {
     printf "  peak RSS of the ingest     %8.1f MB (max %.1f MB; target <= 150 MB)\n", rss, rss_max
     printf "  re-filter of 500k records  %8.2f ms (median; target <= 20 ms)\n", refilter
 }'
+
+echo
+MISAR_MAIL_KEY="$KEY" "$BIN" bench stages --mail-url "$MAIL_URL" --limit "$LIMIT" --runs "$RUNS"

@@ -204,6 +204,23 @@ pub enum BenchWhat {
     /// ingests at full speed: keystroke-to-screen latency, frame cost and
     /// idle redraws. Without --mail-url it starts a prebuilt simulator.
     Keys(KeysArgs),
+    /// The same stream taken apart, each stage on one thread: the HTTP body
+    /// drained, then also decoded as SSE, then also every batch parsed and
+    /// cleaned as the client does. Where an ingest's time goes.
+    Stages(StagesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StagesArgs {
+    /// The domain whose logs to stream.
+    #[arg(long, default_value = "bulk.example.com")]
+    pub domain: String,
+    /// Records to ask for.
+    #[arg(long, default_value_t = 500_000, value_parser = parse_limit, value_name = "N")]
+    pub limit: u32,
+    /// Runs of each stage, interleaved; medians are reported.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub runs: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -205,24 +205,28 @@ impl Stream {
     }
 }
 
+/// The HTTP client every stream of one [`Upstream`] shares.
+pub(crate) fn http_client(opts: &ClientOptions) -> Result<reqwest::Client> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        // A server that accepts and reads the request but never answers,
+        // or sends an error status and then stalls its body, would
+        // otherwise hold a client forever: the clients' own read timeout
+        // only starts once the SSE body is being read. This one covers
+        // every read; it is a little longer, so on an SSE body the
+        // clients' timeout (and its plainer message) comes first.
+        .read_timeout(http_read_timeout(opts.sse_read_timeout))
+        .user_agent(concat!("misar-dash/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .wrap_err("could not set up the HTTP client")
+}
+
 impl Upstream {
     pub fn new(opts: ClientOptions, tx: mpsc::Sender<UpstreamEvent>) -> Result<Self> {
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            // A server that accepts and reads the request but never answers,
-            // or sends an error status and then stalls its body, would
-            // otherwise hold a client forever: the clients' own read timeout
-            // only starts once the SSE body is being read. This one covers
-            // every read; it is a little longer, so on an SSE body the
-            // clients' timeout (and its plainer message) comes first.
-            .read_timeout(http_read_timeout(opts.sse_read_timeout))
-            .user_agent(concat!("misar-dash/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .wrap_err("could not set up the HTTP client")?;
         Ok(Upstream {
+            http: http_client(&opts)?,
             opts: Arc::new(opts),
-            http,
             tx,
             next_generation: Arc::new(AtomicU64::new(1)),
         })

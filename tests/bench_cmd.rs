@@ -1,0 +1,44 @@
+//! The benchmark commands a user runs (`misar-dash bench …`), on a small
+//! stream from the simulator, so they keep working; what they measure is
+//! in BENCHMARKS.md, never asserted here.
+
+mod support;
+
+use misar_dash::sim;
+use support::*;
+
+async fn bench(sim: &sim::Sim, args: &[&str]) -> String {
+    let output = misar_dash()
+        .arg("bench")
+        .args(args)
+        .args(["--mail-url", &sim.endpoints().mail_url, "--limit", "3000"])
+        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY)
+        .output()
+        .await
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!stdout.contains(sim::DEMO_MAIL_KEY), "{stdout}");
+    stdout
+}
+
+#[tokio::test]
+async fn bench_ingest_and_stages_run_against_a_server() {
+    let sim = start_sim(sim_config()).await;
+    let ingest = bench(&sim, &["ingest", "--runs", "2"]).await;
+    assert!(ingest.contains("run 2: 3000 records in"), "{ingest}");
+    assert!(ingest.contains("re-filter of the held records"), "{ingest}");
+    let stages = bench(&sim, &["stages", "--runs", "2"]).await;
+    for label in [
+        "drain the HTTP body",
+        "+ decode SSE events",
+        "+ parse and clean batches",
+    ] {
+        assert!(stages.contains(label), "{stages}");
+    }
+    sim.shutdown().await;
+}
