@@ -346,19 +346,19 @@ impl<'t> Scanner<'t> {
     #[inline(always)]
     fn string_body_until(&mut self, stops: impl Fn(u64) -> u64) -> Option<Span> {
         let start = self.at;
-        let rest = &self.bytes()[start..];
-        let mut i = 0;
+        let rest = self.bytes().get(start..)?;
+        let mut tail = rest;
         // Eight bytes at a time, the first special one found by its bit.
         let end = loop {
-            let Some(word) = rest.get(i..i + 8) else {
+            let Some((word, after)) = tail.split_first_chunk::<8>() else {
                 // The last few bytes of the text, one at a time.
-                break i + rest.get(i..)?.iter().position(|&b| is_special(b))?;
+                break rest.len() - tail.len() + tail.iter().position(|&b| is_special(b))?;
             };
-            let special = stops(u64::from_le_bytes(word.try_into().ok()?));
+            let special = stops(u64::from_le_bytes(*word));
             if special != 0 {
-                break i + (special.trailing_zeros() / 8) as usize;
+                break rest.len() - tail.len() + (special.trailing_zeros() / 8) as usize;
             }
-            i += 8;
+            tail = after;
         };
         if rest.get(end) != Some(&b'"') {
             return None;
