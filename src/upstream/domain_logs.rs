@@ -118,34 +118,78 @@ pub fn format_timestamp_ms(ms: i64) -> String {
 
 /// Parses an RFC 3339 timestamp into milliseconds since the epoch.
 pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
-    parse_utc_timestamp_ms(s.as_bytes()).or_else(|| {
-        DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.timestamp_millis())
+    TimestampReader::default().read(s)
+}
+
+/// Reads a stream's timestamps, remembering the last date: records come in
+/// time order, so nearly all of a batch's share one, and only the time of
+/// day is left to read.
+#[derive(Debug, Default)]
+pub(crate) struct TimestampReader {
+    last_date: Option<([u8; 10], i64)>,
+}
+
+impl TimestampReader {
+    /// [`parse_timestamp_ms`].
+    pub(crate) fn read(&mut self, s: &str) -> Option<i64> {
+        self.read_utc(s.as_bytes()).or_else(|| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        })
+    }
+
+    /// The shape every record's timestamp has, `2026-05-27T10:15:00.250Z`
+    /// (fraction optional, up to nine digits), read without chrono's
+    /// general parser: it runs half a million times per stream. Anything
+    /// else (offsets, a lower-case `t`, a leap second) is `None` and left
+    /// to chrono.
+    fn read_utc(&mut self, b: &[u8]) -> Option<i64> {
+        let date: [u8; 10] = *b.first_chunk()?;
+        let days = match self.last_date {
+            Some((last, days)) if last == date => days,
+            _ => {
+                let days = utc_date_days(&date)?;
+                self.last_date = Some((date, days));
+                days
+            }
+        };
+        Some(days * MS_PER_DAY + utc_time_of_day_ms(b)?)
+    }
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Digits as a number, `None` at anything else.
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0i64, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
     })
 }
 
-/// The shape every record's timestamp has, `2026-05-27T10:15:00.250Z`
-/// (fraction optional, up to nine digits), read without chrono's general
-/// parser: it runs half a million times per stream. Anything else (offsets,
-/// a lower-case `t`, a leap second) is `None` and left to chrono.
-fn parse_utc_timestamp_ms(b: &[u8]) -> Option<i64> {
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+/// `YYYY-MM-DD` as days since 1970-01-01.
+fn utc_date_days(b: &[u8]) -> Option<i64> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        b[range].iter().try_fold(0i64, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
-        })
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let (year, month, day) = (number(&b[0..4])?, number(&b[5..7])?, number(&b[8..10])?);
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
+    Some(days_from_civil(year, month, day))
+}
+
+/// The `THH:MM:SS[.fraction]Z` after a timestamp's date, as milliseconds
+/// into the day.
+fn utc_time_of_day_ms(b: &[u8]) -> Option<i64> {
+    if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let (hour, minute, second) = (
+        number(&b[11..13])?,
+        number(&b[14..16])?,
+        number(&b[17..19])?,
+    );
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
@@ -170,8 +214,7 @@ fn parse_utc_timestamp_ms(b: &[u8]) -> Option<i64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+    Some(((hour * 60 + minute) * 60 + second) * 1000 + millis)
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -820,7 +863,8 @@ mod tests {
             "2000-02-29T12:00:00Z",
             "2024-12-31T23:59:59.999Z",
         ] {
-            assert_eq!(parse_utc_timestamp_ms(s.as_bytes()), chrono_ms(s), "{s}");
+            let fast = TimestampReader::default().read_utc(s.as_bytes());
+            assert_eq!(fast, chrono_ms(s), "{s}");
             assert!(chrono_ms(s).is_some(), "{s}");
         }
         // Shapes left to chrono, or refused by both.
@@ -839,19 +883,32 @@ mod tests {
             "+026-05-27T10:15:00Z",
             "yesterday",
         ] {
-            assert_eq!(parse_utc_timestamp_ms(s.as_bytes()), None, "{s}");
+            assert_eq!(
+                TimestampReader::default().read_utc(s.as_bytes()),
+                None,
+                "{s}"
+            );
             assert_eq!(parse_timestamp_ms(s), chrono_ms(s), "{s}");
         }
     }
 
     proptest::proptest! {
         #[test]
-        fn every_utc_millisecond_parses_as_chrono_says(ms in -62_135_596_800_000i64..253_402_300_799_999) {
-            let Some(t) = DateTime::<Utc>::from_timestamp_millis(ms) else { return Ok(()) };
-            for format in [SecondsFormat::Millis, SecondsFormat::Secs, SecondsFormat::Nanos] {
-                let text = t.to_rfc3339_opts(format, true);
-                let chrono = DateTime::parse_from_rfc3339(&text).ok().map(|t| t.timestamp_millis());
-                proptest::prop_assert_eq!(parse_utc_timestamp_ms(text.as_bytes()), chrono, "{}", text);
+        /// One reader over several timestamps, as a stream's: the second
+        /// is on the same date or a day or two on, so the remembered date
+        /// is used, and replaced.
+        fn every_utc_millisecond_parses_as_chrono_says(
+            ms in -62_135_596_800_000i64..253_402_300_799_999,
+            later in 0i64..2 * 86_400_000,
+        ) {
+            let mut reader = TimestampReader::default();
+            for ms in [ms, ms + later] {
+                let Some(t) = DateTime::<Utc>::from_timestamp_millis(ms) else { continue };
+                for format in [SecondsFormat::Millis, SecondsFormat::Secs, SecondsFormat::Nanos] {
+                    let text = t.to_rfc3339_opts(format, true);
+                    let chrono = DateTime::parse_from_rfc3339(&text).ok().map(|t| t.timestamp_millis());
+                    proptest::prop_assert_eq!(reader.read_utc(text.as_bytes()), chrono, "{}", text);
+                }
             }
         }
     }

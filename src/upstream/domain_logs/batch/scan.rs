@@ -12,7 +12,8 @@
 
 use serde::de::DeserializeSeed;
 
-use super::{Builder, LogEventType, RawRecord, RecordSeed, Span, parse_timestamp_ms};
+use super::{Builder, LogEventType, RawRecord, RecordSeed, Span};
+use crate::upstream::domain_logs::TimestampReader;
 
 /// Reads `{"logs":[…]}` or `[…]` into `builder`. `None` when the text is
 /// not that, or holds a record serde_json would refuse: the builder may
@@ -27,6 +28,7 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
         text,
         at: 0,
         plain: builder.text_plain,
+        timestamps: TimestampReader::default(),
     };
     s.skip_ws();
     let enveloped = s.eat(b'{');
@@ -71,6 +73,7 @@ struct Scanner<'t> {
     at: usize,
     /// The text is printable ASCII.
     plain: bool,
+    timestamps: TimestampReader,
 }
 
 /// A value the scanner reads in place: a string's span, or null.
@@ -215,7 +218,7 @@ impl<'t> Scanner<'t> {
                     ID => record.id = self.string()?,
                     TIMESTAMP => {
                         let span = self.string()?;
-                        record.timestamp_ms = parse_timestamp_ms(self.str(span))?;
+                        record.timestamp_ms = self.timestamps.read(self.str(span))?;
                     }
                     EVENT_TYPE => {
                         let span = self.string()?;
@@ -370,7 +373,7 @@ impl<'t> Scanner<'t> {
         })
     }
 
-    fn str(&self, span: Span) -> &str {
+    fn str(&self, span: Span) -> &'t str {
         let start = span.start as usize;
         self.text
             .get(start..start + span.len as usize)
