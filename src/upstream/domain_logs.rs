@@ -7,6 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 mod batch;
+mod parse_threads;
 
 pub use batch::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
@@ -348,12 +349,15 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use tokio::sync::oneshot;
+
 use super::connection::{
     Connect, ConsumerGone, Emitter, Next, classify_status, header_u64, read_body_chunk,
 };
 use super::sse::{SseDecoder, SseEvent};
 use super::{ConnState, StopReason, UpstreamBody, endpoint_url, redact};
 use crate::config::ClientOptions;
+use parse_threads::{Failed, ParseThreads, Running};
 
 /// Streams one domain's logs. A reconnect resumes from the last timestamp
 /// seen and drops the records it already delivered, so the consumer gets
@@ -565,6 +569,7 @@ impl Connect for DomainLogsClient {
         let mut body = response.bytes_stream();
         let mut decoder = SseDecoder::new(opts.max_message_bytes);
         let mut queue: VecDeque<Parsing> = VecDeque::new();
+        let mut parsers = ParseThreads::new(PARSE_THREADS);
         let mut batch_hint = 0;
         loop {
             // What is parsed goes out in stream order.
@@ -613,7 +618,7 @@ impl Connect for DomainLogsClient {
             };
             decoder.feed_borrowed(&chunk, &mut |event| {
                 queue.push_back(match event {
-                    // A full batch is parsed on the blocking pool, so the
+                    // A full batch is parsed on the parse threads, so the
                     // next read and the next batch's parse overlap with it:
                     // parsing is most of a stream's cost, and the UI task
                     // needs little of the second core.
@@ -627,7 +632,7 @@ impl Connect for DomainLogsClient {
                             (payload, bad)
                         };
                         if data_len >= PARSE_ELSEWHERE_BYTES {
-                            Parsing::Running(tokio::task::spawn_blocking(parse))
+                            Parsing::Running(parsers.run(parse))
                         } else {
                             let (payload, bad) = parse();
                             Parsing::Done(payload, bad)
@@ -645,14 +650,19 @@ impl Connect for DomainLogsClient {
 /// Events larger than this are parsed off the client task.
 const PARSE_ELSEWHERE_BYTES: usize = 32 * 1024;
 /// Events being parsed at once, counting the one being read: parsing (and
-/// cleaning) is the longer side of an ingest, so three batches may be at it
-/// on both cores while the next is read, without holding many in memory.
+/// cleaning) is the longer side of an ingest, so a batch can wait for each
+/// parse thread while the next is read, without holding many in memory.
 const PARSE_IN_FLIGHT: usize = 4;
+
+/// Threads per connection that parse its batches: two keep both cores of a
+/// small machine parsing; more would take the cores the reader and the UI
+/// need.
+const PARSE_THREADS: usize = 2;
 
 /// One event of the stream on its way to being parsed.
 enum Parsing {
     Done(Payload, Vec<String>),
-    Running(tokio::task::JoinHandle<(Payload, Vec<String>)>),
+    Running(Running<(Payload, Vec<String>)>),
 }
 
 /// Waits for the front of the queue to be parsed; the caller pops it.
@@ -665,12 +675,15 @@ async fn next_parsed(queue: &mut VecDeque<Parsing>) -> (Payload, Vec<String>) {
 
 /// What a parse on the blocking pool gave.
 fn parsed(
-    joined: Result<(Payload, Vec<String>), tokio::task::JoinError>,
+    outcome: Result<Result<(Payload, Vec<String>), Failed>, oneshot::error::RecvError>,
 ) -> (Payload, Vec<String>) {
-    joined.unwrap_or_else(|e| {
-        let detail = format!("log batch could not be parsed: {e}");
-        (Payload::Ignore, vec![detail])
-    })
+    let failed = match outcome {
+        Ok(Ok(parsed)) => return parsed,
+        Ok(Err(failed)) => failed,
+        Err(gone) => gone.to_string(),
+    };
+    let detail = format!("log batch could not be parsed: {failed}");
+    (Payload::Ignore, vec![detail])
 }
 
 impl DomainLogsClient {
