@@ -53,6 +53,7 @@ pub fn clean_capped(s: &str, max_bytes: usize) -> Cow<'_, str> {
 
 /// Text already clean, cut to at most `max_bytes` bytes at a character
 /// boundary, ending in `…` when cut.
+#[inline]
 pub fn cap(text: Cow<'_, str>, max_bytes: usize) -> Cow<'_, str> {
     if text.len() <= max_bytes {
         return text;

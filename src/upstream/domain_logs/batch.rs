@@ -69,6 +69,23 @@ struct RawRecord {
 }
 
 impl RawRecord {
+    /// Bytes of its recipient and detail fields, as read.
+    fn detail_bytes(&self) -> usize {
+        [
+            self.recipient,
+            self.id,
+            self.message_id,
+            self.smtp_response,
+            self.ip,
+            self.user_agent,
+            self.url,
+        ]
+        .iter()
+        .filter(|span| **span != Span::ABSENT)
+        .map(|span| span.len as usize)
+        .sum()
+    }
+
     const EMPTY: RawRecord = RawRecord {
         timestamp_ms: 0,
         id: Span::EMPTY,

@@ -26,6 +26,10 @@ const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
 /// text. Sanitized text never holds it.
 pub const SEPARATOR: char = '\u{1f}';
 
+/// Separators in a record's text: between its recipient and six detail
+/// fields.
+const DETAIL_SEPARATORS: usize = 6;
+
 /// Which optional detail fields a record has (`CleanRecord::flags`).
 pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
@@ -99,7 +103,7 @@ fn clean_field(text: &str) -> Cow<'_, str> {
 
 /// How a batch's strings are cleaned.
 #[derive(Clone, Copy)]
-enum Strings {
+enum Cleaning {
     /// All of the batch's text, and its side buffer (where escapes are
     /// undone: a `\u001b` in the text is an ESC there), is printable ASCII,
     /// as nearly every batch is. One check of the whole stood for one of
@@ -108,21 +112,17 @@ enum Strings {
     Mixed,
 }
 
-impl Strings {
+impl Cleaning {
     fn clean(self, text: &str) -> Cow<'_, str> {
         match self {
-            Strings::Plain if text.len() <= FIELD_CAP => Cow::Borrowed(text),
-            Strings::Plain => cap(Cow::Borrowed(text), FIELD_CAP),
-            Strings::Mixed => clean_field(text),
+            Cleaning::Plain => cap(Cow::Borrowed(text), FIELD_CAP),
+            Cleaning::Mixed => clean_field(text),
         }
     }
 
     /// Appends `text` cleaned and capped.
     fn push(self, out: &mut String, text: &str) {
-        match self {
-            Strings::Plain if text.len() <= FIELD_CAP => out.push_str(text),
-            _ => out.push_str(&self.clean(text)),
-        }
+        out.push_str(&self.clean(text));
     }
 }
 
@@ -208,27 +208,7 @@ pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
     let text_bytes: usize = batch
         .records
         .iter()
-        .map(|r| {
-            [
-                r.recipient,
-                r.id,
-                r.message_id,
-                r.smtp_response,
-                r.ip,
-                r.user_agent,
-                r.url,
-            ]
-            .iter()
-            .map(|span| {
-                if *span == super::Span::ABSENT {
-                    0
-                } else {
-                    span.len as usize
-                }
-            })
-            .sum::<usize>()
-                + 6
-        })
+        .map(|r| r.detail_bytes() + DETAIL_SEPARATORS)
         .sum();
     let mut out = Cleaned {
         strings: Vec::new(),
@@ -236,19 +216,19 @@ pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
         text: String::with_capacity(text_bytes),
         extras: Vec::new(),
     };
-    let strings = if plain {
-        Strings::Plain
+    let cleaning = if plain {
+        Cleaning::Plain
     } else {
-        Strings::Mixed
+        Cleaning::Mixed
     };
     let mut dedup = Dedup::default();
     let mut joined = String::new();
     for record in batch.iter() {
         let sender = dedup.index(&mut out.strings, SENDER, record.sender, || {
-            strings.clean(record.sender).into_owned()
+            cleaning.clean(record.sender).into_owned()
         });
         let subject = dedup.index(&mut out.strings, SUBJECT, record.subject, || {
-            strings.clean(record.subject).into_owned()
+            cleaning.clean(record.subject).into_owned()
         });
         // A tag set is found by its upstream tags joined; cleaning (which
         // would drop the separators) is per tag, for a new set. A tag
@@ -259,14 +239,14 @@ pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
         let separators = joined.bytes().filter(|&b| b == SEPARATOR as u8).count();
         if separators > record.tags.len().saturating_sub(1) {
             joined.clear();
-            join_tags(&mut joined, record.tags, |out, tag| strings.push(out, tag));
+            join_tags(&mut joined, record.tags, |out, tag| cleaning.push(out, tag));
         }
         let tags = dedup.index(&mut out.strings, TAGS, &joined, || {
             let mut text = String::with_capacity(joined.len());
-            join_tags(&mut text, record.tags, |out, tag| strings.push(out, tag));
+            join_tags(&mut text, record.tags, |out, tag| cleaning.push(out, tag));
             text
         });
-        let cleaned = clean_record(&mut out, strings, record, sender, subject, tags);
+        let cleaned = clean_record(&mut out, cleaning, record, sender, subject, tags);
         out.records.push(cleaned);
     }
     out
@@ -274,7 +254,7 @@ pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
 
 fn clean_record(
     out: &mut Cleaned,
-    strings: Strings,
+    cleaning: Cleaning,
     record: LogRecordRef<'_>,
     sender: u32,
     subject: u32,
@@ -282,11 +262,11 @@ fn clean_record(
 ) -> CleanRecord {
     let text = &mut out.text;
     let start = text.len();
-    strings.push(text, record.recipient);
+    cleaning.push(text, record.recipient);
     let recipient_len = (text.len() - start) as u16;
     for field in [record.id, record.message_id] {
         text.push(SEPARATOR);
-        strings.push(text, field);
+        cleaning.push(text, field);
     }
     let mut flags = 0;
     for (value, flag) in [
@@ -298,7 +278,7 @@ fn clean_record(
         text.push(SEPARATOR);
         if let Some(value) = value {
             flags |= flag;
-            strings.push(text, value);
+            cleaning.push(text, value);
         }
     }
     let mut extra = 0;
