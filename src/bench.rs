@@ -105,18 +105,18 @@ struct IngestRun {
 }
 
 async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
-    if args.runs == 0 {
+    if args.stream.runs == 0 {
         bail!("--runs must be at least 1");
     }
     if !args.json {
         println!(
             "ingest: {} records of {} from {}, {} runs",
-            args.limit, args.domain, opts.endpoints.mail_url, args.runs
+            args.stream.limit, args.stream.domain, opts.endpoints.mail_url, args.stream.runs
         );
     }
     let mut times = Vec::new();
     let mut last_state = None;
-    for run in 1..=args.runs {
+    for run in 1..=args.stream.runs {
         // The previous run's records are freed before the next is timed.
         drop(last_state.take());
         let (result, state) = ingest_once(opts, args).await?;
@@ -138,18 +138,18 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
                 rate
             );
         }
-        if result.held != args.limit as usize {
+        if result.held != args.stream.limit as usize {
             bail!(
                 "run {run} held {} records, not {}: is the stream that large?",
                 result.held,
-                args.limit
+                args.stream.limit
             );
         }
         times.push(result.elapsed);
         last_state = Some(state);
     }
     let median_time = median(&times);
-    let rate = f64::from(args.limit) / median_time.as_secs_f64();
+    let rate = f64::from(args.stream.limit) / median_time.as_secs_f64();
     // The peak so far, before the re-filter and render measurements add
     // their own.
     let ingest_peak_mb = peak_rss_kb().map_or(-1.0, |kb| kb as f64 / 1024.0);
@@ -163,7 +163,7 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
         if args.json {
             println!(
                 "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1}}}",
-                args.limit,
+                args.stream.limit,
                 median_time.as_secs_f64(),
             );
         }
@@ -173,13 +173,13 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
     // The store the last run filled: how the filter and the pane do on
     // real records (benches/ has the same on synthetic ones).
     let mut state = last_state.ok_or_else(|| eyre!("no run"))?;
-    let refilter = refilter_times(&mut state, &args.domain);
+    let refilter = refilter_times(&mut state, &args.stream.domain);
     let render = render_times(&mut state, 200, 60, 200)?;
     if args.json {
         println!(
             "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1},\
              \"refilter_median_ms\":{:.3},\"render_median_ms\":{:.3}}}",
-            args.limit,
+            args.stream.limit,
             median_time.as_secs_f64(),
             ms(median(&refilter)),
             ms(median(&render)),
@@ -208,12 +208,12 @@ async fn ingest_once(opts: &ClientOptions, args: &IngestArgs) -> Result<(IngestR
     let mut watches = Watches::new(Upstream::new(opts.clone(), tx)?);
     let mut state = AppState::new(AppOptions {
         now_ms: chrono::Utc::now().timestamp_millis(),
-        log_limit: args.limit,
+        log_limit: args.stream.limit,
         ..AppOptions::default()
     });
     update(&mut state, Action::Resize(200, 60));
     let source = Source::DomainLogs {
-        domain: args.domain.clone(),
+        domain: args.stream.domain.clone(),
     };
     let cpu_before = process_cpu_time();
     let reducer_cpu_before = thread_cpu_time();
@@ -221,7 +221,7 @@ async fn ingest_once(opts: &ClientOptions, args: &IngestArgs) -> Result<(IngestR
     watches.watch(
         source.clone(),
         LogQuery {
-            limit: Some(args.limit),
+            limit: Some(args.stream.limit),
             ..LogQuery::default()
         },
     );
@@ -245,7 +245,10 @@ async fn ingest_once(opts: &ClientOptions, args: &IngestArgs) -> Result<(IngestR
     let reducer_cpu = thread_cpu_time()
         .zip(reducer_cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
-    let held = state.logs.get(&args.domain).map_or(0, |v| v.store.len());
+    let held = state
+        .logs
+        .get(&args.stream.domain)
+        .map_or(0, |v| v.store.len());
     Ok((
         IngestRun {
             elapsed,
@@ -282,17 +285,17 @@ impl Stage {
 }
 
 async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()> {
-    if args.runs == 0 {
+    if args.stream.runs == 0 {
         bail!("--runs must be at least 1");
     }
     println!(
         "stages: {} records of {} from {}, {} runs of each, interleaved",
-        args.limit, args.domain, opts.endpoints.mail_url, args.runs
+        args.stream.limit, args.stream.domain, opts.endpoints.mail_url, args.stream.runs
     );
     let http = crate::upstream::http_client(opts)?;
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); Stage::ALL.len()];
     let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); Stage::ALL.len()];
-    for _ in 0..args.runs {
+    for _ in 0..args.stream.runs {
         for (i, stage) in Stage::ALL.into_iter().enumerate() {
             let cpu_before = process_cpu_time();
             let started = Instant::now();
@@ -301,8 +304,8 @@ async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()> {
             if let Some((after, before)) = process_cpu_time().zip(cpu_before) {
                 cpus[i].push(after.saturating_sub(before));
             }
-            if stage == Stage::Parse && records != u64::from(args.limit) {
-                bail!("parsed {records} records, not {}", args.limit);
+            if stage == Stage::Parse && records != u64::from(args.stream.limit) {
+                bail!("parsed {records} records, not {}", args.stream.limit);
             }
         }
     }
@@ -335,11 +338,11 @@ async fn stage_once(
     let key = opts.mail_key.as_ref().ok_or_else(|| eyre!("no mail key"))?;
     let url = endpoint_url(
         &opts.endpoints.mail_url,
-        &["api", "domains", &args.domain, "log", "stream"],
+        &["api", "domains", &args.stream.domain, "log", "stream"],
     )
     .map_err(|e| eyre!(e))?;
     let query = LogQuery {
-        limit: Some(args.limit),
+        limit: Some(args.stream.limit),
         ..LogQuery::default()
     };
     let request = sse_request(http, url, key, opts.token_in_query, &query.params());

@@ -210,30 +210,31 @@ pub enum BenchWhat {
     Stages(StagesArgs),
 }
 
+/// The stream a benchmark times, and how often.
 #[derive(Debug, Clone, Args)]
-pub struct StagesArgs {
+pub struct StreamRuns {
     /// The domain whose logs to stream.
     #[arg(long, default_value = "bulk.example.com")]
     pub domain: String,
     /// Records to ask for.
     #[arg(long, default_value_t = 500_000, value_parser = parse_limit, value_name = "N")]
     pub limit: u32,
-    /// Runs of each stage, interleaved; medians are reported.
+    /// Timed runs (for stages: of each stage, interleaved); medians are
+    /// reported.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub runs: u32,
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct StagesArgs {
+    #[command(flatten)]
+    pub stream: StreamRuns,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct IngestArgs {
-    /// The domain whose logs to stream.
-    #[arg(long, default_value = "bulk.example.com")]
-    pub domain: String,
-    /// Records to ask for.
-    #[arg(long, default_value_t = 500_000, value_parser = parse_limit, value_name = "N")]
-    pub limit: u32,
-    /// Timed runs; the median is reported.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub runs: u32,
+    #[command(flatten)]
+    pub stream: StreamRuns,
     /// Print one JSON object per run and one summary line, for scripts.
     #[arg(long)]
     pub json: bool,
