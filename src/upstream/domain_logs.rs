@@ -11,9 +11,8 @@ mod parse_threads;
 
 pub use batch::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
-    MAX_FIELD_BYTES, SEPARATOR,
+    LogBatch, LogRecordRef, MAX_FIELD_BYTES, RecordKey, Records, SEPARATOR, Tags,
 };
-pub use batch::{LogBatch, LogRecordRef, RecordKey, Records, Tags};
 
 /// The API's default and largest `limit`.
 pub const DEFAULT_LIMIT: u32 = 50_000;

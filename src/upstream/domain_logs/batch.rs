@@ -332,6 +332,10 @@ impl LogBatch {
                 })
             })
             .collect();
+        // On a stream that is not resuming, every record is kept.
+        if !kept.contains(&false) {
+            return;
+        }
         let mut kept_raw = kept.iter();
         self.records.retain(|_| kept_raw.next() == Some(&true));
         let mut kept_clean = kept.iter();
