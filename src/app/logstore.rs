@@ -129,8 +129,8 @@ struct Slot {
     /// Sanitized and capped: what is drawn and filtered.
     text: Box<str>,
     /// The upstream text it was made from, only when that differs: lookups
-    /// are by upstream text, so a repeated string is neither sanitized nor
-    /// copied again.
+    /// are by upstream text, which is how a cleaned batch names its strings
+    /// ([`CleanString::key`]).
     upstream: Option<Box<str>>,
     refs: u32,
 }

@@ -672,7 +672,7 @@ async fn next_parsed(queue: &mut VecDeque<Parsing>) -> (Payload, Vec<String>) {
     }
 }
 
-/// What a parse on the blocking pool gave.
+/// What a parse on a parse thread gave.
 fn parsed(
     outcome: Result<Result<(Payload, Vec<String>), Failed>, oneshot::error::RecvError>,
 ) -> (Payload, Vec<String>) {
