@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::feed::FeedGroup;
 
 /// Where a binding applies. Several are active at once, most specific
-/// first; see [`active_contexts`](super::reducer).
+/// first; see `active_contexts` in the reducer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
     /// In every mode, even while typing.

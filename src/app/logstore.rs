@@ -1,7 +1,7 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 48-byte [`CompactRecord`]: timestamp, event type as a
+//! - Each record is a 48-byte `CompactRecord`: timestamp, event type as a
 //!   byte, and u32 ids into a reference-counted string table for sender,
 //!   subject and the tag set (joined with U+001F, which sanitized text never
 //!   holds). Senders, subjects and tag sets repeat a lot, so the table stays
