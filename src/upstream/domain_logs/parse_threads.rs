@@ -21,16 +21,28 @@ pub(super) type Running<T> = oneshot::Receiver<Result<T, Failed>>;
 type Job = Box<dyn FnOnce() + Send>;
 
 pub(super) struct ParseThreads {
+    /// Threads to start at the first work: a live tail's small events are
+    /// parsed on the reader and never need them.
+    count: usize,
     senders: Vec<mpsc::Sender<Job>>,
     next: usize,
 }
 
 impl ParseThreads {
-    /// Starts `count` threads; they end once this is dropped and the work
-    /// given to them is done. A thread that cannot be started is left out;
-    /// with none, work is done on the caller.
+    /// Up to `count` threads, started when first given work; they end once
+    /// this is dropped and the work given to them is done. A thread that
+    /// cannot be started is left out; with none, work is done on the
+    /// caller.
     pub(super) fn new(count: usize) -> ParseThreads {
-        let senders = (0..count)
+        ParseThreads {
+            count,
+            senders: Vec::new(),
+            next: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        self.senders = (0..std::mem::take(&mut self.count))
             .filter_map(|_| {
                 let (sender, jobs) = mpsc::channel::<Job>();
                 std::thread::Builder::new()
@@ -40,7 +52,6 @@ impl ParseThreads {
                     .map(|_| sender)
             })
             .collect();
-        ParseThreads { senders, next: 0 }
     }
 
     /// Gives `work` to the next thread in turn.
@@ -56,6 +67,9 @@ impl ParseThreads {
                 catch_unwind(AssertUnwindSafe(work)).map_err(|_| "the parser panicked".to_string());
             let _ = done.send(outcome);
         });
+        if self.count > 0 {
+            self.start();
+        }
         let thread = self.senders.get(self.next % self.senders.len().max(1));
         self.next = self.next.wrapping_add(1);
         match thread {
@@ -77,11 +91,13 @@ mod tests {
     #[tokio::test]
     async fn work_is_shared_out_and_a_panic_costs_only_its_own_result() {
         let mut threads = ParseThreads::new(2);
+        assert!(threads.senders.is_empty(), "no thread before any work");
         let names: Vec<_> = (0..4)
             .map(|_| threads.run(|| std::thread::current().name().map(str::to_string)))
             .collect();
         let panicked = threads.run(|| -> u32 { panic!("a hostile batch") });
         let after = threads.run(|| 7);
+        assert_eq!(threads.senders.len(), 2);
         for name in names {
             assert_eq!(
                 name.await.ok().and_then(Result::ok).flatten().as_deref(),
