@@ -34,6 +34,7 @@ use std::hash::BuildHasher;
 use hashbrown::{HashTable, hash_table};
 
 use super::filter::{Filter, TermKind, TextField, contains_ci};
+use crate::charmask::char_mask;
 pub use crate::upstream::domain_logs::MAX_FIELD_BYTES;
 use crate::upstream::domain_logs::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
@@ -384,35 +385,6 @@ impl Needle {
     }
 }
 
-/// A bit per ASCII letter and digit, case folded, a few shared by the other
-/// ASCII characters, and one for "holds non-ASCII". A string can contain an
-/// ASCII needle only if it has every bit of the needle's mask.
-fn char_mask(text: &str) -> u64 {
-    text.bytes()
-        .fold(0u64, |mask, b| mask | 1 << CHAR_BITS[usize::from(b)])
-}
-
-/// [`char_bit`] of every byte: a mask is taken of every recipient as it
-/// arrives, and a table lookup is a fraction of the branches.
-const CHAR_BITS: [u8; 256] = {
-    let mut bits = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        bits[b] = char_bit(b as u8);
-        b += 1;
-    }
-    bits
-};
-
-const fn char_bit(b: u8) -> u8 {
-    match b.to_ascii_lowercase() {
-        c @ b'a'..=b'z' => c - b'a',
-        c @ b'0'..=b'9' => 26 + (c - b'0'),
-        c if c.is_ascii() => 36 + c % 27,
-        _ => 63,
-    }
-}
-
 impl TextTest {
     fn test(&mut self, id: StrId, strings: &Interner) -> bool {
         let index = id as usize;
@@ -673,7 +645,7 @@ impl LogStore {
             };
             let mut compact = CompactRecord {
                 timestamp_ms: record.timestamp_ms,
-                recipient_mask: 0,
+                recipient_mask: record.recipient_mask,
                 sender: ids[record.sender as usize],
                 subject: ids[record.subject as usize],
                 tags: ids[record.tags as usize],
@@ -682,7 +654,6 @@ impl LogStore {
                 event: type_code(record.event_type),
                 flags: record.flags,
             };
-            compact.recipient_mask = char_mask(self.arena.recipient(&compact));
             if let Some(fields) = (record.extra as usize)
                 .checked_sub(1)
                 .and_then(|i| extras.get_mut(i)?.take())

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{LogBatch, LogEventType, LogRecordRef, Tags};
 use std::borrow::Cow;
 
+use crate::charmask::char_mask;
 use crate::sanitize::{cap, clean_capped};
 
 /// Longest text kept per field. Hostile upstreams send 10,000-character
@@ -75,6 +76,8 @@ pub struct CleanRecord {
     pub text_len: u32,
     /// Bytes of the recipient at the start of the record's text.
     pub recipient_len: u16,
+    /// [`char_mask`] of the recipient.
+    pub recipient_mask: u64,
     pub event_type: Option<LogEventType>,
     /// `HAS_*` bits.
     pub flags: u8,
@@ -266,6 +269,7 @@ fn clean_record(
     let start = text.len();
     cleaning.push(text, record.recipient);
     let recipient_len = (text.len() - start) as u16;
+    let recipient_mask = text.get(start..).map_or(0, char_mask);
     for field in [record.id, record.message_id] {
         text.push(SEPARATOR);
         cleaning.push(text, field);
@@ -302,6 +306,7 @@ fn clean_record(
         text_start: start as u32,
         text_len: (text.len() - start) as u32,
         recipient_len,
+        recipient_mask,
         event_type: record.event_type,
         flags,
         extra,
