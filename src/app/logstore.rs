@@ -49,6 +49,11 @@ const TYPE_MISSING: u8 = 11;
 /// How many distinct event-type codes there are.
 pub const TYPE_CODES: usize = 12;
 
+/// A batch's text shorter than this is copied into a shared arena chunk of
+/// [`SMALL_TEXTS_CHUNK_BYTES`] instead of kept as a chunk of its own.
+const SMALL_TEXT_BYTES: usize = 8 * 1024;
+const SMALL_TEXTS_CHUNK_BYTES: usize = 64 * 1024;
+
 /// Set in a record's flags beside the `HAS_*` bits of [`CleanRecord`]:
 /// it has unknown fields in the store's side table.
 const HAS_EXTRA: u8 = 1 << 4;
@@ -224,10 +229,10 @@ impl Interner {
     }
 }
 
-/// Append-only text in chunks, one per batch (its cleaned text, adopted
-/// whole), dropped from the front once every record pointing into them is
-/// gone. Records arrive and leave in order, so each chunk serves a
-/// contiguous run of them.
+/// Append-only text in chunks, one per bulk batch (its cleaned text,
+/// adopted whole) or shared by small batches, dropped from the front once
+/// every record pointing into them is gone. Records arrive and leave in
+/// order, so each chunk serves a contiguous run of them.
 #[derive(Debug, Default)]
 struct Arena {
     chunks: VecDeque<ArenaChunk>,
@@ -243,11 +248,41 @@ struct ArenaChunk {
 }
 
 impl Arena {
-    /// Takes a batch's text as a chunk of its own, for records up to
-    /// `last_seq`; returns the chunk's number.
-    fn adopt(&mut self, text: String, last_seq: u64) -> u32 {
-        self.chunks.push_back(ArenaChunk { text, last_seq });
-        self.first_chunk.wrapping_add(self.chunks.len() as u32 - 1)
+    /// Takes a batch's text, for records up to `last_seq`: a bulk batch's
+    /// as a chunk of its own; a small one (a live tail's few records) copied
+    /// into the newest chunk, so that a chunk, and its allocation, does not
+    /// stand for every record or two. Returns the chunk's number and where
+    /// the text starts in it.
+    fn adopt(&mut self, text: String, last_seq: u64) -> (u32, u32) {
+        if text.len() >= SMALL_TEXT_BYTES {
+            self.chunks.push_back(ArenaChunk { text, last_seq });
+            return (self.newest_chunk(), 0);
+        }
+        if let Some(chunk) = self
+            .chunks
+            .back_mut()
+            .filter(|c| c.text.capacity() - c.text.len() >= text.len())
+        {
+            let start = chunk.text.len() as u32;
+            chunk.text.push_str(&text);
+            chunk.last_seq = last_seq;
+            return (self.newest_chunk(), start);
+        }
+        // A chunk is never grown: growing would copy it and leave up to
+        // half of it unused. A new one has room for the small batches after.
+        let mut shared = String::with_capacity(SMALL_TEXTS_CHUNK_BYTES);
+        shared.push_str(&text);
+        self.chunks.push_back(ArenaChunk {
+            text: shared,
+            last_seq,
+        });
+        (self.newest_chunk(), 0)
+    }
+
+    /// The number of the newest chunk.
+    fn newest_chunk(&self) -> u32 {
+        self.first_chunk
+            .wrapping_add((self.chunks.len() as u32).wrapping_sub(1))
     }
 
     fn get(&self, cold: ColdRef) -> &str {
@@ -635,12 +670,12 @@ impl LogStore {
         }
         let first_seq = self.next_seq();
         let ids = self.intern_batch(strings, &records);
-        let chunk = self.arena.adopt(text, first_seq + records.len() as u64 - 1);
+        let (chunk, base) = self.arena.adopt(text, first_seq + records.len() as u64 - 1);
         let mut extras: Vec<Option<ExtraFields>> = extras.into_iter().map(Some).collect();
         for (seq, record) in (first_seq..).zip(&records) {
             let cold = ColdRef {
                 chunk,
-                offset: record.text_start,
+                offset: base + record.text_start,
                 len: record.text_len,
             };
             let mut compact = CompactRecord {
@@ -1013,6 +1048,25 @@ mod tests {
         (0..store.match_count())
             .map(|i| store.full_record(store.match_seq(i).unwrap()).unwrap().id)
             .collect()
+    }
+
+    #[test]
+    fn small_batches_share_arena_chunks_and_read_back_whole() {
+        let mut store = LogStore::new(10_000);
+        for i in 0..2_000 {
+            let r = record(i, Some(LogEventType::Delivered), "s@x", "Hi", &["t"]);
+            store.append(LogBatch::from(vec![r]));
+        }
+        assert!(
+            store.arena.chunks.len() < 10,
+            "{}",
+            store.arena.chunks.len()
+        );
+        for seq in [0, 999, 1_999] {
+            let back = store.full_record(seq).unwrap();
+            assert_eq!(back.id, format!("id-{seq}"));
+            assert_eq!(back.message_id, format!("<m{seq}@mail>"));
+        }
     }
 
     #[test]
