@@ -24,9 +24,10 @@
 //! - Past the cap, the oldest records are evicted and counted.
 //!
 //! Text arrives sanitized ([`crate::sanitize::clean`]) and cut to
-//! [`MAX_FIELD_BYTES`], so everything read back is safe to draw: the client
-//! cleans each batch on the thread that parsed it ([`Cleaned`]), and an
-//! append only looks up the batch's distinct strings and adopts its text.
+//! [`MAX_FIELD_BYTES`](crate::upstream::domain_logs::MAX_FIELD_BYTES), so
+//! everything read back is safe to draw: the client cleans each batch on
+//! the thread that parsed it ([`Cleaned`]), and an append only looks up the
+//! batch's distinct strings and adopts its text.
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -35,7 +36,6 @@ use hashbrown::{HashTable, hash_table};
 
 use super::filter::{Filter, TermKind, TextField, contains_ci};
 use crate::charmask::char_mask;
-pub use crate::upstream::domain_logs::MAX_FIELD_BYTES;
 use crate::upstream::domain_logs::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
     SEPARATOR,
@@ -166,17 +166,14 @@ impl Interner {
                 (id, false)
             }
             hash_table::Entry::Vacant(vacant) => {
-                let slot = match string.cleaned {
-                    Some(text) => Slot {
-                        text,
-                        upstream: Some(string.key),
-                        refs,
-                    },
-                    None => Slot {
-                        text: string.key,
-                        upstream: None,
-                        refs,
-                    },
+                let (text, upstream) = match string.cleaned {
+                    Some(text) => (text, Some(string.key)),
+                    None => (string.key, None),
+                };
+                let slot = Slot {
+                    text,
+                    upstream,
+                    refs,
                 };
                 let mask = char_mask(&slot.text);
                 let id = match self.free.pop() {
@@ -994,6 +991,8 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
 
+    use crate::upstream::domain_logs::MAX_FIELD_BYTES;
+
     const NOW: i64 = 1_780_000_000_000;
 
     fn record(
@@ -1167,7 +1166,7 @@ mod tests {
             store.append(LogBatch::from(vec![r.clone(), r.clone()]));
             for seq in 0..2 {
                 let back = store.full_record(seq).unwrap();
-                let want = |s: &str| crate::sanitize::clean_capped(s, MAX_FIELD_BYTES + 3).into_owned();
+                let want = |s: &str| crate::sanitize::clean_capped(s, MAX_FIELD_BYTES + '…'.len_utf8()).into_owned();
                 let want_opt = |s: &Option<String>| s.as_deref().map(want);
                 prop_assert_eq!(&back.recipient, &want(&r.recipient));
                 prop_assert_eq!(store.view(seq).unwrap().recipient, want(&r.recipient));

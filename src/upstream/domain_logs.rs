@@ -632,10 +632,7 @@ impl Connect for DomainLogsClient {
                 Ok(None) => {
                     // What was read before the end may hold the completion.
                     while let Some(parsing) = queue.pop_front() {
-                        let (payload, bad) = match parsing {
-                            Parsing::Done(payload, bad) => (payload, bad),
-                            Parsing::Running(handle) => parsed(handle.await),
-                        };
+                        let (payload, bad) = parsing.finish().await;
                         if let Some(next) = self.handle(payload, bad, out, healthy).await {
                             return next;
                         }
@@ -693,6 +690,16 @@ const PARSE_THREADS: usize = 2;
 enum Parsing {
     Done(Payload, Vec<String>),
     Running(Running<(Payload, Vec<String>)>),
+}
+
+impl Parsing {
+    /// The parsed event, once its parse thread is done with it.
+    async fn finish(self) -> (Payload, Vec<String>) {
+        match self {
+            Parsing::Done(payload, bad) => (payload, bad),
+            Parsing::Running(result) => parsed(result.await),
+        }
+    }
 }
 
 /// Waits for the front of the queue to be parsed; the caller pops it.

@@ -23,7 +23,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(super) struct ParseThreads {
     /// Threads to start at the first work: a live tail's small events are
     /// parsed on the reader and never need them.
-    count: usize,
+    to_start: usize,
     senders: Vec<mpsc::Sender<Job>>,
     next: usize,
 }
@@ -35,14 +35,14 @@ impl ParseThreads {
     /// caller.
     pub(super) fn new(count: usize) -> ParseThreads {
         ParseThreads {
-            count,
+            to_start: count,
             senders: Vec::new(),
             next: 0,
         }
     }
 
     fn start(&mut self) {
-        self.senders = (0..std::mem::take(&mut self.count))
+        self.senders = (0..std::mem::take(&mut self.to_start))
             .filter_map(|_| {
                 let (sender, jobs) = mpsc::channel::<Job>();
                 std::thread::Builder::new()
@@ -67,7 +67,7 @@ impl ParseThreads {
                 catch_unwind(AssertUnwindSafe(work)).map_err(|_| "the parser panicked".to_string());
             let _ = done.send(outcome);
         });
-        if self.count > 0 {
+        if self.to_start > 0 {
             self.start();
         }
         let thread = self.senders.get(self.next % self.senders.len().max(1));

@@ -6,14 +6,13 @@
 //! batch's text is still in its cache, they leave the log store only to
 //! look up the batch's few distinct strings and to adopt its text whole.
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 use serde_json::Value;
 
 use super::{LogBatch, LogEventType, LogRecordRef, Tags};
-use std::borrow::Cow;
-
 use crate::charmask::char_mask;
 use crate::sanitize::{cap, clean_capped};
 
@@ -84,16 +83,6 @@ pub struct CleanRecord {
     /// 1 + the index of its unknown fields in [`Cleaned::extras`]; 0 for
     /// none.
     pub extra: u32,
-}
-
-impl Cleaned {
-    /// The text of a record's recipient.
-    pub fn recipient(&self, record: &CleanRecord) -> &str {
-        let start = record.text_start as usize;
-        self.text
-            .get(start..start + usize::from(record.recipient_len))
-            .unwrap_or("")
-    }
 }
 
 /// The most bytes a field keeps, its `…` included.
@@ -333,6 +322,16 @@ mod tests {
         format!(
             r#"{{"id":"a","timestamp":"2026-05-27T10:15:00Z","sender":"s@x","recipient":"{recipient}","subject":"{subject}","tags":["t","u"],"message_id":"<m>","ip":"10.0.0.1"}}"#
         )
+    }
+
+    impl Cleaned {
+        /// The text of a record's recipient.
+        fn recipient(&self, record: &CleanRecord) -> &str {
+            let start = record.text_start as usize;
+            self.text
+                .get(start..start + usize::from(record.recipient_len))
+                .unwrap_or("")
+        }
     }
 
     fn strings_of(cleaned: &Cleaned, record: &CleanRecord) -> (String, String, String) {
