@@ -337,32 +337,9 @@ impl<'t> Scanner<'t> {
     /// raw, and serde_json refuses). In printable-ASCII text there are no
     /// control characters to look for.
     fn string_body(&mut self) -> Option<Span> {
-        if self.plain {
-            self.string_body_until(quote_or_backslash)
-        } else {
-            self.string_body_until(special_bytes)
-        }
-    }
-
-    /// [`Scanner::string_body`], with `stops` marking the bytes a plain
-    /// string ends at, eight at a time.
-    #[inline(always)]
-    fn string_body_until(&mut self, stops: impl Fn(u64) -> u64) -> Option<Span> {
         let start = self.at;
         let rest = self.bytes().get(start..)?;
-        let mut tail = rest;
-        // Eight bytes at a time, the first special one found by its bit.
-        let end = loop {
-            let Some((word, after)) = tail.split_first_chunk::<8>() else {
-                // The last few bytes of the text, one at a time.
-                break rest.len() - tail.len() + tail.iter().position(|&b| is_special(b))?;
-            };
-            let special = stops(u64::from_le_bytes(*word));
-            if special != 0 {
-                break rest.len() - tail.len() + (special.trailing_zeros() / 8) as usize;
-            }
-            tail = after;
-        };
+        let end = first_special(rest, self.plain)?;
         if rest.get(end) != Some(&b'"') {
             return None;
         }
@@ -390,6 +367,61 @@ impl<'t> Scanner<'t> {
         self.at = end;
         Some(())
     }
+}
+
+/// Where the first `"`, `\\` or control character of `bytes` is; with
+/// `plain` (the text is printable ASCII) only quotes and backslashes are
+/// looked for.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn first_special(bytes: &[u8], plain: bool) -> Option<usize> {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, m128i, min_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    // Sixteen bytes at a time (SSE2 is part of x86_64): strings are short,
+    // and most end within the first one or two of these.
+    let quote = set_splat_i8_m128i(b'"' as i8);
+    let backslash = set_splat_i8_m128i(b'\\' as i8);
+    let below_space = set_splat_i8_m128i(0x1f);
+    let mut tail = bytes;
+    while let Some((chunk, after)) = tail.split_first_chunk::<16>() {
+        let v = m128i::from(*chunk);
+        let mut hits = cmp_eq_mask_i8_m128i(v, quote) | cmp_eq_mask_i8_m128i(v, backslash);
+        if !plain {
+            // A byte is at most 0x1f when the unsigned minimum leaves it.
+            hits |= cmp_eq_mask_i8_m128i(min_u8_m128i(v, below_space), v);
+        }
+        let mask = move_mask_i8_m128i(hits);
+        if mask != 0 {
+            return Some(bytes.len() - tail.len() + mask.trailing_zeros() as usize);
+        }
+        tail = after;
+    }
+    first_special_by_words(bytes, bytes.len() - tail.len(), plain)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn first_special(bytes: &[u8], plain: bool) -> Option<usize> {
+    first_special_by_words(bytes, 0, plain)
+}
+
+/// [`first_special`] from `from` on, eight bytes at a time.
+fn first_special_by_words(bytes: &[u8], from: usize, plain: bool) -> Option<usize> {
+    let stops = if plain {
+        quote_or_backslash
+    } else {
+        special_bytes
+    };
+    let mut tail = bytes.get(from..)?;
+    while let Some((word, after)) = tail.split_first_chunk::<8>() {
+        let special = stops(u64::from_le_bytes(*word));
+        if special != 0 {
+            return Some(bytes.len() - tail.len() + (special.trailing_zeros() / 8) as usize);
+        }
+        tail = after;
+    }
+    // The last few bytes of the text, one at a time.
+    Some(bytes.len() - tail.len() + tail.iter().position(|&b| is_special(b))?)
 }
 
 fn is_special(b: u8) -> bool {
@@ -475,6 +507,35 @@ mod tests {
                     0,
                     "{plain} at {lane}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_special_byte_is_found_at_every_offset_and_length() {
+        // Lengths either side of the 16- and 8-byte strides, a special at
+        // every place in them, another after it that must not move the
+        // answer.
+        for len in 0..40 {
+            for at in 0..=len {
+                for special in [b'"', b'\\', 0, b'\n', 0x1f] {
+                    let mut bytes = vec![b'a'; len + 2];
+                    bytes[len + 1] = b'"';
+                    bytes[at] = special;
+                    let naive = bytes.iter().position(|&b| is_special(b));
+                    assert_eq!(
+                        first_special(&bytes, false),
+                        naive,
+                        "{special} at {at} of {len}"
+                    );
+                    if !special.is_ascii_control() {
+                        assert_eq!(first_special(&bytes, true), naive, "plain: {at} of {len}");
+                    }
+                }
+                // Bytes of UTF-8 and DEL are not special in either mode.
+                let mut bytes = vec![b'a'; len + 1];
+                bytes[at] = if at % 2 == 0 { 0xc3 } else { 0x7f };
+                assert_eq!(first_special(&bytes, false), None, "{at} of {len}");
             }
         }
     }
