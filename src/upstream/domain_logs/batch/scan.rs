@@ -297,6 +297,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// A string without escapes.
+    #[inline(always)]
     fn string(&mut self) -> Option<Span> {
         if !self.eat(b'"') {
             return None;
@@ -336,6 +337,7 @@ impl<'t> Scanner<'t> {
     /// ends before any escape or control character (which JSON forbids
     /// raw, and serde_json refuses). In printable-ASCII text there are no
     /// control characters to look for.
+    #[inline(always)]
     fn string_body(&mut self) -> Option<Span> {
         let start = self.at;
         let rest = self.bytes().get(start..)?;
