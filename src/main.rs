@@ -1,3 +1,8 @@
+// Why jemalloc: see Cargo.toml.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 use color_eyre::eyre::Result;
 
