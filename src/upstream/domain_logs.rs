@@ -400,9 +400,12 @@ pub struct DomainLogsClient {
     /// Records delivered to the consumer over all connections.
     delivered: u64,
     /// The newest timestamp delivered, and the ids delivered at exactly that
-    /// time (hashed: a resumed stream repeats only those).
+    /// time (hashed: a resumed stream repeats only those). The first such
+    /// id is kept apart from the rest: timestamps seldom tie, so a newer
+    /// record replaces one hash instead of emptying and refilling a set.
     newest_ms: Option<i64>,
-    ids_at_newest: HashSet<u64, foldhash::fast::RandomState>,
+    first_id_at_newest: u64,
+    more_ids_at_newest: HashSet<u64, foldhash::fast::RandomState>,
     /// Where this connection resumed from; older records are repeats.
     resumed_from: Option<i64>,
 }
@@ -428,7 +431,8 @@ impl DomainLogsClient {
             query,
             delivered: 0,
             newest_ms: None,
-            ids_at_newest: HashSet::default(),
+            first_id_at_newest: 0,
+            more_ids_at_newest: HashSet::default(),
             resumed_from: None,
         }
     }
@@ -450,7 +454,9 @@ impl DomainLogsClient {
         if self.delivered > 0 {
             // The server counts the repeats at the resume timestamp against
             // its limit; we drop them, so ask for that many more.
-            let repeats = self.ids_at_newest.len() as u64;
+            let repeats = self
+                .newest_ms
+                .map_or(0, |_| 1 + self.more_ids_at_newest.len() as u64);
             query.limit = Some((self.remaining() + repeats).min(u64::from(MAX_LIMIT)) as u32);
         }
         query
@@ -464,15 +470,19 @@ impl DomainLogsClient {
         {
             return false;
         }
-        let id_hash = self.ids_at_newest.hasher().hash_one(record.id);
+        let id_hash = self.more_ids_at_newest.hasher().hash_one(record.id);
         match self.newest_ms {
-            Some(newest) if record.timestamp_ms == newest => self.ids_at_newest.insert(id_hash),
+            Some(newest) if record.timestamp_ms == newest => {
+                id_hash != self.first_id_at_newest && self.more_ids_at_newest.insert(id_hash)
+            }
             // Out of order within one connection: not a repeat.
             Some(newest) if record.timestamp_ms < newest => true,
             _ => {
                 self.newest_ms = Some(record.timestamp_ms);
-                self.ids_at_newest.clear();
-                self.ids_at_newest.insert(id_hash);
+                self.first_id_at_newest = id_hash;
+                if !self.more_ids_at_newest.is_empty() {
+                    self.more_ids_at_newest.clear();
+                }
                 true
             }
         }
