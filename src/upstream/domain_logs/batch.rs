@@ -1232,8 +1232,64 @@ mod tests {
         )
     }
 
+    /// A record in the exact shape the service writes (the scanner's
+    /// straight-line path), its values anything [`string_value`] makes.
+    fn service_record_text() -> impl Strategy<Value = String> {
+        let timestamp = prop::sample::select(vec![
+            "\"2026-05-27T10:15:00.250Z\"",
+            "\"2026-05-27T10:15:00.250Z\"",
+            "\"2026-05-27T10:15:00Z\"",
+            "\"yesterday\"",
+        ]);
+        let event_type = prop::sample::select(vec![
+            "\"bounced\"",
+            "\"delivered\"",
+            "\"teleported\"",
+            "null",
+        ]);
+        let tags = prop_oneof![
+            Just("null".to_string()),
+            prop::collection::vec(string_value(), 0..3).prop_map(|t| format!("[{}]", t.join(","))),
+        ];
+        // Mostly plain, so that whole records take the path; sometimes
+        // anything, so that a record leaves it midway.
+        let value = || {
+            prop_oneof![
+                12 => "[a-zA-Z0-9@.<> +#-]{0,20}".prop_map(|s| format!("\"{s}\"")),
+                1 => Just("null".to_string()),
+                1 => string_value(),
+            ]
+        };
+        let tags = prop_oneof![
+            8 => prop::collection::vec(value(), 0..3).prop_map(|t| format!("[{}]", t.join(","))),
+            1 => tags,
+        ];
+        let detail = || proptest::option::of(value());
+        (
+            (value(), timestamp, event_type, tags),
+            (value(), value(), value(), value()),
+            (detail(), detail(), detail(), detail()),
+        )
+            .prop_map(
+                |((id, timestamp, event_type, tags), (sender, recipient, subject, message_id), details)| {
+                    let mut text = format!(
+                        "{{\"id\":{id},\"timestamp\":{timestamp},\"event_type\":{event_type},\"sender\":{sender},\"recipient\":{recipient},\"subject\":{subject},\"tags\":{tags},\"message_id\":{message_id}"
+                    );
+                    let (smtp, ip, agent, url) = details;
+                    for (key, value) in [("smtp_response", smtp), ("ip", ip), ("user_agent", agent), ("url", url)] {
+                        if let Some(value) = value {
+                            text.push_str(&format!(",\"{key}\":{value}"));
+                        }
+                    }
+                    text.push('}');
+                    text
+                },
+            )
+    }
+
     fn record_text() -> impl Strategy<Value = String> {
         prop_oneof![
+            8 => service_record_text(),
             12 => (prop::collection::vec(entry(), 0..9), ws()).prop_map(|(entries, ws)| {
                 // Most records have the two keys they need.
                 format!(

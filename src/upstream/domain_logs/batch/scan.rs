@@ -50,10 +50,14 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
     if !s.eat(b']') {
         loop {
             let (start, mark) = (s.at, builder.mark());
-            if s.record(builder).is_none() {
+            if s.service_record(builder).is_none() {
                 builder.rollback(mark);
                 s.at = start;
-                s.record_by_serde(builder)?;
+                if s.record(builder).is_none() {
+                    builder.rollback(mark);
+                    s.at = start;
+                    s.record_by_serde(builder)?;
+                }
             }
             if s.list_ends(b']')? {
                 break;
@@ -165,6 +169,7 @@ impl<'t> Scanner<'t> {
         hit
     }
 
+    #[inline(always)]
     fn eat_str(&mut self, s: &[u8]) -> bool {
         let hit = self.bytes()[self.at..].starts_with(s);
         if hit {
@@ -192,6 +197,64 @@ impl<'t> Scanner<'t> {
         }
         self.skip_ws();
         Some(false)
+    }
+
+    /// One record exactly as the service writes it: its keys in its order,
+    /// no spaces, each value a plain string or (where the field allows it)
+    /// null, the optional detail fields present or not. Straight-line
+    /// reading with no key lookup; `None` at anything else, and
+    /// [`Scanner::record`] reads it instead. Either gives the same record.
+    fn service_record(&mut self, builder: &mut Builder) -> Option<()> {
+        let mut record = RawRecord::EMPTY;
+        self.literal(b"{\"id\":")?;
+        record.id = self.string()?;
+        self.literal(b",\"timestamp\":")?;
+        let span = self.string()?;
+        record.timestamp_ms = self.timestamps.read(self.str(span))?;
+        self.literal(b",\"event_type\":")?;
+        let span = self.string()?;
+        record.event_type = Some(LogEventType::from_wire(self.str(span))?);
+        self.literal(b",\"sender\":")?;
+        record.sender = self.plain_or(Span::EMPTY)?;
+        self.literal(b",\"recipient\":")?;
+        record.recipient = self.plain_or(Span::EMPTY)?;
+        self.literal(b",\"subject\":")?;
+        record.subject = self.plain_or(Span::EMPTY)?;
+        self.literal(b",\"tags\":")?;
+        record.tags_start = builder.tags.len() as u32;
+        self.tags(builder)?;
+        record.tags_len = builder.tags.len() as u32 - record.tags_start;
+        self.literal(b",\"message_id\":")?;
+        record.message_id = self.plain_or(Span::EMPTY)?;
+        let details: [(&[u8], &mut Span); 4] = [
+            (b",\"smtp_response\":", &mut record.smtp_response),
+            (b",\"ip\":", &mut record.ip),
+            (b",\"user_agent\":", &mut record.user_agent),
+            (b",\"url\":", &mut record.url),
+        ];
+        for (key, span) in details {
+            if self.eat_str(key) {
+                *span = self.plain_or(Span::ABSENT)?;
+            }
+        }
+        self.literal(b"}")?;
+        builder.records.push(record);
+        Some(())
+    }
+
+    /// Past `literal`, when the text has it here.
+    #[inline(always)]
+    fn literal(&mut self, literal: &[u8]) -> Option<()> {
+        self.eat_str(literal).then_some(())
+    }
+
+    /// A plain string's span, or `null_span` for null.
+    #[inline(always)]
+    fn plain_or(&mut self, null_span: Span) -> Option<Span> {
+        match self.plain()? {
+            Plain::Str(span) => Some(span),
+            Plain::Null => Some(null_span),
+        }
     }
 
     /// One record, all of it plain; `None` at anything else.
@@ -305,6 +368,7 @@ impl<'t> Scanner<'t> {
         self.string_body()
     }
 
+    #[inline(always)]
     fn plain(&mut self) -> Option<Plain> {
         if self.eat_str(b"null") {
             return Some(Plain::Null);
