@@ -626,6 +626,20 @@ mod tests {
     }
 
     #[test]
+    fn strings_differing_in_any_byte_or_length_are_different() {
+        for len in 0..40 {
+            let a: Vec<u8> = (0..len as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_bytes(&a, &a.clone()), "{len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "byte {at} of {len}");
+            }
+            assert!(!same_bytes(&a, &a[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    #[test]
     fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
         let json = format!(
             r#"{{"logs":[{},{},{}]}}"#,
