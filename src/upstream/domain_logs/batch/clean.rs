@@ -626,6 +626,25 @@ mod tests {
     }
 
     #[test]
+    fn raw_text_outside_printable_ascii_is_cleaned_wherever_it_is() {
+        // C1 controls and a bidi override are raw UTF-8 in the JSON (no
+        // escape for the scanner to stop at): the scanner must see them.
+        for raw in ["a\u{85}b", "x\u{202e}y", "\u{9b}31m", "ok\u{7f}"] {
+            let drawn = clean_field(raw);
+            assert_ne!(drawn, raw, "{raw:?} needs cleaning");
+            for at in [0, 17] {
+                let padded = format!("{}{raw}", "p".repeat(at));
+                let json = format!(r#"{{"logs":[{}]}}"#, record(&padded, &padded));
+                let (_, cleaned) = cleaned(&json);
+                let record = &cleaned.records[0];
+                let want = clean_field(&padded);
+                assert_eq!(strings_of(&cleaned, record).0, want);
+                assert_eq!(cleaned.recipient(record), want);
+            }
+        }
+    }
+
+    #[test]
     fn strings_differing_in_any_byte_or_length_are_different() {
         for len in 0..40 {
             let a: Vec<u8> = (0..len as u8).map(|i| b'a' + i % 26).collect();
