@@ -201,7 +201,7 @@ impl<'t> Scanner<'t> {
 
     /// One record exactly as the service writes it: its keys in its order,
     /// no spaces, each value a plain string or (where the field allows it)
-    /// null, the optional detail fields present or not. Straight-line
+    /// null, tags a list, the optional detail fields present or not. Straight-line
     /// reading with no key lookup; `None` at anything else, and
     /// [`Scanner::record`] reads it instead. Either gives the same record.
     fn service_record(&mut self, builder: &mut Builder) -> Option<()> {
@@ -220,9 +220,17 @@ impl<'t> Scanner<'t> {
         record.recipient = self.plain_or(Span::EMPTY)?;
         self.literal(b",\"subject\":")?;
         record.subject = self.plain_or(Span::EMPTY)?;
-        self.literal(b",\"tags\":")?;
+        self.literal(b",\"tags\":[")?;
         record.tags_start = builder.tags.len() as u32;
-        self.tags(builder)?;
+        if !self.eat(b']') {
+            loop {
+                builder.tags.push(self.string()?);
+                if self.eat(b']') {
+                    break;
+                }
+                self.literal(b",")?;
+            }
+        }
         record.tags_len = builder.tags.len() as u32 - record.tags_start;
         self.literal(b",\"message_id\":")?;
         record.message_id = self.plain_or(Span::EMPTY)?;
