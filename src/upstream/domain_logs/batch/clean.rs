@@ -262,19 +262,14 @@ fn clean_any(batch: &LogBatch, plain: bool) -> Cleaned {
     out
 }
 
-/// Bytes [`clean_plain`]'s text has beyond what it keeps, so that every
-/// field can be copied in whole 16-byte blocks.
-const COPY_SLACK: usize = 32;
-
 /// [`clean`] of the usual batch: printable ASCII whose strings all lie in
 /// its text, without unknown fields. Nothing needs sanitizing, so each
-/// field is copied straight from the text by its span: no view of the
-/// record, no call per field. `None` when a field must be capped (a
-/// hostile upstream): [`clean_any`] does that.
+/// field is copied straight from the text by its span, without a view of
+/// the whole record. `None` when a field must be capped (a hostile
+/// upstream): [`clean_any`] does that.
 fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
     let source = batch.text.as_bytes();
-    let mut text = vec![0u8; text_bytes(batch) + COPY_SLACK];
-    let mut at = 0;
+    let mut text = String::with_capacity(text_bytes(batch));
     let mut out = Cleaned {
         records: Vec::with_capacity(batch.len()),
         ..Cleaned::default()
@@ -317,9 +312,9 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
         };
         previous_tags = Some((spans, tags));
 
-        let start = at;
-        copy_field(&mut text, &mut at, source, r.recipient)?;
-        let recipient_len = (at - start) as u16;
+        let start = text.len();
+        text.push_str(str_of(r.recipient).filter(|s| s.len() <= FIELD_CAP)?);
+        let recipient_len = (text.len() - start) as u16;
         let recipient_mask = str_of(r.recipient).map_or(0, char_mask);
         let mut flags = 0;
         for (span, flag) in [
@@ -330,11 +325,10 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             (r.user_agent, HAS_USER_AGENT),
             (r.url, HAS_URL),
         ] {
-            *text.get_mut(at)? = SEPARATOR as u8;
-            at += 1;
+            text.push(SEPARATOR);
             if span != Span::ABSENT {
                 flags |= flag;
-                copy_field(&mut text, &mut at, source, span)?;
+                text.push_str(str_of(span).filter(|s| s.len() <= FIELD_CAP)?);
             }
         }
         out.records.push(CleanRecord {
@@ -343,7 +337,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             subject,
             tags,
             text_start: start as u32,
-            text_len: (at - start) as u32,
+            text_len: (text.len() - start) as u32,
             recipient_len,
             recipient_mask,
             event_type: r.event_type,
@@ -351,8 +345,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             extra: 0,
         });
     }
-    text.truncate(at);
-    out.text = String::from_utf8(text).ok()?;
+    out.text = text;
     Some(out)
 }
 
@@ -392,35 +385,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     // The last word, overlapping the one before when the length is not a
     // multiple of eight.
     word(a, last) == word(b, last)
-}
-
-/// Appends the string at `span` of `source` to `text` at `at`, when it
-/// needs no cap. Short strings (nearly all) are copied as one or two
-/// 16-byte blocks, reading and writing past their end where there is
-/// room: the bytes written past it are overwritten by what comes next.
-#[inline(always)]
-fn copy_field(text: &mut [u8], at: &mut usize, source: &[u8], span: Span) -> Option<()> {
-    let (start, len) = (span.start as usize, span.len as usize);
-    if len > FIELD_CAP {
-        return None;
-    }
-    let blocks = len.div_ceil(16) * 16;
-    match (
-        source.get(start..start + blocks.max(16)),
-        text.get_mut(*at..*at + blocks.max(16)),
-    ) {
-        (Some(from), Some(to)) if len <= 32 => {
-            to[..16].copy_from_slice(&from[..16]);
-            if len > 16 {
-                to[16..32].copy_from_slice(&from[16..32]);
-            }
-        }
-        _ => text
-            .get_mut(*at..*at + len)?
-            .copy_from_slice(source.get(start..start + len)?),
-    }
-    *at += len;
-    Some(())
 }
 
 fn clean_record(
