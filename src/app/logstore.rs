@@ -3,12 +3,12 @@
 //!
 //! - Each record is a 48-byte `CompactRecord`: timestamp, event type as a
 //!   byte, and u32 ids into a reference-counted string table for sender,
-//!   subject and the tag set (joined with U+001F, which sanitized text never
-//!   holds). Senders, subjects and tag sets repeat a lot, so the table stays
-//!   small and a filter tests each distinct string once.
-//! - The recipient and the fields only the detail view needs (id, message
-//!   id, SMTP response, IP, user agent, URL) are in an append-only text
-//!   arena, one chunk per batch, dropped as their records are evicted.
+//!   subject, the tag set (joined with U+001F, which sanitized text never
+//!   holds) and user agent. These repeat a lot, so the table stays small
+//!   and a filter tests each distinct string once.
+//! - The recipient and the other fields only the detail view needs (id,
+//!   message id, SMTP response, IP, URL) are in an append-only text arena,
+//!   one chunk per batch, dropped as their records are evicted.
 //!   Recipients are
 //!   not interned: on a busy domain nearly every record names another
 //!   recipient than the one before, and a third of them are new, so a table
@@ -38,7 +38,7 @@ use super::filter::{Filter, TermKind, TextField, contains_ci};
 use crate::charmask::char_mask;
 use crate::upstream::domain_logs::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
-    SEPARATOR,
+    NO_STRING, SEPARATOR,
 };
 use crate::upstream::{LogBatch, LogEventType, LogRecord};
 
@@ -92,6 +92,8 @@ struct CompactRecord {
     sender: StrId,
     subject: StrId,
     tags: StrId,
+    /// `StrId::MAX` for none.
+    user_agent: StrId,
     /// The recipient, then [`SEPARATOR`] and the detail fields.
     cold: ColdRef,
     /// Bytes of the recipient at the start of `cold`.
@@ -681,6 +683,10 @@ impl LogStore {
                 sender: ids[record.sender as usize],
                 subject: ids[record.subject as usize],
                 tags: ids[record.tags as usize],
+                user_agent: match record.user_agent {
+                    NO_STRING => StrId::MAX,
+                    i => ids[i as usize],
+                },
                 cold,
                 recipient_len: record.recipient_len,
                 event: type_code(record.event_type),
@@ -875,7 +881,8 @@ impl LogStore {
         };
         let smtp_response = optional(HAS_SMTP);
         let ip = optional(HAS_IP);
-        let user_agent = optional(HAS_USER_AGENT);
+        let user_agent = (record.flags & HAS_USER_AGENT != 0 && record.user_agent != StrId::MAX)
+            .then(|| self.strings.get(record.user_agent).to_string());
         let url = optional(HAS_URL);
         let extra = if record.flags & HAS_EXTRA != 0 {
             self.extras
@@ -920,6 +927,9 @@ impl LogStore {
             for i in [record.sender, record.subject, record.tags] {
                 refs[i as usize] += 1;
             }
+            if record.user_agent != NO_STRING {
+                refs[record.user_agent as usize] += 1;
+            }
         }
         strings
             .into_iter()
@@ -963,6 +973,9 @@ impl LogStore {
         for record in self.records.drain(..n) {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
+            }
+            if record.user_agent != StrId::MAX {
+                self.strings.release(record.user_agent);
             }
             self.counts[usize::from(record.event)] -= 1;
         }
@@ -1355,18 +1368,22 @@ mod tests {
             words.clone(),
             words.clone(),
             words.clone(),
-            prop::collection::vec(words, 0..3),
+            prop::collection::vec(words.clone(), 0..3),
+            prop::option::of(words),
         )
-            .prop_map(|(t, event, sender, recipient, subject, tags)| LogRecord {
-                id: format!("{t}"),
-                timestamp_ms: NOW - t as i64 * 1000,
-                event_type: event,
-                sender: format!("{sender}@a.io"),
-                recipient: recipient.into(),
-                subject: subject.into(),
-                tags: tags.into_iter().map(String::from).collect(),
-                ..LogRecord::default()
-            })
+            .prop_map(
+                |(t, event, sender, recipient, subject, tags, agent)| LogRecord {
+                    id: format!("{t}"),
+                    timestamp_ms: NOW - t as i64 * 1000,
+                    event_type: event,
+                    sender: format!("{sender}@a.io"),
+                    recipient: recipient.into(),
+                    subject: subject.into(),
+                    tags: tags.into_iter().map(String::from).collect(),
+                    user_agent: agent.map(|a| format!("{a}/1.0")),
+                    ..LogRecord::default()
+                },
+            )
     }
 
     fn arb_filter() -> impl Strategy<Value = String> {
@@ -1432,6 +1449,24 @@ mod tests {
             prop_assert_eq!(matched_ids(&store), expected);
             prop_assert_eq!(store.len(), held.len());
             prop_assert_eq!(store.counts_by_type().iter().sum::<u64>(), held.len() as u64);
+            // Strings shared by records come and go with them: a user
+            // agent released too soon would read back as another's.
+            let agents: Vec<Option<String>> = (store.first_seq..store.next_seq())
+                .filter_map(|seq| store.full_record(seq))
+                .map(|r| r.user_agent)
+                .collect();
+            let want: Vec<Option<String>> = held.iter().map(|r| r.user_agent.clone()).collect();
+            prop_assert_eq!(agents, want);
+            // And each is freed with the last record that names it.
+            let named: std::collections::HashSet<String> = held
+                .iter()
+                .flat_map(|r| {
+                    let tags = r.tags.join(&SEPARATOR.to_string());
+                    [Some(r.sender.clone()), Some(r.subject.clone()), Some(tags), r.user_agent.clone()]
+                })
+                .flatten()
+                .collect();
+            prop_assert_eq!(store.strings.live(), named.len());
             let _ = evicted_matches;
         }
 

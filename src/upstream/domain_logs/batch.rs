@@ -25,7 +25,7 @@ use crate::sanitize::is_printable_ascii;
 
 pub use clean::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
-    MAX_FIELD_BYTES, SEPARATOR,
+    MAX_FIELD_BYTES, NO_STRING, SEPARATOR,
 };
 
 /// Set in a span's start: the string is in the side buffer, not the text.
@@ -69,7 +69,8 @@ struct RawRecord {
 }
 
 impl RawRecord {
-    /// Bytes of its recipient and detail fields, as read.
+    /// Bytes of its recipient and the detail fields kept as text (see
+    /// [`Cleaned::text`]), as read.
     fn detail_bytes(&self) -> usize {
         [
             self.recipient,
@@ -77,7 +78,6 @@ impl RawRecord {
             self.message_id,
             self.smtp_response,
             self.ip,
-            self.user_agent,
             self.url,
         ]
         .iter()
