@@ -1179,6 +1179,14 @@ mod tests {
         ]
     }
 
+    /// A tag list of any [`string_value`]s, or null.
+    fn tags_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_string()),
+            prop::collection::vec(string_value(), 0..3).prop_map(|t| format!("[{}]", t.join(","))),
+        ]
+    }
+
     /// One `"key":value` pair of a record, known keys most often.
     fn entry() -> impl Strategy<Value = String> {
         let key = prop::sample::select(vec![
@@ -1214,10 +1222,7 @@ mod tests {
             "null",
             "\"b\\u006funced\"",
         ]);
-        let tags = prop_oneof![
-            Just("null".to_string()),
-            prop::collection::vec(string_value(), 0..3).prop_map(|t| format!("[{}]", t.join(","))),
-        ];
+        let tags = tags_value();
         (key, string_value(), timestamp, event_type, tags, ws(), ws()).prop_map(
             |(key, string, timestamp, event_type, tags, ws1, ws2)| {
                 let value = match key {
@@ -1247,10 +1252,7 @@ mod tests {
             "\"teleported\"",
             "null",
         ]);
-        let tags = prop_oneof![
-            Just("null".to_string()),
-            prop::collection::vec(string_value(), 0..3).prop_map(|t| format!("[{}]", t.join(","))),
-        ];
+        let tags = tags_value();
         // Mostly plain, so that whole records take the path; sometimes
         // anything, so that a record leaves it midway.
         let value = || {
