@@ -182,37 +182,51 @@ fn utc_date_days(b: &[u8]) -> Option<i64> {
 /// The `THH:MM:SS[.fraction]Z` after a timestamp's date, as milliseconds
 /// into the day.
 fn utc_time_of_day_ms(b: &[u8]) -> Option<i64> {
-    // The shape the service sends, to the millisecond, read at fixed places.
-    if let Some(
-        &[
-            b'T',
-            h1,
-            h0,
-            b':',
-            m1,
-            m0,
-            b':',
-            s1,
-            s0,
-            b'.',
-            f2,
-            f1,
-            f0,
-            b'Z',
-        ],
-    ) = b.get(10..)
-    {
-        let digits = [h1, h0, m1, m0, s1, s0, f2, f1, f0].map(|d| d.wrapping_sub(b'0'));
-        if digits.iter().any(|&d| d > 9) {
-            return None;
-        }
-        let [h1, h0, m1, m0, s1, s0, f2, f1, f0] = digits.map(i64::from);
-        let (hour, minute, second) = (h1 * 10 + h0, m1 * 10 + m0, s1 * 10 + s0);
-        if hour > 23 || minute > 59 || second > 59 {
-            return None;
-        }
-        return Some(((hour * 60 + minute) * 60 + second) * 1000 + f2 * 100 + f1 * 10 + f0);
+    let (hour, minute, second, millis) =
+        time_at_fixed_places(b).or_else(|| time_of_any_shape(b))?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
     }
+    Some(((hour * 60 + minute) * 60 + second) * 1000 + millis)
+}
+
+/// Hour, minute, second and millisecond of the shape the service sends, to
+/// the millisecond, read at fixed places.
+fn time_at_fixed_places(b: &[u8]) -> Option<(i64, i64, i64, i64)> {
+    let &[
+        b'T',
+        h1,
+        h0,
+        b':',
+        m1,
+        m0,
+        b':',
+        s1,
+        s0,
+        b'.',
+        f2,
+        f1,
+        f0,
+        b'Z',
+    ] = b.get(10..)?
+    else {
+        return None;
+    };
+    let digits = [h1, h0, m1, m0, s1, s0, f2, f1, f0].map(|d| d.wrapping_sub(b'0'));
+    if digits.iter().any(|&d| d > 9) {
+        return None;
+    }
+    let [h1, h0, m1, m0, s1, s0, f2, f1, f0] = digits.map(i64::from);
+    Some((
+        h1 * 10 + h0,
+        m1 * 10 + m0,
+        s1 * 10 + s0,
+        f2 * 100 + f1 * 10 + f0,
+    ))
+}
+
+/// [`time_at_fixed_places`] with the fraction optional, up to nine digits.
+fn time_of_any_shape(b: &[u8]) -> Option<(i64, i64, i64, i64)> {
     if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
         return None;
     }
@@ -221,9 +235,6 @@ fn utc_time_of_day_ms(b: &[u8]) -> Option<i64> {
         number(&b[14..16])?,
         number(&b[17..19])?,
     );
-    if hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
     let millis = match &b[19..b.len() - 1] {
         [] => 0,
         [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
@@ -245,7 +256,7 @@ fn utc_time_of_day_ms(b: &[u8]) -> Option<i64> {
         }
         _ => return None,
     };
-    Some(((hour * 60 + minute) * 60 + second) * 1000 + millis)
+    Some((hour, minute, second, millis))
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
