@@ -288,7 +288,6 @@ fn clean_any(batch: &LogBatch, plain: bool) -> Cleaned {
 /// the whole record. `None` when a field must be capped (a hostile
 /// upstream): [`clean_any`] does that.
 fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
-    let source = batch.text.as_bytes();
     let mut text = String::with_capacity(text_bytes(batch));
     let mut out = Cleaned {
         records: Vec::with_capacity(batch.len()),
@@ -298,16 +297,10 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
     let mut joined = String::new();
     let mut previous_tags: Option<(&[Span], u32)> = None;
     for r in &batch.records {
-        let str_of = |span: Span| {
-            batch
-                .text
-                .get(span.start as usize..)?
-                .get(..span.len as usize)
-        };
-        let (sender, subject) = (str_of(r.sender)?, str_of(r.subject)?);
-        if sender.len().max(subject.len()) > FIELD_CAP {
-            return None;
-        }
+        let (sender, subject) = (
+            uncapped(batch.str(r.sender))?,
+            uncapped(batch.str(r.subject))?,
+        );
         let sender = dedup.index(&mut out.strings, SENDER, sender, || sender.to_owned());
         let subject = dedup.index(&mut out.strings, SUBJECT, subject, || subject.to_owned());
         let spans = batch
@@ -315,7 +308,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             .get(r.tags_start as usize..)?
             .get(..r.tags_len as usize)?;
         let tags = match previous_tags {
-            Some((previous, i)) if same_strings(source, previous, spans) => i,
+            Some((previous, i)) if same_strings(batch, previous, spans) => i,
             _ => {
                 // Printable ASCII holds no separator: the joined tags are
                 // the set's key and its cleaned form at once.
@@ -324,8 +317,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
                     if n > 0 {
                         joined.push(SEPARATOR);
                     }
-                    let tag = str_of(span).filter(|tag| tag.len() <= FIELD_CAP)?;
-                    joined.push_str(tag);
+                    joined.push_str(uncapped(batch.str(span))?);
                 }
                 dedup.index(&mut out.strings, TAGS, &joined, || joined.clone())
             }
@@ -334,15 +326,16 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
         let (user_agent, mut flags) = if r.user_agent == Span::ABSENT {
             (NO_STRING, 0)
         } else {
-            let agent = str_of(r.user_agent).filter(|agent| agent.len() <= FIELD_CAP)?;
+            let agent = uncapped(batch.str(r.user_agent))?;
             let i = dedup.index(&mut out.strings, USER_AGENT, agent, || agent.to_owned());
             (i, HAS_USER_AGENT)
         };
 
         let start = text.len();
-        text.push_str(str_of(r.recipient).filter(|s| s.len() <= FIELD_CAP)?);
-        let recipient_len = (text.len() - start) as u16;
-        let recipient_mask = str_of(r.recipient).map_or(0, char_mask);
+        let recipient = uncapped(batch.str(r.recipient))?;
+        text.push_str(recipient);
+        let recipient_len = recipient.len() as u16;
+        let recipient_mask = char_mask(recipient);
         for (span, flag) in [
             (r.id, 0),
             (r.message_id, 0),
@@ -353,7 +346,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             text.push(SEPARATOR);
             if span != Span::ABSENT {
                 flags |= flag;
-                text.push_str(str_of(span).filter(|s| s.len() <= FIELD_CAP)?);
+                text.push_str(uncapped(batch.str(span))?);
             }
         }
         out.records.push(CleanRecord {
@@ -375,14 +368,17 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
     Some(out)
 }
 
-/// Whether two lists of spans of `source` hold the same strings.
-fn same_strings(source: &[u8], a: &[Span], b: &[Span]) -> bool {
-    let bytes = |span: &Span| source.get(span.start as usize..)?.get(..span.len as usize);
+/// `text`, when it needs no cap.
+fn uncapped(text: &str) -> Option<&str> {
+    (text.len() <= FIELD_CAP).then_some(text)
+}
+
+/// Whether two lists of spans of a batch hold the same strings.
+fn same_strings(batch: &LogBatch, a: &[Span], b: &[Span]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (bytes(x), bytes(y)) {
-            (Some(x), Some(y)) => same_bytes(x, y),
-            _ => false,
-        })
+        && a.iter()
+            .zip(b)
+            .all(|(&x, &y)| same_bytes(batch.str(x).as_bytes(), batch.str(y).as_bytes()))
 }
 
 /// Whether two byte strings are equal, compared eight bytes at a time in
