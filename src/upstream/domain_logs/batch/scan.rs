@@ -100,57 +100,21 @@ const IP: u16 = 1 << 9;
 const USER_AGENT: u16 = 1 << 10;
 const URL: u16 = 1 << 11;
 
-/// Each key as the service writes it, quoted and with its colon, in the
-/// order it writes them.
-const KEYS: [Key; 12] = [
-    Key::new(b"\"id\":", ID),
-    Key::new(b"\"timestamp\":", TIMESTAMP),
-    Key::new(b"\"event_type\":", EVENT_TYPE),
-    Key::new(b"\"sender\":", SENDER),
-    Key::new(b"\"recipient\":", RECIPIENT),
-    Key::new(b"\"subject\":", SUBJECT),
-    Key::new(b"\"tags\":", TAGS),
-    Key::new(b"\"message_id\":", MESSAGE_ID),
-    Key::new(b"\"smtp_response\":", SMTP_RESPONSE),
-    Key::new(b"\"ip\":", IP),
-    Key::new(b"\"user_agent\":", USER_AGENT),
-    Key::new(b"\"url\":", URL),
+/// Each known key's name, and the field it is for.
+const KEYS: [(&[u8], u16); 12] = [
+    (b"id", ID),
+    (b"timestamp", TIMESTAMP),
+    (b"event_type", EVENT_TYPE),
+    (b"sender", SENDER),
+    (b"recipient", RECIPIENT),
+    (b"subject", SUBJECT),
+    (b"tags", TAGS),
+    (b"message_id", MESSAGE_ID),
+    (b"smtp_response", SMTP_RESPONSE),
+    (b"ip", IP),
+    (b"user_agent", USER_AGENT),
+    (b"url", URL),
 ];
-
-/// A key as written (at most 16 bytes), also as two little-endian words
-/// and masks of its bytes: two compares find it, where a byte slice
-/// compare of a length known only at run time is a call to memcmp.
-struct Key {
-    literal: &'static [u8],
-    words: [u64; 2],
-    masks: [u64; 2],
-    field: u16,
-}
-
-impl Key {
-    const fn new(literal: &'static [u8], field: u16) -> Key {
-        assert!(literal.len() <= 16);
-        let mut words = [0u64; 2];
-        let mut masks = [0u64; 2];
-        let mut i = 0;
-        while i < literal.len() {
-            words[i / 8] |= (literal[i] as u64) << (8 * (i % 8));
-            masks[i / 8] |= 0xff << (8 * (i % 8));
-            i += 1;
-        }
-        Key {
-            literal,
-            words,
-            masks,
-            field,
-        }
-    }
-
-    /// The key's name, unquoted.
-    fn name(&self) -> &'static [u8] {
-        &self.literal[1..self.literal.len() - 2]
-    }
-}
 
 impl<'t> Scanner<'t> {
     fn bytes(&self) -> &'t [u8] {
@@ -274,12 +238,8 @@ impl<'t> Scanner<'t> {
         let mut seen = 0u16;
         self.skip_ws();
         if !self.eat(b'}') {
-            let mut next_key = 0;
             loop {
-                let field = match self.expected_key(&mut next_key) {
-                    Some(field) => field,
-                    None => self.key()?,
-                };
+                let field = self.key()?;
                 self.skip_ws();
                 if seen & field != 0 {
                     return None;
@@ -334,26 +294,6 @@ impl<'t> Scanner<'t> {
         Some(())
     }
 
-    /// The key at the scanner, and its colon, when it is one of the keys
-    /// the service sends in the order it sends them, from `next` on (an
-    /// optional field may be missing): a comparison or two instead of
-    /// reading the key as a string.
-    fn expected_key(&mut self, next: &mut usize) -> Option<u16> {
-        let head = self.bytes().get(self.at..self.at + 16)?;
-        let word = |i: usize| {
-            head.get(i * 8..i * 8 + 8)
-                .and_then(|w| w.try_into().ok())
-                .map_or(0, u64::from_le_bytes)
-        };
-        let (first, second) = (word(0), word(1));
-        let (i, key) = KEYS.iter().enumerate().skip(*next).find(|(_, key)| {
-            first & key.masks[0] == key.words[0] && second & key.masks[1] == key.words[1]
-        })?;
-        self.at += key.literal.len();
-        *next = i + 1;
-        Some(key.field)
-    }
-
     /// A known key in any order or spacing, and its colon.
     fn key(&mut self) -> Option<u16> {
         let key = self.string()?;
@@ -363,8 +303,8 @@ impl<'t> Scanner<'t> {
         }
         let name = &self.bytes()[key.start as usize..][..key.len as usize];
         KEYS.iter()
-            .find(|key| key.name() == name)
-            .map(|key| key.field)
+            .find(|(known, _)| *known == name)
+            .map(|&(_, field)| field)
     }
 
     /// A string without escapes.
