@@ -37,8 +37,7 @@ use hashbrown::{HashTable, hash_table};
 use super::filter::{Filter, TermKind, TextField, contains_ci};
 use crate::charmask::char_mask;
 use crate::upstream::domain_logs::{
-    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
-    NO_STRING, SEPARATOR,
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, SEPARATOR,
 };
 use crate::upstream::{LogBatch, LogEventType, LogRecord};
 
@@ -881,7 +880,7 @@ impl LogStore {
         };
         let smtp_response = optional(HAS_SMTP);
         let ip = optional(HAS_IP);
-        let user_agent = (record.flags & HAS_USER_AGENT != 0 && record.user_agent != StrId::MAX)
+        let user_agent = (record.user_agent != StrId::MAX)
             .then(|| self.strings.get(record.user_agent).to_string());
         let url = optional(HAS_URL);
         let extra = if record.flags & HAS_EXTRA != 0 {

@@ -10,8 +10,8 @@ mod batch;
 mod parse_threads;
 
 pub use batch::{
-    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
-    LogBatch, LogRecordRef, MAX_FIELD_BYTES, NO_STRING, RecordKey, Records, SEPARATOR, Tags,
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch,
+    LogRecordRef, MAX_FIELD_BYTES, NO_STRING, RecordKey, Records, SEPARATOR, Tags,
 };
 
 /// The API's default and largest `limit`.

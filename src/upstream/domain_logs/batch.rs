@@ -24,8 +24,8 @@ mod scan;
 use crate::sanitize::is_printable_ascii;
 
 pub use clean::{
-    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT,
-    MAX_FIELD_BYTES, NO_STRING, SEPARATOR,
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES,
+    NO_STRING, SEPARATOR,
 };
 
 /// Set in a span's start: the string is in the side buffer, not the text.

@@ -33,11 +33,11 @@ const DETAIL_SEPARATORS: usize = 5;
 /// A [`CleanRecord`] string index for a field the record does not have.
 pub const NO_STRING: u32 = u32::MAX;
 
-/// Which optional detail fields a record has (`CleanRecord::flags`).
+/// Which optional detail fields of its text a record has
+/// (`CleanRecord::flags`); its user agent is [`CleanRecord::user_agent`].
 pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
-pub const HAS_USER_AGENT: u8 = 1 << 2;
-pub const HAS_URL: u8 = 1 << 3;
+pub const HAS_URL: u8 = 1 << 2;
 
 /// A record's unknown fields, sanitized.
 pub type ExtraFields = Box<[(String, Value)]>;
@@ -323,13 +323,13 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             }
         };
         previous_tags = Some((spans, tags));
-        let (user_agent, mut flags) = if r.user_agent == Span::ABSENT {
-            (NO_STRING, 0)
+        let user_agent = if r.user_agent == Span::ABSENT {
+            NO_STRING
         } else {
             let agent = uncapped(batch.str(r.user_agent))?;
-            let i = dedup.index(&mut out.strings, USER_AGENT, agent, || agent.to_owned());
-            (i, HAS_USER_AGENT)
+            dedup.index(&mut out.strings, USER_AGENT, agent, || agent.to_owned())
         };
+        let mut flags = 0;
 
         let start = text.len();
         let recipient = uncapped(batch.str(r.recipient))?;
@@ -432,11 +432,7 @@ fn clean_record(
         text.push(SEPARATOR);
         cleaning.push(text, field);
     }
-    let mut flags = if record.user_agent.is_some() {
-        HAS_USER_AGENT
-    } else {
-        0
-    };
+    let mut flags = 0;
     for (value, flag) in [
         (record.smtp_response, HAS_SMTP),
         (record.ip, HAS_IP),
