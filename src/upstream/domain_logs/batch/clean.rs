@@ -115,8 +115,6 @@ enum Cleaning {
 impl Cleaning {
     fn clean(self, text: &str) -> Cow<'_, str> {
         match self {
-            // The common case without a call.
-            Cleaning::Plain if text.len() <= FIELD_CAP => Cow::Borrowed(text),
             Cleaning::Plain => cap(Cow::Borrowed(text), FIELD_CAP),
             Cleaning::Mixed => clean_field(text),
         }
