@@ -133,11 +133,19 @@ impl<'t> Scanner<'t> {
         hit
     }
 
+    /// Past `s`, when the text has it here. The length is known when
+    /// compiled, so the comparison is a few inline word compares instead
+    /// of a call to memcmp: the service's record shape is read as a dozen
+    /// literals a record, and those calls were a tenth of the scan.
     #[inline(always)]
-    fn eat_str(&mut self, s: &[u8]) -> bool {
-        let hit = self.bytes()[self.at..].starts_with(s);
+    fn eat_str<const N: usize>(&mut self, s: &[u8; N]) -> bool {
+        let hit = self
+            .bytes()
+            .get(self.at..)
+            .and_then(<[u8]>::first_chunk::<N>)
+            == Some(s);
         if hit {
-            self.at += s.len();
+            self.at += N;
         }
         hit
     }
@@ -198,17 +206,10 @@ impl<'t> Scanner<'t> {
         record.tags_len = builder.tags.len() as u32 - record.tags_start;
         self.literal(b",\"message_id\":")?;
         record.message_id = self.plain_or(Span::EMPTY)?;
-        let details: [(&[u8], &mut Span); 4] = [
-            (b",\"smtp_response\":", &mut record.smtp_response),
-            (b",\"ip\":", &mut record.ip),
-            (b",\"user_agent\":", &mut record.user_agent),
-            (b",\"url\":", &mut record.url),
-        ];
-        for (key, span) in details {
-            if self.eat_str(key) {
-                *span = self.plain_or(Span::ABSENT)?;
-            }
-        }
+        self.detail(b",\"smtp_response\":", &mut record.smtp_response)?;
+        self.detail(b",\"ip\":", &mut record.ip)?;
+        self.detail(b",\"user_agent\":", &mut record.user_agent)?;
+        self.detail(b",\"url\":", &mut record.url)?;
         self.literal(b"}")?;
         builder.records.push(record);
         Some(())
@@ -216,8 +217,18 @@ impl<'t> Scanner<'t> {
 
     /// Past `literal`, when the text has it here.
     #[inline(always)]
-    fn literal(&mut self, literal: &[u8]) -> Option<()> {
+    fn literal<const N: usize>(&mut self, literal: &[u8; N]) -> Option<()> {
         self.eat_str(literal).then_some(())
+    }
+
+    /// An optional detail field of the service's shape: its value when
+    /// `key` is next, else nothing read and the span left absent.
+    #[inline(always)]
+    fn detail<const N: usize>(&mut self, key: &[u8; N], span: &mut Span) -> Option<()> {
+        if self.eat_str(key) {
+            *span = self.plain_or(Span::ABSENT)?;
+        }
+        Some(())
     }
 
     /// A plain string's span, or `null_span` for null.
