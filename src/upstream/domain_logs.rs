@@ -401,7 +401,6 @@ pub fn parse_text(s: &str) -> Result<String, String> {
 }
 
 use std::collections::{HashSet, VecDeque};
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -488,23 +487,23 @@ impl DomainLogsClient {
     }
 
     /// True for a record not delivered before.
-    fn admit(&mut self, record: RecordKey<'_>) -> bool {
+    fn admit(&mut self, record: RecordKey) -> bool {
         if self
             .resumed_from
             .is_some_and(|from| record.timestamp_ms < from)
         {
             return false;
         }
-        let id_hash = self.more_ids_at_newest.hasher().hash_one(record.id);
         match self.newest_ms {
             Some(newest) if record.timestamp_ms == newest => {
-                id_hash != self.first_id_at_newest && self.more_ids_at_newest.insert(id_hash)
+                record.id_hash != self.first_id_at_newest
+                    && self.more_ids_at_newest.insert(record.id_hash)
             }
             // Out of order within one connection: not a repeat.
             Some(newest) if record.timestamp_ms < newest => true,
             _ => {
                 self.newest_ms = Some(record.timestamp_ms);
-                self.first_id_at_newest = id_hash;
+                self.first_id_at_newest = record.id_hash;
                 if !self.more_ids_at_newest.is_empty() {
                     self.more_ids_at_newest.clear();
                 }
@@ -514,7 +513,9 @@ impl DomainLogsClient {
     }
 
     async fn deliver(&mut self, mut records: LogBatch, out: &Emitter) -> Result<(), ConsumerGone> {
-        records.retain(|key| self.admit(key));
+        let keys = records.take_keys(self.more_ids_at_newest.hasher());
+        let kept: Vec<bool> = keys.into_iter().map(|key| self.admit(key)).collect();
+        records.retain(&kept);
         let room = self.remaining();
         if records.len() as u64 > room {
             records.truncate(room as usize);
@@ -688,9 +689,13 @@ impl Connect for DomainLogsClient {
                         let name = event.event_type().to_string();
                         let data = event.data.into_owned();
                         let data_len = data.len();
+                        let ids = self.more_ids_at_newest.hasher().clone();
                         let parse = move || {
                             let mut bad = Vec::new();
-                            let payload = parse_log_event(&name, data, batch_hint, &mut bad);
+                            let mut payload = parse_log_event(&name, data, batch_hint, &mut bad);
+                            if let Payload::Records(batch) = &mut payload {
+                                batch.find_keys(&ids);
+                            }
                             (payload, bad)
                         };
                         if data_len >= PARSE_ELSEWHERE_BYTES {
@@ -815,6 +820,8 @@ pub fn parse_event(event: &SseEvent) -> (ParsedEvent, Vec<String>) {
 
 #[cfg(test)]
 mod tests {
+    use std::hash::BuildHasher;
+
     use super::*;
 
     fn event(name: &str, data: &str) -> SseEvent {
@@ -922,7 +929,11 @@ mod tests {
             "d".into(),
             LogQuery::default(),
         );
-        let rec = |id, timestamp_ms| RecordKey { id, timestamp_ms };
+        let ids = c.more_ids_at_newest.hasher().clone();
+        let rec = |id: &str, timestamp_ms| RecordKey {
+            timestamp_ms,
+            id_hash: ids.hash_one(id),
+        };
         assert!(c.admit(rec("a", 1)));
         assert!(c.admit(rec("b", 2)));
         assert!(c.admit(rec("c", 2)));

@@ -8,6 +8,7 @@
 //! batch's side buffer instead.
 
 use std::fmt;
+use std::hash::BuildHasher;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -117,6 +118,8 @@ pub struct LogBatch {
     extras: Vec<Vec<(String, Value)>>,
     /// The records again, sanitized for the log store (see [`Cleaned`]).
     cleaned: Box<Cleaned>,
+    /// Each record's key, once [`LogBatch::find_keys`] has run.
+    keys: Vec<RecordKey>,
 }
 
 /// One record of a [`LogBatch`] (or of a [`LogRecord`]), borrowed.
@@ -139,11 +142,12 @@ pub struct LogRecordRef<'a> {
     pub extra: &'a [(String, Value)],
 }
 
-/// What tells records apart: what [`LogBatch::retain`] decides by.
+/// What tells records apart, as a resumed stream's bookkeeping reads it:
+/// the record's time and a hash of its id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecordKey<'a> {
-    pub id: &'a str,
+pub struct RecordKey {
     pub timestamp_ms: i64,
+    pub id_hash: u64,
 }
 
 /// A record's tags, borrowed.
@@ -320,22 +324,38 @@ impl LogBatch {
         self.iter().map(|r| r.to_record()).collect()
     }
 
-    /// Keeps the records `keep` says yes to, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(RecordKey<'_>) -> bool) {
-        let kept: Vec<bool> = self
+    /// Works out each record's [`RecordKey`] with `ids` hashing the ids,
+    /// for [`LogBatch::take_keys`]: done on the thread that parsed the
+    /// batch, while its records are in that core's cache, so that the
+    /// reader, which admits them in order, reads a short list instead.
+    pub fn find_keys(&mut self, ids: &impl BuildHasher) {
+        self.keys = self
             .records
             .iter()
-            .map(|r| {
-                keep(RecordKey {
-                    id: self.str(r.id),
-                    timestamp_ms: r.timestamp_ms,
-                })
+            .map(|r| RecordKey {
+                timestamp_ms: r.timestamp_ms,
+                id_hash: ids.hash_one(self.str(r.id)),
             })
             .collect();
+    }
+
+    /// Each record's key, in order: those [`LogBatch::find_keys`] found
+    /// with the same `ids`, else worked out now.
+    pub fn take_keys(&mut self, ids: &impl BuildHasher) -> Vec<RecordKey> {
+        if self.keys.len() != self.records.len() {
+            self.find_keys(ids);
+        }
+        std::mem::take(&mut self.keys)
+    }
+
+    /// Keeps the records whose entry of `kept` (one per record, in order)
+    /// is true.
+    pub fn retain(&mut self, kept: &[bool]) {
         // On a stream that is not resuming, every record is kept.
         if !kept.contains(&false) {
             return;
         }
+        self.keys.clear();
         let mut kept_raw = kept.iter();
         self.records.retain(|_| kept_raw.next() == Some(&true));
         let mut kept_clean = kept.iter();
@@ -345,6 +365,7 @@ impl LogBatch {
     }
 
     pub fn truncate(&mut self, len: usize) {
+        self.keys.truncate(len);
         self.records.truncate(len);
         self.cleaned.records.truncate(len);
     }
@@ -566,6 +587,7 @@ impl Builder {
             tags: self.tags,
             extras: self.extras,
             cleaned: Box::default(),
+            keys: Vec::new(),
         };
         let plain = self.text_plain && is_printable_ascii(&batch.spill);
         *batch.cleaned = clean::clean(&batch, plain);
@@ -1350,7 +1372,8 @@ mod tests {
             })
             .collect();
         let mut batch = LogBatch::from(records);
-        batch.retain(|key| key.id != "r3");
+        let kept: Vec<bool> = batch.iter().map(|r| r.id != "r3").collect();
+        batch.retain(&kept);
         batch.truncate(4);
         let ids: Vec<String> = batch.iter().map(|r| r.id.to_string()).collect();
         assert_eq!(ids, ["r0", "r1", "r2", "r4"]);
