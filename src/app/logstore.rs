@@ -30,7 +30,6 @@
 //! batch's distinct strings and adopts its text.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 
 use hashbrown::{HashTable, hash_table};
 
@@ -116,13 +115,11 @@ struct ColdRef {
 /// filter's cached verdict for an id is reset when the id is handed out.
 ///
 /// The table holds only ids and finds them by the hash of their slot's
-/// text, so each string is stored once. The hash is foldhash, seeded per
-/// process: several times faster than SipHash on these short strings, and
-/// still keyed, so an upstream cannot pick strings that all collide.
+/// text ([`string_hash`](crate::upstream::domain_logs::string_hash), which the batch's cleaning already took), so each
+/// string is stored once and none is hashed here.
 #[derive(Debug, Default)]
 struct Interner {
     table: HashTable<StrId>,
-    hasher: foldhash::fast::RandomState,
     slots: Vec<Slot>,
     /// Which characters each slot's text holds (see [`char_mask`]), beside
     /// the slots so that a filter can rule most strings out without reading
@@ -139,6 +136,8 @@ struct Slot {
     /// are by upstream text, which is how a cleaned batch names its strings
     /// ([`CleanString::key`]).
     upstream: Option<Box<str>>,
+    /// The hash of the upstream text (the [`CleanString::hash`]).
+    hash: u64,
     refs: u32,
 }
 
@@ -152,13 +151,12 @@ impl Interner {
     /// The id of `string`, with `refs` more references to it, and whether
     /// the id is newly (re)assigned.
     fn intern(&mut self, string: CleanString, refs: u32) -> (StrId, bool) {
-        let key = &*string.key;
-        let hash = self.hasher.hash_one(key);
-        let (slots, hasher) = (&self.slots, &self.hasher);
+        let (key, hash) = (&*string.key, string.hash);
+        let slots = &self.slots;
         let entry = self.table.entry(
             hash,
             |&id| slots[id as usize].key() == key,
-            |&id| hasher.hash_one(slots[id as usize].key()),
+            |&id| slots[id as usize].hash,
         );
         match entry {
             hash_table::Entry::Occupied(found) => {
@@ -174,6 +172,7 @@ impl Interner {
                 let slot = Slot {
                     text,
                     upstream,
+                    hash,
                     refs,
                 };
                 let mask = char_mask(&slot.text);
@@ -199,7 +198,7 @@ impl Interner {
         let slot = &mut self.slots[id as usize];
         slot.refs -= 1;
         if slot.refs == 0 {
-            let hash = self.hasher.hash_one(slot.key());
+            let hash = slot.hash;
             slot.text = Box::default();
             slot.upstream = None;
             if let Ok(found) = self.table.find_entry(hash, |&other| other == id) {

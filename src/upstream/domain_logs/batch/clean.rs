@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 use serde_json::Value;
@@ -67,6 +68,24 @@ pub struct CleanString {
     pub key: Box<str>,
     /// What is drawn, when it differs from `key`.
     pub cleaned: Option<Box<str>>,
+    /// [`string_hash`] of `key`, found while the batch was cleaned, so that
+    /// the log store looks the string up without hashing it again.
+    pub hash: u64,
+}
+
+/// The hash a [`CleanString`]'s key is found by, in a batch and in the log
+/// store. foldhash, seeded once per process: several times faster than
+/// SipHash on these short strings, and still keyed, so an upstream cannot
+/// pick strings that all collide.
+pub fn string_hash(key: &str) -> u64 {
+    static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            foldhash::fast::FixedState::with_seed(
+                foldhash::fast::RandomState::default().hash_one(0u64),
+            )
+        })
+        .hash_one(key)
 }
 
 /// One record: its strings by index into [`Cleaned::strings`], its text as
@@ -140,56 +159,99 @@ fn clean_value(value: &Value) -> Value {
     }
 }
 
-/// Which of a record's strings a [`Dedup::previous`] slot is for.
+/// Which of a record's strings a [`Dedup::recent`] row is for.
 const SENDER: usize = 0;
 const SUBJECT: usize = 1;
 const TAGS: usize = 2;
 const USER_AGENT: usize = 3;
 
+/// Entries of each row of [`Dedup::recent`].
+const RECENT_WAYS: usize = 64;
+/// How far a [`quick_key`] is shifted to pick one of them.
+const RECENT_SHIFT: u32 = 64 - RECENT_WAYS.trailing_zeros();
+
 /// Finds each sender, subject, tag set and user agent of a batch once.
-#[derive(Default)]
 struct Dedup {
     table: HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
-    /// The index each of sender, subject, tag set and user agent had when
-    /// last looked up: events of one message come together and repeat
-    /// them, and a comparison is cheaper than a lookup.
-    previous: [Option<u32>; 4],
+    /// The index of a string recently looked up, for each of sender,
+    /// subject, tag set and user agent, by a [`quick_key`] of its text: a
+    /// batch names a few dozen of each over and over, and a comparison
+    /// with one candidate is much cheaper than hashing the whole string
+    /// and probing the table. A miss (or a candidate that differs) goes to
+    /// the keyed table, so text chosen to collide here costs only that.
+    recent: [[u32; RECENT_WAYS]; 4],
+}
+
+impl Default for Dedup {
+    fn default() -> Dedup {
+        Dedup {
+            // A batch of the service's has a few hundred distinct strings.
+            table: HashTable::with_capacity(256),
+            recent: [[NO_STRING; RECENT_WAYS]; 4],
+        }
+    }
+}
+
+/// A cheap mix of a string's length and its first and last eight bytes:
+/// where to look in [`Dedup::recent`].
+#[inline(always)]
+fn quick_key(b: &[u8]) -> u64 {
+    let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => (
+            b.iter().fold(0, |word, &byte| word << 8 | u64::from(byte)),
+            0,
+        ),
+    };
+    (head ^ tail.rotate_left(29) ^ b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl Dedup {
+    /// The index of `key` among `strings`, added when new. `clean` gives
+    /// its cleaned form, or `None` when that is the key itself (as it is
+    /// for nearly every string), so that nothing is copied to find out.
+    #[inline(always)]
     fn index(
         &mut self,
         strings: &mut Vec<CleanString>,
         slot: usize,
         key: &str,
-        clean: impl FnOnce() -> String,
+        clean: impl FnOnce() -> Option<String>,
     ) -> u32 {
-        if let Some(i) = self.previous[slot]
-            && same_bytes(strings[i as usize].key.as_bytes(), key.as_bytes())
+        let way = (quick_key(key.as_bytes()) >> RECENT_SHIFT) as usize;
+        let recent = self.recent[slot][way];
+        if let Some(string) = strings.get(recent as usize)
+            && same_bytes(string.key.as_bytes(), key.as_bytes())
         {
-            return i;
+            return recent;
         }
-        let hash = self.hasher.hash_one(key);
-        let hasher = &self.hasher;
+        let hash = string_hash(key);
         let i = *self
             .table
             .entry(
                 hash,
                 |&i| same_bytes(strings[i as usize].key.as_bytes(), key.as_bytes()),
-                |&i| hasher.hash_one(&strings[i as usize].key),
+                |&i| strings[i as usize].hash,
             )
             .or_insert_with(|| {
-                let cleaned = clean();
                 strings.push(CleanString {
                     key: key.into(),
-                    cleaned: (cleaned != key).then(|| cleaned.into()),
+                    cleaned: clean().map(String::into_boxed_str),
+                    hash,
                 });
                 (strings.len() - 1) as u32
             })
             .get();
-        self.previous[slot] = Some(i);
+        self.recent[slot][way] = i;
         i
+    }
+}
+
+/// `cleaned`, when it is not `original` itself.
+fn changed(original: &str, cleaned: Cow<'_, str>) -> Option<String> {
+    match cleaned {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(text) => (text != original).then_some(text),
     }
 }
 
@@ -242,10 +304,10 @@ fn clean_any(batch: &LogBatch, plain: bool) -> Cleaned {
     let mut joined = String::new();
     for record in batch.iter() {
         let sender = dedup.index(&mut out.strings, SENDER, record.sender, || {
-            cleaning.clean(record.sender).into_owned()
+            changed(record.sender, cleaning.clean(record.sender))
         });
         let subject = dedup.index(&mut out.strings, SUBJECT, record.subject, || {
-            cleaning.clean(record.subject).into_owned()
+            changed(record.subject, cleaning.clean(record.subject))
         });
         // A tag set is found by its upstream tags joined; cleaning (which
         // would drop the separators) is per tag, for a new set. A tag
@@ -261,11 +323,11 @@ fn clean_any(batch: &LogBatch, plain: bool) -> Cleaned {
         let tags = dedup.index(&mut out.strings, TAGS, &joined, || {
             let mut text = String::with_capacity(joined.len());
             join_tags(&mut text, record.tags, |out, tag| cleaning.push(out, tag));
-            text
+            (text != joined).then_some(text)
         });
         let user_agent = record.user_agent.map_or(NO_STRING, |agent| {
             dedup.index(&mut out.strings, USER_AGENT, agent, || {
-                cleaning.clean(agent).into_owned()
+                changed(agent, cleaning.clean(agent))
             })
         });
         let strings = RecordStrings {
@@ -299,8 +361,9 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             uncapped(batch.str(r.sender))?,
             uncapped(batch.str(r.subject))?,
         );
-        let sender = dedup.index(&mut out.strings, SENDER, sender, || sender.to_owned());
-        let subject = dedup.index(&mut out.strings, SUBJECT, subject, || subject.to_owned());
+        // Plain text is its own cleaned form.
+        let sender = dedup.index(&mut out.strings, SENDER, sender, || None);
+        let subject = dedup.index(&mut out.strings, SUBJECT, subject, || None);
         let spans = batch
             .tags
             .get(r.tags_start as usize..)?
@@ -317,7 +380,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
                     }
                     joined.push_str(uncapped(batch.str(span))?);
                 }
-                dedup.index(&mut out.strings, TAGS, &joined, || joined.clone())
+                dedup.index(&mut out.strings, TAGS, &joined, || None)
             }
         };
         previous_tags = Some((spans, tags));
@@ -325,7 +388,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
             NO_STRING
         } else {
             let agent = uncapped(batch.str(r.user_agent))?;
-            dedup.index(&mut out.strings, USER_AGENT, agent, || agent.to_owned())
+            dedup.index(&mut out.strings, USER_AGENT, agent, || None)
         };
         let mut flags = 0;
 
