@@ -23,18 +23,37 @@ use crate::config::{ApiKey, ClientOptions, FileConfig};
 use crate::dashboard::{self, Channels, DashOptions, FrameInfo, WatchList};
 use crate::upstream::{ConnState, LogQuery, Source, Upstream, UpstreamBody, Watches};
 
+/// `println!` that hands back a failed write instead of panicking, so that
+/// a reader that goes away (`bench ingest --json | head -1`) ends the run
+/// quietly (see [`run`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*)?
+    };
+}
+
 /// Runs one benchmark; returns the exit code.
 pub async fn run(upstream: &UpstreamArgs, file: &FileConfig, what: BenchWhat) -> Result<i32> {
     let (opts, sim) = setup(upstream, file).await?;
-    match what {
-        BenchWhat::Ingest(args) => ingest(&opts, &args).await?,
-        BenchWhat::Keys(args) => keys(opts, &args).await?,
-        BenchWhat::Stages(args) => stages(&opts, &args).await?,
-    }
+    let outcome = match what {
+        BenchWhat::Ingest(args) => ingest(&opts, &args).await,
+        BenchWhat::Keys(args) => keys(opts, &args).await,
+        BenchWhat::Stages(args) => stages(&opts, &args).await,
+    };
     if let Some(sim) = sim {
         sim.shutdown().await;
     }
-    Ok(0)
+    match outcome {
+        Err(e) if is_broken_pipe(&e) => Ok(0),
+        outcome => outcome.map(|()| 0),
+    }
+}
+
+/// Whether the measurement stopped because whoever read its output had
+/// gone: what a pipe into `head` does, and no failure.
+fn is_broken_pipe(e: &color_eyre::eyre::Report) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
 /// Client options for the simulator at `--mail-url`, or for one started
@@ -109,9 +128,12 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
         bail!("--runs must be at least 1");
     }
     if !args.json {
-        println!(
+        say!(
             "ingest: {} records of {} from {}, {} runs",
-            args.stream.limit, args.stream.domain, opts.endpoints.mail_url, args.stream.runs
+            args.stream.limit,
+            args.stream.domain,
+            opts.endpoints.mail_url,
+            args.stream.runs
         );
     }
     let mut times = Vec::new();
@@ -124,14 +146,14 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
         let cpu = result.cpu.map_or(-1.0, |c| c.as_secs_f64());
         let reducer_cpu = result.reducer_cpu.map_or(-1.0, |c| c.as_secs_f64());
         if args.json {
-            println!(
+            say!(
                 "{{\"run\":{run},\"records\":{},\"secs\":{:.6},\"records_per_sec\":{:.0},\"cpu_secs\":{cpu:.2},\"reducer_cpu_secs\":{reducer_cpu:.2}}}",
                 result.held,
                 result.elapsed.as_secs_f64(),
                 rate
             );
         } else {
-            println!(
+            say!(
                 "  run {run}: {} records in {:.3} s = {:.0} records/s (CPU: process {cpu:.2} s, reducer thread {reducer_cpu:.2} s)",
                 result.held,
                 result.elapsed.as_secs_f64(),
@@ -154,14 +176,14 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
     // their own.
     let ingest_peak_mb = peak_rss_kb().map_or(-1.0, |kb| kb as f64 / 1024.0);
     if !args.json {
-        println!(
+        say!(
             "median: {:.3} s = {rate:.0} records/s; peak RSS after ingest {ingest_peak_mb:.1} MB",
             median_time.as_secs_f64()
         );
     }
     if args.ingest_only {
         if args.json {
-            println!(
+            say!(
                 "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1}}}",
                 args.stream.limit,
                 median_time.as_secs_f64(),
@@ -176,7 +198,7 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
     let refilter = refilter_times(&mut state, &args.stream.domain);
     let render = render_times(&mut state, 200, 60, 200)?;
     if args.json {
-        println!(
+        say!(
             "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1},\
              \"refilter_median_ms\":{:.3},\"render_median_ms\":{:.3}}}",
             args.stream.limit,
@@ -185,13 +207,13 @@ async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()> {
             ms(median(&render)),
         );
     } else {
-        println!(
+        say!(
             "re-filter of the held records, median of {}: {:.2} ms (max {:.2} ms)",
             refilter.len(),
             ms(median(&refilter)),
             ms(percentile(&refilter, 100.0))
         );
-        println!(
+        say!(
             "log pane frame at 200x60, median of {}: {:.3} ms",
             render.len(),
             ms(median(&render))
@@ -288,9 +310,12 @@ async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()> {
     if args.stream.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    println!(
+    say!(
         "stages: {} records of {} from {}, {} runs of each, interleaved",
-        args.stream.limit, args.stream.domain, opts.endpoints.mail_url, args.stream.runs
+        args.stream.limit,
+        args.stream.domain,
+        opts.endpoints.mail_url,
+        args.stream.runs
     );
     let http = crate::upstream::http_client(opts)?;
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); Stage::ALL.len()];
@@ -312,7 +337,7 @@ async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()> {
     let drain = median(&times[0]).as_secs_f64();
     for (i, stage) in Stage::ALL.into_iter().enumerate() {
         let secs = median(&times[i]).as_secs_f64();
-        println!(
+        say!(
             "  {:<28} {secs:.3} s  (process CPU {:.2} s; {:.1}x the drain)",
             stage.label(),
             median(&cpus[i]).as_secs_f64(),
@@ -556,8 +581,7 @@ async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         written.load(Ordering::Relaxed),
         width,
         height,
-    );
-    Ok(())
+    )
 }
 
 /// What the typist did.
@@ -673,7 +697,13 @@ async fn type_keys(
     })
 }
 
-fn report_keys(typed: &Typed, frames: &[FrameInfo], bytes: u64, width: u16, height: u16) {
+fn report_keys(
+    typed: &Typed,
+    frames: &[FrameInfo],
+    bytes: u64,
+    width: u16,
+    height: u16,
+) -> Result<()> {
     // A keystroke is on screen with the first frame drawn after it was
     // applied.
     let latency = |s: &Sent| {
@@ -696,13 +726,13 @@ fn report_keys(typed: &Typed, frames: &[FrameInfo], bytes: u64, width: u16, heig
         .count();
     let idle_secs = (idle_end - idle_start).as_secs_f64();
     let costs: Vec<Duration> = frames.iter().map(|f| f.cost).collect();
-    println!(
+    say!(
         "keys: {} keystrokes typed into the filter bar at {width}x{height}, stream re-opened {} times",
         typed.sent.len(),
         typed.restarts
     );
     for (name, samples) in [("while ingesting", &ingesting), ("all", &all)] {
-        println!(
+        say!(
             "  keystroke to screen, {name} ({}): median {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             samples.len(),
             ms(median(samples)),
@@ -710,7 +740,7 @@ fn report_keys(typed: &Typed, frames: &[FrameInfo], bytes: u64, width: u16, heig
             ms(percentile(samples, 100.0)),
         );
     }
-    println!(
+    say!(
         "  frames: {} drawn, median cost {:.2} ms, p99 {:.2} ms; {} bytes written",
         frames.len(),
         ms(median(&costs)),
@@ -720,10 +750,11 @@ fn report_keys(typed: &Typed, frames: &[FrameInfo], bytes: u64, width: u16, heig
     let cpu = idle_cpu.map_or("n/a".to_string(), |cpu| {
         format!("{:.2}%", cpu.as_secs_f64() / idle_secs * 100.0)
     });
-    println!(
+    say!(
         "  idle for {idle_secs:.1} s: {idle_frames} frames ({:.2}/s), CPU {cpu}",
         idle_frames as f64 / idle_secs
     );
+    Ok(())
 }
 
 /// The most memory this process has held (VmHWM, kB), from /proc (Linux
