@@ -115,8 +115,8 @@ struct ColdRef {
 /// filter's cached verdict for an id is reset when the id is handed out.
 ///
 /// The table holds only ids and finds them by the hash of their slot's
-/// text ([`string_hash`](crate::upstream::domain_logs::string_hash), which the batch's cleaning already took), so each
-/// string is stored once and none is hashed here.
+/// text, the [`CleanString::hash`] the batch's cleaning already took, so
+/// each string is stored once and none is hashed here.
 #[derive(Debug, Default)]
 struct Interner {
     table: HashTable<StrId>,

@@ -11,7 +11,7 @@ mod parse_threads;
 
 pub use batch::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch,
-    LogRecordRef, MAX_FIELD_BYTES, NO_STRING, RecordKey, Records, SEPARATOR, Tags, string_hash,
+    LogRecordRef, MAX_FIELD_BYTES, NO_STRING, RecordKey, Records, SEPARATOR, Tags,
 };
 
 /// The API's default and largest `limit`.

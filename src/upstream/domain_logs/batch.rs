@@ -26,7 +26,7 @@ use crate::sanitize::is_printable_ascii;
 
 pub use clean::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES,
-    NO_STRING, SEPARATOR, string_hash,
+    NO_STRING, SEPARATOR,
 };
 
 /// Set in a span's start: the string is in the side buffer, not the text.

@@ -68,8 +68,9 @@ pub struct CleanString {
     pub key: Box<str>,
     /// What is drawn, when it differs from `key`.
     pub cleaned: Option<Box<str>>,
-    /// [`string_hash`] of `key`, found while the batch was cleaned, so that
-    /// the log store looks the string up without hashing it again.
+    /// The hash of `key` (foldhash, seeded once per process), found while
+    /// the batch was cleaned, so that the log store looks the string up
+    /// without hashing it again.
     pub hash: u64,
 }
 
@@ -77,7 +78,7 @@ pub struct CleanString {
 /// store. foldhash, seeded once per process: several times faster than
 /// SipHash on these short strings, and still keyed, so an upstream cannot
 /// pick strings that all collide.
-pub fn string_hash(key: &str) -> u64 {
+fn string_hash(key: &str) -> u64 {
     static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
     STATE
         .get_or_init(|| {
