@@ -317,14 +317,14 @@ async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()> {
         opts.endpoints.mail_url,
         args.stream.runs
     );
-    let http = crate::upstream::http_client(opts)?;
+    let net = crate::upstream::network::Network::new(opts)?;
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); Stage::ALL.len()];
     let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); Stage::ALL.len()];
     for _ in 0..args.stream.runs {
         for (i, stage) in Stage::ALL.into_iter().enumerate() {
             let cpu_before = process_cpu_time();
             let started = Instant::now();
-            let records = stage_once(&http, opts, args, stage).await?;
+            let records = stage_once(&net, opts, args, stage).await?;
             times[i].push(started.elapsed());
             if let Some((after, before)) = process_cpu_time().zip(cpu_before) {
                 cpus[i].push(after.saturating_sub(before));
@@ -349,7 +349,7 @@ async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()> {
 
 /// Streams once, going as far as `stage`; returns the records parsed.
 async fn stage_once(
-    http: &reqwest::Client,
+    net: &crate::upstream::network::Network,
     opts: &ClientOptions,
     args: &StagesArgs,
     stage: Stage,
@@ -358,7 +358,7 @@ async fn stage_once(
 
     use crate::upstream::domain_logs::parse_log_batch;
     use crate::upstream::sse::SseDecoder;
-    use crate::upstream::{describe_http_error, endpoint_url, redact, sse_request};
+    use crate::upstream::{endpoint_url, redact, sse_request};
 
     let key = opts.mail_key.as_ref().ok_or_else(|| eyre!("no mail key"))?;
     let url = endpoint_url(
@@ -370,8 +370,14 @@ async fn stage_once(
         limit: Some(args.stream.limit),
         ..LogQuery::default()
     };
-    let request = sse_request(http, url, key, opts.token_in_query, &query.params());
-    let fail = |e: reqwest::Error| eyre!(redact(describe_http_error(&e), Some(key)));
+    let request = sse_request(
+        &net.http,
+        url.clone(),
+        key,
+        opts.token_in_query,
+        &query.params(),
+    );
+    let fail = |e: reqwest::Error| eyre!(redact(net.http_failure(&e, &url).reason(), Some(key)));
     let response = request.send().await.map_err(fail)?;
     if !response.status().is_success() {
         bail!("the server answered {}", response.status());

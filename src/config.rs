@@ -101,6 +101,17 @@ pub struct ClientOptions {
     pub sse_read_timeout: Duration,
     /// Largest SSE line/event or WebSocket message accepted.
     pub max_message_bytes: usize,
+    /// A PEM file of CA certificates trusted besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// The config's `proxy` (overrides the environment; `none` for none).
+    pub proxy: Option<String>,
+    /// The config's `no_proxy` (overrides `NO_PROXY`).
+    pub no_proxy: Option<String>,
+    /// Longest wait for a TCP connection (and TLS handshake).
+    pub connect_timeout: Duration,
+    /// Longest wait for response headers (or a WebSocket handshake's
+    /// answer, or a proxy's answer to `CONNECT`).
+    pub header_timeout: Duration,
 }
 
 impl Default for ClientOptions {
@@ -115,6 +126,11 @@ impl Default for ClientOptions {
             heartbeat: Duration::from_secs(30),
             sse_read_timeout: Duration::from_secs(90),
             max_message_bytes: 1 << 20,
+            ca_file: None,
+            proxy: None,
+            no_proxy: None,
+            connect_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -157,6 +173,17 @@ pub struct FileConfig {
     /// before it is treated as dead and redialled. The default suits the
     /// real API's keepalives; a proxy that buffers may need more.
     pub read_timeout_secs: Option<u64>,
+    /// The WebSocket server's ping period in seconds (default 30); two
+    /// periods of silence mean the link is dead.
+    pub heartbeat_secs: Option<u64>,
+    /// A PEM file of CA certificates to trust besides the system's (a
+    /// company's TLS-inspecting gateway, a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// `http://[user:password@]host:port` for all three APIs, overriding
+    /// HTTPS_PROXY and the rest; `none` for no proxy at all.
+    pub proxy: Option<String>,
+    /// Hosts reached without the proxy, as NO_PROXY (which it overrides).
+    pub no_proxy: Option<String>,
 }
 
 /// The longest `read_timeout_secs` accepted: a day.
@@ -196,7 +223,8 @@ pub fn load_config(path: &Path) -> Result<FileConfig> {
             e.message().trim()
         )
     })?;
-    if config.blog_key.is_some() || config.mail_key.is_some() {
+    let proxy_has_password = config.proxy.as_deref().is_some_and(|p| p.contains('@'));
+    if config.blog_key.is_some() || config.mail_key.is_some() || proxy_has_password {
         refuse_if_others_can_read(path)?;
     }
     if let Some(secs) = config.read_timeout_secs
@@ -204,6 +232,14 @@ pub fn load_config(path: &Path) -> Result<FileConfig> {
     {
         bail!(
             "read_timeout_secs must be from 1 to {MAX_READ_TIMEOUT_SECS}, not {secs} (in {})",
+            path.display()
+        );
+    }
+    if let Some(secs) = config.heartbeat_secs
+        && !(1..=MAX_READ_TIMEOUT_SECS).contains(&secs)
+    {
+        bail!(
+            "heartbeat_secs must be from 1 to {MAX_READ_TIMEOUT_SECS}, not {secs} (in {})",
             path.display()
         );
     }
@@ -309,6 +345,14 @@ pub fn client_options(
             .map_or(ClientOptions::default().sse_read_timeout, |secs| {
                 Duration::from_secs(secs.clamp(1, MAX_READ_TIMEOUT_SECS))
             }),
+        heartbeat: file
+            .heartbeat_secs
+            .map_or(ClientOptions::default().heartbeat, |secs| {
+                Duration::from_secs(secs.clamp(1, MAX_READ_TIMEOUT_SECS))
+            }),
+        ca_file: file.ca_file.clone(),
+        proxy: file.proxy.clone(),
+        no_proxy: file.no_proxy.clone(),
         ..ClientOptions::default()
     })
 }

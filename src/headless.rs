@@ -25,6 +25,9 @@ pub mod exit {
     pub const KEY_REFUSED: i32 = 3;
     pub const NOT_FOUND: i32 = 4;
     pub const GAVE_UP: i32 = 5;
+    pub const TLS: i32 = 6;
+    pub const PROXY: i32 = 7;
+    pub const REDIRECTED: i32 = 8;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -37,7 +40,15 @@ pub async fn run(
     stderr: &mut impl Write,
 ) -> Result<i32> {
     let (tx, mut rx) = mpsc::channel(256);
-    let mut watches = Watches::new(Upstream::new(opts, tx)?);
+    let upstream = match Upstream::new(opts, tx) {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            // A ca_file or proxy setting that cannot be used: a usage error.
+            writeln!(stderr, "misar-dash: {e:#}")?;
+            return Ok(exit::USAGE);
+        }
+    };
+    let mut watches = Watches::new(upstream);
     let (sources, query, follow_campaigns) = sources_of(what);
     if let Err(detail) = query.validate() {
         writeln!(stderr, "misar-dash: bad query: {detail}")?;

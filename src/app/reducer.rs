@@ -13,7 +13,7 @@ use super::{
 };
 use crate::sanitize::{MAX_TEXT_BYTES, clean, clean_capped};
 use crate::ui::layout;
-use crate::upstream::{ConnState, LogQuery, Source, StopReason, UpstreamBody, UpstreamEvent};
+use crate::upstream::{ConnState, LogQuery, Source, UpstreamBody, UpstreamEvent};
 
 /// How long a status-bar notice stays.
 const NOTICE_MS: i64 = 5_000;
@@ -644,19 +644,7 @@ fn clean_conn(conn: ConnState) -> ConnState {
             reason: c(reason),
         },
         ConnState::Finished { reason } => ConnState::Finished { reason: c(reason) },
-        ConnState::Stopped(reason) => ConnState::Stopped(match reason {
-            StopReason::NoKey { detail } => StopReason::NoKey { detail: c(detail) },
-            StopReason::KeyRefused { detail } => StopReason::KeyRefused { detail: c(detail) },
-            StopReason::NotFound { detail } => StopReason::NotFound { detail: c(detail) },
-            StopReason::BadQuery { detail } => StopReason::BadQuery { detail: c(detail) },
-            StopReason::GaveUp {
-                attempts,
-                last_error,
-            } => StopReason::GaveUp {
-                attempts,
-                last_error: c(last_error),
-            },
-        }),
+        ConnState::Stopped(reason) => ConnState::Stopped(reason.map_text(c)),
         other => other,
     }
 }

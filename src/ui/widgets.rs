@@ -334,6 +334,9 @@ pub fn stop_label(reason: &StopReason) -> &'static str {
         StopReason::NotFound { .. } => "not found",
         StopReason::BadQuery { .. } => "bad query",
         StopReason::GaveUp { .. } => "gave up",
+        StopReason::Tls { .. } => "certificate",
+        StopReason::Proxy { .. } => "proxy refused",
+        StopReason::Redirected { .. } => "redirected",
     }
 }
 

@@ -10,7 +10,10 @@ use reqwest::header::HeaderMap;
 use tokio::sync::mpsc;
 
 use super::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};
-use crate::config::{ApiKey, Backoff, ClientOptions};
+use crate::config::{Backoff, ClientOptions};
+
+/// The `tracing` target of the network log's lines.
+pub const NET_LOG_TARGET: &str = "misar_dash::net";
 
 /// The consumer hung up; the client task ends quietly.
 #[derive(Debug)]
@@ -46,8 +49,22 @@ impl Emitter {
         self.tx.send(event).await.map_err(|_| ConsumerGone)
     }
 
+    /// Reports a connection state, and writes it to the network log: the
+    /// record of what each stream's link did, read after the fact.
     pub async fn conn(&self, state: ConnState) -> Result<(), ConsumerGone> {
+        self.log(&state.to_string());
         self.send(UpstreamBody::Conn(state)).await
+    }
+
+    /// One line in the network log about this stream. `text` must already
+    /// be scrubbed of keys; upstream text in it is made safe here.
+    pub fn log(&self, text: &str) {
+        tracing::info!(
+            target: NET_LOG_TARGET,
+            "{}: {}",
+            crate::sanitize::clean(&self.source.to_string()),
+            crate::sanitize::clean(text)
+        );
     }
 
     pub async fn malformed(&self, detail: impl Into<String>) -> Result<(), ConsumerGone> {
@@ -82,6 +99,21 @@ pub enum Next {
     ConsumerGone,
 }
 
+impl Next {
+    /// What ended the connection, as one line (for the benchmarks, which
+    /// have no reconnect loop).
+    pub fn reason(&self) -> String {
+        match self {
+            Next::Retry { reason } | Next::Resume { reason } | Next::Finished { reason } => {
+                reason.clone()
+            }
+            Next::Wait { delay } => format!("rate-limited for {}s", delay.as_secs()),
+            Next::Stop(stop) => stop.to_string(),
+            Next::ConsumerGone => "the consumer went away".into(),
+        }
+    }
+}
+
 impl From<ConsumerGone> for Next {
     fn from(_: ConsumerGone) -> Self {
         Next::ConsumerGone
@@ -90,10 +122,13 @@ impl From<ConsumerGone> for Next {
 
 /// One connection attempt of one client.
 pub trait Connect: Send {
-    /// Runs one connection to its end. Sets `*healthy` once the connection
-    /// has delivered something valid, which resets the retry budget: a
-    /// server that accepts and then drops us at once still runs it out.
-    fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> impl Future<Output = Next> + Send;
+    /// Runs one connection to its end. Sets `*fresh` once the connection
+    /// has delivered something new since the previous one (a changed
+    /// progress, a record not seen before, an inbox event), which resets
+    /// the retry budget. Pings, a snapshot the same as the last one and a
+    /// handshake alone do not: a link that keeps dying without bringing
+    /// anything new runs the budget out.
+    fn connect(&mut self, out: &Emitter, fresh: &mut bool) -> impl Future<Output = Next> + Send;
 }
 
 /// The shortest wait after a 429. `Retry-After` is in whole seconds, so 0
@@ -101,8 +136,18 @@ pub trait Connect: Send {
 /// `Retry-After: 0` to every request would get a busy loop of requests.
 pub const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
 
+/// A connection that stayed up this long was a working link, even if it
+/// brought nothing new (a quiet inbox between restarts of its server).
+pub const STABLE_LINK: Duration = Duration::from_secs(300);
+
 /// Runs a client until it finishes, stops, or its consumer goes away.
-pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions) {
+/// `secrets` (keys, proxy passwords) are taken out of every text it reports.
+pub async fn drive(
+    mut client: impl Connect,
+    out: Emitter,
+    opts: &ClientOptions,
+    secrets: &[String],
+) {
     let mut retry = Retry::new(opts.backoff, opts.max_retries);
     loop {
         if out
@@ -114,9 +159,10 @@ pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions)
         {
             return;
         }
-        let mut healthy = false;
-        let next = scrub(client.connect(&out, &mut healthy).await, opts);
-        if healthy {
+        let mut fresh = false;
+        let started = tokio::time::Instant::now();
+        let next = scrub(client.connect(&out, &mut fresh).await, secrets);
+        if fresh || started.elapsed() >= STABLE_LINK {
             retry.reset();
         }
         let state = match next {
@@ -168,33 +214,17 @@ pub async fn drive(mut client: impl Connect, out: Emitter, opts: &ClientOptions)
     }
 }
 
-/// Takes both keys, and anything that looks like a credential, out of the
-/// text a connection's end carries: a server or proxy may quote the request
-/// (its URL with `?token=`, its `Authorization` header) in an error body,
-/// and that text goes to the screen and to stderr.
-fn scrub(next: Next, opts: &ClientOptions) -> Next {
-    let keys: Vec<&crate::config::ApiKey> = [opts.blog_key.as_ref(), opts.mail_key.as_ref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    let r = |text: String| super::redact_keys(&text, &keys);
+/// Takes the secrets, and anything that looks like a credential, out of
+/// the text a connection's end carries: a server or proxy may quote the
+/// request (its URL with `?token=`, its `Authorization` header) in an error
+/// body, and that text goes to the screen, to stderr and to the log.
+fn scrub(next: Next, secrets: &[String]) -> Next {
+    let r = |text: String| super::redact_secrets(&text, secrets);
     match next {
         Next::Retry { reason } => Next::Retry { reason: r(reason) },
         Next::Resume { reason } => Next::Resume { reason: r(reason) },
         Next::Finished { reason } => Next::Finished { reason: r(reason) },
-        Next::Stop(stop) => Next::Stop(match stop {
-            StopReason::NoKey { detail } => StopReason::NoKey { detail: r(detail) },
-            StopReason::KeyRefused { detail } => StopReason::KeyRefused { detail: r(detail) },
-            StopReason::NotFound { detail } => StopReason::NotFound { detail: r(detail) },
-            StopReason::BadQuery { detail } => StopReason::BadQuery { detail: r(detail) },
-            StopReason::GaveUp {
-                attempts,
-                last_error,
-            } => StopReason::GaveUp {
-                attempts,
-                last_error: r(last_error),
-            },
-        }),
+        Next::Stop(stop) => Next::Stop(stop.map_text(r)),
         other => other,
     }
 }
@@ -307,11 +337,12 @@ pub fn classify_status(
 
 /// One read of an SSE body, with the read timeout applied: a chunk, the
 /// end of the body, or why the connection is given up (silence past the
-/// timeout, a transport error with the key redacted).
+/// timeout, a transport error).
 pub(super) async fn read_body_chunk(
     body: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
     timeout: Duration,
-    key: &ApiKey,
+    net: &super::network::Network,
+    url: &reqwest::Url,
 ) -> Result<Option<bytes::Bytes>, Next> {
     use futures_util::StreamExt;
     match tokio::time::timeout(timeout, body.next()).await {
@@ -319,9 +350,7 @@ pub(super) async fn read_body_chunk(
             reason: format!("no data for {}s: the link looks dead", timeout.as_secs()),
         }),
         Ok(None) => Ok(None),
-        Ok(Some(Err(e))) => Err(Next::Retry {
-            reason: super::redact(super::describe_http_error(&e), Some(key)),
-        }),
+        Ok(Some(Err(e))) => Err(net.http_failure(&e, url)),
         Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
     }
 }

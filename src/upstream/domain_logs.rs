@@ -405,11 +405,9 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::connection::{
-    Connect, ConsumerGone, Emitter, Next, classify_status, header_u64, read_body_chunk,
-};
+use super::connection::{Connect, ConsumerGone, Emitter, Next, header_u64, read_body_chunk};
 use super::sse::{SseDecoder, SseEvent};
-use super::{ConnState, StopReason, UpstreamBody, endpoint_url, redact};
+use super::{ConnState, StopReason, UpstreamBody, endpoint_url};
 use crate::config::ClientOptions;
 use parse_threads::{Failed, ParseThreads, Running};
 
@@ -418,7 +416,7 @@ use parse_threads::{Failed, ParseThreads, Running};
 /// every record once.
 pub struct DomainLogsClient {
     opts: Arc<ClientOptions>,
-    http: reqwest::Client,
+    net: Arc<super::network::Network>,
     domain: String,
     query: LogQuery,
     /// Records delivered to the consumer over all connections.
@@ -444,13 +442,13 @@ enum Payload {
 impl DomainLogsClient {
     pub fn new(
         opts: Arc<ClientOptions>,
-        http: reqwest::Client,
+        net: Arc<super::network::Network>,
         domain: String,
         query: LogQuery,
     ) -> Self {
         DomainLogsClient {
             opts,
-            http,
+            net,
             domain,
             query,
             delivered: 0,
@@ -512,7 +510,12 @@ impl DomainLogsClient {
         }
     }
 
-    async fn deliver(&mut self, mut records: LogBatch, out: &Emitter) -> Result<(), ConsumerGone> {
+    /// Sends the records not delivered before; true when there were any.
+    async fn deliver(
+        &mut self,
+        mut records: LogBatch,
+        out: &Emitter,
+    ) -> Result<bool, ConsumerGone> {
         let keys = records.take_keys(self.more_ids_at_newest.hasher());
         let kept: Vec<bool> = keys.into_iter().map(|key| self.admit(key)).collect();
         records.retain(&kept);
@@ -521,10 +524,10 @@ impl DomainLogsClient {
             records.truncate(room as usize);
         }
         if records.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         self.delivered += records.len() as u64;
-        out.send(UpstreamBody::Logs(records)).await
+        out.send(UpstreamBody::Logs(records)).await.map(|()| true)
     }
 
     async fn complete(&self, out: &Emitter) -> Next {
@@ -577,7 +580,7 @@ fn parse_log_event(name: &str, data: String, expected: usize, bad: &mut Vec<Stri
 }
 
 impl Connect for DomainLogsClient {
-    async fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> Next {
+    async fn connect(&mut self, out: &Emitter, fresh: &mut bool) -> Next {
         let opts = self.opts.clone();
         let Some(key) = opts.mail_key.as_ref() else {
             return Next::Stop(StopReason::NoKey {
@@ -599,15 +602,16 @@ impl Connect for DomainLogsClient {
         };
         let query = self.next_query();
         self.resumed_from = (self.delivered > 0).then_some(self.newest_ms).flatten();
-        let request =
-            super::sse_request(&self.http, url, key, opts.token_in_query, &query.params());
-        let response = match request.send().await {
+        let request = super::sse_request(
+            &self.net.http,
+            url.clone(),
+            key,
+            opts.token_in_query,
+            &query.params(),
+        );
+        let response = match self.net.send(request, &url, out).await {
             Ok(r) => r,
-            Err(e) => {
-                return Next::Retry {
-                    reason: redact(super::describe_http_error(&e), Some(key)),
-                };
-            }
+            Err(next) => return next,
         };
         let headers = response.headers();
         let (limit, remaining) = (
@@ -623,11 +627,8 @@ impl Connect for DomainLogsClient {
             return Next::ConsumerGone;
         }
         if !response.status().is_success() {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = super::read_error_body(response).await;
             let what = format!("domain {}", self.domain);
-            return classify_status(status, &headers, &body, "domain-log", &what);
+            return self.net.refused(response, "domain-log", &what).await;
         }
         if out.conn(ConnState::Live).await.is_err() {
             return Next::ConsumerGone;
@@ -641,7 +642,7 @@ impl Connect for DomainLogsClient {
             // What is parsed goes out in stream order.
             while let Some(Parsing::Done(..)) = queue.front() {
                 if let Some(Parsing::Done(payload, bad)) = queue.pop_front()
-                    && let Some(next) = self.handle(payload, bad, out, healthy).await
+                    && let Some(next) = self.handle(payload, bad, out, fresh).await
                 {
                     return next;
                 }
@@ -655,12 +656,12 @@ impl Connect for DomainLogsClient {
                     if let Payload::Records(records) = &payload {
                         batch_hint = records.len();
                     }
-                    if let Some(next) = self.handle(payload, bad, out, healthy).await {
+                    if let Some(next) = self.handle(payload, bad, out, fresh).await {
                         return next;
                     }
                     continue;
                 }
-                read = read_body_chunk(&mut body, opts.sse_read_timeout, key),
+                read = read_body_chunk(&mut body, opts.sse_read_timeout, &self.net, &url),
                     if queue.len() < PARSE_IN_FLIGHT => read,
             };
             let chunk = match read {
@@ -669,7 +670,7 @@ impl Connect for DomainLogsClient {
                     // What was read before the end may hold the completion.
                     while let Some(parsing) = queue.pop_front() {
                         let (payload, bad) = parsing.finish().await;
-                        if let Some(next) = self.handle(payload, bad, out, healthy).await {
+                        if let Some(next) = self.handle(payload, bad, out, fresh).await {
                             return next;
                         }
                     }
@@ -771,7 +772,7 @@ impl DomainLogsClient {
         payload: Payload,
         bad: Vec<String>,
         out: &Emitter,
-        healthy: &mut bool,
+        fresh: &mut bool,
     ) -> Option<Next> {
         for detail in bad {
             if out.malformed(detail).await.is_err() {
@@ -782,9 +783,9 @@ impl DomainLogsClient {
             Payload::Ignore => None,
             Payload::Complete => Some(self.complete(out).await),
             Payload::Records(records) => {
-                *healthy = true;
-                if self.deliver(records, out).await.is_err() {
-                    return Some(Next::ConsumerGone);
+                match self.deliver(records, out).await {
+                    Ok(new) => *fresh |= new,
+                    Err(ConsumerGone) => return Some(Next::ConsumerGone),
                 }
                 if self.remaining() == 0 {
                     return Some(self.complete(out).await);
@@ -923,12 +924,8 @@ mod tests {
     fn resume_drops_only_what_was_delivered() {
         crate::upstream::install_crypto_provider();
         let opts = Arc::new(ClientOptions::default());
-        let mut c = DomainLogsClient::new(
-            opts,
-            reqwest::Client::new(),
-            "d".into(),
-            LogQuery::default(),
-        );
+        let net = Arc::new(crate::upstream::network::Network::new(&opts).unwrap());
+        let mut c = DomainLogsClient::new(opts, net, "d".into(), LogQuery::default());
         let ids = c.more_ids_at_newest.hasher().clone();
         let rec = |id: &str, timestamp_ms| RecordKey {
             timestamp_ms,

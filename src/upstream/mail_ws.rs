@@ -161,6 +161,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, error_message};
+use super::network::{MAX_REDIRECTS, Network, host_port, redirect_stop, same_origin, secs};
 use super::{StopReason, UpstreamBody, endpoint_url, redact};
 use crate::config::ClientOptions;
 
@@ -172,29 +173,36 @@ enum Channel {
         /// The terminal update, once seen; the close that follows it is the
         /// normal end.
         terminal: Option<CampaignUpdateKind>,
+        /// The last update delivered, on this connection or an earlier
+        /// one: the snapshot sent on connect is nothing new if it is this.
+        last: Option<Box<CampaignUpdate>>,
     },
 }
 
 /// Follows the inbox channel or one campaign channel.
 pub struct MailWsClient {
     opts: Arc<ClientOptions>,
+    net: Arc<Network>,
     channel: Channel,
 }
 
 impl MailWsClient {
-    pub fn inbox(opts: Arc<ClientOptions>) -> Self {
+    pub fn inbox(opts: Arc<ClientOptions>, net: Arc<Network>) -> Self {
         MailWsClient {
             opts,
+            net,
             channel: Channel::Inbox,
         }
     }
 
-    pub fn campaign(opts: Arc<ClientOptions>, campaign_id: String) -> Self {
+    pub fn campaign(opts: Arc<ClientOptions>, net: Arc<Network>, campaign_id: String) -> Self {
         MailWsClient {
             opts,
+            net,
             channel: Channel::Campaign {
                 id: campaign_id,
                 terminal: None,
+                last: None,
             },
         }
     }
@@ -279,20 +287,23 @@ impl MailWsClient {
         &mut self,
         text: &str,
         out: &Emitter,
-        healthy: &mut bool,
+        fresh: &mut bool,
     ) -> Result<(), ConsumerGone> {
         match &mut self.channel {
             Channel::Inbox => match serde_json::from_str::<InboxEvent>(text) {
                 Ok(event) => {
-                    *healthy = true;
+                    *fresh = true;
                     out.send(UpstreamBody::Inbox(event)).await
                 }
                 Err(e) => out.malformed(format!("inbox message skipped: {e}")).await,
             },
-            Channel::Campaign { terminal, .. } => {
+            Channel::Campaign { terminal, last, .. } => {
                 match serde_json::from_str::<CampaignUpdate>(text) {
                     Ok(update) => {
-                        *healthy = true;
+                        if last.as_deref() != Some(&update) {
+                            *fresh = true;
+                            *last = Some(Box::new(update.clone()));
+                        }
                         if update.kind.is_terminal() {
                             *terminal = Some(update.kind);
                         }
@@ -308,8 +319,96 @@ impl MailWsClient {
     }
 }
 
+impl MailWsClient {
+    /// The handshake request for `url`: the key as a header, or in the
+    /// query when the user opted into that.
+    fn request(
+        &self,
+        mut url: reqwest::Url,
+        key: &crate::config::ApiKey,
+    ) -> Result<tungstenite::handshake::client::Request, Next> {
+        if self.opts.token_in_query && !url.query_pairs().any(|(k, _)| k == "token") {
+            url.query_pairs_mut().append_pair("token", key.expose());
+        }
+        let mut request = url.as_str().into_client_request().map_err(|e| {
+            Next::Stop(StopReason::BadQuery {
+                detail: redact(format!("bad WebSocket URL: {e}"), Some(key)),
+            })
+        })?;
+        if !self.opts.token_in_query {
+            let value = format!("Bearer {}", key.expose()).parse().map_err(|_| {
+                Next::Stop(StopReason::KeyRefused {
+                    detail: "the key holds characters a header cannot carry".into(),
+                })
+            })?;
+            request.headers_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+
+    /// Opens the channel at `url`: the transport (proxy, TLS), then the
+    /// WebSocket handshake, following same-origin redirects.
+    async fn open(
+        &self,
+        mut url: reqwest::Url,
+        key: &crate::config::ApiKey,
+        out: &Emitter,
+    ) -> Result<tokio_tungstenite::WebSocketStream<Box<dyn super::network::Io>>, Next> {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(self.opts.max_message_bytes))
+            .max_frame_size(Some(self.opts.max_message_bytes));
+        for _ in 0..=MAX_REDIRECTS {
+            let stream = self.net.open(&url).await?;
+            let request = self.request(url.clone(), key)?;
+            let handshake =
+                tokio_tungstenite::client_async_with_config(request, stream, Some(config));
+            let timeout = self.net.header_timeout;
+            let response = match tokio::time::timeout(timeout, handshake).await {
+                Err(_) => {
+                    return Err(Next::Retry {
+                        reason: format!(
+                            "no WebSocket handshake answer from {} in {}",
+                            host_port(&url),
+                            secs(timeout)
+                        ),
+                    });
+                }
+                Ok(Ok((ws, _))) => {
+                    out.log(&format!("HTTP 101 from {}", host_port(&url)));
+                    return Ok(ws);
+                }
+                Ok(Err(tungstenite::Error::Http(response))) => response,
+                Ok(Err(e)) => {
+                    return Err(Next::Retry {
+                        reason: redact(describe_ws_error(&e), Some(key)),
+                    });
+                }
+            };
+            let status = response.status().as_u16();
+            out.log(&format!("HTTP {status} from {}", host_port(&url)));
+            if !response.status().is_redirection() {
+                let body = response.body().clone().unwrap_or_default();
+                return Err(self.refused(status, &body));
+            }
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok());
+            match location.and_then(|l| url.join(l).ok()) {
+                Some(to) if same_origin(&url, &to) => url = to,
+                _ => return Err(Next::Stop(redirect_stop("mail WebSocket", &url, location))),
+            }
+        }
+        Err(Next::Stop(redirect_stop(
+            "mail WebSocket",
+            &url,
+            Some(url.as_str()),
+        )))
+    }
+}
+
 impl Connect for MailWsClient {
-    async fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> Next {
+    async fn connect(&mut self, out: &Emitter, fresh: &mut bool) -> Next {
         let opts = self.opts.clone();
         let Some(key) = opts.mail_key.as_ref() else {
             return Next::Stop(StopReason::NoKey {
@@ -320,55 +419,14 @@ impl Connect for MailWsClient {
             Channel::Inbox => vec!["inbox"],
             Channel::Campaign { id, .. } => vec!["campaigns", id],
         };
-        let mut url = match endpoint_url(&opts.endpoints.mail_ws_url, &segments) {
+        let url = match endpoint_url(&opts.endpoints.mail_ws_url, &segments) {
             Ok(url) => url,
             Err(e) => return Next::Stop(StopReason::BadQuery { detail: e }),
         };
-        if opts.token_in_query {
-            url.query_pairs_mut().append_pair("token", key.expose());
-        }
-        let mut request = match url.as_str().into_client_request() {
-            Ok(r) => r,
-            Err(e) => {
-                return Next::Stop(StopReason::BadQuery {
-                    detail: redact(format!("bad WebSocket URL: {e}"), Some(key)),
-                });
-            }
+        let mut ws = match self.open(url, key, out).await {
+            Ok(ws) => ws,
+            Err(next) => return next,
         };
-        if !opts.token_in_query {
-            match format!("Bearer {}", key.expose()).parse() {
-                Ok(value) => {
-                    request.headers_mut().insert("authorization", value);
-                }
-                Err(_) => {
-                    return Next::Stop(StopReason::KeyRefused {
-                        detail: "the key holds characters a header cannot carry".into(),
-                    });
-                }
-            }
-        }
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(opts.max_message_bytes))
-            .max_frame_size(Some(opts.max_message_bytes));
-        let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
-        let mut ws =
-            match tokio::time::timeout(std::time::Duration::from_secs(15), connecting).await {
-                Err(_) => {
-                    return Next::Retry {
-                        reason: "the WebSocket handshake timed out".into(),
-                    };
-                }
-                Ok(Err(tungstenite::Error::Http(response))) => {
-                    let body = response.body().clone().unwrap_or_default();
-                    return self.refused(response.status().as_u16(), &body);
-                }
-                Ok(Err(e)) => {
-                    return Next::Retry {
-                        reason: redact(describe_ws_error(&e), Some(key)),
-                    };
-                }
-                Ok(Ok((ws, _response))) => ws,
-            };
         if out.conn(super::ConnState::Live).await.is_err() {
             return Next::ConsumerGone;
         }
@@ -400,13 +458,12 @@ impl Connect for MailWsClient {
                 Ok(Some(Ok(message))) => message,
             };
             let sent = match message {
-                Message::Text(text) => self.on_text(text.as_str(), out, healthy).await,
+                Message::Text(text) => self.on_text(text.as_str(), out, fresh).await,
                 Message::Binary(bytes) => {
                     out.malformed(format!("binary frame of {} bytes skipped", bytes.len()))
                         .await
                 }
                 Message::Ping(_) | Message::Pong(_) => {
-                    *healthy = true;
                     // tungstenite queues the pong; flushing sends it now
                     // rather than with the next read.
                     let _ = ws.flush().await;

@@ -5,8 +5,11 @@
 pub mod connection;
 pub mod domain_logs;
 pub mod mail_ws;
+pub mod network;
+pub mod proxy;
 pub mod send_progress;
 pub mod sse;
+pub mod tls;
 
 use std::fmt;
 use std::time::Duration;
@@ -114,6 +117,15 @@ pub enum StopReason {
     BadQuery { detail: String },
     /// `max_retries` consecutive attempts failed.
     GaveUp { attempts: u32, last_error: String },
+    /// The server's certificate is not trusted (unknown issuer, expired,
+    /// for another host) or TLS could not be agreed: not a flaky link.
+    Tls { detail: String },
+    /// The proxy refused us (407: its credentials are missing or wrong) or
+    /// cannot be used as configured.
+    Proxy { detail: String },
+    /// The API redirected to another origin; following would send the key
+    /// there.
+    Redirected { detail: String },
 }
 
 impl StopReason {
@@ -124,6 +136,30 @@ impl StopReason {
             StopReason::NoKey { .. } | StopReason::KeyRefused { .. } => 3,
             StopReason::NotFound { .. } => 4,
             StopReason::GaveUp { .. } => 5,
+            StopReason::Tls { .. } => 6,
+            StopReason::Proxy { .. } => 7,
+            StopReason::Redirected { .. } => 8,
+        }
+    }
+
+    /// The same reason with each text it carries passed through `f`: how
+    /// keys are scrubbed from it and upstream text is made safe.
+    pub fn map_text(self, mut f: impl FnMut(String) -> String) -> StopReason {
+        match self {
+            StopReason::NoKey { detail } => StopReason::NoKey { detail: f(detail) },
+            StopReason::KeyRefused { detail } => StopReason::KeyRefused { detail: f(detail) },
+            StopReason::NotFound { detail } => StopReason::NotFound { detail: f(detail) },
+            StopReason::BadQuery { detail } => StopReason::BadQuery { detail: f(detail) },
+            StopReason::GaveUp {
+                attempts,
+                last_error,
+            } => StopReason::GaveUp {
+                attempts,
+                last_error: f(last_error),
+            },
+            StopReason::Tls { detail } => StopReason::Tls { detail: f(detail) },
+            StopReason::Proxy { detail } => StopReason::Proxy { detail: f(detail) },
+            StopReason::Redirected { detail } => StopReason::Redirected { detail: f(detail) },
         }
     }
 }
@@ -139,6 +175,9 @@ impl fmt::Display for StopReason {
                 attempts,
                 last_error,
             } => write!(f, "gave up after {attempts} attempts: {last_error}"),
+            StopReason::Tls { detail } => write!(f, "TLS: {detail}"),
+            StopReason::Proxy { detail } => write!(f, "proxy: {detail}"),
+            StopReason::Redirected { detail } => write!(f, "redirect not followed: {detail}"),
         }
     }
 }
@@ -171,7 +210,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use color_eyre::eyre::{Context, Result};
+use color_eyre::eyre::Result;
 use reqwest::Url;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -179,12 +218,13 @@ use tokio::task::JoinHandle;
 use crate::config::{ApiKey, ClientOptions};
 use connection::Emitter;
 
-/// The way to start clients: options, one shared HTTP client (connection
-/// pool), and the channel every client reports into.
+/// The way to start clients: options, the network setup they share (one
+/// TLS config, one proxy choice, one HTTP connection pool), and the channel
+/// every client reports into.
 #[derive(Clone)]
 pub struct Upstream {
     opts: Arc<ClientOptions>,
-    http: reqwest::Client,
+    net: Arc<network::Network>,
     tx: mpsc::Sender<UpstreamEvent>,
     next_generation: Arc<AtomicU64>,
 }
@@ -205,35 +245,40 @@ impl Stream {
     }
 }
 
-/// The HTTP client every stream of one [`Upstream`] shares.
-pub(crate) fn http_client(opts: &ClientOptions) -> Result<reqwest::Client> {
-    install_crypto_provider();
-    reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        // A server that accepts and reads the request but never answers,
-        // or sends an error status and then stalls its body, would
-        // otherwise hold a client forever: the clients' own read timeout
-        // only starts once the SSE body is being read. This one covers
-        // every read; it is a little longer, so on an SSE body the
-        // clients' timeout (and its plainer message) comes first.
-        .read_timeout(http_read_timeout(opts.sse_read_timeout))
-        .user_agent(concat!("misar-dash/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .wrap_err("could not set up the HTTP client")
-}
-
 impl Upstream {
+    /// Fails, saying why, on a `ca_file` that cannot be read or a proxy
+    /// setting that is not an `http://` proxy.
     pub fn new(opts: ClientOptions, tx: mpsc::Sender<UpstreamEvent>) -> Result<Self> {
         Ok(Upstream {
-            http: http_client(&opts)?,
+            net: Arc::new(network::Network::new(&opts)?),
             opts: Arc::new(opts),
             tx,
             next_generation: Arc::new(AtomicU64::new(1)),
         })
     }
 
+    /// The proxy any of the three APIs goes through, as `host:port`.
+    pub fn proxy_label(&self) -> Option<String> {
+        let e = &self.opts.endpoints;
+        self.net.proxy_label([
+            e.blog_url.as_str(),
+            e.mail_url.as_str(),
+            e.mail_ws_url.as_str(),
+        ])
+    }
+
     pub fn options(&self) -> &ClientOptions {
         &self.opts
+    }
+
+    /// Everything that must never be shown: both keys and every proxy
+    /// password.
+    fn secrets(&self) -> Arc<Vec<String>> {
+        let keys = [self.opts.blog_key.as_ref(), self.opts.mail_key.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|k| k.expose().to_string());
+        Arc::new(keys.chain(self.net.proxies.secrets()).collect())
     }
 
     /// Starts the client for `source`. Domain logs use `query`.
@@ -241,23 +286,24 @@ impl Upstream {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let out = Emitter::new(source.clone(), generation, self.tx.clone());
         let opts = self.opts.clone();
-        let http = self.http.clone();
+        let net = self.net.clone();
+        let secrets = self.secrets();
         let handle = match source {
             Source::SendProgress { issue_id } => tokio::spawn(async move {
-                let client = send_progress::SendProgressClient::new(opts.clone(), http, issue_id);
-                connection::drive(client, out, &opts).await;
+                let client = send_progress::SendProgressClient::new(opts.clone(), net, issue_id);
+                connection::drive(client, out, &opts, &secrets).await;
             }),
             Source::Inbox => tokio::spawn(async move {
-                let client = mail_ws::MailWsClient::inbox(opts.clone());
-                connection::drive(client, out, &opts).await;
+                let client = mail_ws::MailWsClient::inbox(opts.clone(), net);
+                connection::drive(client, out, &opts, &secrets).await;
             }),
             Source::Campaign { campaign_id } => tokio::spawn(async move {
-                let client = mail_ws::MailWsClient::campaign(opts.clone(), campaign_id);
-                connection::drive(client, out, &opts).await;
+                let client = mail_ws::MailWsClient::campaign(opts.clone(), net, campaign_id);
+                connection::drive(client, out, &opts, &secrets).await;
             }),
             Source::DomainLogs { domain } => tokio::spawn(async move {
-                let client = domain_logs::DomainLogsClient::new(opts.clone(), http, domain, query);
-                connection::drive(client, out, &opts).await;
+                let client = domain_logs::DomainLogsClient::new(opts.clone(), net, domain, query);
+                connection::drive(client, out, &opts, &secrets).await;
             }),
         };
         Stream { generation, handle }
@@ -357,11 +403,6 @@ pub fn campaign_to_follow(event: &UpstreamEvent) -> Option<Source> {
     }
 }
 
-/// The HTTP client's read timeout: the SSE read timeout and a quarter.
-fn http_read_timeout(sse_read_timeout: std::time::Duration) -> std::time::Duration {
-    sse_read_timeout + sse_read_timeout / 4
-}
-
 /// rustls needs one process-wide crypto provider; ring is the one built in.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -382,18 +423,20 @@ pub(crate) fn endpoint_url(base: &str, segments: &[&str]) -> Result<Url, String>
 /// looks like one: the last guard before an error message goes anywhere a
 /// person or a log can read it.
 pub(crate) fn redact(text: impl Into<String>, key: Option<&ApiKey>) -> String {
-    redact_keys(&text.into(), key.as_slice())
+    let secret = key.map(ApiKey::expose);
+    redact_secrets(&text.into(), secret.as_slice())
 }
 
 const REDACTED: &str = "<redacted>";
 
-/// Replaces each of `keys` wherever it appears in `text`, then the value
-/// after any `token=` (a URL's query) or `Bearer ` (a header), whatever key
-/// that is: a server or proxy may echo a request back in an error.
-pub fn redact_keys(text: &str, keys: &[&ApiKey]) -> String {
+/// Replaces each of `secrets` (keys, proxy passwords) wherever it appears
+/// in `text`, then the value after any `token=` (a URL's query) or
+/// `Bearer ` (a header), whatever key that is: a server or proxy may echo
+/// a request back in an error.
+pub fn redact_secrets<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     let mut out = text.to_string();
-    for key in keys {
-        let secret = key.expose();
+    for secret in secrets {
+        let secret = secret.as_ref();
         if !secret.is_empty() && out.contains(secret) {
             out = out.replace(secret, REDACTED);
         }
@@ -466,31 +509,6 @@ pub(crate) fn sse_request(
         request
     } else {
         request.bearer_auth(key.expose())
-    }
-}
-
-/// A reqwest error as one line, without the URL (which may hold the key).
-pub(crate) fn describe_http_error(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let kind = if e.is_connect() {
-        "could not connect"
-    } else if e.is_timeout() {
-        "timed out"
-    } else if e.is_body() || e.is_decode() {
-        "the connection broke while reading"
-    } else {
-        "request failed"
-    };
-    // The innermost cause says what happened ("Connection refused").
-    let mut cause: Option<&dyn std::error::Error> = e.source();
-    let mut last = None;
-    while let Some(c) = cause {
-        last = Some(c.to_string());
-        cause = c.source();
-    }
-    match last {
-        Some(c) => format!("{kind}: {c}"),
-        None => kind.to_string(),
     }
 }
 

@@ -50,16 +50,20 @@ impl SendStatus {
 
 use std::sync::Arc;
 
-use super::connection::{Connect, Emitter, Next, classify_status, read_body_chunk};
+use super::connection::{Connect, Emitter, Next, read_body_chunk};
+use super::network::Network;
 use super::sse::{SseDecoder, SseEvent};
-use super::{StopReason, UpstreamBody, endpoint_url, redact};
+use super::{StopReason, UpstreamBody, endpoint_url};
 use crate::config::ClientOptions;
 
 /// Follows one issue's send-stream until a terminal status.
 pub struct SendProgressClient {
     opts: Arc<ClientOptions>,
-    http: reqwest::Client,
+    net: Arc<Network>,
     issue_id: String,
+    /// The last progress delivered, on this connection or an earlier one:
+    /// the same snapshot again is nothing new.
+    last: Option<SendProgress>,
     /// The terminal status, once seen: `[DONE]` after it means the send is
     /// over; `[DONE]` without it is the server's time cap.
     terminal: Option<SendStatus>,
@@ -74,11 +78,12 @@ enum Signal {
 }
 
 impl SendProgressClient {
-    pub fn new(opts: Arc<ClientOptions>, http: reqwest::Client, issue_id: String) -> Self {
+    pub fn new(opts: Arc<ClientOptions>, net: Arc<Network>, issue_id: String) -> Self {
         SendProgressClient {
             opts,
-            http,
+            net,
             issue_id,
+            last: None,
             terminal: None,
         }
     }
@@ -87,7 +92,7 @@ impl SendProgressClient {
         &mut self,
         event: SseEvent,
         out: &Emitter,
-        healthy: &mut bool,
+        fresh: &mut bool,
     ) -> Result<Signal, super::connection::ConsumerGone> {
         let data = event.data.trim();
         if data == "[DONE]" {
@@ -115,7 +120,10 @@ impl SendProgressClient {
         }
         match serde_json::from_value::<SendProgress>(value) {
             Ok(progress) => {
-                *healthy = true;
+                if self.last.as_ref() != Some(&progress) {
+                    *fresh = true;
+                    self.last = Some(progress.clone());
+                }
                 if progress.status.is_terminal() {
                     self.terminal = Some(progress.status);
                 }
@@ -134,7 +142,7 @@ impl SendProgressClient {
 }
 
 impl Connect for SendProgressClient {
-    async fn connect(&mut self, out: &Emitter, healthy: &mut bool) -> Next {
+    async fn connect(&mut self, out: &Emitter, fresh: &mut bool) -> Next {
         let opts = self.opts.clone();
         let Some(key) = opts.blog_key.as_ref() else {
             return Next::Stop(StopReason::NoKey {
@@ -148,23 +156,15 @@ impl Connect for SendProgressClient {
             Ok(url) => url,
             Err(e) => return Next::Stop(StopReason::BadQuery { detail: e }),
         };
-        let response = match super::sse_request(&self.http, url, key, opts.token_in_query, &[])
-            .send()
-            .await
-        {
+        let request =
+            super::sse_request(&self.net.http, url.clone(), key, opts.token_in_query, &[]);
+        let response = match self.net.send(request, &url, out).await {
             Ok(r) => r,
-            Err(e) => {
-                return Next::Retry {
-                    reason: redact(super::describe_http_error(&e), Some(key)),
-                };
-            }
+            Err(next) => return next,
         };
         if !response.status().is_success() {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = super::read_error_body(response).await;
             let what = format!("issue {}", self.issue_id);
-            return classify_status(status, &headers, &body, "blog", &what);
+            return self.net.refused(response, "blog", &what).await;
         }
         if out.conn(super::ConnState::Live).await.is_err() {
             return Next::ConsumerGone;
@@ -174,11 +174,12 @@ impl Connect for SendProgressClient {
         let mut events = Vec::new();
         let mut poll_failed = false;
         loop {
-            let chunk = match read_body_chunk(&mut body, opts.sse_read_timeout, key).await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => break,
-                Err(next) => return next,
-            };
+            let chunk =
+                match read_body_chunk(&mut body, opts.sse_read_timeout, &self.net, &url).await {
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => break,
+                    Err(next) => return next,
+                };
             decoder.feed(&chunk, &mut |e| events.push(e));
             for event in events.drain(..) {
                 let event = match event {
@@ -190,7 +191,7 @@ impl Connect for SendProgressClient {
                         continue;
                     }
                 };
-                match self.on_event(event, out, healthy).await {
+                match self.on_event(event, out, fresh).await {
                     Err(_) => return Next::ConsumerGone,
                     Ok(Signal::Continue) => {}
                     Ok(Signal::PollFailed) => poll_failed = true,

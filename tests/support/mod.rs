@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+pub mod net;
 pub mod tmux;
 
 use misar_dash::config::{ApiKey, Backoff, ClientOptions};
@@ -49,6 +50,16 @@ pub fn misar_dash() -> tokio::process::Command {
         "MISAR_MAIL_WS_URL",
         "RUST_BACKTRACE",
         "RUST_LIB_BACKTRACE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         cmd.env_remove(var);
     }

@@ -9,7 +9,7 @@ use crate::app::{AppOptions, Overlay};
 use crate::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
 use crate::upstream::{
     CampaignUpdate, CampaignUpdateKind, InboxEvent, LogEventType, LogRecord, SendProgress,
-    SendStatus,
+    SendStatus, StopReason,
 };
 
 const NOW: i64 = 1_780_000_000_000;
