@@ -57,11 +57,7 @@ impl Proxy {
     /// `host:port`, never the credentials: what the status bar and the
     /// messages show.
     pub fn label(&self) -> String {
-        let host = self.url.host_str().unwrap_or("?");
-        match self.url.port_or_known_default() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        }
+        super::network::host_port(&self.url)
     }
 
     /// The URL reqwest is given; its credentials become the
