@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod headless;
+pub mod logfile;
 pub mod sanitize;
 pub mod sim;
 pub mod terminal;

@@ -12,6 +12,9 @@ use tokio::sync::mpsc;
 use super::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};
 use crate::config::{ApiKey, Backoff, ClientOptions};
 
+/// The `tracing` target of the network log's lines.
+pub const NET_LOG_TARGET: &str = "misar_dash::net";
+
 /// The consumer hung up; the client task ends quietly.
 #[derive(Debug)]
 pub struct ConsumerGone;
@@ -46,8 +49,22 @@ impl Emitter {
         self.tx.send(event).await.map_err(|_| ConsumerGone)
     }
 
+    /// Reports a connection state, and writes it to the network log: the
+    /// record of what each stream's link did, read after the fact.
     pub async fn conn(&self, state: ConnState) -> Result<(), ConsumerGone> {
+        self.log(&state.to_string());
         self.send(UpstreamBody::Conn(state)).await
+    }
+
+    /// One line in the network log about this stream. `text` must already
+    /// be scrubbed of keys; upstream text in it is made safe here.
+    pub fn log(&self, text: &str) {
+        tracing::info!(
+            target: NET_LOG_TARGET,
+            "{}: {}",
+            crate::sanitize::clean(&self.source.to_string()),
+            crate::sanitize::clean(text)
+        );
     }
 
     pub async fn malformed(&self, detail: impl Into<String>) -> Result<(), ConsumerGone> {
