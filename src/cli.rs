@@ -113,6 +113,9 @@ pub struct StreamArgs {
     /// Consecutive failed connection attempts before giving up (exit 5).
     #[arg(long, default_value_t = 5, value_name = "N", global = true)]
     pub max_retries: u32,
+    /// Start each stderr line with its time (RFC 3339, UTC, milliseconds).
+    #[arg(long, global = true)]
+    pub timestamps: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,8 @@ pub mod terminal;
 pub mod ui;
 pub mod upstream;
 
+use std::io::Write;
+
 use color_eyre::eyre::{Result, bail};
 
 /// Said once per run when keys go into URLs (`--token-in-query` or
@@ -54,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             bench::run(&cli.upstream, &file, what).await
         }
         Some(Command::Stream(args)) => {
+            let mut stderr = headless::Stderr::new(std::io::stderr(), args.timestamps);
             // Scripts get one line and the usage exit code, not a report.
             let setup = match headless_log(&cli.log).and_then(|()| load_file_config()) {
                 Ok(file) => upstream_setup(&cli.upstream, &file, false).await,
@@ -62,21 +65,17 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let (mut opts, _sim) = match setup {
                 Ok(setup) => setup,
                 Err(e) => {
-                    eprintln!("misar-dash: {e:#}");
+                    // Nowhere left to say it if stderr is gone.
+                    let _ = writeln!(stderr, "misar-dash: {e:#}");
                     return Ok(headless::exit::USAGE);
                 }
             };
             opts.max_retries = Some(args.max_retries);
             if opts.token_in_query {
-                eprintln!("misar-dash: {TOKEN_IN_QUERY_WARNING}");
+                let _ = writeln!(stderr, "misar-dash: {TOKEN_IN_QUERY_WARNING}");
             }
-            let code = headless::run(
-                opts,
-                args.what,
-                &mut std::io::stdout().lock(),
-                &mut std::io::stderr(),
-            )
-            .await?;
+            let code =
+                headless::run(opts, args.what, &mut std::io::stdout().lock(), &mut stderr).await?;
             Ok(code)
         }
         None => {
