@@ -519,6 +519,7 @@ async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         limit: crate::upstream::domain_logs::MAX_LIMIT,
         follow_campaigns: false,
         max_log_records: 1_000_000,
+        warning: None,
     };
     let mut state = dashboard::initial_state(&dash);
     let watch = WatchList {

@@ -20,6 +20,8 @@ pub struct Cli {
     pub upstream: UpstreamArgs,
     #[command(flatten)]
     pub dash: DashArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,7 +44,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
-    /// Print the config file's path.
+    /// Print the config file's path and the network log's.
     Path,
     /// Write a commented example config file (refuses to overwrite).
     Init,
@@ -67,6 +69,17 @@ pub struct UpstreamArgs {
     /// Start the simulator in-process and point everything at it.
     #[arg(long, global = true)]
     pub sim: bool,
+}
+
+/// Where the network log goes. Works before or after a subcommand.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LogArgs {
+    /// Write the network log (each stream's connection states) to this
+    /// file. The dashboard always writes one, by default in the state
+    /// directory (`misar-dash config path` shows where); `stream` writes
+    /// one only when given this.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 /// What the dashboard watches (added to what the config file lists).
@@ -100,6 +113,9 @@ pub struct StreamArgs {
     /// Consecutive failed connection attempts before giving up (exit 5).
     #[arg(long, default_value_t = 5, value_name = "N", global = true)]
     pub max_retries: u32,
+    /// Start each stderr line with its time (RFC 3339, UTC, milliseconds).
+    #[arg(long, global = true)]
+    pub timestamps: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +309,18 @@ mod tests {
             panic!()
         };
         assert_eq!(l.limit, Some(10));
+    }
+
+    #[test]
+    fn the_log_file_flag_works_before_and_after_a_subcommand() {
+        for args in [
+            &["misar-dash", "--log-file", "n.log", "stream", "inbox"][..],
+            &["misar-dash", "stream", "inbox", "--log-file", "n.log"],
+            &["misar-dash", "--log-file", "n.log"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.log.log_file, Some("n.log".into()), "{args:?}");
+        }
     }
 
     #[test]

@@ -24,8 +24,9 @@ use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campai
 
 mod stats;
 
-/// How long the --token-in-query warning stays in the status bar.
-const TOKEN_WARNING_MS: i64 = 30_000;
+/// How long a start-up warning (--token-in-query, no log file) stays in
+/// the status bar.
+const WARNING_MS: i64 = 30_000;
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
 /// Time spent applying upstream events before input is looked at again, so
@@ -72,6 +73,8 @@ pub struct DashOptions {
     pub limit: u32,
     pub follow_campaigns: bool,
     pub max_log_records: usize,
+    /// Said in the status bar at start (the log file could not be opened).
+    pub warning: Option<String>,
 }
 
 impl DashOptions {
@@ -82,6 +85,7 @@ impl DashOptions {
             limit: args.limit.or(file.limit).unwrap_or(DEFAULT_LIMIT),
             follow_campaigns: !args.no_follow_campaigns && file.follow_campaigns.unwrap_or(true),
             max_log_records: file.max_log_records.unwrap_or(1_000_000),
+            warning: None,
         }
     }
 }
@@ -91,11 +95,16 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(CHANNEL);
     let mut watches = Watches::new(Upstream::new(client, tx)?);
     let mut state = initial_state(&opts);
-    if token_in_query {
+    let warnings: Vec<&str> = token_in_query
+        .then_some(crate::TOKEN_IN_QUERY_WARNING)
+        .into_iter()
+        .chain(opts.warning.as_deref())
+        .collect();
+    if !warnings.is_empty() {
         // Once, at start, where the user is looking.
         state.notice = Some(crate::app::Notice {
-            text: crate::TOKEN_IN_QUERY_WARNING.to_string(),
-            until_ms: state.now_ms + TOKEN_WARNING_MS,
+            text: crate::sanitize::clean(&warnings.join("; ")).into_owned(),
+            until_ms: state.now_ms + WARNING_MS,
         });
     }
     start_watching(&mut state, watch, opts.limit, &mut watches);

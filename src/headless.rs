@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::StreamWhat;
 use crate::config::ClientOptions;
+use crate::logfile::now_rfc3339;
 use crate::sanitize::{clean, write_json};
 use crate::upstream::{
     ConnState, InboxEvent, LogQuery, LogRecordRef, Source, Upstream, UpstreamBody, UpstreamEvent,
@@ -231,6 +232,47 @@ impl Printer {
     }
 }
 
+/// The headless mode's stderr. With `--timestamps` each line starts with
+/// the time its first byte was written ([`now_rfc3339`]), as a person
+/// reading a runbook's output later wants to know when a link dropped.
+pub struct Stderr<W> {
+    out: W,
+    timestamps: bool,
+    /// The next byte written starts a line.
+    line_start: bool,
+}
+
+impl<W: Write> Stderr<W> {
+    pub fn new(out: W, timestamps: bool) -> Self {
+        Stderr {
+            out,
+            timestamps,
+            line_start: true,
+        }
+    }
+}
+
+impl<W: Write> Write for Stderr<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.timestamps || buf.is_empty() {
+            return self.out.write(buf);
+        }
+        if self.line_start {
+            write!(self.out, "{} ", now_rfc3339())?;
+            self.line_start = false;
+        }
+        // Up to the end of this line: the next one gets its own time.
+        let end = memchr::memchr(b'\n', buf).map_or(buf.len(), |i| i + 1);
+        let written = self.out.write(&buf[..end])?;
+        self.line_start = written > 0 && buf[written - 1] == b'\n';
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// `{"type":"log","domain":…, <the record's fields>}`, written without an
 /// intermediate `Value`: this is the hot path of a 500,000-record stream.
 struct LogLine<'a> {
@@ -287,4 +329,33 @@ fn merge(line: &mut Map<String, Value>, fields: Value) {
 fn write_line(out: &mut impl Write, line: Map<String, Value>) -> io::Result<()> {
     write_json(&mut *out, &line)?;
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_timestamps_each_line_starts_with_its_time() {
+        let mut err = Stderr::new(Vec::new(), true);
+        write!(err, "issue iss-1: ").unwrap();
+        writeln!(err, "live").unwrap();
+        err.write_all(b"two\nlines\n").unwrap();
+        let text = String::from_utf8(err.out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        for (line, want) in lines.iter().zip(["issue iss-1: live", "two", "lines"]) {
+            let (time, rest) = line.split_once(' ').unwrap();
+            assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{line}");
+            assert!(time.ends_with('Z') && time.len() == 24, "{line}");
+            assert_eq!(rest, want);
+        }
+    }
+
+    #[test]
+    fn without_timestamps_lines_pass_unchanged() {
+        let mut err = Stderr::new(Vec::new(), false);
+        writeln!(err, "issue iss-1: live").unwrap();
+        assert_eq!(err.out, b"issue iss-1: live\n");
+    }
 }

@@ -10,11 +10,14 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod headless;
+pub mod logfile;
 pub mod sanitize;
 pub mod sim;
 pub mod terminal;
 pub mod ui;
 pub mod upstream;
+
+use std::io::Write;
 
 use color_eyre::eyre::{Result, bail};
 
@@ -30,7 +33,7 @@ use config::{ApiKey, ClientOptions, FileConfig};
 /// Runs what the command line asks for; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Some(Command::Config { action }) => config_command(action),
+        Some(Command::Config { action }) => config_command(action, &cli.log),
         Some(Command::Sim(args)) => {
             let wire = args
                 .wire
@@ -53,32 +56,30 @@ pub async fn run(cli: Cli) -> Result<i32> {
             bench::run(&cli.upstream, &file, what).await
         }
         Some(Command::Stream(args)) => {
+            let mut stderr = headless::Stderr::new(std::io::stderr(), args.timestamps);
             // Scripts get one line and the usage exit code, not a report.
-            let setup = match load_file_config() {
+            let setup = match headless_log(&cli.log).and_then(|()| load_file_config()) {
                 Ok(file) => upstream_setup(&cli.upstream, &file, false).await,
                 Err(e) => Err(e),
             };
             let (mut opts, _sim) = match setup {
                 Ok(setup) => setup,
                 Err(e) => {
-                    eprintln!("misar-dash: {e:#}");
+                    // Nowhere left to say it if stderr is gone.
+                    let _ = writeln!(stderr, "misar-dash: {e:#}");
                     return Ok(headless::exit::USAGE);
                 }
             };
             opts.max_retries = Some(args.max_retries);
             if opts.token_in_query {
-                eprintln!("misar-dash: {TOKEN_IN_QUERY_WARNING}");
+                let _ = writeln!(stderr, "misar-dash: {TOKEN_IN_QUERY_WARNING}");
             }
-            let code = headless::run(
-                opts,
-                args.what,
-                &mut std::io::stdout().lock(),
-                &mut std::io::stderr(),
-            )
-            .await?;
+            let code =
+                headless::run(opts, args.what, &mut std::io::stdout().lock(), &mut stderr).await?;
             Ok(code)
         }
         None => {
+            let log_warning = dashboard_log(&cli.log)?;
             let file = load_file_config()?;
             let (opts, sim) = upstream_setup(&cli.upstream, &file, true).await?;
             let mut watch = dashboard::WatchList::from_args(&cli.dash, &file);
@@ -87,7 +88,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             {
                 watch = demo_watch_list(sim);
             }
-            let dash = dashboard::DashOptions::new(&cli.dash, &file, sim.is_some());
+            let mut dash = dashboard::DashOptions::new(&cli.dash, &file, sim.is_some());
+            dash.warning = log_warning;
             dashboard::run(opts, watch, dash).await?;
             if let Some(sim) = sim {
                 sim.shutdown().await;
@@ -95,6 +97,42 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The headless mode writes the network log only when `--log-file` asks
+/// for it: its stderr already says what each link did. A log it was asked
+/// for and cannot write is an error, as any bad argument.
+fn headless_log(args: &cli::LogArgs) -> Result<()> {
+    match &args.log_file {
+        Some(path) => logfile::init(path, logfile::filter_from_env()?),
+        None => Ok(()),
+    }
+}
+
+/// The dashboard always writes the network log. One it cannot open is a
+/// warning for its status bar, not a reason to refuse to run: the log
+/// explains a dark pane after the fact, and the panes matter more. The
+/// warning goes on the screen, as the --token-in-query one does: a line
+/// on stderr before the dashboard starts is hidden behind it for the whole
+/// session, and people used to k9s or lnav look at the screen, not at what
+/// scrolled by before it. A bad `MISAR_DASH_LOG` is a mistake to fix now,
+/// so it is an error.
+fn dashboard_log(args: &cli::LogArgs) -> Result<Option<String>> {
+    let filter = logfile::filter_from_env()?;
+    let Some(path) = logfile::path(args.log_file.as_deref()) else {
+        return Ok(Some(
+            "warning: no network log: no state directory here; use --log-file PATH".into(),
+        ));
+    };
+    // The path and why, without the context's words: the status bar is
+    // one line.
+    Ok(logfile::init(&path, filter).err().map(|e| {
+        format!(
+            "warning: no network log: {}: {}",
+            path.display(),
+            e.root_cause()
+        )
+    }))
 }
 
 fn load_file_config() -> Result<FileConfig> {
@@ -145,12 +183,18 @@ pub(crate) async fn start_simulator(
     Ok(sim)
 }
 
-fn config_command(action: ConfigAction) -> Result<i32> {
+fn config_command(action: ConfigAction, log: &cli::LogArgs) -> Result<i32> {
     let Some(path) = config::config_path() else {
         bail!("this platform has no config directory; set MISAR_DASH_CONFIG to a file path");
     };
     match action {
-        ConfigAction::Path => println!("{}", path.display()),
+        ConfigAction::Path => {
+            println!("config: {}", path.display());
+            match logfile::path(log.log_file.as_deref()) {
+                Some(log) => println!("log:    {}", log.display()),
+                None => println!("log:    none (no state directory here; use --log-file PATH)"),
+            }
+        }
         ConfigAction::Init => {
             if path.exists() {
                 bail!("{} exists already; not overwriting it", path.display());

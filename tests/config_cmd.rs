@@ -23,10 +23,11 @@ fn config_init_writes_a_private_example_once() {
     let dir = temp_dir("init");
     let path = dir.join("sub").join("config.toml");
     let out = bin(&path).args(["config", "path"]).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        path.display().to_string()
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[0], format!("config: {}", path.display()));
+    assert!(lines[1].starts_with("log:    "), "{stdout}");
 
     let out = bin(&path).args(["config", "init"]).output().unwrap();
     assert!(

@@ -27,7 +27,7 @@ fn the_demo_answers_keys_and_gives_the_terminal_back() {
     // No keys and no config: the demo. After quitting, the shell reports the
     // exit code and the terminal mode the program left behind.
     let command = format!(
-        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY MISAR_DASH_CONFIG=/nonexistent {bin}; \
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent {bin}; \
          echo EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
          echo; sleep 30"
     );

@@ -37,7 +37,7 @@ fn a_flood_of_records_does_not_freeze_the_screen() {
     let stats = dir.join("stats.txt");
     let bin = env!("CARGO_BIN_EXE_misar-dash");
     let command = format!(
-        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY MISAR_DASH_CONFIG={} MISAR_DASH_STATS_FILE={} \
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG={} MISAR_DASH_STATS_FILE={} \
          {bin} --limit {LIMIT}; sleep 30",
         config.display(),
         stats.display()

@@ -289,3 +289,46 @@ async fn the_inbox_can_follow_the_campaigns_it_announces() {
     assert!(followed, "its campaign channel was streamed");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamps_start_each_stderr_line_and_leave_stdout_alone() {
+    // --token-in-query: a `misar-dash: warning` line before the stream's.
+    let out = run(
+        &mut misar_dash(),
+        &[
+            "stream",
+            "send-progress",
+            "iss-may-newsletter",
+            "--sim",
+            "--timestamps",
+            "--token-in-query",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let mut times = Vec::new();
+    let mut rest = Vec::new();
+    for line in err.lines() {
+        let (time, after) = line.split_once(' ').expect("a time first");
+        assert_eq!(time.len(), "2026-12-07T01:30:00.123Z".len(), "{line}");
+        let time =
+            chrono::DateTime::parse_from_rfc3339(time).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(line.starts_with(&format!("{} ", time.format("%Y-%m-%dT%H:%M:%S%.3fZ"))));
+        times.push(time);
+        rest.push(after);
+    }
+    assert!(times.is_sorted(), "{err}");
+    assert!(
+        rest[0].starts_with("misar-dash: warning: --token-in-query"),
+        "{err}"
+    );
+    assert!(rest.contains(&"issue iss-may-newsletter: live"), "{err}");
+    // stdout is the same NDJSON as without the flag.
+    let stdout = text(&out.stdout);
+    assert!(!stdout.is_empty());
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        assert_eq!(v["issue_id"], "iss-may-newsletter");
+    }
+}

@@ -142,7 +142,7 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
     // Waits for Enter before the dashboard (so the test can read the title
     // and set tmux up), and again after it (before the control run).
     let command = format!(
-        "read x; env MISAR_DASH_CONFIG=/nonexistent MISAR_BLOG_URL={blog} MISAR_MAIL_URL={mail} \
+        "read x; env XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent MISAR_BLOG_URL={blog} MISAR_MAIL_URL={mail} \
          MISAR_MAIL_WS_URL={ws} MISAR_BLOG_KEY={bk} MISAR_MAIL_KEY={mk} \
          {bin} --domain {domain} --campaign {campaign}; \
          echo EXITED=$?; echo AFTER-TEXT; read x; \
@@ -232,7 +232,7 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
 fn token_in_query_warns_once_and_the_screen_shows_no_key() {
     let bin = env!("CARGO_BIN_EXE_misar-dash");
     let command = format!(
-        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY MISAR_DASH_CONFIG=/nonexistent \
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent \
          {bin} --sim --token-in-query; echo EXITED=$?; sleep 60"
     );
     let tmux = Tmux::start("hostile-token", 120, 40, &command);

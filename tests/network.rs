@@ -347,10 +347,13 @@ async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
     let ca_file = ca.write_pem(&dir);
     let e = endpoints("https", "localhost", front.port());
 
+    let log = dir.join("net.log");
     let with_proxy = |password: &str| {
         let mut cmd = binary_against(&e);
         cmd.env("SSL_CERT_FILE", &ca_file)
-            .env("HTTPS_PROXY", proxy.url(USER, password));
+            .env("HTTPS_PROXY", proxy.url(USER, password))
+            .arg("--log-file")
+            .arg(&log);
         cmd
     };
     let (code, stdout, stderr) = run_for(
@@ -384,6 +387,12 @@ async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
         proxy.log().requests.len(),
         before,
         "NO_PROXY bypassed the proxy"
+    );
+    let written = std::fs::read_to_string(&log).expect("the network log");
+    assert!(written.contains("407"), "{written}");
+    assert!(
+        !written.contains(PASSWORD) && !written.contains("wrong-Password"),
+        "{written}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,8 +1,8 @@
 //! No key in any output. The real binary is run through every path a key
 //! could leak by (success and each error, both key transports, servers
 //! that echo the request back, config and key files, help and version),
-//! every byte of stdout and stderr is kept, and then all of it is searched
-//! for every key used. `--token-in-query` must warn exactly once. Debug
+//! every byte of stdout and stderr is kept, and then all of it, and the
+//! network log the runs wrote, is searched for every key used. `--token-in-query` must warn exactly once. Debug
 //! output and panic messages of the option types are checked in-process.
 //!
 //! The simulator accepts only its demo keys, so the demo keys are the
@@ -12,6 +12,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -61,11 +62,29 @@ fn text(bytes: &[u8]) -> String {
 #[derive(Default)]
 struct Transcript {
     runs: Vec<(String, Output)>,
+    /// Given to every run as `--log-file`, and searched with the output.
+    log_file: Option<PathBuf>,
 }
 
 impl Transcript {
+    /// Every run writes the network log into `dir`.
+    fn with_log(dir: &Path) -> Transcript {
+        let _ = std::fs::remove_dir_all(dir);
+        Transcript {
+            log_file: Some(dir.join("net.log")),
+            ..Transcript::default()
+        }
+    }
+
+    fn log_to(&self, cmd: &mut Command) {
+        if let Some(log) = &self.log_file {
+            cmd.arg("--log-file").arg(log);
+        }
+    }
+
     /// Runs to the end (at most 60 s).
     async fn run(&mut self, what: &str, mut cmd: Command, args: &[&str]) -> Output {
+        self.log_to(&mut cmd);
         let out = tokio::time::timeout(Duration::from_secs(60), cmd.args(args).output())
             .await
             .unwrap_or_else(|_| panic!("{what}: the command ends"))
@@ -84,6 +103,7 @@ impl Transcript {
         for_: Duration,
         meanwhile: impl Fn(),
     ) -> Output {
+        self.log_to(&mut cmd);
         let child = cmd
             .args(args)
             .stdout(Stdio::piped())
@@ -127,6 +147,27 @@ impl Transcript {
             }
         }
         assert!(checked > 10_000, "too little output to mean anything");
+        let Some(log) = &self.log_file else { return };
+        // The current file and the rotated ones.
+        let mut logged = String::new();
+        for suffix in ["", ".1", ".2"] {
+            let mut path = log.clone().into_os_string();
+            path.push(suffix);
+            logged.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+        }
+        for key in secrets() {
+            assert!(
+                !logged.contains(key) && !logged.contains(fragment(key)),
+                "the log holds the key {key:?}:\n{logged}"
+            );
+        }
+        // Refusals, drops and give-ups, each with its reason.
+        for said in ["key refused", "reconnecting", "gave up", "<redacted>"] {
+            assert!(
+                logged.contains(said),
+                "the log never says {said:?}:\n{logged}"
+            );
+        }
     }
 }
 
@@ -174,7 +215,9 @@ async fn no_output_of_any_path_holds_a_key() {
     })
     .await;
     let ep = sim.endpoints();
-    let mut t = Transcript::default();
+    let log_dir =
+        std::env::temp_dir().join(format!("misar-dash-secrets-log-{}", std::process::id()));
+    let mut t = Transcript::with_log(&log_dir);
     let campaign = sim
         .catalog()
         .campaigns
@@ -535,6 +578,7 @@ async fn no_output_of_any_path_holds_a_key() {
     }
 
     t.assert_no_secret();
+    std::fs::remove_dir_all(&log_dir).ok();
     sim.shutdown().await;
 }
 

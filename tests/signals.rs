@@ -40,7 +40,7 @@ fn demo_command(env: &str) -> String {
     let bin = env!("CARGO_BIN_EXE_misar-dash");
     format!(
         "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY -u MISAR_DASH_STATS_FILE -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
-         MISAR_DASH_CONFIG=/nonexistent {env} {bin}; \
+         XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent {env} {bin}; \
          echo EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
          echo MODES; sleep 60"
     )

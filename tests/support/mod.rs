@@ -39,7 +39,8 @@ pub fn fast_defaults() -> ClientOptions {
 }
 
 /// The real binary, with nothing of this machine's environment that would
-/// change what it does (keys, URLs, backtraces, the user's config file).
+/// change what it does (keys, URLs, backtraces, the user's config file and
+/// state directory).
 pub fn misar_dash() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_misar-dash"));
     for var in [
@@ -64,6 +65,11 @@ pub fn misar_dash() -> tokio::process::Command {
         cmd.env_remove(var);
     }
     cmd.env("MISAR_DASH_CONFIG", "/nonexistent/misar-dash-test.toml");
+    // The dashboard's network log goes here, not into the user's state.
+    cmd.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join("misar-dash-test-state"),
+    );
     cmd.stdin(std::process::Stdio::null());
     cmd.kill_on_drop(true);
     cmd
