@@ -5,6 +5,7 @@
 //! [`Command`]s the event loop must carry out. The reducer never reads the
 //! system clock; time is what the last [`Action::Tick`] said.
 
+pub mod connlog;
 pub mod cursor;
 pub mod feed;
 pub mod filter;
@@ -14,7 +15,7 @@ pub mod logstore;
 mod reducer;
 pub mod sends;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
@@ -24,6 +25,7 @@ use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
 
 pub use crate::ui::theme::Theme;
+pub use connlog::{ConnEvent, FailureRun};
 pub use feed::FeedPane;
 pub use logs::LogsPane;
 pub use reducer::update;
@@ -149,6 +151,11 @@ pub struct StreamStatus {
     pub since_ms: i64,
     /// Rate-limit headers of the latest response (domain logs only).
     pub rate_limit: Option<RateLimitInfo>,
+    /// Every state reported, oldest first, at most
+    /// [`connlog::MAX_CONN_HISTORY`].
+    pub history: VecDeque<ConnEvent>,
+    /// The failed connections in a row the stream is in, if any.
+    pub failing: Option<FailureRun>,
 }
 
 impl StreamStatus {

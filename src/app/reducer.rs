@@ -4,6 +4,7 @@ use crossterm::event::{Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind}
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+use super::connlog;
 use super::feed::FeedItem;
 use super::keymap::{self, Context, KeyAction};
 use super::logs::FilterBar;
@@ -520,6 +521,8 @@ fn ensure_source(state: &mut AppState, source: &Source) {
             conn: ConnState::Connecting { attempt: 1 },
             since_ms: state.now_ms,
             rate_limit: None,
+            history: Default::default(),
+            failing: None,
         });
 }
 
@@ -624,6 +627,7 @@ fn on_conn(state: &mut AppState, source: &Source, conn: ConnState) {
         });
     }
     if let Some(stream) = state.streams.get_mut(source) {
+        connlog::record(stream, &conn, state.now_ms);
         stream.conn = conn;
         stream.since_ms = state.now_ms;
     }

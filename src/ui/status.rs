@@ -8,7 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::theme::Tone;
-use super::widgets::{self, conn_label, fit_spans};
+use super::widgets::{self, conn_badge, fit_spans};
 use crate::app::AppState;
 use crate::sanitize::clean;
 use crate::upstream::ConnState;
@@ -54,7 +54,8 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
             }
             _ => {}
         }
-        let (text, tone) = conn_label(Some(status), state.now_ms);
+        // Several may share the line: the failure count, not its start.
+        let (text, tone) = conn_badge(Some(status), state.now_ms, 0);
         troubled.push((
             severity(tone),
             clean(&source.to_string()).into_owned(),
