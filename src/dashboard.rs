@@ -148,6 +148,8 @@ pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
         now_ms: now_ms(),
         log_limit: opts.limit,
         max_log_records: opts.max_log_records,
+        // set by the network setup
+        log_file: None,
     })
 }
 

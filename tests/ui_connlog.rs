@@ -1,22 +1,26 @@
-//! Connection history on screen: the "died N× since" badges. States are built through the
+//! Connection history on screen: the `L` overlay and the "died N× since"
+//! badges. States are built through the
 //! public API on the fixtures' fixed clock, as in `ui_snapshots.rs`.
 
 use std::time::Duration;
 
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
-use misar_dash::app::{Action, AppState};
+use misar_dash::app::{Action, AppOptions, AppState};
 use misar_dash::ui::render;
 use misar_dash::upstream::{
-    ConnState, LogEventType, LogRecord, SendProgress, SendStatus, Source, UpstreamBody,
+    ConnState, LogEventType, LogRecord, SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
 #[path = "support/fixture.rs"]
 mod fixture;
 use fixture::{Fixture, now};
+
+const LOG_FILE: &str = "/home/ana/.local/state/misar-dash/misar-dash.log";
 
 fn issue(id: &str) -> Source {
     Source::SendProgress {
@@ -122,6 +126,104 @@ fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
 
 // ---- states ----------------------------------------------------------------
 
+/// A weekly digest whose link had a bad ten minutes: drops, gateway
+/// errors, a rate limit, a failed TLS handshake, a resume, then the key
+/// refused. 37 events.
+fn troubled_history(options: AppOptions) -> Fixture {
+    let mut f = Fixture::new(options);
+    let source = issue("iss-weekly-digest");
+    let events: Vec<(i64, ConnState)> = vec![
+        (-600, connecting(1)),
+        (-599, ConnState::Live),
+        (
+            -540,
+            reconnecting(2, 1_000, "stream dropped: connection reset by peer"),
+        ),
+        (-539, connecting(2)),
+        (-538, ConnState::Live),
+        (-480, reconnecting(2, 1_100, "HTTP 502 Bad Gateway")),
+        (-479, connecting(2)),
+        (
+            -478,
+            reconnecting(
+                3,
+                2_300,
+                "HTTP 503 Service Unavailable: upstream maintenance",
+            ),
+        ),
+        (-476, connecting(3)),
+        (
+            -475,
+            ConnState::RateLimited {
+                wait: Duration::from_secs(30),
+            },
+        ),
+        (-445, connecting(3)),
+        (
+            -444,
+            reconnecting(4, 4_100, "connect: connection refused (os error 111)"),
+        ),
+        (-440, connecting(4)),
+        (
+            -439,
+            reconnecting(
+                5,
+                8_400,
+                "TLS handshake with blog.example.com:443 failed: invalid peer certificate: \
+                 certificate expired (notAfter 2026-05-27T09:00:00Z); check the proxy's \
+                 interception certificate or the server's chain",
+            ),
+        ),
+        (-431, connecting(5)),
+        (-430, ConnState::Live),
+        (
+            -360,
+            reconnecting(1, 0, "the server ended the stream (time cap)"),
+        ),
+        (-360, connecting(1)),
+        (-359, ConnState::Live),
+        (-300, reconnecting(2, 900, "read timeout: no data for 90s")),
+        (-299, connecting(2)),
+        (-298, reconnecting(3, 2_200, "HTTP 504 Gateway Timeout")),
+        (-296, connecting(3)),
+        (-295, reconnecting(4, 3_900, "HTTP 504 Gateway Timeout")),
+        (-291, connecting(4)),
+        (
+            -290,
+            reconnecting(5, 8_200, "HTTP 500 Internal Server Error"),
+        ),
+        (-282, connecting(5)),
+        (-281, ConnState::Live),
+        (
+            -200,
+            reconnecting(2, 1_000, "stream dropped: unexpected end of body"),
+        ),
+        (-199, connecting(2)),
+        (-198, ConnState::Live),
+        (
+            -120,
+            reconnecting(1, 0, "the server ended the stream (time cap)"),
+        ),
+        (-120, connecting(1)),
+        (-119, ConnState::Live),
+        (-60, reconnecting(2, 1_000, "HTTP 401 Unauthorized")),
+        (-59, connecting(2)),
+        (
+            -58,
+            ConnState::Stopped(StopReason::KeyRefused {
+                detail: "HTTP 401: the key was revoked".into(),
+            }),
+        ),
+    ];
+    assert_eq!(events.len(), 37);
+    for (offset_s, state) in events {
+        f.tick(offset_s * 1000);
+        f.conn(&source, state);
+    }
+    f.tick(0);
+    f
+}
+
 /// Three streams that keep dying and one that is fine.
 fn dying_links() -> Fixture {
     let mut f = Fixture::plain();
@@ -175,6 +277,42 @@ fn dying_links() -> Fixture {
 // ---- the snapshots ---------------------------------------------------------
 
 #[test]
+fn connection_log_overlay() {
+    let mut f = troubled_history(AppOptions {
+        log_file: Some(LOG_FILE.into()),
+        ..AppOptions::default()
+    });
+    f.size(80, 24).key(KeyCode::Char('L'));
+    snapshot("connlog_80x24", &f.state, 80, 24);
+    f.size(120, 40);
+    snapshot("connlog_120x40", &f.state, 120, 40);
+}
+
+#[test]
+fn connection_log_scrolled_to_the_oldest() {
+    let mut f = troubled_history(AppOptions::default());
+    f.size(80, 24)
+        .key(KeyCode::Char('L'))
+        .key(KeyCode::Char('g'));
+    let screen = text(&draw(&f.state, 80, 24));
+    assert!(screen.contains("09:50:00  connecting"), "{screen}");
+    assert!(!screen.contains("09:59:02  stopped"), "{screen}");
+    // No log file named: no footer.
+    assert!(!screen.contains("full log"), "{screen}");
+}
+
+#[test]
+fn connection_log_when_empty() {
+    let mut f = Fixture::plain();
+    f.size(80, 24)
+        .key(KeyCode::Char('2'))
+        .key(KeyCode::Char('L'));
+    snapshot("connlog_empty_80x24", &f.state, 80, 24);
+    f.size(120, 40);
+    snapshot("connlog_empty_120x40", &f.state, 120, 40);
+}
+
+#[test]
 fn died_counts_on_rows_and_tabs() {
     let mut f = dying_links();
     f.size(80, 24);
@@ -183,10 +321,18 @@ fn died_counts_on_rows_and_tabs() {
     snapshot("died_count_120x40", &f.state, 120, 40);
 }
 
-/// Any size: the badges draw without panicking and within the palette.
+/// Any size: the overlay and the badges draw without panicking and within
+/// the palette.
 #[test]
 fn every_size_draws() {
-    let mut states = [dying_links()];
+    let mut overlay = troubled_history(AppOptions {
+        log_file: Some(LOG_FILE.into()),
+        ..AppOptions::default()
+    });
+    overlay.key(KeyCode::Char('L'));
+    let mut empty = Fixture::plain();
+    empty.key(KeyCode::Char('2')).key(KeyCode::Char('L'));
+    let mut states = [overlay, empty, dying_links()];
     for f in &mut states {
         for (width, height) in [(0, 0), (1, 1), (20, 5), (60, 16), (80, 24), (250, 80)] {
             f.act(Action::Resize(width, height));

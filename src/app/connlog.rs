@@ -6,10 +6,13 @@
 //! way the client counts: `Reconnecting { attempt }` names the next
 //! attempt, and the client restarts its count (at attempt 2) after any
 //! connection that delivered something new.
+//!
+//! Also the `L` overlay's keys: which stream it shows and how it scrolls.
 
-use super::StreamStatus;
+use super::keymap::KeyAction;
+use super::{AppState, Command, Overlay, Pane, StreamStatus};
 use crate::ui::theme::{Tone, conn_tone};
-use crate::upstream::ConnState;
+use crate::upstream::{ConnState, Source};
 
 /// Connection events kept per stream; the oldest go first.
 pub const MAX_CONN_HISTORY: usize = 200;
@@ -83,6 +86,55 @@ impl StreamStatus {
     pub fn dying(&self) -> Option<FailureRun> {
         self.failing
             .filter(|run| run.count >= SHOWN_FROM && self.conn != ConnState::Live)
+    }
+}
+
+/// The stream `L` shows: the selected send's, the inbox's, or the current
+/// domain's, by the focused pane.
+pub fn selected_source(state: &AppState) -> Option<Source> {
+    match state.focus {
+        Pane::Sends => state.sends.selected_row().map(|row| row.source.clone()),
+        Pane::Feed => Some(Source::Inbox),
+        Pane::Logs => state.logs.current().map(|view| Source::DomainLogs {
+            domain: view.domain.clone(),
+        }),
+    }
+}
+
+/// Opens the overlay on the selected stream, at its newest events. False
+/// when no stream is selected.
+pub fn open(state: &mut AppState) -> bool {
+    let Some(source) = selected_source(state) else {
+        return false;
+    };
+    state.overlay = Overlay::ConnLog {
+        source,
+        from_bottom: 0,
+    };
+    true
+}
+
+/// A key while the overlay is open.
+pub fn overlay_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let limit = crate::ui::overlay::scroll_limit(state, screen);
+    let page = crate::ui::connlog::page_height(state, screen).max(1);
+    let Overlay::ConnLog { from_bottom, .. } = &mut state.overlay else {
+        return;
+    };
+    // Scrolling counts up from the newest line, so that at 0 the view
+    // keeps showing the newest as events arrive.
+    let up = |n: u16, from: u16| from.saturating_add(n).min(limit);
+    match action {
+        KeyAction::Up => *from_bottom = up(1, *from_bottom),
+        KeyAction::Down => *from_bottom = from_bottom.saturating_sub(1),
+        KeyAction::PageUp => *from_bottom = up(page, *from_bottom),
+        KeyAction::PageDown => *from_bottom = from_bottom.saturating_sub(page),
+        KeyAction::Top => *from_bottom = limit,
+        KeyAction::Bottom => *from_bottom = 0,
+        KeyAction::Close => state.overlay = Overlay::None,
+        KeyAction::Quit => commands.push(Command::Quit),
+        _ => {}
     }
 }
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::Input;
 
+use crate::sanitize::clean;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
 
@@ -46,6 +47,8 @@ pub struct AppOptions {
     pub log_limit: u32,
     /// Records held per domain; the oldest are evicted past it.
     pub max_log_records: usize,
+    /// Where the full log is written, named under the connection log.
+    pub log_file: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -57,6 +60,7 @@ impl Default for AppOptions {
             now_ms: 0,
             log_limit: DEFAULT_LIMIT,
             max_log_records: 1_000_000,
+            log_file: None,
         }
     }
 }
@@ -136,6 +140,13 @@ pub enum Overlay {
         domain: String,
         seq: u64,
         scroll: u16,
+    },
+    /// One stream's connection history (`L`).
+    ConnLog {
+        source: Source,
+        /// Lines scrolled up from the newest: at 0 the newest is at the
+        /// bottom, and stays there as events arrive.
+        from_bottom: u16,
     },
     /// The `a` prompt: what to watch.
     Watch {
@@ -228,6 +239,8 @@ pub struct AppState {
     pub notice: Option<Notice>,
     pub log_limit: u32,
     pub max_log_records: usize,
+    /// The full log's path, sanitized.
+    pub log_file: Option<String>,
 }
 
 impl AppState {
@@ -251,6 +264,8 @@ impl AppState {
             notice: None,
             log_limit: opts.log_limit,
             max_log_records: opts.max_log_records,
+            // Shown; a path may hold any character.
+            log_file: opts.log_file.map(|p| clean(&p).into_owned()),
         }
     }
 

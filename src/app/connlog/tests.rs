@@ -1,8 +1,10 @@
 use std::time::Duration;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
 use super::*;
-use crate::app::{Action, AppOptions, AppState, update};
-use crate::upstream::{SendProgress, SendStatus, Source, StopReason, UpstreamBody, UpstreamEvent};
+use crate::app::{Action, AppOptions, update};
+use crate::upstream::{SendProgress, SendStatus, StopReason, UpstreamBody, UpstreamEvent};
 
 const NOW: i64 = 1_780_000_000_000;
 
@@ -44,6 +46,10 @@ fn at(state: &mut AppState, offset_ms: i64) {
             now_ms: NOW + offset_ms,
         },
     );
+}
+
+fn press(state: &mut AppState, code: KeyCode) -> Vec<Command> {
+    update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 fn reconnecting(attempt: u32, delay_ms: u64, reason: &str) -> ConnState {
@@ -232,4 +238,82 @@ fn a_stop_keeps_the_run_on_show() {
         }),
     );
     assert_eq!(s.streams[&source].dying(), run(3, 0));
+}
+
+fn open_source(s: &AppState) -> Option<&Source> {
+    match &s.overlay {
+        Overlay::ConnLog { source, .. } => Some(source),
+        _ => None,
+    }
+}
+
+#[test]
+fn l_opens_the_focused_panes_stream_and_closes() {
+    let mut s = state();
+    for source in [issue("a"), issue("b"), domain("one.io"), domain("two.io")] {
+        update(&mut s, Action::Watching(source));
+    }
+    // Sends: the selected row.
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('L'));
+    assert_eq!(open_source(&s), Some(&issue("b")));
+    // L, Esc and q close it; q does not quit from there.
+    press(&mut s, KeyCode::Char('L'));
+    assert!(matches!(s.overlay, Overlay::None));
+    // Live feed: the inbox, watched or not.
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('L'));
+    assert_eq!(open_source(&s), Some(&Source::Inbox));
+    press(&mut s, KeyCode::Esc);
+    assert!(matches!(s.overlay, Overlay::None));
+    // Domain logs: the current domain.
+    press(&mut s, KeyCode::Char('3'));
+    press(&mut s, KeyCode::Char(']'));
+    press(&mut s, KeyCode::Char('L'));
+    assert_eq!(open_source(&s), Some(&domain("two.io")));
+    assert!(press(&mut s, KeyCode::Char('q')).is_empty());
+    assert!(matches!(s.overlay, Overlay::None));
+    // Nothing selected: a notice instead.
+    let mut s = state();
+    press(&mut s, KeyCode::Char('L'));
+    assert!(matches!(s.overlay, Overlay::None));
+    assert_eq!(s.current_notice(), Some("no stream selected"));
+}
+
+fn from_bottom(s: &AppState) -> u16 {
+    match s.overlay {
+        Overlay::ConnLog { from_bottom, .. } => from_bottom,
+        _ => panic!("{:?}", s.overlay),
+    }
+}
+
+#[test]
+fn the_log_opens_at_the_newest_and_scrolls_within_it() {
+    let mut s = state();
+    let source = issue("1041");
+    for attempt in 2..=61 {
+        conn(&mut s, &source, reconnecting(attempt, 1000, "refused"));
+    }
+    press(&mut s, KeyCode::Char('L'));
+    assert_eq!(from_bottom(&s), 0);
+    // 60 one-line events in a box of 18 rows at 80x24.
+    let limit = 60 - 18;
+    press(&mut s, KeyCode::Char('k'));
+    press(&mut s, KeyCode::Up);
+    assert_eq!(from_bottom(&s), 2);
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(from_bottom(&s), 1);
+    press(&mut s, KeyCode::PageUp);
+    assert_eq!(from_bottom(&s), 19);
+    press(&mut s, KeyCode::PageDown);
+    press(&mut s, KeyCode::PageDown);
+    assert_eq!(from_bottom(&s), 0);
+    press(&mut s, KeyCode::Char('g'));
+    assert_eq!(from_bottom(&s), limit);
+    press(&mut s, KeyCode::Char('k'));
+    assert_eq!(from_bottom(&s), limit);
+    press(&mut s, KeyCode::Char('G'));
+    assert_eq!(from_bottom(&s), 0);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(from_bottom(&s), 0);
 }
