@@ -149,6 +149,7 @@ pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
         log_limit: opts.limit,
         max_log_records: opts.max_log_records,
         // set by the network setup
+        proxy: None,
         log_file: None,
     })
 }

@@ -1,5 +1,5 @@
-//! Connection history on screen: the `L` overlay and the "died N× since"
-//! badges. States are built through the
+//! Connection history on screen: the `L` overlay, the "died N× since"
+//! badges, and the proxy in the status bar. States are built through the
 //! public API on the fixtures' fixed clock, as in `ui_snapshots.rs`.
 
 use std::time::Duration;
@@ -224,9 +224,12 @@ fn troubled_history(options: AppOptions) -> Fixture {
     f
 }
 
-/// Three streams that keep dying and one that is fine.
+/// Three streams that keep dying and one that is fine, the proxy set.
 fn dying_links() -> Fixture {
-    let mut f = Fixture::plain();
+    let mut f = Fixture::new(AppOptions {
+        proxy: Some("corp-proxy.internal.example:3128".into()),
+        ..AppOptions::default()
+    });
     let (digest, sale, logs) = (
         issue("iss-weekly-digest"),
         issue("iss-spring-sale"),
@@ -319,6 +322,23 @@ fn died_counts_on_rows_and_tabs() {
     snapshot("died_count_80x24", &f.state, 80, 24);
     f.size(120, 40);
     snapshot("died_count_120x40", &f.state, 120, 40);
+}
+
+#[test]
+fn proxy_in_the_status_bar() {
+    let mut f = Fixture::new(AppOptions {
+        proxy: Some("corp-proxy:3128".into()),
+        ..AppOptions::default()
+    });
+    for source in [issue("iss-weekly-digest"), Source::Inbox, domain("acme.io")] {
+        f.conn(&source, connecting(1));
+        f.conn(&source, ConnState::Live);
+    }
+    f.event(&issue("iss-weekly-digest"), progress(19_374, 250_000));
+    f.size(80, 24);
+    snapshot("status_proxy_80x24", &f.state, 80, 24);
+    f.size(120, 40);
+    snapshot("status_proxy_120x40", &f.state, 120, 40);
 }
 
 /// Any size: the overlay and the badges draw without panicking and within

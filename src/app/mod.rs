@@ -47,6 +47,9 @@ pub struct AppOptions {
     pub log_limit: u32,
     /// Records held per domain; the oldest are evicted past it.
     pub max_log_records: usize,
+    /// The proxy the streams go through, as `host:port` (never with its
+    /// credentials), for the status bar.
+    pub proxy: Option<String>,
     /// Where the full log is written, named under the connection log.
     pub log_file: Option<String>,
 }
@@ -60,6 +63,7 @@ impl Default for AppOptions {
             now_ms: 0,
             log_limit: DEFAULT_LIMIT,
             max_log_records: 1_000_000,
+            proxy: None,
             log_file: None,
         }
     }
@@ -239,6 +243,8 @@ pub struct AppState {
     pub notice: Option<Notice>,
     pub log_limit: u32,
     pub max_log_records: usize,
+    /// `host:port` of the proxy, sanitized.
+    pub proxy: Option<String>,
     /// The full log's path, sanitized.
     pub log_file: Option<String>,
 }
@@ -264,7 +270,8 @@ impl AppState {
             notice: None,
             log_limit: opts.log_limit,
             max_log_records: opts.max_log_records,
-            // Shown; a path may hold any character.
+            // Both are shown; a path may hold any character.
+            proxy: opts.proxy.map(|p| clean(&p).into_owned()),
             log_file: opts.log_file.map(|p| clean(&p).into_owned()),
         }
     }
