@@ -157,6 +157,9 @@ pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
         now_ms: now_ms(),
         log_limit: opts.limit,
         max_log_records: opts.max_log_records,
+        // set by the network setup
+        proxy: None,
+        log_file: None,
     })
 }
 

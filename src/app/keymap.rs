@@ -21,12 +21,13 @@ pub enum Context {
     FilterBar,
     WatchPrompt,
     Detail,
+    ConnLog,
     Help,
 }
 
 impl Context {
     /// Help overlay sections, in order.
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -36,6 +37,7 @@ impl Context {
         Context::FilterBar,
         Context::WatchPrompt,
         Context::Detail,
+        Context::ConnLog,
         Context::Help,
     ];
 
@@ -50,6 +52,7 @@ impl Context {
             Context::FilterBar => "Filter bar (/)",
             Context::WatchPrompt => "Watch prompt (a)",
             Context::Detail => "Record detail",
+            Context::ConnLog => "Connection log (L)",
             Context::Help => "This help",
         }
     }
@@ -69,6 +72,7 @@ pub enum KeyAction {
     ToggleHelp,
     OpenWatchPrompt,
     Unwatch,
+    OpenConnLog,
     Up,
     Down,
     PageUp,
@@ -182,6 +186,12 @@ pub const KEYMAP: &[Binding] = &[
     bind(&[ch('g'), key(K::Home)], C::List, A::Top, "first row"),
     bind(&[ch('G'), key(K::End)], C::List, A::Bottom, "last row"),
     bind(
+        &[ch('L')],
+        C::Global,
+        A::OpenConnLog,
+        "connection log (selected send, inbox or domain)",
+    ),
+    bind(
         &[ch('d')],
         C::Sends,
         A::Unwatch,
@@ -269,6 +279,18 @@ pub const KEYMAP: &[Binding] = &[
     bind(&[key(K::Esc), ch('q')], C::Detail, A::Close, "close"),
     bind(&[ch('k'), key(K::Up)], C::Detail, A::Up, "scroll up"),
     bind(&[ch('j'), key(K::Down)], C::Detail, A::Down, "scroll down"),
+    bind(
+        &[key(K::Esc), ch('q'), ch('L')],
+        C::ConnLog,
+        A::Close,
+        "close",
+    ),
+    bind(&[ch('k'), key(K::Up)], C::ConnLog, A::Up, "scroll up"),
+    bind(&[ch('j'), key(K::Down)], C::ConnLog, A::Down, "scroll down"),
+    bind(&[key(K::PageUp)], C::ConnLog, A::PageUp, "page up"),
+    bind(&[key(K::PageDown)], C::ConnLog, A::PageDown, "page down"),
+    bind(&[ch('g'), key(K::Home)], C::ConnLog, A::Top, "oldest"),
+    bind(&[ch('G'), key(K::End)], C::ConnLog, A::Bottom, "newest"),
     bind(&[ch('?'), key(K::Esc), ch('q')], C::Help, A::Close, "close"),
     bind(&[ch('k'), key(K::Up)], C::Help, A::Up, "scroll up"),
     bind(&[ch('j'), key(K::Down)], C::Help, A::Down, "scroll down"),
@@ -391,6 +413,7 @@ mod tests {
             &[C::Always, C::FilterBar],
             &[C::Always, C::WatchPrompt],
             &[C::Always, C::Detail],
+            &[C::Always, C::ConnLog],
             &[C::Always, C::Help],
         ];
         for contexts in together {

@@ -5,6 +5,7 @@
 //! [`Command`]s the event loop must carry out. The reducer never reads the
 //! system clock; time is what the last [`Action::Tick`] said.
 
+pub mod connlog;
 pub mod cursor;
 pub mod feed;
 pub mod filter;
@@ -14,16 +15,18 @@ pub mod logstore;
 mod reducer;
 pub mod sends;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::Input;
 
+use crate::sanitize::clean;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
 
 pub use crate::ui::theme::Theme;
+pub use connlog::{ConnEvent, FailureRun};
 pub use feed::FeedPane;
 pub use logs::LogsPane;
 pub use reducer::update;
@@ -44,6 +47,11 @@ pub struct AppOptions {
     pub log_limit: u32,
     /// Records held per domain; the oldest are evicted past it.
     pub max_log_records: usize,
+    /// The proxy the streams go through, as `host:port` (never with its
+    /// credentials), for the status bar.
+    pub proxy: Option<String>,
+    /// Where the full log is written, named under the connection log.
+    pub log_file: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -55,6 +63,8 @@ impl Default for AppOptions {
             now_ms: 0,
             log_limit: DEFAULT_LIMIT,
             max_log_records: 1_000_000,
+            proxy: None,
+            log_file: None,
         }
     }
 }
@@ -135,6 +145,13 @@ pub enum Overlay {
         seq: u64,
         scroll: u16,
     },
+    /// One stream's connection history (`L`).
+    ConnLog {
+        source: Source,
+        /// Lines scrolled up from the newest: at 0 the newest is at the
+        /// bottom, and stays there as events arrive.
+        from_bottom: u16,
+    },
     /// The `a` prompt: what to watch.
     Watch {
         input: Input,
@@ -149,6 +166,11 @@ pub struct StreamStatus {
     pub since_ms: i64,
     /// Rate-limit headers of the latest response (domain logs only).
     pub rate_limit: Option<RateLimitInfo>,
+    /// Every state reported, oldest first, at most
+    /// [`connlog::MAX_CONN_HISTORY`].
+    pub history: VecDeque<ConnEvent>,
+    /// The failed connections in a row the stream is in, if any.
+    pub failing: Option<FailureRun>,
 }
 
 impl StreamStatus {
@@ -221,6 +243,10 @@ pub struct AppState {
     pub notice: Option<Notice>,
     pub log_limit: u32,
     pub max_log_records: usize,
+    /// `host:port` of the proxy, sanitized.
+    pub proxy: Option<String>,
+    /// The full log's path, sanitized.
+    pub log_file: Option<String>,
 }
 
 impl AppState {
@@ -244,6 +270,9 @@ impl AppState {
             notice: None,
             log_limit: opts.log_limit,
             max_log_records: opts.max_log_records,
+            // Both are shown; a path may hold any character.
+            proxy: opts.proxy.map(|p| clean(&p).into_owned()),
+            log_file: opts.log_file.map(|p| clean(&p).into_owned()),
         }
     }
 

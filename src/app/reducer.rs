@@ -4,6 +4,7 @@ use crossterm::event::{Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind}
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+use super::connlog;
 use super::feed::FeedItem;
 use super::keymap::{self, Context, KeyAction};
 use super::logs::FilterBar;
@@ -55,6 +56,7 @@ fn active_contexts(state: &AppState) -> Vec<Context> {
         Overlay::Watch { .. } => Some(Context::WatchPrompt),
         Overlay::Help { .. } => Some(Context::Help),
         Overlay::Detail { .. } => Some(Context::Detail),
+        Overlay::ConnLog { .. } => Some(Context::ConnLog),
         Overlay::None if state.logs.filter_bar.is_some() => Some(Context::FilterBar),
         Overlay::None => None,
     };
@@ -84,6 +86,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
         Context::FilterBar => filter_bar_key(state, action, key, commands),
         Context::WatchPrompt => watch_prompt_key(state, action, key, commands),
         Context::Help | Context::Detail => overlay_key(state, action, commands),
+        Context::ConnLog => connlog::overlay_key(state, action, commands),
         _ => main_key(state, action, commands),
     }
 }
@@ -102,6 +105,11 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
             }
         }
         KeyAction::Unwatch => unwatch_selected(state, commands),
+        KeyAction::OpenConnLog => {
+            if !connlog::open(state) {
+                set_notice(state, "no stream selected".into());
+            }
+        }
         KeyAction::Up => move_focused(state, Move::By(-1)),
         KeyAction::Down => move_focused(state, Move::By(1)),
         KeyAction::PageUp => move_focused(state, Move::Pages(-1, 1)),
@@ -520,6 +528,8 @@ fn ensure_source(state: &mut AppState, source: &Source) {
             conn: ConnState::Connecting { attempt: 1 },
             since_ms: state.now_ms,
             rate_limit: None,
+            history: Default::default(),
+            failing: None,
         });
 }
 
@@ -624,6 +634,7 @@ fn on_conn(state: &mut AppState, source: &Source, conn: ConnState) {
         });
     }
     if let Some(stream) = state.streams.get_mut(source) {
+        connlog::record(stream, &conn, state.now_ms);
         stream.conn = conn;
         stream.since_ms = state.now_ms;
     }

@@ -6,10 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::Tone;
-use super::widgets::{self, column_widths, columns, conn_label};
+use super::widgets::{self, column_widths, columns, conn_badge};
 use crate::app::feed::FeedGroup;
 use crate::app::{AppState, Pane};
 use crate::upstream::Source;
+use unicode_width::UnicodeWidthStr;
 
 const COLUMNS: [Constraint; 4] = [
     Constraint::Length(8),
@@ -22,11 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = state.theme;
     let feed = &state.feed;
     let focused = super::is_focused(state, Pane::Feed);
-    let (conn_text, conn_tone) = conn_label(state.streams.get(&Source::Inbox), state.now_ms);
-    let mut title = vec![Span::styled(
-        format!(" {conn_text} "),
-        theme.tone(conn_tone),
-    )];
+    let mut title = Vec::new();
     if feed.paused {
         title.push(Span::styled(
             format!(" ⏸ paused: {} new ", feed.pending),
@@ -43,6 +40,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
                 .add_modifier(ratatui::style::Modifier::BOLD),
         ));
     }
+    // The connection goes first; what it may take is what the pane's name
+    // and the other marks leave of the top border.
+    let taken = format!(" ▶ {} {} ", Pane::Feed.number(), Pane::Feed.title()).width()
+        + title.iter().map(Span::width).sum::<usize>()
+        + 4;
+    let (conn_text, conn_tone) = conn_badge(
+        state.streams.get(&Source::Inbox),
+        state.now_ms,
+        usize::from(area.width).saturating_sub(taken),
+    );
+    title.insert(
+        0,
+        Span::styled(format!(" {conn_text} "), theme.tone(conn_tone)),
+    );
     let legend: Vec<Span<'static>> = FeedGroup::ALL
         .iter()
         .flat_map(|group| {

@@ -7,13 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::Tone;
-use super::widgets::{self, column_widths, columns, conn_label, fit_spans};
+use super::widgets::{self, column_widths, columns, conn_badge, fit_spans};
 use crate::app::feed::group_digits;
 use crate::app::logs::DomainView;
 use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
 use crate::app::{AppState, Pane};
 use crate::sanitize::clean;
 use crate::upstream::{LogEventType, Source};
+use unicode_width::UnicodeWidthStr;
 
 const COLUMNS: [Constraint; 6] = [
     Constraint::Length(8),
@@ -62,7 +63,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         domain: view.domain.clone(),
     };
     let stream = state.streams.get(&source);
-    let (conn_text, conn_tone) = conn_label(stream, state.now_ms);
     let mut title = vec![Span::styled(
         format!("· {} ", clean(&view.domain)),
         theme.title(focused),
@@ -77,15 +77,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
             theme.tone(Tone::Muted),
         ));
     }
-    title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
-    title.push(if view.follow {
+    let follow = if view.follow {
         Span::styled("· following ", theme.tone(Tone::Good))
     } else {
         Span::styled(
             "· follow off — f to resume ",
             theme.tone(Tone::Warn).add_modifier(Modifier::BOLD),
         )
-    });
+    };
+    // What the pane's name, the domain and the follow mark leave of the top
+    // border is the connection's.
+    let taken = format!(" ▶ {} {} ", Pane::Logs.number(), Pane::Logs.title()).width()
+        + title.iter().map(Span::width).sum::<usize>()
+        + follow.width()
+        + 3;
+    let (conn_text, conn_tone) = conn_badge(
+        stream,
+        state.now_ms,
+        usize::from(area.width).saturating_sub(taken),
+    );
+    title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
+    title.push(follow);
     let block = widgets::pane_block(
         Pane::Logs.number(),
         Pane::Logs.title(),

@@ -2,6 +2,7 @@
 //! state and the frame size and nothing else, and it builds only the rows
 //! that are visible.
 
+pub mod connlog;
 mod feed;
 pub mod layout;
 mod logs;
@@ -42,6 +43,10 @@ pub fn render(state: &AppState, frame: &mut Frame) {
             seq,
             scroll,
         } => overlay::draw_detail(frame, area, state, domain, *seq, *scroll),
+        Overlay::ConnLog {
+            source,
+            from_bottom,
+        } => connlog::draw(frame, area, state, source, *from_bottom),
         Overlay::Watch { input, error } => {
             overlay::draw_watch_prompt(frame, area, state, input, error.as_deref())
         }

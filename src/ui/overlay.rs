@@ -1,4 +1,5 @@
 //! What is drawn over the panes: help, record detail, the watch prompt.
+//! The connection log (`super::connlog`) uses the frame and scrolling here.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,7 +17,7 @@ use crate::upstream::LogRecord;
 
 const KEYS_WIDTH: usize = 22;
 
-fn popup(frame: &mut Frame, rect: Rect, title: &str, hint: &str, theme: Theme) -> Rect {
+pub(super) fn popup(frame: &mut Frame, rect: Rect, title: &str, hint: &str, theme: Theme) -> Rect {
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.border(true))
@@ -113,7 +114,7 @@ fn detail_rect(area: Rect) -> Rect {
 }
 
 /// The space inside a popup's border.
-fn inside(rect: Rect) -> Rect {
+pub(super) fn inside(rect: Rect) -> Rect {
     Block::bordered().inner(rect)
 }
 
@@ -136,6 +137,9 @@ pub fn scroll_limit(state: &AppState, area: Rect) -> u16 {
                 detail_lines(&r, usize::from(inner.width), state.theme).len()
             });
             (lines, inner.height)
+        }
+        Overlay::ConnLog { source, .. } => {
+            return super::connlog::scroll_limit(state, source, area);
         }
         _ => return 0,
     };

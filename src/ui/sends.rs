@@ -9,7 +9,7 @@ use super::layout::SEND_CARD_HEIGHT;
 use super::theme::Tone;
 use unicode_width::UnicodeWidthStr;
 
-use super::widgets::{self, cell, conn_label, fit_segments, fit_spans, gauge, percent};
+use super::widgets::{self, cell, conn_badge, fit_segments, fit_spans, gauge, percent};
 use crate::app::feed::group_digits;
 use crate::app::sends::{Outcome, SendPhase, SendRow};
 use crate::app::{AppState, Pane};
@@ -58,11 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
             .max()
             .unwrap_or(0),
         conn: visible()
-            .map(|(_, row)| {
-                conn_label(state.streams.get(&row.source), state.now_ms)
-                    .0
-                    .width()
-            })
+            .map(|(_, row)| conn_text(state, row, width).0.width())
             .max()
             .unwrap_or(0)
             .min(width / 3),
@@ -87,6 +83,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The row's connection badge, at most a third of the row.
+fn conn_text(state: &AppState, row: &SendRow, width: usize) -> (String, Tone) {
+    conn_badge(state.streams.get(&row.source), state.now_ms, width / 3)
 }
 
 struct CardColumns {
@@ -140,7 +141,7 @@ fn card(
 ) -> [Line<'static>; 2] {
     let theme = state.theme;
     let width = columns.width;
-    let (conn_text, conn_tone) = conn_label(state.streams.get(&row.source), state.now_ms);
+    let (conn_text, conn_tone) = conn_text(state, row, width);
     let label_width = (width / 4).clamp(12, 34);
     const STATUS_WIDTH: usize = 11;
     const PERCENT_WIDTH: usize = 4;

@@ -8,7 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::theme::Tone;
-use super::widgets::{self, conn_label, fit_spans};
+use super::widgets::{self, conn_badge, display_width, fit_spans};
 use crate::app::AppState;
 use crate::sanitize::clean;
 use crate::upstream::ConnState;
@@ -25,8 +25,10 @@ fn severity(tone: Tone) -> u8 {
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let width = usize::from(area.width);
+    let mut streams = streams_line(state);
+    push_proxy(state, &mut streams, width);
     let lines = vec![
-        fit_spans(streams_line(state), width),
+        fit_spans(streams, width),
         fit_spans(messages_line(state), width),
     ];
     frame.render_widget(Paragraph::new(lines), area);
@@ -54,7 +56,8 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
             }
             _ => {}
         }
-        let (text, tone) = conn_label(Some(status), state.now_ms);
+        // Several may share the line: the failure count, not its start.
+        let (text, tone) = conn_badge(Some(status), state.now_ms, 0);
         troubled.push((
             severity(tone),
             clean(&source.to_string()).into_owned(),
@@ -110,6 +113,22 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
         ));
     }
     spans
+}
+
+/// `│ via proxy host:port` at the end of the streams line, shortened to
+/// `│ proxy host:port` or left out rather than cut: the streams' states
+/// matter more.
+fn push_proxy(state: &AppState, spans: &mut Vec<Span<'static>>, width: usize) {
+    let Some(proxy) = &state.proxy else { return };
+    let used: usize = spans.iter().map(Span::width).sum();
+    let fits = |text: &String| used + display_width(text) <= width;
+    let Some(text) = [format!(" │ via proxy {proxy}"), format!(" │ proxy {proxy}")]
+        .into_iter()
+        .find(fits)
+    else {
+        return;
+    };
+    spans.push(Span::styled(text, state.theme.tone(Tone::Muted)));
 }
 
 fn messages_line(state: &AppState) -> Vec<Span<'static>> {

@@ -326,6 +326,51 @@ pub fn conn_label(status: Option<&StreamStatus>, now_ms: i64) -> (String, Tone) 
     (text, tone)
 }
 
+/// [`conn_label`], and when the stream keeps dying, how many times in a row
+/// and since when: `↻ reconnecting in 4s · died 5× since 13:02:11`. The
+/// first of these forms that fits `max_width` columns, else the last:
+/// that one, `↻ 4s · died 5× since 13:02:11`,
+/// `↻ reconnecting in 4s · died 5×`, `↻ 4s · died 5×`.
+pub fn conn_badge(status: Option<&StreamStatus>, now_ms: i64, max_width: usize) -> (String, Tone) {
+    let (label, tone) = conn_label(status, now_ms);
+    let Some((status, run)) = status.and_then(|s| Some((s, s.dying()?))) else {
+        return (label, tone);
+    };
+    let short = conn_short(status, now_ms).unwrap_or_else(|| label.clone());
+    let count = format!("died {}×", run.count);
+    let since = format!("{count} since {}", clock(run.since_ms));
+    let forms = [
+        format!("{label} · {since}"),
+        format!("{short} · {since}"),
+        format!("{label} · {count}"),
+        format!("{short} · {count}"),
+    ];
+    let last = forms.len() - 1;
+    let text = forms
+        .into_iter()
+        .enumerate()
+        .find(|(i, form)| *i == last || display_width(form) <= max_width)
+        .map(|(_, form)| form)
+        .unwrap_or_default();
+    (text, tone)
+}
+
+/// The state in a symbol and a number, beside a failure count that says
+/// the rest: `↻ 4s`, `◌ try 6`, `⏳ 12s`, `✖ gave up`.
+fn conn_short(status: &StreamStatus, now_ms: i64) -> Option<String> {
+    let seconds_left = status
+        .remaining(now_ms)
+        .map_or(0, |d| d.as_secs_f64().ceil() as u64);
+    Some(match &status.conn {
+        ConnState::Connecting { attempt } => format!("◌ try {attempt}"),
+        ConnState::Reconnecting { .. } if seconds_left == 0 => "↻ now".into(),
+        ConnState::Reconnecting { .. } => format!("↻ {seconds_left}s"),
+        ConnState::RateLimited { .. } => format!("⏳ {seconds_left}s"),
+        ConnState::Stopped(reason) => format!("✖ {}", stop_label(reason)),
+        ConnState::Live | ConnState::Finished { .. } => return None,
+    })
+}
+
 /// A stop reason in a few words; the detail goes to the status bar's error.
 pub fn stop_label(reason: &StopReason) -> &'static str {
     match reason {
