@@ -520,8 +520,9 @@ async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         follow_campaigns: false,
         max_log_records: 1_000_000,
         warning: None,
+        log_file: None,
     };
-    let mut state = dashboard::initial_state(&dash);
+    let mut state = dashboard::initial_state(&dash, None);
     let watch = WatchList {
         domains: vec![args.domain.clone()],
         ..WatchList::default()

@@ -75,6 +75,8 @@ pub struct DashOptions {
     pub max_log_records: usize,
     /// Said in the status bar at start (the log file could not be opened).
     pub warning: Option<String>,
+    /// Where the network log is written, for the `L` overlay's footer.
+    pub log_file: Option<String>,
 }
 
 impl DashOptions {
@@ -86,6 +88,7 @@ impl DashOptions {
             follow_campaigns: !args.no_follow_campaigns && file.follow_campaigns.unwrap_or(true),
             max_log_records: file.max_log_records.unwrap_or(1_000_000),
             warning: None,
+            log_file: None,
         }
     }
 }
@@ -93,8 +96,9 @@ impl DashOptions {
 pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> Result<()> {
     let token_in_query = client.token_in_query;
     let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(CHANNEL);
-    let mut watches = Watches::new(Upstream::new(client, tx)?);
-    let mut state = initial_state(&opts);
+    let upstream = Upstream::new(client, tx)?;
+    let mut state = initial_state(&opts, upstream.proxy_label());
+    let mut watches = Watches::new(upstream);
     let warnings: Vec<&str> = token_in_query
         .then_some(crate::TOKEN_IN_QUERY_WARNING)
         .into_iter()
@@ -148,7 +152,8 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
 /// faster.
 pub(crate) const CHANNEL: usize = 8;
 
-pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
+/// The state at start; `proxy` is the proxy the streams go through.
+pub(crate) fn initial_state(opts: &DashOptions, proxy: Option<String>) -> AppState {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     AppState::new(AppOptions {
         demo: opts.demo,
@@ -157,9 +162,8 @@ pub(crate) fn initial_state(opts: &DashOptions) -> AppState {
         now_ms: now_ms(),
         log_limit: opts.limit,
         max_log_records: opts.max_log_records,
-        // set by the network setup
-        proxy: None,
-        log_file: None,
+        proxy,
+        log_file: opts.log_file.clone(),
     })
 }
 

@@ -79,7 +79,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(code)
         }
         None => {
-            let log_warning = dashboard_log(&cli.log)?;
+            let log = dashboard_log(&cli.log)?;
             let file = load_file_config()?;
             let (opts, sim) = upstream_setup(&cli.upstream, &file, true).await?;
             let mut watch = dashboard::WatchList::from_args(&cli.dash, &file);
@@ -89,7 +89,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 watch = demo_watch_list(sim);
             }
             let mut dash = dashboard::DashOptions::new(&cli.dash, &file, sim.is_some());
-            dash.warning = log_warning;
+            match log {
+                Ok(path) => dash.log_file = Some(path.display().to_string()),
+                Err(warning) => dash.warning = Some(warning),
+            }
             dashboard::run(opts, watch, dash).await?;
             if let Some(sim) = sim {
                 sim.shutdown().await;
@@ -117,22 +120,24 @@ fn headless_log(args: &cli::LogArgs) -> Result<()> {
 /// session, and people used to k9s or lnav look at the screen, not at what
 /// scrolled by before it. A bad `MISAR_DASH_LOG` is a mistake to fix now,
 /// so it is an error.
-fn dashboard_log(args: &cli::LogArgs) -> Result<Option<String>> {
+/// Returns where the log goes, or the warning to show instead.
+fn dashboard_log(args: &cli::LogArgs) -> Result<Result<std::path::PathBuf, String>> {
     let filter = logfile::filter_from_env()?;
     let Some(path) = logfile::path(args.log_file.as_deref()) else {
-        return Ok(Some(
+        return Ok(Err(
             "warning: no network log: no state directory here; use --log-file PATH".into(),
         ));
     };
     // The path and why, without the context's words: the status bar is
     // one line.
-    Ok(logfile::init(&path, filter).err().map(|e| {
-        format!(
+    Ok(match logfile::init(&path, filter) {
+        Ok(()) => Ok(path),
+        Err(e) => Err(format!(
             "warning: no network log: {}: {}",
             path.display(),
             e.root_cause()
-        )
-    }))
+        )),
+    })
 }
 
 fn load_file_config() -> Result<FileConfig> {
