@@ -608,3 +608,33 @@ async fn a_server_that_never_answers_is_named_with_its_timeout() {
         "{reasons}"
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_proxy_is_named_as_the_thing_that_failed() {
+    // A port nothing listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("an address");
+    let opts = ClientOptions {
+        endpoints: endpoints("https", "api.example", 443),
+        blog_key: Some(ApiKey::new("mbk_x")),
+        mail_key: Some(ApiKey::new("msk_x")),
+        proxy: Some(format!("http://{USER}:{PASSWORD}@{closed}")),
+        max_retries: Some(0),
+        ..fast_defaults()
+    };
+    for source in [issue("iss-1"), Source::Inbox, logs("d.example")] {
+        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
+        let Some(StopReason::GaveUp { last_error, .. }) = run.stop_reason() else {
+            panic!("{source}: {:?}", run.states());
+        };
+        assert!(
+            last_error.starts_with(&format!("could not connect to the proxy {closed}: ")),
+            "{source}: {last_error}"
+        );
+        assert!(last_error.contains("refused"), "{last_error}");
+        assert!(!format!("{run:?}").contains(PASSWORD));
+    }
+}

@@ -136,37 +136,42 @@ impl Network {
             return Next::Stop(tls_stop(&host, tls));
         }
         let proxy = self.proxies.for_url(url);
-        let chain = error_chain(e);
-        if let Some(proxy) = proxy {
-            if chain.contains("proxy authorization required") {
-                return Next::Stop(proxy_auth_stop(proxy));
-            }
-            if chain.contains("tunnel error") {
-                return Next::Retry {
-                    reason: format!(
-                        "the proxy {} could not open a tunnel to {host}: {chain}",
-                        proxy.label()
-                    ),
-                };
-            }
+        let (chain, cause) = causes(e);
+        if let Some(p) = proxy
+            && chain.contains("tunnel error")
+        {
+            // hyper-util's tunnel says which step failed only in its text.
+            let p_label = p.label();
+            return if chain.contains("proxy authorization required") {
+                Next::Stop(proxy_auth_stop(p))
+            } else if chain.contains("failed to create underlying connection") {
+                Next::Retry {
+                    reason: format!("could not connect to the proxy {p_label}: {cause}"),
+                }
+            } else if chain.contains("tunnel error: unsuccessful") {
+                Next::Retry {
+                    reason: format!("the proxy {p_label} refused a tunnel to {host}"),
+                }
+            } else {
+                Next::Retry {
+                    reason: format!("the proxy {p_label} broke off the tunnel to {host}: {cause}"),
+                }
+            };
         }
+        let through = proxy.map_or(String::new(), |p| {
+            format!(" through the proxy {}", p.label())
+        });
         let reason = if e.is_connect() && e.is_timeout() {
             format!(
-                "could not connect to {host} in {}",
+                "could not connect to {host}{through} in {}",
                 secs(self.connect_timeout)
             )
         } else if e.is_connect() {
-            match proxy {
-                Some(p) => format!(
-                    "could not connect to {host} through the proxy {}: {chain}",
-                    p.label()
-                ),
-                None => format!("could not connect to {host}: {chain}"),
-            }
+            format!("could not connect to {host}{through}: {cause}")
         } else if e.is_timeout() {
             format!("{host} stopped sending: timed out")
         } else if e.is_body() || e.is_decode() {
-            format!("the connection to {host} broke while reading: {chain}")
+            format!("the connection to {host} broke while reading: {cause}")
         } else {
             format!("the request to {host} failed: {chain}")
         };
@@ -348,9 +353,10 @@ pub fn secs(d: Duration) -> String {
     }
 }
 
-/// Every cause of `e`, innermost last, as one line; never the URL (which
-/// may hold the key: reqwest's own text names it).
-fn error_chain(e: &reqwest::Error) -> String {
+/// Every cause of `e` as one line, and the innermost alone (what a
+/// person needs: "Connection refused"); never reqwest's own text, which
+/// names the URL and so may hold the key.
+fn causes(e: &reqwest::Error) -> (String, String) {
     use std::error::Error as _;
     let mut parts: Vec<String> = Vec::new();
     let mut cause: Option<&dyn std::error::Error> = e.source();
@@ -361,11 +367,16 @@ fn error_chain(e: &reqwest::Error) -> String {
         }
         cause = c.source();
     }
-    if parts.is_empty() {
-        "no cause given".into()
+    let innermost = parts
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "no cause given".into());
+    let chain = if parts.is_empty() {
+        innermost.clone()
     } else {
         parts.join(": ")
-    }
+    };
+    (chain, innermost)
 }
 
 #[cfg(test)]
