@@ -5,20 +5,18 @@
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
-use ratatui::style::Color;
 
 use misar_dash::app::{Action, AppOptions, AppState};
-use misar_dash::ui::render;
 use misar_dash::upstream::{
     ConnState, LogEventType, LogRecord, SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
 #[path = "support/fixture.rs"]
 mod fixture;
+#[path = "support/screen.rs"]
+mod screen;
 use fixture::{Fixture, now};
+use screen::{assert_palette, draw, text};
 
 const LOG_FILE: &str = "/home/ana/.local/state/misar-dash/misar-dash.log";
 
@@ -77,44 +75,6 @@ fn records(n: u64) -> UpstreamBody {
 }
 
 // ---- rendering (as ui_snapshots.rs does) -----------------------------------
-
-fn draw(state: &AppState, width: u16, height: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| render(state, frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-/// The screen as text, one line per row, trailing spaces trimmed.
-fn text(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..buffer.area.width {
-            let symbol = buffer[(x, y)].symbol();
-            if skip == 0 {
-                line.push_str(symbol);
-            }
-            skip = skip
-                .max(ratatui::text::Span::raw(symbol).width())
-                .saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// The terminal's own background everywhere, only the 16 ANSI colours.
-fn assert_palette(buffer: &Buffer) {
-    for cell in &buffer.content {
-        assert_eq!(cell.bg, Color::Reset, "a background was painted: {cell:?}");
-        assert!(
-            !matches!(cell.fg, Color::Rgb(..) | Color::Indexed(_)),
-            "not a 16-colour: {cell:?}"
-        );
-    }
-}
 
 fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
     let buffer = draw(state, width, height);

@@ -6,14 +6,11 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 use serde_json::json;
 
 use misar_dash::app::{Action, AppOptions, AppState};
-use misar_dash::ui::render;
 use misar_dash::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
 use misar_dash::upstream::{
     CampaignUpdate, CampaignUpdateKind, ConnState, InboxEvent, LogEventType, LogRecord,
@@ -22,7 +19,10 @@ use misar_dash::upstream::{
 
 #[path = "support/fixture.rs"]
 mod fixture;
+#[path = "support/screen.rs"]
+mod screen;
 use fixture::{Fixture, now};
+use screen::{assert_palette, draw, text};
 
 fn at(offset_s: i64) -> String {
     misar_dash::upstream::domain_logs::format_timestamp_ms(now() + offset_s * 1000)
@@ -228,35 +228,6 @@ fn size(f: &mut Fixture, width: u16, height: u16) -> &mut Fixture {
 
 // ---- rendering -----------------------------------------------------------
 
-fn draw(state: &AppState, width: u16, height: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| render(state, frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-/// The screen as text, one line per row, trailing spaces trimmed.
-fn text(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..buffer.area.width {
-            let cell = &buffer[(x, y)];
-            if skip == 0 {
-                line.push_str(cell.symbol());
-            }
-            skip = skip.max(unicode_width(cell.symbol())).saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn unicode_width(symbol: &str) -> usize {
-    ratatui::text::Span::raw(symbol).width()
-}
-
 /// Every run of cells with a non-default style: row, columns, style, text.
 fn styles(buffer: &Buffer) -> String {
     let mut out = String::new();
@@ -307,18 +278,6 @@ fn describe(style: Style) -> String {
         parts.push(format!("{:?}", style.add_modifier));
     }
     parts.join(" ")
-}
-
-/// The terminal's own background must show everywhere, and only the 16
-/// ANSI colours may appear.
-fn assert_palette(buffer: &Buffer) {
-    for cell in &buffer.content {
-        assert_eq!(cell.bg, Color::Reset, "a background was painted: {cell:?}");
-        assert!(
-            !matches!(cell.fg, Color::Rgb(..) | Color::Indexed(_)),
-            "not a 16-colour: {cell:?}"
-        );
-    }
 }
 
 fn assert_no_color(buffer: &Buffer) {
