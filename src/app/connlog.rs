@@ -11,7 +11,6 @@
 
 use super::keymap::KeyAction;
 use super::{AppState, Command, Overlay, Pane, StreamStatus};
-use crate::ui::theme::{Tone, conn_tone};
 use crate::upstream::{ConnState, Source};
 
 /// Connection events kept per stream; the oldest go first.
@@ -21,14 +20,11 @@ pub const MAX_CONN_HISTORY: usize = 200;
 /// as "reconnecting"; the count says something only once it repeats.
 pub const SHOWN_FROM: u32 = 2;
 
-/// One connection state a stream reported.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One connection state a stream reported (sanitized), and when.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConnEvent {
     pub at_ms: i64,
-    /// The state in words (its `Display`), from the sanitized state.
-    pub text: String,
-    /// How it reads: live, trouble, stopped; the log colours it so.
-    pub tone: Tone,
+    pub conn: ConnState,
 }
 
 /// Consecutive failed connections, and when the first of them failed.
@@ -46,8 +42,7 @@ pub fn record(status: &mut StreamStatus, conn: &ConnState, now_ms: i64) {
     }
     status.history.push_back(ConnEvent {
         at_ms: now_ms,
-        text: conn.to_string(),
-        tone: conn_tone(Some(conn)),
+        conn: conn.clone(),
     });
     match conn {
         // The first failure since the last connection that delivered.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::overlay::{inside, popup};
-use super::theme::Tone;
+use super::theme::{Tone, conn_tone};
 use super::widgets::{self, display_width, fit, fit_spans, wrap};
 use crate::app::{AppState, StreamStatus};
 use crate::sanitize::clean;
@@ -55,8 +55,9 @@ fn history_lines(state: &AppState, status: &StreamStatus, width: usize) -> Vec<L
     let text_width = width.saturating_sub(TIME_WIDTH).max(8);
     let mut lines = Vec::with_capacity(status.history.len());
     for event in &status.history {
-        let style = theme.tone(event.tone);
-        for (i, chunk) in wrap_words(&event.text, text_width).into_iter().enumerate() {
+        let style = theme.tone(conn_tone(Some(&event.conn)));
+        let text = event.conn.to_string();
+        for (i, chunk) in wrap_words(&text, text_width).into_iter().enumerate() {
             let time = if i == 0 {
                 format!("{:<TIME_WIDTH$}", widgets::clock(event.at_ms))
             } else {

@@ -83,9 +83,9 @@ fn history_keeps_the_newest_200_in_order_with_their_times() {
     assert_eq!(history.len(), MAX_CONN_HISTORY);
     // The oldest 50 went; the rest are oldest first.
     assert_eq!(history[0].at_ms, NOW + 50_000);
-    assert_eq!(history[0].text, "connecting (attempt 50)");
+    assert_eq!(history[0].conn.to_string(), "connecting (attempt 50)");
     assert_eq!(history[199].at_ms, NOW + 249_000);
-    assert_eq!(history[199].text, "connecting (attempt 249)");
+    assert_eq!(history[199].conn.to_string(), "connecting (attempt 249)");
     assert!(
         history
             .iter()
@@ -119,10 +119,10 @@ fn history_holds_the_sanitized_text_and_only_reported_states() {
         &source,
         reconnecting(2, 1500, "reset\u{1b}[2J by peer"),
     );
-    let texts: Vec<&str> = s.streams[&source]
+    let texts: Vec<String> = s.streams[&source]
         .history
         .iter()
-        .map(|e| e.text.as_str())
+        .map(|e| e.conn.to_string())
         .collect();
     assert_eq!(
         texts,
