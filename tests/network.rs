@@ -338,6 +338,30 @@ async fn a_wrong_proxy_password_is_a_407_stop_naming_the_proxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_refuses_with_401_like_tinyproxy_is_a_credentials_stop_too() {
+    let sim = start_sim(sim_config()).await;
+    let ca = TestCa::new();
+    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
+    let proxy = ConnectProxy::refusing_with(USER, PASSWORD, "401 Unauthorized").await;
+    let dir = temp_dir("proxy-401");
+    let opts = ClientOptions {
+        ca_file: Some(ca.write_pem(&dir)),
+        proxy: Some(proxy.url(USER, "wrong-Password-canary")),
+        ..tls_options(front)
+    };
+    for source in [issue("iss-weekly-digest"), Source::Inbox] {
+        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
+        let Some(StopReason::Proxy { detail }) = run.stop_reason() else {
+            panic!("{source}: a proxy stop, not {:?}", run.states());
+        };
+        assert!(detail.contains("401 Unauthorized"), "{detail}");
+        assert!(detail.contains("refused the user and password"), "{detail}");
+        assert_eq!(connecting_count(&run), 1);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
     let sim = start_sim(sim_config()).await;
     let ca = TestCa::new();

@@ -16,6 +16,9 @@ use super::proxy::{Proxies, Proxy, proxy_auth_stop};
 use super::tls::{find_rustls_error, tls_stop};
 use crate::config::ClientOptions;
 
+/// How a refused tunnel reads, before [`Network::send`] asks the proxy why.
+const TUNNEL_REFUSED: &str = "refused a tunnel";
+
 /// Same-origin redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 5;
 
@@ -95,7 +98,17 @@ impl Network {
                     ),
                 });
             }
-            Ok(Err(e)) => return Err(self.http_failure(&e, url)),
+            Ok(Err(e)) => {
+                let failure = self.http_failure(&e, url);
+                return Err(match (&failure, self.proxies.for_url(url)) {
+                    (Next::Retry { reason }, Some(proxy)) if reason.contains(TUNNEL_REFUSED) => {
+                        super::proxy::probe_tunnel(proxy, &host_port(url), self.header_timeout)
+                            .await
+                            .unwrap_or(failure)
+                    }
+                    _ => failure,
+                });
+            }
             Ok(Ok(response)) => response,
         };
         out.log(&format!(
@@ -122,7 +135,7 @@ impl Network {
         if status.as_u16() == 407
             && let Some(proxy) = self.proxies.for_url(&answered)
         {
-            return Next::Stop(proxy_auth_stop(proxy));
+            return Next::Stop(proxy_auth_stop(proxy, "407 Proxy Authentication Required"));
         }
         let body = super::read_error_body(response).await;
         classify_status(status, &headers, &body, api, what)
@@ -143,14 +156,14 @@ impl Network {
             // hyper-util's tunnel says which step failed only in its text.
             let p_label = p.label();
             return if chain.contains("proxy authorization required") {
-                Next::Stop(proxy_auth_stop(p))
+                Next::Stop(proxy_auth_stop(p, "407 Proxy Authentication Required"))
             } else if chain.contains("failed to create underlying connection") {
                 Next::Retry {
                     reason: format!("could not connect to the proxy {p_label}: {cause}"),
                 }
             } else if chain.contains("tunnel error: unsuccessful") {
                 Next::Retry {
-                    reason: format!("the proxy {p_label} refused a tunnel to {host}"),
+                    reason: format!("the proxy {p_label} {TUNNEL_REFUSED} to {host}"),
                 }
             } else {
                 Next::Retry {

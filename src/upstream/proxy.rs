@@ -343,7 +343,15 @@ pub async fn connect_tunnel(tcp: &mut TcpStream, proxy: &Proxy, target: &str) ->
         .collect();
     match status {
         200..=299 => Ok(()),
-        407 => Err(Next::Stop(proxy_auth_stop(proxy))),
+        // 407 is the standard answer; some proxies (tinyproxy) send 401.
+        401 | 407 => Err(Next::Stop(proxy_auth_stop(proxy, &said))),
+        403 => Err(Next::Stop(StopReason::Proxy {
+            detail: format!(
+                "the proxy {} forbids CONNECT {target} ({said}): its rules do not allow this \
+                 host or port",
+                proxy.label()
+            ),
+        })),
         _ => Err(Next::Retry {
             reason: format!(
                 "the proxy {} answered {said:?} to CONNECT {target}",
@@ -353,12 +361,13 @@ pub async fn connect_tunnel(tcp: &mut TcpStream, proxy: &Proxy, target: &str) ->
     }
 }
 
-/// The stop for a 407 from `proxy`.
-pub fn proxy_auth_stop(proxy: &Proxy) -> StopReason {
+/// The stop for a proxy that refused our credentials; `said` is its
+/// status line's code and words.
+pub fn proxy_auth_stop(proxy: &Proxy, said: &str) -> StopReason {
     let has_user = proxy.authorization().is_some();
     StopReason::Proxy {
         detail: format!(
-            "the proxy {} answered 407 Proxy Authentication Required: {}",
+            "the proxy {} answered {said}: {}",
             proxy.label(),
             if has_user {
                 "it refused the user and password in the proxy URL"
@@ -367,6 +376,23 @@ pub fn proxy_auth_stop(proxy: &Proxy) -> StopReason {
             }
         ),
     }
+}
+
+/// Asks `proxy` for a tunnel to `target` once more, only to read its
+/// answer: reqwest says a tunnel was refused, not how (a 401, a 403 or a
+/// 502), and each means something different to the user.
+pub async fn probe_tunnel(
+    proxy: &Proxy,
+    target: &str,
+    timeout: std::time::Duration,
+) -> Option<Next> {
+    let host = proxy.url().host_str()?.trim_matches(['[', ']']).to_string();
+    let port = proxy.url().port_or_known_default()?;
+    let probe = async {
+        let mut tcp = TcpStream::connect((host.as_str(), port)).await.ok()?;
+        connect_tunnel(&mut tcp, proxy, target).await.err()
+    };
+    tokio::time::timeout(timeout, probe).await.ok().flatten()
 }
 
 #[cfg(test)]

@@ -124,8 +124,17 @@ pub struct ConnectProxy {
     log: Arc<Mutex<ProxyLog>>,
 }
 
+/// How the standard proxy refuses credentials.
+const REFUSAL_407: &str = "407 Proxy Authentication Required";
+
 impl ConnectProxy {
     pub async fn start(user: &str, password: &str) -> ConnectProxy {
+        ConnectProxy::refusing_with(user, password, REFUSAL_407).await
+    }
+
+    /// A proxy that refuses wrong credentials with `refusal` (a status
+    /// code and reason): tinyproxy, for one, answers `401 Unauthorized`.
+    pub async fn refusing_with(user: &str, password: &str, refusal: &'static str) -> ConnectProxy {
         use base64::Engine as _;
         let expected = format!(
             "Basic {}",
@@ -139,7 +148,7 @@ impl ConnectProxy {
             while let Ok((client, _)) = listener.accept().await {
                 let expected = expected.clone();
                 let log = shared.clone();
-                tokio::spawn(async move { serve_one(client, &expected, &log).await });
+                tokio::spawn(async move { serve_one(client, &expected, refusal, &log).await });
             }
         });
         ConnectProxy { addr, log }
@@ -155,7 +164,7 @@ impl ConnectProxy {
     }
 }
 
-async fn serve_one(mut client: TcpStream, expected: &str, log: &Mutex<ProxyLog>) {
+async fn serve_one(mut client: TcpStream, expected: &str, refusal: &str, log: &Mutex<ProxyLog>) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -186,12 +195,11 @@ async fn serve_one(mut client: TcpStream, expected: &str, log: &Mutex<ProxyLog>)
         return;
     };
     if auth.as_deref() != Some(expected) {
-        let _ = client
-            .write_all(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
-                  Proxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n",
-            )
-            .await;
+        let answer = format!(
+            "HTTP/1.1 {refusal}\r\nProxy-Authenticate: Basic realm=\"test\"\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        let _ = client.write_all(answer.as_bytes()).await;
         return;
     }
     let Ok(mut upstream) = TcpStream::connect(target).await else {
