@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -68,7 +68,10 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Leaves raw mode and the alternate screen, shows the cursor. Only the
+/// Clears and leaves the alternate screen, leaves raw mode, shows the
+/// cursor. The clear is for tmux (3.3): after a resize it can bring what
+/// was drawn on the alternate screen back onto the main one when we leave
+/// it, so a dozen dashboard lines stayed above the prompt. Only the
 /// first call after [`TerminalGuard::enter`] does anything, so it is safe to
 /// call more than once, and it writes nothing to a terminal that is not
 /// ours. Errors are ignored: after SIGHUP the terminal may be gone.
@@ -80,7 +83,12 @@ pub fn restore() {
     if MOUSE.swap(false, Ordering::SeqCst) {
         let _ = execute!(stdout, DisableMouseCapture);
     }
-    let _ = execute!(stdout, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        stdout,
+        Clear(ClearType::All),
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = disable_raw_mode();
 }
 

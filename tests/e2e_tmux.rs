@@ -91,3 +91,37 @@ fn log_rows_any(screen: &str) -> bool {
         .lines()
         .any(|l| l.contains(':') && (l.contains("delivered") || l.contains("queued")))
 }
+
+/// Issue 16: started at 80x24, resized to 100x30, `q` left about a dozen
+/// dashboard lines above the shell prompt (tmux 3.3 brings lines drawn
+/// after the resize back onto the main screen). The screen is cleared
+/// before it is handed back, so nothing of the dashboard can remain.
+#[test]
+fn quitting_after_a_resize_leaves_nothing_of_the_dashboard() {
+    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    let command = format!(
+        "clear; env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state \
+         MISAR_DASH_CONFIG=/nonexistent {bin}; echo EXITED=$?; sleep 30"
+    );
+    for attempt in 0..3 {
+        let tmux = Tmux::start(&format!("resize{attempt}"), 80, 24, &command);
+        tmux.wait_for("the demo", |s| {
+            s.contains("DEMO") && s.contains("issue iss-")
+        });
+        tmux.tmux(&["resize-window", "-x", "100", "-y", "30"]);
+        tmux.wait_for("the dashboard redrawn at 100 columns", |s| {
+            s.lines().next().is_some_and(|l| l.chars().count() >= 100)
+        });
+        tmux.keys(&["q"]);
+        let screen = tmux.wait_for("the program to exit", |s| s.contains("EXITED="));
+        assert!(screen.contains("EXITED=0"), "{screen}");
+        let left: Vec<&str> = screen
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.contains("EXITED="))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "attempt {attempt}: left on screen: {left:#?}"
+        );
+    }
+}
