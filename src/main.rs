@@ -3,19 +3,50 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+use std::io::IsTerminal;
+
 use clap::Parser;
-use color_eyre::eyre::Result;
 
 use misar_dash::cli::Cli;
 
-fn main() -> Result<()> {
-    color_eyre::install()?;
+/// An error `run` returns is a user's to fix (a file that exists, a bad
+/// setting): one plain line and exit 1. A panic is a bug: color-eyre's
+/// report, with a backtrace when asked, in colour only where stderr is a
+/// terminal and NO_COLOR is not set.
+fn main() {
+    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || !std::io::stderr().is_terminal();
+    let theme = if plain {
+        color_eyre::config::Theme::new()
+    } else {
+        color_eyre::config::Theme::dark()
+    };
+    // Without the hook a panic still gets Rust's own report.
+    let _ = color_eyre::config::HookBuilder::default()
+        .theme(theme)
+        .install();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let code = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    let code = runtime.block_on(misar_dash::run(cli))?;
-    // Client tasks may still be mid-request; they hold nothing worth waiting for.
-    runtime.shutdown_background();
+        .build()
+    {
+        Ok(runtime) => {
+            let result = runtime.block_on(misar_dash::run(cli));
+            // Client tasks may still be mid-request; they hold nothing
+            // worth waiting for.
+            runtime.shutdown_background();
+            match result {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("misar-dash: {e:#}");
+                    1
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("misar-dash: could not start the async runtime: {e}");
+            1
+        }
+    };
     std::process::exit(code);
 }

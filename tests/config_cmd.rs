@@ -77,3 +77,43 @@ fn a_bad_or_exposed_config_file_is_a_clear_error() {
     assert!(!err.contains("msk_very_secret_42"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 16: `config init` a second time printed a color-eyre report, with
+/// a 34-frame backtrace under RUST_BACKTRACE=1 and ANSI colour even with
+/// NO_COLOR or a pipe. A user's mistake is one plain line and an exit code.
+#[test]
+fn an_expected_error_is_one_plain_line_whatever_the_backtrace_setting() {
+    let dir = temp_dir("init-twice");
+    let path = dir.join("config.toml");
+    assert!(
+        bin(&path)
+            .args(["config", "init"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (var, value) in [
+        ("RUST_BACKTRACE", "1"),
+        ("RUST_LIB_BACKTRACE", "full"),
+        ("NO_COLOR", "1"),
+    ] {
+        let out = bin(&path)
+            .env(var, value)
+            .args(["config", "init"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{var}={value}: {err}");
+        assert!(
+            err.starts_with("misar-dash: ") && err.contains("exists already"),
+            "{err}"
+        );
+        assert!(!err.contains('\u{1b}'), "no colour on a pipe: {err:?}");
+        assert!(
+            !err.contains("Location") && !err.contains("BACKTRACE"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
