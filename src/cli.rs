@@ -6,8 +6,8 @@ use crate::upstream::domain_logs::{parse_event_type, parse_limit, parse_text, pa
 use crate::upstream::{LogEventType, LogQuery};
 
 /// A terminal dashboard for email sends: newsletter progress, live mail
-/// events and domain logs. With no keys configured it runs a demo against
-/// its built-in simulator.
+/// events and domain logs. With no keys and no URLs configured it runs a
+/// demo against its built-in simulator.
 #[derive(Debug, Parser)]
 #[command(name = "misar-dash", version, about, long_about = None)]
 #[command(

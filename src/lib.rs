@@ -148,19 +148,35 @@ fn load_file_config() -> Result<FileConfig> {
 }
 
 /// Client options from flags, environment and config; with `--sim` (or, for
-/// the dashboard, no keys at all) a simulator started in-process instead.
+/// the dashboard, nothing configured at all) a simulator started
+/// in-process instead.
 async fn upstream_setup(
     args: &cli::UpstreamArgs,
     file: &FileConfig,
-    demo_without_keys: bool,
+    demo_when_unconfigured: bool,
 ) -> Result<(ClientOptions, Option<sim::Sim>)> {
     let mut opts = client_options(args, file)?;
-    let no_keys = opts.blog_key.is_none() && opts.mail_key.is_none();
-    if !(args.sim || (demo_without_keys && no_keys)) {
+    if !(args.sim || (demo_when_unconfigured && nothing_configured(args, file, &opts))) {
         return Ok((opts, None));
     }
     let sim = start_simulator(&mut opts, sim::SimConfig::default()).await?;
     Ok((opts, Some(sim)))
+}
+
+/// True when nothing points at a service: no key and no URL, from a flag,
+/// the environment or the config file. A URL alone means "use this
+/// service", never the demo: its streams then say which key is missing
+/// and how to give it.
+fn nothing_configured(args: &cli::UpstreamArgs, file: &FileConfig, opts: &ClientOptions) -> bool {
+    let urls = [
+        &args.blog_url,
+        &args.mail_url,
+        &args.mail_ws_url,
+        &file.blog_url,
+        &file.mail_url,
+        &file.mail_ws_url,
+    ];
+    opts.blog_key.is_none() && opts.mail_key.is_none() && urls.iter().all(|u| u.is_none())
 }
 
 /// Client options from the upstream flags, the environment and the config
@@ -249,5 +265,34 @@ fn demo_watch_list(sim: &sim::Sim) -> dashboard::WatchList {
         .map(String::from)
         .collect(),
         inbox: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16: a URL set and no key ran the demo against the simulator.
+    #[tokio::test]
+    async fn a_url_without_a_key_is_that_service_not_the_demo() {
+        let args = cli::UpstreamArgs {
+            mail_url: Some("https://mail.staging.example".into()),
+            ..Default::default()
+        };
+        let (opts, sim) = upstream_setup(&args, &FileConfig::default(), true)
+            .await
+            .unwrap();
+        assert!(sim.is_none(), "no simulator");
+        assert_eq!(opts.endpoints.mail_url, "https://mail.staging.example");
+        assert!(opts.mail_key.is_none());
+
+        let file = FileConfig {
+            blog_url: Some("https://blog.staging.example".into()),
+            ..FileConfig::default()
+        };
+        let (_, sim) = upstream_setup(&cli::UpstreamArgs::default(), &file, true)
+            .await
+            .unwrap();
+        assert!(sim.is_none(), "a URL in the config file counts too");
     }
 }
