@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::watch_prompt::normalize_domain;
 use crate::upstream::domain_logs::{parse_event_type, parse_limit, parse_text, parse_time};
 use crate::upstream::{LogEventType, LogQuery};
 
@@ -92,7 +93,7 @@ pub struct DashArgs {
     #[arg(long = "campaign", value_name = "ID")]
     pub campaigns: Vec<String>,
     /// A domain whose logs to stream (repeatable).
-    #[arg(long = "domain", value_name = "NAME")]
+    #[arg(long = "domain", value_name = "NAME", value_parser = normalize_domain)]
     pub domains: Vec<String>,
     /// Most log records to ask for per domain (1..=500000; the API's default is 50000).
     #[arg(long, value_parser = parse_limit, value_name = "N")]
@@ -142,6 +143,7 @@ pub enum StreamWhat {
 
 #[derive(Debug, Clone, Args)]
 pub struct LogsArgs {
+    #[arg(value_parser = normalize_domain)]
     pub domain: String,
     /// Only records at or after this time (RFC 3339).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
@@ -350,12 +352,21 @@ mod tests {
             "misar-dash",
             "stream",
             "logs",
-            "d",
+            "d.example",
             "--event-type",
             "bouncd",
         ])
         .unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("bouncd"), "{err}");
+    }
+
+    #[test]
+    fn domains_are_normalised_and_checked_as_they_are_parsed() {
+        let cli = Cli::try_parse_from(["misar-dash", "--domain", "Shop.Example.COM."]).unwrap();
+        assert_eq!(cli.dash.domains, ["shop.example.com"]);
+        let err = Cli::try_parse_from(["misar-dash", "stream", "logs", "foo..com"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("two dots"), "{err}");
     }
 }

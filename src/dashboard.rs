@@ -8,13 +8,14 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, eyre};
 use crossterm::event::{Event, EventStream};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
+use crate::app::watch_prompt::normalize_domain;
 use crate::app::{Action, AppOptions, AppState, Command, update};
 use crate::cli::DashArgs;
 use crate::config::{ClientOptions, FileConfig};
@@ -43,8 +44,11 @@ pub struct WatchList {
 }
 
 impl WatchList {
-    /// Flags first, then the config file; duplicates dropped.
-    pub fn from_args(args: &DashArgs, file: &FileConfig) -> WatchList {
+    /// Flags first, then the config file; duplicates dropped. Domains are
+    /// normalised (`Shop.Example.COM.` is `shop.example.com`); one in the
+    /// config file that is no domain is an error naming it (the flag's
+    /// value is checked as it is parsed).
+    pub fn from_args(args: &DashArgs, file: &FileConfig) -> Result<WatchList> {
         let join = |a: &[String], b: &[String]| {
             let mut all: Vec<String> = Vec::new();
             for item in a.iter().chain(b) {
@@ -54,12 +58,17 @@ impl WatchList {
             }
             all
         };
-        WatchList {
+        let file_domains = file
+            .domains
+            .iter()
+            .map(|d| normalize_domain(d).map_err(|e| eyre!("domains in the config file: {e}")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WatchList {
             issues: join(&args.issues, &file.issues),
             campaigns: join(&args.campaigns, &file.campaigns),
-            domains: join(&args.domains, &file.domains),
+            domains: join(&args.domains, &file_domains),
             inbox: true,
-        }
+        })
     }
 
     pub fn is_empty(&self) -> bool {

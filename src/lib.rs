@@ -82,7 +82,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let log = dashboard_log(&cli.log)?;
             let file = load_file_config()?;
             let (opts, sim) = upstream_setup(&cli.upstream, &file, true).await?;
-            let mut watch = dashboard::WatchList::from_args(&cli.dash, &file);
+            let mut watch = dashboard::WatchList::from_args(&cli.dash, &file)?;
             if let Some(sim) = &sim
                 && watch.is_empty()
             {

@@ -14,6 +14,7 @@ pub mod logs;
 pub mod logstore;
 mod reducer;
 pub mod sends;
+pub mod watch_prompt;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;

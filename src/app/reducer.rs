@@ -9,6 +9,7 @@ use super::feed::FeedItem;
 use super::keymap::{self, Context, KeyAction};
 use super::logs::FilterBar;
 use super::sends::SendPhase;
+use super::watch_prompt::parse_watch;
 use super::{
     Action, AppState, Command, LastError, Notice, Overlay, Pane, RateLimitInfo, StreamStatus,
 };
@@ -254,57 +255,32 @@ fn watch_prompt_key(
             Err(reason) => *error = Some(reason),
             Ok(source) => {
                 state.overlay = Overlay::None;
-                commands.push(watch(state, source));
+                commands.extend(watch(state, source));
             }
         },
         _ => {}
     }
 }
 
-/// `issue ID`, `campaign ID`, `domain NAME` or `inbox`.
-fn parse_watch(text: &str) -> Result<Source, String> {
-    let mut words = text.split_whitespace();
-    let kind = words.next().map(str::to_ascii_lowercase);
-    let id = words.next();
-    if words.next().is_some() {
-        return Err("one kind and one ID, like: issue 42".into());
-    }
-    let valid_id = |id: Option<&str>, what: &str| match id {
-        Some(id) if !id.chars().any(char::is_control) && clean(id) == id => Ok(id.to_string()),
-        Some(_) => Err(format!("the {what} holds control characters")),
-        None => Err(format!("which {what}? like: {}", example(what))),
-    };
-    match kind.as_deref() {
-        Some("issue") => Ok(Source::SendProgress {
-            issue_id: valid_id(id, "issue")?,
-        }),
-        Some("campaign") => Ok(Source::Campaign {
-            campaign_id: valid_id(id, "campaign")?,
-        }),
-        Some("domain") => Ok(Source::DomainLogs {
-            domain: valid_id(id, "domain")?,
-        }),
-        Some("inbox") if id.is_none() => Ok(Source::Inbox),
-        Some("inbox") => Err("inbox takes no ID".into()),
-        Some(other) => Err(format!(
-            "unknown kind \"{}\" (issue ID, campaign ID, domain NAME, inbox)",
-            clean(other)
-        )),
-        None => Err("type: issue ID, campaign ID, domain NAME or inbox".into()),
-    }
-}
-
-fn example(what: &str) -> &'static str {
-    match what {
-        "domain" => "domain example.com",
-        "campaign" => "campaign 7",
-        _ => "issue 42",
-    }
-}
-
 /// Starts watching `source` from the prompt. The row or tab appears at once
-/// so the user sees it is on its way.
-fn watch(state: &mut AppState, source: Source) -> Command {
+/// so the user sees it is on its way. A stream already watched and still
+/// running is not opened twice (that would spend the API's quota for the
+/// same data): it is focused instead. One that ended or stopped is started
+/// again.
+fn watch(state: &mut AppState, source: Source) -> Option<Command> {
+    let running = state
+        .streams
+        .get(&source)
+        .is_some_and(|s| !s.conn.is_final())
+        && !state.unwatched.contains(&source);
+    if running {
+        focus_source(state, &source);
+        set_notice(
+            state,
+            format!("already watching {}", clean(&source.to_string())),
+        );
+        return None;
+    }
     state.unwatched.remove(&source);
     let notice = format!("watching {}", clean(&source.to_string()));
     let command = match &source {
@@ -312,18 +288,36 @@ fn watch(state: &mut AppState, source: Source) -> Command {
             let domain = domain.clone();
             let query = state.default_log_query();
             ensure_source(state, &source);
-            if let Some(index) = state.logs.index_of(&domain) {
-                state.logs.current = index;
-            }
             watch_logs(state, &domain, query)
         }
         _ => {
             ensure_source(state, &source);
-            Command::Watch(source)
+            Command::Watch(source.clone())
         }
     };
+    focus_source(state, &source);
     set_notice(state, notice);
-    command
+    Some(command)
+}
+
+/// Moves focus to where `source` is shown: its send row, the feed, or its
+/// domain's tab.
+fn focus_source(state: &mut AppState, source: &Source) {
+    match source {
+        Source::SendProgress { .. } | Source::Campaign { .. } => {
+            let height = layout::viewports(state).sends;
+            state.sends.select(source, height);
+            state.focus = Pane::Sends;
+        }
+        Source::Inbox => state.focus = Pane::Feed,
+        Source::DomainLogs { domain } => {
+            if let Some(index) = state.logs.index_of(domain) {
+                state.logs.current = index;
+            }
+            state.focus = Pane::Logs;
+        }
+    }
+    state.dirty = true;
 }
 
 /// Re-opens a domain's stream with `query`. The held records came from the

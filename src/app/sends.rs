@@ -229,6 +229,15 @@ impl SendsPane {
         self.rows.len() != before
     }
 
+    /// Selects `source`'s row, if it has one, keeping it in a view of
+    /// `height` rows.
+    pub fn select(&mut self, source: &Source, height: usize) {
+        if let Some(index) = self.rows.iter().position(|r| &r.source == source) {
+            self.cursor.selected = index;
+            self.cursor.top = self.cursor.window_top(self.rows.len(), height);
+        }
+    }
+
     pub fn selected_row(&self) -> Option<&SendRow> {
         self.rows.get(self.cursor.selected_in(self.rows.len())?)
     }

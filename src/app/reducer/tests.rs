@@ -602,6 +602,16 @@ fn watch_prompt_parses_and_reports() {
 #[test]
 fn watching_a_held_domain_again_clears_it() {
     let mut s = with_logs(10);
+    // Once its stream has ended: a running one is only focused.
+    update(
+        &mut s,
+        upstream(
+            &domain("acme.io"),
+            UpstreamBody::Conn(ConnState::Finished {
+                reason: "complete".into(),
+            }),
+        ),
+    );
     update(&mut s, ch('a'));
     typed(&mut s, "domain acme.io");
     let commands = update(&mut s, press(KeyCode::Enter));
@@ -874,4 +884,54 @@ fn the_oldest_ended_sends_go_past_the_row_limit() {
     assert!(!s.streams.contains_key(&issue("done-0")));
     // Under the limit nothing more goes.
     assert!(update(&mut s, Action::Tick { now_ms: NOW + 2000 }).is_empty());
+}
+
+/// Issue 16: `a` → `domain Shop.Example.COM` opened a second stream of
+/// `shop.example.com`, and `a inbox` a second inbox. A watch already
+/// running is focused instead; one that stopped is started again.
+#[test]
+fn a_watch_already_running_is_focused_not_opened_twice() {
+    let mut s = state();
+    update(&mut s, Action::Watching(domain("shop.example.com")));
+    update(&mut s, Action::Watching(domain("b.example")));
+    update(&mut s, Action::Watching(issue("1")));
+    update(&mut s, Action::Watching(issue("2")));
+    update(&mut s, Action::Watching(Source::Inbox));
+    s.logs.current = 1;
+    let watch = |s: &mut AppState, text: &str| {
+        update(s, ch('a'));
+        typed(s, text);
+        update(s, press(KeyCode::Enter))
+    };
+    assert!(watch(&mut s, "domain Shop.Example.COM.").is_empty());
+    assert_eq!(s.focus, Pane::Logs);
+    assert_eq!(
+        s.logs.current().map(|v| v.domain.as_str()),
+        Some("shop.example.com")
+    );
+    assert!(
+        s.current_notice()
+            .is_some_and(|n| n.contains("already watching"))
+    );
+
+    assert!(watch(&mut s, "issue 1").is_empty());
+    assert_eq!(s.focus, Pane::Sends);
+    assert_eq!(s.sends.selected_row().map(|r| &r.source), Some(&issue("1")));
+    assert!(watch(&mut s, "inbox").is_empty());
+    assert_eq!(s.focus, Pane::Feed);
+
+    // A stream that stopped is started again.
+    update(
+        &mut s,
+        upstream(
+            &issue("2"),
+            UpstreamBody::Conn(ConnState::Stopped(StopReason::NotFound {
+                detail: "x".into(),
+            })),
+        ),
+    );
+    assert_eq!(watch(&mut s, "issue 2"), [Command::Watch(issue("2"))]);
+    // A malformed domain is refused in the prompt.
+    assert!(watch(&mut s, "domain foo..com").is_empty());
+    assert!(matches!(&s.overlay, Overlay::Watch { error: Some(e), .. } if e.contains("two dots")));
 }
