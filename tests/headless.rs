@@ -332,3 +332,48 @@ async fn timestamps_start_each_stderr_line_and_leave_stdout_alone() {
         assert_eq!(v["issue_id"], "iss-may-newsletter");
     }
 }
+
+/// A refused mail key exits 3 with the key message however the refusal
+/// comes: 403 before the handshake (the vendor's, and the simulator's),
+/// close code 4401 after it, or 401 from a server that answers as the SSE
+/// APIs do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_mail_key_exits_3_on_403_4401_and_401() {
+    let secret = "msk_wrong_0123456789abcdef";
+    for (refusal, code) in [
+        (sim::WsRefusal::HttpStatus, "HTTP 403"),
+        (sim::WsRefusal::CloseCode, "4401"),
+    ] {
+        let sim = start_sim(sim::SimConfig {
+            ws_refusal: refusal,
+            ..sim_config()
+        })
+        .await;
+        let mut cmd = against(&sim);
+        cmd.env("MISAR_MAIL_KEY", secret);
+        let out = run(&mut cmd, &["stream", "inbox"]).await;
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        let line = stop_line(&out);
+        assert!(
+            line.contains("key refused") && line.contains(code),
+            "{line}"
+        );
+        assert!(line.contains("check the key"), "{line}");
+        assert!(!text(&out.stderr).contains(secret));
+        sim.shutdown().await;
+    }
+    let addr = http_server(|_| {
+        "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into()
+    })
+    .await;
+    let mut cmd = misar_dash();
+    cmd.env("MISAR_MAIL_KEY", secret)
+        .env("MISAR_MAIL_WS_URL", format!("ws://{addr}/mail/ws"));
+    let out = run(&mut cmd, &["stream", "inbox"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let line = stop_line(&out);
+    assert!(
+        line.contains("key refused") && line.contains("HTTP 401"),
+        "{line}"
+    );
+}

@@ -89,7 +89,8 @@ impl Default for SimConfig {
 /// clients must understand both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WsRefusal {
-    /// HTTP 401/403 before the handshake.
+    /// HTTP 403 before the handshake, for a bad key as for another
+    /// account's campaign (the vendor doc's words).
     #[default]
     HttpStatus,
     /// Accept, then close with 4401/4403.
