@@ -55,6 +55,9 @@ pub async fn run(
         writeln!(stderr, "misar-dash: bad query: {detail}")?;
         return Ok(exit::USAGE);
     }
+    if let Some(warning) = partial_address_warning(&query) {
+        writeln!(stderr, "misar-dash: warning: {warning}")?;
+    }
     let mut open: HashSet<Source> = HashSet::new();
     for source in sources {
         watches.watch(source.clone(), query.clone());
@@ -143,6 +146,33 @@ fn sources_of(what: StreamWhat) -> (Vec<Source>, LogQuery, bool) {
             )
         }
     }
+}
+
+/// Said when `--sender` or `--recipient` is not a whole address. The
+/// domain-log doc marks only subject and tags "(partial match)"; sender and
+/// recipient are "Filter logs by sender email", matched exactly. A fragment
+/// such as `marketing` then matches nothing: a past range completes with 0
+/// records, and a live domain waits for records that never come.
+fn partial_address_warning(query: &LogQuery) -> Option<String> {
+    let fragments: Vec<String> = [
+        ("--sender", &query.sender),
+        ("--recipient", &query.recipient),
+    ]
+    .into_iter()
+    .filter_map(|(flag, value)| {
+        let value = value.as_deref()?;
+        (!value.contains('@')).then(|| format!("{flag} \"{}\"", clean(value)))
+    })
+    .collect();
+    let (named, verb) = match fragments.as_slice() {
+        [] => return None,
+        [one] => (one.clone(), "is not a full address"),
+        many => (many.join(" and "), "are not full addresses"),
+    };
+    Some(format!(
+        "{named} {verb}: the API matches sender and recipient exactly (only subject and \
+         tags match partially), so this may match no record"
+    ))
 }
 
 /// Turns events into NDJSON lines and stderr lines.
@@ -350,6 +380,30 @@ mod tests {
             assert!(time.ends_with('Z') && time.len() == 24, "{line}");
             assert_eq!(rest, want);
         }
+    }
+
+    #[test]
+    fn a_sender_or_recipient_without_at_is_warned_about() {
+        let query = |sender: Option<&str>, recipient: Option<&str>| LogQuery {
+            sender: sender.map(String::from),
+            recipient: recipient.map(String::from),
+            ..LogQuery::default()
+        };
+        assert_eq!(partial_address_warning(&query(None, None)), None);
+        let whole = query(Some("marketing@shop.example.com"), Some("bob@example.org"));
+        assert_eq!(partial_address_warning(&whole), None);
+        let one = partial_address_warning(&query(Some("marketing"), None)).unwrap();
+        assert!(
+            one.starts_with("--sender \"marketing\" is not a full address: "),
+            "{one}"
+        );
+        let both = partial_address_warning(&query(Some("marketing"), Some("bob"))).unwrap();
+        assert!(
+            both.starts_with("--sender \"marketing\" and --recipient \"bob\" are not full"),
+            "{both}"
+        );
+        let hostile = partial_address_warning(&query(Some("a\u{1b}[2Jb"), None)).unwrap();
+        assert!(!hostile.contains('\u{1b}'), "{hostile}");
     }
 
     #[test]

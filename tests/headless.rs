@@ -377,3 +377,77 @@ async fn a_refused_mail_key_exits_3_on_403_4401_and_401() {
         "{line}"
     );
 }
+
+/// The domain-log doc matches sender and recipient exactly (only subject
+/// and tags are "(partial match)"): a fragment matches nothing, and the
+/// user is told so. Each stream the server completes still ends with its
+/// `complete` line and exit 0, past ranges and a live domain's range alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
+    let sim = start_sim(sim_config()).await;
+    // sim_config's epoch is 09:00: the first window is all past, the second
+    // ends 20 simulated seconds into the live stream.
+    let past = [
+        "--start",
+        "2026-11-23T08:00:00Z",
+        "--end",
+        "2026-11-23T08:30:00Z",
+    ];
+    let live = ["--end", "2026-11-23T09:00:20Z"];
+    let complete = |out: &Output| -> (Vec<serde_json::Value>, serde_json::Value) {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let mut lines: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        let last = lines.pop().expect("a complete line");
+        assert_eq!(last["type"], "complete", "{last}");
+        (lines, last)
+    };
+    for (flag, value, window) in [
+        ("--sender", "marketing", &past[..]),
+        ("--sender", "marketing", &live[..]),
+        ("--recipient", "orange.fr", &past[..]),
+    ] {
+        let mut args = vec!["stream", "logs", "shop.example.com", flag, value];
+        args.extend_from_slice(window);
+        let out = run(&mut against(&sim), &args).await;
+        let (records, last) = complete(&out);
+        assert!(records.is_empty(), "{args:?}");
+        assert_eq!(last["total"], 0, "{args:?}");
+        let err = text(&out.stderr);
+        let warnings: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("misar-dash: warning:"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{err}");
+        assert!(
+            warnings[0].contains(&format!("{flag} \"{value}\" is not a full address")),
+            "{err}"
+        );
+    }
+    // The full address: no warning, and its records.
+    let mut args = vec![
+        "stream",
+        "logs",
+        "shop.example.com",
+        "--sender",
+        "marketing@shop.example.com",
+    ];
+    args.extend_from_slice(&past);
+    let out = run(&mut against(&sim), &args).await;
+    let (records, last) = complete(&out);
+    assert!(!records.is_empty());
+    assert_eq!(last["total"], records.len());
+    assert!(
+        records
+            .iter()
+            .all(|r| r["sender"] == "marketing@shop.example.com")
+    );
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    sim.shutdown().await;
+}
