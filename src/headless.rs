@@ -32,11 +32,51 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
+/// Ctrl-C (SIGINT), listened for from the moment this is made:
+/// `tokio::signal::ctrl_c()` installs its handler only when first polled,
+/// and a SIGINT before that (while the in-process simulator starts, say)
+/// would end the process with no reason line.
+pub struct Interrupt {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    /// Must be called inside the runtime.
+    pub fn listen() -> Interrupt {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Interrupt {
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Interrupt {}
+    }
+
+    /// Resolves on the next Ctrl-C; never, if no handler could be had.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(int) = &mut self.int
+            && int.recv().await.is_some()
+        {
+            return;
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_ok() {
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
 /// Streams `what` until every stream has ended (or Ctrl-C), printing to
 /// `stdout` and `stderr`. Returns the exit code.
 pub async fn run(
     opts: ClientOptions,
     what: StreamWhat,
+    mut interrupt: Interrupt,
     stdout: &mut impl Write,
     stderr: &mut impl Write,
 ) -> Result<i32> {
@@ -65,13 +105,13 @@ pub async fn run(
     }
     let mut printer = Printer::default();
     let mut code = exit::OK;
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     while !open.is_empty() {
         let event = tokio::select! {
             event = rx.recv() => event,
-            _ = &mut interrupted => {
+            () = interrupt.recv() => {
                 stdout.flush().ok();
+                // README: each non-zero exit comes with one line saying why.
+                let _ = writeln!(stderr, "misar-dash: interrupted");
                 return Ok(exit::INTERRUPTED);
             }
         };

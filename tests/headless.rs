@@ -451,3 +451,52 @@ async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
     );
     sim.shutdown().await;
 }
+
+/// Ctrl-C (SIGINT from outside, as a terminal sends it to the foreground
+/// job): exit 130, with the one line that says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_exits_130_saying_interrupted() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let sim = start_sim(sim_config()).await;
+    let mut child = against(&sim)
+        .args(["stream", "inbox"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, stderr.next_line()).await {
+        let live = line == "inbox: live";
+        seen.push(line);
+        if live {
+            break;
+        }
+    }
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("inbox: live"),
+        "{seen:?}"
+    );
+    let pid = child.id().expect("still running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, stderr.next_line()).await {
+        seen.push(line);
+    }
+    let status = tokio::time::timeout_at(deadline, child.wait())
+        .await
+        .expect("it ends")
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    let reasons: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.starts_with("misar-dash"))
+        .collect();
+    assert_eq!(reasons, ["misar-dash: interrupted"], "{seen:?}");
+    sim.shutdown().await;
+}
