@@ -500,3 +500,41 @@ async fn sigint_exits_130_saying_interrupted() {
     assert_eq!(reasons, ["misar-dash: interrupted"], "{seen:?}");
     sim.shutdown().await;
 }
+
+/// README's `jq` example, with jq's selection done here: every line it
+/// selects has a status, a sent count and a total (the `complete` line,
+/// which has no counts, is not selected). The stream runs against a fast
+/// simulator; `--sim` would run it at demo pace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_jq_example_selects_lines_with_its_fields() {
+    const EXAMPLE: &str = "misar-dash stream send-progress iss-spring-sale --sim \
+        | jq -c 'select(.type==\"progress\") | [.status, .sent, .total]'";
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(EXAMPLE), "README's example changed");
+    let sim = start_sim(sim_config()).await;
+    let out = run(
+        &mut against(&sim),
+        &["stream", "send-progress", "iss-spring-sale"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let selected: Vec<[&serde_json::Value; 3]> = lines
+        .iter()
+        .filter(|l| l["type"] == "progress")
+        .map(|l| [&l["status"], &l["sent"], &l["total"]])
+        .collect();
+    assert!(!selected.is_empty());
+    for [status, sent, total] in &selected {
+        assert!(status.is_string(), "{status}");
+        assert!(sent.is_u64() && total.is_u64(), "{sent} {total}");
+    }
+    assert_eq!(selected.last().unwrap()[0], "sent");
+    // What the selection leaves out: the completion, which has no counts.
+    assert_eq!(lines.len(), selected.len() + 1);
+    assert_eq!(lines.last().unwrap()["type"], "complete");
+    sim.shutdown().await;
+}
