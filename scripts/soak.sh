@@ -96,8 +96,8 @@ for x in "${CAMPAIGNS[@]}"; do ARGS+=(--campaign "$x"); done
 for x in "${DOMAINS[@]}"; do ARGS+=(--domain "$x"); done
 STATS="$OUT/stats.txt"
 # The simulator's public demo keys.
-BLOG_KEY=$(awk '/demo keys:/ {print $4}' "$OUT/sim.txt")
-MAIL_KEY=$(awk '$1 == "mail" && $2 ~ /^msk_/ {print $2}' "$OUT/sim.txt")
+BLOG_KEY=$(sed -n 's/^export MISAR_BLOG_KEY=//p' "$OUT/sim.txt")
+MAIL_KEY=$(sed -n 's/^export MISAR_MAIL_KEY=//p' "$OUT/sim.txt")
 printf '%q ' exec env MISAR_DASH_CONFIG="$OUT/config.toml" MISAR_DASH_STATS_FILE="$STATS" \
     MISAR_BLOG_KEY="$BLOG_KEY" MISAR_MAIL_KEY="$MAIL_KEY" "$BIN" "${ARGS[@]}" >"$OUT/command.sh"
 

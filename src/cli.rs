@@ -151,10 +151,10 @@ pub struct LogsArgs {
     /// Only records at or before this time (RFC 3339).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub end: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only records from this sender address.
+    /// Only records from this sender address (matched whole, not in part).
     #[arg(long, value_parser = parse_text, value_name = "ADDRESS")]
     pub sender: Option<String>,
-    /// Only records to this recipient address.
+    /// Only records to this recipient address (matched whole, not in part).
     #[arg(long, value_parser = parse_text, value_name = "ADDRESS")]
     pub recipient: Option<String>,
     /// Only records whose subject contains this.

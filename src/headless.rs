@@ -32,11 +32,51 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
+/// Ctrl-C (SIGINT), listened for from the moment this is made:
+/// `tokio::signal::ctrl_c()` installs its handler only when first polled,
+/// and a SIGINT before that (while the in-process simulator starts, say)
+/// would end the process with no reason line.
+pub struct Interrupt {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    /// Must be called inside the runtime.
+    pub fn listen() -> Interrupt {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Interrupt {
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Interrupt {}
+    }
+
+    /// Resolves on the next Ctrl-C; never, if no handler could be had.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(int) = &mut self.int
+            && int.recv().await.is_some()
+        {
+            return;
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_ok() {
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
 /// Streams `what` until every stream has ended (or Ctrl-C), printing to
 /// `stdout` and `stderr`. Returns the exit code.
 pub async fn run(
     opts: ClientOptions,
     what: StreamWhat,
+    mut interrupt: Interrupt,
     stdout: &mut impl Write,
     stderr: &mut impl Write,
 ) -> Result<i32> {
@@ -55,6 +95,9 @@ pub async fn run(
         writeln!(stderr, "misar-dash: bad query: {detail}")?;
         return Ok(exit::USAGE);
     }
+    if let Some(warning) = partial_address_warning(&query) {
+        writeln!(stderr, "misar-dash: warning: {warning}")?;
+    }
     let mut open: HashSet<Source> = HashSet::new();
     for source in sources {
         watches.watch(source.clone(), query.clone());
@@ -62,13 +105,13 @@ pub async fn run(
     }
     let mut printer = Printer::default();
     let mut code = exit::OK;
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     while !open.is_empty() {
         let event = tokio::select! {
             event = rx.recv() => event,
-            _ = &mut interrupted => {
+            () = interrupt.recv() => {
                 stdout.flush().ok();
+                // README: each non-zero exit comes with one line saying why.
+                let _ = writeln!(stderr, "misar-dash: interrupted");
                 return Ok(exit::INTERRUPTED);
             }
         };
@@ -143,6 +186,33 @@ fn sources_of(what: StreamWhat) -> (Vec<Source>, LogQuery, bool) {
             )
         }
     }
+}
+
+/// Said when `--sender` or `--recipient` is not a whole address. The
+/// domain-log doc marks only subject and tags "(partial match)"; sender and
+/// recipient are "Filter logs by sender email", matched exactly. A fragment
+/// such as `marketing` then matches nothing: a past range completes with 0
+/// records, and a live domain waits for records that never come.
+fn partial_address_warning(query: &LogQuery) -> Option<String> {
+    let fragments: Vec<String> = [
+        ("--sender", &query.sender),
+        ("--recipient", &query.recipient),
+    ]
+    .into_iter()
+    .filter_map(|(flag, value)| {
+        let value = value.as_deref()?;
+        (!value.contains('@')).then(|| format!("{flag} \"{}\"", clean(value)))
+    })
+    .collect();
+    let (named, verb) = match fragments.as_slice() {
+        [] => return None,
+        [one] => (one.clone(), "is not a full address"),
+        many => (many.join(" and "), "are not full addresses"),
+    };
+    Some(format!(
+        "{named} {verb}: the API matches sender and recipient exactly (only subject and \
+         tags match partially), so this may match no record"
+    ))
 }
 
 /// Turns events into NDJSON lines and stderr lines.
@@ -350,6 +420,30 @@ mod tests {
             assert!(time.ends_with('Z') && time.len() == 24, "{line}");
             assert_eq!(rest, want);
         }
+    }
+
+    #[test]
+    fn a_sender_or_recipient_without_at_is_warned_about() {
+        let query = |sender: Option<&str>, recipient: Option<&str>| LogQuery {
+            sender: sender.map(String::from),
+            recipient: recipient.map(String::from),
+            ..LogQuery::default()
+        };
+        assert_eq!(partial_address_warning(&query(None, None)), None);
+        let whole = query(Some("marketing@shop.example.com"), Some("bob@example.org"));
+        assert_eq!(partial_address_warning(&whole), None);
+        let one = partial_address_warning(&query(Some("marketing"), None)).unwrap();
+        assert!(
+            one.starts_with("--sender \"marketing\" is not a full address: "),
+            "{one}"
+        );
+        let both = partial_address_warning(&query(Some("marketing"), Some("bob"))).unwrap();
+        assert!(
+            both.starts_with("--sender \"marketing\" and --recipient \"bob\" are not full"),
+            "{both}"
+        );
+        let hostile = partial_address_warning(&query(Some("a\u{1b}[2Jb"), None)).unwrap();
+        assert!(!hostile.contains('\u{1b}'), "{hostile}");
     }
 
     #[test]

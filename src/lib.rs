@@ -56,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             bench::run(&cli.upstream, &file, what).await
         }
         Some(Command::Stream(args)) => {
+            let interrupt = headless::Interrupt::listen();
             let mut stderr = headless::Stderr::new(std::io::stderr(), args.timestamps);
             // Scripts get one line and the usage exit code, not a report.
             let setup = match headless_log(&cli.log).and_then(|()| load_file_config()) {
@@ -74,8 +75,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if opts.token_in_query {
                 let _ = writeln!(stderr, "misar-dash: {TOKEN_IN_QUERY_WARNING}");
             }
-            let code =
-                headless::run(opts, args.what, &mut std::io::stdout().lock(), &mut stderr).await?;
+            let code = headless::run(
+                opts,
+                args.what,
+                interrupt,
+                &mut std::io::stdout().lock(),
+                &mut stderr,
+            )
+            .await?;
             Ok(code)
         }
         None => {

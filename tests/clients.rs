@@ -281,6 +281,7 @@ async fn websocket_refusals_stop_both_ways() {
         })
         .await;
         let before = sim.stats().requests;
+        let by_http = refusal == WsRefusal::HttpStatus;
         let run = run_client(
             fast_options(&sim),
             campaign(&other_campaign(&sim)),
@@ -288,32 +289,78 @@ async fn websocket_refusals_stop_both_ways() {
             T,
         )
         .await;
-        let code = if refusal == WsRefusal::HttpStatus {
-            "403"
-        } else {
-            "4403"
-        };
+        let code = if by_http { "403" } else { "4403" };
         assert!(
             matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains(code)),
             "{refusal:?}: {:?}",
             run.last_state()
         );
+        // A wrong key, and a blog key where the mail key goes, on the inbox.
+        for key in ["msk_wrong", sim::DEMO_BLOG_KEY] {
+            let mut opts = fast_options(&sim);
+            opts.mail_key = Some(ApiKey::new(key));
+            let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
+            let code = if by_http { "403" } else { "4401" };
+            assert!(
+                matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail })
+                    if detail.contains(code) && detail.contains("check the key")),
+                "{refusal:?} {key}: {:?}",
+                run.last_state()
+            );
+        }
+        // A wrong key on a campaign channel: a 403 there cannot say whether
+        // the key or the campaign is wrong, so the message names both.
         let mut opts = fast_options(&sim);
         opts.mail_key = Some(ApiKey::new("msk_wrong"));
-        let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
-        let code = if refusal == WsRefusal::HttpStatus {
-            "401"
-        } else {
-            "4401"
-        };
-        assert!(
-            matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail }) if detail.contains(code)),
-            "{refusal:?}: {:?}",
-            run.last_state()
-        );
-        assert_eq!(sim.stats().requests - before, 2, "{refusal:?}: no retries");
+        let id = demo_campaign(&sim, CampaignFate::Completed).id;
+        let run = run_client(opts, campaign(&id), LogQuery::default(), T).await;
+        match run.stop_reason() {
+            Some(StopReason::NotFound { detail }) if by_http => {
+                assert!(detail.contains("403"), "{detail}");
+                assert!(detail.contains("not this account's"), "{detail}");
+                assert!(
+                    detail.contains("mail key is missing or invalid"),
+                    "{detail}"
+                );
+            }
+            Some(StopReason::KeyRefused { detail }) if !by_http => {
+                assert!(detail.contains("4401"), "{detail}");
+            }
+            other => panic!("{refusal:?}: {other:?}"),
+        }
+        assert_eq!(sim.stats().requests - before, 4, "{refusal:?}: no retries");
         sim.shutdown().await;
     }
+}
+
+/// Other servers may refuse the upgrade with 401, as the SSE APIs do: the
+/// key message too, and no retry.
+#[tokio::test]
+async fn a_websocket_refused_with_401_is_a_key_stop() {
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    let addr = support::http_server(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = r#"{"error":"Unauthorized"}"#;
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    })
+    .await;
+    let mut opts = fast_defaults();
+    opts.endpoints.mail_ws_url = format!("ws://{addr}/mail/ws");
+    opts.mail_key = Some(ApiKey::new("msk_wrong"));
+    for source in [Source::Inbox, campaign("cmp-1")] {
+        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
+        assert!(
+            matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail })
+                if detail.contains("401") && detail.contains("check the key")),
+            "{source:?}: {:?}",
+            run.last_state()
+        );
+    }
+    assert_eq!(requests.load(std::sync::atomic::Ordering::Relaxed), 2);
 }
 
 #[tokio::test]

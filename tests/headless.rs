@@ -332,3 +332,209 @@ async fn timestamps_start_each_stderr_line_and_leave_stdout_alone() {
         assert_eq!(v["issue_id"], "iss-may-newsletter");
     }
 }
+
+/// A refused mail key exits 3 with the key message however the refusal
+/// comes: 403 before the handshake (the vendor's, and the simulator's),
+/// close code 4401 after it, or 401 from a server that answers as the SSE
+/// APIs do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_mail_key_exits_3_on_403_4401_and_401() {
+    let secret = "msk_wrong_0123456789abcdef";
+    for (refusal, code) in [
+        (sim::WsRefusal::HttpStatus, "HTTP 403"),
+        (sim::WsRefusal::CloseCode, "4401"),
+    ] {
+        let sim = start_sim(sim::SimConfig {
+            ws_refusal: refusal,
+            ..sim_config()
+        })
+        .await;
+        let mut cmd = against(&sim);
+        cmd.env("MISAR_MAIL_KEY", secret);
+        let out = run(&mut cmd, &["stream", "inbox"]).await;
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        let line = stop_line(&out);
+        assert!(
+            line.contains("key refused") && line.contains(code),
+            "{line}"
+        );
+        assert!(line.contains("check the key"), "{line}");
+        assert!(!text(&out.stderr).contains(secret));
+        sim.shutdown().await;
+    }
+    let addr = http_server(|_| {
+        "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into()
+    })
+    .await;
+    let mut cmd = misar_dash();
+    cmd.env("MISAR_MAIL_KEY", secret)
+        .env("MISAR_MAIL_WS_URL", format!("ws://{addr}/mail/ws"));
+    let out = run(&mut cmd, &["stream", "inbox"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let line = stop_line(&out);
+    assert!(
+        line.contains("key refused") && line.contains("HTTP 401"),
+        "{line}"
+    );
+}
+
+/// The domain-log doc matches sender and recipient exactly (only subject
+/// and tags are "(partial match)"): a fragment matches nothing, and the
+/// user is told so. Each stream the server completes still ends with its
+/// `complete` line and exit 0, past ranges and a live domain's range alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
+    let sim = start_sim(sim_config()).await;
+    // sim_config's epoch is 09:00: the first window is all past, the second
+    // ends 20 simulated seconds into the live stream.
+    let past = [
+        "--start",
+        "2026-11-23T08:00:00Z",
+        "--end",
+        "2026-11-23T08:30:00Z",
+    ];
+    let live = ["--end", "2026-11-23T09:00:20Z"];
+    let complete = |out: &Output| -> (Vec<serde_json::Value>, serde_json::Value) {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let mut lines: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        let last = lines.pop().expect("a complete line");
+        assert_eq!(last["type"], "complete", "{last}");
+        (lines, last)
+    };
+    for (flag, value, window) in [
+        ("--sender", "marketing", &past[..]),
+        ("--sender", "marketing", &live[..]),
+        ("--recipient", "orange.fr", &past[..]),
+    ] {
+        let mut args = vec!["stream", "logs", "shop.example.com", flag, value];
+        args.extend_from_slice(window);
+        let out = run(&mut against(&sim), &args).await;
+        let (records, last) = complete(&out);
+        assert!(records.is_empty(), "{args:?}");
+        assert_eq!(last["total"], 0, "{args:?}");
+        let err = text(&out.stderr);
+        let warnings: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("misar-dash: warning:"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{err}");
+        assert!(
+            warnings[0].contains(&format!("{flag} \"{value}\" is not a full address")),
+            "{err}"
+        );
+    }
+    // The full address: no warning, and its records.
+    let mut args = vec![
+        "stream",
+        "logs",
+        "shop.example.com",
+        "--sender",
+        "marketing@shop.example.com",
+    ];
+    args.extend_from_slice(&past);
+    let out = run(&mut against(&sim), &args).await;
+    let (records, last) = complete(&out);
+    assert!(!records.is_empty());
+    assert_eq!(last["total"], records.len());
+    assert!(
+        records
+            .iter()
+            .all(|r| r["sender"] == "marketing@shop.example.com")
+    );
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    sim.shutdown().await;
+}
+
+/// Ctrl-C (SIGINT from outside, as a terminal sends it to the foreground
+/// job): exit 130, with the one line that says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_exits_130_saying_interrupted() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let sim = start_sim(sim_config()).await;
+    let mut child = against(&sim)
+        .args(["stream", "inbox"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, stderr.next_line()).await {
+        let live = line == "inbox: live";
+        seen.push(line);
+        if live {
+            break;
+        }
+    }
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("inbox: live"),
+        "{seen:?}"
+    );
+    let pid = child.id().expect("still running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, stderr.next_line()).await {
+        seen.push(line);
+    }
+    let status = tokio::time::timeout_at(deadline, child.wait())
+        .await
+        .expect("it ends")
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    let reasons: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.starts_with("misar-dash"))
+        .collect();
+    assert_eq!(reasons, ["misar-dash: interrupted"], "{seen:?}");
+    sim.shutdown().await;
+}
+
+/// README's `jq` example, with jq's selection done here: every line it
+/// selects has a status, a sent count and a total (the `complete` line,
+/// which has no counts, is not selected). The stream runs against a fast
+/// simulator; `--sim` would run it at demo pace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_jq_example_selects_lines_with_its_fields() {
+    const EXAMPLE: &str = "misar-dash stream send-progress iss-spring-sale --sim \
+        | jq -c 'select(.type==\"progress\") | [.status, .sent, .total]'";
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(EXAMPLE), "README's example changed");
+    let sim = start_sim(sim_config()).await;
+    let out = run(
+        &mut against(&sim),
+        &["stream", "send-progress", "iss-spring-sale"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let selected: Vec<[&serde_json::Value; 3]> = lines
+        .iter()
+        .filter(|l| l["type"] == "progress")
+        .map(|l| [&l["status"], &l["sent"], &l["total"]])
+        .collect();
+    assert!(!selected.is_empty());
+    for [status, sent, total] in &selected {
+        assert!(status.is_string(), "{status}");
+        assert!(sent.is_u64() && total.is_u64(), "{sent} {total}");
+    }
+    assert_eq!(selected.last().unwrap()[0], "sent");
+    // What the selection leaves out: the completion, which has no counts.
+    assert_eq!(lines.len(), selected.len() + 1);
+    assert_eq!(lines.last().unwrap()["type"], "complete");
+    sim.shutdown().await;
+}

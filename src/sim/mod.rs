@@ -89,7 +89,8 @@ impl Default for SimConfig {
 /// clients must understand both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WsRefusal {
-    /// HTTP 401/403 before the handshake.
+    /// HTTP 403 before the handshake, for a bad key as for another
+    /// account's campaign (the vendor doc's words).
     #[default]
     HttpStatus,
     /// Accept, then close with 4401/4403.
@@ -417,6 +418,22 @@ impl fmt::Display for Catalog {
     }
 }
 
+/// `export NAME=VALUE` lines, one per setting, that point misar-dash at the
+/// simulator with the demo keys. The values are left unquoted: they are
+/// 127.0.0.1 URLs and fixed keys, none with a character a shell reads.
+fn export_lines(ep: &Endpoints) -> String {
+    [
+        ("MISAR_BLOG_URL", ep.blog_url.as_str()),
+        ("MISAR_MAIL_URL", ep.mail_url.as_str()),
+        ("MISAR_MAIL_WS_URL", ep.mail_ws_url.as_str()),
+        ("MISAR_BLOG_KEY", DEMO_BLOG_KEY),
+        ("MISAR_MAIL_KEY", DEMO_MAIL_KEY),
+    ]
+    .iter()
+    .map(|(name, value)| format!("export {name}={value}\n"))
+    .collect()
+}
+
 /// `misar-dash sim`: serve until Ctrl-C, telling the user what is where.
 pub async fn run_standalone(cfg: SimConfig) -> color_eyre::Result<()> {
     let (speed, seed, wire) = (cfg.speed, cfg.seed, cfg.wire);
@@ -431,12 +448,12 @@ pub async fn run_standalone(cfg: SimConfig) -> color_eyre::Result<()> {
         "misar-dash simulator on {} (seed {seed}, speed {speed}x, wire {wire}{hostile})",
         sim.addr()
     );
-    println!("  blog API:   {}", ep.blog_url);
-    println!("  mail API:   {}", ep.mail_url);
-    println!("  mail WS:    {}", ep.mail_ws_url);
-    println!("  demo keys:  blog {DEMO_BLOG_KEY}");
-    println!("              mail {DEMO_MAIL_KEY}");
-    println!();
+    println!("\nTo run misar-dash against it from another shell, paste there:\n");
+    print!("{}", export_lines(&ep));
+    println!(
+        "\nthen run, say, `misar-dash --issue iss-spring-sale --domain shop.example.com`\n\
+         or `misar-dash stream logs shop.example.com --limit 100`.\n"
+    );
     print!("{}", sim.catalog());
     println!("\nServing until Ctrl-C.");
     tokio::signal::ctrl_c().await?;

@@ -227,6 +227,13 @@ impl MailWsClient {
     }
 
     /// A refusal before the handshake: 401/403, or 404 for a campaign.
+    ///
+    /// The vendor doc gives a campaign channel one answer for two causes:
+    /// "An unauthenticated or unauthorized request receives HTTP 403 before
+    /// the WebSocket handshake completes". A 403 there stays "not this
+    /// account's" (exit 4, as 4403 is), but its message names the key too,
+    /// since the status cannot tell a bad key from another account's
+    /// campaign. On the inbox, which has no owner to check, 403 is the key.
     fn refused(&self, status: u16, body: &[u8]) -> Next {
         let message = error_message(body);
         let mut detail = format!("HTTP {status} from the mail WebSocket");
@@ -234,10 +241,14 @@ impl MailWsClient {
             detail.push_str(&format!(": {message}"));
         }
         match (&self.channel, status) {
-            (Channel::Campaign { id, .. }, 403 | 404) => Next::Stop(StopReason::NotFound {
+            (Channel::Campaign { id, .. }, 403) => Next::Stop(StopReason::NotFound {
                 detail: format!(
-                    "{detail} (campaign {id} is not this account's, or the key may not read it)"
+                    "{detail} (campaign {id} is not this account's, or the mail key is missing \
+                     or invalid: the API answers 403 to both; check the key)"
                 ),
+            }),
+            (Channel::Campaign { id, .. }, 404) => Next::Stop(StopReason::NotFound {
+                detail: format!("{detail} (campaign {id} is not this account's)"),
             }),
             (_, 401 | 403) => Next::Stop(StopReason::KeyRefused {
                 detail: format!("{detail} (check the key)"),
