@@ -12,6 +12,7 @@ pub mod filter;
 pub mod keymap;
 pub mod logs;
 pub mod logstore;
+pub mod rate;
 mod reducer;
 pub mod sends;
 
@@ -282,6 +283,14 @@ impl AppState {
             limit: Some(self.log_limit),
             ..LogQuery::default()
         }
+    }
+
+    /// Whether `source`'s stream is connected and delivering now.
+    pub fn stream_live(&self, source: &Source) -> bool {
+        matches!(
+            self.streams.get(source).map(|s| &s.conn),
+            Some(ConnState::Live)
+        )
     }
 
     /// The notice to show at the current clock, if any.
