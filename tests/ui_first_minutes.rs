@@ -109,3 +109,21 @@ fn smallest_size_focused_pane_gets_the_room() {
     f.key(KeyCode::Char('2'));
     snapshot("first_minutes_60x16_feed_focused", &f.state, 60, 16);
 }
+
+/// A watch that failed before any progress: the phase column says nothing
+/// is coming (a dash, not `waiting`), the connection column why.
+#[test]
+fn a_failed_watch_is_not_waiting() {
+    let mut f = three_sends();
+    let missing = issue("9999");
+    f.conn(&missing, ConnState::Connecting { attempt: 1 });
+    f.conn(
+        &missing,
+        ConnState::Stopped(misar_dash::upstream::StopReason::NotFound {
+            detail: "issue_not_found".into(),
+        }),
+    );
+    f.size(80, 24);
+    f.key(KeyCode::Char('G'));
+    snapshot("first_minutes_failed_watch_80x24", &f.state, 80, 24);
+}

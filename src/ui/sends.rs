@@ -108,7 +108,17 @@ fn label(row: &SendRow) -> String {
     }
 }
 
-fn phase_text(phase: SendPhase) -> String {
+/// The phase column. A watch whose stream ended before any progress is not
+/// waiting for anything: it shows a dash, and the connection column why.
+fn phase_text(state: &AppState, row: &SendRow) -> String {
+    let phase = row.phase;
+    let stream_over = matches!(
+        state.streams.get(&row.source).map(|s| &s.conn),
+        Some(ConnState::Stopped(_) | ConnState::Finished { .. })
+    );
+    if phase == SendPhase::Waiting && stream_over {
+        return "—".into();
+    }
     let mark = match phase {
         SendPhase::Waiting => "…",
         SendPhase::Sending => "▶",
@@ -171,7 +181,7 @@ fn card(
             Span::raw(cell(&label(row), label_width)),
             Span::raw(" "),
             Span::styled(
-                cell(&phase_text(row.phase), STATUS_WIDTH),
+                cell(&phase_text(state, row), STATUS_WIDTH),
                 theme.phase(row.phase),
             ),
             Span::raw(" "),
