@@ -127,3 +127,27 @@ fn a_failed_watch_is_not_waiting() {
     f.key(KeyCode::Char('G'));
     snapshot("first_minutes_failed_watch_80x24", &f.state, 80, 24);
 }
+
+/// A domain's link dropped and came back: once it delivers again, the
+/// status bar no longer shows its error.
+#[test]
+fn a_resolved_error_leaves_the_status_bar() {
+    let mut f = three_sends();
+    let logs = domain("acme.io");
+    f.tick(1_000);
+    f.conn(
+        &logs,
+        ConnState::Reconnecting {
+            attempt: 1,
+            delay: std::time::Duration::from_secs(2),
+            reason: "stream dropped: connection reset by peer".into(),
+        },
+    );
+    f.size(80, 24);
+    snapshot("first_minutes_error_shown_80x24", &f.state, 80, 24);
+    f.tick(3_000);
+    f.conn(&logs, ConnState::Connecting { attempt: 2 });
+    f.conn(&logs, ConnState::Live);
+    f.event(&logs, records(21));
+    snapshot("first_minutes_error_resolved_80x24", &f.state, 80, 24);
+}

@@ -211,6 +211,9 @@ pub struct LastError {
     pub text: String,
 }
 
+/// How long the status bar shows an error no stream has repeated.
+pub const ERROR_SHOWN_MS: i64 = 60_000;
+
 /// A short message for the status bar, shown until `until_ms`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
@@ -291,6 +294,16 @@ impl AppState {
             self.streams.get(source).map(|s| &s.conn),
             Some(ConnState::Live)
         )
+    }
+
+    /// The last error, while it is news: until its stream is back and
+    /// delivering (the reducer then drops it), and for at most
+    /// [`ERROR_SHOWN_MS`]. A stream still failing reports again, which
+    /// makes its error new again.
+    pub fn current_error(&self) -> Option<&LastError> {
+        self.last_error
+            .as_ref()
+            .filter(|e| self.now_ms.saturating_sub(e.at_ms) < ERROR_SHOWN_MS)
     }
 
     /// The notice to show at the current clock, if any.

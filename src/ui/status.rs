@@ -155,7 +155,7 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
             theme.tone(Tone::Warn),
         ));
     }
-    if let Some(error) = &state.last_error {
+    if let Some(error) = state.current_error() {
         separate(&mut spans);
         spans.push(Span::styled(
             format!(

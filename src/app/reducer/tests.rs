@@ -801,6 +801,64 @@ fn connection_states_and_errors() {
 }
 
 #[test]
+fn an_error_goes_once_its_stream_delivers_again_or_after_a_minute() {
+    let mut s = state();
+    let (flaky, other) = (issue("1"), issue("2"));
+    let conn = |source: &Source, state: ConnState| upstream(source, UpstreamBody::Conn(state));
+    for source in [&flaky, &other] {
+        update(&mut s, conn(source, ConnState::Live));
+        update(&mut s, upstream(source, progress(SendStatus::Sending, 10)));
+    }
+    update(
+        &mut s,
+        conn(
+            &flaky,
+            ConnState::Reconnecting {
+                attempt: 1,
+                delay: Duration::from_secs(1),
+                reason: "stream dropped".into(),
+            },
+        ),
+    );
+    assert!(s.current_error().is_some());
+    // Another stream's data says nothing about this error.
+    update(&mut s, upstream(&other, progress(SendStatus::Sending, 20)));
+    assert!(s.current_error().is_some());
+    // Connected again, but nothing delivered yet: not resolved.
+    update(&mut s, conn(&flaky, ConnState::Connecting { attempt: 2 }));
+    update(&mut s, conn(&flaky, ConnState::Live));
+    assert!(s.current_error().is_some());
+    update(&mut s, upstream(&flaky, progress(SendStatus::Sending, 30)));
+    assert_eq!(s.current_error(), None);
+    assert_eq!(s.last_error, None);
+
+    // A stop is not resolved by anything: it fades after a minute.
+    update(
+        &mut s,
+        conn(
+            &other,
+            ConnState::Stopped(StopReason::NotFound {
+                detail: "issue_not_found".into(),
+            }),
+        ),
+    );
+    update(
+        &mut s,
+        Action::Tick {
+            now_ms: NOW + 59_000,
+        },
+    );
+    assert!(s.current_error().is_some());
+    update(
+        &mut s,
+        Action::Tick {
+            now_ms: NOW + 60_000,
+        },
+    );
+    assert_eq!(s.current_error(), None);
+}
+
+#[test]
 fn malformed_rate_limit_and_completion() {
     let mut s = state();
     let source = domain("acme.io");
