@@ -151,3 +151,17 @@ fn a_resolved_error_leaves_the_status_bar() {
     f.event(&logs, records(21));
     snapshot("first_minutes_error_resolved_80x24", &f.state, 80, 24);
 }
+
+/// A domain whose stream is up but has sent no record yet says so, rather
+/// than a green `live` over an empty table.
+#[test]
+fn a_silent_domain_is_not_called_live() {
+    let mut f = three_sends();
+    let quiet = domain("stalled.example.com");
+    f.conn(&quiet, ConnState::Connecting { attempt: 1 });
+    f.conn(&quiet, ConnState::Live);
+    f.tick(90_000);
+    f.size(100, 30);
+    f.key(KeyCode::Char('3')).key(KeyCode::Char(']'));
+    snapshot("first_minutes_silent_domain_100x30", &f.state, 100, 30);
+}

@@ -13,7 +13,7 @@ use crate::app::logs::DomainView;
 use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
 use crate::app::{AppState, Pane};
 use crate::sanitize::clean;
-use crate::upstream::{LogEventType, Source};
+use crate::upstream::{ConnState, LogEventType, Source};
 use unicode_width::UnicodeWidthStr;
 
 const COLUMNS: [Constraint; 6] = [
@@ -91,11 +91,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         + title.iter().map(Span::width).sum::<usize>()
         + follow.width()
         + 3;
-    let (conn_text, conn_tone) = conn_badge(
-        stream,
-        state.now_ms,
-        usize::from(area.width).saturating_sub(taken),
-    );
+    // Live but silent since the stream was opened: say so, rather than a
+    // green `live` over an empty table (a stalled domain looks healthy).
+    let silent = stream.is_some_and(|s| s.conn == ConnState::Live)
+        && view.store.streamed() == 0
+        && view.complete.is_none();
+    let room = usize::from(area.width).saturating_sub(taken);
+    let (conn_text, conn_tone) = if silent {
+        let text = ["○ connected, nothing yet", "○ nothing yet"]
+            .into_iter()
+            .find(|form| form.width() <= room)
+            .unwrap_or("○ nothing yet");
+        (text.to_string(), Tone::Info)
+    } else {
+        conn_badge(stream, state.now_ms, room)
+    };
     title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
     title.push(follow);
     let block = widgets::pane_block(
