@@ -165,3 +165,25 @@ fn a_silent_domain_is_not_called_live() {
     f.key(KeyCode::Char('3')).key(KeyCode::Char(']'));
     snapshot("first_minutes_silent_domain_100x30", &f.state, 100, 30);
 }
+
+/// Two domains with different quotas left: the logs header says the
+/// current domain's, and the status bar the lowest, with its domain.
+#[test]
+fn each_quota_says_whose_it_is() {
+    let mut f = three_sends();
+    let bulk = domain("bulk.example.com");
+    f.conn(&bulk, ConnState::Live);
+    f.event(&bulk, records(5));
+    for (source, remaining) in [(domain("acme.io"), 118), (bulk, 115)] {
+        f.event(
+            &source,
+            UpstreamBody::RateLimit {
+                limit: Some(120),
+                remaining: Some(remaining),
+            },
+        );
+    }
+    f.size(80, 24);
+    f.key(KeyCode::Char('3'));
+    snapshot("first_minutes_quotas_80x24", &f.state, 80, 24);
+}

@@ -195,11 +195,19 @@ fn header_line(state: &AppState, view: &DomainView, width: usize) -> Line<'stati
         && let Some(remaining) = rate_limit.remaining
     {
         let of = rate_limit.limit.map_or(String::new(), |l| format!("/{l}"));
-        spans.push(Span::styled(format!(" · quota {remaining}{of}"), muted));
+        spans.push(Span::styled(
+            format!(" · quota {remaining}{of} left"),
+            muted,
+        ));
     }
     let counts = store.counts_by_type();
-    if counts.iter().any(|n| *n > 0) {
+    // The separator only with room for a count after it, not dangling at
+    // the edge of a narrow pane.
+    let used: usize = spans.iter().map(Span::width).sum();
+    if counts.iter().any(|n| *n > 0) && used + " │ delivered".len() <= width {
         spans.push(Span::styled(" │", muted));
+    } else {
+        return fit_spans(spans, width);
     }
     for slot in (0..TYPE_CODES).filter(|slot| counts[*slot] > 0) {
         let event = count_slot_type(slot);
