@@ -12,6 +12,7 @@ pub mod filter;
 pub mod keymap;
 pub mod logs;
 pub mod logstore;
+pub mod rate;
 mod reducer;
 pub mod sends;
 pub mod watch_prompt;
@@ -211,6 +212,9 @@ pub struct LastError {
     pub text: String,
 }
 
+/// How long the status bar shows an error no stream has repeated.
+pub const ERROR_SHOWN_MS: i64 = 60_000;
+
 /// A short message for the status bar, shown until `until_ms`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
@@ -283,6 +287,24 @@ impl AppState {
             limit: Some(self.log_limit),
             ..LogQuery::default()
         }
+    }
+
+    /// Whether `source`'s stream is connected and delivering now.
+    pub fn stream_live(&self, source: &Source) -> bool {
+        matches!(
+            self.streams.get(source).map(|s| &s.conn),
+            Some(ConnState::Live)
+        )
+    }
+
+    /// The last error, while it is news: until its stream is back and
+    /// delivering (the reducer then drops it), and for at most
+    /// [`ERROR_SHOWN_MS`]. A stream still failing reports again, which
+    /// makes its error new again.
+    pub fn current_error(&self) -> Option<&LastError> {
+        self.last_error
+            .as_ref()
+            .filter(|e| self.now_ms.saturating_sub(e.at_ms) < ERROR_SHOWN_MS)
     }
 
     /// The notice to show at the current clock, if any.

@@ -548,6 +548,17 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
         stream.conn = ConnState::Live;
         stream.since_ms = now_ms;
     }
+    // The stream that reported the last error is back and delivering: the
+    // error is history (the connection log keeps it), not news.
+    if carries_data
+        && state.stream_live(&source)
+        && state
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.source == source)
+    {
+        state.last_error = None;
+    }
     match body {
         UpstreamBody::Conn(conn) => on_conn(state, &source, conn),
         UpstreamBody::Progress(progress) => state.sends.apply_progress(&source, &progress, now_ms),

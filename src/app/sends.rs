@@ -1,19 +1,14 @@
 //! The Sends pane: one row per newsletter issue and per campaign.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::cursor::ListCursor;
+pub use super::rate::{RATE_HISTORY_SECS, RateMeter};
 use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
 use crate::upstream::{CampaignUpdate, CampaignUpdateKind, SendProgress, SendStatus, Source};
 
-/// How many seconds of per-second throughput the sparkline keeps.
-pub const RATE_HISTORY_SECS: usize = 120;
 /// Campaign names remembered for campaigns not (yet) watched.
 const MAX_CAMPAIGN_NAMES: usize = 4096;
-
-/// Time constant of the smoothed rate: a change in throughput shows fully
-/// after about three of these.
-const RATE_TAU_MS: f64 = 5_000.0;
 
 #[derive(Debug, Default)]
 pub struct SendsPane {
@@ -115,13 +110,16 @@ impl SendRow {
         Some(self.ended_ms.unwrap_or(now_ms).saturating_sub(start).max(0))
     }
 
-    /// Milliseconds left at the current smoothed rate, while sending.
-    pub fn eta_ms(&self) -> Option<i64> {
-        if self.phase != SendPhase::Sending {
+    /// Milliseconds left at the windowed rate, while sending over a live
+    /// stream. None while the stream is down (the rate it held is no
+    /// longer news, and a rate decaying towards zero would only make the
+    /// ETA grow without bound) and while the rate is unknown or zero.
+    pub fn eta_ms(&self, stream_live: bool) -> Option<i64> {
+        if self.phase != SendPhase::Sending || !stream_live {
             return None;
         }
         let left = self.total?.saturating_sub(self.sent);
-        let rate = self.rate.per_second;
+        let rate = self.rate.per_second()?;
         (rate > 0.01).then(|| (left as f64 / rate * 1000.0).round() as i64)
     }
 
@@ -144,63 +142,6 @@ impl SendRow {
                 self.ended_ms = None;
             }
         }
-    }
-}
-
-/// Send throughput: a smoothed rate and a per-second history.
-#[derive(Clone, Debug, Default)]
-pub struct RateMeter {
-    /// Exponentially weighted moving average of sends per second.
-    pub per_second: f64,
-    /// The last sample: clock and `sent` then.
-    last: Option<(i64, u64)>,
-    /// Sends counted in each of the latest seconds, oldest first; the last
-    /// entry is the second `history_end_sec`.
-    pub history: VecDeque<u64>,
-    history_end_sec: i64,
-}
-
-impl RateMeter {
-    /// Takes a sample of the `sent` counter at `now_ms`. Samples at one
-    /// clock instant are merged: the delta waits for the clock to move.
-    pub fn sample(&mut self, now_ms: i64, sent: u64) {
-        let Some((then_ms, then_sent)) = self.last else {
-            self.last = Some((now_ms, sent));
-            self.history_end_sec = now_ms.div_euclid(1000);
-            return;
-        };
-        let dt_ms = now_ms - then_ms;
-        if dt_ms <= 0 {
-            return;
-        }
-        // A counter that goes down (a stream re-opened) is a fresh start.
-        let delta = sent.saturating_sub(then_sent);
-        let instant = delta as f64 * 1000.0 / dt_ms as f64;
-        let alpha = 1.0 - (-(dt_ms as f64) / RATE_TAU_MS).exp();
-        self.per_second += alpha * (instant - self.per_second);
-        self.last = Some((now_ms, sent));
-        self.record(now_ms.div_euclid(1000), delta);
-    }
-
-    fn record(&mut self, second: i64, delta: u64) {
-        let gap = second.saturating_sub(self.history_end_sec);
-        if gap > 0 || self.history.is_empty() {
-            let zeros = usize::try_from(gap).unwrap_or(0).min(RATE_HISTORY_SECS);
-            self.history.extend(std::iter::repeat_n(0, zeros.max(1)));
-            self.history_end_sec = second.max(self.history_end_sec);
-        }
-        if let Some(last) = self.history.back_mut() {
-            *last += delta;
-        }
-        while self.history.len() > RATE_HISTORY_SECS {
-            self.history.pop_front();
-        }
-    }
-
-    /// The send is over: nothing more is coming.
-    fn stop(&mut self) {
-        self.per_second = 0.0;
-        self.last = None;
     }
 }
 
@@ -310,11 +251,12 @@ impl SendsPane {
         }
     }
 
-    /// The clock moved: rates of running sends decay when nothing arrives.
+    /// The clock moved: the sparklines of running sends scroll on. Their
+    /// rates do not change: only progress events move them.
     pub fn tick(&mut self, now_ms: i64) {
         for row in &mut self.rows {
             if row.phase == SendPhase::Sending {
-                row.rate.sample(now_ms, row.sent);
+                row.rate.advance(now_ms);
             }
         }
     }
@@ -341,41 +283,6 @@ mod tests {
     }
 
     #[test]
-    fn rate_converges_on_steady_throughput() {
-        let mut meter = RateMeter::default();
-        for s in 0..60 {
-            meter.sample(s * 1000, s as u64 * 100);
-        }
-        assert!(
-            (meter.per_second - 100.0).abs() < 1.0,
-            "{}",
-            meter.per_second
-        );
-        assert_eq!(meter.history.len(), 59);
-        assert!(meter.history.iter().all(|&n| n == 100));
-    }
-
-    #[test]
-    fn samples_at_one_instant_wait_for_the_clock() {
-        let mut meter = RateMeter::default();
-        meter.sample(0, 0);
-        meter.sample(0, 50);
-        assert_eq!(meter.per_second, 0.0);
-        meter.sample(1000, 100);
-        assert!(meter.per_second > 0.0);
-        assert_eq!(meter.history.back(), Some(&100));
-    }
-
-    #[test]
-    fn history_fills_gaps_with_zeros() {
-        let mut meter = RateMeter::default();
-        meter.sample(0, 0);
-        meter.sample(1000, 10);
-        meter.sample(4000, 40);
-        assert_eq!(Vec::from(meter.history.clone()), [10, 0, 0, 30]);
-    }
-
-    #[test]
     fn a_send_first_seen_over_has_no_times() {
         let mut pane = SendsPane::default();
         pane.apply_progress(&issue(), &progress(SendStatus::Sent, 1000, 1000), 10_000);
@@ -393,15 +300,16 @@ mod tests {
         let row = &pane.rows[0];
         assert_eq!(row.phase, SendPhase::Sending);
         assert_eq!(row.ratio(), Some(0.5));
-        assert!(row.eta_ms().is_some());
+        assert!(row.eta_ms(true).is_some());
+        assert_eq!(row.eta_ms(false), None);
         assert_eq!(row.elapsed_ms(20_000), Some(10_000));
         pane.apply_progress(&issue(), &progress(SendStatus::Sent, 1000, 1000), 21_000);
         let row = &pane.rows[0];
         assert_eq!(row.phase, SendPhase::Ended(Outcome::Sent));
         assert_eq!(row.ended_ms, Some(21_000));
         assert_eq!(row.elapsed_ms(99_000), Some(11_000));
-        assert_eq!(row.eta_ms(), None);
-        assert_eq!(row.rate.per_second, 0.0);
+        assert_eq!(row.eta_ms(true), None);
+        assert_eq!(row.rate.per_second(), None);
     }
 
     #[test]

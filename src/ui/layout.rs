@@ -17,10 +17,16 @@ pub const STATUS_HEIGHT: u16 = 2;
 /// Each send is drawn as a two-line card.
 pub const SEND_CARD_HEIGHT: u16 = 2;
 
-/// Stacked layout: what each pane gets when another has the focus.
+/// Stacked layout: what each pane gets when another has the focus, room
+/// permitting (the Sends pane no more than its cards need)...
 const SENDS_UNFOCUSED_MAX: u16 = 2 + 2 * SEND_CARD_HEIGHT;
 const FEED_UNFOCUSED: u16 = 5;
-const LOGS_MIN: u16 = 7;
+const LOGS_UNFOCUSED: u16 = 7;
+/// ...and what it keeps at the least: one card, one feed line, the logs'
+/// header, column names and one record.
+const SENDS_FLOOR: u16 = 2 + SEND_CARD_HEIGHT;
+const FEED_FLOOR: u16 = 3;
+const LOGS_FLOOR: u16 = 5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Areas {
@@ -65,12 +71,19 @@ pub fn areas(area: Rect, state: &AppState) -> Option<Areas> {
     let sends_natural = 2 + SEND_CARD_HEIGHT.saturating_mul(cards);
 
     if area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT {
-        let sends_height = sends_natural.clamp(4, (main.height / 3).max(4));
+        // The focused pane gets the larger share here too: the Sends pane
+        // up to half the height (a third otherwise), the feed or the logs
+        // the wider side.
+        let sends_share = if state.focus == Pane::Sends { 2 } else { 3 };
+        let sends_height = sends_natural.clamp(4, (main.height / sends_share).max(4));
         let [sends, bottom] =
             Layout::vertical([Constraint::Length(sends_height), Constraint::Fill(1)]).areas(main);
-        let [feed, logs] =
-            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
-                .areas(bottom);
+        let feed_share = if state.focus == Pane::Feed { 60 } else { 40 };
+        let [feed, logs] = Layout::horizontal([
+            Constraint::Percentage(feed_share),
+            Constraint::Percentage(100 - feed_share),
+        ])
+        .areas(bottom);
         return Some(Areas {
             sends,
             feed,
@@ -79,18 +92,7 @@ pub fn areas(area: Rect, state: &AppState) -> Option<Areas> {
         });
     }
 
-    // Stacked: the focused pane gets the room the others do not need.
-    let height = main.height;
-    let (mut sends, mut feed) = (sends_natural.min(SENDS_UNFOCUSED_MAX), FEED_UNFOCUSED);
-    if sends + feed + LOGS_MIN > height {
-        (sends, feed) = (2 + SEND_CARD_HEIGHT, 3);
-    }
-    let spare = height.saturating_sub(sends + feed + LOGS_MIN);
-    match state.focus {
-        Pane::Sends => sends += spare.min(sends_natural.saturating_sub(sends)),
-        Pane::Feed => feed += spare,
-        Pane::Logs => {}
-    }
+    let [sends, feed] = stacked_heights(main.height, sends_natural, state.focus);
     let [sends, feed, logs] = Layout::vertical([
         Constraint::Length(sends),
         Constraint::Length(feed),
@@ -103,6 +105,58 @@ pub fn areas(area: Rect, state: &AppState) -> Option<Areas> {
         logs,
         status,
     })
+}
+
+/// Heights of the Sends and Feed panes in the stacked layout; the logs
+/// take the rest. The panes without the focus get their usual room only
+/// while the focused one still gets at least as much: on a short terminal
+/// they shrink, down to their floors, before the focused pane does. The
+/// Sends pane never takes more than its cards need.
+fn stacked_heights(height: u16, sends_natural: u16, focus: Pane) -> [u16; 2] {
+    let floors = [SENDS_FLOOR.min(sends_natural), FEED_FLOOR, LOGS_FLOOR];
+    let usual = [
+        sends_natural.min(SENDS_UNFOCUSED_MAX),
+        FEED_UNFOCUSED,
+        LOGS_UNFOCUSED,
+    ];
+    let focused = Pane::ALL.iter().position(|p| *p == focus).unwrap_or(0);
+    // The largest cap on the unfocused panes that leaves the focused one
+    // at least as tall as each of them; at the floors it always does, as
+    // the smallest screen has room for them.
+    let sized = |cap: u16| -> [u16; 3] {
+        let mut heights = [0; 3];
+        for (i, height) in heights.iter_mut().enumerate() {
+            *height = usual[i].min(cap).max(floors[i]);
+        }
+        let others: u16 = (0..3).filter(|i| *i != focused).map(|i| heights[i]).sum();
+        let rest = height.saturating_sub(others);
+        if focus == Pane::Sends {
+            // Whole cards, and no more than there are: a line that holds
+            // no card goes to the logs.
+            let cards = rest.min(sends_natural).saturating_sub(2) / SEND_CARD_HEIGHT;
+            heights[0] = (2 + cards * SEND_CARD_HEIGHT).min(rest);
+            heights[2] += rest - heights[0];
+        } else {
+            heights[focused] = rest;
+        }
+        heights
+    };
+    let fits = |heights: &[u16; 3]| {
+        let tallest_other = (0..3)
+            .filter(|i| *i != focused)
+            .map(|i| heights[i])
+            .max()
+            .unwrap_or(0);
+        heights[focused] >= tallest_other
+            || (focus == Pane::Sends && heights[focused] >= sends_natural)
+    };
+    let cap_max = usual.into_iter().max().unwrap_or(0);
+    let heights = (0..=cap_max)
+        .rev()
+        .map(sized)
+        .find(fits)
+        .unwrap_or_else(|| sized(0));
+    [heights[0], heights[1]]
 }
 
 fn screen(state: &AppState) -> Rect {
@@ -139,4 +193,65 @@ pub fn pane_at(state: &AppState, column: u16, row: u16) -> Option<Pane> {
     Pane::ALL
         .into_iter()
         .find(|pane| areas.pane(*pane).contains(position))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AppOptions;
+    use crate::upstream::Source;
+
+    fn state_with_sends(rows: usize, focus: Pane) -> AppState {
+        let mut state = AppState::new(AppOptions::default());
+        for i in 0..rows {
+            state.sends.row_mut(&Source::SendProgress {
+                issue_id: i.to_string(),
+            });
+        }
+        state.focus = focus;
+        state
+    }
+
+    fn cells(r: Rect) -> u32 {
+        u32::from(r.width) * u32::from(r.height)
+    }
+
+    /// At every size, the focused pane has at least as much room as any
+    /// other (rows when stacked, cells side by side), unless it is a Sends
+    /// pane already showing every card.
+    #[test]
+    fn the_focused_pane_never_gets_less_room_than_another() {
+        for rows in [1, 3, 10] {
+            for focus in Pane::ALL {
+                let state = state_with_sends(rows, focus);
+                for width in [60, 80, 119, 120, 200] {
+                    for height in (16..=60).step_by(1) {
+                        let area = Rect::new(0, 0, width, height);
+                        let areas = areas(area, &state).expect("big enough");
+                        let wide = width >= WIDE_WIDTH && height >= WIDE_HEIGHT;
+                        let room = |r: Rect| if wide { cells(r) } else { u32::from(r.height) };
+                        let mine = areas.pane(focus);
+                        let natural = 2 + SEND_CARD_HEIGHT * rows as u16;
+                        if focus == Pane::Sends && mine.height >= natural {
+                            continue;
+                        }
+                        for other in Pane::ALL.into_iter().filter(|p| *p != focus) {
+                            assert!(
+                                room(mine) >= room(areas.pane(other)),
+                                "{width}x{height}, {rows} sends, {focus:?} focused: \
+                                 {mine:?} vs {other:?} {:?}",
+                                areas.pane(other)
+                            );
+                        }
+                        let total: u16 = [areas.sends, areas.logs]
+                            .iter()
+                            .map(|r| r.height)
+                            .sum::<u16>()
+                            + if wide { 0 } else { areas.feed.height };
+                        assert_eq!(total + STATUS_HEIGHT, height, "{width}x{height}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::app::logs::DomainView;
 use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
 use crate::app::{AppState, Pane};
 use crate::sanitize::clean;
-use crate::upstream::{LogEventType, Source};
+use crate::upstream::{ConnState, LogEventType, Source};
 use unicode_width::UnicodeWidthStr;
 
 const COLUMNS: [Constraint; 6] = [
@@ -91,11 +91,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         + title.iter().map(Span::width).sum::<usize>()
         + follow.width()
         + 3;
-    let (conn_text, conn_tone) = conn_badge(
-        stream,
-        state.now_ms,
-        usize::from(area.width).saturating_sub(taken),
-    );
+    // Live but silent since the stream was opened: say so, rather than a
+    // green `live` over an empty table (a stalled domain looks healthy).
+    let silent = stream.is_some_and(|s| s.conn == ConnState::Live)
+        && view.store.streamed() == 0
+        && view.complete.is_none();
+    let room = usize::from(area.width).saturating_sub(taken);
+    let (conn_text, conn_tone) = if silent {
+        let text = ["○ connected, nothing yet", "○ nothing yet"]
+            .into_iter()
+            .find(|form| form.width() <= room)
+            .unwrap_or("○ nothing yet");
+        (text.to_string(), Tone::Info)
+    } else {
+        conn_badge(stream, state.now_ms, room)
+    };
     title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
     title.push(follow);
     let block = widgets::pane_block(
@@ -185,11 +195,19 @@ fn header_line(state: &AppState, view: &DomainView, width: usize) -> Line<'stati
         && let Some(remaining) = rate_limit.remaining
     {
         let of = rate_limit.limit.map_or(String::new(), |l| format!("/{l}"));
-        spans.push(Span::styled(format!(" · quota {remaining}{of}"), muted));
+        spans.push(Span::styled(
+            format!(" · quota {remaining}{of} left"),
+            muted,
+        ));
     }
     let counts = store.counts_by_type();
-    if counts.iter().any(|n| *n > 0) {
+    // The separator only with room for a count after it, not dangling at
+    // the edge of a narrow pane.
+    let used: usize = spans.iter().map(Span::width).sum();
+    if counts.iter().any(|n| *n > 0) && used + " │ delivered".len() <= width {
         spans.push(Span::styled(" │", muted));
+    } else {
+        return fit_spans(spans, width);
     }
     for slot in (0..TYPE_CODES).filter(|slot| counts[*slot] > 0) {
         let event = count_slot_type(slot);

@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let columns = CardColumns {
         width,
         timing: visible()
-            .map(|(_, row)| timing(row).width())
+            .map(|(_, row)| timing(state, row).width())
             .max()
             .unwrap_or(0),
         conn: visible()
@@ -108,7 +108,17 @@ fn label(row: &SendRow) -> String {
     }
 }
 
-fn phase_text(phase: SendPhase) -> String {
+/// The phase column. A watch whose stream ended before any progress is not
+/// waiting for anything: it shows a dash, and the connection column why.
+fn phase_text(state: &AppState, row: &SendRow) -> String {
+    let phase = row.phase;
+    let stream_over = matches!(
+        state.streams.get(&row.source).map(|s| &s.conn),
+        Some(ConnState::Stopped(_) | ConnState::Finished { .. })
+    );
+    if phase == SendPhase::Waiting && stream_over {
+        return "—".into();
+    }
     let mark = match phase {
         SendPhase::Waiting => "…",
         SendPhase::Sending => "▶",
@@ -120,13 +130,16 @@ fn phase_text(phase: SendPhase) -> String {
     format!("{mark} {}", phase.label())
 }
 
-/// `eta 1m37s` while sending, `ended 09:56:00` once over.
-fn timing(row: &SendRow) -> String {
+/// `eta 1m37s` while sending, `eta —` while no ETA can be told (the
+/// stream is down, the rate unknown or zero), `ended 09:56:00` once over.
+fn timing(state: &AppState, row: &SendRow) -> String {
+    let live = state.stream_live(&row.source);
     match (row.phase, row.ended_ms) {
         (SendPhase::Ended(_), Some(ended)) => format!("ended {}", widgets::clock(ended)),
-        _ => row.eta_ms().map_or(String::new(), |eta| {
+        (SendPhase::Sending, _) => row.eta_ms(live).map_or("eta —".to_string(), |eta| {
             format!("eta {}", widgets::duration(eta))
         }),
+        _ => String::new(),
     }
 }
 
@@ -168,7 +181,7 @@ fn card(
             Span::raw(cell(&label(row), label_width)),
             Span::raw(" "),
             Span::styled(
-                cell(&phase_text(row.phase), STATUS_WIDTH),
+                cell(&phase_text(state, row), STATUS_WIDTH),
                 theme.phase(row.phase),
             ),
             Span::raw(" "),
@@ -177,7 +190,7 @@ fn card(
             Span::raw(" "),
             Span::raw(format!("{pct:>PERCENT_WIDTH$}")),
             Span::raw(" "),
-            Span::raw(cell(&timing(row), columns.timing)),
+            Span::raw(cell(&timing(state, row), columns.timing)),
             Span::raw(" "),
             Span::styled(cell(&conn_text, columns.conn), theme.tone(conn_tone)),
         ],
@@ -223,17 +236,19 @@ fn card(
     }
     if row.phase == SendPhase::Sending {
         let spark_width = if width >= 120 { 30 } else { 10 };
-        segments.push((
-            1,
-            vec![
-                Span::raw(widgets::rate(row.rate.per_second)),
-                Span::raw(" "),
-                Span::styled(
-                    widgets::sparkline(row.rate.history.iter().copied(), spark_width),
-                    theme.tone(Tone::Info),
-                ),
-            ],
-        ));
+        let mut rate = vec![Span::raw(
+            row.rate
+                .per_second()
+                .map_or("—/s".to_string(), widgets::rate),
+        )];
+        if !row.rate.history.is_empty() {
+            rate.push(Span::raw(" "));
+            rate.push(Span::styled(
+                widgets::sparkline(row.rate.history.iter().copied(), spark_width),
+                theme.tone(Tone::Info),
+            ));
+        }
+        segments.push((1, rate));
     }
     if let Some(elapsed) = row.elapsed_ms(state.now_ms) {
         let text = if matches!(row.phase, SendPhase::Ended(_)) {

@@ -11,7 +11,7 @@ use super::theme::Tone;
 use super::widgets::{self, conn_badge, display_width, fit_spans};
 use crate::app::AppState;
 use crate::sanitize::clean;
-use crate::upstream::ConnState;
+use crate::upstream::{ConnState, Source};
 
 fn severity(tone: Tone) -> u8 {
     match tone {
@@ -94,21 +94,28 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
             theme.tone(tone),
         ));
     }
+    // The domain nearest its rate limit, named: the logs header shows the
+    // current domain's own quota, and two bare figures side by side read
+    // as one that disagrees with itself.
     let lowest_quota = state
         .streams
-        .values()
-        .filter_map(|s| s.rate_limit)
-        .filter_map(|r| Some((r.remaining?, r.limit)))
-        .min_by_key(|(remaining, _)| *remaining);
-    if let Some((remaining, limit)) = lowest_quota {
+        .iter()
+        .filter_map(|(source, s)| Some((source, s.rate_limit?)))
+        .filter_map(|(source, r)| Some((r.remaining?, r.limit, source)))
+        .min_by_key(|(remaining, ..)| *remaining);
+    if let Some((remaining, limit, source)) = lowest_quota {
         let of = limit.map_or(String::new(), |l| format!("/{l}"));
+        let who = match source {
+            Source::DomainLogs { domain } => clean(domain).into_owned(),
+            other => clean(&other.to_string()).into_owned(),
+        };
         let tone = if remaining == 0 {
             Tone::Bad
         } else {
             Tone::Muted
         };
         spans.push(Span::styled(
-            format!(" │ quota {remaining}{of} left"),
+            format!(" │ {who} quota {remaining}{of} left"),
             theme.tone(tone),
         ));
     }
@@ -155,7 +162,7 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
             theme.tone(Tone::Warn),
         ));
     }
-    if let Some(error) = &state.last_error {
+    if let Some(error) = state.current_error() {
         separate(&mut spans);
         spans.push(Span::styled(
             format!(

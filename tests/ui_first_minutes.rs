@@ -1,0 +1,189 @@
+//! Screens a new user meets in the first minutes (issue 16): the smallest
+//! terminal, a watch that failed, an error that was resolved, a domain
+//! that has sent nothing yet, the quotas. Built like `ui_snapshots.rs`:
+//! fixed clock, fixed data, actions through `update`.
+
+use crossterm::event::KeyCode;
+
+use misar_dash::app::AppState;
+use misar_dash::upstream::mail_ws::InboxMail;
+use misar_dash::upstream::{
+    ConnState, InboxEvent, LogEventType, LogRecord, SendProgress, SendStatus, Source, UpstreamBody,
+};
+
+#[path = "support/fixture.rs"]
+mod fixture;
+#[path = "support/screen.rs"]
+mod screen;
+use fixture::{Fixture, now};
+use screen::{assert_palette, draw, text};
+
+fn issue(id: &str) -> Source {
+    Source::SendProgress {
+        issue_id: id.into(),
+    }
+}
+
+fn domain(name: &str) -> Source {
+    Source::DomainLogs {
+        domain: name.into(),
+    }
+}
+
+fn progress(sent: u64, total: u64) -> UpstreamBody {
+    UpstreamBody::Progress(SendProgress {
+        status: SendStatus::Sending,
+        sent,
+        total,
+        opened: sent / 4,
+        bounced: sent / 200,
+    })
+}
+
+fn mail(i: i64) -> UpstreamBody {
+    UpstreamBody::Inbox(InboxEvent::EmailReceived(InboxMail {
+        from: format!("reader{i}@example.org"),
+        subject: format!("Re: weekly digest #{i}"),
+        received_at: Some(misar_dash::upstream::domain_logs::format_timestamp_ms(
+            now() - (10 - i) * 1000,
+        )),
+        ..InboxMail::default()
+    }))
+}
+
+fn records(n: u64) -> UpstreamBody {
+    UpstreamBody::Logs(
+        (0..n)
+            .map(|i| LogRecord {
+                id: format!("log_{i}"),
+                timestamp_ms: now() - (n - i) as i64 * 1000,
+                event_type: Some(LogEventType::Delivered),
+                sender: "news@acme.io".into(),
+                recipient: format!("reader{i}@example.org"),
+                subject: "Weekly digest #212".into(),
+                ..LogRecord::default()
+            })
+            .collect(),
+    )
+}
+
+fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
+    let buffer = draw(state, width, height);
+    assert_palette(&buffer);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, text(&buffer));
+    });
+}
+
+/// Three sends a minute in, a few mails, a domain with records: everything
+/// live.
+fn three_sends() -> Fixture {
+    let mut f = Fixture::plain();
+    let sources = [issue("1041"), issue("1042"), issue("1043")];
+    f.tick(-60_000);
+    for source in sources.iter().chain([&Source::Inbox, &domain("acme.io")]) {
+        f.conn(source, ConnState::Live);
+    }
+    for second in 0..=60 {
+        f.tick(-60_000 + second * 1000);
+        for (i, source) in sources.iter().enumerate() {
+            let per_second = 40 * (i as u64 + 1);
+            f.event(source, progress(second as u64 * per_second, 20_000));
+        }
+    }
+    for i in 0..6 {
+        f.event(&Source::Inbox, mail(i));
+    }
+    f.event(&domain("acme.io"), records(20));
+    f
+}
+
+/// At the smallest size the focused pane is never the smallest: the Sends
+/// pane focused shows two cards where it showed one (and the logs three
+/// records), the feed focused three lines where it showed one.
+#[test]
+fn smallest_size_focused_pane_gets_the_room() {
+    let mut f = three_sends();
+    f.size(60, 16);
+    snapshot("first_minutes_60x16_sends_focused", &f.state, 60, 16);
+    f.key(KeyCode::Char('2'));
+    snapshot("first_minutes_60x16_feed_focused", &f.state, 60, 16);
+}
+
+/// A watch that failed before any progress: the phase column says nothing
+/// is coming (a dash, not `waiting`), the connection column why.
+#[test]
+fn a_failed_watch_is_not_waiting() {
+    let mut f = three_sends();
+    let missing = issue("9999");
+    f.conn(&missing, ConnState::Connecting { attempt: 1 });
+    f.conn(
+        &missing,
+        ConnState::Stopped(misar_dash::upstream::StopReason::NotFound {
+            detail: "issue_not_found".into(),
+        }),
+    );
+    f.size(80, 24);
+    f.key(KeyCode::Char('G'));
+    snapshot("first_minutes_failed_watch_80x24", &f.state, 80, 24);
+}
+
+/// A domain's link dropped and came back: once it delivers again, the
+/// status bar no longer shows its error.
+#[test]
+fn a_resolved_error_leaves_the_status_bar() {
+    let mut f = three_sends();
+    let logs = domain("acme.io");
+    f.tick(1_000);
+    f.conn(
+        &logs,
+        ConnState::Reconnecting {
+            attempt: 1,
+            delay: std::time::Duration::from_secs(2),
+            reason: "stream dropped: connection reset by peer".into(),
+        },
+    );
+    f.size(80, 24);
+    snapshot("first_minutes_error_shown_80x24", &f.state, 80, 24);
+    f.tick(3_000);
+    f.conn(&logs, ConnState::Connecting { attempt: 2 });
+    f.conn(&logs, ConnState::Live);
+    f.event(&logs, records(21));
+    snapshot("first_minutes_error_resolved_80x24", &f.state, 80, 24);
+}
+
+/// A domain whose stream is up but has sent no record yet says so, rather
+/// than a green `live` over an empty table.
+#[test]
+fn a_silent_domain_is_not_called_live() {
+    let mut f = three_sends();
+    let quiet = domain("stalled.example.com");
+    f.conn(&quiet, ConnState::Connecting { attempt: 1 });
+    f.conn(&quiet, ConnState::Live);
+    f.tick(90_000);
+    f.size(100, 30);
+    f.key(KeyCode::Char('3')).key(KeyCode::Char(']'));
+    snapshot("first_minutes_silent_domain_100x30", &f.state, 100, 30);
+}
+
+/// Two domains with different quotas left: the logs header says the
+/// current domain's, and the status bar the lowest, with its domain.
+#[test]
+fn each_quota_says_whose_it_is() {
+    let mut f = three_sends();
+    let bulk = domain("bulk.example.com");
+    f.conn(&bulk, ConnState::Live);
+    f.event(&bulk, records(5));
+    for (source, remaining) in [(domain("acme.io"), 118), (bulk, 115)] {
+        f.event(
+            &source,
+            UpstreamBody::RateLimit {
+                limit: Some(120),
+                remaining: Some(remaining),
+            },
+        );
+    }
+    f.size(80, 24);
+    f.key(KeyCode::Char('3'));
+    snapshot("first_minutes_quotas_80x24", &f.state, 80, 24);
+}
