@@ -187,3 +187,53 @@ fn each_quota_says_whose_it_is() {
     f.key(KeyCode::Char('3'));
     snapshot("first_minutes_quotas_80x24", &f.state, 80, 24);
 }
+
+/// Three domains, the logs pane focused or not: the connection and follow
+/// words stay whole, and the domain's position and the `[ ]` hint take
+/// what they leave (at 120x40 the title ended `● live · foll┓`).
+#[test]
+fn state_words_come_before_decoration() {
+    let mut f = three_sends();
+    for name in ["bulk.example.com", "limited.example.com"] {
+        f.conn(&domain(name), ConnState::Live);
+        f.event(&domain(name), records(3));
+    }
+    for (width, height) in [(80, 24), (120, 40)] {
+        f.size(width, height);
+        f.key(KeyCode::Char('2'));
+        snapshot(
+            &format!("first_minutes_titles_feed_focused_{width}x{height}"),
+            &f.state,
+            width,
+            height,
+        );
+        f.key(KeyCode::Char('3')).key(KeyCode::Char('k'));
+        snapshot(
+            &format!("first_minutes_titles_follow_off_{width}x{height}"),
+            &f.state,
+            width,
+            height,
+        );
+        f.key(KeyCode::Char('f'));
+    }
+}
+
+/// A filter that does not parse: the bar shows what it can, the help line
+/// the whole reason with its hint (it was cut to `(use 30s, 15…`).
+#[test]
+fn a_filter_error_is_read_whole() {
+    let mut f = three_sends();
+    for (width, height) in [(80, 24), (120, 40)] {
+        f.size(width, height);
+        f.key(KeyCode::Char('3'))
+            .key(KeyCode::Char('/'))
+            .keys("since:xyz");
+        snapshot(
+            &format!("first_minutes_filter_error_{width}x{height}"),
+            &f.state,
+            width,
+            height,
+        );
+        f.key(KeyCode::Esc);
+    }
+}

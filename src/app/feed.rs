@@ -51,6 +51,17 @@ impl FeedGroup {
         }
     }
 
+    /// The label where the legend is short of room.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            FeedGroup::Email => "mail",
+            FeedGroup::Bounce => "bnc",
+            FeedGroup::Complaint => "compl",
+            FeedGroup::Unsubscribe => "unsub",
+            FeedGroup::Campaign => "camp",
+        }
+    }
+
     fn bit(self) -> u8 {
         1 << self as u8
     }

@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::theme::Tone;
+use super::theme::{Theme, Tone};
 use super::widgets::{self, column_widths, columns, conn_badge};
-use crate::app::feed::FeedGroup;
+use crate::app::feed::{FeedGroup, FeedPane};
 use crate::app::{AppState, Pane};
 use crate::upstream::Source;
 use unicode_width::UnicodeWidthStr;
@@ -54,22 +54,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         0,
         Span::styled(format!(" {conn_text} "), theme.tone(conn_tone)),
     );
-    let legend: Vec<Span<'static>> = FeedGroup::ALL
+    // The legend in the longest form the bottom border holds: every
+    // toggle must stay readable, so the words shrink before any is cut.
+    let border = usize::from(area.width).saturating_sub(2);
+    let legend = LEGEND_FORMS
         .iter()
-        .flat_map(|group| {
-            let key = keymap_key(*group);
-            let (mark, style) = if feed.is_shown(*group) {
-                ("✓", theme.tone(Tone::Plain))
-            } else {
-                ("✗", theme.tone(Tone::Muted))
-            };
-            [Span::styled(
-                format!(" {mark}{key} {}", group.label()),
-                style,
-            )]
-        })
-        .chain([Span::raw(" ")])
-        .collect();
+        .map(|form| legend(feed, *form, theme))
+        .find(|spans| spans.iter().map(Span::width).sum::<usize>() <= border)
+        .unwrap_or_else(|| legend(feed, LegendForm::Keys, theme));
     let block = widgets::pane_block(
         Pane::Feed.number(),
         Pane::Feed.title(),
@@ -135,4 +127,38 @@ fn keymap_key(group: FeedGroup) -> String {
         .and_then(|b| b.keys.first())
         .map(key_label)
         .unwrap_or_default()
+}
+
+/// How much of each toggle the feed's legend says.
+#[derive(Clone, Copy)]
+enum LegendForm {
+    /// `✓b bounce`
+    Words,
+    /// `✓b bnc`
+    Short,
+    /// `✓b`
+    Keys,
+}
+
+const LEGEND_FORMS: [LegendForm; 3] = [LegendForm::Words, LegendForm::Short, LegendForm::Keys];
+
+fn legend(feed: &FeedPane, form: LegendForm, theme: Theme) -> Vec<Span<'static>> {
+    FeedGroup::ALL
+        .iter()
+        .map(|group| {
+            let key = keymap_key(*group);
+            let (mark, style) = if feed.is_shown(*group) {
+                ("✓", theme.tone(Tone::Plain))
+            } else {
+                ("✗", theme.tone(Tone::Muted))
+            };
+            let text = match form {
+                LegendForm::Words => format!(" {mark}{key} {}", group.label()),
+                LegendForm::Short => format!(" {mark}{key} {}", group.short_label()),
+                LegendForm::Keys => format!(" {mark}{key}"),
+            };
+            Span::styled(text, style)
+        })
+        .chain([Span::raw(" ")])
+        .collect()
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::Tone;
-use super::widgets::{self, column_widths, columns, conn_badge, fit_spans};
+use super::widgets::{self, column_widths, columns, conn_badge, fit, fit_spans};
 use crate::app::feed::group_digits;
 use crate::app::logs::DomainView;
 use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
@@ -63,40 +63,36 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         domain: view.domain.clone(),
     };
     let stream = state.streams.get(&source);
-    let mut title = vec![Span::styled(
-        format!("· {} ", clean(&view.domain)),
-        theme.title(focused),
-    )];
-    if logs.domains.len() > 1 {
-        title.push(Span::styled(
-            format!(
-                "({}/{}, [ ] to switch) ",
-                logs.current + 1,
-                logs.domains.len()
-            ),
-            theme.tone(Tone::Muted),
-        ));
-    }
-    let follow = if view.follow {
-        Span::styled("· following ", theme.tone(Tone::Good))
+    // The state words (the connection, following or not) come before
+    // decoration: the domain's position and the switching hint take only
+    // what they leave of the top border, in the longest form that fits.
+    let follow_forms: &[&str] = if view.follow {
+        &["· following "]
     } else {
-        Span::styled(
-            "· follow off — f to resume ",
-            theme.tone(Tone::Warn).add_modifier(Modifier::BOLD),
-        )
+        &["· follow off — f to resume ", "· follow off (f) "]
     };
-    // What the pane's name, the domain and the follow mark leave of the top
-    // border is the connection's.
-    let taken = format!(" ▶ {} {} ", Pane::Logs.number(), Pane::Logs.title()).width()
-        + title.iter().map(Span::width).sum::<usize>()
-        + follow.width()
-        + 3;
+    let follow_tone = if view.follow {
+        theme.tone(Tone::Good)
+    } else {
+        theme.tone(Tone::Warn).add_modifier(Modifier::BOLD)
+    };
+    let shortest_follow = follow_forms.last().map_or(0, |f| f.width());
+    let marker = if focused { "▶ " } else { "" };
+    let name_width =
+        format!(" {marker}{} {} ", Pane::Logs.number(), Pane::Logs.title()).width() + 3;
+    let border = usize::from(area.width).saturating_sub(name_width);
+    // A domain too long for the border keeps room for the state words.
+    let name = clean(&view.domain);
+    let domain = format!(
+        "· {} ",
+        fit(&name, border.saturating_sub(shortest_follow + 10))
+    );
+    let room = border.saturating_sub(domain.width() + shortest_follow);
     // Live but silent since the stream was opened: say so, rather than a
     // green `live` over an empty table (a stalled domain looks healthy).
     let silent = stream.is_some_and(|s| s.conn == ConnState::Live)
         && view.store.streamed() == 0
         && view.complete.is_none();
-    let room = usize::from(area.width).saturating_sub(taken);
     let (conn_text, conn_tone) = if silent {
         let text = ["○ connected, nothing yet", "○ nothing yet"]
             .into_iter()
@@ -106,6 +102,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     } else {
         conn_badge(stream, state.now_ms, room)
     };
+    let mut left = room.saturating_sub(conn_text.width() + 1) + shortest_follow;
+    let follow = follow_forms
+        .iter()
+        .find(|f| f.width() <= left)
+        .or(follow_forms.last())
+        .map_or(String::new(), |f| f.to_string());
+    left = left.saturating_sub(follow.width());
+    let mut title = vec![Span::styled(domain, theme.title(focused))];
+    if logs.domains.len() > 1 {
+        let (at, of) = (logs.current + 1, logs.domains.len());
+        let position = [
+            format!("({at}/{of}, [ ] to switch) "),
+            format!("({at}/{of}) "),
+        ]
+        .into_iter()
+        .find(|p| p.width() <= left);
+        if let Some(position) = position {
+            title.push(Span::styled(position, theme.tone(Tone::Muted)));
+        }
+    }
+    let follow = Span::styled(follow, follow_tone);
     title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
     title.push(follow);
     let block = widgets::pane_block(

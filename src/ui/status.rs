@@ -149,6 +149,20 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
         Span::styled(" quit", muted),
     ];
     let separate = |spans: &mut Vec<Span<'static>>| spans.push(Span::styled(" │ ", muted));
+    // The filter bar has half a line for why a filter does not parse; its
+    // hint ("use 30s, 15m, …") is read here whole.
+    if let Some(error) = state
+        .logs
+        .filter_bar
+        .as_ref()
+        .and_then(|bar| bar.error.as_ref())
+    {
+        separate(&mut spans);
+        spans.push(Span::styled(
+            format!("✖ {}", error.reason),
+            theme.tone(Tone::Bad),
+        ));
+    }
     if let Some(notice) = state.current_notice() {
         separate(&mut spans);
         spans.push(Span::styled(notice.to_string(), theme.tone(Tone::Info)));
