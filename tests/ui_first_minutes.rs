@@ -237,3 +237,12 @@ fn a_filter_error_is_read_whole() {
         f.key(KeyCode::Esc);
     }
 }
+
+/// `d` asks before a watch stops.
+#[test]
+fn d_asks_before_it_stops_a_watch() {
+    let mut f = three_sends();
+    f.size(80, 24);
+    f.key(KeyCode::Char('j')).key(KeyCode::Char('d'));
+    snapshot("first_minutes_confirm_unwatch_80x24", &f.state, 80, 24);
+}

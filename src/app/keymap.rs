@@ -20,6 +20,7 @@ pub enum Context {
     Logs,
     FilterBar,
     WatchPrompt,
+    ConfirmUnwatch,
     Detail,
     ConnLog,
     Help,
@@ -27,7 +28,7 @@ pub enum Context {
 
 impl Context {
     /// Help overlay sections, in order.
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 12] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -36,6 +37,7 @@ impl Context {
         Context::Logs,
         Context::FilterBar,
         Context::WatchPrompt,
+        Context::ConfirmUnwatch,
         Context::Detail,
         Context::ConnLog,
         Context::Help,
@@ -51,6 +53,7 @@ impl Context {
             Context::Logs => "Domain logs",
             Context::FilterBar => "Filter bar (/)",
             Context::WatchPrompt => "Watch prompt (a)",
+            Context::ConfirmUnwatch => "Stop watching? (d)",
             Context::Detail => "Record detail",
             Context::ConnLog => "Connection log (L)",
             Context::Help => "This help",
@@ -275,6 +278,18 @@ pub const KEYMAP: &[Binding] = &[
         C::WatchPrompt,
         A::Edit,
         "edit; Ctrl-w deletes a word, Ctrl-u the line",
+    ),
+    bind(
+        &[ch('y'), key(K::Enter)],
+        C::ConfirmUnwatch,
+        A::Submit,
+        "yes, stop watching",
+    ),
+    bind(
+        &[ch('n'), key(K::Esc), ch('q')],
+        C::ConfirmUnwatch,
+        A::Cancel,
+        "no, keep it",
     ),
     bind(&[key(K::Esc), ch('q')], C::Detail, A::Close, "close"),
     bind(&[ch('k'), key(K::Up)], C::Detail, A::Up, "scroll up"),

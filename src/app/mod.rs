@@ -159,6 +159,11 @@ pub enum Overlay {
         input: Input,
         error: Option<String>,
     },
+    /// `d` asks before a watch stops: its rows, records and quota spent
+    /// would be lost to a stray key.
+    ConfirmUnwatch {
+        source: Source,
+    },
 }
 
 /// One stream's connection as last reported, and since when.

@@ -55,6 +55,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
 fn active_contexts(state: &AppState) -> Vec<Context> {
     let modal = match &state.overlay {
         Overlay::Watch { .. } => Some(Context::WatchPrompt),
+        Overlay::ConfirmUnwatch { .. } => Some(Context::ConfirmUnwatch),
         Overlay::Help { .. } => Some(Context::Help),
         Overlay::Detail { .. } => Some(Context::Detail),
         Overlay::ConnLog { .. } => Some(Context::ConnLog),
@@ -86,6 +87,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
     match contexts[0] {
         Context::FilterBar => filter_bar_key(state, action, key, commands),
         Context::WatchPrompt => watch_prompt_key(state, action, key, commands),
+        Context::ConfirmUnwatch => confirm_unwatch_key(state, action, commands),
         Context::Help | Context::Detail => overlay_key(state, action, commands),
         Context::ConnLog => connlog::overlay_key(state, action, commands),
         _ => main_key(state, action, commands),
@@ -105,7 +107,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
                 error: None,
             }
         }
-        KeyAction::Unwatch => unwatch_selected(state, commands),
+        KeyAction::Unwatch => ask_to_unwatch_selected(state),
         KeyAction::OpenConnLog => {
             if !connlog::open(state) {
                 set_notice(state, "no stream selected".into());
@@ -332,7 +334,9 @@ fn watch_logs(state: &mut AppState, domain: &str, query: LogQuery) -> Command {
     }
 }
 
-fn unwatch_selected(state: &mut AppState, commands: &mut Vec<Command>) {
+/// `d`: asks whether to stop watching the selected send or the current
+/// domain.
+fn ask_to_unwatch_selected(state: &mut AppState) {
     let source = match state.focus {
         Pane::Sends => state.sends.selected_row().map(|r| r.source.clone()),
         Pane::Logs => state.logs.current().map(|v| Source::DomainLogs {
@@ -340,7 +344,28 @@ fn unwatch_selected(state: &mut AppState, commands: &mut Vec<Command>) {
         }),
         Pane::Feed => None,
     };
-    let Some(source) = source else { return };
+    if let Some(source) = source {
+        state.overlay = Overlay::ConfirmUnwatch { source };
+    }
+}
+
+fn confirm_unwatch_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+    let Overlay::ConfirmUnwatch { source } = &state.overlay else {
+        return;
+    };
+    match action {
+        KeyAction::Quit => commands.push(Command::Quit),
+        KeyAction::Submit => {
+            let source = source.clone();
+            state.overlay = Overlay::None;
+            unwatch(state, source, commands);
+        }
+        KeyAction::Cancel => state.overlay = Overlay::None,
+        _ => {}
+    }
+}
+
+fn unwatch(state: &mut AppState, source: Source, commands: &mut Vec<Command>) {
     match &source {
         Source::DomainLogs { domain } => {
             state.logs.remove(domain);

@@ -50,6 +50,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Overlay::Watch { input, error } => {
             overlay::draw_watch_prompt(frame, area, state, input, error.as_deref())
         }
+        Overlay::ConfirmUnwatch { source } => {
+            overlay::draw_confirm_unwatch(frame, area, state, source)
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::widgets::{self, centered, fit_spans, input_line, wrap};
 use crate::app::keymap::{Context, KEYMAP, keys_label};
 use crate::app::{AppState, Overlay};
 use crate::sanitize::clean;
-use crate::upstream::LogRecord;
+use crate::upstream::{LogRecord, Source};
 
 const KEYS_WIDTH: usize = 22;
 
@@ -288,6 +288,22 @@ fn detail_lines(record: &LogRecord, width: usize, theme: Theme) -> Vec<Line<'sta
         }
     }
     lines
+}
+
+/// `d`'s question: stop watching `source`?
+pub fn draw_confirm_unwatch(frame: &mut Frame, area: Rect, state: &AppState, source: &Source) {
+    let theme = state.theme;
+    let rect = centered(area, area.width.saturating_sub(4).min(60), 3);
+    let inner = popup(frame, rect, "Stop watching?", "y yes · n no", theme);
+    let line = fit_spans(
+        vec![
+            Span::raw("Stop watching "),
+            Span::styled(clean(&source.to_string()).into_owned(), theme.title(true)),
+            Span::raw("? Its rows and records go."),
+        ],
+        usize::from(inner.width),
+    );
+    frame.render_widget(Paragraph::new(line), inner);
 }
 
 pub fn draw_watch_prompt(

@@ -281,7 +281,18 @@ fn sends_selection_and_unwatch() {
     update(&mut s, press(KeyCode::Down));
     update(&mut s, ch('k'));
     assert_eq!(s.sends.cursor.selected, 1);
-    assert_eq!(update(&mut s, ch('d')), [Command::Unwatch(issue("2"))]);
+    // `d` asks first; n (or Esc) keeps the watch, y stops it.
+    assert!(update(&mut s, ch('d')).is_empty());
+    assert!(matches!(&s.overlay, Overlay::ConfirmUnwatch { source } if *source == issue("2")));
+    assert!(update(&mut s, ch('n')).is_empty());
+    assert!(matches!(s.overlay, Overlay::None));
+    assert_eq!(s.sends.rows.len(), 3);
+    update(&mut s, ch('d'));
+    assert!(update(&mut s, press(KeyCode::Esc)).is_empty());
+    assert_eq!(s.sends.rows.len(), 3);
+    update(&mut s, ch('d'));
+    assert_eq!(update(&mut s, ch('y')), [Command::Unwatch(issue("2"))]);
+    assert!(matches!(s.overlay, Overlay::None));
     assert_eq!(s.sends.rows.len(), 2);
     assert!(!s.streams.contains_key(&issue("2")));
     // A late event from the unwatched stream does not bring the row back.
@@ -636,7 +647,11 @@ fn domains_switch_and_unwatch() {
     update(&mut s, ch('['));
     update(&mut s, ch('['));
     assert_eq!(s.logs.current().unwrap().domain, "c.io");
-    assert_eq!(update(&mut s, ch('d')), [Command::Unwatch(domain("c.io"))]);
+    update(&mut s, ch('d'));
+    assert_eq!(
+        update(&mut s, press(KeyCode::Enter)),
+        [Command::Unwatch(domain("c.io"))]
+    );
     assert_eq!(s.logs.domains.len(), 2);
     assert_eq!(s.logs.current().unwrap().domain, "b.io");
     update(&mut s, upstream(&domain("c.io"), logs(2)));
