@@ -521,6 +521,7 @@ async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         max_log_records: 1_000_000,
         warning: None,
         log_file: None,
+        filter_history: None,
     };
     let mut state = dashboard::initial_state(&dash, None);
     let watch = WatchList {

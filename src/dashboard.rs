@@ -6,6 +6,7 @@
 //! happens here; the clients do theirs on their own tasks.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -15,6 +16,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
+use crate::app::filter_history::FilterHistory;
 use crate::app::watch_prompt::normalize_domain;
 use crate::app::{Action, AppOptions, AppState, Command, update};
 use crate::cli::DashArgs;
@@ -86,6 +88,8 @@ pub struct DashOptions {
     pub warning: Option<String>,
     /// Where the network log is written, for the `L` overlay's footer.
     pub log_file: Option<String>,
+    /// Where the filters applied are kept across runs.
+    pub filter_history: Option<PathBuf>,
 }
 
 impl DashOptions {
@@ -98,9 +102,13 @@ impl DashOptions {
             max_log_records: file.max_log_records.unwrap_or(1_000_000),
             warning: None,
             log_file: None,
+            filter_history: crate::logfile::state_file(FILTER_HISTORY_FILE),
         }
     }
 }
+
+/// The filter history's file in the state directory.
+const FILTER_HISTORY_FILE: &str = "filter-history";
 
 pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> Result<()> {
     let token_in_query = client.token_in_query;
@@ -149,6 +157,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     )
     .await;
     drop(guard);
+    save_filter_history(&state, opts.filter_history.as_deref());
     result
 }
 
@@ -173,7 +182,32 @@ pub(crate) fn initial_state(opts: &DashOptions, proxy: Option<String>) -> AppSta
         max_log_records: opts.max_log_records,
         proxy,
         log_file: opts.log_file.clone(),
+        filter_history: opts
+            .filter_history
+            .as_deref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .map(|text| FilterHistory::from_text(&text))
+            .unwrap_or_default(),
     })
+}
+
+/// Keeps the filters applied for the next run. A history that cannot be
+/// written is not worth an error at quit: the next run starts without it.
+fn save_filter_history(state: &AppState, path: Option<&Path>) {
+    let Some(path) = path else { return };
+    let text = state.logs.history.to_text();
+    if text.is_empty() {
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(path, text) {
+        tracing::warn!(
+            "could not keep the filter history in {}: {e}",
+            path.display()
+        );
+    }
 }
 
 /// Starts the streams of `watch`, their rows and tabs in that order.

@@ -35,9 +35,16 @@ const DEFAULT_FILTER: &str = "warn,misar_dash=info";
 /// directory where there is no state directory (macOS, Windows). `None`
 /// when there is no home directory to find either.
 pub fn default_path() -> Option<PathBuf> {
+    state_file(FILE_NAME)
+}
+
+/// A file named `name` in the platform's state directory (or its local
+/// data directory where there is none): where the dashboard keeps what
+/// outlives a run, the log and the filter history.
+pub fn state_file(name: &str) -> Option<PathBuf> {
     let dirs = directories::ProjectDirs::from("io", "misar", "misar-dash")?;
     let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
-    Some(dir.join(FILE_NAME))
+    Some(dir.join(name))
 }
 
 /// The log's path: `--log-file`, else the default.

@@ -125,3 +125,37 @@ fn quitting_after_a_resize_leaves_nothing_of_the_dashboard() {
         );
     }
 }
+
+/// Issue 16: filters applied in one run are there for ↑ in the next (kept
+/// in the state directory).
+#[test]
+fn filters_applied_in_one_run_are_offered_in_the_next() {
+    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    let state = std::env::temp_dir().join(format!("misar-dash-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let command = format!(
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME={} \
+         MISAR_DASH_CONFIG=/nonexistent {bin}; echo EXITED=$?; sleep 30",
+        state.display()
+    );
+    let first = Tmux::start("history1", 120, 40, &command);
+    first.wait_for("the demo", |s| s.contains("DEMO") && log_rows_any(s));
+    first.keys(&["3", "/"]);
+    first.type_text("type:deferred");
+    first.keys(&["Enter"]);
+    first.wait_for("the filter applied", |s| {
+        s.contains("filter: type:deferred")
+    });
+    first.keys(&["q"]);
+    first.wait_for("the first run to end", |s| s.contains("EXITED=0"));
+
+    let second = Tmux::start("history2", 120, 40, &command);
+    second.wait_for("the demo again", |s| s.contains("DEMO") && log_rows_any(s));
+    second.keys(&["3", "/", "Up"]);
+    second.wait_for("the last run's filter offered", |s| {
+        s.contains("/ type:deferred")
+    });
+    second.keys(&["Escape", "q"]);
+    second.wait_for("the second run to end", |s| s.contains("EXITED=0"));
+    let _ = std::fs::remove_dir_all(&state);
+}

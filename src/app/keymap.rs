@@ -266,6 +266,13 @@ pub const KEYMAP: &[Binding] = &[
         "cancel: back to the filter before /",
     ),
     bind(
+        &[key(K::Up)],
+        C::FilterBar,
+        A::Up,
+        "previous filter applied to this domain",
+    ),
+    bind(&[key(K::Down)], C::FilterBar, A::Down, "next filter"),
+    bind(
         &[key(K::Left), key(K::Right), ctrl('w'), ctrl('u')],
         C::FilterBar,
         A::Edit,

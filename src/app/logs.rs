@@ -4,6 +4,7 @@ use tui_input::Input;
 
 use super::cursor::ListCursor;
 use super::filter::{self, Filter, FilterError};
+use super::filter_history::FilterHistory;
 use super::logstore::LogStore;
 use crate::upstream::LogQuery;
 
@@ -14,6 +15,8 @@ pub struct LogsPane {
     pub current: usize,
     /// The `/` bar, editing the current domain's filter.
     pub filter_bar: Option<FilterBar>,
+    /// The filters applied, per domain: what ↑/↓ in the bar walk.
+    pub history: FilterHistory,
 }
 
 impl LogsPane {
@@ -145,6 +148,9 @@ pub struct FilterBar {
     pub error: Option<FilterError>,
     /// The filter applied when the bar opened; Esc returns to it.
     pub text_before: String,
+    /// Which history entry ↑/↓ show, and the text typed before the
+    /// first ↑ (↓ past the newest entry brings it back).
+    pub browsing: Option<(usize, String)>,
 }
 
 impl FilterBar {
@@ -153,7 +159,39 @@ impl FilterBar {
             input: Input::new(current.to_string()),
             error: None,
             text_before: current.to_string(),
+            browsing: None,
         }
+    }
+
+    /// ↑ (`older`) or ↓ through `entries` (oldest first). Returns whether
+    /// the text changed.
+    pub fn browse(&mut self, entries: &[String], older: bool) -> bool {
+        let text = match (self.browsing.take(), older) {
+            (None, false) => return false,
+            (None, true) => {
+                let Some(last) = entries.len().checked_sub(1) else {
+                    return false;
+                };
+                self.browsing = Some((last, self.input.value().to_string()));
+                entries[last].clone()
+            }
+            (Some((at, draft)), true) => {
+                let at = at.saturating_sub(1).min(entries.len().saturating_sub(1));
+                let text = entries.get(at).cloned().unwrap_or_default();
+                self.browsing = Some((at, draft));
+                text
+            }
+            (Some((at, draft)), false) => match entries.get(at + 1) {
+                Some(newer) => {
+                    let newer = newer.clone();
+                    self.browsing = Some((at + 1, draft));
+                    newer
+                }
+                None => draft,
+            },
+        };
+        self.input = Input::new(text);
+        true
     }
 
     /// Parses the text being typed.

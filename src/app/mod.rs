@@ -9,6 +9,7 @@ pub mod connlog;
 pub mod cursor;
 pub mod feed;
 pub mod filter;
+pub mod filter_history;
 pub mod keymap;
 pub mod logs;
 pub mod logstore;
@@ -54,6 +55,9 @@ pub struct AppOptions {
     pub proxy: Option<String>,
     /// Where the full log is written, named under the connection log.
     pub log_file: Option<String>,
+    /// Filters applied in earlier runs, per domain (the state directory's
+    /// file, read by the dashboard).
+    pub filter_history: filter_history::FilterHistory,
 }
 
 impl Default for AppOptions {
@@ -67,6 +71,7 @@ impl Default for AppOptions {
             max_log_records: 1_000_000,
             proxy: None,
             log_file: None,
+            filter_history: Default::default(),
         }
     }
 }
@@ -272,7 +277,10 @@ impl AppState {
             overlay: Overlay::None,
             sends: SendsPane::default(),
             feed: FeedPane::default(),
-            logs: LogsPane::default(),
+            logs: LogsPane {
+                history: opts.filter_history,
+                ..LogsPane::default()
+            },
             streams: BTreeMap::new(),
             unwatched: HashSet::new(),
             malformed: MalformedStats::default(),

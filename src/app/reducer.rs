@@ -194,11 +194,20 @@ fn filter_bar_key(
     };
     match action {
         KeyAction::Quit => commands.push(Command::Quit),
-        KeyAction::Edit => {
+        KeyAction::Edit
             if bar
                 .input
                 .handle_event(&Event::Key(key))
-                .is_some_and(|c| c.value)
+                .is_some_and(|c| c.value) =>
+        {
+            bar.browsing = None;
+            if let Some(filter) = bar.parse() {
+                view.preview(&filter, now_ms, height);
+            }
+        }
+        KeyAction::Up | KeyAction::Down => {
+            let entries = state.logs.history.entries(&view.domain);
+            if bar.browse(entries, action == KeyAction::Up)
                 && let Some(filter) = bar.parse()
             {
                 view.preview(&filter, now_ms, height);
@@ -223,6 +232,7 @@ fn filter_bar_key(
                 return;
             }
             view.filter_text = bar.input.value().trim().to_string();
+            state.logs.history.record(&view.domain, &view.filter_text);
             view.filter = filter.clone();
             view.preview(&filter, now_ms, height);
             state.logs.filter_bar = None;

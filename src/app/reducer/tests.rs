@@ -953,3 +953,42 @@ fn a_watch_already_running_is_focused_not_opened_twice() {
     assert!(watch(&mut s, "domain foo..com").is_empty());
     assert!(matches!(&s.overlay, Overlay::Watch { error: Some(e), .. } if e.contains("two dots")));
 }
+
+/// Issue 16: ↑/↓ in the filter bar walk the filters applied to the domain,
+/// and ↓ past the newest brings back what was being typed.
+#[test]
+fn the_filter_bar_walks_the_domains_history() {
+    let mut s = with_logs(10);
+    let bar_text = |s: &AppState| {
+        s.logs
+            .filter_bar
+            .as_ref()
+            .map(|b| b.input.value().to_string())
+    };
+    for filter in ["type:bounced", "from:x@acme.io", "type:bounced"] {
+        update(&mut s, ch('/'));
+        update(&mut s, ctrl('u'));
+        typed(&mut s, filter);
+        update(&mut s, press(KeyCode::Enter));
+    }
+    assert_eq!(
+        s.logs.history.entries("acme.io"),
+        ["from:x@acme.io", "type:bounced"]
+    );
+    update(&mut s, ch('/'));
+    update(&mut s, ctrl('u'));
+    typed(&mut s, "sub");
+    update(&mut s, press(KeyCode::Up));
+    assert_eq!(bar_text(&s).as_deref(), Some("type:bounced"));
+    update(&mut s, press(KeyCode::Up));
+    assert_eq!(bar_text(&s).as_deref(), Some("from:x@acme.io"));
+    update(&mut s, press(KeyCode::Up));
+    assert_eq!(bar_text(&s).as_deref(), Some("from:x@acme.io"));
+    update(&mut s, press(KeyCode::Down));
+    assert_eq!(bar_text(&s).as_deref(), Some("type:bounced"));
+    update(&mut s, press(KeyCode::Down));
+    assert_eq!(bar_text(&s).as_deref(), Some("sub"));
+    // The view shows what the browsed filter matches.
+    update(&mut s, press(KeyCode::Up));
+    assert!(current_matches(&s) < 10);
+}
