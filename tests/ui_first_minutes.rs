@@ -1,7 +1,8 @@
 //! Screens a new user meets in the first minutes (issue 16): the smallest
 //! terminal, a watch that failed, an error that was resolved, a domain
-//! that has sent nothing yet, the quotas. Built like `ui_snapshots.rs`:
-//! fixed clock, fixed data, actions through `update`.
+//! that has sent nothing yet, the quotas, and what a k9s or lnav user
+//! reaches for: a zoomed pane. Built like `ui_snapshots.rs`: fixed clock,
+//! fixed data, actions through `update`.
 
 use crossterm::event::KeyCode;
 
@@ -235,5 +236,26 @@ fn a_filter_error_is_read_whole() {
             height,
         );
         f.key(KeyCode::Esc);
+    }
+}
+
+/// `Z` zooms the focused pane over the others; `1` `2` `3` bring another
+/// pane to the front, still zoomed. The title says so and how to restore.
+#[test]
+fn a_zoomed_pane_fills_the_screen() {
+    let mut f = three_sends();
+    for (width, height) in [(80, 24), (120, 40)] {
+        f.size(width, height);
+        f.key(KeyCode::Char('1')).key(KeyCode::Char('Z'));
+        for (key, name) in [('1', "sends"), ('2', "feed"), ('3', "logs")] {
+            f.key(KeyCode::Char(key));
+            snapshot(
+                &format!("first_minutes_zoomed_{name}_{width}x{height}"),
+                &f.state,
+                width,
+                height,
+            );
+        }
+        f.key(KeyCode::Char('Z'));
     }
 }

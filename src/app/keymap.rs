@@ -69,6 +69,7 @@ pub enum KeyAction {
     FocusNext,
     FocusPrev,
     Focus(super::Pane),
+    ToggleZoom,
     ToggleHelp,
     OpenWatchPrompt,
     Unwatch,
@@ -169,6 +170,12 @@ pub const KEYMAP: &[Binding] = &[
         C::Global,
         A::Focus(super::Pane::Logs),
         "focus Domain logs",
+    ),
+    bind(
+        &[ch('Z')],
+        C::Global,
+        A::ToggleZoom,
+        "zoom the focused pane / restore",
     ),
     bind(&[ch('?')], C::Global, A::ToggleHelp, "this help"),
     bind(
@@ -438,6 +445,6 @@ mod tests {
         assert_eq!(key_label(&ctrl('d')), "Ctrl-d");
         assert_eq!(key_label(&ch(' ')), "Space");
         assert_eq!(key_label(&key(K::BackTab)), "Shift-Tab");
-        assert_eq!(keys_label(&KEYMAP[9]), "k ↑");
+        assert_eq!(keys_label(&KEYMAP[10]), "k ↑");
     }
 }

@@ -16,6 +16,7 @@ pub mod rate;
 mod reducer;
 pub mod sends;
 pub mod watch_prompt;
+pub mod zoom;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -234,6 +235,8 @@ pub struct AppState {
     /// Terminal size, columns × rows.
     pub size: (u16, u16),
     pub focus: Pane,
+    /// The focused pane fills the screen (`Z`); focus moves keep it so.
+    pub zoomed: bool,
     pub overlay: Overlay,
     pub sends: SendsPane,
     pub feed: FeedPane,
@@ -264,6 +267,7 @@ impl AppState {
             now_ms: opts.now_ms,
             size: (80, 24),
             focus: Pane::Sends,
+            zoomed: false,
             overlay: Overlay::None,
             sends: SendsPane::default(),
             feed: FeedPane::default(),

@@ -98,6 +98,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         KeyAction::FocusNext => focus(state, step_pane(state.focus, 1)),
         KeyAction::FocusPrev => focus(state, step_pane(state.focus, -1)),
         KeyAction::Focus(pane) => focus(state, pane),
+        KeyAction::ToggleZoom => super::zoom::toggle(state),
         KeyAction::ToggleHelp => state.overlay = Overlay::Help { scroll: 0 },
         KeyAction::OpenWatchPrompt => {
             state.overlay = Overlay::Watch {
@@ -411,6 +412,9 @@ fn step_pane(pane: Pane, step: isize) -> Pane {
 
 fn focus(state: &mut AppState, pane: Pane) {
     state.focus = pane;
+    if state.zoomed {
+        super::zoom::refit(state);
+    }
     if pane == Pane::Feed {
         state.feed.unread = 0;
     }

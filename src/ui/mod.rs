@@ -31,9 +31,17 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         draw_too_small(frame, area, state);
         return;
     };
-    sends::draw(frame, areas.sends, state);
-    feed::draw(frame, areas.feed, state);
-    logs::draw(frame, areas.logs, state);
+    // Zoomed, only the focused pane has room.
+    let shown = |pane: Pane| !state.zoomed || state.focus == pane;
+    if shown(Pane::Sends) {
+        sends::draw(frame, areas.sends, state);
+    }
+    if shown(Pane::Feed) {
+        feed::draw(frame, areas.feed, state);
+    }
+    if shown(Pane::Logs) {
+        logs::draw(frame, areas.logs, state);
+    }
     status::draw(frame, areas.status, state);
     match &state.overlay {
         Overlay::None => {}
