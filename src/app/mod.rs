@@ -7,6 +7,7 @@
 
 pub mod connlog;
 pub mod cursor;
+pub mod detail;
 pub mod feed;
 pub mod filter;
 pub mod keymap;
@@ -30,6 +31,7 @@ use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
 
 pub use crate::ui::theme::Theme;
 pub use connlog::{ConnEvent, FailureRun};
+pub use detail::DetailItem;
 pub use feed::FeedPane;
 pub use logs::LogsPane;
 pub use reducer::update;
@@ -142,10 +144,9 @@ pub enum Overlay {
     Help {
         scroll: u16,
     },
-    /// One domain-log record with every field.
+    /// Everything about one send, feed event or log record (Enter).
     Detail {
-        domain: String,
-        seq: u64,
+        item: DetailItem,
         scroll: u16,
     },
     /// One stream's connection history (`L`).

@@ -3,6 +3,7 @@
 //! that are visible.
 
 pub mod connlog;
+pub mod detail;
 mod feed;
 pub mod layout;
 mod logs;
@@ -46,11 +47,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     match &state.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => overlay::draw_help(frame, area, state, *scroll),
-        Overlay::Detail {
-            domain,
-            seq,
-            scroll,
-        } => overlay::draw_detail(frame, area, state, domain, *seq, *scroll),
+        Overlay::Detail { item, scroll } => detail::draw(frame, area, state, item, *scroll),
         Overlay::ConnLog {
             source,
             from_bottom,

@@ -110,7 +110,7 @@ fn label(row: &SendRow) -> String {
 
 /// The phase column. A watch whose stream ended before any progress is not
 /// waiting for anything: it shows a dash, and the connection column why.
-fn phase_text(state: &AppState, row: &SendRow) -> String {
+pub(super) fn phase_text(state: &AppState, row: &SendRow) -> String {
     let phase = row.phase;
     let stream_over = matches!(
         state.streams.get(&row.source).map(|s| &s.conn),
