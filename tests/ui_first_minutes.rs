@@ -1,7 +1,8 @@
 //! Screens a new user meets in the first minutes (issue 16): the smallest
 //! terminal, a watch that failed, an error that was resolved, a domain
-//! that has sent nothing yet, the quotas. Built like `ui_snapshots.rs`:
-//! fixed clock, fixed data, actions through `update`.
+//! that has sent nothing yet, the quotas, and what a k9s or lnav user
+//! reaches for: a zoomed pane, the detail of any row. Built like `ui_snapshots.rs`: fixed clock,
+//! fixed data, actions through `update`.
 
 use crossterm::event::KeyCode;
 
@@ -245,4 +246,108 @@ fn d_asks_before_it_stops_a_watch() {
     f.size(80, 24);
     f.key(KeyCode::Char('j')).key(KeyCode::Char('d'));
     snapshot("first_minutes_confirm_unwatch_80x24", &f.state, 80, 24);
+}
+
+/// `Z` zooms the focused pane over the others; `1` `2` `3` bring another
+/// pane to the front, still zoomed. The title says so and how to restore.
+#[test]
+fn a_zoomed_pane_fills_the_screen() {
+    let mut f = three_sends();
+    for (width, height) in [(80, 24), (120, 40)] {
+        f.size(width, height);
+        f.key(KeyCode::Char('1')).key(KeyCode::Char('Z'));
+        for (key, name) in [('1', "sends"), ('2', "feed"), ('3', "logs")] {
+            f.key(KeyCode::Char(key));
+            snapshot(
+                &format!("first_minutes_zoomed_{name}_{width}x{height}"),
+                &f.state,
+                width,
+                height,
+            );
+        }
+        f.key(KeyCode::Char('Z'));
+    }
+}
+
+/// One send over 90 seconds at a rate that rises and falls, its link
+/// dropped once on the way, and the detail opened on it.
+fn a_send_in_detail() -> Fixture {
+    let mut f = Fixture::plain();
+    let source = issue("1042");
+    f.tick(-90_000);
+    f.conn(&source, ConnState::Live);
+    let mut sent = 0;
+    for second in 0..=90 {
+        f.tick(-90_000 + second * 1000);
+        if second == 40 {
+            f.conn(
+                &source,
+                ConnState::Reconnecting {
+                    attempt: 2,
+                    delay: std::time::Duration::from_secs(2),
+                    reason: "stream dropped: connection reset by peer".into(),
+                },
+            );
+        }
+        if second == 42 {
+            f.conn(&source, ConnState::Connecting { attempt: 2 });
+            f.conn(&source, ConnState::Live);
+        }
+        if (40..42).contains(&second) {
+            continue;
+        }
+        sent += (second as u64 % 30) * 4 + 20;
+        f.event(&source, progress(sent, 20_000));
+    }
+    f.key(KeyCode::Enter);
+    f
+}
+
+/// Enter on a send: every count, time and connection state, the rate
+/// over the last minute and a half, and the connection history.
+#[test]
+fn a_send_in_detail_shows_everything_held() {
+    let mut f = a_send_in_detail();
+    for (width, height) in [(80, 24), (120, 40)] {
+        f.size(width, height);
+        snapshot(
+            &format!("first_minutes_send_detail_{width}x{height}"),
+            &f.state,
+            width,
+            height,
+        );
+    }
+    // The history is below the first page at 80x24.
+    f.size(80, 24).key(KeyCode::Char('G'));
+    snapshot("first_minutes_send_detail_end_80x24", &f.state, 80, 24);
+}
+
+/// Enter on a feed event: every field as received, the unknown ones
+/// after the rest, and hostile text cleaned (no escape reaches the
+/// screen; the title change and the colours are gone, not shown).
+#[test]
+fn a_feed_event_in_detail_shows_every_field_cleaned() {
+    let mut f = three_sends();
+    let bounce: InboxEvent = serde_json::from_value(serde_json::json!({
+        "type": "bounce",
+        "email": "kpatel@yahoo.com",
+        "reason": "\u{1b}[2J\u{1b}[31m550 5.7.1 Blocked\u{1b}[0m by policy",
+        "campaignId": "cmp-68b0d6a0",
+        "campaignName": "Spring \u{202e}elaS\u{202c} 30% off",
+        "timestamp": "2026-05-27T09:59:58Z",
+        "x-mailer": "Evil\u{1b}]0;pwned\u{7}Mailer 2.0",
+        "attempts": 3,
+        "diagnostic": {"code": 550, "mta": "mx1.yahoo.com"},
+    }))
+    .expect("a bounce");
+    f.event(&Source::Inbox, UpstreamBody::Inbox(bounce));
+    f.key(KeyCode::Char('2')).key(KeyCode::Enter);
+    for (width, height) in [(80, 24), (120, 40)] {
+        f.size(width, height);
+        let name = format!("first_minutes_event_detail_{width}x{height}");
+        let screen = text(&draw(&f.state, width, height));
+        assert!(!screen.contains('\u{1b}'), "{screen}");
+        assert!(screen.contains("x-mailer"), "{screen}");
+        snapshot(&name, &f.state, width, height);
+    }
 }

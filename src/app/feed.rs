@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use super::cursor::ListCursor;
+use super::detail::{EventField, campaign_update_fields, inbox_fields};
 use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
 use crate::upstream::domain_logs::parse_timestamp_ms;
 use crate::upstream::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
@@ -99,6 +100,9 @@ impl FeedKind {
 /// One feed row, sanitized when it was made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedItem {
+    /// Its number among the events the feed received, from 0: how the
+    /// detail view finds it again as newer events push it down.
+    pub id: u64,
     /// When it happened: the event's own time if it said, else when it
     /// arrived.
     pub at_ms: i64,
@@ -107,6 +111,8 @@ pub struct FeedItem {
     pub who: String,
     /// What: subject, reason, or campaign counts.
     pub what: String,
+    /// Every field of the event as received, for the detail view.
+    pub fields: Vec<EventField>,
 }
 
 impl FeedItem {
@@ -164,7 +170,7 @@ impl FeedItem {
                 )
             }
         };
-        FeedItem::new(at_ms, kind, &who, &what)
+        FeedItem::new(at_ms, kind, &who, &what, inbox_fields(event))
     }
 
     /// A campaign's terminal update; `None` for progress.
@@ -194,15 +200,24 @@ impl FeedItem {
         if let Some(reason) = &update.reason {
             what.push_str(&format!(" · {reason}"));
         }
-        Some(FeedItem::new(now_ms, kind, &who, &what))
+        Some(FeedItem::new(
+            now_ms,
+            kind,
+            &who,
+            &what,
+            campaign_update_fields(update),
+        ))
     }
 
-    fn new(at_ms: i64, kind: FeedKind, who: &str, what: &str) -> FeedItem {
+    fn new(at_ms: i64, kind: FeedKind, who: &str, what: &str, fields: Vec<EventField>) -> FeedItem {
         FeedItem {
+            // Numbered when the feed takes it.
+            id: 0,
             at_ms,
             kind,
             who: clean_capped(who, MAX_TEXT_BYTES).into_owned(),
             what: clean_capped(what, MAX_TEXT_BYTES).into_owned(),
+            fields,
         }
     }
 }
@@ -273,8 +288,9 @@ impl FeedPane {
 
     /// Adds the newest item. A reader who scrolled down keeps the same item
     /// selected; one at the top keeps seeing the newest.
-    pub fn push(&mut self, item: FeedItem, focused: bool, height: usize) {
+    pub fn push(&mut self, mut item: FeedItem, focused: bool, height: usize) {
         let shown = self.is_shown(item.kind.group());
+        item.id = self.received;
         self.items.push_front(item);
         self.received += 1;
         if self.paused {
@@ -290,6 +306,15 @@ impl FeedPane {
         if !focused {
             self.unread += 1;
         }
+    }
+
+    /// The held item numbered `id`, if it is still held.
+    pub fn get(&self, id: u64) -> Option<&FeedItem> {
+        // Newest first, so numbered downwards: the offset from the front
+        // is where it is, unless events were dropped in between.
+        let newest = self.items.front()?.id;
+        let at = usize::try_from(newest.checked_sub(id)?).ok()?;
+        self.items.get(at).filter(|item| item.id == id)
     }
 
     pub fn toggle_pause(&mut self) {

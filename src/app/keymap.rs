@@ -54,7 +54,7 @@ impl Context {
             Context::FilterBar => "Filter bar (/)",
             Context::WatchPrompt => "Watch prompt (a)",
             Context::ConfirmUnwatch => "Stop watching? (d)",
-            Context::Detail => "Record detail",
+            Context::Detail => "Detail (Enter)",
             Context::ConnLog => "Connection log (L)",
             Context::Help => "This help",
         }
@@ -72,6 +72,7 @@ pub enum KeyAction {
     FocusNext,
     FocusPrev,
     Focus(super::Pane),
+    ToggleZoom,
     ToggleHelp,
     OpenWatchPrompt,
     Unwatch,
@@ -173,6 +174,12 @@ pub const KEYMAP: &[Binding] = &[
         A::Focus(super::Pane::Logs),
         "focus Domain logs",
     ),
+    bind(
+        &[ch('Z')],
+        C::Global,
+        A::ToggleZoom,
+        "zoom the focused pane / restore",
+    ),
     bind(&[ch('?')], C::Global, A::ToggleHelp, "this help"),
     bind(
         &[ch('a')],
@@ -188,6 +195,12 @@ pub const KEYMAP: &[Binding] = &[
     bind(&[ctrl('d')], C::List, A::HalfPageDown, "half a page down"),
     bind(&[ch('g'), key(K::Home)], C::List, A::Top, "first row"),
     bind(&[ch('G'), key(K::End)], C::List, A::Bottom, "last row"),
+    bind(
+        &[key(K::Enter)],
+        C::List,
+        A::OpenDetail,
+        "detail: every field of the selected row",
+    ),
     bind(
         &[ch('L')],
         C::Global,
@@ -249,7 +262,6 @@ pub const KEYMAP: &[Binding] = &[
         A::OpenFilter,
         "filter: narrows as you type, Enter re-queries",
     ),
-    bind(&[key(K::Enter)], C::Logs, A::OpenDetail, "record detail"),
     bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
     bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),
     bind(&[ch('d')], C::Logs, A::Unwatch, "stop watching this domain"),
@@ -298,9 +310,18 @@ pub const KEYMAP: &[Binding] = &[
         A::Cancel,
         "no, keep it",
     ),
-    bind(&[key(K::Esc), ch('q')], C::Detail, A::Close, "close"),
+    bind(
+        &[key(K::Esc), ch('q'), key(K::Enter)],
+        C::Detail,
+        A::Close,
+        "close",
+    ),
     bind(&[ch('k'), key(K::Up)], C::Detail, A::Up, "scroll up"),
     bind(&[ch('j'), key(K::Down)], C::Detail, A::Down, "scroll down"),
+    bind(&[key(K::PageUp)], C::Detail, A::PageUp, "page up"),
+    bind(&[key(K::PageDown)], C::Detail, A::PageDown, "page down"),
+    bind(&[ch('g'), key(K::Home)], C::Detail, A::Top, "top"),
+    bind(&[ch('G'), key(K::End)], C::Detail, A::Bottom, "bottom"),
     bind(
         &[key(K::Esc), ch('q'), ch('L')],
         C::ConnLog,
@@ -460,6 +481,6 @@ mod tests {
         assert_eq!(key_label(&ctrl('d')), "Ctrl-d");
         assert_eq!(key_label(&ch(' ')), "Space");
         assert_eq!(key_label(&key(K::BackTab)), "Shift-Tab");
-        assert_eq!(keys_label(&KEYMAP[9]), "k ↑");
+        assert_eq!(keys_label(&KEYMAP[10]), "k ↑");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod connlog;
 pub mod cursor;
+pub mod detail;
 pub mod feed;
 pub mod filter;
 pub mod filter_history;
@@ -17,6 +18,7 @@ pub mod rate;
 mod reducer;
 pub mod sends;
 pub mod watch_prompt;
+pub mod zoom;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -30,6 +32,7 @@ use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
 
 pub use crate::ui::theme::Theme;
 pub use connlog::{ConnEvent, FailureRun};
+pub use detail::DetailItem;
 pub use feed::FeedPane;
 pub use logs::LogsPane;
 pub use reducer::update;
@@ -146,10 +149,9 @@ pub enum Overlay {
     Help {
         scroll: u16,
     },
-    /// One domain-log record with every field.
+    /// Everything about one send, feed event or log record (Enter).
     Detail {
-        domain: String,
-        seq: u64,
+        item: DetailItem,
         scroll: u16,
     },
     /// One stream's connection history (`L`).
@@ -244,6 +246,8 @@ pub struct AppState {
     /// Terminal size, columns × rows.
     pub size: (u16, u16),
     pub focus: Pane,
+    /// The focused pane fills the screen (`Z`); focus moves keep it so.
+    pub zoomed: bool,
     pub overlay: Overlay,
     pub sends: SendsPane,
     pub feed: FeedPane,
@@ -274,6 +278,7 @@ impl AppState {
             now_ms: opts.now_ms,
             size: (80, 24),
             focus: Pane::Sends,
+            zoomed: false,
             overlay: Overlay::None,
             sends: SendsPane::default(),
             feed: FeedPane::default(),

@@ -88,7 +88,8 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
         Context::FilterBar => filter_bar_key(state, action, key, commands),
         Context::WatchPrompt => watch_prompt_key(state, action, key, commands),
         Context::ConfirmUnwatch => confirm_unwatch_key(state, action, commands),
-        Context::Help | Context::Detail => overlay_key(state, action, commands),
+        Context::Help => help_key(state, action, commands),
+        Context::Detail => super::detail::overlay_key(state, action, commands),
         Context::ConnLog => connlog::overlay_key(state, action, commands),
         _ => main_key(state, action, commands),
     }
@@ -100,6 +101,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         KeyAction::FocusNext => focus(state, step_pane(state.focus, 1)),
         KeyAction::FocusPrev => focus(state, step_pane(state.focus, -1)),
         KeyAction::Focus(pane) => focus(state, pane),
+        KeyAction::ToggleZoom => super::zoom::toggle(state),
         KeyAction::ToggleHelp => state.overlay = Overlay::Help { scroll: 0 },
         KeyAction::OpenWatchPrompt => {
             state.overlay = Overlay::Watch {
@@ -133,17 +135,9 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
                 state.logs.filter_bar = Some(FilterBar::open(&view.filter_text));
             }
         }
+        // Nothing selected: nothing to show.
         KeyAction::OpenDetail => {
-            if let Some(view) = state.logs.current()
-                && let Some(index) = view.cursor.selected_in(view.store.match_count())
-                && let Some(seq) = view.store.match_seq(index)
-            {
-                state.overlay = Overlay::Detail {
-                    domain: view.domain.clone(),
-                    seq,
-                    scroll: 0,
-                };
-            }
+            super::detail::open(state);
         }
         KeyAction::PrevDomain => state.logs.switch(-1),
         KeyAction::NextDomain => state.logs.switch(1),
@@ -160,12 +154,11 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
     }
 }
 
-fn overlay_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
+fn help_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
     let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
     let limit = crate::ui::overlay::scroll_limit(state, screen);
-    let scroll = match &mut state.overlay {
-        Overlay::Help { scroll } | Overlay::Detail { scroll, .. } => scroll,
-        _ => return,
+    let Overlay::Help { scroll } = &mut state.overlay else {
+        return;
     };
     match action {
         KeyAction::Up => *scroll = scroll.saturating_sub(1),
@@ -446,6 +439,9 @@ fn step_pane(pane: Pane, step: isize) -> Pane {
 
 fn focus(state: &mut AppState, pane: Pane) {
     state.focus = pane;
+    if state.zoomed {
+        super::zoom::refit(state);
+    }
     if pane == Pane::Feed {
         state.feed.unread = 0;
     }

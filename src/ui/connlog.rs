@@ -50,7 +50,11 @@ pub fn scroll_limit(state: &AppState, source: &Source, area: Rect) -> u16 {
 }
 
 /// Every event of the stream, wrapped to `width`.
-fn history_lines(state: &AppState, status: &StreamStatus, width: usize) -> Vec<Line<'static>> {
+pub(super) fn history_lines(
+    state: &AppState,
+    status: &StreamStatus,
+    width: usize,
+) -> Vec<Line<'static>> {
     let theme = state.theme;
     let text_width = width.saturating_sub(TIME_WIDTH).max(8);
     let mut lines = Vec::with_capacity(status.history.len());

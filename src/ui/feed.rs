@@ -6,11 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::{Theme, Tone};
-use super::widgets::{self, column_widths, columns, conn_badge};
+use super::widgets::{self, PaneHeading, column_widths, columns, conn_badge, display_width};
 use crate::app::feed::{FeedGroup, FeedPane};
 use crate::app::{AppState, Pane};
 use crate::upstream::Source;
-use unicode_width::UnicodeWidthStr;
 
 const COLUMNS: [Constraint; 4] = [
     Constraint::Length(8),
@@ -41,10 +40,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         ));
     }
     // The connection goes first; what it may take is what the pane's name
-    // and the other marks leave of the top border.
-    let taken = format!(" ▶ {} {} ", Pane::Feed.number(), Pane::Feed.title()).width()
-        + title.iter().map(Span::width).sum::<usize>()
-        + 4;
+    // and the other marks leave of the top border. The name is measured
+    // with the focus mark either way, so the badge keeps its form as the
+    // focus moves.
+    let heading = PaneHeading::new(state, Pane::Feed, area.width);
+    let focus_mark = if focused { 0 } else { display_width("▶ ") };
+    let taken = heading.width() + focus_mark + title.iter().map(Span::width).sum::<usize>() + 4;
     let (conn_text, conn_tone) = conn_badge(
         state.streams.get(&Source::Inbox),
         state.now_ms,
@@ -62,14 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         .map(|form| legend(feed, *form, theme))
         .find(|spans| spans.iter().map(Span::width).sum::<usize>() <= border)
         .unwrap_or_else(|| legend(feed, LegendForm::Keys, theme));
-    let block = widgets::pane_block(
-        Pane::Feed.number(),
-        Pane::Feed.title(),
-        title,
-        focused,
-        theme,
-    )
-    .title_bottom(Line::from(legend));
+    let block = widgets::pane_block(&heading, title, theme).title_bottom(Line::from(legend));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

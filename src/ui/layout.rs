@@ -44,6 +44,14 @@ impl Areas {
             Pane::Logs => self.logs,
         }
     }
+
+    fn pane_mut(&mut self, pane: Pane) -> &mut Rect {
+        match pane {
+            Pane::Sends => &mut self.sends,
+            Pane::Feed => &mut self.feed,
+            Pane::Logs => &mut self.logs,
+        }
+    }
 }
 
 /// Rows of content each pane can show.
@@ -67,6 +75,19 @@ pub fn areas(area: Rect, state: &AppState) -> Option<Areas> {
     }
     let [main, status] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(STATUS_HEIGHT)]).areas(area);
+    if state.zoomed {
+        // The focused pane alone; the others have no room, so they are
+        // not drawn, scroll by no rows and catch no clicks.
+        let hidden = Rect::new(main.x, main.y, 0, 0);
+        let mut areas = Areas {
+            sends: hidden,
+            feed: hidden,
+            logs: hidden,
+            status,
+        };
+        *areas.pane_mut(state.focus) = main;
+        return Some(areas);
+    }
     let cards = state.sends.rows.len().clamp(1, usize::from(u16::MAX / 4)) as u16;
     let sends_natural = 2 + SEND_CARD_HEIGHT.saturating_mul(cards);
 
@@ -251,6 +272,41 @@ mod tests {
                         assert_eq!(total + STATUS_HEIGHT, height, "{width}x{height}");
                     }
                 }
+            }
+        }
+    }
+
+    /// Zoomed, the focused pane has everything above the status bar, the
+    /// others nothing: no rows to scroll and no cells to click.
+    #[test]
+    fn a_zoomed_pane_takes_the_whole_screen() {
+        for focus in Pane::ALL {
+            let mut state = state_with_sends(3, focus);
+            state.zoomed = true;
+            for (width, height) in [(60, 16), (80, 24), (120, 40)] {
+                state.size = (width, height);
+                let areas = areas(screen(&state), &state).expect("big enough");
+                let main = Rect::new(0, 0, width, height - STATUS_HEIGHT);
+                assert_eq!(areas.pane(focus), main);
+                for other in Pane::ALL.into_iter().filter(|p| *p != focus) {
+                    assert!(areas.pane(other).is_empty(), "{other:?}");
+                }
+                let viewports = viewports(&state);
+                let inner = usize::from(main.height - 2);
+                let expected = match focus {
+                    Pane::Sends => [inner / 2, 0, 0],
+                    Pane::Feed => [0, inner, 0],
+                    Pane::Logs => [0, 0, inner - 2],
+                };
+                assert_eq!(
+                    [viewports.sends, viewports.feed, viewports.logs],
+                    expected,
+                    "{focus:?} {width}x{height}"
+                );
+                for (column, row) in [(0, 0), (width - 1, height - 3), (width / 2, height / 2)] {
+                    assert_eq!(pane_at(&state, column, row), Some(focus));
+                }
+                assert_eq!(pane_at(&state, 0, height - 1), None);
             }
         }
     }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::Tone;
-use super::widgets::{self, column_widths, columns, conn_badge, fit, fit_spans};
+use super::widgets::{self, PaneHeading, column_widths, columns, conn_badge, fit, fit_spans};
 use crate::app::feed::group_digits;
 use crate::app::logs::DomainView;
 use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
@@ -43,10 +43,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let logs = &state.logs;
     let Some(view) = logs.current() else {
         let block = widgets::pane_block(
-            Pane::Logs.number(),
-            Pane::Logs.title(),
+            &PaneHeading::new(state, Pane::Logs, area.width),
             vec![],
-            focused,
             theme,
         );
         let inner = block.inner(area);
@@ -77,9 +75,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         theme.tone(Tone::Warn).add_modifier(Modifier::BOLD)
     };
     let shortest_follow = follow_forms.last().map_or(0, |f| f.width());
-    let marker = if focused { "▶ " } else { "" };
-    let name_width =
-        format!(" {marker}{} {} ", Pane::Logs.number(), Pane::Logs.title()).width() + 3;
+    let heading = PaneHeading::new(state, Pane::Logs, area.width);
+    let name_width = heading.width() + 3;
     let border = usize::from(area.width).saturating_sub(name_width);
     // A domain too long for the border keeps room for the state words.
     let name = clean(&view.domain);
@@ -125,13 +122,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let follow = Span::styled(follow, follow_tone);
     title.push(Span::styled(format!("{conn_text} "), theme.tone(conn_tone)));
     title.push(follow);
-    let block = widgets::pane_block(
-        Pane::Logs.number(),
-        Pane::Logs.title(),
-        title,
-        focused,
-        theme,
-    );
+    let block = widgets::pane_block(&heading, title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

@@ -3,6 +3,7 @@
 //! that are visible.
 
 pub mod connlog;
+pub mod detail;
 mod feed;
 pub mod layout;
 mod logs;
@@ -31,18 +32,22 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         draw_too_small(frame, area, state);
         return;
     };
-    sends::draw(frame, areas.sends, state);
-    feed::draw(frame, areas.feed, state);
-    logs::draw(frame, areas.logs, state);
+    // Zoomed, only the focused pane has room.
+    let shown = |pane: Pane| !state.zoomed || state.focus == pane;
+    if shown(Pane::Sends) {
+        sends::draw(frame, areas.sends, state);
+    }
+    if shown(Pane::Feed) {
+        feed::draw(frame, areas.feed, state);
+    }
+    if shown(Pane::Logs) {
+        logs::draw(frame, areas.logs, state);
+    }
     status::draw(frame, areas.status, state);
     match &state.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => overlay::draw_help(frame, area, state, *scroll),
-        Overlay::Detail {
-            domain,
-            seq,
-            scroll,
-        } => overlay::draw_detail(frame, area, state, domain, *seq, *scroll),
+        Overlay::Detail { item, scroll } => detail::draw(frame, area, state, item, *scroll),
         Overlay::ConnLog {
             source,
             from_bottom,

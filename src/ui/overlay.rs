@@ -1,19 +1,19 @@
-//! What is drawn over the panes: help, record detail, the watch prompt.
-//! The connection log (`super::connlog`) uses the frame and scrolling here.
+//! What is drawn over the panes: help and the watch prompt. The detail
+//! views (`super::detail`) and the connection log (`super::connlog`) use
+//! the frame here.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
-use serde_json::Value;
 use tui_input::Input;
 
 use super::theme::{Theme, Tone};
-use super::widgets::{self, centered, fit_spans, input_line, wrap};
+use super::widgets::{centered, fit_spans, input_line};
 use crate::app::keymap::{Context, KEYMAP, keys_label};
 use crate::app::{AppState, Overlay};
 use crate::sanitize::clean;
-use crate::upstream::{LogRecord, Source};
+use crate::upstream::Source;
 
 const KEYS_WIDTH: usize = 22;
 
@@ -105,14 +105,6 @@ fn help_columns(theme: Theme, wide: bool) -> Vec<Vec<Line<'static>>> {
     vec![left, right]
 }
 
-fn detail_rect(area: Rect) -> Rect {
-    centered(
-        area,
-        area.width.saturating_sub(6).min(120),
-        area.height.saturating_sub(4),
-    )
-}
-
 /// The space inside a popup's border.
 pub(super) fn inside(rect: Rect) -> Rect {
     Block::bordered().inner(rect)
@@ -131,12 +123,8 @@ pub fn scroll_limit(state: &AppState, area: Rect) -> u16 {
                 .unwrap_or(0);
             (longest, inside(rect).height)
         }
-        Overlay::Detail { domain, seq, .. } => {
-            let inner = inside(detail_rect(area));
-            let lines = full_record(state, domain, *seq).map_or(0, |r| {
-                detail_lines(&r, usize::from(inner.width), state.theme).len()
-            });
-            (lines, inner.height)
+        Overlay::Detail { item, .. } => {
+            return super::detail::scroll_limit(state, item, area);
         }
         Overlay::ConnLog { source, .. } => {
             return super::connlog::scroll_limit(state, source, area);
@@ -173,121 +161,6 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
             .collect();
         frame.render_widget(Paragraph::new(visible), *rect);
     }
-}
-
-fn full_record(state: &AppState, domain: &str, seq: u64) -> Option<LogRecord> {
-    state
-        .logs
-        .get(domain)
-        .and_then(|view| view.store.full_record(seq))
-}
-
-pub fn draw_detail(
-    frame: &mut Frame,
-    area: Rect,
-    state: &AppState,
-    domain: &str,
-    seq: u64,
-    scroll: u16,
-) {
-    let theme = state.theme;
-    let title = format!("Record · {}", clean(domain));
-    let inner = popup(
-        frame,
-        detail_rect(area),
-        &title,
-        "j/k scroll · Esc close",
-        theme,
-    );
-    let Some(record) = full_record(state, domain, seq) else {
-        let text = "This record is no longer held (evicted, or the stream was re-opened).";
-        frame.render_widget(
-            Paragraph::new(Line::styled(text, theme.tone(Tone::Warn))),
-            inner,
-        );
-        return;
-    };
-    let lines = detail_lines(&record, usize::from(inner.width), theme);
-    let height = usize::from(inner.height);
-    let scroll = usize::from(scroll).min(lines.len().saturating_sub(height));
-    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
-    frame.render_widget(Paragraph::new(visible), inner);
-}
-
-/// Every field, long values wrapped under their value column.
-fn detail_lines(record: &LogRecord, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    const NAME_WIDTH: usize = 15;
-    let value_width = width.saturating_sub(NAME_WIDTH + 1).max(8);
-    let absent = || "—".to_string();
-    let event_type = match record.event_type {
-        Some(t) => t.as_str().to_string(),
-        None => absent(),
-    };
-    let mut fields: Vec<(String, String, ratatui::style::Style)> = vec![
-        ("id".into(), record.id.clone(), Default::default()),
-        (
-            "timestamp".into(),
-            record.timestamp_rfc3339(),
-            Default::default(),
-        ),
-        (
-            "event_type".into(),
-            event_type,
-            theme.log_type(record.event_type),
-        ),
-        ("sender".into(), record.sender.clone(), Default::default()),
-        (
-            "recipient".into(),
-            record.recipient.clone(),
-            Default::default(),
-        ),
-        ("subject".into(), record.subject.clone(), Default::default()),
-        ("tags".into(), record.tags.join(", "), Default::default()),
-        (
-            "message_id".into(),
-            record.message_id.clone(),
-            Default::default(),
-        ),
-    ];
-    for (name, value) in [
-        ("smtp_response", &record.smtp_response),
-        ("ip", &record.ip),
-        ("user_agent", &record.user_agent),
-        ("url", &record.url),
-    ] {
-        fields.push((
-            name.into(),
-            value.clone().unwrap_or_else(absent),
-            Default::default(),
-        ));
-    }
-    let known = fields.len();
-    for (name, value) in &record.extra {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        fields.push((name.clone(), text, theme.tone(Tone::Info)));
-    }
-    let mut lines = Vec::new();
-    for (i, (name, value, style)) in fields.into_iter().enumerate() {
-        if i == known {
-            lines.push(Line::styled("unknown fields", theme.header()));
-        }
-        for (j, chunk) in wrap(&value, value_width).into_iter().enumerate() {
-            let label = if j == 0 {
-                widgets::cell(&name, NAME_WIDTH)
-            } else {
-                " ".repeat(NAME_WIDTH)
-            };
-            lines.push(Line::from(vec![
-                Span::styled(label, theme.tone(Tone::Muted)),
-                Span::raw(" "),
-                Span::styled(chunk, style),
-            ]));
-        }
-    }
-    lines
 }
 
 /// `d`'s question: stop watching `source`?

@@ -9,7 +9,9 @@ use super::layout::SEND_CARD_HEIGHT;
 use super::theme::Tone;
 use unicode_width::UnicodeWidthStr;
 
-use super::widgets::{self, cell, conn_badge, fit_segments, fit_spans, gauge, percent};
+use super::widgets::{
+    self, PaneHeading, cell, conn_badge, fit_segments, fit_spans, gauge, percent,
+};
 use crate::app::feed::group_digits;
 use crate::app::sends::{Outcome, SendPhase, SendRow};
 use crate::app::{AppState, Pane};
@@ -28,10 +30,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         n => format!(" {n} watched · {sending} sending · {ended} ended "),
     };
     let block = widgets::pane_block(
-        Pane::Sends.number(),
-        Pane::Sends.title(),
+        &PaneHeading::new(state, Pane::Sends, area.width),
         vec![Span::styled(summary, theme.tone(Tone::Muted))],
-        focused,
         theme,
     );
     let inner = block.inner(area);
@@ -110,7 +110,7 @@ fn label(row: &SendRow) -> String {
 
 /// The phase column. A watch whose stream ended before any progress is not
 /// waiting for anything: it shows a dash, and the connection column why.
-fn phase_text(state: &AppState, row: &SendRow) -> String {
+pub(super) fn phase_text(state: &AppState, row: &SendRow) -> String {
     let phase = row.phase;
     let stream_over = matches!(
         state.streams.get(&row.source).map(|s| &s.conn),

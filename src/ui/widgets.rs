@@ -6,14 +6,14 @@ use std::ops::Range;
 
 use ratatui::buffer::{Buffer, CellWidth};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Theme, Tone, conn_tone};
-use crate::app::StreamStatus;
+use crate::app::{AppState, Pane, StreamStatus};
 use crate::sanitize::is_printable_ascii;
 use crate::upstream::{ConnState, StopReason};
 
@@ -185,28 +185,72 @@ pub fn fit_segments(
     fit_spans(spans, width)
 }
 
+/// The forms of a zoomed pane's mark, longest first.
+const ZOOM_FORMS: [&str; 3] = ["⤢ zoomed · Z to restore", "⤢ zoomed · Z", "⤢ Z"];
+
+/// The start of a pane's title: ` ▶ 1 Sends `, and while the pane is
+/// zoomed, that it is and how to get the other panes back. The panes
+/// measure it to share out the rest of the border.
+pub struct PaneHeading {
+    name: String,
+    focused: bool,
+    zoom: Option<&'static str>,
+}
+
+impl PaneHeading {
+    /// The heading of `pane`, drawn `width` columns wide. The zoom mark
+    /// takes at most a third of the border, in the longest form that fits:
+    /// the pane's own state words come after it and need the rest.
+    pub fn new(state: &AppState, pane: Pane, width: u16) -> PaneHeading {
+        let focused = state.focus == pane;
+        let marker = if focused { "▶ " } else { "" };
+        let zoom = (state.zoomed && focused).then(|| {
+            let room = usize::from(width) / 3;
+            ZOOM_FORMS
+                .into_iter()
+                .find(|form| display_width(form) < room)
+                .unwrap_or(ZOOM_FORMS[ZOOM_FORMS.len() - 1])
+        });
+        PaneHeading {
+            name: format!(" {marker}{} {} ", pane.number(), pane.title()),
+            focused,
+            zoom,
+        }
+    }
+
+    /// Columns it takes.
+    pub fn width(&self) -> usize {
+        display_width(&self.name) + self.zoom.map_or(0, |z| display_width(z) + 1)
+    }
+
+    fn spans(&self, theme: Theme) -> Vec<Span<'static>> {
+        let mut spans = vec![Span::styled(self.name.clone(), theme.title(self.focused))];
+        if let Some(zoom) = self.zoom {
+            spans.push(Span::styled(
+                format!("{zoom} "),
+                theme.tone(Tone::Info).add_modifier(Modifier::BOLD),
+            ));
+        }
+        spans
+    }
+}
+
 /// A pane's frame. The focused pane has a thick border and a `▶` before
 /// its title, so focus shows without colour.
 pub fn pane_block(
-    number: usize,
-    title: &str,
+    heading: &PaneHeading,
     extra: Vec<Span<'static>>,
-    focused: bool,
     theme: Theme,
 ) -> Block<'static> {
-    let marker = if focused { "▶ " } else { "" };
-    let mut spans = vec![Span::styled(
-        format!(" {marker}{number} {title} "),
-        theme.title(focused),
-    )];
+    let mut spans = heading.spans(theme);
     spans.extend(extra);
     Block::bordered()
-        .border_type(if focused {
+        .border_type(if heading.focused {
             BorderType::Thick
         } else {
             BorderType::Plain
         })
-        .border_style(theme.border(focused))
+        .border_style(theme.border(heading.focused))
         .title(Line::from(spans))
 }
 

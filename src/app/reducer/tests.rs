@@ -537,12 +537,12 @@ fn detail_opens_on_enter_and_closes_on_esc() {
     update(&mut s, ch('k'));
     update(&mut s, press(KeyCode::Enter));
     match &s.overlay {
-        Overlay::Detail {
-            domain,
-            seq,
-            scroll,
-        } => {
-            assert_eq!((domain.as_str(), *seq, *scroll), ("acme.io", 3, 0));
+        Overlay::Detail { item, scroll } => {
+            let expected = crate::app::DetailItem::Record {
+                domain: "acme.io".into(),
+                seq: 3,
+            };
+            assert_eq!((item, *scroll), (&expected, 0));
         }
         other => panic!("{other:?}"),
     }

@@ -1,0 +1,201 @@
+//! `Z`: the focused pane fills the screen, as in k9s or tmux, for reading a
+//! long list without the other panes' share of the rows. Focus moves keep
+//! the zoom and bring another pane to the front; `Z` again restores.
+//!
+//! The layout (`ui::layout::areas`) does the rest: the hidden panes get no
+//! area, so paging, the viewports and mouse hit-testing all follow.
+
+use super::AppState;
+use crate::ui::layout;
+
+/// Zooms the focused pane, or restores the layout.
+pub fn toggle(state: &mut AppState) {
+    state.zoomed = !state.zoomed;
+    refit(state);
+}
+
+/// Fits each shown pane's view to the height it has now: the panes changed
+/// size, as after a resize. A hidden pane's view was kept at no height
+/// while it was hidden (new records and events still move it), so the
+/// pane brought to the front starts from a stale window without this, and
+/// its first page key would jump from there.
+pub fn refit(state: &mut AppState) {
+    let viewports = layout::viewports(state);
+    if viewports.sends > 0 {
+        let len = state.sends.rows.len();
+        state.sends.cursor.move_by(0, len, viewports.sends);
+    }
+    if viewports.feed > 0 {
+        let len = state.feed.visible_len();
+        state.feed.cursor.move_by(0, len, viewports.feed);
+    }
+    if viewports.logs > 0 {
+        for view in &mut state.logs.domains {
+            let len = view.store.match_count();
+            view.cursor.move_by(0, len, viewports.logs);
+            // A view following the newest keeps it at the bottom.
+            view.settle(viewports.logs);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{
+        KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+    };
+
+    use crate::app::{Action, AppOptions, AppState, Pane, update};
+    use crate::upstream::mail_ws::InboxMail;
+    use crate::upstream::{
+        InboxEvent, LogRecord, SendProgress, SendStatus, Source, UpstreamBody, UpstreamEvent,
+    };
+
+    fn key(state: &mut AppState, code: KeyCode) {
+        update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    fn ch(state: &mut AppState, c: char) {
+        key(state, KeyCode::Char(c));
+    }
+
+    fn event(state: &mut AppState, source: Source, body: UpstreamBody) {
+        update(
+            state,
+            Action::Upstream(UpstreamEvent {
+                source,
+                generation: 1,
+                body,
+            }),
+        );
+    }
+
+    /// 30 sends, 100 feed events and 500 log records, at 80x24.
+    fn busy() -> AppState {
+        let mut state = AppState::new(AppOptions {
+            mouse: true,
+            ..AppOptions::default()
+        });
+        update(&mut state, Action::Resize(80, 24));
+        for i in 0..30 {
+            let progress = SendProgress {
+                status: SendStatus::Sending,
+                sent: 10,
+                total: 100,
+                opened: 0,
+                bounced: 0,
+            };
+            let source = Source::SendProgress {
+                issue_id: format!("iss-{i}"),
+            };
+            event(&mut state, source, UpstreamBody::Progress(progress));
+        }
+        for i in 0..100 {
+            let mail = InboxEvent::EmailReceived(InboxMail {
+                from: format!("a{i}@x.io"),
+                ..InboxMail::default()
+            });
+            event(&mut state, Source::Inbox, UpstreamBody::Inbox(mail));
+        }
+        let records = (0..500)
+            .map(|i| LogRecord {
+                id: format!("r{i}"),
+                timestamp_ms: i,
+                ..LogRecord::default()
+            })
+            .collect();
+        let domain = Source::DomainLogs {
+            domain: "acme.io".into(),
+        };
+        event(&mut state, domain, UpstreamBody::Logs(records));
+        state
+    }
+
+    #[test]
+    fn z_zooms_the_focused_pane_and_focus_keys_keep_the_zoom() {
+        let mut state = busy();
+        ch(&mut state, 'Z');
+        assert!(state.zoomed);
+        assert_eq!(state.focus, Pane::Sends);
+        key(&mut state, KeyCode::Tab);
+        assert!(state.zoomed);
+        assert_eq!(state.focus, Pane::Feed);
+        ch(&mut state, '3');
+        assert!(state.zoomed);
+        assert_eq!(state.focus, Pane::Logs);
+        key(&mut state, KeyCode::BackTab);
+        assert_eq!(state.focus, Pane::Feed);
+        ch(&mut state, '1');
+        assert_eq!((state.zoomed, state.focus), (true, Pane::Sends));
+        ch(&mut state, 'Z');
+        assert!(!state.zoomed);
+        assert_eq!(state.focus, Pane::Sends);
+    }
+
+    /// PgDn moves by the zoomed pane's rows: 80x24 leaves 22 rows above
+    /// the status bar, 20 inside the border: 10 send cards, 20 feed lines,
+    /// 18 log records under the logs' two header lines.
+    #[test]
+    fn pages_are_the_zoomed_height() {
+        let mut state = busy();
+        key(&mut state, KeyCode::PageDown);
+        let unzoomed = state.sends.cursor.selected;
+        key(&mut state, KeyCode::Home);
+        ch(&mut state, 'Z');
+        key(&mut state, KeyCode::PageDown);
+        assert_eq!(state.sends.cursor.selected, 10);
+        assert!(unzoomed < 10, "unzoomed page {unzoomed}");
+
+        ch(&mut state, '2');
+        key(&mut state, KeyCode::PageDown);
+        assert_eq!(state.feed.cursor.selected, 20);
+
+        ch(&mut state, '3');
+        key(&mut state, KeyCode::PageUp);
+        let view = state.logs.current().expect("a domain");
+        // As unzoomed: a page up from the newest, the selection on top.
+        assert_eq!(view.cursor.selected, 499 - 18);
+        assert_eq!(view.cursor.top, 499 - 18);
+    }
+
+    /// Restoring the layout keeps a following log view on its newest
+    /// record in the smaller pane.
+    #[test]
+    fn restoring_keeps_following_views_at_the_newest() {
+        let mut state = busy();
+        ch(&mut state, '3');
+        ch(&mut state, 'Z');
+        ch(&mut state, 'Z');
+        let height = crate::ui::layout::viewports(&state).logs;
+        let view = state.logs.current().expect("a domain");
+        assert!(view.follow);
+        assert_eq!(view.cursor.selected, 499);
+        assert_eq!(view.cursor.top, 500 - height);
+    }
+
+    /// Every click and wheel notch above the status bar lands on the
+    /// zoomed pane.
+    #[test]
+    fn the_mouse_hits_the_zoomed_pane() {
+        let mut state = busy();
+        ch(&mut state, '2');
+        ch(&mut state, 'Z');
+        let mouse = |kind, column, row| {
+            Action::Mouse(MouseEvent {
+                kind,
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            })
+        };
+        // Where the Sends pane is when not zoomed.
+        update(
+            &mut state,
+            mouse(MouseEventKind::Down(MouseButton::Left), 5, 1),
+        );
+        assert_eq!(state.focus, Pane::Feed);
+        update(&mut state, mouse(MouseEventKind::ScrollDown, 40, 20));
+        assert_eq!(state.feed.cursor.selected, 3);
+        assert_eq!(state.sends.cursor.selected, 0);
+    }
+}
