@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::filter::{self, Filter};
 use crate::app::watch_prompt::normalize_domain;
 use crate::upstream::domain_logs::{parse_event_type, parse_limit, parse_text, parse_time};
 use crate::upstream::{LogEventType, LogQuery};
@@ -170,21 +171,63 @@ pub struct LogsArgs {
     /// Most records to stream (1..=500000; the API's default is 50000).
     #[arg(long, value_parser = parse_limit, value_name = "N")]
     pub limit: Option<u32>,
+    /// Only records at or after this: a duration back from now (30s, 15m,
+    /// 2h, 1d) or an RFC 3339 time, as the dashboard's `since:`.
+    #[arg(long, value_parser = parse_since, value_name = "WHEN", conflicts_with = "start")]
+    pub since: Option<String>,
+    /// Only records at or before this, likewise (the dashboard's `until:`).
+    #[arg(long, value_parser = parse_until, value_name = "WHEN", conflicts_with = "end")]
+    pub until: Option<String>,
+    /// Only records the dashboard's filter language matches, e.g.
+    /// 'type:bounced to:@gmail.com -tag:test'. What the API can apply is
+    /// sent to it; the rest is applied here, to each record.
+    #[arg(long, value_parser = parse_filter, value_name = "QUERY")]
+    pub filter: Option<String>,
 }
 
 impl LogsArgs {
-    pub fn query(&self) -> LogQuery {
+    /// `--filter`, `--since` and `--until` as one filter (empty without them).
+    pub fn filter(&self) -> Filter {
+        let mut text = self.filter.clone().unwrap_or_default();
+        for (field, value) in [("since", &self.since), ("until", &self.until)] {
+            if let Some(value) = value {
+                text.push_str(&format!(" {field}:{value}"));
+            }
+        }
+        // Each part was checked as it was parsed; together they parse too.
+        filter::parse(&text).unwrap_or_default()
+    }
+
+    /// The server-side query: the flags, and what of [`LogsArgs::filter`]
+    /// the API can apply itself where no flag says otherwise, with relative
+    /// times resolved at `now_ms`.
+    pub fn query(&self, now_ms: i64) -> LogQuery {
+        let pushed = self.filter().server_query(now_ms, self.limit.unwrap_or(1));
         LogQuery {
-            start: self.start,
-            end: self.end,
-            sender: self.sender.clone(),
-            recipient: self.recipient.clone(),
-            subject: self.subject.clone(),
-            event_type: self.event_type,
-            tags: self.tags.clone(),
+            start: self.start.or(pushed.start),
+            end: self.end.or(pushed.end),
+            sender: self.sender.clone().or(pushed.sender),
+            recipient: self.recipient.clone().or(pushed.recipient),
+            subject: self.subject.clone().or(pushed.subject),
+            event_type: self.event_type.or(pushed.event_type),
+            tags: self.tags.clone().or(pushed.tags),
             limit: self.limit,
         }
     }
+}
+
+fn parse_filter(text: &str) -> Result<String, String> {
+    filter::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.reason)
+}
+
+fn parse_since(text: &str) -> Result<String, String> {
+    parse_filter(&format!("since:{text}")).map(|_| text.to_string())
+}
+
+fn parse_until(text: &str) -> Result<String, String> {
+    parse_filter(&format!("until:{text}")).map(|_| text.to_string())
 }
 
 #[derive(Debug, Args)]

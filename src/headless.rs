@@ -10,6 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::app::filter::Filter;
 use crate::cli::StreamWhat;
 use crate::config::ClientOptions;
 use crate::logfile::now_rfc3339;
@@ -90,7 +91,13 @@ pub async fn run(
         }
     };
     let mut watches = Watches::new(upstream);
-    let (sources, query, follow_campaigns) = sources_of(what);
+    // Relative times (`--since 15m`) count back from the start of the run.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let (sources, query, follow_campaigns) = sources_of(&what, now_ms);
+    let log_filter = match &what {
+        StreamWhat::Logs(args) => args.filter(),
+        _ => Filter::default(),
+    };
     if let Err(detail) = query.validate() {
         writeln!(stderr, "misar-dash: bad query: {detail}")?;
         return Ok(exit::USAGE);
@@ -103,7 +110,11 @@ pub async fn run(
         watches.watch(source.clone(), query.clone());
         open.insert(source);
     }
-    let mut printer = Printer::default();
+    let mut printer = Printer {
+        log_filter,
+        now_ms,
+        ..Printer::default()
+    };
     let mut code = exit::OK;
     while !open.is_empty() {
         let event = tokio::select! {
@@ -154,32 +165,36 @@ pub async fn run(
     Ok(code)
 }
 
-fn sources_of(what: StreamWhat) -> (Vec<Source>, LogQuery, bool) {
+fn sources_of(what: &StreamWhat, now_ms: i64) -> (Vec<Source>, LogQuery, bool) {
     match what {
         StreamWhat::SendProgress { issue_ids } => (
             issue_ids
-                .into_iter()
-                .map(|issue_id| Source::SendProgress { issue_id })
+                .iter()
+                .map(|issue_id| Source::SendProgress {
+                    issue_id: issue_id.clone(),
+                })
                 .collect(),
             LogQuery::default(),
             false,
         ),
         StreamWhat::Inbox { follow_campaigns } => {
-            (vec![Source::Inbox], LogQuery::default(), follow_campaigns)
+            (vec![Source::Inbox], LogQuery::default(), *follow_campaigns)
         }
         StreamWhat::Campaign { campaign_ids } => (
             campaign_ids
-                .into_iter()
-                .map(|campaign_id| Source::Campaign { campaign_id })
+                .iter()
+                .map(|campaign_id| Source::Campaign {
+                    campaign_id: campaign_id.clone(),
+                })
                 .collect(),
             LogQuery::default(),
             false,
         ),
         StreamWhat::Logs(args) => {
-            let query = args.query();
+            let query = args.query(now_ms);
             (
                 vec![Source::DomainLogs {
-                    domain: args.domain,
+                    domain: args.domain.clone(),
                 }],
                 query,
                 false,
@@ -220,6 +235,11 @@ fn partial_address_warning(query: &LogQuery) -> Option<String> {
 struct Printer {
     /// The last status of each send, for its completion line.
     last_status: HashMap<Source, String>,
+    /// `--filter` (with `--since`/`--until`): records it does not match are
+    /// not printed. The API applied what it could of it already.
+    log_filter: Filter,
+    /// The clock relative times in `log_filter` resolve at.
+    now_ms: i64,
 }
 
 impl Printer {
@@ -235,7 +255,10 @@ impl Printer {
                 let Source::DomainLogs { domain } = source else {
                     return Ok(());
                 };
-                for record in records.iter() {
+                for record in records
+                    .iter()
+                    .filter(|r| self.log_filter.matches(r, self.now_ms))
+                {
                     write_json(&mut *out, &LogLine { domain, record })?;
                     out.write_all(b"\n")?;
                 }

@@ -18,6 +18,8 @@
 //! filter is applied ([`TimeBound::resolve`]), so one parsed filter can be
 //! evaluated and sent at a given clock.
 
+mod record;
+
 use std::fmt;
 use std::ops::Range;
 

@@ -1,0 +1,79 @@
+//! A filter evaluated on one record as it arrives: the headless mode's
+//! `--filter`, which has no log store. The store's compiled filter
+//! (`logstore`) must agree with this on every record; its property test
+//! holds the two together.
+
+use super::{Filter, TermKind, TextField, contains_ci};
+use crate::upstream::LogRecordRef;
+
+impl Filter {
+    /// Whether `record` matches, with relative times resolved at `now_ms`.
+    pub fn matches(&self, record: &LogRecordRef, now_ms: i64) -> bool {
+        self.terms.iter().all(|term| {
+            let hit = match &term.kind {
+                TermKind::Type(types) => record.event_type.is_some_and(|t| types.contains(&t)),
+                TermKind::Since(bound) => record.timestamp_ms >= bound.resolve(now_ms),
+                TermKind::Until(bound) => record.timestamp_ms <= bound.resolve(now_ms),
+                TermKind::Text { field, any_of } => any_of.iter().any(|value| {
+                    let value = value.to_lowercase();
+                    let in_tags = || record.tags.iter().any(|t| contains_ci(t, &value));
+                    match field {
+                        TextField::Sender => contains_ci(record.sender, &value),
+                        TextField::Recipient => contains_ci(record.recipient, &value),
+                        TextField::Subject => contains_ci(record.subject, &value),
+                        TextField::Tag => in_tags(),
+                        TextField::Anywhere => {
+                            contains_ci(record.sender, &value)
+                                || contains_ci(record.recipient, &value)
+                                || contains_ci(record.subject, &value)
+                                || in_tags()
+                        }
+                    }
+                }),
+            };
+            hit != term.negated
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::filter::parse;
+    use crate::upstream::{LogEventType, LogRecord};
+
+    #[test]
+    fn each_kind_of_term_on_one_record() {
+        let record = LogRecord {
+            id: "r1".into(),
+            timestamp_ms: 1_000_000,
+            event_type: Some(LogEventType::Bounced),
+            sender: "News@Acme.io".into(),
+            recipient: "ana@gmail.com".into(),
+            subject: "Weekly Digest".into(),
+            tags: vec!["newsletter".into()],
+            ..LogRecord::default()
+        };
+        let r = record.borrowed();
+        let now = 1_060_000;
+        for (filter, want) in [
+            ("", true),
+            ("type:bounced", true),
+            ("type:delivered,bounced", true),
+            ("-type:bounced", false),
+            ("from:news@acme", true),
+            ("to:@gmail.com", true),
+            ("to:@yahoo.com", false),
+            ("subject:\"weekly digest\"", true),
+            ("tag:news", true),
+            ("digest", true),
+            ("gmail", true),
+            ("since:30s", false),
+            ("since:2m", true),
+            ("until:2m", false),
+            ("digest -tag:newsletter", false),
+        ] {
+            let parsed = parse(filter).unwrap();
+            assert_eq!(parsed.matches(&r, now), want, "{filter}");
+        }
+    }
+}
