@@ -121,6 +121,8 @@ pub struct StreamArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// One value per run, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum StreamWhat {
     /// Send progress of newsletter issues, until each reaches a terminal state.
     SendProgress {
