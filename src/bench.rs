@@ -507,6 +507,12 @@ struct Sent {
     during_ingest: bool,
 }
 
+/// What the typist types into the filter bar, then deletes, over and over:
+/// free words and spaces, as a user searching for someone types them. The
+/// first words are in few senders, subjects or tags, so they are looked for
+/// in nearly every record's recipient.
+const TYPED: &str = "ana 12 digest";
+
 /// Types into the filter bar while the domain's stream pours in, re-opening
 /// the stream each time it completes, then stays idle.
 async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
@@ -647,7 +653,7 @@ async fn type_keys(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     keyboard.send(key(KeyCode::Char('/')), false, false)?;
-    let word = "digest";
+    let word = TYPED;
     let mut typed = 0;
     let mut restarts = 0;
     let mut interval = tokio::time::interval(every);
@@ -674,8 +680,8 @@ async fn type_keys(
             typed = 0;
             continue;
         }
-        // Type the word, then delete it, over and over: every keystroke
-        // changes the filter.
+        // Type the words, then delete them, over and over: every keystroke
+        // but a space changes the filter.
         let during_ingest = !progress.complete.load(Ordering::Relaxed);
         let event = if typed < word.len() {
             key(KeyCode::Char(word.as_bytes()[typed] as char))

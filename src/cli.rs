@@ -163,8 +163,9 @@ pub struct LogsArgs {
     /// Only records whose subject contains this.
     #[arg(long, value_parser = parse_text)]
     pub subject: Option<String>,
-    /// Only records of this event type (queued, delivered, bounced, failed,
-    /// opened, clicked, unsubscribed, temporary_fail, permanent_fail, deferred).
+    /// Only records of this event type: queued, delivered, bounced, failed,
+    /// opened, clicked, unsub(scribed), tempfail (temporary_fail), permfail
+    /// (permanent_fail), deferred, or a prefix of one (bou).
     #[arg(long, value_parser = parse_event_type, value_name = "TYPE")]
     pub event_type: Option<LogEventType>,
     /// Only records with a tag containing this.

@@ -24,9 +24,11 @@ use unicode_width::UnicodeWidthStr;
 
 use misar_dash::app::filter;
 use misar_dash::sanitize::clean;
-use misar_dash::upstream::domain_logs::{ParsedEvent, parse_event};
+use misar_dash::upstream::domain_logs::{
+    ParsedEvent, TypeNameError, TypeNames, parse_event, parse_type_name,
+};
 use misar_dash::upstream::sse::{SseDecoder, SseError, SseEvent};
-use misar_dash::upstream::{CampaignUpdate, InboxEvent, LogRecord, SendProgress};
+use misar_dash::upstream::{CampaignUpdate, InboxEvent, LogEventType, LogRecord, SendProgress};
 
 /// `default` cases unless `PROPTEST_CASES` says otherwise. No failure files:
 /// a failing input is turned into a regression test by hand.
@@ -484,7 +486,7 @@ proptest! {
                     "from:", "to:", "subject:", "tag:", "type:", "since:", "until:", "-",
                     "\"", ",", " ", "bounced", "opened,deferred", "15m", "1h30m",
                     "2026-05-27", "2026-05-27T10:00:00Z", "99999999999999999999d", "é", "漢字",
-                    "\u{2003}", "\u{85}", "other", ":",
+                    "\u{2003}", "\u{85}", "other", ":", "permfail", "unsub", "bou", "de",
                 ]).prop_map(String::from),
             ],
             0..24,
@@ -511,6 +513,55 @@ proptest! {
             Err(e) => {
                 prop_assert!(sound(&e.span), "{:?} in {input:?}", e.span);
                 prop_assert!(!e.reason.is_empty());
+            }
+        }
+    }
+
+    /// Typed event types: never a panic, any text; an error short enough
+    /// to read beside a filter; each prefix of a type's names (the table's
+    /// short one or the wire one) names that type or, when ambiguous,
+    /// lists it among the candidates.
+    #[test]
+    fn type_names_read_back_and_errors_stay_short(
+        text in prop_oneof![
+            nasty_string(40),
+            (prop::sample::select(LogEventType::KNOWN.to_vec()), any::<bool>(), 1usize..16)
+                .prop_map(|(t, short, len)| {
+                    let name = if short { t.short_name() } else { t.as_str() };
+                    name[..len.min(name.len())].to_uppercase()
+                }),
+        ],
+        with_other in any::<bool>(),
+    ) {
+        let accept = if with_other { TypeNames::WithOther } else { TypeNames::Documented };
+        match parse_type_name(&text, accept) {
+            Ok(t) => {
+                let typed = text.trim().to_lowercase();
+                let named = |name: &str| name.starts_with(&typed);
+                prop_assert!(
+                    named(t.short_name()) || named(t.as_str()),
+                    "{text:?} read as {t:?}"
+                );
+            }
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.chars().count() <= 64, "{message}");
+                if let TypeNameError::Ambiguous { candidates, .. } = &e {
+                    prop_assert!(candidates.len() >= 2);
+                }
+                for t in LogEventType::KNOWN {
+                    let typed = text.trim().to_lowercase();
+                    if !typed.is_empty() && (t.short_name() == typed || t.as_str() == typed) {
+                        prop_assert!(false, "{text:?} is {t:?}'s name, refused: {message}");
+                    }
+                    if !typed.is_empty() && t.short_name().starts_with(&typed) {
+                        prop_assert!(
+                            matches!(&e, TypeNameError::Ambiguous { candidates, .. }
+                                if candidates.contains(&t.short_name())),
+                            "{text:?}: {message}"
+                        );
+                    }
+                }
             }
         }
     }

@@ -162,6 +162,43 @@ async fn a_bad_query_exits_2_naming_the_value_and_sends_nothing() {
     assert!(listener.accept().is_err(), "no request was sent");
 }
 
+/// `--event-type` takes the names the dashboard's table shows and a prefix
+/// of one type; an ambiguous prefix is a usage error naming the candidates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_type_takes_the_tables_short_names_and_rejects_an_ambiguous_prefix() {
+    let sim = start_sim(sim_config()).await;
+    for typed in ["permfail", "PERM", "permanent_fail"] {
+        let out = run(
+            &mut against(&sim),
+            &["stream", "logs", "flaky.example.com", "--event-type", typed],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{typed}: {}", text(&out.stderr));
+        let records: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|l: &serde_json::Value| l["type"] == "log")
+            .collect();
+        assert!(!records.is_empty(), "{typed}: some permanent failures");
+        assert!(
+            records.iter().all(|r| r["event_type"] == "permanent_fail"),
+            "{typed}: only permanent failures"
+        );
+    }
+    let out = run(
+        &mut against(&sim),
+        &["stream", "logs", "flaky.example.com", "--event-type", "de"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("\"de\"") && err.contains("delivered or deferred"),
+        "{err}"
+    );
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_stop_reason_has_its_exit_code_and_one_line() {
     let sim = start_sim(sim_config()).await;

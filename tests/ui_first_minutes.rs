@@ -237,6 +237,12 @@ fn a_filter_error_is_read_whole() {
         );
         f.key(KeyCode::Esc);
     }
+    // A long filter leaves the reason half the bar: the help line has it.
+    f.size(80, 24);
+    f.key(KeyCode::Char('/'))
+        .keys("subject:\"weekly digest\" -tag:internal from:news since:xyz");
+    snapshot("first_minutes_filter_error_long_80x24", &f.state, 80, 24);
+    f.key(KeyCode::Esc);
 }
 
 /// `d` asks before a watch stops.

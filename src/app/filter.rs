@@ -26,7 +26,9 @@ use std::ops::Range;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::upstream::LogEventType;
-use crate::upstream::domain_logs::{LogQuery, parse_text, parse_time};
+use crate::upstream::domain_logs::{
+    LogQuery, TypeNameError, TypeNames, parse_text, parse_time, parse_type_name,
+};
 
 /// A parsed filter: all terms must hold. The empty filter matches every
 /// record.
@@ -219,57 +221,19 @@ fn text_values(value: &str) -> Result<Vec<String>, String> {
     Ok(values)
 }
 
+/// Each item a type's name as the table shows it, its wire name, or a
+/// prefix of one type's names ([`parse_type_name`]).
 fn event_types(value: &str) -> Result<Vec<LogEventType>, String> {
     let mut types = Vec::new();
     for name in value.split(',') {
-        let name = name.trim_matches('"').to_ascii_lowercase();
-        let found = if name == "other" {
-            Some(LogEventType::Other)
-        } else {
-            LogEventType::from_wire(&name)
-        };
-        match found {
-            Some(t) if !types.contains(&t) => types.push(t),
-            Some(_) => {}
-            None if name.is_empty() => return Err("empty item in a comma list".into()),
-            None => return Err(unknown_event_type(&name)),
+        match parse_type_name(name.trim_matches('"'), TypeNames::WithOther) {
+            Ok(t) if !types.contains(&t) => types.push(t),
+            Ok(_) => {}
+            Err(TypeNameError::Empty) => return Err("empty item in a comma list".into()),
+            Err(e) => return Err(e.to_string()),
         }
     }
     Ok(types)
-}
-
-fn unknown_event_type(name: &str) -> String {
-    let closest = LogEventType::KNOWN
-        .iter()
-        .map(|t| (edit_distance(name, t.as_str()), t.as_str()))
-        .min();
-    match closest {
-        Some((distance, suggestion)) if distance <= 2 => {
-            format!("unknown event type \"{name}\" (did you mean {suggestion}?)")
-        }
-        _ => {
-            let known: Vec<&str> = LogEventType::KNOWN.iter().map(|t| t.as_str()).collect();
-            format!(
-                "unknown event type \"{name}\" (one of {})",
-                known.join(", ")
-            )
-        }
-    }
-}
-
-/// Levenshtein distance; the strings here are a few bytes long.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 fn time_bound(value: &str) -> Result<TimeBound, String> {
@@ -571,15 +535,36 @@ mod tests {
     fn unknown_event_type_suggests() {
         let e = err("type:bouncd");
         assert_eq!(e.span, 0..11);
+        assert_eq!(e.reason, "unknown type \"bouncd\": did you mean bounced?");
+        let e = err("type:delivered,zzzzzzzz");
         assert_eq!(
             e.reason,
-            "unknown event type \"bouncd\" (did you mean bounced?)"
+            "unknown type \"zzzzzzzz\": try bounced, deferred, permfail…"
         );
-        let e = err("type:delivered,zzzzzzzz");
-        assert!(
-            e.reason
-                .starts_with("unknown event type \"zzzzzzzz\" (one of queued,")
+    }
+
+    #[test]
+    fn types_as_the_table_shows_them_and_prefixes() {
+        assert_eq!(
+            kinds("type:permfail,tempfail,unsub -type:bou"),
+            vec![
+                (
+                    false,
+                    TermKind::Type(vec![
+                        LogEventType::PermanentFail,
+                        LogEventType::TemporaryFail,
+                        LogEventType::Unsubscribed,
+                    ])
+                ),
+                (true, TermKind::Type(vec![LogEventType::Bounced])),
+            ]
         );
+        let e = err("from:a type:de");
+        assert_eq!(e.span, 7..14);
+        assert_eq!(e.reason, "ambiguous type \"de\": delivered or deferred?");
+        // What a short name sends the server is the wire name's type.
+        let q = parse("type:permfail").unwrap().server_query(NOW, 10);
+        assert_eq!(q.event_type, Some(LogEventType::PermanentFail));
     }
 
     #[test]

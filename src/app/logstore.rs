@@ -15,12 +15,17 @@
 //!   of them saved no memory and cost a cache miss or more per record (the
 //!   most of the ingest's time on the reducer). Each record keeps its
 //!   recipient's character mask instead, so a filter still rules most of
-//!   them out without reading them.
+//!   them out without reading them, and the recipients are copied once
+//!   more, lowercased and side by side ([`recipients`]), so that a pass
+//!   over many records finds a free word or `to:` value in all of them in
+//!   one sweep instead of reading each record's text.
 //! - Unknown fields go to a side table holding only the records that have
 //!   them.
 //! - The filter's matches are an index of record positions that grows as
 //!   records arrive: only new records are tested. Setting a new filter
-//!   re-scans once; per-term verdicts are cached per string id.
+//!   re-scans once; per-term verdicts are cached per string id, and
+//!   decided for every held string before a pass over many records, which
+//!   then only looks them up by id.
 //! - Past the cap, the oldest records are evicted and counted.
 //!
 //! Text arrives sanitized ([`crate::sanitize::clean`]) and cut to
@@ -33,12 +38,20 @@ use std::collections::VecDeque;
 
 use hashbrown::{HashTable, hash_table};
 
-use super::filter::{Filter, TermKind, TextField, contains_ci};
+use super::filter::{Filter, TermKind, TextField};
 use crate::charmask::char_mask;
 use crate::upstream::domain_logs::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, SEPARATOR,
 };
 use crate::upstream::{LogBatch, LogEventType, LogRecord};
+
+mod recipients;
+#[cfg(test)]
+mod sweep_tests;
+mod text_test;
+
+use recipients::RecipientColumn;
+use text_test::{Needle, TextTest, UNKNOWN};
 
 /// Event-type codes: the ten documented types by their `KNOWN` index, then
 /// these two.
@@ -235,6 +248,11 @@ struct Arena {
     chunks: VecDeque<ArenaChunk>,
     /// Absolute number of `chunks[0]`.
     first_chunk: u32,
+    /// The recipients again, lowercased and side by side, for filters.
+    recipients: RecipientColumn,
+    /// Recipients read back, for tests that a filter pass read none.
+    #[cfg(test)]
+    recipients_read: std::cell::Cell<u64>,
 }
 
 #[derive(Debug)]
@@ -293,6 +311,8 @@ impl Arena {
 
     /// The record's recipient, at the start of its text.
     fn recipient(&self, record: &CompactRecord) -> &str {
+        #[cfg(test)]
+        self.recipients_read.set(self.recipients_read.get() + 1);
         let text = self.get(record.cold);
         text.get(..usize::from(record.recipient_len))
             .unwrap_or(text)
@@ -306,6 +326,7 @@ impl Arena {
     }
 
     fn evict_before(&mut self, first_seq: u64) {
+        self.recipients.evict_before(first_seq);
         while self.chunks.front().is_some_and(|c| c.last_seq < first_seq) {
             self.chunks.pop_front();
             self.first_chunk = self.first_chunk.wrapping_add(1);
@@ -378,71 +399,6 @@ enum Test {
     Text(TextField, usize),
 }
 
-const UNKNOWN: u8 = 0;
-const NO: u8 = 1;
-const YES: u8 = 2;
-
-/// One text term: its alternatives and a verdict per string id.
-#[derive(Debug)]
-struct TextTest {
-    needles: Vec<Needle>,
-    verdicts: Vec<u8>,
-}
-
-/// One alternative of a text term, and what a string must hold for it to
-/// be in it.
-#[derive(Debug)]
-struct Needle {
-    /// Lowercased, as [`contains_ci`] takes it.
-    lower: String,
-    /// Every character's bit of [`char_mask`] (none for a non-ASCII needle:
-    /// a non-ASCII character may lowercase to an ASCII one).
-    mask: u64,
-    /// The mask alone decides: a needle of one letter or digit.
-    exact: bool,
-}
-
-impl Needle {
-    fn new(value: &str) -> Needle {
-        let lower = value.to_lowercase();
-        let (mask, exact) = if lower.is_ascii() {
-            (
-                char_mask(&lower),
-                lower.len() == 1 && lower.as_bytes()[0].is_ascii_alphanumeric(),
-            )
-        } else {
-            (0, false)
-        };
-        Needle { lower, mask, exact }
-    }
-}
-
-impl TextTest {
-    fn test(&mut self, id: StrId, strings: &Interner) -> bool {
-        let index = id as usize;
-        if index >= self.verdicts.len() {
-            self.verdicts
-                .resize(strings.id_bound().max(index + 1), UNKNOWN);
-        }
-        match self.verdicts[index] {
-            YES => true,
-            NO => false,
-            _ => {
-                let hit = self.test_text(strings.mask(id), strings.get(id));
-                self.verdicts[index] = if hit { YES } else { NO };
-                hit
-            }
-        }
-    }
-
-    /// Whether `text`, whose [`char_mask`] is `mask`, holds a needle.
-    fn test_text(&self, mask: u64, text: &str) -> bool {
-        self.needles.iter().any(|needle| {
-            needle.mask & !mask == 0 && (needle.exact || contains_ci(text, &needle.lower))
-        })
-    }
-}
-
 impl CompiledFilter {
     fn compile(filter: &Filter, now_ms: i64) -> CompiledFilter {
         let mut compiled = CompiledFilter {
@@ -459,9 +415,13 @@ impl CompiledFilter {
                 TermKind::Since(bound) => Test::Since(bound.resolve(now_ms)),
                 TermKind::Until(bound) => Test::Until(bound.resolve(now_ms)),
                 TermKind::Text { field, any_of } => {
+                    let needles: Vec<Needle> = any_of.iter().map(|v| Needle::new(v)).collect();
                     compiled.texts.push(TextTest {
-                        needles: any_of.iter().map(|v| Needle::new(v)).collect(),
+                        exact: needles.iter().any(|n| n.exact),
+                        needles,
                         verdicts: Vec::new(),
+                        recipients: None,
+                        sweep_from: None,
                     });
                     Test::Text(*field, compiled.texts.len() - 1)
                 }
@@ -474,7 +434,13 @@ impl CompiledFilter {
         compiled
     }
 
-    fn matches(&mut self, record: &CompactRecord, strings: &Interner, arena: &Arena) -> bool {
+    fn matches(
+        &mut self,
+        seq: u64,
+        record: &CompactRecord,
+        strings: &Interner,
+        arena: &Arena,
+    ) -> bool {
         for term in &self.terms {
             let hit = match term.test {
                 Test::Types(mask) => mask & (1 << record.event) != 0,
@@ -484,9 +450,7 @@ impl CompiledFilter {
                     let text = &mut self.texts[index];
                     match field {
                         TextField::Sender => text.test(record.sender, strings),
-                        TextField::Recipient => {
-                            text.test_text(record.recipient_mask, arena.recipient(record))
-                        }
+                        TextField::Recipient => text.test_recipient(seq, record, arena),
                         TextField::Subject => text.test(record.subject, strings),
                         TextField::Tag => text.test(record.tags, strings),
                         // The recipient last: it is the one not cached.
@@ -494,7 +458,7 @@ impl CompiledFilter {
                             text.test(record.sender, strings)
                                 || text.test(record.subject, strings)
                                 || text.test(record.tags, strings)
-                                || text.test_text(record.recipient_mask, arena.recipient(record))
+                                || text.test_recipient(seq, record, arena)
                         }
                     }
                 }
@@ -516,6 +480,32 @@ impl CompiledFilter {
         })
     }
 
+    /// Before a pass over many records: decides each text term for every
+    /// held string at once, and has it find its needles in every held
+    /// recipient at once, when the pass first needs a recipient.
+    fn sweep(&mut self, strings: &Interner, from_seq: u64) {
+        for term in &self.terms {
+            match term.test {
+                Test::Text(TextField::Recipient, index) => {
+                    self.texts[index].sweep_from = Some(from_seq);
+                }
+                Test::Text(TextField::Anywhere, index) => {
+                    self.texts[index].decide_all(strings);
+                    self.texts[index].sweep_from = Some(from_seq);
+                }
+                Test::Text(_, index) => self.texts[index].decide_all(strings),
+                _ => {}
+            }
+        }
+    }
+
+    /// After the pass: a record appended later is tested on its own.
+    fn end_sweep(&mut self) {
+        for text in &mut self.texts {
+            text.sweep_from = None;
+        }
+    }
+
     /// No `since:` or `until:` term: those resolve against the clock, so
     /// matches kept from earlier would be out of date.
     fn is_timeless(&self) -> bool {
@@ -533,6 +523,10 @@ impl CompiledFilter {
         }
     }
 }
+
+/// A narrowing filter sweeps the recipient column when it tests at least
+/// one held record in this many.
+const SWEEP_FRACTION: usize = 8;
 
 /// How many filters back [`LogStore::set_filter`] keeps matches for.
 const MAX_WIDER: usize = 8;
@@ -637,9 +631,12 @@ impl LogStore {
         let filter = std::mem::take(&mut self.filter);
         *self = LogStore::new(cap);
         self.filter = filter;
-        // Cached verdicts name strings that are gone.
+        // Cached verdicts name strings that are gone, and swept recipients
+        // records that are.
         for text in &mut self.filter.texts {
             text.verdicts.clear();
+            text.recipients = None;
+            text.sweep_from = None;
         }
     }
 
@@ -667,6 +664,14 @@ impl LogStore {
         }
         let first_seq = self.next_seq();
         let ids = self.intern_batch(strings, &records);
+        // Each record's text starts with its recipient.
+        let recipients = records.iter().map(|r| {
+            let start = r.text_start as usize;
+            let len = usize::from(r.recipient_len).min(r.text_len as usize);
+            text.as_bytes().get(start..start + len).unwrap_or_default()
+        });
+        let bytes = records.iter().map(|r| usize::from(r.recipient_len)).sum();
+        self.arena.recipients.extend(first_seq, bytes, recipients);
         let (chunk, base) = self.arena.adopt(text, first_seq + records.len() as u64 - 1);
         let mut extras: Vec<Option<ExtraFields>> = extras.into_iter().map(Some).collect();
         for (seq, record) in (first_seq..).zip(&records) {
@@ -698,7 +703,10 @@ impl LogStore {
                 self.extras.push_back((seq, fields));
             }
             self.counts[usize::from(compact.event)] += 1;
-            if self.filter.matches(&compact, &self.strings, &self.arena) {
+            if self
+                .filter
+                .matches(seq, &compact, &self.strings, &self.arena)
+            {
                 self.push_match(seq);
                 outcome.matched += 1;
             }
@@ -751,21 +759,29 @@ impl LogStore {
         }
         self.filter = compiled;
         if narrower {
+            // A sweep reads every held recipient; worth it when the
+            // matches to test are a good part of them.
+            if self.matches.len() >= self.records.len() / SWEEP_FRACTION {
+                self.filter.sweep(&self.strings, self.first_seq);
+            }
             let mut matches = std::mem::take(&mut self.matches);
             let (records, filter, strings, arena) =
                 (&self.records, &mut self.filter, &self.strings, &self.arena);
             matches.retain(|&offset| {
-                let index = self.index_base + u64::from(offset) - self.first_seq;
+                let seq = self.index_base + u64::from(offset);
                 records
-                    .get(index as usize)
-                    .is_some_and(|record| filter.matches(record, strings, arena))
+                    .get((seq - self.first_seq) as usize)
+                    .is_some_and(|record| filter.matches(seq, record, strings, arena))
             });
             self.matches = matches;
+            self.filter.end_sweep();
             return;
         }
+        self.filter.sweep(&self.strings, self.first_seq);
         self.matches.clear();
         self.index_base = self.first_seq;
         self.match_from(self.first_seq);
+        self.filter.end_sweep();
     }
 
     /// Goes back to a filter the current one narrowed.
@@ -788,7 +804,8 @@ impl LogStore {
         let start = (seq - self.first_seq) as usize;
         let first = self.first_seq - self.index_base;
         for (i, record) in self.records.iter().enumerate().skip(start) {
-            if self.filter.matches(record, &self.strings, &self.arena) {
+            let seq = self.first_seq + i as u64;
+            if self.filter.matches(seq, record, &self.strings, &self.arena) {
                 self.matches.push_back((first + i as u64) as u32);
             }
         }
@@ -998,7 +1015,7 @@ impl LogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::filter::{TimeBound, parse};
+    use crate::app::filter::{TimeBound, contains_ci, parse};
     use proptest::prelude::*;
     use serde_json::Value;
 

@@ -27,14 +27,9 @@ const COLUMNS: [Constraint; 6] = [
 const HEADINGS: [&str; 6] = ["time", "type", "sender", "recipient", "subject", "tags"];
 
 /// Short enough for the type column; the header and detail use full names.
+/// The filter's `type:` reads these back.
 fn short_type(event: Option<LogEventType>) -> &'static str {
-    match event {
-        Some(LogEventType::TemporaryFail) => "tempfail",
-        Some(LogEventType::PermanentFail) => "permfail",
-        Some(LogEventType::Unsubscribed) => "unsub",
-        Some(t) => t.as_str(),
-        None => "—",
-    }
+    event.map_or("—", LogEventType::short_name)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {

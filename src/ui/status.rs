@@ -149,13 +149,12 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
         Span::styled(" quit", muted),
     ];
     let separate = |spans: &mut Vec<Span<'static>>| spans.push(Span::styled(" │ ", muted));
-    // The filter bar has half a line for why a filter does not parse; its
-    // hint ("use 30s, 15m, …") is read here whole.
-    if let Some(error) = state
-        .logs
-        .filter_bar
-        .as_ref()
-        .and_then(|bar| bar.error.as_ref())
+    // Why a filter does not parse, when the bar cannot show it whole (a
+    // long filter leaves it half a line): its hint ("use 30s, 15m, …") is
+    // read here.
+    if let Some(bar) = &state.logs.filter_bar
+        && let Some(error) = &bar.error
+        && !reason_fits_in_bar(state, bar.input.value(), &error.reason)
     {
         separate(&mut spans);
         spans.push(Span::styled(
@@ -196,4 +195,18 @@ fn messages_line(state: &AppState) -> Vec<Span<'static>> {
         ));
     }
     spans
+}
+
+/// Whether the filter bar shows `reason` whole beside `text`, as
+/// [`widgets::input_line`] lays them out in the logs pane.
+fn reason_fits_in_bar(state: &AppState, text: &str, reason: &str) -> bool {
+    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let Some(areas) = super::layout::areas(screen, state) else {
+        return false;
+    };
+    let width = usize::from(areas.logs.width.saturating_sub(2));
+    let reason_room = width
+        .saturating_sub("/ ".len() + display_width(text) + 1)
+        .max(width / 2);
+    display_width(reason) + 3 <= reason_room
 }

@@ -441,7 +441,12 @@ pub fn input_line(
     theme: Theme,
 ) -> (Line<'static>, u16) {
     let prompt_width = prompt.width();
-    let reason_width = reason.map_or(0, |r| (r.width() + 3).min(width / 2));
+    // The reason may have what the text and the cursor after it leave
+    // free, and half the line whatever the text's length: a short filter
+    // leaves room for the whole of why it is wrong.
+    let text_needs = prompt_width + input.value().width() + 1;
+    let reason_room = width.saturating_sub(text_needs).max(width / 2);
+    let reason_width = reason.map_or(0, |r| (r.width() + 3).min(reason_room));
     let text_width = width.saturating_sub(prompt_width + reason_width).max(1);
     let scroll = input.visual_scroll(text_width);
 
@@ -582,6 +587,34 @@ mod tests {
         assert_eq!(wrap("abcdef", 4), ["abcd", "ef"]);
         assert_eq!(wrap("漢字漢", 4), ["漢字", "漢"]);
         assert_eq!(wrap("", 4), [""]);
+    }
+
+    #[test]
+    fn a_short_input_leaves_its_reason_room_to_be_read_whole() {
+        let reason = "unknown type \"x\": try bounced, deferred, permfail…";
+        let shown = |value: &str, width: usize| {
+            let input = tui_input::Input::new(value.into());
+            let (line, _) = input_line(
+                "/ ",
+                &input,
+                Some(0..6),
+                Some(reason),
+                width,
+                Theme::color(),
+            );
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            assert!(line.width() <= width);
+            text
+        };
+        // The filter bar's line in an 80-column terminal.
+        assert!(shown("type:x", 78).ends_with(&format!(" ✖ {reason}")));
+        // A long filter keeps at least half the line, the reason is cut.
+        let long = format!("subject:\"{}\" type:x", "w".repeat(60));
+        let text = shown(&long, 78);
+        assert!(
+            text.contains("✖ unknown type") && !text.contains(reason),
+            "{text}"
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@ use serde_json::Value;
 
 mod batch;
 mod parse_threads;
+mod type_names;
+
+pub use type_names::{TypeNameError, TypeNames, parse_type_name};
 
 pub use batch::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch,
@@ -367,15 +370,10 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("invalid time {s:?}: expected RFC 3339, like 2026-05-27T10:15:00Z"))
 }
 
-/// Parses an `event_type` value: one of the ten documented types.
+/// Parses an `event_type` value: one of the ten documented types, by its
+/// wire name, the short name the log table shows, or a prefix of one type.
 pub fn parse_event_type(s: &str) -> Result<LogEventType, String> {
-    LogEventType::from_wire(s.trim()).ok_or_else(|| {
-        let known: Vec<&str> = LogEventType::KNOWN.iter().map(|t| t.as_str()).collect();
-        format!(
-            "unknown event type {s:?}: expected one of {}",
-            known.join(", ")
-        )
-    })
+    parse_type_name(s, TypeNames::Documented).map_err(|e| e.to_string())
 }
 
 /// Parses a `limit` value: 1..=500000.
@@ -1039,6 +1037,17 @@ mod tests {
             parse_event_type("temporary_fail"),
             Ok(LogEventType::TemporaryFail)
         );
+        assert_eq!(
+            parse_event_type("permfail"),
+            Ok(LogEventType::PermanentFail)
+        );
+        assert!(
+            parse_event_type("de")
+                .unwrap_err()
+                .contains("delivered or deferred")
+        );
+        // The API has no `other` to filter on.
+        assert!(parse_event_type("other").is_err());
         assert!(parse_time("yesterday").unwrap_err().contains("yesterday"));
         let q = LogQuery {
             start: parse_time("2026-01-02T00:00:00Z").ok(),
