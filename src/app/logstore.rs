@@ -1015,7 +1015,7 @@ impl LogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::filter::{TimeBound, contains_ci, parse};
+    use crate::app::filter::{TimeBound, parse};
     use proptest::prelude::*;
     use serde_json::Value;
 
@@ -1041,34 +1041,6 @@ mod tests {
             message_id: format!("<m{i}@mail>"),
             ..LogRecord::default()
         }
-    }
-
-    /// The obvious implementation: the filter evaluated on a whole record.
-    fn naive_matches(filter: &Filter, r: &LogRecord, now_ms: i64) -> bool {
-        filter.terms.iter().all(|term| {
-            let hit = match &term.kind {
-                TermKind::Type(types) => r.event_type.is_some_and(|t| types.contains(&t)),
-                TermKind::Since(b) => r.timestamp_ms >= b.resolve(now_ms),
-                TermKind::Until(b) => r.timestamp_ms <= b.resolve(now_ms),
-                TermKind::Text { field, any_of } => any_of.iter().any(|v| {
-                    let v = v.to_lowercase();
-                    let tag_hit = || r.tags.iter().any(|t| contains_ci(t, &v));
-                    match field {
-                        TextField::Sender => contains_ci(&r.sender, &v),
-                        TextField::Recipient => contains_ci(&r.recipient, &v),
-                        TextField::Subject => contains_ci(&r.subject, &v),
-                        TextField::Tag => tag_hit(),
-                        TextField::Anywhere => {
-                            contains_ci(&r.sender, &v)
-                                || contains_ci(&r.recipient, &v)
-                                || contains_ci(&r.subject, &v)
-                                || tag_hit()
-                        }
-                    }
-                }),
-            };
-            hit != term.negated
-        })
     }
 
     fn matched_ids(store: &LogStore) -> Vec<String> {
@@ -1458,7 +1430,7 @@ mod tests {
             let held = &all[all.len().saturating_sub(cap)..];
             let expected: Vec<String> = held
                 .iter()
-                .filter(|r| naive_matches(&filter, r, NOW))
+                .filter(|r| filter.matches(&r.borrowed(), NOW))
                 .map(|r| r.id.clone())
                 .collect();
             prop_assert_eq!(matched_ids(&store), expected);

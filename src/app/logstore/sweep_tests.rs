@@ -1,38 +1,14 @@
 //! The recipient sweep against the straightforward match: free words and
-//! `to:` terms tested on each record's own text, case folded exactly as
-//! [`contains_ci`] folds it.
+//! `to:` terms tested on each record's own text by `Filter::matches` (the
+//! headless mode's per-record match), case folded as `contains_ci` folds it.
 
 use proptest::prelude::*;
 
 use super::LogStore;
-use crate::app::filter::{Filter, TermKind, TextField, contains_ci, parse};
+use crate::app::filter::{Filter, parse};
 use crate::upstream::{LogBatch, LogRecord};
 
 const NOW: i64 = 1_780_000_000_000;
-
-/// A text filter evaluated on one whole record, the obvious way.
-fn straightforward(filter: &Filter, r: &LogRecord) -> bool {
-    filter.terms.iter().all(|term| {
-        let TermKind::Text { field, any_of } = &term.kind else {
-            unreachable!("only text terms are generated")
-        };
-        let hit = any_of.iter().any(|value| {
-            let needle = value.to_lowercase();
-            let holds = |text: &str| contains_ci(text, &needle);
-            match field {
-                TextField::Recipient => holds(&r.recipient),
-                TextField::Anywhere => {
-                    holds(&r.sender)
-                        || holds(&r.recipient)
-                        || holds(&r.subject)
-                        || r.tags.iter().any(|t| holds(t))
-                }
-                _ => unreachable!("only free words and to: are generated"),
-            }
-        });
-        hit != term.negated
-    })
-}
 
 fn matched(store: &LogStore) -> Vec<String> {
     (0..store.match_count())
@@ -126,14 +102,14 @@ proptest! {
             store.set_filter(step, NOW);
             let held = &all[all.len().saturating_sub(cap)..];
             let want: Vec<String> =
-                held.iter().filter(|r| straightforward(step, r)).map(|r| r.id.clone()).collect();
+                held.iter().filter(|r| step.matches(&r.borrowed(), NOW)).map(|r| r.id.clone()).collect();
             prop_assert_eq!(matched(&store), want);
         }
         all.extend(later.iter().cloned());
         store.append(LogBatch::from(later));
         let held = &all[all.len().saturating_sub(cap)..];
         let want: Vec<String> =
-            held.iter().filter(|r| straightforward(&narrower, r)).map(|r| r.id.clone()).collect();
+            held.iter().filter(|r| narrower.matches(&r.borrowed(), NOW)).map(|r| r.id.clone()).collect();
         prop_assert_eq!(matched(&store), want);
     }
 }
