@@ -11,6 +11,7 @@ pub mod config;
 pub mod dashboard;
 pub mod headless;
 pub mod logfile;
+pub mod model;
 pub mod sanitize;
 pub mod sim;
 pub mod terminal;

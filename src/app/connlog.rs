@@ -11,7 +11,7 @@
 
 use super::keymap::KeyAction;
 use super::{AppState, Command, Overlay, Pane, StreamStatus};
-use crate::upstream::{ConnState, Source};
+use crate::model::{ConnState, Source};
 
 /// Connection events kept per stream; the oldest go first.
 pub const MAX_CONN_HISTORY: usize = 200;

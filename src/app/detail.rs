@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 
 use super::keymap::KeyAction;
 use super::{AppState, Command, Overlay, Pane};
+use crate::model::mail::{InboxCampaign, InboxContact};
+use crate::model::{CampaignUpdate, InboxEvent, Source};
 use crate::sanitize::clean_capped;
-use crate::upstream::mail_ws::{InboxCampaign, InboxContact};
-use crate::upstream::{CampaignUpdate, InboxEvent, Source};
 
 /// What a detail view shows. It is looked up again at each frame, so a
 /// send's detail follows its progress; an item that went (evicted, no

@@ -4,9 +4,9 @@ use std::collections::VecDeque;
 
 use super::cursor::ListCursor;
 use super::detail::{EventField, campaign_update_fields, inbox_fields};
+use crate::model::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
 use crate::upstream::domain_logs::parse_timestamp_ms;
-use crate::upstream::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 
 /// Events kept; older ones fall off the end.
 pub const FEED_CAPACITY: usize = 5_000;
@@ -329,7 +329,7 @@ impl FeedPane {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
+    use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
 
     fn mail(subject: &str) -> InboxEvent {
         InboxEvent::EmailReceived(InboxMail {

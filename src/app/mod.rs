@@ -26,9 +26,10 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::Input;
 
+use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
 use crate::upstream::domain_logs::DEFAULT_LIMIT;
-use crate::upstream::{ConnState, LogQuery, Source, UpstreamEvent};
+use crate::upstream::{LogQuery, UpstreamEvent};
 
 pub use crate::ui::theme::Theme;
 pub use connlog::{ConnEvent, FailureRun};

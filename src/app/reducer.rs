@@ -13,9 +13,10 @@ use super::watch_prompt::parse_watch;
 use super::{
     Action, AppState, Command, LastError, Notice, Overlay, Pane, RateLimitInfo, StreamStatus,
 };
+use crate::model::{ConnState, Source};
 use crate::sanitize::{MAX_TEXT_BYTES, clean, clean_capped};
 use crate::ui::layout;
-use crate::upstream::{ConnState, LogQuery, Source, UpstreamBody, UpstreamEvent};
+use crate::upstream::{LogQuery, UpstreamBody, UpstreamEvent};
 
 /// How long a status-bar notice stays.
 const NOTICE_MS: i64 = 5_000;
@@ -606,7 +607,7 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
             }
         }
         UpstreamBody::Inbox(event) => {
-            use crate::upstream::InboxEvent;
+            use crate::model::InboxEvent;
             if let InboxEvent::CampaignStarted(c) | InboxEvent::CampaignCompleted(c) = &event {
                 state
                     .sends

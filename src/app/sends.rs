@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::cursor::ListCursor;
 pub use super::rate::{RATE_HISTORY_SECS, RateMeter};
+use crate::model::{CampaignUpdate, CampaignUpdateKind, SendProgress, SendStatus, Source};
 use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
-use crate::upstream::{CampaignUpdate, CampaignUpdateKind, SendProgress, SendStatus, Source};
 
 /// Campaign names remembered for campaigns not (yet) watched.
 const MAX_CAMPAIGN_NAMES: usize = 4096;

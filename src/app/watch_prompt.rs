@@ -1,8 +1,8 @@
 //! The `a` prompt's language: `issue ID`, `campaign ID`, `domain NAME` or
 //! `inbox`, and what makes a domain name one.
 
+use crate::model::Source;
 use crate::sanitize::clean;
-use crate::upstream::Source;
 
 /// Longest domain name DNS allows.
 const MAX_DOMAIN_BYTES: usize = 253;

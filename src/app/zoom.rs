@@ -46,10 +46,9 @@ mod tests {
     };
 
     use crate::app::{Action, AppOptions, AppState, Pane, update};
-    use crate::upstream::mail_ws::InboxMail;
-    use crate::upstream::{
-        InboxEvent, LogRecord, SendProgress, SendStatus, Source, UpstreamBody, UpstreamEvent,
-    };
+    use crate::model::mail::InboxMail;
+    use crate::model::{InboxEvent, SendProgress, SendStatus, Source};
+    use crate::upstream::{LogRecord, UpstreamBody, UpstreamEvent};
 
     fn key(state: &mut AppState, code: KeyCode) {
         update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));

@@ -10,11 +10,9 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-use crate::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
-use crate::upstream::{
-    CampaignUpdate, CampaignUpdateKind, InboxEvent, LogEventType, LogRecord, SendProgress,
-    SendStatus,
-};
+use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
+use crate::model::{CampaignUpdate, CampaignUpdateKind, InboxEvent, SendProgress, SendStatus};
+use crate::upstream::{LogEventType, LogRecord};
 
 // ---------------------------------------------------------------------------
 // Randomness

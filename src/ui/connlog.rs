@@ -10,8 +10,8 @@ use super::overlay::{inside, popup};
 use super::theme::{Tone, conn_tone};
 use super::widgets::{self, display_width, fit, fit_spans, wrap};
 use crate::app::{AppState, StreamStatus};
+use crate::model::Source;
 use crate::sanitize::clean;
-use crate::upstream::Source;
 
 /// `HH:MM:SS` and two spaces; wrapped text lines up after it.
 const TIME_WIDTH: usize = 10;

@@ -9,7 +9,7 @@ use super::theme::{Theme, Tone};
 use super::widgets::{self, PaneHeading, column_widths, columns, conn_badge, display_width};
 use crate::app::feed::{FeedGroup, FeedPane};
 use crate::app::{AppState, Pane};
-use crate::upstream::Source;
+use crate::model::Source;
 
 const COLUMNS: [Constraint; 4] = [
     Constraint::Length(8),

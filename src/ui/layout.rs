@@ -220,7 +220,7 @@ pub fn pane_at(state: &AppState, column: u16, row: u16) -> Option<Pane> {
 mod tests {
     use super::*;
     use crate::app::AppOptions;
-    use crate::upstream::Source;
+    use crate::model::Source;
 
     fn state_with_sends(rows: usize, focus: Pane) -> AppState {
         let mut state = AppState::new(AppOptions::default());

@@ -12,8 +12,8 @@ use super::theme::{Theme, Tone};
 use super::widgets::{centered, fit_spans, input_line};
 use crate::app::keymap::{Context, KEYMAP, keys_label};
 use crate::app::{AppState, Overlay};
+use crate::model::Source;
 use crate::sanitize::clean;
-use crate::upstream::Source;
 
 const KEYS_WIDTH: usize = 22;
 

@@ -15,8 +15,8 @@ use super::widgets::{
 use crate::app::feed::group_digits;
 use crate::app::sends::{Outcome, SendPhase, SendRow};
 use crate::app::{AppState, Pane};
+use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
-use crate::upstream::{ConnState, Source};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = state.theme;

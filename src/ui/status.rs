@@ -10,8 +10,8 @@ use ratatui::widgets::Paragraph;
 use super::theme::Tone;
 use super::widgets::{self, conn_badge, display_width, fit_spans};
 use crate::app::AppState;
+use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
-use crate::upstream::{ConnState, Source};
 
 fn severity(tone: Tone) -> u8 {
     match tone {

@@ -8,7 +8,8 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::app::feed::FeedKind;
 use crate::app::sends::{Outcome, SendPhase};
-use crate::upstream::{ConnState, LogEventType};
+use crate::model::ConnState;
+use crate::upstream::LogEventType;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {

@@ -14,8 +14,8 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::{Theme, Tone, conn_tone};
 use crate::app::{AppState, Pane, StreamStatus};
+use crate::model::{ConnState, StopReason};
 use crate::sanitize::is_printable_ascii;
-use crate::upstream::{ConnState, StopReason};
 
 pub const ELLIPSIS: char = '…';
 

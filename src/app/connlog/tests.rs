@@ -4,7 +4,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::app::{Action, AppOptions, update};
-use crate::upstream::{SendProgress, SendStatus, StopReason, UpstreamBody, UpstreamEvent};
+use crate::model::{SendProgress, SendStatus, StopReason};
+use crate::upstream::{UpstreamBody, UpstreamEvent};
 
 const NOW: i64 = 1_780_000_000_000;
 

@@ -3,10 +3,9 @@ use serde_json::json;
 
 use super::*;
 use crate::app::{Action, AppOptions, update};
-use crate::upstream::mail_ws::InboxMail;
-use crate::upstream::{
-    CampaignUpdateKind, LogRecord, SendProgress, SendStatus, UpstreamBody, UpstreamEvent,
-};
+use crate::model::mail::InboxMail;
+use crate::model::{CampaignUpdateKind, SendProgress, SendStatus};
+use crate::upstream::{LogRecord, UpstreamBody, UpstreamEvent};
 
 fn key(state: &mut AppState, code: KeyCode) {
     update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));

@@ -6,11 +6,11 @@ use super::*;
 use crate::app::feed::FeedGroup;
 use crate::app::sends::{Outcome, SendPhase};
 use crate::app::{AppOptions, Overlay};
-use crate::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
-use crate::upstream::{
-    CampaignUpdate, CampaignUpdateKind, InboxEvent, LogEventType, LogRecord, SendProgress,
-    SendStatus, StopReason,
+use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
+use crate::model::{
+    CampaignUpdate, CampaignUpdateKind, InboxEvent, SendProgress, SendStatus, StopReason,
 };
+use crate::upstream::{LogEventType, LogRecord};
 
 /// The rate and ETA of sends, and how long an error stays news (issue 16).
 mod rate_and_errors;

@@ -1,0 +1,15 @@
+//! The vocabulary every part of misar-dash speaks: which stream, what its
+//! connection is doing, and the payloads the APIs send. It imports nothing
+//! else of this crate, so the clients, the reducer, the panes and the
+//! simulator can all use it without importing each other.
+//!
+//! (Moving here step by step, issue 17: the domain-log record, its batch
+//! view and the query are still in `upstream::domain_logs`.)
+
+pub mod mail;
+pub mod send;
+pub mod stream;
+
+pub use mail::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
+pub use send::{SendProgress, SendStatus};
+pub use stream::{ConnState, Source, StopReason};
