@@ -4,9 +4,9 @@ use std::collections::VecDeque;
 
 use super::cursor::ListCursor;
 use super::detail::{EventField, campaign_update_fields, inbox_fields};
+use crate::model::log::parse_timestamp_ms;
 use crate::model::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 use crate::sanitize::{MAX_TEXT_BYTES, clean_capped};
-use crate::upstream::domain_logs::parse_timestamp_ms;
 
 /// Events kept; older ones fall off the end.
 pub const FEED_CAPACITY: usize = 5_000;

@@ -25,8 +25,8 @@ use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::upstream::LogEventType;
-use crate::upstream::domain_logs::{
+use crate::model::LogEventType;
+use crate::model::log::{
     LogQuery, TypeNameError, TypeNames, parse_text, parse_time, parse_type_name,
 };
 

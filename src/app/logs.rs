@@ -6,7 +6,7 @@ use super::cursor::ListCursor;
 use super::filter::{self, Filter, FilterError};
 use super::filter_history::FilterHistory;
 use super::logstore::LogStore;
-use crate::upstream::LogQuery;
+use crate::model::LogQuery;
 
 #[derive(Debug, Default)]
 pub struct LogsPane {

@@ -40,10 +40,11 @@ use hashbrown::{HashTable, hash_table};
 
 use super::filter::{Filter, TermKind, TextField};
 use crate::charmask::char_mask;
+use crate::model::{LogEventType, LogRecord};
+use crate::upstream::LogBatch;
 use crate::upstream::domain_logs::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, SEPARATOR,
 };
-use crate::upstream::{LogBatch, LogEventType, LogRecord};
 
 mod recipients;
 #[cfg(test)]

@@ -26,10 +26,11 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::Input;
 
+use crate::model::LogQuery;
+use crate::model::log::DEFAULT_LIMIT;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
-use crate::upstream::domain_logs::DEFAULT_LIMIT;
-use crate::upstream::{LogQuery, UpstreamEvent};
+use crate::upstream::UpstreamEvent;
 
 pub use crate::ui::theme::Theme;
 pub use connlog::{ConnEvent, FailureRun};

@@ -13,10 +13,11 @@ use super::watch_prompt::parse_watch;
 use super::{
     Action, AppState, Command, LastError, Notice, Overlay, Pane, RateLimitInfo, StreamStatus,
 };
+use crate::model::LogQuery;
 use crate::model::{ConnState, Source};
 use crate::sanitize::{MAX_TEXT_BYTES, clean, clean_capped};
 use crate::ui::layout;
-use crate::upstream::{LogQuery, UpstreamBody, UpstreamEvent};
+use crate::upstream::{UpstreamBody, UpstreamEvent};
 
 /// How long a status-bar notice stays.
 const NOTICE_MS: i64 = 5_000;

@@ -46,9 +46,10 @@ mod tests {
     };
 
     use crate::app::{Action, AppOptions, AppState, Pane, update};
+    use crate::model::LogRecord;
     use crate::model::mail::InboxMail;
     use crate::model::{InboxEvent, SendProgress, SendStatus, Source};
-    use crate::upstream::{LogRecord, UpstreamBody, UpstreamEvent};
+    use crate::upstream::{UpstreamBody, UpstreamEvent};
 
     fn key(state: &mut AppState, code: KeyCode) {
         update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));

@@ -3,13 +3,15 @@
 //! else of this crate, so the clients, the reducer, the panes and the
 //! simulator can all use it without importing each other.
 //!
-//! (Moving here step by step, issue 17: the domain-log record, its batch
-//! view and the query are still in `upstream::domain_logs`.)
+//! (Moving here step by step, issue 17: the domain-log batch view and the
+//! upstream event are still in `upstream`.)
 
+pub mod log;
 pub mod mail;
 pub mod send;
 pub mod stream;
 
+pub use log::{LogEventType, LogQuery, LogRecord};
 pub use mail::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 pub use send::{SendProgress, SendStatus};
 pub use stream::{ConnState, Source, StopReason};

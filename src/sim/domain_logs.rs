@@ -23,8 +23,8 @@ use super::server::{
     json_response, query_pairs,
 };
 use super::wire::{Batch, SseWriter, channel_body, sse_response};
-use crate::upstream::domain_logs::{DEFAULT_LIMIT, MAX_LIMIT, parse_timestamp_ms};
-use crate::upstream::{LogEventType, LogRecord};
+use crate::model::log::{DEFAULT_LIMIT, MAX_LIMIT, parse_timestamp_ms};
+use crate::model::{LogEventType, LogRecord};
 
 /// Records per `event: logs`.
 pub(crate) const BATCH: usize = 1000;

@@ -14,10 +14,10 @@
 
 use serde_json::{Value, json};
 
+use crate::model::LogRecord;
+use crate::model::log::format_timestamp_ms;
 use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
 use crate::model::{CampaignUpdate, InboxEvent};
-use crate::upstream::LogRecord;
-use crate::upstream::domain_logs::format_timestamp_ms;
 
 /// The hostile demo domain.
 pub const DOMAIN: &str = "hostile.example.com";

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
 use crate::model::{CampaignUpdate, CampaignUpdateKind, InboxEvent, SendProgress, SendStatus};
-use crate::upstream::{LogEventType, LogRecord};
+use crate::model::{LogEventType, LogRecord};
 
 // ---------------------------------------------------------------------------
 // Randomness

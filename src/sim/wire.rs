@@ -15,8 +15,8 @@ use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use super::server::ConnGuard;
-use crate::upstream::domain_logs::format_timestamp_ms;
-use crate::upstream::{LogEventType, LogRecord};
+use crate::model::log::format_timestamp_ms;
+use crate::model::{LogEventType, LogRecord};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LineEnding {

@@ -16,10 +16,10 @@ use super::widgets::{self, cell, centered, conn_label, fit, percent, wrap};
 use crate::app::feed::{FEED_CAPACITY, FeedItem, group_digits};
 use crate::app::sends::{SendPhase, SendRow};
 use crate::app::{AppState, DetailItem};
+use crate::model::LogRecord;
+use crate::model::log::format_timestamp_ms;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
-use crate::upstream::LogRecord;
-use crate::upstream::domain_logs::format_timestamp_ms;
 
 /// The names' column; values start one column after it.
 const NAME_WIDTH: usize = 15;

@@ -12,9 +12,9 @@ use crate::app::feed::group_digits;
 use crate::app::logs::DomainView;
 use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
 use crate::app::{AppState, Pane};
+use crate::model::LogEventType;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
-use crate::upstream::LogEventType;
 use unicode_width::UnicodeWidthStr;
 
 const COLUMNS: [Constraint; 6] = [

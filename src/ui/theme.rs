@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use crate::app::feed::FeedKind;
 use crate::app::sends::{Outcome, SendPhase};
 use crate::model::ConnState;
-use crate::upstream::LogEventType;
+use crate::model::LogEventType;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {

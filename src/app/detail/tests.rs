@@ -3,9 +3,10 @@ use serde_json::json;
 
 use super::*;
 use crate::app::{Action, AppOptions, update};
+use crate::model::LogRecord;
 use crate::model::mail::InboxMail;
 use crate::model::{CampaignUpdateKind, SendProgress, SendStatus};
-use crate::upstream::{LogRecord, UpstreamBody, UpstreamEvent};
+use crate::upstream::{UpstreamBody, UpstreamEvent};
 
 fn key(state: &mut AppState, code: KeyCode) {
     update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));

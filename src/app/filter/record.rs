@@ -39,7 +39,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use crate::app::filter::parse;
-    use crate::upstream::{LogEventType, LogRecord};
+    use crate::model::{LogEventType, LogRecord};
 
     #[test]
     fn each_kind_of_term_on_one_record() {

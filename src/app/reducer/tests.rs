@@ -10,7 +10,7 @@ use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
 use crate::model::{
     CampaignUpdate, CampaignUpdateKind, InboxEvent, SendProgress, SendStatus, StopReason,
 };
-use crate::upstream::{LogEventType, LogRecord};
+use crate::model::{LogEventType, LogRecord};
 
 /// The rate and ETA of sends, and how long an error stays news (issue 16).
 mod rate_and_errors;

@@ -136,9 +136,14 @@ pub fn parse_type_name(text: &str, accept: TypeNames) -> Result<LogEventType, Ty
 }
 
 /// The typed text as an error may show it: made safe for a terminal (it
-/// goes to stderr as it is in headless mode) and cut short.
+/// goes to stderr as it is in headless mode) and cut short. No type name
+/// holds anything but ASCII letters and `_`, so anything else a person
+/// typed is shown as `?`: nothing of it can reach a terminal raw.
 fn quoted(typed: &str) -> String {
-    let typed = crate::sanitize::clean(typed);
+    let typed: String = typed
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect();
     match typed.char_indices().nth(QUOTED_CHARS) {
         Some((end, _)) => format!("{}…", &typed[..end]),
         None => typed.to_string(),
@@ -247,9 +252,10 @@ mod tests {
             let m = message(typed);
             assert!(m.chars().count() <= 52, "{} chars: {m}", m.chars().count());
         }
+        // Nothing typed reaches a terminal raw: a control is a `?`.
         assert_eq!(
             message("\u{1b}[31mx"),
-            "unknown type \"x\": try bounced, deferred, permfail…"
+            "unknown type \"?[31mx\": try bounced, deferred, permfail…"
         );
         let long = "z".repeat(300);
         assert_eq!(
