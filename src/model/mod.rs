@@ -6,6 +6,7 @@
 //! (Moving here step by step, issue 17: the domain-log batch view and the
 //! upstream event are still in `upstream`.)
 
+pub mod endpoints;
 pub mod log;
 pub mod mail;
 pub mod send;

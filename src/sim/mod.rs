@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 pub use scenario::{Account, CampaignFate, DomainBehavior, IssueFate};
 pub use wire::{LineEnding, WireMode};
 
-use crate::config::Endpoints;
+use crate::model::endpoints::Endpoints;
 use scenario::Epoch;
 use server::Shared;
 

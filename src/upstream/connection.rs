@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::sync::mpsc;
 
+use super::options::{Backoff, ClientOptions};
 use super::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};
-use crate::config::{Backoff, ClientOptions};
 
 /// The `tracing` target of the network log's lines.
 pub const NET_LOG_TARGET: &str = "misar_dash::net";

@@ -24,9 +24,9 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, header_u64, read_body_chunk};
+use super::options::ClientOptions;
 use super::sse::{SseDecoder, SseEvent};
 use super::{ConnState, StopReason, UpstreamBody, endpoint_url};
-use crate::config::ClientOptions;
 use parse_threads::{Failed, ParseThreads, Running};
 
 /// Streams one domain's logs. A reconnect resumes from the last timestamp

@@ -14,8 +14,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, error_message};
 use super::network::{MAX_REDIRECTS, Network, host_port, redirect_stop, same_origin, secs};
+use super::options::ClientOptions;
 use super::{StopReason, UpstreamBody, endpoint_url, redact};
-use crate::config::ClientOptions;
 
 /// Which channel a [`MailWsClient`] follows.
 enum Channel {
@@ -188,7 +188,7 @@ impl MailWsClient {
     fn request(
         &self,
         mut url: reqwest::Url,
-        key: &crate::config::ApiKey,
+        key: &super::options::ApiKey,
     ) -> Result<tungstenite::handshake::client::Request, Next> {
         if self.opts.token_in_query && !url.query_pairs().any(|(k, _)| k == "token") {
             url.query_pairs_mut().append_pair("token", key.expose());
@@ -214,7 +214,7 @@ impl MailWsClient {
     async fn open(
         &self,
         mut url: reqwest::Url,
-        key: &crate::config::ApiKey,
+        key: &super::options::ApiKey,
         out: &Emitter,
     ) -> Result<tokio_tungstenite::WebSocketStream<Box<dyn super::network::Io>>, Next> {
         let config = WebSocketConfig::default()

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod domain_logs;
 pub mod mail_ws;
 pub mod network;
+pub mod options;
 pub mod proxy;
 pub mod send_progress;
 pub mod sse;
@@ -62,8 +63,8 @@ use reqwest::Url;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::{ApiKey, ClientOptions};
 use connection::Emitter;
+use options::{ApiKey, ClientOptions};
 
 /// The way to start clients: options, the network setup they share (one
 /// TLS config, one proxy choice, one HTTP connection pool), and the channel

@@ -12,9 +12,9 @@ use tokio::net::TcpStream;
 
 use super::StopReason;
 use super::connection::{Emitter, Next, classify_status};
+use super::options::ClientOptions;
 use super::proxy::{Proxies, Proxy, proxy_auth_stop};
 use super::tls::{find_rustls_error, tls_stop};
-use crate::config::ClientOptions;
 
 /// How a refused tunnel reads, before [`Network::send`] asks the proxy why.
 const TUNNEL_REFUSED: &str = "refused a tunnel";

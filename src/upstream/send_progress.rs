@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::connection::{Connect, Emitter, Next, read_body_chunk};
 use super::network::Network;
+use super::options::ClientOptions;
 use super::sse::{SseDecoder, SseEvent};
 use super::{StopReason, UpstreamBody, endpoint_url};
-use crate::config::ClientOptions;
 
 /// Follows one issue's send-stream until a terminal status.
 pub struct SendProgressClient {
