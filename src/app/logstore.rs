@@ -16,7 +16,7 @@
 //!   most of the ingest's time on the reducer). Each record keeps its
 //!   recipient's character mask instead, so a filter still rules most of
 //!   them out without reading them, and the recipients are copied once
-//!   more, lowercased and side by side ([`recipients`]), so that a pass
+//!   more, lowercased and side by side (`recipients`), so that a pass
 //!   over many records finds a free word or `to:` value in all of them in
 //!   one sweep instead of reading each record's text.
 //! - Unknown fields go to a side table holding only the records that have
