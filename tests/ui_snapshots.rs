@@ -290,7 +290,7 @@ fn assert_no_color(buffer: &Buffer) {
 fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
     let buffer = draw(state, width, height);
     assert_palette(&buffer);
-    if state.theme.no_color {
+    if state.no_color {
         assert_no_color(&buffer);
     }
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {

@@ -32,7 +32,6 @@ use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
 use crate::upstream::UpstreamEvent;
 
-pub use crate::ui::theme::Theme;
 pub use connlog::{ConnEvent, FailureRun};
 pub use detail::DetailItem;
 pub use feed::FeedPane;
@@ -240,7 +239,8 @@ pub struct Notice {
 #[derive(Debug)]
 pub struct AppState {
     pub demo: bool,
-    pub theme: Theme,
+    /// Draw without colour (`NO_COLOR`): bold, underline and reverse only.
+    pub no_color: bool,
     pub mouse: bool,
     /// Something visible changed since the event loop last drew.
     pub dirty: bool,
@@ -274,7 +274,7 @@ impl AppState {
     pub fn new(opts: AppOptions) -> AppState {
         AppState {
             demo: opts.demo,
-            theme: Theme::new(opts.no_color),
+            no_color: opts.no_color,
             mouse: opts.mouse,
             dirty: true,
             now_ms: opts.now_ms,

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::overlay::{inside, popup};
-use super::theme::{Tone, conn_tone};
+use super::theme::{Theme, Tone, conn_tone};
 use super::widgets::{self, display_width, fit, fit_spans, wrap};
 use crate::app::{AppState, StreamStatus};
 use crate::model::Source;
@@ -55,7 +55,7 @@ pub(super) fn history_lines(
     status: &StreamStatus,
     width: usize,
 ) -> Vec<Line<'static>> {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let text_width = width.saturating_sub(TIME_WIDTH).max(8);
     let mut lines = Vec::with_capacity(status.history.len());
     for event in &status.history {
@@ -103,7 +103,7 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, source: &Source, from_bottom: u16) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let rect = rect(area);
     let status = state.streams.get(source).filter(|s| !s.history.is_empty());
     let events = status.map_or(0, |s| s.history.len());

@@ -51,7 +51,7 @@ pub fn scroll_limit(state: &AppState, item: &DetailItem, area: Rect) -> u16 {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, item: &DetailItem, scroll: u16) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let rect = rect(area);
     // The border's corners and the title's padding take four columns.
     let title = fit(
@@ -97,7 +97,7 @@ fn lines(state: &AppState, item: &DetailItem, width: usize) -> Result<Vec<Line<'
             .logs
             .get(domain)
             .and_then(|view| view.store.full_record(*seq))
-            .map(|record| record_lines(&record, width, state.theme))
+            .map(|record| record_lines(&record, width, Theme::of(state)))
             .ok_or_else(|| {
                 "This record is no longer held (evicted, or the stream was re-opened).".into()
             }),
@@ -111,7 +111,7 @@ fn lines(state: &AppState, item: &DetailItem, width: usize) -> Result<Vec<Line<'
         DetailItem::FeedEvent(id) => state
             .feed
             .get(*id)
-            .map(|event| event_lines(event, width, state.theme))
+            .map(|event| event_lines(event, width, Theme::of(state)))
             .ok_or_else(|| {
                 format!(
                     "This event is no longer held (the feed keeps the newest {}).",
@@ -232,7 +232,7 @@ fn event_lines(event: &FeedItem, width: usize, theme: Theme) -> Vec<Line<'static
 /// A send: every counter, time and connection state the dashboard holds,
 /// its rate over time, and its connection history.
 fn send_lines(state: &AppState, row: &SendRow, width: usize) -> Vec<Line<'static>> {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let dash = || "—".to_string();
     let (source, kind, id) = match &row.source {
         Source::SendProgress { issue_id } => {

@@ -19,7 +19,7 @@ const COLUMNS: [Constraint; 4] = [
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let feed = &state.feed;
     let focused = super::is_focused(state, Pane::Feed);
     let mut title = Vec::new();

@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::theme::Tone;
+use super::theme::{Theme, Tone};
 use super::widgets::{self, PaneHeading, column_widths, columns, conn_badge, fit, fit_spans};
 use crate::app::feed::group_digits;
 use crate::app::logs::DomainView;
@@ -34,7 +34,7 @@ fn short_type(event: Option<LogEventType>) -> &'static str {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let focused = super::is_focused(state, Pane::Logs);
     let logs = &state.logs;
     let Some(view) = logs.current() else {
@@ -160,7 +160,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
 
 /// `12 match · 340 held · 340 streamed · complete (server: 340) · counts`.
 fn header_line(state: &AppState, view: &DomainView, width: usize) -> Line<'static> {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let store = &view.store;
     let muted = theme.tone(Tone::Muted);
     let mut spans = vec![
@@ -232,7 +232,7 @@ fn draw_table(
     widths: &[usize],
     focused: bool,
 ) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let store = &view.store;
     let len = store.match_count();
     let height = usize::from(area.height);
@@ -270,7 +270,7 @@ fn draw_table(
 }
 
 fn record_line(state: &AppState, record: &RecordView<'_>, widths: &[usize]) -> Line<'static> {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let time = widgets::clock(record.timestamp_ms);
     let tags_width = widths.get(5).copied().unwrap_or(0);
     let mut tags = String::new();

@@ -69,7 +69,7 @@ fn draw_too_small(frame: &mut Frame, area: Rect, state: &AppState) {
         area.width,
         area.height
     );
-    let line = Line::styled(message, state.theme.tone(theme::Tone::Warn));
+    let line = Line::styled(message, theme::Theme::of(state).tone(theme::Tone::Warn));
     let rect = widgets::centered(area, area.width, 3.min(area.height));
     frame.render_widget(
         Paragraph::new(line).centered().wrap(Wrap { trim: true }),

@@ -116,7 +116,7 @@ pub fn scroll_limit(state: &AppState, area: Rect) -> u16 {
     let (lines, height) = match &state.overlay {
         Overlay::Help { .. } => {
             let (rect, wide) = help_geometry(area);
-            let longest = help_columns(state.theme, wide)
+            let longest = help_columns(Theme::of(state), wide)
                 .iter()
                 .map(Vec::len)
                 .max()
@@ -135,7 +135,7 @@ pub fn scroll_limit(state: &AppState, area: Rect) -> u16 {
 }
 
 pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let (rect, wide) = help_geometry(area);
     let inner = popup(
         frame,
@@ -165,7 +165,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
 
 /// `d`'s question: stop watching `source`?
 pub fn draw_confirm_unwatch(frame: &mut Frame, area: Rect, state: &AppState, source: &Source) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let rect = centered(area, area.width.saturating_sub(4).min(60), 3);
     let inner = popup(frame, rect, "Stop watching?", "y yes · n no", theme);
     let line = fit_spans(
@@ -186,7 +186,7 @@ pub fn draw_watch_prompt(
     input: &Input,
     error: Option<&str>,
 ) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let rect = centered(area, area.width.saturating_sub(4).min(70), 4);
     let inner = popup(frame, rect, "Watch", "Enter watch · Esc cancel", theme);
     let width = usize::from(inner.width);

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::layout::SEND_CARD_HEIGHT;
-use super::theme::Tone;
+use super::theme::{Theme, Tone};
 use unicode_width::UnicodeWidthStr;
 
 use super::widgets::{
@@ -19,7 +19,7 @@ use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let focused = super::is_focused(state, Pane::Sends);
     let rows = &state.sends.rows;
     let count = |wanted: fn(SendPhase) -> bool| rows.iter().filter(|r| wanted(r.phase)).count();
@@ -152,7 +152,7 @@ fn card(
     columns: &CardColumns,
     selected: bool,
 ) -> [Line<'static>; 2] {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let width = columns.width;
     let (conn_text, conn_tone) = conn_text(state, row, width);
     let label_width = (width / 4).clamp(12, 34);

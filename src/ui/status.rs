@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use super::theme::Tone;
+use super::theme::{Theme, Tone};
 use super::widgets::{self, conn_badge, display_width, fit_spans};
 use crate::app::AppState;
 use crate::model::{ConnState, Source};
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
 }
 
 fn streams_line(state: &AppState) -> Vec<Span<'static>> {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let muted = theme.tone(Tone::Muted);
     let mut spans = Vec::new();
     if state.demo {
@@ -135,11 +135,11 @@ fn push_proxy(state: &AppState, spans: &mut Vec<Span<'static>>, width: usize) {
     else {
         return;
     };
-    spans.push(Span::styled(text, state.theme.tone(Tone::Muted)));
+    spans.push(Span::styled(text, Theme::of(state).tone(Tone::Muted)));
 }
 
 fn messages_line(state: &AppState) -> Vec<Span<'static>> {
-    let theme = state.theme;
+    let theme = Theme::of(state);
     let muted = theme.tone(Tone::Muted);
     // The hint first: a long error must not push it off the screen.
     let mut spans = vec![

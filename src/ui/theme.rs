@@ -46,6 +46,11 @@ impl Theme {
         Theme { no_color }
     }
 
+    /// The theme `state` is drawn in: colour unless `NO_COLOR` was set.
+    pub fn of(state: &crate::app::AppState) -> Theme {
+        Theme::new(state.no_color)
+    }
+
     fn fg(self, color: Color) -> Style {
         if self.no_color {
             Style::new()
