@@ -13,6 +13,7 @@ use ratatui::buffer::Buffer;
 use unicode_width::UnicodeWidthStr;
 
 use misar_dash::app::{AppOptions, AppState};
+use misar_dash::sanitize::is_unsafe;
 use misar_dash::sim::hostile;
 use misar_dash::ui::render;
 use misar_dash::upstream::domain_logs::format_timestamp_ms;
@@ -152,27 +153,12 @@ fn text(buffer: &Buffer) -> String {
         .collect()
 }
 
-/// What no cell may hold.
-fn forbidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}'
-            | '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}'
-            | '\u{206a}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
-            | '\u{e0000}'..='\u{e007f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}'
-            | '\u{2028}' | '\u{2029}'
-            // presentation selectors and skin tones
-            | '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}'
-        )
-}
-
 fn assert_cells_are_safe(buffer: &Buffer) {
     for y in 0..buffer.area.height {
         for x in 0..buffer.area.width {
             let symbol = buffer[(x, y)].symbol();
             assert!(
-                !symbol.chars().any(forbidden),
+                !symbol.chars().any(is_unsafe),
                 "cell ({x}, {y}) holds {symbol:?}:\n{}",
                 text(buffer)
             );
