@@ -59,7 +59,7 @@ trap cleanup EXIT
 log "output in $OUT"
 if [[ -z "${SOAK_BIN:-}" ]]; then
     log "building release"
-    (cd "$ROOT" && cargo build --release --quiet)
+    (cd "$ROOT" && cargo build --release --quiet --features test-hooks)
 fi
 
 # ---- the simulator, alone, at high speed ---------------------------------------

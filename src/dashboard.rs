@@ -138,9 +138,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     let stop = async {
         tokio::select! {
             _ = signals.recv() => {}
-            _ = sleep_until_some(panic_at) => {
-                panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose, for a test");
-            }
+            _ = sleep_until_some(panic_at) => test_panic(),
         }
     };
     let result = event_loop(
@@ -417,6 +415,7 @@ fn now_ms() -> i64 {
 /// `MISAR_DASH_PANIC_IN_TASK=1`. It exists so that `tests/signals.rs` can
 /// check, on the real binary in a real terminal, that a panic gives the
 /// terminal back and leaves a readable report. It is not a setting.
+#[cfg(feature = "test-hooks")]
 fn test_panic_trigger() -> Option<tokio::time::Instant> {
     let ms: u64 = std::env::var("MISAR_DASH_PANIC_AFTER_MS")
         .ok()?
@@ -432,6 +431,23 @@ fn test_panic_trigger() -> Option<tokio::time::Instant> {
         return None;
     }
     Some(at)
+}
+
+/// Without the test hooks, no panic on purpose.
+#[cfg(not(feature = "test-hooks"))]
+fn test_panic_trigger() -> Option<tokio::time::Instant> {
+    None
+}
+
+#[cfg(feature = "test-hooks")]
+fn test_panic() -> ! {
+    panic!("MISAR_DASH_PANIC_AFTER_MS: a panic on purpose, for a test");
+}
+
+/// Never called: without the hooks the trigger is never set.
+#[cfg(not(feature = "test-hooks"))]
+fn test_panic() -> ! {
+    unreachable!("no panic on purpose without the test hooks")
 }
 
 async fn sleep_until_some(at: Option<tokio::time::Instant>) {

@@ -6,6 +6,8 @@
 //! `MISAR_DASH_STATS_FILE` (see `src/dashboard/stats.rs`).
 //!
 //! `.ci/run` installs tmux; without it this test fails and says so.
+// The stats file it reads is a test hook (`--features test-hooks`).
+#![cfg(feature = "test-hooks")]
 
 use std::collections::HashMap;
 mod support;

@@ -129,6 +129,7 @@ fn closing_the_terminal_ends_the_process() {
     assert!(!still, "misar-dash ran on after its terminal closed");
 }
 
+#[cfg(feature = "test-hooks")]
 fn panics(name: &str, env: &str, message: &str) {
     let tmux = Tmux::start(&format!("sig-{name}"), 120, 40, &demo_command(env));
     // The dashboard must be up (raw mode, alternate screen) when it panics.
@@ -151,6 +152,8 @@ fn panics(name: &str, env: &str, message: &str) {
     );
 }
 
+// The panic on purpose is a test hook (`--features test-hooks`).
+#[cfg(feature = "test-hooks")]
 #[test]
 fn a_panic_gives_the_terminal_back_with_a_readable_report() {
     panics(
@@ -162,6 +165,7 @@ fn a_panic_gives_the_terminal_back_with_a_readable_report() {
 
 /// A panic on a spawned task is caught by tokio; left alone, the dashboard
 /// would go on drawing into a terminal no longer set up for it.
+#[cfg(feature = "test-hooks")]
 #[test]
 fn a_panic_on_a_task_gives_the_terminal_back_too() {
     panics(
