@@ -17,6 +17,7 @@ pub mod logstore;
 pub mod rate;
 mod reducer;
 pub mod sends;
+mod unwatch;
 pub mod watch_prompt;
 pub mod zoom;
 

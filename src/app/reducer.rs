@@ -89,7 +89,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
     match contexts[0] {
         Context::FilterBar => filter_bar_key(state, action, key, commands),
         Context::WatchPrompt => watch_prompt_key(state, action, key, commands),
-        Context::ConfirmUnwatch => confirm_unwatch_key(state, action, commands),
+        Context::ConfirmUnwatch => super::unwatch::confirm_unwatch_key(state, action, commands),
         Context::Help => help_key(state, action, commands),
         Context::Detail => super::detail::overlay_key(state, action, commands),
         Context::ConnLog => connlog::overlay_key(state, action, commands),
@@ -111,7 +111,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
                 error: None,
             }
         }
-        KeyAction::Unwatch => ask_to_unwatch_selected(state),
+        KeyAction::Unwatch => super::unwatch::ask_to_unwatch_selected(state),
         KeyAction::OpenConnLog => {
             if !connlog::open(state) {
                 set_notice(state, "no stream selected".into());
@@ -339,56 +339,6 @@ fn watch_logs(state: &mut AppState, domain: &str, query: LogQuery) -> Command {
     }
 }
 
-/// `d`: asks whether to stop watching the selected send or the current
-/// domain.
-fn ask_to_unwatch_selected(state: &mut AppState) {
-    let source = match state.focus {
-        Pane::Sends => state.sends.selected_row().map(|r| r.source.clone()),
-        Pane::Logs => state.logs.current().map(|v| Source::DomainLogs {
-            domain: v.domain.clone(),
-        }),
-        Pane::Feed => None,
-    };
-    if let Some(source) = source {
-        state.overlay = Overlay::ConfirmUnwatch { source };
-    }
-}
-
-fn confirm_unwatch_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
-    let Overlay::ConfirmUnwatch { source } = &state.overlay else {
-        return;
-    };
-    match action {
-        KeyAction::Quit => commands.push(Command::Quit),
-        KeyAction::Submit => {
-            let source = source.clone();
-            state.overlay = Overlay::None;
-            unwatch(state, source, commands);
-        }
-        KeyAction::Cancel => state.overlay = Overlay::None,
-        _ => {}
-    }
-}
-
-fn unwatch(state: &mut AppState, source: Source, commands: &mut Vec<Command>) {
-    match &source {
-        Source::DomainLogs { domain } => {
-            state.logs.remove(domain);
-        }
-        _ => {
-            state.sends.remove(&source);
-            settle_sends_cursor(state);
-        }
-    }
-    state.streams.remove(&source);
-    set_notice(
-        state,
-        format!("stopped watching {}", clean(&source.to_string())),
-    );
-    state.unwatched.insert(source.clone());
-    commands.push(Command::Unwatch(source));
-}
-
 /// Send rows kept at most. With `follow_campaigns`, every campaign the
 /// inbox announces gets a row, for as long as the dashboard runs; past
 /// this many, the oldest rows of sends that have ended go (their streams
@@ -428,7 +378,7 @@ fn drop_old_ended_sends(state: &mut AppState, commands: &mut Vec<Command>) {
 }
 
 /// Keeps the sends cursor on a row and its view around it after rows went.
-fn settle_sends_cursor(state: &mut AppState) {
+pub(super) fn settle_sends_cursor(state: &mut AppState) {
     let len = state.sends.rows.len();
     let height = layout::viewports(state).sends;
     state.sends.cursor.move_by(0, len, height);
@@ -528,7 +478,7 @@ fn settle_cursors(state: &mut AppState) {
     }
 }
 
-fn set_notice(state: &mut AppState, text: String) {
+pub(super) fn set_notice(state: &mut AppState, text: String) {
     state.notice = Some(Notice {
         text,
         until_ms: state.now_ms + NOTICE_MS,
