@@ -3,6 +3,8 @@
 //! (`logstore`) must agree with this on every record; its property test
 //! holds the two together.
 
+use std::borrow::Cow;
+
 use super::{Filter, TermKind, TextField, contains_ci};
 use crate::upstream::LogRecordRef;
 
@@ -15,7 +17,7 @@ impl Filter {
                 TermKind::Since(bound) => record.timestamp_ms >= bound.resolve(now_ms),
                 TermKind::Until(bound) => record.timestamp_ms <= bound.resolve(now_ms),
                 TermKind::Text { field, any_of } => any_of.iter().any(|value| {
-                    let value = value.to_lowercase();
+                    let value = lowercase(value);
                     let in_tags = || record.tags.iter().any(|t| contains_ci(t, &value));
                     match field {
                         TextField::Sender => contains_ci(record.sender, &value),
@@ -33,6 +35,18 @@ impl Filter {
             };
             hit != term.negated
         })
+    }
+}
+
+/// `value` lowercased, without a copy in the common case: this runs for
+/// every record of a headless stream, and typed values are mostly
+/// lower-case ASCII already. (Only for ASCII is "no upper-case letter"
+/// the same as "lowercasing changes nothing".)
+fn lowercase(value: &str) -> Cow<'_, str> {
+    if value.is_ascii() && !value.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(value.to_lowercase())
     }
 }
 
