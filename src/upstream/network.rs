@@ -195,23 +195,11 @@ impl Network {
     /// its proxy's `CONNECT` tunnel when one applies, then TLS for `wss`.
     /// Each step has its timeout and says what it was.
     pub async fn open(&self, url: &Url) -> Result<Box<dyn Io>, Next> {
-        let host = url
-            .host_str()
-            .unwrap_or_default()
-            .trim_matches(['[', ']'])
-            .to_string();
-        let port = url.port_or_known_default().unwrap_or(80);
+        let (host, port) = dial_address(url, 80);
         let target = host_port(url);
         let proxy = self.proxies.for_url(url);
         let (dial_host, dial_port) = match proxy {
-            Some(p) => (
-                p.url()
-                    .host_str()
-                    .unwrap_or_default()
-                    .trim_matches(['[', ']'])
-                    .to_string(),
-                p.url().port_or_known_default().unwrap_or(1080),
-            ),
+            Some(p) => p.dial_address(),
             None => (host.clone(), port),
         };
         let dialing = TcpStream::connect((dial_host.as_str(), dial_port));
@@ -346,6 +334,14 @@ fn shown_url(url: &Url) -> String {
         .filter(|c| !c.is_control())
         .take(200)
         .collect()
+}
+
+/// The host (without an IPv6 literal's brackets) and port to open a TCP
+/// connection to for `url`; `default_port` where the URL has none.
+pub fn dial_address(url: &Url, default_port: u16) -> (String, u16) {
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let port = url.port_or_known_default().unwrap_or(default_port);
+    (host.to_string(), port)
 }
 
 /// `host:port` of a URL, the way messages name a server.

@@ -60,6 +60,11 @@ impl Proxy {
         super::network::host_port(&self.url)
     }
 
+    /// Where to open the TCP connection to the proxy.
+    pub fn dial_address(&self) -> (String, u16) {
+        super::network::dial_address(&self.url, 1080)
+    }
+
     /// The URL reqwest is given; its credentials become the
     /// `Proxy-Authorization` header.
     pub fn url(&self) -> &Url {
@@ -386,8 +391,7 @@ pub async fn probe_tunnel(
     target: &str,
     timeout: std::time::Duration,
 ) -> Option<Next> {
-    let host = proxy.url().host_str()?.trim_matches(['[', ']']).to_string();
-    let port = proxy.url().port_or_known_default()?;
+    let (host, port) = proxy.dial_address();
     let probe = async {
         let mut tcp = TcpStream::connect((host.as_str(), port)).await.ok()?;
         connect_tunnel(&mut tcp, proxy, target).await.err()
