@@ -33,6 +33,9 @@ fn short_type(event: Option<LogEventType>) -> &'static str {
     event.map_or("—", LogEventType::short_name)
 }
 
+/// The filter bar's prompt.
+pub const FILTER_PROMPT: &str = "/ ";
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = Theme::of(state);
     let focused = super::is_focused(state, Pane::Logs);
@@ -129,7 +132,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let mut lines = vec![header_line(state, view, width)];
     if let Some(bar) = &logs.filter_bar {
         let (line, cursor) = widgets::input_line(
-            "/ ",
+            FILTER_PROMPT,
             &bar.input,
             bar.error.as_ref().map(|e| e.span.clone()),
             bar.error.as_ref().map(|e| e.reason.as_str()),

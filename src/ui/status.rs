@@ -205,8 +205,5 @@ fn reason_fits_in_bar(state: &AppState, text: &str, reason: &str) -> bool {
         return false;
     };
     let width = usize::from(areas.logs.width.saturating_sub(2));
-    let reason_room = width
-        .saturating_sub("/ ".len() + display_width(text) + 1)
-        .max(width / 2);
-    display_width(reason) + 3 <= reason_room
+    display_width(reason) + 3 <= widgets::input_reason_room(super::logs::FILTER_PROMPT, text, width)
 }

@@ -432,6 +432,15 @@ pub fn stop_label(reason: &StopReason) -> &'static str {
 /// A text input on one line: `prompt`, the visible part of the text (the
 /// `bad` byte range red and underlined), and `reason` after it. Returns the
 /// line and the cursor's column within it.
+/// Columns [`input_line`] gives the reason beside `text`, its marker
+/// included: what the text and the cursor after it leave free, and half
+/// the line whatever the text's length (a short filter leaves room for the
+/// whole of why it is wrong).
+pub fn input_reason_room(prompt: &str, text: &str, width: usize) -> usize {
+    let text_needs = prompt.width() + text.width() + 1;
+    width.saturating_sub(text_needs).max(width / 2)
+}
+
 pub fn input_line(
     prompt: &str,
     input: &tui_input::Input,
@@ -441,11 +450,7 @@ pub fn input_line(
     theme: Theme,
 ) -> (Line<'static>, u16) {
     let prompt_width = prompt.width();
-    // The reason may have what the text and the cursor after it leave
-    // free, and half the line whatever the text's length: a short filter
-    // leaves room for the whole of why it is wrong.
-    let text_needs = prompt_width + input.value().width() + 1;
-    let reason_room = width.saturating_sub(text_needs).max(width / 2);
+    let reason_room = input_reason_room(prompt, input.value(), width);
     let reason_width = reason.map_or(0, |r| (r.width() + 3).min(reason_room));
     let text_width = width.saturating_sub(prompt_width + reason_width).max(1);
     let scroll = input.visual_scroll(text_width);
