@@ -11,14 +11,7 @@ use tokio::process::Command;
 
 /// The binary pointed at `sim` with the demo keys.
 fn against(sim: &sim::Sim) -> Command {
-    let e = sim.endpoints();
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_BLOG_URL", e.blog_url)
-        .env("MISAR_MAIL_URL", e.mail_url)
-        .env("MISAR_MAIL_WS_URL", e.mail_ws_url)
-        .env("MISAR_BLOG_KEY", sim::DEMO_BLOG_KEY)
-        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY);
-    cmd
+    misar_dash_against(&sim.endpoints())
 }
 
 async fn run(cmd: &mut Command, args: &[&str]) -> Output {

@@ -72,14 +72,7 @@ async fn flaky_blog_api() -> String {
             )
             .to_string(),
             _ => {
-                let auth = head
-                    .lines()
-                    .find_map(|l| {
-                        let (name, value) = l.split_once(':')?;
-                        name.eq_ignore_ascii_case("authorization")
-                            .then(|| value.trim().to_string())
-                    })
-                    .unwrap_or_default();
+                let auth = header_value(head, "authorization").unwrap_or_default();
                 let body = serde_json::json!({ "error": format!("refused {auth}") }).to_string();
                 format!(
                     "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

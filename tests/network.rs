@@ -160,18 +160,6 @@ async fn an_expired_or_wrong_host_certificate_is_a_stop_that_says_which() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The binary pointed at `endpoints` with the demo keys, nothing else of
-/// this machine's environment.
-fn binary_against(e: &Endpoints) -> tokio::process::Command {
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_BLOG_URL", &e.blog_url)
-        .env("MISAR_MAIL_URL", &e.mail_url)
-        .env("MISAR_MAIL_WS_URL", &e.mail_ws_url)
-        .env("MISAR_BLOG_KEY", sim::DEMO_BLOG_KEY)
-        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY);
-    cmd
-}
-
 /// Runs the binary until it prints its first line on stdout, then stops
 /// it (the inbox runs until interrupted). Returns that line.
 async fn first_line(mut cmd: tokio::process::Command, args: &[&str]) -> String {
@@ -224,7 +212,7 @@ async fn the_binary_trusts_ssl_cert_file_and_stops_with_exit_6_without_it() {
     let e = endpoints("https", "127.0.0.1", front.port());
 
     let trusting = || {
-        let mut cmd = binary_against(&e);
+        let mut cmd = misar_dash_against(&e);
         cmd.env("SSL_CERT_FILE", &ca_file);
         cmd
     };
@@ -259,7 +247,7 @@ async fn the_binary_trusts_ssl_cert_file_and_stops_with_exit_6_without_it() {
         &["stream", "inbox"][..],
         &["stream", "logs", "shop.example.com"][..],
     ] {
-        let (code, _, stderr) = run_for(binary_against(&e), args, T).await;
+        let (code, _, stderr) = run_for(misar_dash_against(&e), args, T).await;
         assert_eq!(code, Some(6), "{args:?}: {stderr}");
         let stop: Vec<&str> = stderr
             .lines()
@@ -373,7 +361,7 @@ async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
 
     let log = dir.join("net.log");
     let with_proxy = |password: &str| {
-        let mut cmd = binary_against(&e);
+        let mut cmd = misar_dash_against(&e);
         cmd.env("SSL_CERT_FILE", &ca_file)
             .env("HTTPS_PROXY", proxy.url(USER, password))
             .arg("--log-file")

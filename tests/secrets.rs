@@ -45,13 +45,7 @@ fn fragment(key: &str) -> &str {
 }
 
 fn against(endpoints: &misar_dash::config::Endpoints) -> Command {
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_BLOG_URL", &endpoints.blog_url)
-        .env("MISAR_MAIL_URL", &endpoints.mail_url)
-        .env("MISAR_MAIL_WS_URL", &endpoints.mail_ws_url)
-        .env("MISAR_BLOG_KEY", sim::DEMO_BLOG_KEY)
-        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY);
-    cmd
+    misar_dash_against(endpoints)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -176,14 +170,7 @@ impl Transcript {
 async fn echo_server() -> String {
     http_server(|head| {
         let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
-        let auth = head
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("authorization")
-                    .then(|| value.trim().to_string())
-            })
-            .unwrap_or_default();
+        let auth = header_value(head, "authorization").unwrap_or_default();
         let body = serde_json::json!({
             "error": format!("refused {auth} for {target}")
         })

@@ -75,6 +75,27 @@ pub fn misar_dash() -> tokio::process::Command {
     cmd
 }
 
+/// The real binary pointed at `endpoints` with the simulator's demo keys.
+pub fn misar_dash_against(endpoints: &misar_dash::config::Endpoints) -> tokio::process::Command {
+    let mut cmd = misar_dash();
+    cmd.env("MISAR_BLOG_URL", &endpoints.blog_url)
+        .env("MISAR_MAIL_URL", &endpoints.mail_url)
+        .env("MISAR_MAIL_WS_URL", &endpoints.mail_ws_url)
+        .env("MISAR_BLOG_KEY", sim::DEMO_BLOG_KEY)
+        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY);
+    cmd
+}
+
+/// The value of header `name` (any case) in a request's head.
+pub fn header_value(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (n, value) = l.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
+}
+
 /// A fixed epoch: two simulators started at different moments serve the
 /// same records.
 pub fn sim_config() -> SimConfig {

@@ -175,11 +175,7 @@ async fn serve_one(mut client: TcpStream, expected: &str, refusal: &str, log: &M
     }
     let head = String::from_utf8_lossy(&head).to_string();
     let first = head.lines().next().unwrap_or_default().to_string();
-    let auth = head.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("proxy-authorization")
-            .then(|| value.trim().to_string())
-    });
+    let auth = super::header_value(&head, "proxy-authorization");
     {
         let mut log = log.lock().expect("the proxy log");
         log.requests.push(first.clone());
