@@ -24,13 +24,7 @@ use misar_dash::upstream::{
 
 #[path = "support/fixture.rs"]
 mod fixture;
-use fixture::{Fixture, now};
-
-fn domain(name: &str) -> Source {
-    Source::DomainLogs {
-        domain: name.into(),
-    }
-}
+use fixture::{Fixture, domain, now};
 
 /// Everything the hostile simulator sends, as the reducer would get it
 /// from the clients: the domain's records and skips, the inbox's hostile

@@ -15,22 +15,10 @@ use misar_dash::upstream::{
 mod fixture;
 #[path = "support/screen.rs"]
 mod screen;
-use fixture::{Fixture, now};
+use fixture::{Fixture, domain, issue, now};
 use screen::{assert_palette, draw, text};
 
 const LOG_FILE: &str = "/home/ana/.local/state/misar-dash/misar-dash.log";
-
-fn issue(id: &str) -> Source {
-    Source::SendProgress {
-        issue_id: id.into(),
-    }
-}
-
-fn domain(name: &str) -> Source {
-    Source::DomainLogs {
-        domain: name.into(),
-    }
-}
 
 fn reconnecting(attempt: u32, delay_ms: u64, reason: &str) -> ConnState {
     ConnState::Reconnecting {

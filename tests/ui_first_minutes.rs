@@ -16,20 +16,8 @@ use misar_dash::upstream::{
 mod fixture;
 #[path = "support/screen.rs"]
 mod screen;
-use fixture::{Fixture, now};
+use fixture::{Fixture, domain, issue, now};
 use screen::{assert_palette, draw, text};
-
-fn issue(id: &str) -> Source {
-    Source::SendProgress {
-        issue_id: id.into(),
-    }
-}
-
-fn domain(name: &str) -> Source {
-    Source::DomainLogs {
-        domain: name.into(),
-    }
-}
 
 fn progress(sent: u64, total: u64) -> UpstreamBody {
     UpstreamBody::Progress(SendProgress {

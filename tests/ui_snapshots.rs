@@ -21,7 +21,7 @@ use misar_dash::upstream::{
 mod fixture;
 #[path = "support/screen.rs"]
 mod screen;
-use fixture::{Fixture, now};
+use fixture::{Fixture, campaign, domain, issue, now};
 use screen::{assert_palette, draw, text};
 
 fn at(offset_s: i64) -> String {
@@ -29,24 +29,6 @@ fn at(offset_s: i64) -> String {
 }
 
 // ---- building states -------------------------------------------------------
-
-fn issue(id: &str) -> Source {
-    Source::SendProgress {
-        issue_id: id.into(),
-    }
-}
-
-fn campaign(id: &str) -> Source {
-    Source::Campaign {
-        campaign_id: id.into(),
-    }
-}
-
-fn domain(name: &str) -> Source {
-    Source::DomainLogs {
-        domain: name.into(),
-    }
-}
 
 fn progress(status: SendStatus, sent: u64, total: u64) -> UpstreamBody {
     UpstreamBody::Progress(SendProgress {
