@@ -59,7 +59,8 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 grep -q "Serving until" "$SIM_LOG" || { echo "the simulator did not start" >&2; exit 1; }
-KEY="$(sed -n 's/.*mail \(msk_[A-Za-z0-9_]*\).*/\1/p' "$SIM_LOG" | head -1)"
+KEY="$(sed -n 's/^export MISAR_MAIL_KEY=\(msk_[A-Za-z0-9_]*\)$/\1/p' "$SIM_LOG" | head -1)"
+[ -n "$KEY" ] || { echo "no mail key in the simulator's banner:" >&2; cat "$SIM_LOG" >&2; exit 1; }
 MAIL_URL="http://127.0.0.1:$PORT/mail"
 URL="$MAIL_URL/api/domains/bulk.example.com/log/stream?limit=$LIMIT"
 
