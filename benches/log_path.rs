@@ -21,7 +21,8 @@ use ratatui::layout::Rect;
 
 use misar_dash::app::filter::parse;
 use misar_dash::app::logstore::LogStore;
-use misar_dash::app::{Action, AppOptions, AppState, Pane, update};
+use misar_dash::app::{Action, AppOptions, AppState, Pane};
+use misar_dash::dashboard::dispatch;
 use misar_dash::upstream::domain_logs::parse_log_batch;
 use misar_dash::upstream::sse::SseDecoder;
 use misar_dash::upstream::{
@@ -288,7 +289,7 @@ fn state_with(records: usize) -> AppState {
         now_ms: NOW_MS,
         ..AppOptions::default()
     });
-    update(&mut state, Action::Resize(200, 60));
+    dispatch(&mut state, Action::Resize(200, 60));
     let source = Source::DomainLogs {
         domain: "bulk.example.com".into(),
     };
@@ -300,7 +301,7 @@ fn state_with(records: usize) -> AppState {
             ))
             .0,
         );
-        update(
+        dispatch(
             &mut state,
             Action::Upstream(UpstreamEvent {
                 source: source.clone(),

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::app::filter_history::FilterHistory;
 use crate::app::watch_prompt::normalize_domain;
-use crate::app::{Action, AppOptions, AppState, Command, update};
+use crate::app::{Action, AppOptions, AppState, Command};
 use crate::cli::DashArgs;
 use crate::config::{ClientOptions, FileConfig};
 use crate::terminal::TerminalGuard;
@@ -26,6 +26,8 @@ use crate::upstream::domain_logs::DEFAULT_LIMIT;
 use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
 
 mod stats;
+#[cfg(test)]
+mod tests;
 
 /// How long a start-up warning (--token-in-query, no log file) stays in
 /// the status bar.
@@ -246,9 +248,22 @@ pub(crate) fn start_watching(
             Source::DomainLogs { .. } => log_query.clone(),
             _ => LogQuery::default(),
         };
-        update(state, Action::Watching(source.clone()));
+        dispatch(state, Action::Watching(source.clone()));
         watches.watch(source, query);
     }
+}
+
+/// Applies one action, then hands the reducer the screen's answers for
+/// the state it left (page heights, pane areas, overlay scroll limits)
+/// when they changed. Every action the dashboard applies goes through
+/// here, so the reducer never works from a stale layout.
+pub fn dispatch(state: &mut AppState, action: Action) -> Vec<Command> {
+    let commands = crate::app::update(state, action);
+    let geometry = crate::ui::layout::geometry(state);
+    if geometry != state.geometry {
+        crate::app::update(state, Action::Layout(geometry));
+    }
+    commands
 }
 
 /// What the loop owns while it runs.
@@ -289,7 +304,7 @@ where
     let mut counters = stats::Counters::default();
     // The reducer lays out pages and scroll steps by the screen's size.
     let size = terminal.get_frame().area();
-    update(state, Action::Resize(size.width, size.height));
+    dispatch(state, Action::Resize(size.width, size.height));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_draw: Option<Instant> = None;
@@ -334,20 +349,20 @@ where
                     // frame slot: the 30 fps cap is for upstream floods.
                     last_draw = None;
                     if let Some(action) = input_action(event) {
-                        commands.extend(update(state, action));
+                        commands.extend(dispatch(state, action));
                     }
                 }
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
                 None => break,
             },
             _ = tick.tick() => {
-                commands.extend(update(state, Action::Tick { now_ms: now_ms() }));
+                commands.extend(dispatch(state, Action::Tick { now_ms: now_ms() }));
                 if let Some(stats) = &stats {
                     stats.publish(state, watches, &counters);
                 }
             }
             Some(event) = rx.recv() => {
-                commands.extend(update(state, Action::Tick { now_ms: now_ms() }));
+                commands.extend(dispatch(state, Action::Tick { now_ms: now_ms() }));
                 let started = Instant::now();
                 let mut next = Some(event);
                 while let Some(event) = next {
@@ -362,7 +377,7 @@ where
                     {
                         commands.push(Command::Watch(campaign));
                     }
-                    commands.extend(update(state, Action::Upstream(event)));
+                    commands.extend(dispatch(state, Action::Upstream(event)));
                     // Bounded by time, not count: a log batch costs a
                     // thousand times a feed event.
                     next = if started.elapsed() < UPSTREAM_BURST {

@@ -15,8 +15,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use misar_dash::app::{Action, AppOptions, AppState, update};
+use misar_dash::app::{Action, AppOptions, AppState};
 use misar_dash::config::ClientOptions;
+use misar_dash::dashboard::dispatch;
 use misar_dash::sim::{self, Account, SimConfig};
 use misar_dash::upstream::{
     ConnState, LogQuery, Source, StopReason, Upstream, UpstreamBody, UpstreamEvent,
@@ -265,8 +266,8 @@ impl App {
     }
 
     fn apply(&mut self, event: UpstreamEvent) {
-        update(&mut self.state, Action::Tick { now_ms: now_ms() });
-        update(&mut self.state, Action::Upstream(event));
+        dispatch(&mut self.state, Action::Tick { now_ms: now_ms() });
+        dispatch(&mut self.state, Action::Upstream(event));
     }
 
     /// The ids the domain's log view holds, oldest first.
@@ -755,7 +756,7 @@ async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => panic!("the slow stream never completed"),
             _ = tick.tick() => {
-                update(&mut app.state, Action::Tick { now_ms: now_ms() });
+                dispatch(&mut app.state, Action::Tick { now_ms: now_ms() });
             }
             Some(event) = rx.recv() => {
                 match (&event.source, &event.body) {

@@ -196,9 +196,8 @@ pub fn open(state: &mut AppState) -> bool {
 
 /// A key while a detail is open.
 pub fn overlay_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
-    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
-    let limit = crate::ui::overlay::scroll_limit(state, screen);
-    let page = crate::ui::detail::page_height(screen).max(1);
+    let limit = state.geometry.overlay_scroll_limit;
+    let page = state.geometry.overlay_page.max(1);
     let Overlay::Detail { scroll, .. } = &mut state.overlay else {
         return;
     };

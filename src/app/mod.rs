@@ -11,6 +11,7 @@ pub mod detail;
 pub mod feed;
 pub mod filter;
 pub mod filter_history;
+pub mod geometry;
 pub mod keymap;
 pub mod logs;
 pub mod logstore;
@@ -36,6 +37,7 @@ use crate::upstream::UpstreamEvent;
 pub use connlog::{ConnEvent, FailureRun};
 pub use detail::DetailItem;
 pub use feed::FeedPane;
+pub use geometry::{Geometry, Viewports};
 pub use logs::LogsPane;
 pub use reducer::update;
 pub use sends::SendsPane;
@@ -91,6 +93,8 @@ pub enum Action {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// The screen's answers for the state as it is now, from `ui`.
+    Layout(geometry::Geometry),
     Upstream(UpstreamEvent),
     /// A stream is being started: its row or tab takes its place now, in
     /// the order they were asked for, not when its first event arrives.
@@ -248,6 +252,9 @@ pub struct AppState {
     pub now_ms: i64,
     /// Terminal size, columns × rows.
     pub size: (u16, u16),
+    /// What `ui` worked out of the screen for this state (see
+    /// [`geometry`]).
+    pub geometry: geometry::Geometry,
     pub focus: Pane,
     /// The focused pane fills the screen (`Z`); focus moves keep it so.
     pub zoomed: bool,
@@ -280,6 +287,7 @@ impl AppState {
             dirty: true,
             now_ms: opts.now_ms,
             size: (80, 24),
+            geometry: Default::default(),
             focus: Pane::Sends,
             zoomed: false,
             overlay: Overlay::None,

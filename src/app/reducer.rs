@@ -16,7 +16,6 @@ use super::{
 use crate::model::LogQuery;
 use crate::model::{ConnState, Source};
 use crate::sanitize::{MAX_TEXT_BYTES, clean, clean_capped};
-use crate::ui::layout;
 use crate::upstream::{UpstreamBody, UpstreamEvent};
 
 /// How long a status-bar notice stays.
@@ -33,9 +32,9 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Mouse(mouse) => on_mouse(state, mouse),
         Action::Resize(width, height) => {
             state.size = (width, height);
-            settle_cursors(state);
             state.dirty = true;
         }
+        Action::Layout(geometry) => super::geometry::apply(state, geometry),
         Action::Upstream(event) => on_upstream(state, event),
         Action::Watching(source) => {
             ensure_source(state, &source);
@@ -126,7 +125,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         KeyAction::Top => move_focused(state, Move::First),
         KeyAction::Bottom => move_focused(state, Move::Last),
         KeyAction::Follow => {
-            let height = layout::viewports(state).logs;
+            let height = state.geometry.viewports.logs;
             if let Some(view) = state.logs.current_mut() {
                 view.follow = true;
                 view.settle(height);
@@ -157,8 +156,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
 }
 
 fn help_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>) {
-    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
-    let limit = crate::ui::overlay::scroll_limit(state, screen);
+    let limit = state.geometry.overlay_scroll_limit;
     let Overlay::Help { scroll } = &mut state.overlay else {
         return;
     };
@@ -177,7 +175,7 @@ fn filter_bar_key(
     key: KeyEvent,
     commands: &mut Vec<Command>,
 ) {
-    let height = layout::viewports(state).logs;
+    let height = state.geometry.viewports.logs;
     let now_ms = state.now_ms;
     let log_limit = state.log_limit;
     let Some(bar) = state.logs.filter_bar.as_mut() else {
@@ -312,7 +310,7 @@ fn watch(state: &mut AppState, source: Source) -> Option<Command> {
 fn focus_source(state: &mut AppState, source: &Source) {
     match source {
         Source::SendProgress { .. } | Source::Campaign { .. } => {
-            let height = layout::viewports(state).sends;
+            let height = state.geometry.viewports.sends;
             state.sends.select(source, height);
             state.focus = Pane::Sends;
         }
@@ -380,7 +378,7 @@ fn drop_old_ended_sends(state: &mut AppState, commands: &mut Vec<Command>) {
 /// Keeps the sends cursor on a row and its view around it after rows went.
 pub(super) fn settle_sends_cursor(state: &mut AppState) {
     let len = state.sends.rows.len();
-    let height = layout::viewports(state).sends;
+    let height = state.geometry.viewports.sends;
     state.sends.cursor.move_by(0, len, height);
 }
 
@@ -391,9 +389,6 @@ fn step_pane(pane: Pane, step: isize) -> Pane {
 
 fn focus(state: &mut AppState, pane: Pane) {
     state.focus = pane;
-    if state.zoomed {
-        super::zoom::refit(state);
-    }
     if pane == Pane::Feed {
         state.feed.unread = 0;
     }
@@ -413,7 +408,7 @@ fn move_focused(state: &mut AppState, movement: Move) {
 }
 
 fn move_pane(state: &mut AppState, pane: Pane, movement: Move) {
-    let viewports = layout::viewports(state);
+    let viewports = state.geometry.viewports;
     let (cursor, len, height) = match pane {
         Pane::Sends => (
             &mut state.sends.cursor,
@@ -458,7 +453,7 @@ fn on_mouse(state: &mut AppState, mouse: MouseEvent) {
     if !state.mouse || !matches!(state.overlay, Overlay::None) || state.logs.filter_bar.is_some() {
         return;
     }
-    let Some(pane) = layout::pane_at(state, mouse.column, mouse.row) else {
+    let Some(pane) = state.geometry.pane_at(mouse.column, mouse.row) else {
         return;
     };
     match mouse.kind {
@@ -468,14 +463,6 @@ fn on_mouse(state: &mut AppState, mouse: MouseEvent) {
         _ => return,
     }
     state.dirty = true;
-}
-
-/// After a resize, views that follow the newest keep doing so.
-fn settle_cursors(state: &mut AppState) {
-    let height = layout::viewports(state).logs;
-    for view in &mut state.logs.domains {
-        view.settle(height);
-    }
 }
 
 pub(super) fn set_notice(state: &mut AppState, text: String) {
@@ -567,7 +554,7 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
             push_feed(state, FeedItem::from_inbox(&event, now_ms));
         }
         UpstreamBody::Logs(batch) => {
-            let height = layout::viewports(state).logs;
+            let height = state.geometry.viewports.logs;
             if let Source::DomainLogs { domain } = &source
                 && let Some(view) = state.logs.get_mut(domain)
             {
@@ -602,7 +589,7 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
 }
 
 fn push_feed(state: &mut AppState, item: FeedItem) {
-    let height = layout::viewports(state).feed;
+    let height = state.geometry.viewports.feed;
     let focused = state.focus == Pane::Feed;
     state.feed.push(item, focused, height);
 }

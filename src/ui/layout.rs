@@ -1,9 +1,9 @@
-//! Where each pane goes. The reducer uses the same arithmetic to know how
+//! Where each pane goes, and the [`Geometry`] that tells the reducer how
 //! many rows a page is and where a mouse click landed.
 
-use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::{AppState, Pane};
+use crate::app::{AppState, Geometry, Overlay, Pane, Viewports};
 
 /// Below this the panes cannot show anything useful.
 pub const MIN_WIDTH: u16 = 60;
@@ -52,16 +52,6 @@ impl Areas {
             Pane::Logs => &mut self.logs,
         }
     }
-}
-
-/// Rows of content each pane can show.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Viewports {
-    /// Send cards.
-    pub sends: usize,
-    pub feed: usize,
-    /// Table rows.
-    pub logs: usize,
 }
 
 pub fn too_small(area: Rect) -> bool {
@@ -195,25 +185,39 @@ pub fn logs_chrome_lines(state: &AppState) -> u16 {
     2 + u16::from(filter_line)
 }
 
-pub fn viewports(state: &AppState) -> Viewports {
-    let Some(areas) = areas(screen(state), state) else {
-        return Viewports::default();
+/// What the reducer needs to know of the screen for `state`.
+pub fn geometry(state: &AppState) -> Geometry {
+    let screen = screen(state);
+    let (overlay_page, overlay_scroll_limit) = match &state.overlay {
+        Overlay::Help { .. } => (0, super::overlay::scroll_limit(state, screen)),
+        Overlay::Detail { .. } => (
+            super::detail::page_height(screen),
+            super::overlay::scroll_limit(state, screen),
+        ),
+        Overlay::ConnLog { .. } => (
+            super::connlog::page_height(state, screen),
+            super::overlay::scroll_limit(state, screen),
+        ),
+        _ => (0, 0),
+    };
+    let Some(areas) = areas(screen, state) else {
+        return Geometry {
+            overlay_page,
+            overlay_scroll_limit,
+            ..Geometry::default()
+        };
     };
     let inner = |r: Rect| r.height.saturating_sub(2);
-    Viewports {
-        sends: usize::from(inner(areas.sends) / SEND_CARD_HEIGHT),
-        feed: usize::from(inner(areas.feed)),
-        logs: usize::from(inner(areas.logs).saturating_sub(logs_chrome_lines(state))),
+    Geometry {
+        viewports: Viewports {
+            sends: usize::from(inner(areas.sends) / SEND_CARD_HEIGHT),
+            feed: usize::from(inner(areas.feed)),
+            logs: usize::from(inner(areas.logs).saturating_sub(logs_chrome_lines(state))),
+        },
+        panes: Pane::ALL.map(|pane| areas.pane(pane)),
+        overlay_page,
+        overlay_scroll_limit,
     }
-}
-
-/// The pane under a screen position.
-pub fn pane_at(state: &AppState, column: u16, row: u16) -> Option<Pane> {
-    let areas = areas(screen(state), state)?;
-    let position = Position::new(column, row);
-    Pane::ALL
-        .into_iter()
-        .find(|pane| areas.pane(*pane).contains(position))
 }
 
 #[cfg(test)]
@@ -291,7 +295,8 @@ mod tests {
                 for other in Pane::ALL.into_iter().filter(|p| *p != focus) {
                     assert!(areas.pane(other).is_empty(), "{other:?}");
                 }
-                let viewports = viewports(&state);
+                let geometry = geometry(&state);
+                let viewports = geometry.viewports;
                 let inner = usize::from(main.height - 2);
                 let expected = match focus {
                     Pane::Sends => [inner / 2, 0, 0],
@@ -304,9 +309,9 @@ mod tests {
                     "{focus:?} {width}x{height}"
                 );
                 for (column, row) in [(0, 0), (width - 1, height - 3), (width / 2, height / 2)] {
-                    assert_eq!(pane_at(&state, column, row), Some(focus));
+                    assert_eq!(geometry.pane_at(column, row), Some(focus));
                 }
-                assert_eq!(pane_at(&state, 0, height - 1), None);
+                assert_eq!(geometry.pane_at(0, height - 1), None);
             }
         }
     }

@@ -1,5 +1,5 @@
 //! App states built through the public API, for the rendering tests: a
-//! fixed clock, then actions applied with `update` one by one.
+//! fixed clock, then actions applied with `dispatch` one by one, as the event loop applies them.
 //!
 //! Included with `#[path]` by the tests that draw screens, which need none
 //! of `support`'s simulator machinery.
@@ -8,7 +8,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use misar_dash::app::{Action, AppOptions, AppState, update};
+use misar_dash::app::{Action, AppOptions, AppState};
+use misar_dash::dashboard::dispatch;
 use misar_dash::upstream::domain_logs::parse_timestamp_ms;
 use misar_dash::upstream::{ConnState, Source, UpstreamBody, UpstreamEvent};
 
@@ -45,7 +46,7 @@ impl Fixture {
             now_ms: now(),
             ..options
         });
-        update(&mut state, Action::Tick { now_ms: now() });
+        dispatch(&mut state, Action::Tick { now_ms: now() });
         Fixture { state }
     }
 
@@ -54,7 +55,7 @@ impl Fixture {
     }
 
     pub fn act(&mut self, action: Action) -> &mut Fixture {
-        update(&mut self.state, action);
+        dispatch(&mut self.state, action);
         self
     }
 

@@ -297,8 +297,10 @@ fn the_log_opens_at_the_newest_and_scrolls_within_it() {
     }
     press(&mut s, KeyCode::Char('L'));
     assert_eq!(from_bottom(&s), 0);
-    // 60 one-line events in a box of 18 rows at 80x24.
+    // 60 one-line events in a box of 18 rows (80x24, as `ui` says).
     let limit = 60 - 18;
+    s.geometry.overlay_page = 18;
+    s.geometry.overlay_scroll_limit = limit;
     press(&mut s, KeyCode::Char('k'));
     press(&mut s, KeyCode::Up);
     assert_eq!(from_bottom(&s), 2);

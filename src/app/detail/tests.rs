@@ -153,6 +153,9 @@ fn the_detail_scrolls() {
         event(&mut state, &issue("a"), UpstreamBody::Conn(conn));
     }
     key(&mut state, KeyCode::Enter);
+    // Pages of 18 lines, as `ui` lays the detail out at 80x24.
+    state.geometry.overlay_page = 18;
+    state.geometry.overlay_scroll_limit = 30;
     let scroll = |state: &AppState| match state.overlay {
         Overlay::Detail { scroll, .. } => scroll,
         _ => panic!("closed"),
@@ -163,6 +166,7 @@ fn the_detail_scrolls() {
     assert_eq!(scroll(&state), 1 + 18);
     key(&mut state, KeyCode::Char('G'));
     let bottom = scroll(&state);
+    assert_eq!(bottom, 30);
     key(&mut state, KeyCode::Char('j'));
     assert_eq!(scroll(&state), bottom, "no further than the last line");
     key(&mut state, KeyCode::PageUp);
