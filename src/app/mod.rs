@@ -29,10 +29,10 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::Input;
 
 use crate::model::LogQuery;
+use crate::model::UpstreamEvent;
 use crate::model::log::DEFAULT_LIMIT;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
-use crate::upstream::UpstreamEvent;
 
 pub use connlog::{ConnEvent, FailureRun};
 pub use detail::DetailItem;

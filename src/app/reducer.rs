@@ -15,8 +15,8 @@ use super::{
 };
 use crate::model::LogQuery;
 use crate::model::{ConnState, Source};
+use crate::model::{UpstreamBody, UpstreamEvent};
 use crate::sanitize::{MAX_TEXT_BYTES, clean, clean_capped};
-use crate::upstream::{UpstreamBody, UpstreamEvent};
 
 /// How long a status-bar notice stays.
 const NOTICE_MS: i64 = 5_000;

@@ -6,8 +6,15 @@ use std::fmt;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
+pub mod batch;
+pub mod store_ready;
 mod type_names;
 
+pub use batch::{LogBatch, LogRecordRef, RecordKey, Records, Tags};
+pub use store_ready::{
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES,
+    NO_STRING, SEPARATOR,
+};
 pub use type_names::{TypeNameError, TypeNames, parse_type_name};
 
 /// The API's default and largest `limit`.

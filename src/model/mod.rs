@@ -2,9 +2,6 @@
 //! connection is doing, and the payloads the APIs send. It imports nothing
 //! else of this crate, so the clients, the reducer, the panes and the
 //! simulator can all use it without importing each other.
-//!
-//! (Moving here step by step, issue 17: the domain-log batch view and the
-//! upstream event are still in `upstream`.)
 
 pub mod endpoints;
 pub mod log;
@@ -12,7 +9,7 @@ pub mod mail;
 pub mod send;
 pub mod stream;
 
-pub use log::{LogEventType, LogQuery, LogRecord};
+pub use log::{LogBatch, LogEventType, LogQuery, LogRecord, LogRecordRef};
 pub use mail::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 pub use send::{SendProgress, SendStatus};
-pub use stream::{ConnState, Source, StopReason};
+pub use stream::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};

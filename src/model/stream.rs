@@ -1,9 +1,14 @@
-//! Which stream, and what its connection is doing: the words every part
-//! uses about a stream's link (the clients report them, the reducer keeps
-//! them, the panes and the headless mode show them).
+//! Which stream, what its connection is doing, and the events a stream
+//! sends: the words every part uses about a stream (the clients report
+//! them, the reducer keeps them, the panes and the headless mode show
+//! them).
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::model::log::LogBatch;
+use crate::model::mail::{CampaignUpdate, InboxEvent};
+use crate::model::send::SendProgress;
 
 /// Which stream an event came from. One client task per source.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -154,4 +159,41 @@ impl fmt::Display for ConnState {
             ConnState::Stopped(reason) => write!(f, "stopped: {reason}"),
         }
     }
+}
+
+/// One thing that happened on one stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpstreamEvent {
+    pub source: Source,
+    /// Which start of this source's stream sent it. A stream re-opened with
+    /// a new query (or stopped) may still have events in the channel; the
+    /// loop drops those by generation (see `upstream::Watches::is_current`).
+    pub generation: u64,
+    pub body: UpstreamBody,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpstreamBody {
+    /// The connection changed state.
+    Conn(ConnState),
+    Progress(SendProgress),
+    Inbox(InboxEvent),
+    Campaign(CampaignUpdate),
+    /// Domain-log records, in the order received, deduplicated across
+    /// reconnects.
+    Logs(LogBatch),
+    /// The domain-log stream said it is complete; `total` is what the server
+    /// counted, when it said.
+    LogsComplete {
+        total: Option<u64>,
+    },
+    /// Rate-limit headers of the latest domain-log response.
+    RateLimit {
+        limit: Option<u64>,
+        remaining: Option<u64>,
+    },
+    /// Something arrived that could not be understood. It was skipped.
+    Malformed {
+        detail: String,
+    },
 }

@@ -11,7 +11,7 @@ pub use crate::model::log::{
     parse_type_name,
 };
 
-pub use batch::{
+pub use crate::model::log::{
     CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch,
     LogRecordRef, MAX_FIELD_BYTES, NO_STRING, RecordKey, Records, SEPARATOR, Tags,
 };

@@ -12,47 +12,10 @@ pub mod send_progress;
 pub mod sse;
 pub mod tls;
 
-pub use crate::model::{ConnState, Source, StopReason};
+pub use crate::model::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};
 pub use domain_logs::{LogBatch, LogEventType, LogQuery, LogRecord, LogRecordRef};
 pub use mail_ws::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 pub use send_progress::{SendProgress, SendStatus};
-
-/// One thing that happened on one stream.
-#[derive(Clone, Debug, PartialEq)]
-pub struct UpstreamEvent {
-    pub source: Source,
-    /// Which start of this source's stream sent it. A stream re-opened with
-    /// a new query (or stopped) may still have events in the channel; the
-    /// loop drops those by generation (see [`Watches::is_current`]).
-    pub generation: u64,
-    pub body: UpstreamBody,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum UpstreamBody {
-    /// The connection changed state.
-    Conn(ConnState),
-    Progress(SendProgress),
-    Inbox(InboxEvent),
-    Campaign(CampaignUpdate),
-    /// Domain-log records, in the order received, deduplicated across
-    /// reconnects.
-    Logs(LogBatch),
-    /// The domain-log stream said it is complete; `total` is what the server
-    /// counted, when it said.
-    LogsComplete {
-        total: Option<u64>,
-    },
-    /// Rate-limit headers of the latest domain-log response.
-    RateLimit {
-        limit: Option<u64>,
-        remaining: Option<u64>,
-    },
-    /// Something arrived that could not be understood. It was skipped.
-    Malformed {
-        detail: String,
-    },
-}
 
 use std::collections::HashMap;
 use std::sync::Arc;

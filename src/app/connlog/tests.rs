@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::app::{Action, AppOptions, update};
 use crate::model::{SendProgress, SendStatus, StopReason};
-use crate::upstream::{UpstreamBody, UpstreamEvent};
+use crate::model::{UpstreamBody, UpstreamEvent};
 
 const NOW: i64 = 1_780_000_000_000;
 

@@ -6,7 +6,7 @@ use crate::app::{Action, AppOptions, update};
 use crate::model::LogRecord;
 use crate::model::mail::InboxMail;
 use crate::model::{CampaignUpdateKind, SendProgress, SendStatus};
-use crate::upstream::{UpstreamBody, UpstreamEvent};
+use crate::model::{UpstreamBody, UpstreamEvent};
 
 fn key(state: &mut AppState, code: KeyCode) {
     update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
@@ -145,7 +145,7 @@ fn a_feed_event_is_found_again_after_newer_ones() {
 fn the_detail_scrolls() {
     let mut state = state();
     for attempt in 2..30 {
-        let conn = crate::upstream::ConnState::Reconnecting {
+        let conn = crate::model::ConnState::Reconnecting {
             attempt,
             delay: std::time::Duration::from_secs(1),
             reason: "connection reset by peer".into(),

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::{Filter, TermKind, TextField, contains_ci};
-use crate::upstream::LogRecordRef;
+use crate::model::LogRecordRef;
 
 impl Filter {
     /// Whether `record` matches, with relative times resolved at `now_ms`.

@@ -13,66 +13,17 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 use serde_json::Value;
 
-use super::{LogBatch, LogEventType, LogRecordRef, Span, Tags};
 use crate::charmask::char_mask;
+use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
+use crate::model::log::store_ready::{
+    CleanRecord, CleanString, Cleaned, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING,
+    SEPARATOR,
+};
 use crate::sanitize::{cap, clean_capped};
-
-/// Longest text kept per field. Hostile upstreams send 10,000-character
-/// subjects; no cell or detail view needs more than this.
-pub const MAX_FIELD_BYTES: usize = 4096;
-// A capped recipient's length fits `CleanRecord::recipient_len`.
-const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
-
-/// Joins a record's tags into one string and its detail fields into one
-/// text. Sanitized text never holds it.
-pub const SEPARATOR: char = '\u{1f}';
 
 /// Separators in a record's text: between its recipient and five detail
 /// fields.
 const DETAIL_SEPARATORS: usize = 5;
-
-/// A [`CleanRecord`] string index for a field the record does not have.
-pub const NO_STRING: u32 = u32::MAX;
-
-/// Which optional detail fields of its text a record has
-/// (`CleanRecord::flags`); its user agent is [`CleanRecord::user_agent`].
-pub const HAS_SMTP: u8 = 1;
-pub const HAS_IP: u8 = 1 << 1;
-pub const HAS_URL: u8 = 1 << 2;
-
-/// A record's unknown fields, sanitized.
-pub type ExtraFields = Box<[(String, Value)]>;
-
-/// The records of a batch with all their text sanitized and capped.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Cleaned {
-    /// The distinct senders, subjects, tag sets and user agents the records
-    /// name.
-    pub strings: Vec<CleanString>,
-    pub records: Vec<CleanRecord>,
-    /// Each record's recipient, then [`SEPARATOR`] and its detail fields
-    /// (id, message id, SMTP response, IP, URL) between separators, one
-    /// record after another. User agents are among the strings instead: a
-    /// busy domain's opens and clicks come from a handful of them, and
-    /// they were a sixth of this text.
-    pub text: String,
-    /// Unknown fields of the records that have any.
-    pub extras: Vec<ExtraFields>,
-}
-
-/// One distinct sender, subject, tag set or user agent of a batch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CleanString {
-    /// The upstream text (a tag set's tags joined by [`SEPARATOR`]): what a
-    /// repeat is recognised by, without cleaning it again.
-    pub key: Box<str>,
-    /// What is drawn, when it differs from `key`.
-    pub cleaned: Option<Box<str>>,
-    /// The hash of `key` (foldhash, seeded once per process), found while
-    /// the batch was cleaned, so that the log store looks the string up
-    /// without hashing it again.
-    pub hash: u64,
-}
 
 /// The hash a [`CleanString`]'s key is found by, in a batch and in the log
 /// store. foldhash, seeded once per process: several times faster than
@@ -87,30 +38,6 @@ fn string_hash(key: &str) -> u64 {
             )
         })
         .hash_one(key)
-}
-
-/// One record: its strings by index into [`Cleaned::strings`], its text as
-/// a range of [`Cleaned::text`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CleanRecord {
-    pub timestamp_ms: i64,
-    pub sender: u32,
-    pub subject: u32,
-    pub tags: u32,
-    /// [`NO_STRING`] when the record has none.
-    pub user_agent: u32,
-    pub text_start: u32,
-    pub text_len: u32,
-    /// Bytes of the recipient at the start of the record's text.
-    pub recipient_len: u16,
-    /// [`char_mask`] of the recipient.
-    pub recipient_mask: u64,
-    pub event_type: Option<LogEventType>,
-    /// `HAS_*` bits.
-    pub flags: u8,
-    /// 1 + the index of its unknown fields in [`Cleaned::extras`]; 0 for
-    /// none.
-    pub extra: u32,
 }
 
 /// The most bytes a field keeps, its `…` included.
@@ -536,7 +463,7 @@ fn clean_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::domain_logs::LogRecord;
+    use crate::model::{LogEventType, LogRecord};
 
     fn cleaned(json: &str) -> (LogBatch, Cleaned) {
         let mut bad = Vec::new();

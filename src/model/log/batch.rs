@@ -1,0 +1,440 @@
+//! One `logs` event's records, read in place.
+//!
+//! A batch keeps the event's text whole and each record's strings as ranges
+//! of it, so parsing a thousand records costs a handful of allocations, not
+//! ten per record: the parser only notes where each string starts and ends.
+//! A string the text cannot lend as it is (one with JSON escapes, a numeric
+//! id, or any string of a record built in memory) is copied once into the
+//! batch's side buffer instead. The client's parser builds batches
+//! (`upstream::domain_logs`); this is what every other part reads.
+
+use std::fmt;
+use std::hash::BuildHasher;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
+
+use super::store_ready::Cleaned;
+use super::{LogEventType, LogRecord, format_timestamp_ms};
+
+pub(crate) const SPILLED: u32 = 1 << 31;
+
+/// Where one string of a batch is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+impl Span {
+    pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
+    /// An optional field that was missing or null.
+    pub(crate) const ABSENT: Span = Span {
+        start: u32::MAX,
+        len: u32::MAX,
+    };
+}
+
+/// One record of a batch: its strings as spans.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawRecord {
+    pub(crate) timestamp_ms: i64,
+    pub(crate) id: Span,
+    pub(crate) sender: Span,
+    pub(crate) recipient: Span,
+    pub(crate) subject: Span,
+    pub(crate) message_id: Span,
+    pub(crate) smtp_response: Span,
+    pub(crate) ip: Span,
+    pub(crate) user_agent: Span,
+    pub(crate) url: Span,
+    /// The record's tags are `tags[tags_start..tags_start + tags_len]`.
+    pub(crate) tags_start: u32,
+    pub(crate) tags_len: u32,
+    /// 1 + the index of its unknown fields in `extras`; 0 for none.
+    pub(crate) extra: u32,
+    pub(crate) event_type: Option<LogEventType>,
+}
+
+impl RawRecord {
+    /// Bytes of its recipient and the detail fields kept as text (see
+    /// [`Cleaned::text`]), as read.
+    #[inline]
+    pub(crate) fn detail_bytes(&self) -> usize {
+        [
+            self.recipient,
+            self.id,
+            self.message_id,
+            self.smtp_response,
+            self.ip,
+            self.url,
+        ]
+        .iter()
+        .filter(|span| **span != Span::ABSENT)
+        .map(|span| span.len as usize)
+        .sum()
+    }
+
+    pub(crate) const EMPTY: RawRecord = RawRecord {
+        timestamp_ms: 0,
+        id: Span::EMPTY,
+        sender: Span::EMPTY,
+        recipient: Span::EMPTY,
+        subject: Span::EMPTY,
+        message_id: Span::EMPTY,
+        smtp_response: Span::ABSENT,
+        ip: Span::ABSENT,
+        user_agent: Span::ABSENT,
+        url: Span::ABSENT,
+        tags_start: 0,
+        tags_len: 0,
+        extra: 0,
+        event_type: None,
+    };
+}
+
+/// Domain-log records in arrival order, as one event of the stream carried
+/// them (or as built from [`LogRecord`]s).
+#[derive(Clone, Default)]
+pub struct LogBatch {
+    /// The event's data, as received.
+    pub(crate) text: String,
+    /// Strings that are not a plain range of `text`.
+    pub(crate) spill: String,
+    pub(crate) records: Vec<RawRecord>,
+    pub(crate) tags: Vec<Span>,
+    pub(crate) extras: Vec<Vec<(String, Value)>>,
+    /// The records again, sanitized for the log store (see [`Cleaned`]).
+    pub(crate) cleaned: Box<Cleaned>,
+    /// Each record's key, once [`LogBatch::find_keys`] has run.
+    pub(crate) keys: Vec<RecordKey>,
+}
+
+/// One record of a [`LogBatch`] (or of a [`LogRecord`]), borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogRecordRef<'a> {
+    pub id: &'a str,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub timestamp_ms: i64,
+    pub event_type: Option<LogEventType>,
+    pub sender: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub tags: Tags<'a>,
+    pub message_id: &'a str,
+    pub smtp_response: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub url: Option<&'a str>,
+    /// Fields this client does not know, in arrival order.
+    pub extra: &'a [(String, Value)],
+}
+
+/// What tells records apart, as a resumed stream's bookkeeping reads it:
+/// the record's time and a hash of its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordKey {
+    pub timestamp_ms: i64,
+    pub id_hash: u64,
+}
+
+/// A record's tags, borrowed.
+#[derive(Clone, Copy)]
+pub struct Tags<'a>(pub(crate) TagsInner<'a>);
+
+#[derive(Clone, Copy)]
+pub(crate) enum TagsInner<'a> {
+    Batch(&'a LogBatch, &'a [Span]),
+    Owned(&'a [String]),
+}
+
+impl<'a> Tags<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let (batch, spans, owned) = match self.0 {
+            TagsInner::Batch(batch, spans) => (Some(batch), spans, &[][..]),
+            TagsInner::Owned(owned) => (None, &[][..], owned),
+        };
+        spans
+            .iter()
+            .filter_map(move |&span| batch.map(|b| b.str(span)))
+            .chain(owned.iter().map(String::as_str))
+    }
+
+    pub fn len(&self) -> usize {
+        match self.0 {
+            TagsInner::Batch(_, spans) => spans.len(),
+            TagsInner::Owned(owned) => owned.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl PartialEq for Tags<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Tags<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl LogRecordRef<'_> {
+    pub fn to_record(&self) -> LogRecord {
+        LogRecord {
+            id: self.id.to_string(),
+            timestamp_ms: self.timestamp_ms,
+            event_type: self.event_type,
+            sender: self.sender.to_string(),
+            recipient: self.recipient.to_string(),
+            subject: self.subject.to_string(),
+            tags: self.tags.iter().map(str::to_string).collect(),
+            message_id: self.message_id.to_string(),
+            smtp_response: self.smtp_response.map(str::to_string),
+            ip: self.ip.map(str::to_string),
+            user_agent: self.user_agent.map(str::to_string),
+            url: self.url.map(str::to_string),
+            extra: self.extra.to_vec(),
+        }
+    }
+
+    /// Writes the record's fields into a map being serialized, so a caller
+    /// can put its own fields first (the headless `{"type":"log",…}`).
+    pub fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", self.id)?;
+        map.serialize_entry("timestamp", &format_timestamp_ms(self.timestamp_ms))?;
+        if let Some(t) = self.event_type.filter(|t| *t != LogEventType::Other) {
+            map.serialize_entry("event_type", t.as_str())?;
+        }
+        map.serialize_entry("sender", self.sender)?;
+        map.serialize_entry("recipient", self.recipient)?;
+        map.serialize_entry("subject", self.subject)?;
+        map.serialize_entry("tags", &TagList(self.tags))?;
+        map.serialize_entry("message_id", self.message_id)?;
+        for (name, value) in [
+            ("smtp_response", self.smtp_response),
+            ("ip", self.ip),
+            ("user_agent", self.user_agent),
+            ("url", self.url),
+        ] {
+            if let Some(v) = value {
+                map.serialize_entry(name, v)?;
+            }
+        }
+        for (name, value) in self.extra {
+            map.serialize_entry(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+struct TagList<'a>(Tags<'a>);
+
+impl Serialize for TagList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
+    }
+}
+
+impl Serialize for LogRecordRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.serialize_fields(&mut map)?;
+        map.end()
+    }
+}
+
+impl LogRecord {
+    pub fn borrowed(&self) -> LogRecordRef<'_> {
+        LogRecordRef {
+            id: &self.id,
+            timestamp_ms: self.timestamp_ms,
+            event_type: self.event_type,
+            sender: &self.sender,
+            recipient: &self.recipient,
+            subject: &self.subject,
+            tags: Tags(TagsInner::Owned(&self.tags)),
+            message_id: &self.message_id,
+            smtp_response: self.smtp_response.as_deref(),
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            url: self.url.as_deref(),
+            extra: &self.extra,
+        }
+    }
+}
+
+impl Serialize for LogRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.borrowed().serialize(serializer)
+    }
+}
+
+impl LogBatch {
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<LogRecordRef<'_>> {
+        self.records.get(i).map(|r| self.view(r))
+    }
+
+    pub fn iter(&self) -> Records<'_> {
+        Records {
+            batch: self,
+            raw: self.records.iter(),
+        }
+    }
+
+    /// Every record, owned (tests and tools).
+    pub fn to_records(&self) -> Vec<LogRecord> {
+        self.iter().map(|r| r.to_record()).collect()
+    }
+
+    /// Works out each record's [`RecordKey`] with `ids` hashing the ids,
+    /// for [`LogBatch::take_keys`]: done on the thread that parsed the
+    /// batch, while its records are in that core's cache, so that the
+    /// reader, which admits them in order, reads a short list instead.
+    pub fn find_keys(&mut self, ids: &impl BuildHasher) {
+        self.keys = self
+            .records
+            .iter()
+            .map(|r| RecordKey {
+                timestamp_ms: r.timestamp_ms,
+                id_hash: ids.hash_one(self.str(r.id)),
+            })
+            .collect();
+    }
+
+    /// Each record's key, in order: those [`LogBatch::find_keys`] found
+    /// with the same `ids`, else worked out now.
+    pub fn take_keys(&mut self, ids: &impl BuildHasher) -> Vec<RecordKey> {
+        if self.keys.len() != self.records.len() {
+            self.find_keys(ids);
+        }
+        std::mem::take(&mut self.keys)
+    }
+
+    /// Keeps the records whose entry of `kept` (one per record, in order)
+    /// is true.
+    pub fn retain(&mut self, kept: &[bool]) {
+        // On a stream that is not resuming, every record is kept.
+        if !kept.contains(&false) {
+            return;
+        }
+        self.keys.clear();
+        let mut kept_raw = kept.iter();
+        self.records.retain(|_| kept_raw.next() == Some(&true));
+        let mut kept_clean = kept.iter();
+        self.cleaned
+            .records
+            .retain(|_| kept_clean.next() == Some(&true));
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.keys.truncate(len);
+        self.records.truncate(len);
+        self.cleaned.records.truncate(len);
+    }
+
+    /// The records sanitized for the log store; the batch is done with.
+    pub fn into_cleaned(self) -> Cleaned {
+        *self.cleaned
+    }
+
+    #[inline]
+    pub(crate) fn view(&self, r: &RawRecord) -> LogRecordRef<'_> {
+        let optional = |span: Span| (span != Span::ABSENT).then(|| self.str(span));
+        let tags_start = r.tags_start as usize;
+        let tags = self
+            .tags
+            .get(tags_start..tags_start + r.tags_len as usize)
+            .unwrap_or_default();
+        let extra = match r.extra {
+            0 => &[][..],
+            i => self
+                .extras
+                .get(i as usize - 1)
+                .map_or(&[][..], Vec::as_slice),
+        };
+        LogRecordRef {
+            id: self.str(r.id),
+            timestamp_ms: r.timestamp_ms,
+            event_type: r.event_type,
+            sender: self.str(r.sender),
+            recipient: self.str(r.recipient),
+            subject: self.str(r.subject),
+            tags: Tags(TagsInner::Batch(self, tags)),
+            message_id: self.str(r.message_id),
+            smtp_response: optional(r.smtp_response),
+            ip: optional(r.ip),
+            user_agent: optional(r.user_agent),
+            url: optional(r.url),
+            extra,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn str(&self, span: Span) -> &str {
+        let (source, start) = if span.start & SPILLED != 0 {
+            (&self.spill, span.start & !SPILLED)
+        } else {
+            (&self.text, span.start)
+        };
+        let start = start as usize;
+        source.get(start..start + span.len as usize).unwrap_or("")
+    }
+}
+
+impl<'a> IntoIterator for &'a LogBatch {
+    type Item = LogRecordRef<'a>;
+    type IntoIter = Records<'a>;
+
+    fn into_iter(self) -> Records<'a> {
+        self.iter()
+    }
+}
+
+/// The records of a batch, in order.
+pub struct Records<'a> {
+    batch: &'a LogBatch,
+    raw: std::slice::Iter<'a, RawRecord>,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = LogRecordRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<LogRecordRef<'a>> {
+        self.raw.next().map(|r| self.batch.view(r))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.raw.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Records<'_> {}
+
+impl PartialEq for LogBatch {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for LogBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
