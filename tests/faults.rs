@@ -195,7 +195,7 @@ fn finished_reason(events: &[(Instant, UpstreamBody)]) -> &str {
 /// A client task that stops when dropped, and the channel it reports into
 /// (a client whose consumer is gone ends by itself).
 struct Running(
-    misar_dash::upstream::Stream,
+    misar_dash::upstream::ClientTask,
     #[allow(dead_code)] mpsc::Receiver<UpstreamEvent>,
 );
 

@@ -595,7 +595,9 @@ fn push_feed(state: &mut AppState, item: FeedItem) {
 }
 
 fn on_conn(state: &mut AppState, source: &Source, conn: ConnState) {
-    let conn = clean_conn(conn);
+    // Connection states carry server text (reasons, details): made safe
+    // here, once.
+    let conn = conn.map_text(|text| clean_capped(&text, MAX_TEXT_BYTES).into_owned());
     let error = match &conn {
         ConnState::Reconnecting { reason, .. } => Some(reason.clone()),
         ConnState::Stopped(reason) => Some(reason.to_string()),
@@ -612,26 +614,6 @@ fn on_conn(state: &mut AppState, source: &Source, conn: ConnState) {
         connlog::record(stream, &conn, state.now_ms);
         stream.conn = conn;
         stream.since_ms = state.now_ms;
-    }
-}
-
-/// Connection states carry server text (reasons, details): sanitized here,
-/// once.
-fn clean_conn(conn: ConnState) -> ConnState {
-    let c = |s: String| clean_capped(&s, MAX_TEXT_BYTES).into_owned();
-    match conn {
-        ConnState::Reconnecting {
-            attempt,
-            delay,
-            reason,
-        } => ConnState::Reconnecting {
-            attempt,
-            delay,
-            reason: c(reason),
-        },
-        ConnState::Finished { reason } => ConnState::Finished { reason: c(reason) },
-        ConnState::Stopped(reason) => ConnState::Stopped(reason.map_text(c)),
-        other => other,
     }
 }
 

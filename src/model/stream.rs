@@ -57,6 +57,25 @@ impl ConnState {
     pub fn is_final(&self) -> bool {
         matches!(self, ConnState::Finished { .. } | ConnState::Stopped(_))
     }
+
+    /// The same state with each text it carries passed through `f`, as
+    /// [`StopReason::map_text`] does for a stop.
+    pub fn map_text(self, mut f: impl FnMut(String) -> String) -> ConnState {
+        match self {
+            ConnState::Reconnecting {
+                attempt,
+                delay,
+                reason,
+            } => ConnState::Reconnecting {
+                attempt,
+                delay,
+                reason: f(reason),
+            },
+            ConnState::Finished { reason } => ConnState::Finished { reason: f(reason) },
+            ConnState::Stopped(reason) => ConnState::Stopped(reason.map_text(f)),
+            other => other,
+        }
+    }
 }
 
 /// Why a client stopped, in terms a person can act on.

@@ -41,12 +41,12 @@ pub struct Upstream {
 }
 
 /// A running client task.
-pub struct Stream {
+pub struct ClientTask {
     pub generation: u64,
     handle: JoinHandle<()>,
 }
 
-impl Stream {
+impl ClientTask {
     pub fn abort(&self) {
         self.handle.abort();
     }
@@ -93,7 +93,7 @@ impl Upstream {
     }
 
     /// Starts the client for `source`. Domain logs use `query`.
-    pub fn spawn(&self, source: Source, query: LogQuery) -> Stream {
+    pub fn spawn(&self, source: Source, query: LogQuery) -> ClientTask {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let out = Emitter::new(source.clone(), generation, self.tx.clone());
         let opts = self.opts.clone();
@@ -117,7 +117,7 @@ impl Upstream {
                 connection::drive(client, out, &opts, &secrets).await;
             }),
         };
-        Stream { generation, handle }
+        ClientTask { generation, handle }
     }
 }
 
@@ -125,7 +125,7 @@ impl Upstream {
 /// add and remove. Dropping it stops every client.
 pub struct Watches {
     upstream: Upstream,
-    running: HashMap<Source, Stream>,
+    running: HashMap<Source, ClientTask>,
 }
 
 impl Watches {
