@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 OUT=${FUZZ_OUT:-$(mktemp -d /tmp/misar-fuzz.XXXXXX)}
 
 echo "building tests/fuzz.rs (release) ..." >&2
-BIN=$(cargo test --release --locked --test fuzz --no-run --message-format=json 2>/dev/null |
+BIN=$(cargo test --release --locked --features test-hooks --test fuzz --no-run --message-format=json 2>/dev/null |
     grep -o '"executable":"[^"]*"' | sed 's/"executable":"\(.*\)"/\1/' | tail -1)
 [[ -x "$BIN" ]] || { echo "could not build the fuzz tests" >&2; exit 1; }
 

@@ -9,11 +9,15 @@
 //! few seconds in a debug build). For a long run, set `PROPTEST_CASES`:
 //!
 //! ```text
-//! PROPTEST_CASES=2000000 cargo test --release --test fuzz -- sse_
+//! PROPTEST_CASES=2000000 cargo test --release --features test-hooks --test fuzz -- sse_
 //! ```
 //!
 //! A failing input found this way is kept below as a plain `#[test]`
 //! (section "Regressions").
+//!
+//! The parser's and the decoder's fuzz entry points are test hooks: built
+//! with `--features test-hooks` only, as the README's test command does.
+#![cfg(feature = "test-hooks")]
 
 use std::borrow::Cow;
 

@@ -51,7 +51,8 @@ pub struct DomainLogsClient {
 }
 
 /// What one event on the stream carries.
-enum Payload {
+#[derive(Debug)]
+pub enum ParsedEvent {
     Records(LogBatch),
     Complete,
     Ignore,
@@ -165,7 +166,7 @@ impl DomainLogsClient {
 
 /// Reads one event of the domain-log stream in any of the shapes the
 /// contract tolerates. Records that fail to parse are counted in `bad`.
-fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> Payload {
+fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> ParsedEvent {
     parse_log_event(event.event_type(), event.data.to_string(), 0, bad)
 }
 
@@ -174,8 +175,8 @@ fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> Payload {
 pub fn parse_log_batch(data: String) -> (LogBatch, usize) {
     let mut bad = Vec::new();
     match parse_log_event("logs", data, 0, &mut bad) {
-        Payload::Records(records) => (records, bad.len()),
-        Payload::Complete | Payload::Ignore => (LogBatch::default(), bad.len()),
+        ParsedEvent::Records(records) => (records, bad.len()),
+        ParsedEvent::Complete | ParsedEvent::Ignore => (LogBatch::default(), bad.len()),
     }
 }
 
@@ -186,13 +187,18 @@ fn is_completion(name: &str) -> bool {
 
 /// Reads one event: its name, then its data (see [`batch::parse_data`]).
 /// `expected` is how many records the batch probably holds.
-fn parse_log_event(name: &str, data: String, expected: usize, bad: &mut Vec<String>) -> Payload {
+fn parse_log_event(
+    name: &str,
+    data: String,
+    expected: usize,
+    bad: &mut Vec<String>,
+) -> ParsedEvent {
     if is_completion(name) {
-        return Payload::Complete;
+        return ParsedEvent::Complete;
     }
     match data.trim() {
-        "[DONE]" => Payload::Complete,
-        "" => Payload::Ignore,
+        "[DONE]" => ParsedEvent::Complete,
+        "" => ParsedEvent::Ignore,
         _ => batch::parse_data(data, expected, bad),
     }
 }
@@ -271,7 +277,7 @@ impl Connect for DomainLogsClient {
                 joined = next_parsed(&mut queue), if front_running => {
                     queue.pop_front();
                     let (payload, bad) = joined;
-                    if let Payload::Records(records) = &payload {
+                    if let ParsedEvent::Records(records) = &payload {
                         batch_hint = records.len();
                     }
                     if let Some(next) = self.handle(payload, bad, out, fresh).await {
@@ -312,7 +318,7 @@ impl Connect for DomainLogsClient {
                         let parse = move || {
                             let mut bad = Vec::new();
                             let mut payload = parse_log_event(&name, data, batch_hint, &mut bad);
-                            if let Payload::Records(batch) = &mut payload {
+                            if let ParsedEvent::Records(batch) = &mut payload {
                                 batch.find_keys(&ids);
                             }
                             (payload, bad)
@@ -325,7 +331,7 @@ impl Connect for DomainLogsClient {
                         }
                     }
                     Err(e) => {
-                        Parsing::Done(Payload::Ignore, vec![format!("domain-log stream: {e}")])
+                        Parsing::Done(ParsedEvent::Ignore, vec![format!("domain-log stream: {e}")])
                     }
                 });
             });
@@ -347,13 +353,13 @@ const PARSE_THREADS: usize = 2;
 
 /// One event of the stream on its way to being parsed.
 enum Parsing {
-    Done(Payload, Vec<String>),
-    Running(Running<(Payload, Vec<String>)>),
+    Done(ParsedEvent, Vec<String>),
+    Running(Running<(ParsedEvent, Vec<String>)>),
 }
 
 impl Parsing {
     /// The parsed event, once its parse thread is done with it.
-    async fn finish(self) -> (Payload, Vec<String>) {
+    async fn finish(self) -> (ParsedEvent, Vec<String>) {
         match self {
             Parsing::Done(payload, bad) => (payload, bad),
             Parsing::Running(result) => parsed(result.await),
@@ -362,7 +368,7 @@ impl Parsing {
 }
 
 /// Waits for the front of the queue to be parsed; the caller pops it.
-async fn next_parsed(queue: &mut VecDeque<Parsing>) -> (Payload, Vec<String>) {
+async fn next_parsed(queue: &mut VecDeque<Parsing>) -> (ParsedEvent, Vec<String>) {
     match queue.front_mut() {
         Some(Parsing::Running(handle)) => parsed(handle.await),
         Some(Parsing::Done(..)) | None => std::future::pending().await,
@@ -371,15 +377,15 @@ async fn next_parsed(queue: &mut VecDeque<Parsing>) -> (Payload, Vec<String>) {
 
 /// What a parse on a parse thread gave.
 fn parsed(
-    outcome: Result<Result<(Payload, Vec<String>), Failed>, oneshot::error::RecvError>,
-) -> (Payload, Vec<String>) {
+    outcome: Result<Result<(ParsedEvent, Vec<String>), Failed>, oneshot::error::RecvError>,
+) -> (ParsedEvent, Vec<String>) {
     let failed = match outcome {
         Ok(Ok(parsed)) => return parsed,
         Ok(Err(failed)) => failed,
         Err(gone) => gone.to_string(),
     };
     let detail = format!("log batch could not be parsed: {failed}");
-    (Payload::Ignore, vec![detail])
+    (ParsedEvent::Ignore, vec![detail])
 }
 
 impl DomainLogsClient {
@@ -387,7 +393,7 @@ impl DomainLogsClient {
     /// records or its completion. `Some` ends the connection.
     async fn handle(
         &mut self,
-        payload: Payload,
+        payload: ParsedEvent,
         bad: Vec<String>,
         out: &Emitter,
         fresh: &mut bool,
@@ -398,9 +404,9 @@ impl DomainLogsClient {
             }
         }
         match payload {
-            Payload::Ignore => None,
-            Payload::Complete => Some(self.complete(out).await),
-            Payload::Records(records) => {
+            ParsedEvent::Ignore => None,
+            ParsedEvent::Complete => Some(self.complete(out).await),
+            ParsedEvent::Records(records) => {
                 match self.deliver(records, out).await {
                     Ok(new) => *fresh |= new,
                     Err(ConsumerGone) => return Some(Next::ConsumerGone),
@@ -414,26 +420,13 @@ impl DomainLogsClient {
     }
 }
 
-/// What one domain-log event is, as the client reads it: for the fuzz tests
-/// (`tests/fuzz.rs`), which cannot reach the private parser.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum ParsedEvent {
-    Records(LogBatch),
-    Complete,
-    Ignore,
-}
-
-/// [`parse_payload`] for the fuzz tests: the event's meaning and the
-/// malformed-record details it counted.
-#[doc(hidden)]
+/// [`parse_payload`] for the fuzz tests (`tests/fuzz.rs`), which cannot
+/// reach the private parser: the event's meaning and the malformed-record
+/// details it counted.
+#[cfg(feature = "test-hooks")]
 pub fn parse_event(event: &SseEvent) -> (ParsedEvent, Vec<String>) {
     let mut bad = Vec::new();
-    let parsed = match parse_payload(event, &mut bad) {
-        Payload::Records(r) => ParsedEvent::Records(r),
-        Payload::Complete => ParsedEvent::Complete,
-        Payload::Ignore => ParsedEvent::Ignore,
-    };
+    let parsed = parse_payload(event, &mut bad);
     (parsed, bad)
 }
 
@@ -454,9 +447,9 @@ mod tests {
 
     const REC: &str = r#"{"id":"a1","timestamp":"2026-05-27T10:15:00.250Z","event_type":"bounced","sender":"s@x","recipient":"r@y","subject":"Hi","tags":["t"],"message_id":"<m>","smtp_response":"550","mystery":{"k":1}}"#;
 
-    fn records(p: Payload) -> Vec<LogRecord> {
+    fn records(p: ParsedEvent) -> Vec<LogRecord> {
         match p {
-            Payload::Records(r) => r.to_records(),
+            ParsedEvent::Records(r) => r.to_records(),
             _ => panic!("not records"),
         }
     }
@@ -497,7 +490,7 @@ mod tests {
             assert!(
                 matches!(
                     parse_payload(&event(name, data), &mut bad),
-                    Payload::Complete
+                    ParsedEvent::Complete
                 ),
                 "{name} {data}"
             );

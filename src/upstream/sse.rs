@@ -227,7 +227,7 @@ impl SseDecoder {
 
     /// Bytes the decoder holds between reads (buffer capacities), for the
     /// fuzz tests' memory bound.
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     pub fn held_bytes(&self) -> usize {
         self.line.capacity()
             + self.data.capacity()

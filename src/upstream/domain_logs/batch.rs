@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::{LogEventType, LogRecord, Payload, is_completion, parse_timestamp_ms};
+use super::{LogEventType, LogRecord, ParsedEvent, is_completion, parse_timestamp_ms};
 use crate::model::log::batch::{LogBatch, LogRecordRef, RawRecord, SPILLED, Span};
 use crate::sanitize::is_printable_ascii;
 
@@ -35,16 +35,16 @@ impl<'de> Deserialize<'de> for LogRecord {
 /// skipped, each reported in `bad`. `expected` is how many records the
 /// batch probably holds (the previous one's count), so the list is
 /// allocated once.
-pub(super) fn parse_data(text: String, expected: usize, bad: &mut Vec<String>) -> Payload {
+pub(super) fn parse_data(text: String, expected: usize, bad: &mut Vec<String>) -> ParsedEvent {
     let mut builder = Builder::new(&text, expected);
     if scan::batch(&text, &mut builder).is_some() {
-        return Payload::Records(builder.finish(text));
+        return ParsedEvent::Records(builder.finish(text));
     }
     parse_data_by_serde(text, expected, bad)
 }
 
 /// [`parse_data`] without the scanner: serde_json reads it all.
-fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> Payload {
+fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> ParsedEvent {
     // The fast path: the batch parses whole, with every string read in
     // place.
     let mut builder = Builder::new(&text, expected);
@@ -58,14 +58,14 @@ fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> 
     if let Ok(Some(())) = parsed
         && de.end().is_ok()
     {
-        return Payload::Records(builder.finish(text));
+        return ParsedEvent::Records(builder.finish(text));
     }
     // The slow path: one bad record must not cost the batch.
     let value: Value = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(e) => {
             bad.push(format!("log event is not JSON: {e}"));
-            return Payload::Ignore;
+            return ParsedEvent::Ignore;
         }
     };
     let items = match value {
@@ -76,20 +76,20 @@ fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> 
                 .and_then(Value::as_str)
                 .is_some_and(is_completion)
             {
-                return Payload::Complete;
+                return ParsedEvent::Complete;
             }
             match map.remove("logs").or_else(|| map.remove("data")) {
                 Some(Value::Array(items)) => items,
                 Some(_) => {
                     bad.push("log batch is not an array".into());
-                    return Payload::Ignore;
+                    return ParsedEvent::Ignore;
                 }
                 None => vec![Value::Object(map)],
             }
         }
         _ => {
             bad.push("log event is neither a batch nor a record".into());
-            return Payload::Ignore;
+            return ParsedEvent::Ignore;
         }
     };
     let mut builder = Builder::new("", items.len());
@@ -98,7 +98,7 @@ fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> 
             bad.push(format!("log record skipped: {e}"));
         }
     }
-    Payload::Records(builder.finish(String::new()))
+    ParsedEvent::Records(builder.finish(String::new()))
 }
 
 impl From<Vec<LogRecord>> for LogBatch {

@@ -468,7 +468,7 @@ mod tests {
     fn cleaned(json: &str) -> (LogBatch, Cleaned) {
         let mut bad = Vec::new();
         match super::super::parse_data(json.to_string(), 0, &mut bad) {
-            super::super::Payload::Records(batch) => {
+            super::super::ParsedEvent::Records(batch) => {
                 assert!(bad.is_empty(), "{bad:?}");
                 let cleaned = (*batch.cleaned).clone();
                 (batch, cleaned)

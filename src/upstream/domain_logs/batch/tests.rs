@@ -8,8 +8,8 @@ const REC: &str = r#"{"id":"a1","timestamp":"2026-05-27T10:15:00.250Z","event_ty
 fn parse(text: &str) -> (Option<LogBatch>, Vec<String>) {
     let mut bad = Vec::new();
     match parse_data(text.to_string(), 0, &mut bad) {
-        Payload::Records(batch) => (Some(batch), bad),
-        Payload::Complete | Payload::Ignore => (None, bad),
+        ParsedEvent::Records(batch) => (Some(batch), bad),
+        ParsedEvent::Complete | ParsedEvent::Ignore => (None, bad),
     }
 }
 
@@ -60,11 +60,11 @@ fn owned_records_round_trip_through_a_batch() {
 }
 
 /// What a parse came to, comparable.
-fn outcome(payload: Payload, bad: Vec<String>) -> (String, Vec<LogRecord>, Vec<String>) {
+fn outcome(payload: ParsedEvent, bad: Vec<String>) -> (String, Vec<LogRecord>, Vec<String>) {
     match payload {
-        Payload::Records(batch) => ("records".into(), batch.to_records(), bad),
-        Payload::Complete => ("complete".into(), Vec::new(), bad),
-        Payload::Ignore => ("ignore".into(), Vec::new(), bad),
+        ParsedEvent::Records(batch) => ("records".into(), batch.to_records(), bad),
+        ParsedEvent::Complete => ("complete".into(), Vec::new(), bad),
+        ParsedEvent::Ignore => ("ignore".into(), Vec::new(), bad),
     }
 }
 
