@@ -4,8 +4,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::filter::{self, Filter};
 use crate::app::watch_prompt::normalize_domain;
-use crate::upstream::domain_logs::{parse_event_type, parse_limit, parse_text, parse_time};
-use crate::upstream::{LogEventType, LogQuery};
+use crate::model::log::{parse_event_type, parse_limit, parse_text, parse_time};
+use crate::model::{LogEventType, LogQuery};
 
 /// A terminal dashboard for email sends: newsletter progress, live mail
 /// events and domain logs. With no keys and no URLs configured it runs a

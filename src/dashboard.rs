@@ -20,10 +20,12 @@ use crate::app::filter_history::FilterHistory;
 use crate::app::watch_prompt::normalize_domain;
 use crate::app::{Action, AppOptions, AppState, Command};
 use crate::cli::DashArgs;
-use crate::config::{ClientOptions, FileConfig};
+use crate::config::FileConfig;
+use crate::model::log::DEFAULT_LIMIT;
+use crate::model::{LogQuery, Source, UpstreamEvent};
 use crate::terminal::TerminalGuard;
-use crate::upstream::domain_logs::DEFAULT_LIMIT;
-use crate::upstream::{LogQuery, Source, Upstream, UpstreamEvent, Watches, campaign_to_follow};
+use crate::upstream::options::ClientOptions;
+use crate::upstream::{Upstream, Watches, campaign_to_follow};
 
 mod stats;
 #[cfg(test)]

@@ -12,13 +12,13 @@ use tokio::sync::mpsc;
 
 use crate::app::filter::Filter;
 use crate::cli::StreamWhat;
-use crate::config::ClientOptions;
 use crate::logfile::now_rfc3339;
-use crate::sanitize::{clean, write_json};
-use crate::upstream::{
-    ConnState, InboxEvent, LogQuery, LogRecordRef, Source, Upstream, UpstreamBody, UpstreamEvent,
-    Watches, campaign_to_follow,
+use crate::model::{
+    ConnState, InboxEvent, LogQuery, LogRecordRef, Source, UpstreamBody, UpstreamEvent,
 };
+use crate::sanitize::{clean, write_json};
+use crate::upstream::options::ClientOptions;
+use crate::upstream::{Upstream, Watches, campaign_to_follow};
 
 /// Exit codes of the headless mode.
 pub mod exit {

@@ -9,7 +9,7 @@ use crate::app::{Action, AppOptions, AppState, Pane};
 use crate::model::LogRecord;
 use crate::model::mail::InboxMail;
 use crate::model::{InboxEvent, SendProgress, SendStatus, Source};
-use crate::upstream::{UpstreamBody, UpstreamEvent};
+use crate::model::{UpstreamBody, UpstreamEvent};
 
 fn key(state: &mut AppState, code: KeyCode) {
     dispatch(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
