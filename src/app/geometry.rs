@@ -31,6 +31,8 @@ pub struct Geometry {
     pub overlay_page: u16,
     /// How far the open overlay can scroll: its lines past the first page.
     pub overlay_scroll_limit: u16,
+    /// Buckets the logs pane's histogram strip has room for.
+    pub histogram_columns: usize,
 }
 
 impl Geometry {

@@ -87,6 +87,11 @@ pub enum KeyAction {
     Bottom,
     Follow,
     OpenFilter,
+    ToggleHistogram,
+    /// Larger (`+1`) or smaller (`-1`) histogram buckets.
+    ZoomHistogram(i32),
+    /// The table to the previous (`-1`) or next (`+1`) histogram bucket.
+    JumpBucket(isize),
     OpenDetail,
     PrevDomain,
     NextDomain,
@@ -262,6 +267,31 @@ pub const KEYMAP: &[Binding] = &[
         A::OpenFilter,
         "filter: narrows as you type, Enter re-queries",
     ),
+    bind(
+        &[ch('i')],
+        C::Logs,
+        A::ToggleHistogram,
+        "histogram of the matches over time",
+    ),
+    bind(
+        &[ch('+'), ch('=')],
+        C::Logs,
+        A::ZoomHistogram(1),
+        "histogram: larger buckets",
+    ),
+    bind(
+        &[ch('-')],
+        C::Logs,
+        A::ZoomHistogram(-1),
+        "histogram: smaller buckets",
+    ),
+    bind(
+        &[ch('{')],
+        C::Logs,
+        A::JumpBucket(-1),
+        "to the previous time bucket",
+    ),
+    bind(&[ch('}')], C::Logs, A::JumpBucket(1), "to the next time bucket"),
     bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
     bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),
     bind(&[ch('d')], C::Logs, A::Unwatch, "stop watching this domain"),

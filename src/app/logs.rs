@@ -5,6 +5,7 @@ use tui_input::Input;
 use super::cursor::ListCursor;
 use super::filter::{self, Filter, FilterError};
 use super::filter_history::FilterHistory;
+use super::histogram::HistogramOptions;
 use super::logstore::LogStore;
 use crate::model::LogQuery;
 
@@ -17,6 +18,8 @@ pub struct LogsPane {
     pub filter_bar: Option<FilterBar>,
     /// The filters applied, per domain: what ↑/↓ in the bar walk.
     pub history: FilterHistory,
+    /// The histogram strip over the table (`i`), for every domain.
+    pub histogram: HistogramOptions,
 }
 
 impl LogsPane {

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod filter;
 pub mod filter_history;
 pub mod geometry;
+pub mod histogram;
 pub mod keymap;
 pub mod logs;
 pub mod logstore;

@@ -131,6 +131,9 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
                 view.settle(height);
             }
         }
+        KeyAction::ToggleHistogram | KeyAction::ZoomHistogram(_) | KeyAction::JumpBucket(_) => {
+            super::histogram::key(state, action)
+        }
         KeyAction::OpenFilter => {
             if let Some(view) = state.logs.current() {
                 state.logs.filter_bar = Some(FilterBar::open(&view.filter_text));

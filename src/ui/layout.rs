@@ -208,12 +208,15 @@ pub fn geometry(state: &AppState) -> Geometry {
         };
     };
     let inner = |r: Rect| r.height.saturating_sub(2);
+    let logs_room = inner(areas.logs).saturating_sub(logs_chrome_lines(state));
+    let strip = super::histogram::rows(state, logs_room);
     Geometry {
         viewports: Viewports {
             sends: usize::from(inner(areas.sends) / SEND_CARD_HEIGHT),
             feed: usize::from(inner(areas.feed)),
-            logs: usize::from(inner(areas.logs).saturating_sub(logs_chrome_lines(state))),
+            logs: usize::from(logs_room - strip),
         },
+        histogram_columns: super::histogram::columns(areas.logs.width.saturating_sub(2)),
         panes: Pane::ALL.map(|pane| areas.pane(pane)),
         overlay_page,
         overlay_scroll_limit,

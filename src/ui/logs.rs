@@ -126,8 +126,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     frame.render_widget(block, area);
 
     let chrome = super::layout::logs_chrome_lines(state);
-    let [top_lines, table] =
-        Layout::vertical([Constraint::Length(chrome), Constraint::Fill(1)]).areas(inner);
+    let strip = super::histogram::rows(state, inner.height.saturating_sub(chrome));
+    let [top_lines, strip_area, table] = Layout::vertical([
+        Constraint::Length(chrome),
+        Constraint::Length(strip),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
     let width = usize::from(inner.width);
     let mut lines = vec![header_line(state, view, width)];
     if let Some(bar) = &logs.filter_bar {
@@ -158,6 +163,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     ));
     frame.render_widget(Paragraph::new(lines), top_lines);
 
+    if strip > 0 {
+        super::histogram::draw(frame.buffer_mut(), strip_area, state, view);
+    }
     draw_table(frame, table, state, view, &widths, focused);
 }
 

@@ -5,6 +5,7 @@
 pub mod connlog;
 pub mod detail;
 mod feed;
+mod histogram;
 pub mod layout;
 mod logs;
 pub mod overlay;

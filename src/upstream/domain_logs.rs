@@ -25,7 +25,9 @@ use tokio::sync::oneshot;
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, header_u64, read_body_chunk};
 use super::options::ClientOptions;
-use super::sse::{SseDecoder, SseEvent};
+use super::sse::SseDecoder;
+#[cfg(any(test, feature = "test-hooks"))]
+use super::sse::SseEvent;
 use super::{ConnState, StopReason, UpstreamBody, endpoint_url};
 use parse_threads::{Failed, ParseThreads, Running};
 
@@ -166,6 +168,7 @@ impl DomainLogsClient {
 
 /// Reads one event of the domain-log stream in any of the shapes the
 /// contract tolerates. Records that fail to parse are counted in `bad`.
+#[cfg(any(test, feature = "test-hooks"))]
 fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> ParsedEvent {
     parse_log_event(event.event_type(), event.data.to_string(), 0, bad)
 }

@@ -39,6 +39,7 @@ const SCREEN: Geometry = Geometry {
     ],
     overlay_page: 0,
     overlay_scroll_limit: 0,
+    histogram_columns: 72,
 };
 
 fn state() -> AppState {

@@ -1,0 +1,276 @@
+//! The histogram strip over the log table: one column per time bucket,
+//! stacked by outcome from the bottom (delivered, deferred, bounced,
+//! unsubscribed, other), a time axis under it with the selected record's
+//! bucket marked, and a legend when there is room. Without colour the
+//! outcomes are told apart by glyphs.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::theme::{Theme, Tone};
+use super::widgets::{self, fit_spans};
+use crate::app::AppState;
+use crate::app::feed::group_digits;
+use crate::app::histogram::{self, Histogram, Outcome, bucket_label};
+use crate::app::logs::DomainView;
+
+/// Columns left of the bars: the tallest bucket's count, the bucket size.
+const MARGIN: u16 = 6;
+/// Rows the strip takes at most, and at least when shown.
+const MAX_ROWS: u16 = 8;
+const MIN_ROWS: u16 = 2;
+
+/// Rows the strip takes of `room` rows under the pane's header lines: a
+/// third of them, leaving the table at least two.
+pub fn rows(state: &AppState, room: u16) -> u16 {
+    if !state.logs.histogram.shown || state.logs.current().is_none() {
+        return 0;
+    }
+    (room / 3).clamp(MIN_ROWS, MAX_ROWS).min(room.saturating_sub(2))
+}
+
+/// Buckets a strip in a pane of inner width `width` has room for.
+pub fn columns(width: u16) -> usize {
+    usize::from(width.saturating_sub(MARGIN)).max(1)
+}
+
+/// How an outcome's cells look: a colour, or without colour a glyph.
+fn cell(theme: Theme, outcome: Outcome) -> (&'static str, Style) {
+    let tone = match outcome {
+        Outcome::Delivered => Tone::Good,
+        Outcome::Deferred => Tone::Warn,
+        Outcome::Bounced => Tone::Bad,
+        Outcome::Complaint => Tone::Info,
+        Outcome::Other => Tone::Muted,
+    };
+    if !theme.no_color {
+        return ("█", theme.tone(tone));
+    }
+    let glyph = match outcome {
+        Outcome::Delivered => "█",
+        Outcome::Deferred => "░",
+        Outcome::Bounced => "#",
+        Outcome::Complaint => "!",
+        Outcome::Other => ":",
+    };
+    (glyph, Style::default())
+}
+
+/// The outcomes of one bucket's `cells` cells, bottom up: each outcome
+/// present gets at least one cell while there are enough (bounces matter
+/// most, so they are served first), the rest shared by count.
+fn stack(counts: &[u32; 5], cells: usize) -> Vec<Outcome> {
+    let total: u64 = counts.iter().map(|c| u64::from(*c)).sum();
+    let mut given = [0usize; 5];
+    if total == 0 || cells == 0 {
+        return Vec::new();
+    }
+    let priority = [
+        Outcome::Bounced,
+        Outcome::Complaint,
+        Outcome::Deferred,
+        Outcome::Other,
+        Outcome::Delivered,
+    ];
+    let mut left = cells;
+    for outcome in priority {
+        if counts[outcome.index()] > 0 && left > 0 {
+            given[outcome.index()] = 1;
+            left -= 1;
+        }
+    }
+    // The rest by largest share of what is still owed.
+    while left > 0 {
+        let owed = |o: Outcome| {
+            counts[o.index()] as f64 / total as f64 * cells as f64 - given[o.index()] as f64
+        };
+        let Some(next) = Outcome::ALL
+            .into_iter()
+            .filter(|o| counts[o.index()] > 0)
+            .max_by(|a, b| owed(*a).total_cmp(&owed(*b)))
+        else {
+            break;
+        };
+        given[next.index()] += 1;
+        left -= 1;
+    }
+    Outcome::ALL
+        .into_iter()
+        .flat_map(|o| std::iter::repeat_n(o, given[o.index()]))
+        .collect()
+}
+
+/// A bucket's start as the axis labels it: the date for day buckets, the
+/// seconds for buckets under a minute.
+fn axis_label(start_ms: i64, bucket_ms: i64) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp_millis(start_ms) else {
+        return String::new();
+    };
+    let format = if bucket_ms >= 24 * 3_600_000 {
+        "%m-%d"
+    } else if bucket_ms < 60_000 {
+        "%H:%M:%S"
+    } else {
+        "%H:%M"
+    };
+    t.format(format).to_string()
+}
+
+/// A count in the margin's few columns: `999`, `12k`, `3.4M`.
+fn short_count(n: u32) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..10_000 => format!("{:.1}k", f64::from(n) / 1e3),
+        10_000..1_000_000 => format!("{}k", n / 1_000),
+        _ => format!("{:.1}M", f64::from(n) / 1e6),
+    }
+}
+
+pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, view: &DomainView) {
+    if area.height < MIN_ROWS || area.width <= MARGIN {
+        return;
+    }
+    let theme = Theme::of(state);
+    let options = state.logs.histogram;
+    let store = &view.store;
+    let focus = view
+        .cursor
+        .selected_in(store.match_count())
+        .and_then(|i| store.match_at(i))
+        .map(|r| r.timestamp_ms);
+    let h = histogram::count(
+        histogram::match_times(store),
+        columns(area.width),
+        options.zoom,
+        focus,
+    );
+    let legend = area.height >= 4;
+    let bar_rows = area.height - 1 - u16::from(legend);
+    draw_bars(buf, area, bar_rows, &h, theme);
+    let axis_y = area.y + bar_rows;
+    draw_axis(buf, Rect::new(area.x, axis_y, area.width, 1), &h, focus, theme);
+    if legend {
+        let line = legend_line(&h, theme, usize::from(area.width));
+        let row = Rect::new(area.x, axis_y + 1, area.width, 1);
+        widgets::draw_lines(buf, row, &[line]);
+    }
+}
+
+fn draw_bars(buf: &mut Buffer, area: Rect, bar_rows: u16, h: &Histogram, theme: Theme) {
+    let tallest = h.tallest();
+    let muted = theme.tone(Tone::Muted);
+    let top = Line::styled(format!("{:>5} ", short_count(tallest)), muted);
+    widgets::draw_lines(buf, Rect::new(area.x, area.y, MARGIN, 1), &[top]);
+    if tallest == 0 {
+        let text = Line::styled("no matches to count", muted);
+        let row = Rect::new(area.x + MARGIN, area.y, area.width - MARGIN, 1);
+        widgets::draw_lines(buf, row, &[text]);
+        return;
+    }
+    let rows = usize::from(bar_rows);
+    for (column, counts) in h.counts.iter().enumerate() {
+        let total: u32 = counts.iter().sum();
+        // Any count shows at least one cell: a lone bounce is news.
+        let cells = (u64::from(total) * rows as u64).div_ceil(u64::from(tallest)) as usize;
+        let x = area.x + MARGIN + column as u16;
+        for (level, outcome) in stack(counts, cells.min(rows)).into_iter().enumerate() {
+            let y = area.y + bar_rows - 1 - level as u16;
+            let (glyph, style) = cell(theme, outcome);
+            if let Some(c) = buf.cell_mut((x, y)) {
+                c.set_symbol(glyph).set_style(style);
+            }
+        }
+    }
+}
+
+/// The margin's bucket size, then time labels every dozen columns or so,
+/// and `▲` under the selected record's bucket.
+fn draw_axis(buf: &mut Buffer, row: Rect, h: &Histogram, focus: Option<i64>, theme: Theme) {
+    let muted = theme.tone(Tone::Muted);
+    let size = format!("{:>5} ", format!("/{}", bucket_label(h.bucket_ms)));
+    widgets::draw_lines(buf, Rect::new(row.x, row.y, MARGIN, 1), &[Line::styled(size, muted)]);
+    let width = usize::from(row.width - MARGIN);
+    let mut text = vec![' '; width];
+    let sample = axis_label(h.start_ms, h.bucket_ms);
+    let step = (sample.len() + 4).max(8);
+    let mut column = 0;
+    while column + sample.len() <= width.min(h.counts.len().max(1) + sample.len()) {
+        let label = axis_label(h.start_ms + column as i64 * h.bucket_ms, h.bucket_ms);
+        if column + label.len() > width {
+            break;
+        }
+        for (i, c) in label.chars().enumerate() {
+            text[column + i] = c;
+        }
+        column += step;
+    }
+    let mut spans = vec![Span::styled(text.iter().collect::<String>(), muted)];
+    if let Some(mark) = focus.and_then(|t| h.column_of(t)) {
+        // The mark replaces whatever label character is under it.
+        let before: String = text[..mark].iter().collect();
+        let after: String = text[mark + 1..].iter().collect();
+        spans = vec![
+            Span::styled(before, muted),
+            Span::styled("▲", theme.tone(Tone::Info).add_modifier(Modifier::BOLD)),
+            Span::styled(after, muted),
+        ];
+    }
+    let area = Rect::new(row.x + MARGIN, row.y, row.width - MARGIN, 1);
+    widgets::draw_lines(buf, area, &[Line::from(spans)]);
+}
+
+fn legend_line(h: &Histogram, theme: Theme, width: usize) -> Line<'static> {
+    let muted = theme.tone(Tone::Muted);
+    let mut spans = vec![Span::styled("      ", muted)];
+    for outcome in Outcome::ALL {
+        let (glyph, style) = cell(theme, outcome);
+        spans.push(Span::styled(glyph, style));
+        spans.push(Span::styled(format!(" {}  ", outcome.label()), muted));
+    }
+    if h.outside > 0 {
+        spans.push(Span::styled(
+            format!("{} outside the strip", group_digits(h.outside)),
+            muted,
+        ));
+    }
+    fit_spans(spans, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_present_keeps_a_cell_while_there_are_enough() {
+        let counts = [1000, 0, 3, 0, 0];
+        assert_eq!(stack(&counts, 1), [Outcome::Bounced]);
+        assert_eq!(stack(&counts, 2), [Outcome::Delivered, Outcome::Bounced]);
+        let tall = stack(&counts, 6);
+        assert_eq!(tall.iter().filter(|o| **o == Outcome::Bounced).count(), 1);
+        assert_eq!(tall.len(), 6);
+        assert!(stack(&[0; 5], 4).is_empty());
+        let even = stack(&[2, 2, 0, 0, 0], 4);
+        assert_eq!(
+            even,
+            [
+                Outcome::Delivered,
+                Outcome::Delivered,
+                Outcome::Deferred,
+                Outcome::Deferred
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_and_labels_fit_the_margin() {
+        assert_eq!(short_count(999), "999");
+        assert_eq!(short_count(1_234), "1.2k");
+        assert_eq!(short_count(56_789), "56k");
+        assert_eq!(short_count(2_500_000), "2.5M");
+        assert_eq!(axis_label(1_780_000_000_000, 60_000), "20:26");
+        assert_eq!(axis_label(1_780_000_000_000, 1_000), "20:26:40");
+        assert_eq!(axis_label(1_780_000_000_000, 86_400_000), "05-28");
+    }
+}
