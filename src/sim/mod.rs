@@ -13,6 +13,7 @@ pub mod hostile;
 mod mail_ws;
 mod scenario;
 mod server;
+mod timestamp;
 mod wire;
 
 use std::fmt;

@@ -15,7 +15,7 @@ use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use super::server::ConnGuard;
-use crate::model::log::format_timestamp_ms;
+use super::timestamp;
 use crate::model::{LogEventType, LogRecord};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -362,15 +362,16 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// The quoted timestamp as `LogRecord::timestamp_rfc3339` writes it:
-/// RFC 3339 UTC, milliseconds only when not zero.
+/// The quoted timestamp exactly as [`timestamp::format_ms`] writes it,
+/// without its allocation and chrono's formatter: RFC 3339 UTC,
+/// milliseconds only when not zero.
 fn push_timestamp(out: &mut Vec<u8>, ms: i64) {
     let secs = ms.div_euclid(1000);
     let milli = ms.rem_euclid(1000);
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     if !(0..=9999).contains(&year) {
         // chrono's own formatting for the far past and future.
-        let _ = serde_json::to_writer(&mut *out, &format_timestamp_ms(ms));
+        let _ = serde_json::to_writer(&mut *out, &timestamp::format_ms(ms));
         return;
     }
     let sod = secs.rem_euclid(86_400);
