@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::WireMode;
+use super::event_types;
 use super::hostile::{self, LogEvent};
 use super::scenario::{Account, DomainBehavior, DomainSpec, Epoch, RecordGen};
 use super::server::{
@@ -74,7 +75,7 @@ impl Filters {
             end_ms: time("end")?,
             event_type: q
                 .get("event_type")
-                .map(|v| LogEventType::from_wire(v.trim()).ok_or_else(|| bad("event_type", v)))
+                .map(|v| event_types::parse(v.trim()).ok_or_else(|| bad("event_type", v)))
                 .transpose()?,
             limit: match q.get("limit") {
                 None => DEFAULT_LIMIT,

@@ -9,6 +9,7 @@
 
 mod blog;
 mod domain_logs;
+mod event_types;
 pub mod hostile;
 mod mail_ws;
 mod scenario;

@@ -14,9 +14,10 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
+use super::event_types;
 use super::server::ConnGuard;
 use super::timestamp;
-use crate::model::{LogEventType, LogRecord};
+use crate::model::LogRecord;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LineEnding {
@@ -309,9 +310,9 @@ pub(crate) fn write_record_json(out: &mut Vec<u8>, r: &LogRecord) {
     push_json_str(out, &r.id);
     out.extend_from_slice(b",\"timestamp\":");
     push_timestamp(out, r.timestamp_ms);
-    if let Some(t) = r.event_type.filter(|t| *t != LogEventType::Other) {
+    if let Some(name) = r.event_type.and_then(event_types::wire_name) {
         out.extend_from_slice(b",\"event_type\":");
-        push_json_str(out, t.as_str());
+        push_json_str(out, name);
     }
     for (key, value) in [
         (&b",\"sender\":"[..], &r.sender),
@@ -494,6 +495,7 @@ impl Stream for ByteWise {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LogEventType;
 
     #[test]
     fn wire_mode_words_combine_and_name_the_bad_one() {
