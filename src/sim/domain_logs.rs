@@ -16,15 +16,22 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::WireMode;
+use super::event_types;
 use super::hostile::{self, LogEvent};
 use super::scenario::{Account, DomainBehavior, DomainSpec, Epoch, RecordGen};
 use super::server::{
     Api, ConnGuard, LIMITED_RETRY_AFTER, RATE_LIMIT, Refused, Shared, authenticate, json_error,
     json_response, query_pairs,
 };
+use super::timestamp;
 use super::wire::{Batch, SseWriter, channel_body, sse_response};
-use crate::model::log::{DEFAULT_LIMIT, MAX_LIMIT, parse_timestamp_ms};
 use crate::model::{LogEventType, LogRecord};
+
+/// `limit` when the query has none, and the largest it may be (the smallest
+/// is 1): the vendor doc's "default: 50000 >= 1 <= 500000". The
+/// simulator's own copy of the numbers, read from the doc, not the clients'.
+const DEFAULT_LIMIT: u64 = 50_000;
+const MAX_LIMIT: u64 = 500_000;
 
 /// Records per `event: logs`.
 pub(crate) const BATCH: usize = 1000;
@@ -55,7 +62,7 @@ impl Filters {
         let bad = |name: &str, value: &str| format!("invalid {name}: {value}");
         let time = |name: &str| -> Result<Option<i64>, String> {
             q.get(name)
-                .map(|v| parse_timestamp_ms(v.trim()).ok_or_else(|| bad(name, v)))
+                .map(|v| timestamp::parse_ms(v.trim()).ok_or_else(|| bad(name, v)))
                 .transpose()
         };
         let text = |name: &str| {
@@ -68,12 +75,12 @@ impl Filters {
             end_ms: time("end")?,
             event_type: q
                 .get("event_type")
-                .map(|v| LogEventType::from_wire(v.trim()).ok_or_else(|| bad("event_type", v)))
+                .map(|v| event_types::parse(v.trim()).ok_or_else(|| bad("event_type", v)))
                 .transpose()?,
             limit: match q.get("limit") {
-                None => u64::from(DEFAULT_LIMIT),
+                None => DEFAULT_LIMIT,
                 Some(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if (1..=u64::from(MAX_LIMIT)).contains(&n) => n,
+                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                     _ => return Err(bad("limit", v)),
                 },
             },

@@ -14,8 +14,8 @@
 
 use serde_json::{Value, json};
 
+use super::timestamp;
 use crate::model::LogRecord;
-use crate::model::log::format_timestamp_ms;
 use crate::model::mail::{InboxCampaign, InboxContact, InboxMail};
 use crate::model::{CampaignUpdate, InboxEvent};
 
@@ -151,7 +151,7 @@ pub fn log_events(epoch_ms: i64) -> Vec<LogEvent> {
         n += 1;
         let mut r = json!({
             "id": format!("hostile-{n:04}"),
-            "timestamp": format_timestamp_ms(epoch_ms - 3_600_000 + n * 60_000 + 123),
+            "timestamp": timestamp::format_ms(epoch_ms - 3_600_000 + n * 60_000 + 123),
             "event_type": "delivered",
             "sender": "news@hostile.example.com",
             "recipient": format!("reader{n}@example.org"),
@@ -231,7 +231,7 @@ pub fn log_events(epoch_ms: i64) -> Vec<LogEvent> {
     let fields = vec![
         json!({
             "id": format!("hostile-{:04}", 100),
-            "timestamp": format_timestamp_ms(epoch_ms - 1_800_000 + 7),
+            "timestamp": timestamp::format_ms(epoch_ms - 1_800_000 + 7),
         }),
         record(json!({
             "sender": null,

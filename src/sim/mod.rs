@@ -9,10 +9,12 @@
 
 mod blog;
 mod domain_logs;
+mod event_types;
 pub mod hostile;
 mod mail_ws;
 mod scenario;
 mod server;
+mod timestamp;
 mod wire;
 
 use std::fmt;

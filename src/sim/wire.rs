@@ -14,9 +14,10 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
+use super::event_types;
 use super::server::ConnGuard;
-use crate::model::log::format_timestamp_ms;
-use crate::model::{LogEventType, LogRecord};
+use super::timestamp;
+use crate::model::LogRecord;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LineEnding {
@@ -309,9 +310,9 @@ pub(crate) fn write_record_json(out: &mut Vec<u8>, r: &LogRecord) {
     push_json_str(out, &r.id);
     out.extend_from_slice(b",\"timestamp\":");
     push_timestamp(out, r.timestamp_ms);
-    if let Some(t) = r.event_type.filter(|t| *t != LogEventType::Other) {
+    if let Some(name) = r.event_type.and_then(event_types::wire_name) {
         out.extend_from_slice(b",\"event_type\":");
-        push_json_str(out, t.as_str());
+        push_json_str(out, name);
     }
     for (key, value) in [
         (&b",\"sender\":"[..], &r.sender),
@@ -362,15 +363,16 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// The quoted timestamp as `LogRecord::timestamp_rfc3339` writes it:
-/// RFC 3339 UTC, milliseconds only when not zero.
+/// The quoted timestamp exactly as [`timestamp::format_ms`] writes it,
+/// without its allocation and chrono's formatter: RFC 3339 UTC,
+/// milliseconds only when not zero.
 fn push_timestamp(out: &mut Vec<u8>, ms: i64) {
     let secs = ms.div_euclid(1000);
     let milli = ms.rem_euclid(1000);
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     if !(0..=9999).contains(&year) {
         // chrono's own formatting for the far past and future.
-        let _ = serde_json::to_writer(&mut *out, &format_timestamp_ms(ms));
+        let _ = serde_json::to_writer(&mut *out, &timestamp::format_ms(ms));
         return;
     }
     let sod = secs.rem_euclid(86_400);
@@ -493,6 +495,7 @@ impl Stream for ByteWise {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LogEventType;
 
     #[test]
     fn wire_mode_words_combine_and_name_the_bad_one() {
