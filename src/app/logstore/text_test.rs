@@ -3,8 +3,10 @@
 
 use memchr::memmem::Finder;
 
+use super::arena::Arena;
+use super::interner::{Interner, StrId};
 use super::recipients::{RecipientColumn, RecipientHits};
-use super::{Arena, CompactRecord, Interner, StrId};
+use super::record::CompactRecord;
 use crate::app::filter::contains_ci;
 use crate::charmask::char_mask;
 

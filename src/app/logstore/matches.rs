@@ -1,0 +1,170 @@
+//! The match index: which held records the filter shows, kept up as
+//! records arrive and leave, and the matches of wider filters kept for
+//! going back to them.
+
+use std::collections::VecDeque;
+
+use super::compiled::CompiledFilter;
+use super::{LogStore, RecordView};
+use crate::app::filter::Filter;
+
+/// A narrowing filter sweeps the recipient column when it tests at least
+/// one held record in this many.
+const SWEEP_FRACTION: usize = 8;
+
+/// How many filters back [`LogStore::set_filter`] keeps matches for.
+const MAX_WIDER: usize = 8;
+
+/// The matches of a filter as they were when a narrower one replaced it.
+#[derive(Debug)]
+pub(super) struct WiderMatches {
+    /// With its cached verdicts (forgotten, like the current filter's, for
+    /// string ids handed out again).
+    pub(super) filter: CompiledFilter,
+    matches: VecDeque<u32>,
+    index_base: u64,
+    /// Records from here on arrived after it was replaced.
+    next_seq: u64,
+}
+
+/// The same terms, wherever they are in the input.
+fn same_terms(a: &Filter, b: &Filter) -> bool {
+    a.terms.len() == b.terms.len()
+        && a.terms
+            .iter()
+            .zip(&b.terms)
+            .all(|(a, b)| a.negated == b.negated && a.kind == b.kind)
+}
+
+impl LogStore {
+    /// Applies a new filter: one pass over every held record, or less
+    /// where the work was done before. Most keystrokes in the filter bar
+    /// either narrow the filter (a term typed longer, a term added: only the
+    /// current matches are tested) or go back to one it narrowed (Backspace:
+    /// those matches are restored, and only records that arrived since are
+    /// tested).
+    pub fn set_filter(&mut self, filter: &Filter, now_ms: i64) {
+        if self.filter.is_timeless() && same_terms(filter, &self.filter.source) {
+            return;
+        }
+        if let Some(at) = self
+            .wider
+            .iter()
+            .rposition(|w| same_terms(&w.filter.source, filter))
+        {
+            self.wider.truncate(at + 1);
+            if let Some(wider) = self.wider.pop() {
+                self.restore(wider);
+                return;
+            }
+        }
+        let compiled = CompiledFilter::compile(filter, now_ms);
+        let narrower = compiled.narrows(&self.filter);
+        if narrower && self.filter.is_timeless() {
+            if self.wider.len() == MAX_WIDER {
+                self.wider.remove(0);
+            }
+            self.wider.push(WiderMatches {
+                filter: std::mem::take(&mut self.filter),
+                matches: self.matches.clone(),
+                index_base: self.index_base,
+                next_seq: self.next_seq(),
+            });
+        } else if !narrower {
+            self.wider.clear();
+        }
+        self.filter = compiled;
+        if narrower {
+            // A sweep reads every held recipient; worth it when the
+            // matches to test are a good part of them.
+            if self.matches.len() >= self.records.len() / SWEEP_FRACTION {
+                self.filter.sweep(&self.strings, self.first_seq);
+            }
+            let mut matches = std::mem::take(&mut self.matches);
+            let (records, filter, strings, arena) =
+                (&self.records, &mut self.filter, &self.strings, &self.arena);
+            matches.retain(|&offset| {
+                let seq = self.index_base + u64::from(offset);
+                records
+                    .get((seq - self.first_seq) as usize)
+                    .is_some_and(|record| filter.matches(seq, record, strings, arena))
+            });
+            self.matches = matches;
+            self.filter.end_sweep();
+            return;
+        }
+        self.filter.sweep(&self.strings, self.first_seq);
+        self.matches.clear();
+        self.index_base = self.first_seq;
+        self.match_from(self.first_seq);
+        self.filter.end_sweep();
+    }
+
+    /// Goes back to a filter the current one narrowed.
+    fn restore(&mut self, wider: WiderMatches) {
+        self.filter = wider.filter;
+        self.matches = wider.matches;
+        self.index_base = wider.index_base;
+        let evicted = self
+            .matches
+            .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);
+        self.matches.drain(..evicted);
+        self.match_from(wider.next_seq.max(self.first_seq));
+    }
+
+    /// Tests the held records from `seq` on, adding matches to the index.
+    fn match_from(&mut self, seq: u64) {
+        if self.next_seq() - self.index_base > u64::from(u32::MAX) {
+            self.rebase_index();
+        }
+        let start = (seq - self.first_seq) as usize;
+        let first = self.first_seq - self.index_base;
+        for (i, record) in self.records.iter().enumerate().skip(start) {
+            let seq = self.first_seq + i as u64;
+            if self.filter.matches(seq, record, &self.strings, &self.arena) {
+                self.matches.push_back((first + i as u64) as u32);
+            }
+        }
+    }
+
+    /// Held records that match the filter.
+    pub fn match_count(&self) -> usize {
+        self.matches.len()
+    }
+
+    /// The sequence number of the `i`-th match.
+    pub fn match_seq(&self, i: usize) -> Option<u64> {
+        self.matches
+            .get(i)
+            .map(|&offset| self.index_base + u64::from(offset))
+    }
+
+    /// The `i`-th matching record, oldest first.
+    pub fn match_at(&self, i: usize) -> Option<RecordView<'_>> {
+        self.view(self.match_seq(i)?)
+    }
+
+    /// Where a record is, or would be, among the matches: the number of
+    /// matches older than `seq`.
+    pub fn match_position(&self, seq: u64) -> usize {
+        self.matches
+            .partition_point(|&offset| self.index_base + u64::from(offset) < seq)
+    }
+
+    pub(super) fn push_match(&mut self, seq: u64) {
+        if seq - self.index_base > u64::from(u32::MAX) {
+            self.rebase_index();
+        }
+        self.matches.push_back((seq - self.index_base) as u32);
+    }
+
+    /// Offsets are u32 to keep the index small; after four billion records
+    /// they are re-based on the oldest held record.
+    fn rebase_index(&mut self) {
+        let shift = self.first_seq - self.index_base;
+        for offset in &mut self.matches {
+            *offset = (u64::from(*offset) - shift) as u32;
+        }
+        self.index_base = self.first_seq;
+    }
+}

@@ -1,0 +1,393 @@
+//! Domain-log records held in memory, built for hundreds of thousands of
+//! them.
+//!
+//! - Each record is a 48-byte `CompactRecord`: timestamp, event type as a
+//!   byte, and u32 ids into a reference-counted string table for sender,
+//!   subject, the tag set (joined with U+001F, which sanitized text never
+//!   holds) and user agent. These repeat a lot, so the table stays small
+//!   and a filter tests each distinct string once.
+//! - The recipient and the other fields only the detail view needs (id,
+//!   message id, SMTP response, IP, URL) are in an append-only text arena,
+//!   one chunk per batch, dropped as their records are evicted.
+//!   Recipients are
+//!   not interned: on a busy domain nearly every record names another
+//!   recipient than the one before, and a third of them are new, so a table
+//!   of them saved no memory and cost a cache miss or more per record (the
+//!   most of the ingest's time on the reducer). Each record keeps its
+//!   recipient's character mask instead, so a filter still rules most of
+//!   them out without reading them, and the recipients are copied once
+//!   more, lowercased and side by side (`recipients`), so that a pass
+//!   over many records finds a free word or `to:` value in all of them in
+//!   one sweep instead of reading each record's text.
+//! - Unknown fields go to a side table holding only the records that have
+//!   them.
+//! - The filter's matches are an index of record positions that grows as
+//!   records arrive: only new records are tested. Setting a new filter
+//!   re-scans once; per-term verdicts are cached per string id, and
+//!   decided for every held string before a pass over many records, which
+//!   then only looks them up by id.
+//! - Past the cap, the oldest records are evicted and counted.
+//!
+//! Text arrives sanitized ([`crate::sanitize::clean`]) and cut to
+//! [`MAX_FIELD_BYTES`](crate::upstream::domain_logs::MAX_FIELD_BYTES), so
+//! everything read back is safe to draw: the client cleans each batch on
+//! the thread that parsed it ([`Cleaned`]), and an append only looks up the
+//! batch's distinct strings and adopts its text.
+
+use std::collections::VecDeque;
+
+use crate::model::{LogEventType, LogRecord};
+use crate::upstream::LogBatch;
+use crate::upstream::domain_logs::{
+    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, SEPARATOR,
+};
+
+mod arena;
+mod codes;
+mod compiled;
+mod interner;
+mod matches;
+mod recipients;
+mod record;
+#[cfg(test)]
+mod sweep_tests;
+#[cfg(test)]
+mod tests;
+mod text_test;
+
+use arena::Arena;
+pub use codes::{TYPE_CODES, count_slot_type};
+use codes::{type_code, type_of_code};
+use compiled::CompiledFilter;
+use interner::{Interner, StrId};
+use matches::WiderMatches;
+use record::{ColdRef, CompactRecord, HAS_EXTRA};
+
+/// What one [`LogStore::append`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    pub records: usize,
+    pub matched: usize,
+    pub evicted: usize,
+    /// Matches that left the front of the match index with the evicted
+    /// records; a cursor into the matches moves up by this much.
+    pub matches_evicted: usize,
+}
+
+/// Every record of one domain stream, and which of them the filter shows.
+#[derive(Debug)]
+pub struct LogStore {
+    cap: usize,
+    records: VecDeque<CompactRecord>,
+    /// Sequence number of `records[0]`; sequence numbers count every record
+    /// ever appended since the last clear.
+    first_seq: u64,
+    strings: Interner,
+    arena: Arena,
+    /// Unknown fields, only for records that have them, by sequence number.
+    extras: VecDeque<(u64, ExtraFields)>,
+    filter: CompiledFilter,
+    /// Matches of the filters the current one narrowed, oldest first, so
+    /// that deleting what was typed restores them instead of testing every
+    /// record again.
+    wider: Vec<WiderMatches>,
+    /// Matching records as offsets from `index_base`, ascending.
+    matches: VecDeque<u32>,
+    index_base: u64,
+    counts: [u64; TYPE_CODES],
+    evicted: u64,
+}
+
+/// One record as the table draws it: borrowed, sanitized text.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordView<'a> {
+    pub seq: u64,
+    pub timestamp_ms: i64,
+    pub event_type: Option<LogEventType>,
+    pub sender: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    tags: &'a str,
+}
+
+impl<'a> RecordView<'a> {
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.tags.split(SEPARATOR).filter(|t| !t.is_empty())
+    }
+}
+
+impl LogStore {
+    /// A store that holds at most `cap` records (at least one).
+    pub fn new(cap: usize) -> LogStore {
+        LogStore {
+            cap: cap.max(1),
+            records: VecDeque::new(),
+            first_seq: 0,
+            strings: Interner::default(),
+            arena: Arena::default(),
+            extras: VecDeque::new(),
+            filter: CompiledFilter::default(),
+            wider: Vec::new(),
+            matches: VecDeque::new(),
+            index_base: 0,
+            counts: [0; TYPE_CODES],
+            evicted: 0,
+        }
+    }
+
+    /// Forgets every record (the stream is being re-opened); keeps the
+    /// filter.
+    pub fn clear(&mut self) {
+        let cap = self.cap;
+        let filter = std::mem::take(&mut self.filter);
+        *self = LogStore::new(cap);
+        self.filter = filter;
+        // Cached verdicts name strings that are gone, and swept recipients
+        // records that are.
+        for text in &mut self.filter.texts {
+            text.verdicts.clear();
+            text.recipients = None;
+            text.sweep_from = None;
+        }
+    }
+
+    /// Makes room for `records` more records (at most up to the cap), so a
+    /// stream whose size is known does not grow the store step by step.
+    pub fn reserve(&mut self, records: usize) {
+        let room = self.cap.saturating_sub(self.records.len());
+        self.records.reserve(records.min(room));
+    }
+
+    /// Adds records in arrival order: O(batch), each new record tested once
+    /// against the filter. The batch was cleaned on the thread that parsed
+    /// it; here its distinct strings are looked up once each and its text
+    /// becomes an arena chunk as it is.
+    pub fn append(&mut self, batch: LogBatch) -> Appended {
+        let Cleaned {
+            strings,
+            records,
+            text,
+            extras,
+        } = batch.into_cleaned();
+        let mut outcome = Appended::default();
+        if records.is_empty() {
+            return outcome;
+        }
+        let first_seq = self.next_seq();
+        let ids = self.intern_batch(strings, &records);
+        // Each record's text starts with its recipient.
+        let recipients = records.iter().map(|r| {
+            let start = r.text_start as usize;
+            let len = usize::from(r.recipient_len).min(r.text_len as usize);
+            text.as_bytes().get(start..start + len).unwrap_or_default()
+        });
+        let bytes = records.iter().map(|r| usize::from(r.recipient_len)).sum();
+        self.arena.recipients.extend(first_seq, bytes, recipients);
+        let (chunk, base) = self.arena.adopt(text, first_seq + records.len() as u64 - 1);
+        let mut extras: Vec<Option<ExtraFields>> = extras.into_iter().map(Some).collect();
+        for (seq, record) in (first_seq..).zip(&records) {
+            let cold = ColdRef {
+                chunk,
+                offset: base + record.text_start,
+                len: record.text_len,
+            };
+            let mut compact = CompactRecord {
+                timestamp_ms: record.timestamp_ms,
+                recipient_mask: record.recipient_mask,
+                sender: ids[record.sender as usize],
+                subject: ids[record.subject as usize],
+                tags: ids[record.tags as usize],
+                user_agent: match record.user_agent {
+                    NO_STRING => StrId::MAX,
+                    i => ids[i as usize],
+                },
+                cold,
+                recipient_len: record.recipient_len,
+                event: type_code(record.event_type),
+                flags: record.flags,
+            };
+            if let Some(fields) = (record.extra as usize)
+                .checked_sub(1)
+                .and_then(|i| extras.get_mut(i)?.take())
+            {
+                compact.flags |= HAS_EXTRA;
+                self.extras.push_back((seq, fields));
+            }
+            self.counts[usize::from(compact.event)] += 1;
+            if self
+                .filter
+                .matches(seq, &compact, &self.strings, &self.arena)
+            {
+                self.push_match(seq);
+                outcome.matched += 1;
+            }
+            self.records.push_back(compact);
+            outcome.records += 1;
+        }
+        let excess = self.records.len().saturating_sub(self.cap);
+        if excess > 0 {
+            outcome.matches_evicted = self.evict(excess);
+            outcome.evicted = excess;
+        }
+        outcome
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Records appended since the last clear, evicted ones included.
+    pub fn streamed(&self) -> u64 {
+        self.next_seq()
+    }
+
+    /// Records evicted to stay under the cap since the last clear.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Held records per event type; see [`count_slot_type`] for the slots.
+    pub fn counts_by_type(&self) -> &[u64; TYPE_CODES] {
+        &self.counts
+    }
+
+    /// Distinct strings held, for tests and diagnostics.
+    pub fn distinct_strings(&self) -> usize {
+        self.strings.live()
+    }
+
+    /// A held record by sequence number.
+    pub fn view(&self, seq: u64) -> Option<RecordView<'_>> {
+        let record = self.record(seq)?;
+        Some(RecordView {
+            seq,
+            timestamp_ms: record.timestamp_ms,
+            event_type: type_of_code(record.event),
+            sender: self.strings.get(record.sender),
+            recipient: self.arena.recipient(record),
+            subject: self.strings.get(record.subject),
+            tags: self.strings.get(record.tags),
+        })
+    }
+
+    /// A held record with every field, for the detail view.
+    pub fn full_record(&self, seq: u64) -> Option<LogRecord> {
+        let record = self.record(seq)?;
+        let view = self.view(seq)?;
+        let mut cold = self.arena.details(record).split(SEPARATOR);
+        let mut next = || cold.next().unwrap_or("").to_string();
+        let id = next();
+        let message_id = next();
+        let mut optional = |flag: u8| {
+            let value = next();
+            (record.flags & flag != 0).then_some(value)
+        };
+        let smtp_response = optional(HAS_SMTP);
+        let ip = optional(HAS_IP);
+        let user_agent = (record.user_agent != StrId::MAX)
+            .then(|| self.strings.get(record.user_agent).to_string());
+        let url = optional(HAS_URL);
+        let extra = if record.flags & HAS_EXTRA != 0 {
+            self.extras
+                .binary_search_by_key(&seq, |(s, _)| *s)
+                .ok()
+                .map(|i| self.extras[i].1.to_vec())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Some(LogRecord {
+            id,
+            timestamp_ms: record.timestamp_ms,
+            event_type: view.event_type,
+            sender: view.sender.to_string(),
+            recipient: view.recipient.to_string(),
+            subject: view.subject.to_string(),
+            tags: view.tags().map(str::to_string).collect(),
+            message_id,
+            smtp_response,
+            ip,
+            user_agent,
+            url,
+            extra,
+        })
+    }
+
+    fn record(&self, seq: u64) -> Option<&CompactRecord> {
+        let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        self.records.get(index)
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.first_seq + self.records.len() as u64
+    }
+
+    /// The store's id of each of a batch's strings, with a reference for
+    /// every record that names it.
+    fn intern_batch(&mut self, strings: Vec<CleanString>, records: &[CleanRecord]) -> Vec<StrId> {
+        let mut refs = vec![0u32; strings.len()];
+        for record in records {
+            for i in [record.sender, record.subject, record.tags] {
+                refs[i as usize] += 1;
+            }
+            if record.user_agent != NO_STRING {
+                refs[record.user_agent as usize] += 1;
+            }
+        }
+        strings
+            .into_iter()
+            .zip(refs)
+            .map(|(string, refs)| {
+                // A string only records the client dropped named.
+                if refs == 0 {
+                    return StrId::MAX;
+                }
+                let (id, fresh) = self.strings.intern(string, refs);
+                if fresh {
+                    self.filter.forget(id);
+                    for wider in &mut self.wider {
+                        wider.filter.forget(id);
+                    }
+                }
+                id
+            })
+            .collect()
+    }
+
+    /// Drops the `n` oldest records; returns how many matches went with them.
+    fn evict(&mut self, n: usize) -> usize {
+        for record in self.records.drain(..n) {
+            for id in [record.sender, record.subject, record.tags] {
+                self.strings.release(id);
+            }
+            if record.user_agent != StrId::MAX {
+                self.strings.release(record.user_agent);
+            }
+            self.counts[usize::from(record.event)] -= 1;
+        }
+        self.first_seq += n as u64;
+        self.evicted += n as u64;
+        self.arena.evict_before(self.first_seq);
+        while self
+            .extras
+            .front()
+            .is_some_and(|(seq, _)| *seq < self.first_seq)
+        {
+            self.extras.pop_front();
+        }
+        let gone = self
+            .matches
+            .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);
+        self.matches.drain(..gone);
+        gone
+    }
+}

@@ -1,0 +1,39 @@
+//! `CompactRecord`: one held record, 48 bytes, pointing into the string
+//! table and the text arena.
+
+use super::interner::StrId;
+
+/// Set in a record's flags beside the `HAS_*` bits of
+/// [`CleanRecord`](crate::upstream::domain_logs::CleanRecord):
+/// it has unknown fields in the store's side table.
+pub(super) const HAS_EXTRA: u8 = 1 << 4;
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct CompactRecord {
+    pub(super) timestamp_ms: i64,
+    /// [`char_mask`](crate::charmask::char_mask) of the recipient.
+    pub(super) recipient_mask: u64,
+    pub(super) sender: StrId,
+    pub(super) subject: StrId,
+    pub(super) tags: StrId,
+    /// `StrId::MAX` for none.
+    pub(super) user_agent: StrId,
+    /// The recipient, then
+    /// [`SEPARATOR`](crate::upstream::domain_logs::SEPARATOR) and the
+    /// detail fields.
+    pub(super) cold: ColdRef,
+    /// Bytes of the recipient at the start of `cold`.
+    pub(super) recipient_len: u16,
+    pub(super) event: u8,
+    pub(super) flags: u8,
+}
+
+// What the module's documentation promises, and what 500k records cost.
+const _: () = assert!(size_of::<CompactRecord>() == 48);
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ColdRef {
+    pub(super) chunk: u32,
+    pub(super) offset: u32,
+    pub(super) len: u32,
+}
