@@ -58,43 +58,38 @@ fn cell(theme: Theme, outcome: Outcome) -> (&'static str, Style) {
     (glyph, Style::default())
 }
 
-/// The outcomes of one bucket's `cells` cells, bottom up: each outcome
-/// present gets at least one cell while there are enough (bounces matter
-/// most, so they are served first), the rest shared by count.
+/// The outcomes of one bucket's `cells` cells, bottom up, shared by count
+/// (largest remainder). A bounce or an unsubscribe that its share rounds
+/// away still gets a cell, taken from the largest outcome while that keeps
+/// one: a lone bounce among thousands of deliveries is news.
 fn stack(counts: &[u32; 5], cells: usize) -> Vec<Outcome> {
     let total: u64 = counts.iter().map(|c| u64::from(*c)).sum();
     let mut given = [0usize; 5];
     if total == 0 || cells == 0 {
         return Vec::new();
     }
-    let priority = [
-        Outcome::Bounced,
-        Outcome::Complaint,
-        Outcome::Deferred,
-        Outcome::Other,
-        Outcome::Delivered,
-    ];
-    let mut left = cells;
-    for outcome in priority {
-        if counts[outcome.index()] > 0 && left > 0 {
-            given[outcome.index()] = 1;
+    let share = |o: Outcome| u64::from(counts[o.index()]) * cells as u64;
+    for o in Outcome::ALL {
+        given[o.index()] = (share(o) / total) as usize;
+    }
+    let mut left = cells - given.iter().sum::<usize>();
+    let mut by_remainder = Outcome::ALL;
+    by_remainder.sort_by_key(|o| std::cmp::Reverse(share(*o) % total));
+    for o in by_remainder {
+        if left == 0 {
+            break;
+        }
+        if counts[o.index()] > 0 {
+            given[o.index()] += 1;
             left -= 1;
         }
     }
-    // The rest by largest share of what is still owed.
-    while left > 0 {
-        let owed = |o: Outcome| {
-            counts[o.index()] as f64 / total as f64 * cells as f64 - given[o.index()] as f64
-        };
-        let Some(next) = Outcome::ALL
-            .into_iter()
-            .filter(|o| counts[o.index()] > 0)
-            .max_by(|a, b| owed(*a).total_cmp(&owed(*b)))
-        else {
-            break;
-        };
-        given[next.index()] += 1;
-        left -= 1;
+    for news in [Outcome::Bounced, Outcome::Complaint] {
+        let largest = (0..5).max_by_key(|i| given[*i]).unwrap_or(0);
+        if counts[news.index()] > 0 && given[news.index()] == 0 && given[largest] >= 2 {
+            given[largest] -= 1;
+            given[news.index()] += 1;
+        }
     }
     Outcome::ALL
         .into_iter()
@@ -208,9 +203,20 @@ fn draw_axis(buf: &mut Buffer, row: Rect, h: &Histogram, focus: Option<i64>, the
     }
     let mut spans = vec![Span::styled(text.iter().collect::<String>(), muted)];
     if let Some(mark) = focus.and_then(|t| h.column_of(t)) {
-        // The mark replaces whatever label character is under it.
+        // A label the mark would cut is left out.
+        let word = |i: usize| text.get(i).is_some_and(|c| *c != ' ');
+        let (mut from, mut to) = (mark, mark + 1);
+        while from > 0 && word(from - 1) {
+            from -= 1;
+        }
+        while word(to) {
+            to += 1;
+        }
+        for c in &mut text[from..to.min(width)] {
+            *c = ' ';
+        }
         let before: String = text[..mark].iter().collect();
-        let after: String = text[mark + 1..].iter().collect();
+        let after: String = text[(mark + 1).min(width)..].iter().collect();
         spans = vec![
             Span::styled(before, muted),
             Span::styled("▲", theme.tone(Tone::Info).add_modifier(Modifier::BOLD)),
@@ -243,13 +249,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_outcome_present_keeps_a_cell_while_there_are_enough() {
+    fn cells_are_shared_by_count_and_bounces_are_never_rounded_away() {
         let counts = [1000, 0, 3, 0, 0];
-        assert_eq!(stack(&counts, 1), [Outcome::Bounced]);
+        assert_eq!(stack(&counts, 1), [Outcome::Delivered]);
         assert_eq!(stack(&counts, 2), [Outcome::Delivered, Outcome::Bounced]);
         let tall = stack(&counts, 6);
         assert_eq!(tall.iter().filter(|o| **o == Outcome::Bounced).count(), 1);
         assert_eq!(tall.len(), 6);
+        // Mostly delivered, a few bounces and unsubscribes: two cells show
+        // the deliveries and the bounces, three all of them.
+        let mixed = [400, 0, 10, 3, 0];
+        assert_eq!(stack(&mixed, 2), [Outcome::Delivered, Outcome::Bounced]);
+        assert_eq!(
+            stack(&mixed, 3),
+            [Outcome::Delivered, Outcome::Bounced, Outcome::Complaint]
+        );
         assert!(stack(&[0; 5], 4).is_empty());
         let even = stack(&[2, 2, 0, 0, 0], 4);
         assert_eq!(

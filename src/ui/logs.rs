@@ -125,11 +125,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
+    // Counts and filter lines, the histogram strip, the column names,
+    // the table.
     let chrome = super::layout::logs_chrome_lines(state);
     let strip = super::histogram::rows(state, inner.height.saturating_sub(chrome));
-    let [top_lines, strip_area, table] = Layout::vertical([
-        Constraint::Length(chrome),
+    let [top_lines, strip_area, column_names, table] = Layout::vertical([
+        Constraint::Length(chrome - 1),
         Constraint::Length(strip),
+        Constraint::Length(1),
         Constraint::Fill(1),
     ])
     .areas(inner);
@@ -156,12 +159,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
             width,
         ));
     }
+    frame.render_widget(Paragraph::new(lines), top_lines);
     let widths = column_widths(&COLUMNS, inner.width);
-    lines.push(columns(
+    let names = columns(
         HEADINGS.iter().map(|h| (*h, theme.header())),
         &widths,
-    ));
-    frame.render_widget(Paragraph::new(lines), top_lines);
+    );
+    frame.render_widget(Paragraph::new(names), column_names);
 
     if strip > 0 {
         super::histogram::draw(frame.buffer_mut(), strip_area, state, view);
