@@ -149,7 +149,7 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
         &mut guard.terminal,
         EventStream::new(),
         std::pin::pin!(stop),
-        Channels {
+        LoopParts {
             state: &mut state,
             watches: &mut watches,
             rx: &mut rx,
@@ -269,7 +269,7 @@ pub fn dispatch(state: &mut AppState, action: Action) -> Vec<Command> {
 }
 
 /// What the loop owns while it runs.
-pub(crate) struct Channels<'a> {
+pub(crate) struct LoopParts<'a> {
     pub state: &'a mut AppState,
     pub watches: &'a mut Watches,
     pub rx: &'a mut mpsc::Receiver<UpstreamEvent>,
@@ -292,7 +292,7 @@ pub(crate) async fn event_loop<W, I>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     mut input: I,
     mut stop: std::pin::Pin<&mut impl Future<Output = ()>>,
-    channels: Channels<'_>,
+    parts: LoopParts<'_>,
     follow_campaigns: bool,
     on_frame: &mut impl FnMut(&AppState, &FrameInfo),
 ) -> Result<()>
@@ -300,7 +300,7 @@ where
     W: std::io::Write,
     I: Stream<Item = std::io::Result<Event>> + Unpin,
 {
-    let Channels { state, watches, rx } = channels;
+    let LoopParts { state, watches, rx } = parts;
     // MISAR_DASH_STATS_FILE: a line about the loop once a second, for the soak.
     let stats = stats::StatsFile::from_env();
     let mut counters = stats::Counters::default();

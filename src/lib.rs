@@ -29,7 +29,8 @@ pub const TOKEN_IN_QUERY_WARNING: &str =
     "warning: --token-in-query puts keys in URLs; proxy and server logs will record them";
 
 use cli::{Cli, Command, ConfigAction};
-use config::{ApiKey, ClientOptions, FileConfig};
+use config::FileConfig;
+use upstream::options::{ApiKey, ClientOptions};
 
 /// Runs what the command line asks for; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {

@@ -216,7 +216,8 @@ pub fn count(
 
 /// Each match's time and type, in match order.
 pub fn match_times(store: &LogStore) -> impl Iterator<Item = (i64, Option<LogEventType>)> + Clone {
-    (0..store.match_count()).filter_map(|i| store.match_at(i).map(|r| (r.timestamp_ms, r.event_type)))
+    (0..store.match_count())
+        .filter_map(|i| store.match_at(i).map(|r| (r.timestamp_ms, r.event_type)))
 }
 
 /// `i`, `+`/`-`, `{`/`}` in the logs pane.
@@ -227,7 +228,8 @@ pub(super) fn key(state: &mut AppState, action: KeyAction) {
     match action {
         KeyAction::ToggleHistogram => options.shown = !options.shown,
         KeyAction::ZoomHistogram(step) if options.shown => {
-            options.zoom = (options.zoom + step).clamp(-(BUCKETS_MS.len() as i32), BUCKETS_MS.len() as i32);
+            options.zoom =
+                (options.zoom + step).clamp(-(BUCKETS_MS.len() as i32), BUCKETS_MS.len() as i32);
         }
         KeyAction::JumpBucket(step) => {
             let zoom = options.zoom;
@@ -240,7 +242,11 @@ pub(super) fn key(state: &mut AppState, action: KeyAction) {
             };
             let times = match_times(&view.store);
             let histogram = count(times.clone(), columns, zoom, None);
-            let Some(here) = view.store.match_at(selected).map(|r| bucket_start(r.timestamp_ms, histogram.bucket_ms)) else {
+            let Some(here) = view
+                .store
+                .match_at(selected)
+                .map(|r| bucket_start(r.timestamp_ms, histogram.bucket_ms))
+            else {
                 return;
             };
             if let Some(position) = neighbour_bucket(times, histogram.bucket_ms, here, step) {
@@ -270,7 +276,11 @@ fn neighbour_bucket(
             Some((b, _)) if step < 0 => bucket > b,
             Some((b, _)) => bucket < b,
         };
-        let beyond = if step < 0 { bucket < here } else { bucket > here };
+        let beyond = if step < 0 {
+            bucket < here
+        } else {
+            bucket > here
+        };
         if beyond && nearer {
             best = Some((bucket, position));
         }

@@ -291,7 +291,12 @@ pub const KEYMAP: &[Binding] = &[
         A::JumpBucket(-1),
         "to the previous time bucket",
     ),
-    bind(&[ch('}')], C::Logs, A::JumpBucket(1), "to the next time bucket"),
+    bind(
+        &[ch('}')],
+        C::Logs,
+        A::JumpBucket(1),
+        "to the next time bucket",
+    ),
     bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
     bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),
     bind(&[ch('d')], C::Logs, A::Unwatch, "stop watching this domain"),

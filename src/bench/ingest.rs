@@ -12,11 +12,12 @@ use tokio::sync::mpsc;
 
 use super::procfs::{peak_rss_kb, process_cpu_time, thread_cpu_time};
 use super::stats::{median, ms, percentile};
-use crate::app::{Action, AppOptions, AppState, update};
+use crate::app::{Action, AppOptions, AppState};
 use crate::cli::IngestArgs;
-use crate::config::ClientOptions;
-use crate::dashboard;
-use crate::upstream::{ConnState, LogQuery, Source, Upstream, UpstreamBody, Watches};
+use crate::dashboard::{self, dispatch};
+use crate::model::{ConnState, LogQuery, Source, UpstreamBody};
+use crate::upstream::options::ClientOptions;
+use crate::upstream::{Upstream, Watches};
 
 /// One timed stream.
 struct IngestRun {
@@ -140,7 +141,7 @@ async fn ingest_once(opts: &ClientOptions, args: &IngestArgs) -> Result<(IngestR
         log_limit: args.stream.limit,
         ..AppOptions::default()
     });
-    update(&mut state, Action::Resize(200, 60));
+    dispatch(&mut state, Action::Resize(200, 60));
     let source = Source::DomainLogs {
         domain: args.stream.domain.clone(),
     };
@@ -165,7 +166,7 @@ async fn ingest_once(opts: &ClientOptions, args: &IngestArgs) -> Result<(IngestR
             UpstreamBody::Conn(state) if state.is_final() => break,
             _ => {}
         }
-        update(&mut state, Action::Upstream(event));
+        dispatch(&mut state, Action::Upstream(event));
     }
     let elapsed = completed.ok_or_else(|| eyre!("the stream ended without completing"))?;
     let cpu = process_cpu_time()
@@ -229,7 +230,7 @@ fn render_times(
     height: u16,
     frames: usize,
 ) -> Result<Vec<Duration>> {
-    update(state, Action::Resize(width, height));
+    dispatch(state, Action::Resize(width, height));
     state.focus = crate::app::Pane::Logs;
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
     let mut times = Vec::with_capacity(frames);

@@ -18,8 +18,8 @@ use super::procfs::process_cpu_time;
 use super::stats::{median, ms, percentile};
 use crate::app::AppState;
 use crate::cli::KeysArgs;
-use crate::config::ClientOptions;
-use crate::dashboard::{self, Channels, DashOptions, FrameInfo, WatchList};
+use crate::dashboard::{self, DashOptions, FrameInfo, LoopParts, WatchList};
+use crate::upstream::options::ClientOptions;
 use crate::upstream::{Upstream, Watches};
 
 /// A terminal that counts what is written to it and throws it away.
@@ -145,7 +145,7 @@ pub(super) async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         &mut terminal,
         input,
         std::pin::pin!(std::future::pending::<()>()),
-        Channels {
+        LoopParts {
             state: &mut state,
             watches: &mut watches,
             rx: &mut rx,

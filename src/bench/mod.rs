@@ -10,7 +10,8 @@ use std::io;
 use color_eyre::eyre::Result;
 
 use crate::cli::{BenchWhat, UpstreamArgs};
-use crate::config::{ApiKey, ClientOptions, FileConfig};
+use crate::config::FileConfig;
+use crate::upstream::options::{ApiKey, ClientOptions};
 
 /// `println!` that hands back a failed write instead of panicking, so that
 /// a reader that goes away (`bench ingest --json | head -1`) ends the run

@@ -9,8 +9,8 @@ use color_eyre::eyre::{Result, bail, eyre};
 use super::procfs::process_cpu_time;
 use super::stats::median;
 use crate::cli::StagesArgs;
-use crate::config::ClientOptions;
-use crate::upstream::LogQuery;
+use crate::model::LogQuery;
+use crate::upstream::options::ClientOptions;
 
 /// How far into the ingest one stage goes; each includes the ones before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,7 +28,9 @@ pub fn rows(state: &AppState, room: u16) -> u16 {
     if !state.logs.histogram.shown || state.logs.current().is_none() {
         return 0;
     }
-    (room / 3).clamp(MIN_ROWS, MAX_ROWS).min(room.saturating_sub(2))
+    (room / 3)
+        .clamp(MIN_ROWS, MAX_ROWS)
+        .min(room.saturating_sub(2))
 }
 
 /// Buckets a strip in a pane of inner width `width` has room for.
@@ -145,7 +147,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, view: &DomainView) {
     let bar_rows = area.height - 1 - u16::from(legend);
     draw_bars(buf, area, bar_rows, &h, theme);
     let axis_y = area.y + bar_rows;
-    draw_axis(buf, Rect::new(area.x, axis_y, area.width, 1), &h, focus, theme);
+    draw_axis(
+        buf,
+        Rect::new(area.x, axis_y, area.width, 1),
+        &h,
+        focus,
+        theme,
+    );
     if legend {
         let line = legend_line(&h, theme, usize::from(area.width));
         let row = Rect::new(area.x, axis_y + 1, area.width, 1);
@@ -185,7 +193,11 @@ fn draw_bars(buf: &mut Buffer, area: Rect, bar_rows: u16, h: &Histogram, theme: 
 fn draw_axis(buf: &mut Buffer, row: Rect, h: &Histogram, focus: Option<i64>, theme: Theme) {
     let muted = theme.tone(Tone::Muted);
     let size = format!("{:>5} ", format!("/{}", bucket_label(h.bucket_ms)));
-    widgets::draw_lines(buf, Rect::new(row.x, row.y, MARGIN, 1), &[Line::styled(size, muted)]);
+    widgets::draw_lines(
+        buf,
+        Rect::new(row.x, row.y, MARGIN, 1),
+        &[Line::styled(size, muted)],
+    );
     let width = usize::from(row.width - MARGIN);
     let mut text = vec![' '; width];
     let sample = axis_label(h.start_ms, h.bucket_ms);

@@ -161,10 +161,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     }
     frame.render_widget(Paragraph::new(lines), top_lines);
     let widths = column_widths(&COLUMNS, inner.width);
-    let names = columns(
-        HEADINGS.iter().map(|h| (*h, theme.header())),
-        &widths,
-    );
+    let names = columns(HEADINGS.iter().map(|h| (*h, theme.header())), &widths);
     frame.render_widget(Paragraph::new(names), column_names);
 
     if strip > 0 {

@@ -12,8 +12,8 @@ pub use crate::model::log::{
 };
 
 pub use crate::model::log::{
-    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch,
-    LogRecordRef, MAX_FIELD_BYTES, NO_STRING, RecordKey, Records, SEPARATOR, Tags,
+    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch, LogRecordRef, MAX_FIELD_BYTES, NO_STRING,
+    ReadyRecord, ReadyString, RecordKey, Records, SEPARATOR, StoreReady, Tags,
 };
 
 use std::collections::{HashSet, VecDeque};

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use super::recipients::RecipientColumn;
 use super::record::{ColdRef, CompactRecord};
-use crate::upstream::domain_logs::SEPARATOR;
+use crate::model::log::store_ready::SEPARATOR;
 
 /// A batch's text shorter than this is copied into a shared arena chunk of
 /// [`SMALL_TEXTS_CHUNK_BYTES`] instead of kept as a chunk of its own.

@@ -4,7 +4,7 @@
 use hashbrown::{HashTable, hash_table};
 
 use crate::charmask::char_mask;
-use crate::upstream::domain_logs::CleanString;
+use crate::model::log::store_ready::ReadyString;
 
 pub(super) type StrId = u32;
 
@@ -13,7 +13,7 @@ pub(super) type StrId = u32;
 /// filter's cached verdict for an id is reset when the id is handed out.
 ///
 /// The table holds only ids and finds them by the hash of their slot's
-/// text, the [`CleanString::hash`] the batch's cleaning already took, so
+/// text, the [`ReadyString::hash`] the batch's cleaning already took, so
 /// each string is stored once and none is hashed here.
 #[derive(Debug, Default)]
 pub(super) struct Interner {
@@ -32,9 +32,9 @@ struct Slot {
     text: Box<str>,
     /// The upstream text it was made from, only when that differs: lookups
     /// are by upstream text, which is how a cleaned batch names its strings
-    /// ([`CleanString::key`]).
+    /// ([`ReadyString::key`]).
     upstream: Option<Box<str>>,
-    /// The hash of the upstream text (the [`CleanString::hash`]).
+    /// The hash of the upstream text (the [`ReadyString::hash`]).
     hash: u64,
     refs: u32,
 }
@@ -48,7 +48,7 @@ impl Slot {
 impl Interner {
     /// The id of `string`, with `refs` more references to it, and whether
     /// the id is newly (re)assigned.
-    pub(super) fn intern(&mut self, string: CleanString, refs: u32) -> (StrId, bool) {
+    pub(super) fn intern(&mut self, string: ReadyString, refs: u32) -> (StrId, bool) {
         let (key, hash) = (&*string.key, string.hash);
         let slots = &self.slots;
         let entry = self.table.entry(

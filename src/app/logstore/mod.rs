@@ -29,18 +29,19 @@
 //! - Past the cap, the oldest records are evicted and counted.
 //!
 //! Text arrives sanitized ([`crate::sanitize::clean`]) and cut to
-//! [`MAX_FIELD_BYTES`](crate::upstream::domain_logs::MAX_FIELD_BYTES), so
+//! [`MAX_FIELD_BYTES`](crate::model::log::store_ready::MAX_FIELD_BYTES), so
 //! everything read back is safe to draw: the client cleans each batch on
-//! the thread that parsed it ([`Cleaned`]), and an append only looks up the
+//! the thread that parsed it ([`StoreReady`]), and an append only looks up the
 //! batch's distinct strings and adopts its text.
 
 use std::collections::VecDeque;
 
-use crate::model::{LogEventType, LogRecord};
-use crate::upstream::LogBatch;
-use crate::upstream::domain_logs::{
-    CleanRecord, CleanString, Cleaned, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, SEPARATOR,
+use crate::model::LogBatch;
+use crate::model::log::store_ready::{
+    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
+    StoreReady,
 };
+use crate::model::{LogEventType, LogRecord};
 
 mod arena;
 mod codes;
@@ -163,12 +164,12 @@ impl LogStore {
     /// it; here its distinct strings are looked up once each and its text
     /// becomes an arena chunk as it is.
     pub fn append(&mut self, batch: LogBatch) -> Appended {
-        let Cleaned {
+        let StoreReady {
             strings,
             records,
             text,
             extras,
-        } = batch.into_cleaned();
+        } = batch.into_store_ready();
         let mut outcome = Appended::default();
         if records.is_empty() {
             return outcome;
@@ -333,7 +334,7 @@ impl LogStore {
 
     /// The store's id of each of a batch's strings, with a reference for
     /// every record that names it.
-    fn intern_batch(&mut self, strings: Vec<CleanString>, records: &[CleanRecord]) -> Vec<StrId> {
+    fn intern_batch(&mut self, strings: Vec<ReadyString>, records: &[ReadyRecord]) -> Vec<StrId> {
         let mut refs = vec![0u32; strings.len()];
         for record in records {
             for i in [record.sender, record.subject, record.tags] {

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 
 use memchr::memmem::Finder;
 
-use crate::upstream::domain_logs::SEPARATOR;
+use crate::model::log::store_ready::SEPARATOR;
 
 /// Bytes a chunk is made for; a recipient longer than what is left starts
 /// the next one (or, longer than this, grows its own).

@@ -4,7 +4,7 @@
 use super::interner::StrId;
 
 /// Set in a record's flags beside the `HAS_*` bits of
-/// [`CleanRecord`](crate::upstream::domain_logs::CleanRecord):
+/// [`ReadyRecord`](crate::model::log::store_ready::ReadyRecord):
 /// it has unknown fields in the store's side table.
 pub(super) const HAS_EXTRA: u8 = 1 << 4;
 
@@ -19,7 +19,7 @@ pub(super) struct CompactRecord {
     /// `StrId::MAX` for none.
     pub(super) user_agent: StrId,
     /// The recipient, then
-    /// [`SEPARATOR`](crate::upstream::domain_logs::SEPARATOR) and the
+    /// [`SEPARATOR`](crate::model::log::store_ready::SEPARATOR) and the
     /// detail fields.
     pub(super) cold: ColdRef,
     /// Bytes of the recipient at the start of `cold`.

@@ -6,8 +6,8 @@ use proptest::prelude::*;
 
 use super::LogStore;
 use crate::app::filter::{Filter, parse};
+use crate::model::LogBatch;
 use crate::model::LogRecord;
-use crate::upstream::LogBatch;
 
 const NOW: i64 = 1_780_000_000_000;
 

@@ -7,7 +7,7 @@ use crate::app::filter::{Filter, TermKind, TimeBound, parse};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::upstream::domain_logs::MAX_FIELD_BYTES;
+use crate::model::log::store_ready::MAX_FIELD_BYTES;
 
 const NOW: i64 = 1_780_000_000_000;
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
-use super::store_ready::Cleaned;
+use super::store_ready::StoreReady;
 use super::{LogEventType, LogRecord, format_timestamp_ms};
 
 pub(crate) const SPILLED: u32 = 1 << 31;
@@ -59,7 +59,7 @@ pub(crate) struct RawRecord {
 
 impl RawRecord {
     /// Bytes of its recipient and the detail fields kept as text (see
-    /// [`Cleaned::text`]), as read.
+    /// [`StoreReady::text`]), as read.
     #[inline]
     pub(crate) fn detail_bytes(&self) -> usize {
         [
@@ -105,8 +105,8 @@ pub struct LogBatch {
     pub(crate) records: Vec<RawRecord>,
     pub(crate) tags: Vec<Span>,
     pub(crate) extras: Vec<Vec<(String, Value)>>,
-    /// The records again, sanitized for the log store (see [`Cleaned`]).
-    pub(crate) cleaned: Box<Cleaned>,
+    /// The records again, sanitized for the log store (see [`StoreReady`]).
+    pub(crate) ready: Box<StoreReady>,
     /// Each record's key, once [`LogBatch::find_keys`] has run.
     pub(crate) keys: Vec<RecordKey>,
 }
@@ -337,7 +337,7 @@ impl LogBatch {
         let mut kept_raw = kept.iter();
         self.records.retain(|_| kept_raw.next() == Some(&true));
         let mut kept_clean = kept.iter();
-        self.cleaned
+        self.ready
             .records
             .retain(|_| kept_clean.next() == Some(&true));
     }
@@ -345,12 +345,12 @@ impl LogBatch {
     pub fn truncate(&mut self, len: usize) {
         self.keys.truncate(len);
         self.records.truncate(len);
-        self.cleaned.records.truncate(len);
+        self.ready.records.truncate(len);
     }
 
     /// The records sanitized for the log store; the batch is done with.
-    pub fn into_cleaned(self) -> Cleaned {
-        *self.cleaned
+    pub fn into_store_ready(self) -> StoreReady {
+        *self.ready
     }
 
     #[inline]

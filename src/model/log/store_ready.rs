@@ -11,18 +11,18 @@ use super::LogEventType;
 /// Longest text kept per field. Hostile upstreams send 10,000-character
 /// subjects; no cell or detail view needs more than this.
 pub const MAX_FIELD_BYTES: usize = 4096;
-// A capped recipient's length fits `CleanRecord::recipient_len`.
+// A capped recipient's length fits `ReadyRecord::recipient_len`.
 const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
 
 /// Joins a record's tags into one string and its detail fields into one
 /// text. Sanitized text never holds it.
 pub const SEPARATOR: char = '\u{1f}';
 
-/// A [`CleanRecord`] string index for a field the record does not have.
+/// A [`ReadyRecord`] string index for a field the record does not have.
 pub const NO_STRING: u32 = u32::MAX;
 
 /// Which optional detail fields of its text a record has
-/// (`CleanRecord::flags`); its user agent is [`CleanRecord::user_agent`].
+/// (`ReadyRecord::flags`); its user agent is [`ReadyRecord::user_agent`].
 pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
@@ -32,11 +32,11 @@ pub type ExtraFields = Box<[(String, Value)]>;
 
 /// The records of a batch with all their text sanitized and capped.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Cleaned {
+pub struct StoreReady {
     /// The distinct senders, subjects, tag sets and user agents the records
     /// name.
-    pub strings: Vec<CleanString>,
-    pub records: Vec<CleanRecord>,
+    pub strings: Vec<ReadyString>,
+    pub records: Vec<ReadyRecord>,
     /// Each record's recipient, then [`SEPARATOR`] and its detail fields
     /// (id, message id, SMTP response, IP, URL) between separators, one
     /// record after another. User agents are among the strings instead: a
@@ -49,7 +49,7 @@ pub struct Cleaned {
 
 /// One distinct sender, subject, tag set or user agent of a batch.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CleanString {
+pub struct ReadyString {
     /// The upstream text (a tag set's tags joined by [`SEPARATOR`]): what a
     /// repeat is recognised by, without cleaning it again.
     pub key: Box<str>,
@@ -61,10 +61,10 @@ pub struct CleanString {
     pub hash: u64,
 }
 
-/// One record: its strings by index into [`Cleaned::strings`], its text as
-/// a range of [`Cleaned::text`].
+/// One record: its strings by index into [`StoreReady::strings`], its text as
+/// a range of [`StoreReady::text`].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CleanRecord {
+pub struct ReadyRecord {
     pub timestamp_ms: i64,
     pub sender: u32,
     pub subject: u32,
@@ -80,7 +80,7 @@ pub struct CleanRecord {
     pub event_type: Option<LogEventType>,
     /// `HAS_*` bits.
     pub flags: u8,
-    /// 1 + the index of its unknown fields in [`Cleaned::extras`]; 0 for
+    /// 1 + the index of its unknown fields in [`StoreReady::extras`]; 0 for
     /// none.
     pub extra: u32,
 }

@@ -13,7 +13,7 @@ use super::{LogEventType, LogRecord, ParsedEvent, is_completion, parse_timestamp
 use crate::model::log::batch::{LogBatch, LogRecordRef, RawRecord, SPILLED, Span};
 use crate::sanitize::is_printable_ascii;
 
-mod clean;
+mod prepare;
 mod scan;
 #[cfg(test)]
 mod tests;
@@ -158,11 +158,11 @@ impl Builder {
             records: self.records,
             tags: self.tags,
             extras: self.extras,
-            cleaned: Box::default(),
+            ready: Box::default(),
             keys: Vec::new(),
         };
         let plain = self.text_plain && is_printable_ascii(&batch.spill);
-        *batch.cleaned = clean::clean(&batch, plain);
+        *batch.ready = prepare::store_ready(&batch, plain);
         batch
     }
 

@@ -1,4 +1,4 @@
-//! A batch's text made safe to draw, on the thread that parsed it.
+//! A batch prepared for the log store ([`StoreReady`]), on the thread that parsed it.
 //!
 //! Sanitizing and capping every string of a record, and finding which
 //! senders, subjects and tag sets repeat, were most of what storing a
@@ -16,8 +16,8 @@ use serde_json::Value;
 use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::store_ready::{
-    CleanRecord, CleanString, Cleaned, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING,
-    SEPARATOR,
+    HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
+    StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -25,7 +25,7 @@ use crate::sanitize::{cap, clean_capped};
 /// fields.
 const DETAIL_SEPARATORS: usize = 5;
 
-/// The hash a [`CleanString`]'s key is found by, in a batch and in the log
+/// The hash a [`ReadyString`]'s key is found by, in a batch and in the log
 /// store. foldhash, seeded once per process: several times faster than
 /// SipHash on these short strings, and still keyed, so an upstream cannot
 /// pick strings that all collide.
@@ -141,7 +141,7 @@ impl Dedup {
     #[inline(always)]
     fn index(
         &mut self,
-        strings: &mut Vec<CleanString>,
+        strings: &mut Vec<ReadyString>,
         slot: usize,
         key: &str,
         clean: impl FnOnce() -> Option<String>,
@@ -162,7 +162,7 @@ impl Dedup {
                 |&i| strings[i as usize].hash,
             )
             .or_insert_with(|| {
-                strings.push(CleanString {
+                strings.push(ReadyString {
                     key: key.into(),
                     cleaned: clean().map(String::into_boxed_str),
                     hash,
@@ -194,7 +194,7 @@ fn join_tags<'t>(out: &mut String, tags: Tags<'t>, part: impl Fn(&mut String, &'
 }
 
 /// `plain` says all the batch's strings are printable ASCII.
-pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
+pub(super) fn store_ready(batch: &LogBatch, plain: bool) -> StoreReady {
     if plain
         && batch.spill.is_empty()
         && batch.extras.is_empty()
@@ -205,7 +205,7 @@ pub(super) fn clean(batch: &LogBatch, plain: bool) -> Cleaned {
     clean_any(batch, plain)
 }
 
-/// The bytes a batch's [`Cleaned::text`] takes at most: cleaning never
+/// The bytes a batch's [`StoreReady::text`] takes at most: cleaning never
 /// lengthens text.
 fn text_bytes(batch: &LogBatch) -> usize {
     batch
@@ -215,9 +215,9 @@ fn text_bytes(batch: &LogBatch) -> usize {
         .sum()
 }
 
-/// [`clean`] of any batch, through each record's borrowed view.
-fn clean_any(batch: &LogBatch, plain: bool) -> Cleaned {
-    let mut out = Cleaned {
+/// [`store_ready`] of any batch, through each record's borrowed view.
+fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
+    let mut out = StoreReady {
         strings: Vec::new(),
         records: Vec::with_capacity(batch.len()),
         text: String::with_capacity(text_bytes(batch)),
@@ -270,16 +270,16 @@ fn clean_any(batch: &LogBatch, plain: bool) -> Cleaned {
     out
 }
 
-/// [`clean`] of the usual batch: printable ASCII whose strings all lie in
+/// [`store_ready`] of the usual batch: printable ASCII whose strings all lie in
 /// its text, without unknown fields. Nothing needs sanitizing, so each
 /// field is copied straight from the text by its span, without a view of
 /// the whole record. `None` when a field must be capped (a hostile
 /// upstream): [`clean_any`] does that.
-fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
+fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
     let mut text = String::with_capacity(text_bytes(batch));
-    let mut out = Cleaned {
+    let mut out = StoreReady {
         records: Vec::with_capacity(batch.len()),
-        ..Cleaned::default()
+        ..StoreReady::default()
     };
     let mut dedup = Dedup::default();
     let mut joined = String::new();
@@ -338,7 +338,7 @@ fn clean_plain(batch: &LogBatch) -> Option<Cleaned> {
                 text.push_str(uncapped(batch.str(span))?);
             }
         }
-        out.records.push(CleanRecord {
+        out.records.push(ReadyRecord {
             timestamp_ms: r.timestamp_ms,
             sender,
             subject,
@@ -398,7 +398,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     word(a, last) == word(b, last)
 }
 
-/// A record's indexes into [`Cleaned::strings`].
+/// A record's indexes into [`StoreReady::strings`].
 struct RecordStrings {
     sender: u32,
     subject: u32,
@@ -407,11 +407,11 @@ struct RecordStrings {
 }
 
 fn clean_record(
-    out: &mut Cleaned,
+    out: &mut StoreReady,
     cleaning: Cleaning,
     record: LogRecordRef<'_>,
     strings: RecordStrings,
-) -> CleanRecord {
+) -> ReadyRecord {
     let text = &mut out.text;
     let start = text.len();
     cleaning.push(text, record.recipient);
@@ -444,7 +444,7 @@ fn clean_record(
         );
         extra = out.extras.len() as u32;
     }
-    CleanRecord {
+    ReadyRecord {
         timestamp_ms: record.timestamp_ms,
         sender: strings.sender,
         subject: strings.subject,
@@ -465,12 +465,12 @@ mod tests {
     use super::*;
     use crate::model::{LogEventType, LogRecord};
 
-    fn cleaned(json: &str) -> (LogBatch, Cleaned) {
+    fn cleaned(json: &str) -> (LogBatch, StoreReady) {
         let mut bad = Vec::new();
         match super::super::parse_data(json.to_string(), 0, &mut bad) {
             super::super::ParsedEvent::Records(batch) => {
                 assert!(bad.is_empty(), "{bad:?}");
-                let cleaned = (*batch.cleaned).clone();
+                let cleaned = (*batch.ready).clone();
                 (batch, cleaned)
             }
             _ => panic!("not a batch: {json}"),
@@ -483,9 +483,9 @@ mod tests {
         )
     }
 
-    impl Cleaned {
+    impl StoreReady {
         /// The text of a record's recipient.
-        fn recipient(&self, record: &CleanRecord) -> &str {
+        fn recipient(&self, record: &ReadyRecord) -> &str {
             let start = record.text_start as usize;
             self.text
                 .get(start..start + usize::from(record.recipient_len))
@@ -493,7 +493,7 @@ mod tests {
         }
     }
 
-    fn strings_of(cleaned: &Cleaned, record: &CleanRecord) -> (String, String, String) {
+    fn strings_of(cleaned: &StoreReady, record: &ReadyRecord) -> (String, String, String) {
         let text = |i: u32| {
             let s = &cleaned.strings[i as usize];
             s.cleaned.as_deref().unwrap_or(&s.key).to_string()
@@ -653,7 +653,7 @@ mod tests {
         assert_eq!(cleaned.records[0].subject, cleaned.records[2].subject);
         batch.retain(&[true, false, true]);
         let recipients: Vec<String> = batch.iter().map(|r| r.recipient.to_string()).collect();
-        let cleaned = batch.into_cleaned();
+        let cleaned = batch.into_store_ready();
         let kept: Vec<&str> = cleaned
             .records
             .iter()
