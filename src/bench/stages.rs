@@ -87,8 +87,9 @@ async fn stage_once(
     use futures_util::StreamExt;
 
     use crate::upstream::domain_logs::parse_log_batch;
+    use crate::upstream::network::{endpoint_url, sse_request};
+    use crate::upstream::redact::redact;
     use crate::upstream::sse::SseDecoder;
-    use crate::upstream::{endpoint_url, redact, sse_request};
 
     let key = opts.mail_key.as_ref().ok_or_else(|| eyre!("no mail key"))?;
     let url = endpoint_url(

@@ -219,7 +219,7 @@ pub async fn drive(
 /// request (its URL with `?token=`, its `Authorization` header) in an error
 /// body, and that text goes to the screen, to stderr and to the log.
 fn scrub(next: Next, secrets: &[String]) -> Next {
-    let r = |text: String| super::redact_secrets(&text, secrets);
+    let r = |text: String| super::redact::redact_secrets(&text, secrets);
     match next {
         Next::Retry { reason } => Next::Retry { reason: r(reason) },
         Next::Resume { reason } => Next::Resume { reason: r(reason) },

@@ -24,11 +24,12 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, header_u64, read_body_chunk};
+use super::network::{endpoint_url, sse_request};
 use super::options::ClientOptions;
 use super::sse::SseDecoder;
 #[cfg(any(test, feature = "test-hooks"))]
 use super::sse::SseEvent;
-use super::{ConnState, StopReason, UpstreamBody, endpoint_url};
+use super::{ConnState, StopReason, UpstreamBody};
 use parse_threads::{Failed, ParseThreads, Running};
 
 /// Streams one domain's logs. A reconnect resumes from the last timestamp
@@ -229,7 +230,7 @@ impl Connect for DomainLogsClient {
         };
         let query = self.next_query();
         self.resumed_from = (self.delivered > 0).then_some(self.newest_ms).flatten();
-        let request = super::sse_request(
+        let request = sse_request(
             &self.net.http,
             url.clone(),
             key,
@@ -526,7 +527,7 @@ mod tests {
 
     #[test]
     fn resume_drops_only_what_was_delivered() {
-        crate::upstream::install_crypto_provider();
+        crate::upstream::tls::install_crypto_provider();
         let opts = Arc::new(ClientOptions::default());
         let net = Arc::new(crate::upstream::network::Network::new(&opts).unwrap());
         let mut c = DomainLogsClient::new(opts, net, "d".into(), LogQuery::default());

@@ -13,9 +13,11 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::connection::{Connect, ConsumerGone, Emitter, Next, error_message};
+use super::network::endpoint_url;
 use super::network::{MAX_REDIRECTS, Network, host_port, redirect_stop, same_origin, secs};
 use super::options::ClientOptions;
-use super::{StopReason, UpstreamBody, endpoint_url, redact};
+use super::redact::redact;
+use super::{StopReason, UpstreamBody};
 
 /// Which channel a [`MailWsClient`] follows.
 enum Channel {

@@ -1,4 +1,5 @@
-//! The three upstream APIs. Each client is a tokio task that sends
+//! The clients of the three upstream APIs, and the registry of the ones
+//! running ([`Watches`]). Each client is a tokio task that sends
 //! [`UpstreamEvent`]s into one channel; the app reducer (or the headless
 //! printer) consumes them.
 
@@ -8,6 +9,7 @@ pub mod mail_ws;
 pub mod network;
 pub mod options;
 pub mod proxy;
+pub mod redact;
 pub mod send_progress;
 pub mod sse;
 pub mod tls;
@@ -22,12 +24,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use color_eyre::eyre::Result;
-use reqwest::Url;
+
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use connection::Emitter;
-use options::{ApiKey, ClientOptions};
+use options::ClientOptions;
 
 /// The way to start clients: options, the network setup they share (one
 /// TLS config, one proxy choice, one HTTP connection pool), and the channel
@@ -214,157 +216,9 @@ pub fn campaign_to_follow(event: &UpstreamEvent) -> Option<Source> {
     }
 }
 
-/// rustls needs one process-wide crypto provider; ring is the one built in.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// `base` with `segments` appended, each percent-encoded, so an id with a
-/// `/` or `?` cannot change the path.
-pub(crate) fn endpoint_url(base: &str, segments: &[&str]) -> Result<Url, String> {
-    let mut url = Url::parse(base).map_err(|e| format!("bad base URL {base:?}: {e}"))?;
-    url.path_segments_mut()
-        .map_err(|_| format!("bad base URL {base:?}: it cannot have a path"))?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
-}
-
-/// Replaces the key wherever it appears in `text`, and any credential that
-/// looks like one: the last guard before an error message goes anywhere a
-/// person or a log can read it.
-pub(crate) fn redact(text: impl Into<String>, key: Option<&ApiKey>) -> String {
-    let secret = key.map(ApiKey::expose);
-    redact_secrets(&text.into(), secret.as_slice())
-}
-
-const REDACTED: &str = "<redacted>";
-
-/// Replaces each of `secrets` (keys, proxy passwords) wherever it appears
-/// in `text`, then the value after any `token=` (a URL's query) or
-/// `Bearer ` (a header), whatever key that is: a server or proxy may echo
-/// a request back in an error.
-pub fn redact_secrets<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        let secret = secret.as_ref();
-        if !secret.is_empty() && out.contains(secret) {
-            out = out.replace(secret, REDACTED);
-        }
-    }
-    redact_credentials(&out)
-}
-
-fn redact_credentials(text: &str) -> String {
-    const MARKERS: [&str; 3] = ["token=", "bearer ", "token%3d"];
-    // ASCII lower-casing keeps every byte offset.
-    let lower = text.to_ascii_lowercase();
-    if !MARKERS.iter().any(|m| lower.contains(m)) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut from = 0;
-    loop {
-        let next = MARKERS
-            .iter()
-            .filter_map(|m| lower[from..].find(m).map(|at| (from + at, m.len())))
-            .min();
-        let Some((at, len)) = next else {
-            out.push_str(&text[from..]);
-            return out;
-        };
-        let value = at + len;
-        let value_len = text[value..]
-            .find(|c: char| {
-                c.is_whitespace()
-                    || matches!(
-                        c,
-                        '&' | '#' | '"' | '\'' | ')' | '(' | ',' | ';' | '<' | '>'
-                    )
-            })
-            .unwrap_or(text.len() - value);
-        out.push_str(&text[from..value]);
-        if value_len > 0 {
-            out.push_str(REDACTED);
-        }
-        from = value + value_len;
-    }
-}
-
-/// A GET for an SSE stream with the key as a header, or as `?token=` when
-/// the user opted into that.
-pub(crate) fn sse_request(
-    http: &reqwest::Client,
-    mut url: Url,
-    key: &ApiKey,
-    token_in_query: bool,
-    query: &[(&str, String)],
-) -> reqwest::RequestBuilder {
-    {
-        let mut pairs = url.query_pairs_mut();
-        for (name, value) in query {
-            pairs.append_pair(name, value);
-        }
-        if token_in_query {
-            pairs.append_pair("token", key.expose());
-        }
-    }
-    if url.query() == Some("") {
-        url.set_query(None);
-    }
-    let request = http
-        .get(url)
-        .header(reqwest::header::ACCEPT, "text/event-stream")
-        .header(reqwest::header::CACHE_CONTROL, "no-cache");
-    if token_in_query {
-        request
-    } else {
-        request.bearer_auth(key.expose())
-    }
-}
-
-/// The start of an error response's body; enough for its message.
-pub(crate) async fn read_error_body(mut response: reqwest::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 4096 {
-            break;
-        }
-    }
-    body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_tokens_and_bearers_are_redacted() {
-        let key = ApiKey::new("msk_live_abc123");
-        assert_eq!(
-            redact("GET /x?a=1&token=msk_live_abc123&b=2 failed", Some(&key)),
-            "GET /x?a=1&token=<redacted>&b=2 failed"
-        );
-        assert_eq!(
-            redact("echo: Authorization: Bearer msk_other_999, bye", None),
-            "echo: Authorization: Bearer <redacted>, bye"
-        );
-        assert_eq!(
-            redact(
-                "url=http://h/p?TOKEN=zzz#frag key=msk_live_abc123",
-                Some(&key)
-            ),
-            "url=http://h/p?TOKEN=<redacted>#frag key=<redacted>"
-        );
-        assert_eq!(redact("token%3Dabc", None), "token%3D<redacted>");
-        assert_eq!(redact("nothing here: token", None), "nothing here: token");
-        assert_eq!(redact("ends with token=", None), "ends with token=");
-        assert_eq!(
-            redact("Ünïcødé bearer x漢", None),
-            "Ünïcødé bearer <redacted>"
-        );
-    }
 
     #[test]
     fn only_plausible_campaign_ids_are_followed() {

@@ -1,7 +1,6 @@
 //! How every client reaches its server: one TLS setup, one proxy choice,
-//! the timeouts wherever a server can hang us, the redirect rule, and
-//! what each way of failing means.
-
+//! the timeouts wherever a server can hang us, the redirect rule, what each
+//! way of failing means, and the URLs and requests the clients send.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use tokio::net::TcpStream;
 
 use super::StopReason;
 use super::connection::{Emitter, Next, classify_status};
-use super::options::ClientOptions;
+use super::options::{ApiKey, ClientOptions};
 use super::proxy::{Proxies, Proxy, proxy_auth_stop};
 use super::tls::{find_rustls_error, tls_stop};
 
@@ -137,7 +136,7 @@ impl Network {
         {
             return Next::Stop(proxy_auth_stop(proxy, "407 Proxy Authentication Required"));
         }
-        let body = super::read_error_body(response).await;
+        let body = read_error_body(response).await;
         classify_status(status, &headers, &body, api, what)
     }
 
@@ -386,6 +385,61 @@ fn causes(e: &reqwest::Error) -> (String, String) {
         parts.join(": ")
     };
     (chain, innermost)
+}
+
+/// `base` with `segments` appended, each percent-encoded, so an id with a
+/// `/` or `?` cannot change the path.
+pub(crate) fn endpoint_url(base: &str, segments: &[&str]) -> Result<Url, String> {
+    let mut url = Url::parse(base).map_err(|e| format!("bad base URL {base:?}: {e}"))?;
+    url.path_segments_mut()
+        .map_err(|_| format!("bad base URL {base:?}: it cannot have a path"))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
+/// A GET for an SSE stream with the key as a header, or as `?token=` when
+/// the user opted into that.
+pub(crate) fn sse_request(
+    http: &reqwest::Client,
+    mut url: Url,
+    key: &ApiKey,
+    token_in_query: bool,
+    query: &[(&str, String)],
+) -> reqwest::RequestBuilder {
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in query {
+            pairs.append_pair(name, value);
+        }
+        if token_in_query {
+            pairs.append_pair("token", key.expose());
+        }
+    }
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
+    let request = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .header(reqwest::header::CACHE_CONTROL, "no-cache");
+    if token_in_query {
+        request
+    } else {
+        request.bearer_auth(key.expose())
+    }
+}
+
+/// The start of an error response's body; enough for its message.
+pub(crate) async fn read_error_body(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 4096 {
+            break;
+        }
+    }
+    body
 }
 
 #[cfg(test)]

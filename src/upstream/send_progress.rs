@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use super::connection::{Connect, Emitter, Next, read_body_chunk};
 use super::network::Network;
+use super::network::{endpoint_url, sse_request};
 use super::options::ClientOptions;
 use super::sse::{SseDecoder, SseEvent};
-use super::{StopReason, UpstreamBody, endpoint_url};
+use super::{StopReason, UpstreamBody};
 
 /// Follows one issue's send-stream until a terminal status.
 pub struct SendProgressClient {
@@ -111,8 +112,7 @@ impl Connect for SendProgressClient {
             Ok(url) => url,
             Err(e) => return Next::Stop(StopReason::BadQuery { detail: e }),
         };
-        let request =
-            super::sse_request(&self.net.http, url.clone(), key, opts.token_in_query, &[]);
+        let request = sse_request(&self.net.http, url.clone(), key, opts.token_in_query, &[]);
         let response = match self.net.send(request, &url, out).await {
             Ok(r) => r,
             Err(next) => return next,

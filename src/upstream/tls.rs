@@ -18,7 +18,7 @@ use super::StopReason;
 /// The client config for every connection: the platform's roots and those
 /// of `ca_file`. No ALPN: each client sets what it speaks.
 pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig> {
-    super::install_crypto_provider();
+    install_crypto_provider();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let extra = match ca_file {
         Some(path) => read_ca_file(path)?,
@@ -110,6 +110,11 @@ pub fn tls_stop(host: &str, e: &rustls::Error) -> StopReason {
         other => format!("TLS with {host} failed: {other}"),
     };
     StopReason::Tls { detail }
+}
+
+/// rustls needs one process-wide crypto provider; ring is the one built in.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

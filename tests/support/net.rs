@@ -81,7 +81,7 @@ impl TestCa {
 /// plain bytes to `backend`: the simulator, now behind https:// and
 /// wss://. Returns the front's address.
 pub async fn tls_front(ca: &TestCa, flaw: CertFlaw, backend: SocketAddr) -> SocketAddr {
-    misar_dash::upstream::install_crypto_provider();
+    misar_dash::upstream::tls::install_crypto_provider();
     let (certs, key) = ca.server_cert(flaw);
     let config = rustls::ServerConfig::builder()
         .with_no_client_auth()
