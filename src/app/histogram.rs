@@ -9,7 +9,6 @@
 
 use super::AppState;
 use super::keymap::KeyAction;
-use super::logstore::LogStore;
 use crate::model::LogEventType;
 
 /// What became of a message, as the strip groups the event types.
@@ -214,12 +213,6 @@ pub fn count(
     }
 }
 
-/// Each match's time and type, in match order.
-pub fn match_times(store: &LogStore) -> impl Iterator<Item = (i64, Option<LogEventType>)> + Clone {
-    (0..store.match_count())
-        .filter_map(|i| store.match_at(i).map(|r| (r.timestamp_ms, r.event_type)))
-}
-
 /// `i`, `+`/`-`, `{`/`}` in the logs pane.
 pub(super) fn key(state: &mut AppState, action: KeyAction) {
     let columns = state.geometry.histogram_columns;
@@ -240,7 +233,7 @@ pub(super) fn key(state: &mut AppState, action: KeyAction) {
             let Some(selected) = view.cursor.selected_in(len) else {
                 return;
             };
-            let times = match_times(&view.store);
+            let times = view.store.match_times();
             let histogram = count(times.clone(), columns, zoom, None);
             let Some(here) = view
                 .store

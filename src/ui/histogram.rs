@@ -138,7 +138,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, view: &DomainView) {
         .and_then(|i| store.match_at(i))
         .map(|r| r.timestamp_ms);
     let h = histogram::count(
-        histogram::match_times(store),
+        store.match_times(),
         columns(area.width),
         options.zoom,
         focus,

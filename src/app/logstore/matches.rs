@@ -4,9 +4,11 @@
 
 use std::collections::VecDeque;
 
+use super::codes::type_of_code;
 use super::compiled::CompiledFilter;
 use super::{LogStore, RecordView};
 use crate::app::filter::Filter;
+use crate::model::LogEventType;
 
 /// A narrowing filter sweeps the recipient column when it tests at least
 /// one held record in this many.
@@ -142,6 +144,17 @@ impl LogStore {
     /// The `i`-th matching record, oldest first.
     pub fn match_at(&self, i: usize) -> Option<RecordView<'_>> {
         self.view(self.match_seq(i)?)
+    }
+
+    /// Each match's time and event type, oldest first: what the histogram
+    /// counts, read from the compact records without their strings.
+    pub fn match_times(&self) -> impl Iterator<Item = (i64, Option<LogEventType>)> + Clone + '_ {
+        let skip = self.first_seq - self.index_base;
+        self.matches.iter().filter_map(move |&offset| {
+            let index = u64::from(offset).checked_sub(skip)?;
+            let record = self.records.get(usize::try_from(index).ok()?)?;
+            Some((record.timestamp_ms, type_of_code(record.event)))
+        })
     }
 
     /// Where a record is, or would be, among the matches: the number of

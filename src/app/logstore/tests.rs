@@ -240,6 +240,14 @@ fn eviction_drops_the_oldest_and_counts() {
     // Senders of evicted records are freed: 5 senders + the shared
     // subject and tag set (recipients are not interned).
     assert_eq!(store.distinct_strings(), 5 + 2);
+    // The histogram's view of the matches agrees with the records.
+    let times: Vec<_> = store.match_times().collect();
+    let views: Vec<_> = (0..store.match_count())
+        .filter_map(|i| store.match_at(i))
+        .map(|r| (r.timestamp_ms, r.event_type))
+        .collect();
+    assert_eq!(times, views);
+    assert_eq!(times.len(), 2);
 }
 
 #[test]
@@ -422,6 +430,12 @@ proptest! {
             .map(|r| r.id.clone())
             .collect();
         prop_assert_eq!(matched_ids(&store), expected);
+        let times: Vec<_> = store.match_times().collect();
+        let views: Vec<_> = (0..store.match_count())
+            .filter_map(|i| store.match_at(i))
+            .map(|r| (r.timestamp_ms, r.event_type))
+            .collect();
+        prop_assert_eq!(times, views);
         prop_assert_eq!(store.len(), held.len());
         prop_assert_eq!(store.counts_by_type().iter().sum::<u64>(), held.len() as u64);
         // Strings shared by records come and go with them: a user
