@@ -1,6 +1,7 @@
 //! The domain-log path, piece by piece: SSE decoding, record parsing, store
-//! append, re-filter (field terms, free words, substrings), and a frame of
-//! the log pane at two store sizes.
+//! append, re-filter (field terms, free words, substrings), the histogram's
+//! count, and a frame of the log pane at two store sizes (and with the
+//! histogram strip).
 //!
 //! The records are synthetic but shaped like the simulator's bulk domain
 //! (about 380 bytes each on the wire; a few senders, subjects and tag sets,
@@ -20,6 +21,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
 use misar_dash::app::filter::parse;
+use misar_dash::app::histogram::count;
 use misar_dash::app::logstore::LogStore;
 use misar_dash::app::{Action, AppOptions, AppState, Pane};
 use misar_dash::dashboard::dispatch;
@@ -331,6 +333,33 @@ fn render(c: &mut Criterion) {
             })
         });
     }
+    // The same frame with the histogram strip (`i`): a pass over every
+    // match's time and type each frame.
+    let mut state = state_with(500_000);
+    state.logs.histogram.shown = true;
+    let mut terminal = match Terminal::new(TestBackend::new(200, 60)) {
+        Ok(t) => t,
+        Err(e) => panic!("test backend: {e}"),
+    };
+    group.bench_function("500000 records, histogram shown", |b| {
+        b.iter(|| {
+            let drawn = terminal.draw(|frame| {
+                misar_dash::ui::draw_logs_pane(frame, Rect::new(0, 0, 200, 60), &state)
+            });
+            black_box(drawn.is_ok())
+        })
+    });
+    group.finish();
+}
+
+/// The histogram's count alone, over 500,000 matches.
+fn histogram(c: &mut Criterion) {
+    let store = store_with(500_000);
+    let mut group = c.benchmark_group("histogram");
+    group.throughput(Throughput::Elements(500_000));
+    group.bench_function("count 500k matches into 190 buckets", |b| {
+        b.iter(|| black_box(count(store.match_times(), 190, 0, None).tallest()))
+    });
     group.finish();
 }
 
@@ -344,6 +373,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = sse_decoding, record_parsing, store_append, refilter, refilter_words, render
+    targets = sse_decoding, record_parsing, store_append, refilter, refilter_words, render, histogram
 }
 criterion_main!(benches);
