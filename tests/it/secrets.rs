@@ -9,16 +9,14 @@
 //! secrets of the successful runs; the refused runs use keys of their own.
 //! (`misar-dash sim` prints the demo keys on purpose and is not run here.)
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use misar_dash::config::{ApiKey, ClientOptions, FileConfig};
 use misar_dash::sim::{self, SimConfig};
-use support::*;
 use tokio::process::Command;
 
 const WRONG_MAIL_KEY: &str = "msk_wrong_5f0e1d2c3b4a69788796a5b4c3d2e1f0";

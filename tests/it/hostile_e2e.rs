@@ -8,11 +8,9 @@
 //!
 //! `.ci/run` installs tmux; without it these tests fail and say so.
 
-mod support;
-
 use std::time::Duration;
 
-use support::tmux::Tmux;
+use crate::support::tmux::Tmux;
 
 use misar_dash::sim::{self, Account, Sim, SimConfig};
 

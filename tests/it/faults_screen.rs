@@ -6,15 +6,11 @@
 //! `MISAR_DASH_STATS_FILE` (see `src/dashboard/stats.rs`).
 //!
 //! `.ci/run` installs tmux; without it this test fails and says so.
-// The stats file it reads is a test hook (`--features test-hooks`).
-#![cfg(feature = "test-hooks")]
 
 use std::collections::HashMap;
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::tmux::Tmux;
+use crate::support::tmux::Tmux;
 
 fn read_stats(path: &std::path::Path) -> Option<HashMap<String, u64>> {
     let line = std::fs::read_to_string(path).ok()?;

@@ -2,10 +2,8 @@
 //! stream from the simulator, so they keep working; what they measure is
 //! in BENCHMARKS.md, never asserted here.
 
-mod support;
-
+use crate::support::*;
 use misar_dash::sim;
-use support::*;
 
 async fn bench(sim: &sim::Sim, args: &[&str]) -> String {
     let output = misar_dash()

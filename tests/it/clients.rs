@@ -3,17 +3,15 @@
 //! 127.0.0.1: every documented status, error and close code, every wire
 //! mode, drops and restarts.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use misar_dash::config::ApiKey;
 use misar_dash::sim::{self, Account, CampaignFate, SimConfig, WireMode, WsRefusal};
 use misar_dash::upstream::{
     CampaignUpdateKind, ConnState, InboxEvent, LogQuery, SendStatus, Source, StopReason,
     UpstreamBody,
 };
-use support::*;
 
 const T: Duration = Duration::from_secs(20);
 
@@ -339,7 +337,7 @@ async fn websocket_refusals_stop_both_ways() {
 async fn a_websocket_refused_with_401_is_a_key_stop() {
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = requests.clone();
-    let addr = support::http_server(move |_| {
+    let addr = http_server(move |_| {
         counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let body = r#"{"error":"Unauthorized"}"#;
         format!(
@@ -441,7 +439,7 @@ fn domain_records(sim: &sim::Sim, name: &str) -> u64 {
 async fn a_completion_read_while_batches_are_parsing_is_kept() {
     const BATCHES: usize = 8;
     const PER_BATCH: usize = 4_000;
-    let addr = support::http_server(|_| {
+    let addr = http_server(|_| {
         let mut body = String::new();
         for b in 0..BATCHES {
             let records: Vec<String> = (0..PER_BATCH)

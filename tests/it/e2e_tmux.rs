@@ -4,9 +4,7 @@
 //!
 //! `.ci/run` installs tmux; without it this test fails and says so.
 
-mod support;
-
-use support::tmux::Tmux;
+use crate::support::tmux::Tmux;
 
 /// The rows of the log table: lines of the focused (heavy-bordered) logs
 /// pane that start with a time.

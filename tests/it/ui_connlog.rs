@@ -11,12 +11,8 @@ use misar_dash::upstream::{
     ConnState, LogEventType, LogRecord, SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/screen.rs"]
-mod screen;
-use fixture::{Fixture, domain, issue, now};
-use screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, domain, issue, now};
+use crate::support::screen::{assert_palette, draw, text};
 
 const LOG_FILE: &str = "/home/ana/.local/state/misar-dash/misar-dash.log";
 
@@ -67,7 +63,7 @@ fn records(n: u64) -> UpstreamBody {
 fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
     let buffer = draw(state, width, height);
     assert_palette(&buffer);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, text(&buffer));
     });
 }

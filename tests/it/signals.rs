@@ -8,12 +8,10 @@
 //!
 //! `.ci/run` installs tmux; without it these tests fail and say so.
 
-mod support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::tmux::Tmux;
+use crate::support::tmux::Tmux;
 
 fn alive(pid: u32) -> bool {
     // A zombie has ended; only its parent has not collected it yet.

@@ -1,13 +1,11 @@
 //! `misar-dash sim`, the standalone simulator, as a user runs it: what it
 //! prints is enough to point another misar-dash at it.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::misar_dash;
+use crate::support::misar_dash;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const T: Duration = Duration::from_secs(60);

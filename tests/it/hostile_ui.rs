@@ -22,9 +22,7 @@ use misar_dash::upstream::{
     UpstreamBody,
 };
 
-#[path = "support/fixture.rs"]
-mod fixture;
-use fixture::{Fixture, domain, now};
+use crate::support::fixture::{Fixture, domain, now};
 
 /// Everything the hostile simulator sends, as the reducer would get it
 /// from the clients: the domain's records and skips, the inbox's hostile
@@ -309,7 +307,7 @@ fn assert_borders_in_place(buffer: &Buffer) {
 }
 
 fn snapshot(name: &str, buffer: &Buffer) {
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, text(buffer));
     });
 }

@@ -1,10 +1,13 @@
-//! Helpers for tests that run the clients against a real server on
-//! 127.0.0.1: the simulator, or a small server the test starts.
-#![allow(dead_code)]
+//! What the integration tests share: clients run against a real server
+//! on 127.0.0.1 (the simulator, or a small server the test starts), the
+//! real binary, app states and the screens drawn from them, a TLS front
+//! and a proxy, and tmux.
 
 use std::time::Duration;
 
+pub mod fixture;
 pub mod net;
+pub mod screen;
 pub mod tmux;
 
 use misar_dash::config::{ApiKey, Backoff, ClientOptions};
@@ -205,14 +208,6 @@ impl Run {
                 ConnState::Reconnecting { reason, .. } => Some(reason.clone()),
                 _ => None,
             })
-            .collect()
-    }
-
-    /// Id and timestamp of each record: what identity and order mean.
-    pub fn record_keys(&self) -> Vec<(String, i64)> {
-        self.records()
-            .iter()
-            .map(|r| (r.id.clone(), r.timestamp_ms))
             .collect()
     }
 

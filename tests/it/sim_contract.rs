@@ -1177,7 +1177,7 @@ async fn streams_end_when_the_client_hangs_up() {
 /// The benchmark path: bulk.example.com's unfiltered stream served from
 /// bytes built at start must equal the generated one. Building 500k
 /// records is slow in a debug build, so this runs on request:
-/// `cargo test --release --test sim_contract -- --ignored`.
+/// `cargo test --release --test it sim_contract -- --ignored`.
 #[tokio::test]
 #[ignore = "generates 500k records; run with --release -- --ignored"]
 async fn prebuilt_bulk_stream_equals_the_generated_one() {

@@ -1,6 +1,5 @@
 //! Drawing a state on a test terminal and reading the screen back as text:
 //! what the snapshot tests compare.
-#![allow(dead_code)]
 
 use misar_dash::app::AppState;
 use misar_dash::ui::render;

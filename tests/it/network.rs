@@ -4,17 +4,15 @@
 //! silent after its snapshot. Nothing is mocked: every client dials a real
 //! socket.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::support::net::{CertFlaw, ConnectProxy, TestCa};
+use crate::support::*;
 use misar_dash::config::{ApiKey, ClientOptions, Endpoints};
 use misar_dash::sim::{self, Account, Sim};
 use misar_dash::upstream::{ConnState, LogQuery, Source, StopReason, UpstreamBody};
-use support::net::{CertFlaw, ConnectProxy, TestCa};
-use support::*;
 
 const T: Duration = Duration::from_secs(20);
 const USER: &str = "ops";

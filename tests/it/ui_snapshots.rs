@@ -17,12 +17,8 @@ use misar_dash::upstream::{
     SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/screen.rs"]
-mod screen;
-use fixture::{Fixture, campaign, domain, issue, now};
-use screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, campaign, domain, issue, now};
+use crate::support::screen::{assert_palette, draw, text};
 
 fn at(offset_s: i64) -> String {
     misar_dash::upstream::domain_logs::format_timestamp_ms(now() + offset_s * 1000)
@@ -275,14 +271,14 @@ fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
     if state.no_color {
         assert_no_color(&buffer);
     }
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, text(&buffer));
     });
 }
 
 fn snapshot_styles(name: &str, state: &AppState, width: u16, height: u16) {
     let buffer = draw(state, width, height);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, styles(&buffer));
     });
 }

@@ -4,14 +4,12 @@
 //! everything else is counted as `Malformed` and skipped, the oversized
 //! frame costs one reconnect, and nothing panics.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use misar_dash::sim::hostile::{self, WsFrame};
 use misar_dash::sim::{self, Account, CampaignFate, SimConfig};
 use misar_dash::upstream::{ConnState, InboxEvent, LogEventType, LogQuery, Source, UpstreamBody};
-use support::*;
 
 const T: Duration = Duration::from_secs(40);
 

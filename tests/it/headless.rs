@@ -1,12 +1,10 @@
 //! The `stream` command as a script uses it: the real binary, its stdout,
 //! stderr and exit code, against the simulator on 127.0.0.1.
 
-mod support;
-
 use std::process::Output;
 
+use crate::support::*;
 use misar_dash::sim;
-use support::*;
 use tokio::process::Command;
 
 /// The binary pointed at `sim` with the demo keys.
@@ -539,7 +537,7 @@ async fn sigint_exits_130_saying_interrupted() {
 async fn the_readme_jq_example_selects_lines_with_its_fields() {
     const EXAMPLE: &str = "misar-dash stream send-progress iss-spring-sale --sim \
         | jq -c 'select(.type==\"progress\") | [.status, .sent, .total]'";
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     assert!(readme.contains(EXAMPLE), "README's example changed");
     let sim = start_sim(sim_config()).await;
     let out = run(

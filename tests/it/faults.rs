@@ -8,13 +8,12 @@
 //! Timing assertions are lower bounds (never early) and generous upper
 //! bounds (a loaded two-core machine), never tight windows.
 
-mod support;
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use misar_dash::app::{Action, AppOptions, AppState, update};
 use misar_dash::config::ClientOptions;
 use misar_dash::sim::{self, Account, SimConfig};
@@ -23,7 +22,6 @@ use misar_dash::upstream::{
 };
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;

@@ -2,8 +2,6 @@
 //! link did. The real binary against real servers on 127.0.0.1; then the
 //! file is read.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -11,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 use tokio::process::Command;
 
 const CANARY_KEY: &str = "mbk_canary_SECRET123";

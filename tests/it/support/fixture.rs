@@ -1,10 +1,5 @@
 //! App states built through the public API, for the rendering tests: a
 //! fixed clock, then actions applied with `update` one by one.
-//!
-//! Included with `#[path]` by the tests that draw screens, which need none
-//! of `support`'s simulator machinery.
-
-#![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
