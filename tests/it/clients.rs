@@ -7,31 +7,13 @@ use std::time::Duration;
 
 use crate::support::*;
 use misar_dash::config::ApiKey;
-use misar_dash::sim::{self, Account, CampaignFate, SimConfig, WireMode, WsRefusal};
+use misar_dash::sim::{self, CampaignFate, SimConfig, WireMode, WsRefusal};
 use misar_dash::upstream::{
     CampaignUpdateKind, ConnState, InboxEvent, LogQuery, SendStatus, Source, StopReason,
     UpstreamBody,
 };
 
 const T: Duration = Duration::from_secs(20);
-
-fn demo_campaign(sim: &sim::Sim, fate: CampaignFate) -> sim::CatalogCampaign {
-    sim.catalog()
-        .campaigns
-        .into_iter()
-        .filter(|c| c.account == Account::Demo && c.fate == fate)
-        .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
-        .expect("the catalog has such a campaign")
-}
-
-fn other_campaign(sim: &sim::Sim) -> String {
-    let c = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .find(|c| c.account == Account::Other);
-    c.expect("the catalog lists another account's campaign").id
-}
 
 // ---- send progress ----------------------------------------------------------
 
@@ -282,7 +264,7 @@ async fn websocket_refusals_stop_both_ways() {
         let by_http = refusal == WsRefusal::HttpStatus;
         let run = run_client(
             fast_options(&sim),
-            campaign(&other_campaign(&sim)),
+            campaign(&other_accounts_campaign(&sim)),
             LogQuery::default(),
             T,
         )
@@ -335,17 +317,15 @@ async fn websocket_refusals_stop_both_ways() {
 /// key message too, and no retry.
 #[tokio::test]
 async fn a_websocket_refused_with_401_is_a_key_stop() {
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = requests.clone();
-    let addr = http_server(move |_| {
-        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let body = r#"{"error":"Unauthorized"}"#;
-        format!(
-            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
+    let server = Server::answering(|_, _| {
+        answer(
+            "401 Unauthorized",
+            "application/json",
+            r#"{"error":"Unauthorized"}"#,
         )
     })
     .await;
+    let addr = server.addr;
     let mut opts = fast_defaults();
     opts.endpoints.mail_ws_url = format!("ws://{addr}/mail/ws");
     opts.mail_key = Some(ApiKey::new("msk_wrong"));
@@ -358,7 +338,7 @@ async fn a_websocket_refused_with_401_is_a_key_stop() {
             run.last_state()
         );
     }
-    assert_eq!(requests.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(server.hits().len(), 2);
 }
 
 #[tokio::test]
@@ -423,15 +403,6 @@ async fn close_1001_reconnects_with_backoff() {
 
 // ---- domain logs -------------------------------------------------------------
 
-fn domain_records(sim: &sim::Sim, name: &str) -> u64 {
-    sim.catalog()
-        .domains
-        .iter()
-        .find(|d| d.name == name)
-        .expect("domain")
-        .records
-}
-
 /// A stream that sends its last batches, its completion and its end in
 /// one go: the client reads the end while large batches before the
 /// completion are still being parsed, and must not mistake it for a drop.
@@ -439,7 +410,7 @@ fn domain_records(sim: &sim::Sim, name: &str) -> u64 {
 async fn a_completion_read_while_batches_are_parsing_is_kept() {
     const BATCHES: usize = 8;
     const PER_BATCH: usize = 4_000;
-    let addr = http_server(|_| {
+    let server = Server::answering(|_, _| {
         let mut body = String::new();
         for b in 0..BATCHES {
             let records: Vec<String> = (0..PER_BATCH)
@@ -451,17 +422,18 @@ async fn a_completion_read_while_batches_are_parsing_is_kept() {
                     )
                 })
                 .collect();
-            body.push_str(&format!("event: logs\ndata: {{\"logs\":[{}]}}\n\n", records.join(",")));
+            body.push_str(&logs_event(&records));
         }
-        body.push_str(&format!("event: complete\ndata: {{\"total\":{}}}\n\n", BATCHES * PER_BATCH));
-        format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}")
+        body.push_str(&complete_event(BATCHES * PER_BATCH));
+        format!("{SSE_HEAD}{body}")
     })
     .await;
+    let addr = server.addr;
     let mut opts = fast_defaults();
     opts.endpoints.mail_url = format!("http://{addr}/mail");
     opts.mail_key = Some(ApiKey::new(sim::DEMO_MAIL_KEY));
     opts.max_retries = Some(0);
-    let run = run_client(opts, logs("big.example.com"), LogQuery::default(), T).await;
+    let run = run_client(opts, domain("big.example.com"), LogQuery::default(), T).await;
     assert_eq!(
         run.last_state(),
         Some(&ConnState::Finished {
@@ -479,7 +451,7 @@ async fn a_domain_streams_completely_with_the_exact_count() {
     let want = domain_records(&sim, "flaky.example.com");
     let run = run_client(
         fast_options(&sim),
-        logs("flaky.example.com"),
+        domain("flaky.example.com"),
         LogQuery::default(),
         T,
     )
@@ -517,7 +489,7 @@ async fn the_500k_domain_streams_completely() {
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let upstream = misar_dash::upstream::Upstream::new(fast_options(&sim), tx).unwrap();
-    let _task = upstream.spawn(logs("bulk.example.com"), query);
+    let _task = upstream.spawn(domain("bulk.example.com"), query);
     let (mut count, mut complete, mut last_ts, mut ordered) = (0u64, None, i64::MIN, true);
     while let Some(event) = tokio::time::timeout(Duration::from_secs(120), rx.recv())
         .await
@@ -554,7 +526,7 @@ async fn the_limit_and_server_side_filters_apply() {
         limit: Some(25),
         ..Default::default()
     };
-    let run = run_client(fast_options(&sim), logs("bulk.example.com"), query, T).await;
+    let run = run_client(fast_options(&sim), domain("bulk.example.com"), query, T).await;
     let records = run.records();
     assert_eq!(records.len(), 25);
     assert!(
@@ -571,7 +543,7 @@ async fn domain_log_errors_map_to_stops() {
     let sim = start_sim(sim_config()).await;
     let run = run_client(
         fast_options(&sim),
-        logs("other.example.org"),
+        domain("other.example.org"),
         LogQuery::default(),
         T,
     )
@@ -581,7 +553,7 @@ async fn domain_log_errors_map_to_stops() {
     );
     let run = run_client(
         fast_options(&sim),
-        logs("nowhere.example.net"),
+        domain("nowhere.example.net"),
         LogQuery::default(),
         T,
     )
@@ -596,13 +568,13 @@ async fn domain_log_errors_map_to_stops() {
         event_type: Some(misar_dash::upstream::LogEventType::Other),
         ..Default::default()
     };
-    let run = run_client(fast_options(&sim), logs("shop.example.com"), bad, T).await;
+    let run = run_client(fast_options(&sim), domain("shop.example.com"), bad, T).await;
     assert!(
         matches!(run.stop_reason(), Some(StopReason::BadQuery { detail }) if detail.contains("400"))
     );
     let mut opts = fast_options(&sim);
     opts.mail_key = Some(ApiKey::new("msk_nope"));
-    let run = run_client(opts, logs("shop.example.com"), LogQuery::default(), T).await;
+    let run = run_client(opts, domain("shop.example.com"), LogQuery::default(), T).await;
     assert!(
         matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail }) if detail.contains("401"))
     );
@@ -616,7 +588,7 @@ async fn a_rate_limit_is_waited_out_and_never_hit_early() {
         limit: Some(50),
         ..Default::default()
     };
-    let run = run_client(fast_options(&sim), logs("limited.example.com"), query, T).await;
+    let run = run_client(fast_options(&sim), domain("limited.example.com"), query, T).await;
     let waits: Vec<_> = run
         .states()
         .into_iter()
@@ -647,7 +619,7 @@ async fn a_stalled_stream_times_out_and_reconnects() {
     let sim = start_sim(sim_config()).await;
     let run = run_until(
         fast_options(&sim),
-        logs("stalled.example.com"),
+        domain("stalled.example.com"),
         LogQuery::default(),
         T,
         |run| !run.reconnect_reasons().is_empty(),
@@ -670,7 +642,7 @@ async fn every_wire_mode_gives_the_same_events() {
     };
     let want_logs = run_client(
         fast_options(&plain),
-        logs("flaky.example.com"),
+        domain("flaky.example.com"),
         query.clone(),
         T,
     )
@@ -693,7 +665,7 @@ async fn every_wire_mode_gives_the_same_events() {
         .await;
         let got = run_client(
             fast_options(&sim),
-            logs("flaky.example.com"),
+            domain("flaky.example.com"),
             query.clone(),
             T,
         )
@@ -753,7 +725,7 @@ async fn domain_logs_survive_drops_with_nothing_lost_or_repeated() {
     };
     let want = run_client(
         fast_options(&sim),
-        logs("bulk.example.com"),
+        domain("bulk.example.com"),
         query.clone(),
         T,
     )
@@ -765,7 +737,7 @@ async fn domain_logs_survive_drops_with_nothing_lost_or_repeated() {
     let mut opts = fast_options(&sim);
     opts.max_retries = None;
     let upstream = misar_dash::upstream::Upstream::new(opts, tx).unwrap();
-    let _task = upstream.spawn(logs("bulk.example.com"), query);
+    let _task = upstream.spawn(domain("bulk.example.com"), query);
     let (mut got, mut drops, mut batches) = (Vec::new(), 0, 0);
     loop {
         let event = tokio::time::timeout(T, rx.recv()).await.unwrap().unwrap();
@@ -801,7 +773,7 @@ async fn every_client_recovers_when_the_server_restarts_on_the_same_port() {
     let sources = [
         Source::Inbox,
         issue("iss-weekly-digest"),
-        logs("shop.example.com"),
+        domain("shop.example.com"),
     ];
     let _tasks: Vec<_> = sources
         .iter()

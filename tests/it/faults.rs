@@ -8,11 +8,10 @@
 //! Timing assertions are lower bounds (never early) and generous upper
 //! bounds (a loaded two-core machine), never tight windows.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::screen::{draw, text};
 use crate::support::*;
 use misar_dash::app::{Action, AppOptions, AppState, update};
 use misar_dash::config::ClientOptions;
@@ -20,116 +19,11 @@ use misar_dash::sim::{self, Account, SimConfig};
 use misar_dash::upstream::{
     ConnState, LogQuery, Source, StopReason, Upstream, UpstreamBody, UpstreamEvent,
 };
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-// ---- a server the test starts ----------------------------------------------------
-
-/// One request as the test server saw it: when it arrived, and its head.
-#[derive(Clone, Debug)]
-struct Hit {
-    at: Instant,
-    head: String,
-}
-
-impl Hit {
-    /// A query parameter of the request line, decoded.
-    fn param(&self, name: &str) -> Option<String> {
-        let target = self.head.split_whitespace().nth(1)?;
-        let url = reqwest::Url::parse(&format!("http://x{target}")).ok()?;
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
-
-/// An HTTP/1.1 server that reads each request's head, records it, and hands
-/// the connection to `handler` with the request's number (from 0).
-struct RawServer {
-    addr: SocketAddr,
-    hits: Arc<Mutex<Vec<Hit>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl RawServer {
-    async fn start<F, Fut>(handler: F) -> RawServer
-    where
-        F: Fn(usize, TcpStream) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(Mutex::new(Vec::new()));
-        let handler = Arc::new(handler);
-        let seen = hits.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let (seen, handler) = (seen.clone(), handler.clone());
-                tokio::spawn(async move {
-                    let Some(head) = read_head(&mut stream).await else {
-                        return;
-                    };
-                    let n = {
-                        let mut hits = seen.lock().unwrap();
-                        hits.push(Hit {
-                            at: Instant::now(),
-                            head,
-                        });
-                        hits.len() - 1
-                    };
-                    handler(n, stream).await;
-                });
-            }
-        });
-        RawServer { addr, hits, task }
-    }
-
-    fn hits(&self) -> Vec<Hit> {
-        self.hits.lock().unwrap().clone()
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for RawServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await.ok()?;
-        if n == 0 || head.len() > 16 * 1024 {
-            return None;
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
-}
-
-/// Keeps a connection open without writing a byte until the client hangs up
-/// (or a minute passes): a link gone silent.
-async fn hold_silently(mut stream: TcpStream) {
-    let mut buf = [0u8; 256];
-    let _ = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(n) = stream.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
-}
-
-const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+// ---- what the test servers send ---------------------------------------------------
 
 /// A log record at `2026-11-23T09:00:00Z + secs`.
 fn record_json(id: &str, secs: u32) -> String {
@@ -140,107 +34,13 @@ fn record_json(id: &str, secs: u32) -> String {
     )
 }
 
-fn logs_event(records: &[String]) -> String {
-    format!(
-        "event: logs\ndata: {{\"logs\":[{}]}}\n\n",
-        records.join(",")
-    )
-}
-
-fn complete_event(total: usize) -> String {
-    format!("event: complete\ndata: {{\"total\":{total}}}\n\n")
-}
-
-fn opts_for(server: &RawServer) -> ClientOptions {
-    let base = server.url();
+/// Options for clients of `server`, with the demo keys, retrying forever.
+fn opts_for(server: &Server) -> ClientOptions {
     ClientOptions {
-        endpoints: misar_dash::config::Endpoints {
-            blog_url: format!("{base}/blog"),
-            mail_url: format!("{base}/mail"),
-            mail_ws_url: format!("ws://{}/mail/ws", server.addr),
-        },
-        blog_key: Some(misar_dash::config::ApiKey::new(sim::DEMO_BLOG_KEY)),
-        mail_key: Some(misar_dash::config::ApiKey::new(sim::DEMO_MAIL_KEY)),
+        endpoints: endpoints("http", "127.0.0.1", server.addr.port()),
         max_retries: None,
-        ..fast_defaults()
+        ..keyed(fast_defaults())
     }
-}
-
-/// Events of one client with the time each arrived, until `until` or the
-/// time limit. The client is stopped on return.
-async fn timed_events(
-    opts: ClientOptions,
-    source: Source,
-    query: LogQuery,
-    limit: Duration,
-    until: impl FnMut(&[(Instant, UpstreamBody)]) -> bool,
-) -> Vec<(Instant, UpstreamBody)> {
-    timed_events_running(opts, source, query, limit, until)
-        .await
-        .0
-}
-
-/// Why the client finished, asserting that finishing is the last thing it
-/// reported.
-fn finished_reason(events: &[(Instant, UpstreamBody)]) -> &str {
-    match events.last() {
-        Some((_, UpstreamBody::Conn(ConnState::Finished { reason }))) => reason,
-        other => panic!("the client did not finish: {other:?}"),
-    }
-}
-
-/// A client task that stops when dropped, and the channel it reports into
-/// (a client whose consumer is gone ends by itself).
-struct Running(
-    misar_dash::upstream::Stream,
-    #[allow(dead_code)] mpsc::Receiver<UpstreamEvent>,
-);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// [`timed_events`], leaving the client running until the guard is dropped
-/// (to watch what it does next from the server's side).
-async fn timed_events_running(
-    opts: ClientOptions,
-    source: Source,
-    query: LogQuery,
-    limit: Duration,
-    mut until: impl FnMut(&[(Instant, UpstreamBody)]) -> bool,
-) -> (Vec<(Instant, UpstreamBody)>, Running) {
-    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
-    let upstream = Upstream::new(opts, tx).expect("client setup");
-    let task = upstream.spawn(source, query);
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + limit;
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
-        events.push((Instant::now(), event.body));
-        if done || until(&events) {
-            break;
-        }
-    }
-    (events, Running(task, rx))
-}
-
-fn first_reconnect(events: &[(Instant, UpstreamBody)]) -> Option<(Instant, String)> {
-    events.iter().find_map(|(at, b)| match b {
-        UpstreamBody::Conn(ConnState::Reconnecting { reason, .. }) => Some((*at, reason.clone())),
-        _ => None,
-    })
-}
-
-fn ids(events: &[(Instant, UpstreamBody)]) -> Vec<String> {
-    events
-        .iter()
-        .flat_map(|(_, b)| match b {
-            UpstreamBody::Logs(r) => r.iter().map(|r| r.id.to_string()).collect(),
-            _ => Vec::new(),
-        })
-        .collect()
 }
 
 // ---- the view through the reducer ---------------------------------------------------
@@ -287,19 +87,7 @@ impl App {
     }
 
     fn screen(&self, width: u16, height: u16) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|frame| misar_dash::ui::render(&self.state, frame))
-            .unwrap();
-        let buffer = terminal.backend().buffer();
-        let mut text = String::new();
-        for y in 0..buffer.area.height {
-            for x in 0..buffer.area.width {
-                text.push_str(buffer[(x, y)].symbol());
-            }
-            text.push('\n');
-        }
-        text
+        text(&draw(&self.state, width, height))
     }
 }
 
@@ -328,7 +116,7 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
     let mut app = App::new(N as usize * 2);
     let (tx, mut rx) = mpsc::channel(64);
     let upstream = Upstream::new(fast_options(&sim), tx).unwrap();
-    let task = upstream.spawn(logs(DOMAIN), query.clone());
+    let task = upstream.spawn(domain(DOMAIN), query.clone());
     while app.complete(DOMAIN).is_none() {
         let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
             .await
@@ -366,7 +154,7 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
     let (tx, mut rx) = mpsc::channel(4);
     let upstream = Upstream::new(opts, tx).unwrap();
     let sources = [
-        logs(DOMAIN),
+        domain(DOMAIN),
         Source::Inbox,
         issue("iss-weekly-digest"),
         campaign(&running_campaign),
@@ -483,15 +271,14 @@ async fn a_websocket_gone_silent_is_dropped_after_two_heartbeats() {
     opts.endpoints.mail_ws_url = format!("ws://{addr}");
     opts.mail_key = Some(misar_dash::config::ApiKey::new(sim::DEMO_MAIL_KEY));
     opts.max_retries = None;
-    let (events, _running) = timed_events_running(
-        opts,
-        Source::Inbox,
-        LogQuery::default(),
-        Duration::from_secs(20),
-        |events| first_reconnect(events).is_some(),
-    )
-    .await;
-    let (detected, reason) = first_reconnect(&events).expect("the silence was noticed");
+    // The client keeps running after the first reconnect: it must dial again.
+    let mut client = Client::start(opts, Source::Inbox, LogQuery::default());
+    let run = client
+        .run_until(Duration::from_secs(20), |run| {
+            run.first_reconnect().is_some()
+        })
+        .await;
+    let (detected, reason) = run.first_reconnect().expect("the silence was noticed");
     assert!(reason.contains("no ping"), "{reason}");
     let (_, pongs, last_ping) = *seen.lock().unwrap();
     let last_ping = last_ping.expect("pings were sent");
@@ -522,7 +309,7 @@ async fn a_websocket_gone_silent_is_dropped_after_two_heartbeats() {
 async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
     let last_byte = Arc::new(Mutex::new(None::<Instant>));
     let marker = last_byte.clone();
-    let server = RawServer::start(move |n, mut stream| {
+    let server = Server::start(move |n, _, mut stream| {
         let marker = marker.clone();
         async move {
             if n == 0 {
@@ -546,15 +333,15 @@ async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
         }
     })
     .await;
-    let events = timed_events(
+    let run = run_until(
         opts_for(&server),
-        logs("quiet.example.com"),
+        domain("quiet.example.com"),
         LogQuery::default(),
         Duration::from_secs(20),
         |_| false,
     )
     .await;
-    let (detected, reason) = first_reconnect(&events).expect("the silence was noticed");
+    let (detected, reason) = run.first_reconnect().expect("the silence was noticed");
     assert!(reason.contains("no data"), "{reason}");
     let silence = detected.duration_since(last_byte.lock().unwrap().unwrap());
     let timeout = Duration::from_millis(800);
@@ -566,8 +353,8 @@ async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
         silence < timeout + Duration::from_secs(4),
         "took {silence:?}"
     );
-    assert_eq!(ids(&events), ["r1", "r2", "r3", "r4"]);
-    finished_reason(&events);
+    assert_eq!(run.record_ids(), ["r1", "r2", "r3", "r4"]);
+    run.finished_reason();
     let hits = server.hits();
     assert_eq!(hits.len(), 2);
     assert_eq!(
@@ -580,7 +367,7 @@ async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
 /// The same for the send-progress stream.
 #[tokio::test]
 async fn a_send_stream_gone_silent_times_out_and_carries_on() {
-    let server = RawServer::start(|n, mut stream| async move {
+    let server = Server::start(|n, _, mut stream| async move {
         let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
         if n == 0 {
             let body = "data: {\"status\":\"sending\",\"sent\":10,\"total\":100}\n\n";
@@ -592,7 +379,7 @@ async fn a_send_stream_gone_silent_times_out_and_carries_on() {
         }
     })
     .await;
-    let events = timed_events(
+    let run = run_until(
         opts_for(&server),
         issue("iss-quiet"),
         LogQuery::default(),
@@ -600,9 +387,9 @@ async fn a_send_stream_gone_silent_times_out_and_carries_on() {
         |_| false,
     )
     .await;
-    let (_, reason) = first_reconnect(&events).expect("the silence was noticed");
+    let (_, reason) = run.first_reconnect().expect("the silence was noticed");
     assert!(reason.contains("no data"), "{reason}");
-    assert_eq!(finished_reason(&events), "send sent");
+    assert_eq!(run.finished_reason(), "send sent");
 }
 
 /// Silence before the response head: the server (or a proxy in front of
@@ -610,19 +397,20 @@ async fn a_send_stream_gone_silent_times_out_and_carries_on() {
 /// The read timeout covers this too, for both SSE clients.
 #[tokio::test]
 async fn silence_before_the_response_head_times_out_too() {
-    let server = RawServer::start(|_, stream| hold_silently(stream)).await;
-    for source in [logs("mute.example.com"), issue("iss-mute")] {
+    let server = Server::start(|_, _, stream| hold_silently(stream)).await;
+    for source in [domain("mute.example.com"), issue("iss-mute")] {
         let started = Instant::now();
-        let events = timed_events(
+        let run = run_until(
             opts_for(&server),
             source.clone(),
             LogQuery::default(),
             Duration::from_secs(15),
-            |events| first_reconnect(events).is_some(),
+            |run| run.first_reconnect().is_some(),
         )
         .await;
-        let (detected, reason) = first_reconnect(&events)
-            .unwrap_or_else(|| panic!("{source}: never gave up waiting: {events:?}"));
+        let (detected, reason) = run
+            .first_reconnect()
+            .unwrap_or_else(|| panic!("{source}: never gave up waiting: {:?}", run.events));
         assert!(reason.contains("timed out"), "{source}: {reason}");
         let waited = detected.duration_since(started);
         assert!(waited >= Duration::from_millis(800), "{source}: {waited:?}");
@@ -634,7 +422,7 @@ async fn silence_before_the_response_head_times_out_too() {
 /// body nor loses the status.
 #[tokio::test]
 async fn an_error_body_that_never_arrives_times_out() {
-    let server = RawServer::start(|n, mut stream| async move {
+    let server = Server::start(|n, _, mut stream| async move {
         if n == 0 {
             let head = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"err";
             let _ = stream.write_all(head.as_bytes()).await;
@@ -646,48 +434,48 @@ async fn an_error_body_that_never_arrives_times_out() {
         }
     })
     .await;
-    let events = timed_events(
+    let run = run_until(
         opts_for(&server),
-        logs("half.example.com"),
+        domain("half.example.com"),
         LogQuery::default(),
         Duration::from_secs(15),
         |_| false,
     )
     .await;
-    let (_, reason) = first_reconnect(&events).expect("the stalled body was given up on");
+    let (_, reason) = run
+        .first_reconnect()
+        .expect("the stalled body was given up on");
     assert!(reason.contains("500"), "{reason}");
-    finished_reason(&events);
+    run.finished_reason();
 }
 
 /// A WebSocket upgrade that is never answered: the handshake times out and
 /// is tried again.
 #[tokio::test]
 async fn an_unanswered_websocket_handshake_times_out() {
-    let server = RawServer::start(|_, stream| hold_silently(stream)).await;
+    let server = Server::start(|_, _, stream| hold_silently(stream)).await;
     let started = Instant::now();
     let opts = ClientOptions {
         header_timeout: Duration::from_secs(2),
         ..opts_for(&server)
     };
-    let (events, _running) = timed_events_running(
-        opts,
-        Source::Inbox,
-        LogQuery::default(),
-        Duration::from_secs(40),
-        |events| first_reconnect(events).is_some(),
-    )
-    .await;
-    let (detected, reason) = first_reconnect(&events).expect("the handshake was given up on");
+    // The client keeps running after the first reconnect: it must dial again.
+    let mut client = Client::start(opts, Source::Inbox, LogQuery::default());
+    let run = client
+        .run_until(Duration::from_secs(40), |run| {
+            run.first_reconnect().is_some()
+        })
+        .await;
+    let (detected, reason) = run
+        .first_reconnect()
+        .expect("the handshake was given up on");
     assert!(
         reason.contains("no WebSocket handshake answer from 127.0.0.1:")
             && reason.contains("in 2 s"),
         "{reason}"
     );
     assert!(detected.duration_since(started) < Duration::from_secs(10));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.hits().len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server.wait_for_hits(2, Duration::from_secs(10)).await;
     assert!(server.hits().len() >= 2, "dialled again");
 }
 
@@ -701,7 +489,7 @@ async fn an_unanswered_websocket_handshake_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
     const BYTE_EVERY: Duration = Duration::from_millis(50);
-    let slow = RawServer::start(|_, mut stream| async move {
+    let slow = Server::start(|_, _, mut stream| async move {
         let tiny =
             |id: &str, s: u32| format!(r#"{{"id":"{id}","timestamp":"2026-11-23T09:00:0{s}Z"}}"#);
         let body = format!(
@@ -738,10 +526,10 @@ async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
     let slow_upstream = Upstream::new(slow_opts, tx).unwrap();
     let _fast_tasks = [
         fast_upstream.spawn(Source::Inbox, LogQuery::default()),
-        fast_upstream.spawn(logs("shop.example.com"), LogQuery::default()),
+        fast_upstream.spawn(domain("shop.example.com"), LogQuery::default()),
     ];
     let started = Instant::now();
-    let _slow_task = slow_upstream.spawn(logs("slow.example.com"), LogQuery::default());
+    let _slow_task = slow_upstream.spawn(domain("slow.example.com"), LogQuery::default());
 
     let mut app = App::new(100_000);
     let mut frames: Vec<Instant> = Vec::new();
@@ -807,7 +595,7 @@ async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
         "{shop_batches} batches from the fast domain"
     );
     assert!(matches!(
-        app.conn(&logs("shop.example.com")),
+        app.conn(&domain("shop.example.com")),
         Some(ConnState::Live | ConnState::Finished { .. })
     ));
     sim.shutdown().await;
@@ -830,7 +618,7 @@ fn too_many(retry_after: &str) -> String {
 #[tokio::test]
 async fn a_429_storm_is_waited_out_request_by_request() {
     const WAITS: [u64; 5] = [1, 1, 2, 1, 1];
-    let server = RawServer::start(|n, mut stream| async move {
+    let server = Server::start(|n, _, mut stream| async move {
         if let Some(wait) = WAITS.get(n) {
             let _ = stream
                 .write_all(too_many(&wait.to_string()).as_bytes())
@@ -847,7 +635,7 @@ async fn a_429_storm_is_waited_out_request_by_request() {
     opts.max_retries = Some(1);
     let (tx, mut rx) = mpsc::channel(64);
     let upstream = Upstream::new(opts, tx).unwrap();
-    let source = logs("storm.example.com");
+    let source = domain("storm.example.com");
     let _task = upstream.spawn(source.clone(), LogQuery::default());
     let mut app = App::new(1000);
     let mut countdowns = Vec::new();
@@ -905,7 +693,7 @@ async fn a_429_storm_is_waited_out_request_by_request() {
 #[tokio::test]
 async fn retry_after_zero_is_not_a_busy_loop() {
     const STORM: usize = 3;
-    let server = RawServer::start(|n, mut stream| async move {
+    let server = Server::start(|n, _, mut stream| async move {
         if n < STORM {
             let _ = stream.write_all(too_many("0").as_bytes()).await;
         } else {
@@ -914,15 +702,15 @@ async fn retry_after_zero_is_not_a_busy_loop() {
         }
     })
     .await;
-    let events = timed_events(
+    let run = run_until(
         opts_for(&server),
-        logs("zero.example.com"),
+        domain("zero.example.com"),
         LogQuery::default(),
         Duration::from_secs(20),
         |_| false,
     )
     .await;
-    finished_reason(&events);
+    run.finished_reason();
     let hits = server.hits();
     assert_eq!(hits.len(), STORM + 1);
     for pair in hits.windows(2) {
@@ -944,7 +732,7 @@ async fn the_simulators_rate_limit_is_never_hit_early() {
     for round in 0..3 {
         let run = run_client(
             fast_options(&sim),
-            logs("limited.example.com"),
+            domain("limited.example.com"),
             query.clone(),
             Duration::from_secs(20),
         )
@@ -972,7 +760,7 @@ async fn the_simulators_rate_limit_is_never_hit_early() {
 /// retried (the restart test's counterpart).
 #[tokio::test]
 async fn a_refusal_after_a_drop_is_not_retried() {
-    let server = RawServer::start(|n, mut stream| async move {
+    let server = Server::start(|n, _, mut stream| async move {
         if n == 0 {
             let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
             let _ = stream
@@ -989,20 +777,19 @@ async fn a_refusal_after_a_drop_is_not_retried() {
         }
     })
     .await;
-    let events = timed_events(
+    let run = run_until(
         opts_for(&server),
-        logs("revoked.example.com"),
+        domain("revoked.example.com"),
         LogQuery::default(),
         Duration::from_secs(15),
         |_| false,
     )
     .await;
     assert!(matches!(
-        events.last(),
-        Some((
-            _,
-            UpstreamBody::Conn(ConnState::Stopped(StopReason::KeyRefused { .. }))
-        ))
+        run.events.last(),
+        Some(UpstreamBody::Conn(ConnState::Stopped(
+            StopReason::KeyRefused { .. }
+        )))
     ));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.hits().len(), 2, "no retry after the refusal");

@@ -17,16 +17,6 @@ fn epoch_ms(sim_cfg: &SimConfig) -> i64 {
     sim_cfg.epoch.expect("a fixed epoch").timestamp_millis()
 }
 
-fn malformed_details(run: &Run) -> Vec<&str> {
-    run.events
-        .iter()
-        .filter_map(|b| match b {
-            UpstreamBody::Malformed { detail } => Some(detail.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_domain_delivers_every_valid_record_and_counts_the_rest() {
     for wire in ["plain", "crlf,comments", "cr"] {
@@ -38,7 +28,7 @@ async fn hostile_domain_delivers_every_valid_record_and_counts_the_rest() {
         let sim = start_sim(cfg).await;
         let run = run_client(
             fast_options(&sim),
-            logs(hostile::DOMAIN),
+            domain(hostile::DOMAIN),
             LogQuery::default(),
             T,
         )
@@ -57,7 +47,7 @@ async fn hostile_domain_delivers_every_valid_record_and_counts_the_rest() {
             got, expected.records,
             "{wire}: records arrive whole and in order"
         );
-        let details = malformed_details(&run);
+        let details = run.malformed_details();
         assert_eq!(details.len(), expected.malformed(), "{wire}: {details:#?}");
         assert_eq!(
             details
@@ -101,7 +91,7 @@ async fn hostile_domain_filters_valid_records_and_still_sends_junk() {
         event_type: Some(LogEventType::Bounced),
         ..LogQuery::default()
     };
-    let run = run_client(fast_options(&sim), logs(hostile::DOMAIN), query, T).await;
+    let run = run_client(fast_options(&sim), domain(hostile::DOMAIN), query, T).await;
     let want: Vec<_> = expected
         .records
         .iter()
@@ -179,7 +169,7 @@ async fn hostile_inbox_skips_junk_and_recovers_from_the_oversized_frame() {
     // Two sessions: the first ended by the oversized frame.
     assert_eq!(lives(&run), 2, "{:?}", run.states());
     let junk = hostile::ws_junk().len();
-    let details = malformed_details(&run);
+    let details = run.malformed_details();
     assert_eq!(details.len(), 2 * junk + 1, "{details:#?}");
     assert_eq!(
         details
@@ -242,7 +232,7 @@ async fn hostile_campaign_channel_skips_junk_and_still_finishes() {
         run.malformed(),
         2 * junk + 1,
         "{:#?}",
-        malformed_details(&run)
+        run.malformed_details()
     );
     let dressed = run
         .events
@@ -329,7 +319,7 @@ async fn a_message_over_the_cap_in_small_frames_is_refused() {
             .any(|e| matches!(e, InboxEvent::EmailReceived(m) if m.subject == "after the big one"))
     })
     .await;
-    let details = malformed_details(&run);
+    let details = run.malformed_details();
     assert_eq!(details.len(), 1, "{details:?}");
     assert!(details[0].contains("size cap"), "{details:?}");
     assert!(
@@ -347,8 +337,8 @@ async fn a_message_over_the_cap_in_small_frames_is_refused() {
 /// stream: escapes in a comment and an event name, an event that is not
 /// JSON, a mistyped field, an array, an unknown status, an event over the
 /// cap, then `sent` and `[DONE]`.
-async fn hostile_send_stream_server() -> String {
-    let addr = http_server(|_| {
+async fn hostile_send_stream_server() -> Server {
+    Server::answering(|_, _| {
         let big = "x".repeat(hostile::OVERSIZED_BYTES);
         let body = format!(
             ": \u{1b}]0;PWNED\u{7}\n\
@@ -361,12 +351,9 @@ async fn hostile_send_stream_server() -> String {
              data: {{\"status\":\"sent\",\"sent\":10,\"total\":10,\"x\":\"\\u001b]0;t\\u0007\"}}\n\n\
              data: [DONE]\n\n"
         );
-        format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}"
-        )
+        format!("{SSE_HEAD}{body}")
     })
-    .await;
-    format!("http://{addr}/blog")
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,7 +361,8 @@ async fn hostile_send_stream_skips_junk_and_still_finishes() {
     use misar_dash::upstream::SendStatus;
     let sim = start_sim(sim_config()).await;
     let mut opts = fast_options(&sim);
-    opts.endpoints.blog_url = hostile_send_stream_server().await;
+    let server = hostile_send_stream_server().await;
+    opts.endpoints.blog_url = format!("{}/blog", server.url());
     let run = run_client(opts, issue("iss-hostile"), LogQuery::default(), T).await;
     assert_eq!(
         run.last_state(),
@@ -396,7 +384,7 @@ async fn hostile_send_stream_skips_junk_and_still_finishes() {
         statuses,
         [SendStatus::Unknown, SendStatus::Sending, SendStatus::Sent]
     );
-    let details = malformed_details(&run);
+    let details = run.malformed_details();
     assert_eq!(details.len(), 4, "{details:#?}");
     assert_eq!(
         details.iter().filter(|d| d.contains("larger than")).count(),

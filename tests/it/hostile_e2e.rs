@@ -10,9 +10,10 @@
 
 use std::time::Duration;
 
+use crate::support::longest_running_campaign;
 use crate::support::tmux::Tmux;
 
-use misar_dash::sim::{self, Account, Sim, SimConfig};
+use misar_dash::sim::{self, Sim, SimConfig};
 
 /// SGR parameters the dashboard's theme can produce: resets, bold, dim,
 /// underline, reverse, the 16 foreground colours, default colours. Anything
@@ -128,14 +129,7 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
         }))
         .expect("the simulator starts");
     let ep = sim.endpoints();
-    let campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .filter(|c| c.account == Account::Demo && c.start_secs <= 0.0)
-        .max_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
-        .expect("a running campaign")
-        .id;
+    let campaign = longest_running_campaign(&sim);
     let bin = env!("CARGO_BIN_EXE_misar-dash");
     // Waits for Enter before the dashboard (so the test can read the title
     // and set tmux up), and again after it (before the control run).

@@ -7,22 +7,19 @@
 
 use crossterm::event::KeyCode;
 use proptest::prelude::*;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use unicode_width::UnicodeWidthStr;
 
-use misar_dash::app::{AppOptions, AppState};
-use misar_dash::sanitize::is_unsafe;
+use misar_dash::app::AppOptions;
 use misar_dash::sim::hostile;
-use misar_dash::ui::render;
 use misar_dash::upstream::domain_logs::format_timestamp_ms;
 use misar_dash::upstream::{
     CampaignUpdate, CampaignUpdateKind, ConnState, LogEventType, LogRecord, Source, StopReason,
     UpstreamBody,
 };
 
-use crate::support::fixture::{Fixture, domain, now};
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::{Glyph, assert_screen, draw, glyphs, text};
+use crate::support::{domain, forbidden};
 
 /// Everything the hostile simulator sends, as the reducer would get it
 /// from the clients: the domain's records and skips, the inbox's hostile
@@ -110,47 +107,12 @@ fn hostile_world(options: AppOptions) -> Fixture {
     f
 }
 
-fn draw(state: &AppState, width: u16, height: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| render(state, frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-/// One glyph of a row: where it starts, how wide it is, what it is.
-struct Glyph {
-    x: usize,
-    width: usize,
-    symbol: String,
-}
-
-fn glyphs(buffer: &Buffer, y: u16) -> Vec<Glyph> {
-    let mut out = Vec::new();
-    let mut x = 0usize;
-    while x < usize::from(buffer.area.width) {
-        let symbol = buffer[(x as u16, y)].symbol().to_string();
-        let width = symbol.width().max(1);
-        out.push(Glyph { x, width, symbol });
-        x += width;
-    }
-    out
-}
-
-fn row_text(buffer: &Buffer, y: u16) -> String {
-    glyphs(buffer, y).into_iter().map(|g| g.symbol).collect()
-}
-
-fn text(buffer: &Buffer) -> String {
-    (0..buffer.area.height)
-        .map(|y| row_text(buffer, y).trim_end().to_string() + "\n")
-        .collect()
-}
-
 fn assert_cells_are_safe(buffer: &Buffer) {
     for y in 0..buffer.area.height {
         for x in 0..buffer.area.width {
             let symbol = buffer[(x, y)].symbol();
             assert!(
-                !symbol.chars().any(is_unsafe),
+                !symbol.chars().any(forbidden),
                 "cell ({x}, {y}) holds {symbol:?}:\n{}",
                 text(buffer)
             );
@@ -306,12 +268,6 @@ fn assert_borders_in_place(buffer: &Buffer) {
     }
 }
 
-fn snapshot(name: &str, buffer: &Buffer) {
-    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(buffer));
-    });
-}
-
 #[test]
 fn hostile_records_render_safe_and_aligned_at_80x24() {
     let mut f = hostile_world(AppOptions::default());
@@ -328,7 +284,7 @@ fn hostile_records_render_safe_and_aligned_at_80x24() {
         !screen.contains("PWNED"),
         "a title payload is shown:\n{screen}"
     );
-    snapshot("hostile_sim_80x24", &buffer);
+    assert_screen("hostile_sim_80x24", &buffer);
 }
 
 #[test]
@@ -351,7 +307,7 @@ fn hostile_records_render_safe_and_aligned_at_160x48() {
     );
     assert!(screen.contains("件名"), "{screen}");
     assert!(!screen.contains("PWNED"), "{screen}");
-    snapshot("hostile_sim_160x48", &buffer);
+    assert_screen("hostile_sim_160x48", &buffer);
 }
 
 /// The detail view shows every field, the unknown ones too, all cleaned.
@@ -378,7 +334,7 @@ fn hostile_record_detail_is_safe() {
         assert!(screen.contains("Record ·"), "{screen}");
         if width == 160 {
             assert!(screen.contains("x-hostile"), "{screen}");
-            snapshot("hostile_detail_160x48", &buffer);
+            assert_screen("hostile_detail_160x48", &buffer);
         }
     }
 }
@@ -421,7 +377,7 @@ fn evicted_records_are_counted_on_screen() {
             "the newest is shown:\n{screen}"
         );
         if width == 80 {
-            snapshot("evicted_80x24", &buffer);
+            assert_screen("evicted_80x24", &buffer);
         }
     }
 }

@@ -5,53 +5,77 @@
 //! socket.
 
 use std::net::SocketAddr;
-use std::process::Output;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::support::net::{CertFlaw, ConnectProxy, TestCa};
+use crate::support::net::{self, CertFlaw, ConnectProxy, TestCa};
 use crate::support::*;
 use misar_dash::config::{ApiKey, ClientOptions, Endpoints};
-use misar_dash::sim::{self, Account, Sim};
-use misar_dash::upstream::{ConnState, LogQuery, Source, StopReason, UpstreamBody};
+use misar_dash::sim::Sim;
+use misar_dash::upstream::{ConnState, LogQuery, Source, UpstreamBody};
 
 const T: Duration = Duration::from_secs(20);
 const USER: &str = "ops";
 const PASSWORD: &str = "pr0xy-S3cret-canary";
+const WRONG_PASSWORD: &str = "wrong-Password-canary";
 
 /// The four clients' sources, with things the simulator serves.
 fn four_sources(sim: &Sim) -> Vec<Source> {
-    let campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .filter(|c| c.account == Account::Demo && c.start_secs <= 0.0)
-        .min_by(|a, b| b.end_secs.total_cmp(&a.end_secs))
-        .expect("a running demo campaign")
-        .id;
     vec![
         issue("iss-weekly-digest"),
         Source::Inbox,
-        self::campaign(&campaign),
-        logs("shop.example.com"),
+        campaign(&longest_running_campaign(sim)),
+        domain("shop.example.com"),
     ]
 }
 
-/// `host` (an address or `localhost`) and `port` as the three API bases.
-fn endpoints(scheme: &str, host: &str, port: u16) -> Endpoints {
-    let ws = if scheme == "https" { "wss" } else { "ws" };
-    Endpoints {
-        blog_url: format!("{scheme}://{host}:{port}/blog"),
-        mail_url: format!("{scheme}://{host}:{port}/mail"),
-        mail_ws_url: format!("{ws}://{host}:{port}/mail/ws"),
+/// The simulator behind a TLS front whose certificate a CA made for the
+/// test signed; the CA's PEM is in a temp dir of the test's own.
+struct Tls {
+    sim: Sim,
+    ca: TestCa,
+    front: SocketAddr,
+    dir: TempDir,
+}
+
+impl Tls {
+    async fn start(name: &str) -> Tls {
+        let sim = start_sim(sim_config()).await;
+        let ca = TestCa::new();
+        let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
+        Tls {
+            sim,
+            ca,
+            front,
+            dir: TempDir::new(name),
+        }
+    }
+
+    /// Another front before the same simulator, with a certificate of the
+    /// same CA that has `flaw`.
+    async fn flawed_front(&self, flaw: CertFlaw) -> SocketAddr {
+        net::tls_front(&self.ca, flaw, self.sim.addr()).await
+    }
+
+    fn ca_file(&self) -> PathBuf {
+        self.ca.write_pem(self.dir.path())
+    }
+
+    /// Clients of `front` that trust the CA through `ca_file`.
+    fn trusting(&self, front: SocketAddr) -> ClientOptions {
+        ClientOptions {
+            ca_file: Some(self.ca_file()),
+            ..untrusting(front)
+        }
     }
 }
 
-fn tls_options(front: SocketAddr) -> ClientOptions {
+/// Clients of the TLS front at `front`, with the demo keys and the system's
+/// trust store only.
+fn untrusting(front: SocketAddr) -> ClientOptions {
     ClientOptions {
         endpoints: endpoints("https", "127.0.0.1", front.port()),
-        blog_key: Some(ApiKey::new(sim::DEMO_BLOG_KEY)),
-        mail_key: Some(ApiKey::new(sim::DEMO_MAIL_KEY)),
-        ..fast_defaults()
+        ..keyed(fast_defaults())
     }
 }
 
@@ -68,94 +92,73 @@ fn delivered(run: &Run) -> bool {
     })
 }
 
-async fn first_delivery(opts: &ClientOptions, source: Source) -> Run {
-    run_until(opts.clone(), source, LogQuery::default(), T, delivered).await
+/// Runs a client of each source until it delivers something.
+async fn deliveries(opts: &ClientOptions, sources: Vec<Source>) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for source in sources {
+        let run = run_until(opts.clone(), source, LogQuery::default(), T, delivered).await;
+        assert!(
+            delivered(&run),
+            "{} delivered: {:?}",
+            run.source,
+            run.states()
+        );
+        runs.push(run);
+    }
+    runs
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("misar-dash-net-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    dir
-}
-
-fn connecting_count(run: &Run) -> usize {
-    run.states()
-        .iter()
-        .filter(|s| matches!(s, ConnState::Connecting { .. }))
-        .count()
+/// Runs a client of each source to its stop, which must come on the first
+/// attempt.
+async fn first_attempt_stops(opts: &ClientOptions, sources: Vec<Source>) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for source in sources {
+        let run = run_client(opts.clone(), source, LogQuery::default(), T).await;
+        let attempts = run.count_states(|s| matches!(s, ConnState::Connecting { .. }));
+        assert_eq!(
+            attempts,
+            1,
+            "{}: one attempt only: {:?}",
+            run.source,
+            run.states()
+        );
+        runs.push(run);
+    }
+    runs
 }
 
 // ---- TLS --------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_four_clients_stream_over_tls_with_the_ca_in_ca_file() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
-    let dir = temp_dir("ca-file");
-    let opts = ClientOptions {
-        ca_file: Some(ca.write_pem(&dir)),
-        ..tls_options(front)
-    };
-    for source in four_sources(&sim) {
-        let run = first_delivery(&opts, source.clone()).await;
-        assert!(
-            delivered(&run),
-            "{source} streams over TLS: {:?}",
-            run.states()
-        );
-    }
-    std::fs::remove_dir_all(&dir).ok();
+    let tls = Tls::start("net-ca-file").await;
+    deliveries(&tls.trusting(tls.front), four_sources(&tls.sim)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_ca_each_client_stops_at_once_naming_the_host_and_the_fix() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
-    for source in four_sources(&sim) {
-        let run = run_client(tls_options(front), source.clone(), LogQuery::default(), T).await;
-        let Some(StopReason::Tls { detail }) = run.stop_reason() else {
-            panic!("{source}: a TLS stop, not {:?}", run.states());
-        };
-        assert_eq!(connecting_count(&run), 1, "{source}: one attempt only");
-        assert!(
-            detail.contains(&format!("127.0.0.1:{}", front.port())),
-            "{detail}"
-        );
-        assert!(detail.contains("unknown CA"), "{detail}");
-        assert!(
-            detail.contains("ca_file") && detail.contains("SSL_CERT_FILE"),
-            "{detail}"
-        );
+    let tls = Tls::start("net-no-ca").await;
+    let host = format!("127.0.0.1:{}", tls.front.port());
+    for run in first_attempt_stops(&untrusting(tls.front), four_sources(&tls.sim)).await {
+        let detail = stop_detail!(run, Tls);
+        assert_contains(detail, &[&host, "unknown CA", "ca_file", "SSL_CERT_FILE"]);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_or_wrong_host_certificate_is_a_stop_that_says_which() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let dir = temp_dir("flaws");
-    let ca_file = ca.write_pem(&dir);
+    let tls = Tls::start("net-flaws").await;
     for (flaw, words) in [
         (CertFlaw::Expired, "expired"),
         (CertFlaw::OtherHost, "another host name"),
     ] {
-        let front = net::tls_front(&ca, flaw, sim.addr()).await;
-        let opts = ClientOptions {
-            ca_file: Some(ca_file.clone()),
-            ..tls_options(front)
-        };
-        for source in [issue("iss-weekly-digest"), Source::Inbox] {
-            let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
-            let Some(StopReason::Tls { detail }) = run.stop_reason() else {
-                panic!("{flaw:?} {source}: {:?}", run.states());
-            };
-            assert!(detail.contains(words), "{flaw:?} {source}: {detail}");
-            assert_eq!(connecting_count(&run), 1);
+        let opts = tls.trusting(tls.flawed_front(flaw).await);
+        for run in first_attempt_stops(&opts, vec![issue("iss-weekly-digest"), Source::Inbox]).await
+        {
+            let detail = stop_detail!(run, Tls);
+            assert!(detail.contains(words), "{flaw:?} {}: {detail}", run.source);
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Runs the binary until it prints its first line on stdout, then stops
@@ -183,44 +186,17 @@ async fn first_line(mut cmd: tokio::process::Command, args: &[&str]) -> String {
     }
 }
 
-/// Runs the binary to its end: its exit code and what it wrote.
-async fn run_for(
-    mut cmd: tokio::process::Command,
-    args: &[&str],
-    limit: Duration,
-) -> (Option<i32>, String, String) {
-    let out: Output = tokio::time::timeout(limit, cmd.args(args).output())
-        .await
-        .expect("the binary ends by itself")
-        .expect("the binary runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_trusts_ssl_cert_file_and_stops_with_exit_6_without_it() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
-    let dir = temp_dir("ssl-cert-file");
-    let ca_file = ca.write_pem(&dir);
-    let e = endpoints("https", "127.0.0.1", front.port());
-
+    let tls = Tls::start("net-ssl-cert-file").await;
+    let ca_file = tls.ca_file();
+    let e = endpoints("https", "127.0.0.1", tls.front.port());
     let trusting = || {
         let mut cmd = misar_dash_against(&e);
         cmd.env("SSL_CERT_FILE", &ca_file);
         cmd
     };
-    let campaign = four_sources(&sim)
-        .into_iter()
-        .find_map(|s| match s {
-            Source::Campaign { campaign_id } => Some(campaign_id),
-            _ => None,
-        })
-        .expect("a campaign");
+    let campaign = longest_running_campaign(&tls.sim);
     for (args, kind) in [
         (
             &["stream", "send-progress", "iss-spring-sale"][..],
@@ -245,119 +221,83 @@ async fn the_binary_trusts_ssl_cert_file_and_stops_with_exit_6_without_it() {
         &["stream", "inbox"][..],
         &["stream", "logs", "shop.example.com"][..],
     ] {
-        let (code, _, stderr) = run_for(misar_dash_against(&e), args, T).await;
-        assert_eq!(code, Some(6), "{args:?}: {stderr}");
-        let stop: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("misar-dash:"))
-            .collect();
-        assert_eq!(stop.len(), 1, "{stderr}");
-        assert!(
-            stop[0].contains("TLS") && stop[0].contains("unknown CA"),
-            "{}",
-            stop[0]
-        );
-        assert!(stop[0].contains("ca_file"), "{}", stop[0]);
-        assert_eq!(
-            stderr.matches("connecting").count(),
-            1,
-            "one attempt: {stderr}"
-        );
+        let out = run_within(misar_dash_against(&e), args, T).await;
+        out.assert_exit(6);
+        let stop = out.stderr_lines("misar-dash:");
+        assert_eq!(stop.len(), 1, "{}", out.stderr);
+        assert_contains(stop[0], &["TLS", "unknown CA", "ca_file"]);
+        let attempts = out.stderr.matches("connecting").count();
+        assert_eq!(attempts, 1, "one attempt: {}", out.stderr);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 // ---- proxies ----------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_four_clients_go_through_a_connect_proxy_with_credentials() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
+    let tls = Tls::start("net-proxy").await;
     let proxy = ConnectProxy::start(USER, PASSWORD).await;
-    let dir = temp_dir("proxy");
     let opts = ClientOptions {
-        ca_file: Some(ca.write_pem(&dir)),
         proxy: Some(proxy.url(USER, PASSWORD)),
-        ..tls_options(front)
+        ..tls.trusting(tls.front)
     };
-    for source in four_sources(&sim) {
-        let run = first_delivery(&opts, source.clone()).await;
-        assert!(
-            delivered(&run),
-            "{source} through the proxy: {:?}",
-            run.states()
-        );
+    for run in deliveries(&opts, four_sources(&tls.sim)).await {
         assert!(!format!("{run:?}").contains(PASSWORD));
     }
     let log = proxy.log();
     assert!(log.tunnels >= 4, "{log:?}");
-    let target = format!("CONNECT 127.0.0.1:{} HTTP/1.1", front.port());
+    let target = format!("CONNECT 127.0.0.1:{} HTTP/1.1", tls.front.port());
     assert!(log.requests.iter().all(|r| *r == target), "{log:?}");
     assert_eq!(log.authorizations.len(), log.requests.len(), "{log:?}");
-    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Each of the four clients through a proxy that refuses the wrong
+/// password with `refusal` (a status code and reason): each stops on its
+/// first attempt, and none shows the password. Returns their runs and the
+/// proxy.
+async fn refused_by_the_proxy(name: &str, refusal: &'static str) -> (Vec<Run>, ConnectProxy) {
+    let tls = Tls::start(name).await;
+    let proxy = ConnectProxy::refusing_with(USER, PASSWORD, refusal).await;
+    let opts = ClientOptions {
+        proxy: Some(proxy.url(USER, WRONG_PASSWORD)),
+        ..tls.trusting(tls.front)
+    };
+    let runs = first_attempt_stops(&opts, four_sources(&tls.sim)).await;
+    for run in &runs {
+        assert!(!format!("{run:?}").contains(WRONG_PASSWORD));
+    }
+    (runs, proxy)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_proxy_password_is_a_407_stop_naming_the_proxy() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
-    let proxy = ConnectProxy::start(USER, PASSWORD).await;
-    let dir = temp_dir("proxy-407");
-    let opts = ClientOptions {
-        ca_file: Some(ca.write_pem(&dir)),
-        proxy: Some(proxy.url(USER, "wrong-Password-canary")),
-        ..tls_options(front)
-    };
-    for source in four_sources(&sim) {
-        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
-        let Some(StopReason::Proxy { detail }) = run.stop_reason() else {
-            panic!("{source}: a proxy stop, not {:?}", run.states());
-        };
-        assert!(detail.contains("407"), "{detail}");
-        assert!(detail.contains(&proxy.addr.to_string()), "{detail}");
-        assert!(!format!("{run:?}").contains("wrong-Password-canary"));
-        assert_eq!(connecting_count(&run), 1);
+    let (runs, proxy) =
+        refused_by_the_proxy("net-proxy-407", "407 Proxy Authentication Required").await;
+    for run in runs {
+        assert_contains(stop_detail!(run, Proxy), &["407", &proxy.addr.to_string()]);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_that_refuses_with_401_like_tinyproxy_is_a_credentials_stop_too() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
-    let proxy = ConnectProxy::refusing_with(USER, PASSWORD, "401 Unauthorized").await;
-    let dir = temp_dir("proxy-401");
-    let opts = ClientOptions {
-        ca_file: Some(ca.write_pem(&dir)),
-        proxy: Some(proxy.url(USER, "wrong-Password-canary")),
-        ..tls_options(front)
-    };
-    for source in [issue("iss-weekly-digest"), Source::Inbox] {
-        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
-        let Some(StopReason::Proxy { detail }) = run.stop_reason() else {
-            panic!("{source}: a proxy stop, not {:?}", run.states());
-        };
-        assert!(detail.contains("401 Unauthorized"), "{detail}");
-        assert!(detail.contains("refused the user and password"), "{detail}");
-        assert_eq!(connecting_count(&run), 1);
+    let (runs, _) = refused_by_the_proxy("net-proxy-401", "401 Unauthorized").await;
+    for run in runs {
+        let detail = stop_detail!(run, Proxy);
+        assert_contains(
+            detail,
+            &["401 Unauthorized", "refused the user and password"],
+        );
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
-    let sim = start_sim(sim_config()).await;
-    let ca = TestCa::new();
-    let front = net::tls_front(&ca, CertFlaw::None, sim.addr()).await;
+    let tls = Tls::start("net-proxy-env").await;
     let proxy = ConnectProxy::start(USER, PASSWORD).await;
-    let dir = temp_dir("proxy-env");
-    let ca_file = ca.write_pem(&dir);
-    let e = endpoints("https", "localhost", front.port());
+    let ca_file = tls.ca_file();
+    let e = endpoints("https", "localhost", tls.front.port());
 
-    let log = dir.join("net.log");
+    let log = tls.dir.join("net.log");
     let with_proxy = |password: &str| {
         let mut cmd = misar_dash_against(&e);
         cmd.env("SSL_CERT_FILE", &ca_file)
@@ -366,33 +306,23 @@ async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
             .arg(&log);
         cmd
     };
-    let (code, stdout, stderr) = run_for(
-        with_proxy(PASSWORD),
-        &["stream", "send-progress", "iss-spring-sale"],
-        T,
-    )
-    .await;
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.contains("\"type\":\"progress\""));
+    let send = ["stream", "send-progress", "iss-spring-sale"];
+    let out = run_within(with_proxy(PASSWORD), &send, T).await;
+    out.assert_exit(0);
+    assert!(out.stdout.contains("\"type\":\"progress\""));
     let through = proxy.log().tunnels;
     assert!(through >= 1, "{:?}", proxy.log());
-    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+    assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
 
-    let (code, stdout, stderr) =
-        run_for(with_proxy("wrong-Password-canary"), &["stream", "inbox"], T).await;
-    assert_eq!(code, Some(7), "{stderr}");
-    assert!(
-        stderr.contains("407") && stderr.contains(&proxy.addr.to_string()),
-        "{stderr}"
-    );
-    assert!(!stdout.contains("wrong-Password") && !stderr.contains("wrong-Password"));
+    let out = run_within(with_proxy(WRONG_PASSWORD), &["stream", "inbox"], T).await;
+    out.assert_exit(7);
+    assert_contains(&out.stderr, &["407", &proxy.addr.to_string()]);
+    assert!(!out.stdout.contains("wrong-Password") && !out.stderr.contains("wrong-Password"));
 
     let mut bypass = with_proxy(PASSWORD);
     bypass.env("NO_PROXY", "localhost");
     let before = proxy.log().requests.len();
-    let (code, _, stderr) =
-        run_for(bypass, &["stream", "send-progress", "iss-spring-sale"], T).await;
-    assert_eq!(code, Some(0), "{stderr}");
+    run_within(bypass, &send, T).await.assert_exit(0);
     assert_eq!(
         proxy.log().requests.len(),
         before,
@@ -404,64 +334,41 @@ async fn the_binary_reads_https_proxy_and_no_proxy_from_the_environment() {
         !written.contains(PASSWORD) && !written.contains("wrong-Password"),
         "{written}"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 // ---- redirects --------------------------------------------------------------
 
-/// A server that records each request's head.
-async fn recording_server(
-    answer: impl Fn(&str) -> String + Send + Sync + 'static,
-) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let addr = http_server(move |head| {
-        log.lock().expect("the request log").push(head.to_string());
-        answer(head)
-    })
-    .await;
-    (addr, seen)
-}
-
 #[tokio::test]
 async fn a_redirect_to_another_port_never_carries_the_key() {
-    let (elsewhere, seen_elsewhere) =
-        recording_server(|_| "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into()).await;
-    let to = elsewhere.clone();
-    let (origin, _) = recording_server(move |_| {
+    let elsewhere =
+        Server::answering(|_, _| "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into()).await;
+    let to = elsewhere.addr;
+    let origin = Server::answering(move |_, _| {
         format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{to}/moved?x=1\r\nContent-Length: 0\r\n\r\n")
     })
     .await;
     for token_in_query in [false, true] {
         let opts = ClientOptions {
-            endpoints: endpoints("http", "127.0.0.1", port_of(&origin)),
+            endpoints: endpoints("http", "127.0.0.1", origin.addr.port()),
             blog_key: Some(ApiKey::new("mbk_redirect_canary_1")),
             mail_key: Some(ApiKey::new("msk_redirect_canary_2")),
             token_in_query,
             ..fast_defaults()
         };
-        for source in [issue("iss-1"), logs("d.example"), Source::Inbox] {
-            let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
-            let Some(StopReason::Redirected { detail }) = run.stop_reason() else {
-                panic!("{source}: {:?}", run.states());
-            };
-            assert!(
-                detail.contains(&format!("http://{elsewhere}/moved")),
-                "{detail}"
-            );
+        for source in [issue("iss-1"), domain("d.example"), Source::Inbox] {
+            let run = run_client(opts.clone(), source, LogQuery::default(), T).await;
+            let detail = stop_detail!(run, Redirected);
+            assert!(detail.contains(&format!("http://{to}/moved")), "{detail}");
             assert!(!detail.contains("canary"), "{detail}");
         }
     }
-    assert!(
-        seen_elsewhere.lock().expect("log").is_empty(),
-        "the other server saw nothing"
-    );
+    assert!(elsewhere.hits().is_empty(), "the other server saw nothing");
 }
 
 #[tokio::test]
 async fn a_same_origin_redirect_is_followed_with_the_key() {
-    let (origin, seen) = recording_server(|head| {
-        if head.starts_with("GET /blog/") {
+    let origin = Server::answering(|_, hit| {
+        if hit.head.starts_with("GET /blog/") {
             "HTTP/1.1 308 Permanent Redirect\r\nLocation: /v2/send\r\nContent-Length: 0\r\n\r\n"
                 .into()
         } else {
@@ -470,71 +377,48 @@ async fn a_same_origin_redirect_is_followed_with_the_key() {
     })
     .await;
     let opts = ClientOptions {
-        endpoints: endpoints("http", "127.0.0.1", port_of(&origin)),
+        endpoints: endpoints("http", "127.0.0.1", origin.addr.port()),
         blog_key: Some(ApiKey::new("mbk_same_origin")),
         ..fast_defaults()
     };
     let run = run_client(opts, issue("iss-1"), LogQuery::default(), T).await;
-    assert!(
-        matches!(run.stop_reason(), Some(StopReason::KeyRefused { .. })),
-        "{:?}",
-        run.states()
-    );
-    let seen = seen.lock().expect("log");
+    stop_detail!(run, KeyRefused);
+    let seen = origin.hits();
     assert_eq!(seen.len(), 2, "{seen:?}");
-    assert!(seen[1].starts_with("GET /v2/send"), "{}", seen[1]);
-    assert!(
-        seen[1]
-            .to_ascii_lowercase()
-            .contains("authorization: bearer mbk_same_origin")
+    assert!(seen[1].head.starts_with("GET /v2/send"), "{}", seen[1].head);
+    let auth = seen[1].header("authorization").unwrap_or_default();
+    assert_eq!(
+        auth.to_ascii_lowercase(),
+        "bearer mbk_same_origin",
+        "{}",
+        seen[1].head
     );
-}
-
-fn port_of(addr: &str) -> u16 {
-    addr.rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("a port")
 }
 
 // ---- links that die quietly -------------------------------------------------
 
 /// A campaign channel that sends the same snapshot on every connection and
-/// then says nothing at all, not even pings. Returns its ws:// base.
-async fn silent_after_snapshot() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// then says nothing at all, not even pings.
+async fn silent_after_snapshot() -> WsServer {
     use futures_util::SinkExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("an address");
-    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = connections.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                let snapshot = r#"{"type":"progress","campaignId":"cmp-quiet","sent":10,"total":100,"delivered":9,"bounced":0,"opened":1}"#;
-                let _ = ws
-                    .send(tokio_tungstenite::tungstenite::Message::text(snapshot))
-                    .await;
-                // Hold the link open and silent.
-                tokio::time::sleep(Duration::from_secs(600)).await;
-                drop(ws);
-            });
-        }
-    });
-    (format!("ws://{addr}/mail/ws"), connections)
+    WsServer::start(|_, mut ws| async move {
+        let snapshot = r#"{"type":"progress","campaignId":"cmp-quiet","sent":10,"total":100,"delivered":9,"bounced":0,"opened":1}"#;
+        let _ = ws
+            .send(tokio_tungstenite::tungstenite::Message::text(snapshot))
+            .await;
+        // Hold the link open and silent.
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        drop(ws);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_campaign_link_silent_after_its_snapshot_runs_the_budget_out() {
-    let (ws_url, connections) = silent_after_snapshot().await;
+    let server = silent_after_snapshot().await;
     let opts = ClientOptions {
         endpoints: Endpoints {
-            mail_ws_url: ws_url,
+            mail_ws_url: format!("{}/mail/ws", server.url()),
             ..Endpoints::default()
         },
         mail_key: Some(ApiKey::new("msk_quiet")),
@@ -542,41 +426,32 @@ async fn a_campaign_link_silent_after_its_snapshot_runs_the_budget_out() {
         ..fast_defaults()
     };
     let run = run_client(opts, campaign("cmp-quiet"), LogQuery::default(), T).await;
-    assert!(
-        matches!(run.stop_reason(), Some(StopReason::GaveUp { .. })),
-        "{:?}",
-        run.states()
-    );
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
+    stop_detail!(run, GaveUp, last_error);
+    assert_eq!(server.connections(), 2);
 }
 
 #[tokio::test]
 async fn the_binary_exits_5_on_a_silent_campaign_after_two_dead_link_windows() {
-    let (ws_url, connections) = silent_after_snapshot().await;
-    let dir = temp_dir("silent");
+    let server = silent_after_snapshot().await;
+    let dir = TempDir::new("net-silent");
     let config = dir.join("config.toml");
     std::fs::write(&config, "heartbeat_secs = 1\n").expect("write the config");
     let mut cmd = misar_dash();
     cmd.env("MISAR_DASH_CONFIG", &config)
-        .env("MISAR_MAIL_WS_URL", &ws_url)
+        .env("MISAR_MAIL_WS_URL", format!("{}/mail/ws", server.url()))
         .env("MISAR_MAIL_KEY", "msk_quiet");
     let started = std::time::Instant::now();
-    let (code, _, stderr) = run_for(
-        cmd,
-        &["stream", "campaign", "cmp-quiet", "--max-retries", "1"],
-        T,
-    )
-    .await;
-    assert_eq!(code, Some(5), "{stderr}");
-    assert_eq!(
-        connections.load(std::sync::atomic::Ordering::SeqCst),
-        2,
-        "{stderr}"
-    );
+    let args = ["stream", "campaign", "cmp-quiet", "--max-retries", "1"];
+    let out = run_within(cmd, &args, T).await;
+    out.assert_exit(5);
+    assert_eq!(server.connections(), 2, "{}", out.stderr);
     // Two windows of two heartbeats, and a backoff between them.
-    assert!(started.elapsed() >= Duration::from_secs(4), "{stderr}");
-    assert!(stderr.contains("link looks dead"), "{stderr}");
-    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("link looks dead"), "{}", out.stderr);
 }
 
 // ---- timeouts ---------------------------------------------------------------
@@ -584,18 +459,9 @@ async fn the_binary_exits_5_on_a_silent_campaign_after_two_dead_link_windows() {
 #[tokio::test]
 async fn a_server_that_never_answers_is_named_with_its_timeout() {
     // Accepts and reads, never answers.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((tcp, _)) = listener.accept().await {
-            held.push(tcp);
-        }
-    });
+    let server = Server::start(|_, _, stream| hold_silently(stream)).await;
     let opts = ClientOptions {
-        endpoints: endpoints("http", "127.0.0.1", addr.port()),
+        endpoints: endpoints("http", "127.0.0.1", server.addr.port()),
         blog_key: Some(ApiKey::new("mbk_x")),
         mail_key: Some(ApiKey::new("msk_x")),
         header_timeout: Duration::from_millis(300),
@@ -603,30 +469,20 @@ async fn a_server_that_never_answers_is_named_with_its_timeout() {
         ..fast_defaults()
     };
     let run = run_client(opts.clone(), issue("iss-1"), LogQuery::default(), T).await;
-    let reasons = format!("{:?}", run.stop_reason());
-    assert!(
-        reasons.contains(&format!(
-            "no response headers from 127.0.0.1:{} in 0.3 s",
-            addr.port()
-        )),
-        "{reasons}"
+    let waited = format!(
+        "no response headers from 127.0.0.1:{} in 0.3 s",
+        server.addr.port()
     );
+    assert_contains(&format!("{:?}", run.stop_reason()), &[&waited]);
     let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
-    let reasons = format!("{:?}", run.stop_reason());
-    assert!(
-        reasons.contains("no WebSocket handshake answer from"),
-        "{reasons}"
-    );
+    let reason = format!("{:?}", run.stop_reason());
+    assert_contains(&reason, &["no WebSocket handshake answer from"]);
 }
 
 #[tokio::test]
 async fn an_unreachable_proxy_is_named_as_the_thing_that_failed() {
     // A port nothing listens on.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind")
-        .local_addr()
-        .expect("an address");
+    let closed = closed_addr();
     let opts = ClientOptions {
         endpoints: endpoints("https", "api.example", 443),
         blog_key: Some(ApiKey::new("mbk_x")),
@@ -635,14 +491,14 @@ async fn an_unreachable_proxy_is_named_as_the_thing_that_failed() {
         max_retries: Some(0),
         ..fast_defaults()
     };
-    for source in [issue("iss-1"), Source::Inbox, logs("d.example")] {
-        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
-        let Some(StopReason::GaveUp { last_error, .. }) = run.stop_reason() else {
-            panic!("{source}: {:?}", run.states());
-        };
+    for source in [issue("iss-1"), Source::Inbox, domain("d.example")] {
+        let run = run_client(opts.clone(), source, LogQuery::default(), T).await;
+        let last_error = stop_detail!(run, GaveUp, last_error);
+        let named = format!("could not connect to the proxy {closed}: ");
         assert!(
-            last_error.starts_with(&format!("could not connect to the proxy {closed}: ")),
-            "{source}: {last_error}"
+            last_error.starts_with(&named),
+            "{}: {last_error}",
+            run.source
         );
         assert!(last_error.contains("refused"), "{last_error}");
         assert!(!format!("{run:?}").contains(PASSWORD));

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 
-use misar_dash::app::{Action, AppOptions, AppState};
+use misar_dash::app::{Action, AppOptions};
 use misar_dash::upstream::{
     ConnState, LogEventType, LogRecord, SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-use crate::support::fixture::{Fixture, domain, issue, now};
-use crate::support::screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::{assert_palette, draw, snapshot, text};
+use crate::support::{domain, issue};
 
 const LOG_FILE: &str = "/home/ana/.local/state/misar-dash/misar-dash.log";
 
@@ -59,14 +60,6 @@ fn records(n: u64) -> UpstreamBody {
 }
 
 // ---- rendering (as ui_snapshots.rs does) -----------------------------------
-
-fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    assert_palette(&buffer);
-    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
-}
 
 // ---- states ----------------------------------------------------------------
 

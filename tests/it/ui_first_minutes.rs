@@ -6,14 +6,14 @@
 
 use crossterm::event::KeyCode;
 
-use misar_dash::app::AppState;
 use misar_dash::upstream::mail_ws::InboxMail;
 use misar_dash::upstream::{
     ConnState, InboxEvent, LogEventType, LogRecord, SendProgress, SendStatus, Source, UpstreamBody,
 };
 
-use crate::support::fixture::{Fixture, domain, issue, now};
-use crate::support::screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::{draw, snapshot, text};
+use crate::support::{domain, issue};
 
 fn progress(sent: u64, total: u64) -> UpstreamBody {
     UpstreamBody::Progress(SendProgress {
@@ -50,14 +50,6 @@ fn records(n: u64) -> UpstreamBody {
             })
             .collect(),
     )
-}
-
-fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    assert_palette(&buffer);
-    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
 }
 
 /// Three sends a minute in, a few mails, a domain with records: everything

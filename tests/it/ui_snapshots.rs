@@ -2,23 +2,21 @@
 //! API (`update` with actions, then `render`). The clock and the data are
 //! fixed, so the snapshots never depend on when or where they run.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use ratatui::buffer::Buffer;
-use ratatui::style::{Color, Modifier, Style};
 use serde_json::json;
 
-use misar_dash::app::{Action, AppOptions, AppState};
+use misar_dash::app::{Action, AppOptions};
 use misar_dash::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
 use misar_dash::upstream::{
     CampaignUpdate, CampaignUpdateKind, ConnState, InboxEvent, LogEventType, LogRecord,
     SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-use crate::support::fixture::{Fixture, campaign, domain, issue, now};
-use crate::support::screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::{assert_palette, draw, snapshot, snapshot_styles};
+use crate::support::{campaign, domain, issue};
 
 fn at(offset_s: i64) -> String {
     misar_dash::upstream::domain_logs::format_timestamp_ms(now() + offset_s * 1000)
@@ -200,89 +198,6 @@ fn live(options: AppOptions) -> Fixture {
     f
 }
 
-fn size(f: &mut Fixture, width: u16, height: u16) -> &mut Fixture {
-    f.act(Action::Resize(width, height))
-}
-
-// ---- rendering -----------------------------------------------------------
-
-/// Every run of cells with a non-default style: row, columns, style, text.
-fn styles(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut x = 0;
-        while x < buffer.area.width {
-            let style = cell_style(&buffer[(x, y)]);
-            let start = x;
-            let mut run = String::new();
-            while x < buffer.area.width && cell_style(&buffer[(x, y)]) == style {
-                run.push_str(buffer[(x, y)].symbol());
-                x += 1;
-            }
-            if style != Style::default() && !run.trim().is_empty() {
-                let _ = writeln!(
-                    out,
-                    "{y:>2} {start:>3}-{:<3} {:<40} {:?}",
-                    x - 1,
-                    describe(style),
-                    run.trim_end()
-                );
-            }
-        }
-    }
-    out
-}
-
-fn cell_style(cell: &ratatui::buffer::Cell) -> Style {
-    let mut style = Style::default();
-    if cell.fg != Color::Reset {
-        style = style.fg(cell.fg);
-    }
-    if cell.bg != Color::Reset {
-        style = style.bg(cell.bg);
-    }
-    style.add_modifier(cell.modifier)
-}
-
-fn describe(style: Style) -> String {
-    let mut parts = Vec::new();
-    if let Some(fg) = style.fg {
-        parts.push(format!("fg={fg:?}"));
-    }
-    if let Some(bg) = style.bg {
-        parts.push(format!("bg={bg:?}"));
-    }
-    if style.add_modifier != Modifier::empty() {
-        parts.push(format!("{:?}", style.add_modifier));
-    }
-    parts.join(" ")
-}
-
-fn assert_no_color(buffer: &Buffer) {
-    for cell in &buffer.content {
-        assert_eq!(cell.fg, Color::Reset, "colour with NO_COLOR: {cell:?}");
-        assert_eq!(cell.bg, Color::Reset, "colour with NO_COLOR: {cell:?}");
-    }
-}
-
-fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    assert_palette(&buffer);
-    if state.no_color {
-        assert_no_color(&buffer);
-    }
-    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
-}
-
-fn snapshot_styles(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, styles(&buffer));
-    });
-}
-
 // ---- the snapshots -------------------------------------------------------
 
 #[test]
@@ -319,21 +234,21 @@ fn connecting() {
 #[test]
 fn live_80x24() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     snapshot("live_80x24", &f.state, 80, 24);
 }
 
 #[test]
 fn live_160x48() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 160, 48);
+    f.size(160, 48);
     snapshot("live_160x48", &f.state, 160, 48);
 }
 
 #[test]
 fn live_styles() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3'));
     snapshot_styles("live_80x24_styles", &f.state, 80, 24);
 }
@@ -344,7 +259,7 @@ fn no_color() {
         no_color: true,
         ..AppOptions::default()
     });
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3')).key(KeyCode::Char('k'));
     snapshot("no_color_80x24", &f.state, 80, 24);
     snapshot_styles("no_color_80x24_styles", &f.state, 80, 24);
@@ -408,9 +323,9 @@ fn finished_sends() {
         );
     }
     f.tick(0);
-    size(&mut f, 160, 48);
+    f.size(160, 48);
     snapshot("finished_sends_160x48", &f.state, 160, 48);
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     snapshot("finished_sends_80x24", &f.state, 80, 24);
 }
 
@@ -456,9 +371,9 @@ fn stopped_with_each_reason() {
         f.conn(&source, ConnState::Stopped(reason));
     }
     f.tick(0);
-    size(&mut f, 160, 48);
+    f.size(160, 48);
     snapshot("stopped_each_reason_160x48", &f.state, 160, 48);
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     snapshot("stopped_each_reason_80x24", &f.state, 80, 24);
 }
 
@@ -494,14 +409,14 @@ fn reconnecting_and_rate_limited() {
         },
     );
     f.tick(3_000);
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     snapshot("reconnecting_rate_limited_80x24", &f.state, 80, 24);
 }
 
 #[test]
 fn filter_bar_valid() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
     f.keys("type:bounced,deferred -from:billing");
     snapshot("filter_bar_valid_80x24", &f.state, 80, 24);
@@ -510,7 +425,7 @@ fn filter_bar_valid() {
 #[test]
 fn filter_bar_invalid() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
     // A typo made while editing: the filter before it stays applied.
     f.keys("subject:digest type:bounced");
@@ -522,7 +437,7 @@ fn filter_bar_invalid() {
 #[test]
 fn filter_applied() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 160, 48);
+    f.size(160, 48);
     f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
     f.keys("digest -type:opened");
     f.key(KeyCode::Enter);
@@ -541,27 +456,27 @@ fn detail_view() {
     ];
     odd.user_agent = Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15".into());
     f.event(&domain("acme.io"), UpstreamBody::Logs(vec![odd].into()));
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3')).key(KeyCode::Enter);
     snapshot("detail_80x24", &f.state, 80, 24);
-    size(&mut f, 160, 48);
+    f.size(160, 48);
     snapshot("detail_160x48", &f.state, 160, 48);
 }
 
 #[test]
 fn help_overlay() {
     let mut f = Fixture::plain();
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('?'));
     snapshot("help_80x24", &f.state, 80, 24);
-    size(&mut f, 160, 48);
+    f.size(160, 48);
     snapshot("help_160x48", &f.state, 160, 48);
 }
 
 #[test]
 fn paused_feed() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('2')).key(KeyCode::Char(' '));
     f.event(
         &Source::Inbox,
@@ -586,7 +501,7 @@ fn paused_feed() {
 #[test]
 fn follow_off_and_unread() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3')).key(KeyCode::PageUp);
     f.event(
         &Source::Inbox,
@@ -602,7 +517,7 @@ fn follow_off_and_unread() {
 #[test]
 fn watch_prompt() {
     let mut f = Fixture::plain();
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('a'));
     f.keys("issue");
     f.key(KeyCode::Enter);
@@ -659,7 +574,7 @@ fn hostile_text() {
             ..InboxMail::default()
         })),
     );
-    size(&mut f, 80, 24);
+    f.size(80, 24);
     f.key(KeyCode::Char('3'));
     snapshot("hostile_text_80x24", &f.state, 80, 24);
 }
@@ -674,7 +589,7 @@ fn too_small() {
 #[test]
 fn smallest_supported() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 60, 16);
+    f.size(60, 16);
     snapshot("live_60x16", &f.state, 60, 16);
 }
 

@@ -7,24 +7,6 @@ use misar_dash::app::{Action, AppOptions, AppState, update};
 use misar_dash::upstream::domain_logs::parse_timestamp_ms;
 use misar_dash::upstream::{ConnState, Source, UpstreamBody, UpstreamEvent};
 
-pub fn issue(id: &str) -> Source {
-    Source::SendProgress {
-        issue_id: id.into(),
-    }
-}
-
-pub fn campaign(id: &str) -> Source {
-    Source::Campaign {
-        campaign_id: id.into(),
-    }
-}
-
-pub fn domain(name: &str) -> Source {
-    Source::DomainLogs {
-        domain: name.into(),
-    }
-}
-
 /// The fixtures' clock: 2026-05-27T10:00:00Z.
 pub fn now() -> i64 {
     parse_timestamp_ms("2026-05-27T10:00:00Z").expect("a valid timestamp")

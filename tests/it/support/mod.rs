@@ -3,101 +3,75 @@
 //! real binary, app states and the screens drawn from them, a TLS front
 //! and a proxy, and tmux.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+pub mod bin;
 pub mod fixture;
 pub mod net;
 pub mod screen;
+pub mod server;
 pub mod tmux;
 
-use misar_dash::config::{ApiKey, Backoff, ClientOptions};
-use misar_dash::sim::{self, Sim, SimConfig};
+pub use bin::*;
+pub use server::*;
+
+use misar_dash::config::{ApiKey, Backoff, ClientOptions, Endpoints};
+use misar_dash::sim::{self, Account, CampaignFate, CatalogCampaign, Sim, SimConfig};
 use misar_dash::upstream::{
-    ConnState, LogQuery, LogRecord, Source, StopReason, Upstream, UpstreamBody, UpstreamEvent,
+    ConnState, LogQuery, LogRecord, Source, StopReason, Stream, Upstream, UpstreamBody,
+    UpstreamEvent,
 };
 use tokio::sync::mpsc;
 
-/// Fast reconnects and heartbeats so a test runs in seconds.
-pub fn fast_options(sim: &Sim) -> ClientOptions {
-    ClientOptions {
-        endpoints: sim.endpoints(),
-        blog_key: Some(ApiKey::new(sim::DEMO_BLOG_KEY)),
-        mail_key: Some(ApiKey::new(sim::DEMO_MAIL_KEY)),
-        ..fast_defaults()
+/// A character that must never reach a terminal: the sanitizer's own rule
+/// ([`misar_dash::sanitize::is_unsafe`]), not a list of the tests' own
+/// that could drift from it.
+pub fn forbidden(c: char) -> bool {
+    misar_dash::sanitize::is_unsafe(c)
+}
+
+/// No line of `text` holds a [`forbidden`] character; `what` names the text.
+#[track_caller]
+pub fn assert_terminal_safe(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .split('\n')
+        .flat_map(str::chars)
+        .filter(|&c| forbidden(c))
+        .collect();
+    assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
+}
+
+/// `text` holds each of `parts`; the message shows the text.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no {part:?} in:\n{text}");
     }
 }
 
-/// [`fast_options`] without a simulator: no endpoints, no keys.
-pub fn fast_defaults() -> ClientOptions {
-    ClientOptions {
-        backoff: Backoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-        },
-        max_retries: Some(5),
-        heartbeat: Duration::from_millis(300),
-        sse_read_timeout: Duration::from_millis(800),
-        ..ClientOptions::default()
-    }
+/// The detail of a client's stop, which must be of the kind named:
+/// `stop_detail!(run, Tls)`, or with the field that holds it,
+/// `stop_detail!(run, GaveUp, last_error)`. Else a panic with what the
+/// client did.
+macro_rules! stop_detail {
+    ($run:expr, $kind:ident) => {
+        stop_detail!($run, $kind, detail)
+    };
+    ($run:expr, $kind:ident, $field:ident) => {
+        match $run.stop_reason() {
+            Some(misar_dash::upstream::StopReason::$kind { $field, .. }) => $field.as_str(),
+            _ => panic!(
+                "{}: not a {} stop: {:?}",
+                $run.source,
+                stringify!($kind),
+                $run.states()
+            ),
+        }
+    };
 }
+pub(crate) use stop_detail;
 
-/// The real binary, with nothing of this machine's environment that would
-/// change what it does (keys, URLs, backtraces, the user's config file and
-/// state directory).
-pub fn misar_dash() -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_misar-dash"));
-    for var in [
-        "MISAR_BLOG_KEY",
-        "MISAR_MAIL_KEY",
-        "MISAR_BLOG_URL",
-        "MISAR_MAIL_URL",
-        "MISAR_MAIL_WS_URL",
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("MISAR_DASH_CONFIG", "/nonexistent/misar-dash-test.toml");
-    // The dashboard's network log goes here, not into the user's state.
-    cmd.env(
-        "XDG_STATE_HOME",
-        std::env::temp_dir().join("misar-dash-test-state"),
-    );
-    cmd.stdin(std::process::Stdio::null());
-    cmd.kill_on_drop(true);
-    cmd
-}
-
-/// The real binary pointed at `endpoints` with the simulator's demo keys.
-pub fn misar_dash_against(endpoints: &misar_dash::config::Endpoints) -> tokio::process::Command {
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_BLOG_URL", &endpoints.blog_url)
-        .env("MISAR_MAIL_URL", &endpoints.mail_url)
-        .env("MISAR_MAIL_WS_URL", &endpoints.mail_ws_url)
-        .env("MISAR_BLOG_KEY", sim::DEMO_BLOG_KEY)
-        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY);
-    cmd
-}
-
-/// The value of header `name` (any case) in a request's head.
-pub fn header_value(head: &str, name: &str) -> Option<String> {
-    head.lines().find_map(|l| {
-        let (n, value) = l.split_once(':')?;
-        n.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| value.trim().to_string())
-    })
-}
+// ---- the simulator -----------------------------------------------------------
 
 /// A fixed epoch: two simulators started at different moments serve the
 /// same records.
@@ -116,37 +90,6 @@ pub async fn start_sim(cfg: SimConfig) -> Sim {
     Sim::start(cfg).await.expect("the simulator starts")
 }
 
-/// A loopback HTTP server that reads each request's head and answers with
-/// what `respond` makes of it (status line, headers and body), then closes
-/// the connection. Returns its address, `127.0.0.1:port`.
-pub async fn http_server(respond: impl Fn(&str) -> String + Send + Sync + 'static) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let addr = listener.local_addr().expect("a bound address");
-    let respond = std::sync::Arc::new(respond);
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let respond = respond.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let response = respond(&String::from_utf8_lossy(&head));
-                let _ = sock.write_all(response.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
-    addr.to_string()
-}
-
 /// Kills the simulator and starts a fresh one on the same port, after long
 /// enough down for connection attempts to be refused.
 pub async fn restart_sim(sim: &mut Option<Sim>, port: u16) {
@@ -163,13 +106,140 @@ pub async fn restart_sim(sim: &mut Option<Sim>, port: u16) {
     );
 }
 
-/// Everything one client sent, up to its final state.
-#[derive(Debug, Default)]
+/// The demo account's campaigns already sending when the simulator starts.
+fn running_campaigns(sim: &Sim) -> impl Iterator<Item = CatalogCampaign> {
+    sim.catalog()
+        .campaigns
+        .into_iter()
+        .filter(|c| c.account == Account::Demo && c.start_secs <= 0.0)
+}
+
+/// The running campaign that ends last: it outlasts a test.
+pub fn longest_running_campaign(sim: &Sim) -> String {
+    running_campaigns(sim)
+        .max_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
+        .expect("a campaign running at start")
+        .id
+}
+
+/// The running campaign that ends first: a stream of it completes soon.
+pub fn soonest_ending_campaign(sim: &Sim) -> String {
+    running_campaigns(sim)
+        .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
+        .expect("a campaign running at start")
+        .id
+}
+
+/// The demo account's campaign of this fate that ends first.
+pub fn demo_campaign(sim: &Sim, fate: CampaignFate) -> CatalogCampaign {
+    sim.catalog()
+        .campaigns
+        .into_iter()
+        .filter(|c| c.account == Account::Demo && c.fate == fate)
+        .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
+        .expect("the catalog has such a campaign")
+}
+
+/// A campaign of the other account: not the demo keys' to see.
+pub fn other_accounts_campaign(sim: &Sim) -> String {
+    sim.catalog()
+        .campaigns
+        .into_iter()
+        .find(|c| c.account == Account::Other)
+        .expect("the catalog lists another account's campaign")
+        .id
+}
+
+/// How many records the simulator holds for domain `name`.
+pub fn domain_records(sim: &Sim, name: &str) -> u64 {
+    sim.catalog()
+        .domains
+        .iter()
+        .find(|d| d.name == name)
+        .expect("the catalog lists the domain")
+        .records
+}
+
+// ---- the clients ---------------------------------------------------------------
+
+/// Fast reconnects and heartbeats so a test runs in seconds.
+pub fn fast_options(sim: &Sim) -> ClientOptions {
+    ClientOptions {
+        endpoints: sim.endpoints(),
+        ..keyed(fast_defaults())
+    }
+}
+
+/// [`fast_options`] without a simulator: no endpoints, no keys.
+pub fn fast_defaults() -> ClientOptions {
+    ClientOptions {
+        backoff: Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+        },
+        max_retries: Some(5),
+        heartbeat: Duration::from_millis(300),
+        sse_read_timeout: Duration::from_millis(800),
+        ..ClientOptions::default()
+    }
+}
+
+/// `opts` with the simulator's demo keys.
+pub fn keyed(opts: ClientOptions) -> ClientOptions {
+    ClientOptions {
+        blog_key: Some(ApiKey::new(sim::DEMO_BLOG_KEY)),
+        mail_key: Some(ApiKey::new(sim::DEMO_MAIL_KEY)),
+        ..opts
+    }
+}
+
+/// The three API bases on `host` (an address or `localhost`) and `port`:
+/// `scheme` is `http` or `https` (and so `ws` or `wss`).
+pub fn endpoints(scheme: &str, host: &str, port: u16) -> Endpoints {
+    let ws = if scheme == "https" { "wss" } else { "ws" };
+    Endpoints {
+        blog_url: format!("{scheme}://{host}:{port}/blog"),
+        mail_url: format!("{scheme}://{host}:{port}/mail"),
+        mail_ws_url: format!("{ws}://{host}:{port}/mail/ws"),
+    }
+}
+
+pub fn domain(name: &str) -> Source {
+    Source::DomainLogs {
+        domain: name.into(),
+    }
+}
+
+pub fn issue(id: &str) -> Source {
+    Source::SendProgress {
+        issue_id: id.into(),
+    }
+}
+
+pub fn campaign(id: &str) -> Source {
+    Source::Campaign {
+        campaign_id: id.into(),
+    }
+}
+
+/// Everything one client of `source` sent, up to its final state, and
+/// when each event arrived.
+#[derive(Debug)]
 pub struct Run {
+    pub source: Source,
     pub events: Vec<UpstreamBody>,
+    pub arrived: Vec<Instant>,
 }
 
 impl Run {
+    pub fn new(source: Source) -> Run {
+        Run {
+            source,
+            events: Vec::new(),
+            arrived: Vec::new(),
+        }
+    }
+
     pub fn states(&self) -> Vec<&ConnState> {
         self.events
             .iter()
@@ -178,6 +248,11 @@ impl Run {
                 _ => None,
             })
             .collect()
+    }
+
+    /// How many times the client was in a state that `is` matches.
+    pub fn count_states(&self, is: impl Fn(&ConnState) -> bool) -> usize {
+        self.states().into_iter().filter(|s| is(s)).count()
     }
 
     pub fn last_state(&self) -> Option<&ConnState> {
@@ -191,6 +266,15 @@ impl Run {
         }
     }
 
+    /// Why the client finished, asserting that finishing is the last thing
+    /// it reported.
+    pub fn finished_reason(&self) -> &str {
+        match self.events.last() {
+            Some(UpstreamBody::Conn(ConnState::Finished { reason })) => reason,
+            other => panic!("the client did not finish: {other:?}"),
+        }
+    }
+
     pub fn records(&self) -> Vec<LogRecord> {
         self.events
             .iter()
@@ -199,6 +283,10 @@ impl Run {
                 _ => Vec::new(),
             })
             .collect()
+    }
+
+    pub fn record_ids(&self) -> Vec<String> {
+        self.records().into_iter().map(|r| r.id).collect()
     }
 
     pub fn reconnect_reasons(&self) -> Vec<String> {
@@ -211,11 +299,72 @@ impl Run {
             .collect()
     }
 
-    pub fn malformed(&self) -> usize {
+    /// When the client first went to reconnect, and why.
+    pub fn first_reconnect(&self) -> Option<(Instant, String)> {
         self.events
             .iter()
-            .filter(|b| matches!(b, UpstreamBody::Malformed { .. }))
-            .count()
+            .zip(&self.arrived)
+            .find_map(|(b, at)| match b {
+                UpstreamBody::Conn(ConnState::Reconnecting { reason, .. }) => {
+                    Some((*at, reason.clone()))
+                }
+                _ => None,
+            })
+    }
+
+    /// The details of the events it skipped as malformed.
+    pub fn malformed_details(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Malformed { detail } => Some(detail.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn malformed(&self) -> usize {
+        self.malformed_details().len()
+    }
+}
+
+/// One client streaming one source in the background until dropped. It
+/// keeps the channel it reports into: a client whose consumer is gone ends
+/// by itself.
+pub struct Client {
+    source: Source,
+    task: Stream,
+    rx: mpsc::Receiver<UpstreamEvent>,
+}
+
+impl Client {
+    pub fn start(opts: ClientOptions, source: Source, query: LogQuery) -> Client {
+        let (tx, rx) = mpsc::channel::<UpstreamEvent>(64);
+        let upstream = Upstream::new(opts, tx).expect("client setup");
+        let task = upstream.spawn(source.clone(), query);
+        Client { source, task, rx }
+    }
+
+    /// What the client sends until a final state, until `until` says
+    /// stop, or until `limit` passes, whichever comes first.
+    pub async fn run_until(&mut self, limit: Duration, mut until: impl FnMut(&Run) -> bool) -> Run {
+        let mut run = Run::new(self.source.clone());
+        let deadline = tokio::time::Instant::now() + limit;
+        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
+            run.events.push(event.body);
+            run.arrived.push(Instant::now());
+            if done || until(&run) {
+                break;
+            }
+        }
+        run
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -235,38 +384,9 @@ pub async fn run_until(
     source: Source,
     query: LogQuery,
     limit: Duration,
-    mut until: impl FnMut(&Run) -> bool,
+    until: impl FnMut(&Run) -> bool,
 ) -> Run {
-    let (tx, mut rx) = mpsc::channel::<UpstreamEvent>(64);
-    let upstream = Upstream::new(opts, tx).expect("client setup");
-    let task = upstream.spawn(source, query);
-    let mut run = Run::default();
-    let deadline = tokio::time::Instant::now() + limit;
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let done = matches!(&event.body, UpstreamBody::Conn(s) if s.is_final());
-        run.events.push(event.body);
-        if done || until(&run) {
-            break;
-        }
-    }
-    task.abort();
-    run
-}
-
-pub fn logs(domain: &str) -> Source {
-    Source::DomainLogs {
-        domain: domain.into(),
-    }
-}
-
-pub fn issue(id: &str) -> Source {
-    Source::SendProgress {
-        issue_id: id.into(),
-    }
-}
-
-pub fn campaign(id: &str) -> Source {
-    Source::Campaign {
-        campaign_id: id.into(),
-    }
+    Client::start(opts, source, query)
+        .run_until(limit, until)
+        .await
 }
