@@ -17,7 +17,7 @@ use misar_dash::upstream::{
     UpstreamBody,
 };
 
-use crate::support::fixture::{Fixture, now};
+use crate::support::fixture::{Fixture, now, record};
 use crate::support::screen::{Glyph, assert_screen, draw, glyphs, text};
 use crate::support::{domain, forbidden};
 
@@ -268,16 +268,23 @@ fn assert_borders_in_place(buffer: &Buffer) {
     }
 }
 
+/// `f`'s log table at `width`x`height`, scrolled to its top: every cell
+/// safe, each row aligned, the borders in place. Returns the screen and
+/// how many table rows it shows.
+fn table_top(f: &mut Fixture, width: u16, height: u16) -> (Buffer, usize) {
+    f.size(width, height).keys("3").key(KeyCode::Home);
+    let buffer = draw(&f.state, width, height);
+    assert_cells_are_safe(&buffer);
+    let rows = assert_table_aligned(&buffer);
+    assert_borders_in_place(&buffer);
+    (buffer, rows)
+}
+
 #[test]
 fn hostile_records_render_safe_and_aligned_at_80x24() {
-    let mut f = hostile_world(AppOptions::default());
-    f.size(80, 24).key(KeyCode::Char('3'));
-    // Show the top of the table: the records with escapes and wide text.
-    f.key(KeyCode::Home);
-    let buffer = draw(&f.state, 80, 24);
-    assert_cells_are_safe(&buffer);
-    assert!(assert_table_aligned(&buffer) >= 5);
-    assert_borders_in_place(&buffer);
+    // The top of the table: the records with escapes and wide text.
+    let (buffer, rows) = table_top(&mut hostile_world(AppOptions::default()), 80, 24);
+    assert!(rows >= 5);
     let screen = text(&buffer);
     assert!(screen.contains("RED"), "{screen}");
     assert!(
@@ -289,14 +296,8 @@ fn hostile_records_render_safe_and_aligned_at_80x24() {
 
 #[test]
 fn hostile_records_render_safe_and_aligned_at_160x48() {
-    let mut f = hostile_world(AppOptions::default());
-    f.size(160, 48).key(KeyCode::Char('3'));
-    f.key(KeyCode::Home);
-    let buffer = draw(&f.state, 160, 48);
-    assert_cells_are_safe(&buffer);
-    let rows = assert_table_aligned(&buffer);
+    let (buffer, rows) = table_top(&mut hostile_world(AppOptions::default()), 160, 48);
     assert!(rows >= 18, "every record fits at this size: {rows}");
-    assert_borders_in_place(&buffer);
     let screen = text(&buffer);
     // The 10,000-character subjects are cut with an ellipsis.
     assert!(
@@ -349,15 +350,11 @@ fn evicted_records_are_counted_on_screen() {
     });
     let logs = domain("acme.io");
     f.event(&logs, UpstreamBody::Conn(ConnState::Live));
-    let records: Vec<LogRecord> = (0..250)
+    let records: Vec<LogRecord> = (0..250u64)
         .map(|i| LogRecord {
             id: format!("r{i}"),
-            timestamp_ms: now() - (250 - i) * 1000,
-            event_type: Some(LogEventType::Delivered),
-            sender: "news@acme.io".into(),
-            recipient: format!("reader{i}@example.org"),
             subject: format!("Issue {i}"),
-            ..LogRecord::default()
+            ..record(i, now() - (250 - i as i64) * 1000)
         })
         .collect();
     for chunk in records.chunks(50) {
@@ -453,11 +450,7 @@ proptest! {
         let logs = domain("fuzz.example");
         f.event(&logs, UpstreamBody::Conn(ConnState::Live));
         f.event(&logs, UpstreamBody::Logs(records.into()));
-        f.size(size.0, size.1).key(KeyCode::Char('3')).key(KeyCode::Home);
-        let buffer = draw(&f.state, size.0, size.1);
-        assert_cells_are_safe(&buffer);
-        assert_table_aligned(&buffer);
-        assert_borders_in_place(&buffer);
+        table_top(&mut f, size.0, size.1);
     }
 }
 

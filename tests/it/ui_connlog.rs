@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use crossterm::event::KeyCode;
-
-use misar_dash::app::{Action, AppOptions};
+use misar_dash::app::AppOptions;
 use misar_dash::upstream::{
     ConnState, LogEventType, LogRecord, SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-use crate::support::fixture::{Fixture, now};
-use crate::support::screen::{assert_palette, draw, snapshot, text};
+use crate::support::fixture::{Fixture, now, record};
+use crate::support::screen::{draw, text};
 use crate::support::{domain, issue};
 
 const LOG_FILE: &str = "/home/ana/.local/state/misar-dash/misar-dash.log";
@@ -43,25 +41,57 @@ fn records(n: u64) -> UpstreamBody {
     UpstreamBody::Logs(
         (0..n)
             .map(|i| LogRecord {
-                id: format!("log_{i}"),
-                timestamp_ms: now() - 600_000 + i as i64 * 1000,
                 event_type: Some(if i % 5 == 0 {
                     LogEventType::Bounced
                 } else {
                     LogEventType::Delivered
                 }),
-                sender: "news@acme.io".into(),
                 recipient: format!("reader{i:03}@example.org"),
-                subject: "Weekly digest #212".into(),
-                ..LogRecord::default()
+                ..record(i, now() - 600_000 + i as i64 * 1000)
             })
             .collect(),
     )
 }
 
-// ---- rendering (as ui_snapshots.rs does) -----------------------------------
-
 // ---- states ----------------------------------------------------------------
+
+/// One link's states, each at its second on the fixtures' clock (negative:
+/// before now), built as the client goes through them: after a drop, the
+/// next attempt starts once the delay is over (to the nearest second),
+/// and an attempt that succeeds is live a second after it started.
+struct History(Vec<(i64, ConnState)>);
+
+impl History {
+    /// The first attempt at `at`, live a second later.
+    fn starts(at: i64) -> History {
+        History(vec![(at, connecting(1)), (at + 1, ConnState::Live)])
+    }
+
+    fn push(mut self, at: i64, state: ConnState) -> History {
+        self.0.push((at, state));
+        self
+    }
+
+    /// Dropped at `at` for `reason`, and attempt `attempt` after `delay_ms`.
+    fn drops(self, at: i64, attempt: u32, delay_ms: u64, reason: &str) -> History {
+        let next = at + (delay_ms as i64 + 500) / 1000;
+        self.push(at, reconnecting(attempt, delay_ms, reason))
+            .push(next, connecting(attempt))
+    }
+
+    /// Told to wait `wait_s` at `at`, and attempt `attempt` after it.
+    fn rate_limited(self, at: i64, wait_s: u64, attempt: u32) -> History {
+        let wait = Duration::from_secs(wait_s);
+        self.push(at, ConnState::RateLimited { wait })
+            .push(at + wait_s as i64, connecting(attempt))
+    }
+
+    /// The latest attempt succeeds.
+    fn live(self) -> History {
+        let at = self.0.last().map_or(0, |(at, _)| at + 1);
+        self.push(at, ConnState::Live)
+    }
+}
 
 /// A weekly digest whose link had a bad ten minutes: drops, gateway
 /// errors, a rate limit, a failed TLS handshake, a resume, then the key
@@ -69,89 +99,43 @@ fn records(n: u64) -> UpstreamBody {
 fn troubled_history(options: AppOptions) -> Fixture {
     let mut f = Fixture::new(options);
     let source = issue("iss-weekly-digest");
-    let events: Vec<(i64, ConnState)> = vec![
-        (-600, connecting(1)),
-        (-599, ConnState::Live),
-        (
-            -540,
-            reconnecting(2, 1_000, "stream dropped: connection reset by peer"),
-        ),
-        (-539, connecting(2)),
-        (-538, ConnState::Live),
-        (-480, reconnecting(2, 1_100, "HTTP 502 Bad Gateway")),
-        (-479, connecting(2)),
-        (
+    let tls = "TLS handshake with blog.example.com:443 failed: invalid peer certificate: \
+               certificate expired (notAfter 2026-05-27T09:00:00Z); check the proxy's \
+               interception certificate or the server's chain";
+    let time_cap = "the server ended the stream (time cap)";
+    let gateway_timeout = "HTTP 504 Gateway Timeout";
+    let History(events) = History::starts(-600)
+        .drops(-540, 2, 1_000, "stream dropped: connection reset by peer")
+        .live()
+        .drops(-480, 2, 1_100, "HTTP 502 Bad Gateway")
+        .drops(
             -478,
-            reconnecting(
-                3,
-                2_300,
-                "HTTP 503 Service Unavailable: upstream maintenance",
-            ),
-        ),
-        (-476, connecting(3)),
-        (
-            -475,
-            ConnState::RateLimited {
-                wait: Duration::from_secs(30),
-            },
-        ),
-        (-445, connecting(3)),
-        (
-            -444,
-            reconnecting(4, 4_100, "connect: connection refused (os error 111)"),
-        ),
-        (-440, connecting(4)),
-        (
-            -439,
-            reconnecting(
-                5,
-                8_400,
-                "TLS handshake with blog.example.com:443 failed: invalid peer certificate: \
-                 certificate expired (notAfter 2026-05-27T09:00:00Z); check the proxy's \
-                 interception certificate or the server's chain",
-            ),
-        ),
-        (-431, connecting(5)),
-        (-430, ConnState::Live),
-        (
-            -360,
-            reconnecting(1, 0, "the server ended the stream (time cap)"),
-        ),
-        (-360, connecting(1)),
-        (-359, ConnState::Live),
-        (-300, reconnecting(2, 900, "read timeout: no data for 90s")),
-        (-299, connecting(2)),
-        (-298, reconnecting(3, 2_200, "HTTP 504 Gateway Timeout")),
-        (-296, connecting(3)),
-        (-295, reconnecting(4, 3_900, "HTTP 504 Gateway Timeout")),
-        (-291, connecting(4)),
-        (
-            -290,
-            reconnecting(5, 8_200, "HTTP 500 Internal Server Error"),
-        ),
-        (-282, connecting(5)),
-        (-281, ConnState::Live),
-        (
-            -200,
-            reconnecting(2, 1_000, "stream dropped: unexpected end of body"),
-        ),
-        (-199, connecting(2)),
-        (-198, ConnState::Live),
-        (
-            -120,
-            reconnecting(1, 0, "the server ended the stream (time cap)"),
-        ),
-        (-120, connecting(1)),
-        (-119, ConnState::Live),
-        (-60, reconnecting(2, 1_000, "HTTP 401 Unauthorized")),
-        (-59, connecting(2)),
-        (
+            3,
+            2_300,
+            "HTTP 503 Service Unavailable: upstream maintenance",
+        )
+        .rate_limited(-475, 30, 3)
+        .drops(-444, 4, 4_100, "connect: connection refused (os error 111)")
+        .drops(-439, 5, 8_400, tls)
+        .live()
+        .drops(-360, 1, 0, time_cap)
+        .live()
+        .drops(-300, 2, 900, "read timeout: no data for 90s")
+        .drops(-298, 3, 2_200, gateway_timeout)
+        .drops(-295, 4, 3_900, gateway_timeout)
+        .drops(-290, 5, 8_200, "HTTP 500 Internal Server Error")
+        .live()
+        .drops(-200, 2, 1_000, "stream dropped: unexpected end of body")
+        .live()
+        .drops(-120, 1, 0, time_cap)
+        .live()
+        .drops(-60, 2, 1_000, "HTTP 401 Unauthorized")
+        .push(
             -58,
             ConnState::Stopped(StopReason::KeyRefused {
                 detail: "HTTP 401: the key was revoked".into(),
             }),
-        ),
-    ];
+        );
     assert_eq!(events.len(), 37);
     for (offset_s, state) in events {
         f.tick(offset_s * 1000);
@@ -174,8 +158,7 @@ fn dying_links() -> Fixture {
     );
     f.tick(-600_000);
     for source in [&digest, &sale, &Source::Inbox, &logs] {
-        f.conn(source, connecting(1));
-        f.conn(source, ConnState::Live);
+        f.up(source);
     }
     f.event(&digest, progress(19_374, 250_000));
     f.event(&sale, progress(2_067, 4_200));
@@ -214,7 +197,26 @@ fn dying_links() -> Fixture {
     f
 }
 
+/// [`troubled_history`] with the overlay open, naming the log file.
+fn overlay() -> Fixture {
+    let mut f = troubled_history(AppOptions {
+        log_file: Some(LOG_FILE.into()),
+        ..AppOptions::default()
+    });
+    f.keys("L");
+    f
+}
+
+/// No connection yet, the feed focused and the overlay open.
+fn empty_overlay() -> Fixture {
+    let mut f = Fixture::plain();
+    f.keys("2L");
+    f
+}
+
 // ---- the snapshots ---------------------------------------------------------
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
 #[test]
 fn connection_log_overlay() {
@@ -222,18 +224,14 @@ fn connection_log_overlay() {
         log_file: Some(LOG_FILE.into()),
         ..AppOptions::default()
     });
-    f.size(80, 24).key(KeyCode::Char('L'));
-    snapshot("connlog_80x24", &f.state, 80, 24);
-    f.size(120, 40);
-    snapshot("connlog_120x40", &f.state, 120, 40);
+    f.size(80, 24).keys("L").snapshot("connlog_80x24");
+    f.snapshots("connlog", &SIZES[1..]);
 }
 
 #[test]
 fn connection_log_scrolled_to_the_oldest() {
     let mut f = troubled_history(AppOptions::default());
-    f.size(80, 24)
-        .key(KeyCode::Char('L'))
-        .key(KeyCode::Char('g'));
+    f.size(80, 24).keys("Lg");
     let screen = text(&draw(&f.state, 80, 24));
     assert!(screen.contains("09:50:00  connecting"), "{screen}");
     assert!(!screen.contains("09:59:02  stopped"), "{screen}");
@@ -244,21 +242,13 @@ fn connection_log_scrolled_to_the_oldest() {
 #[test]
 fn connection_log_when_empty() {
     let mut f = Fixture::plain();
-    f.size(80, 24)
-        .key(KeyCode::Char('2'))
-        .key(KeyCode::Char('L'));
-    snapshot("connlog_empty_80x24", &f.state, 80, 24);
-    f.size(120, 40);
-    snapshot("connlog_empty_120x40", &f.state, 120, 40);
+    f.size(80, 24).keys("2L").snapshot("connlog_empty_80x24");
+    f.snapshots("connlog_empty", &SIZES[1..]);
 }
 
 #[test]
 fn died_counts_on_rows_and_tabs() {
-    let mut f = dying_links();
-    f.size(80, 24);
-    snapshot("died_count_80x24", &f.state, 80, 24);
-    f.size(120, 40);
-    snapshot("died_count_120x40", &f.state, 120, 40);
+    dying_links().snapshots("died_count", &SIZES);
 }
 
 #[test]
@@ -268,32 +258,18 @@ fn proxy_in_the_status_bar() {
         ..AppOptions::default()
     });
     for source in [issue("iss-weekly-digest"), Source::Inbox, domain("acme.io")] {
-        f.conn(&source, connecting(1));
-        f.conn(&source, ConnState::Live);
+        f.up(&source);
     }
-    f.event(&issue("iss-weekly-digest"), progress(19_374, 250_000));
-    f.size(80, 24);
-    snapshot("status_proxy_80x24", &f.state, 80, 24);
-    f.size(120, 40);
-    snapshot("status_proxy_120x40", &f.state, 120, 40);
+    f.event(&issue("iss-weekly-digest"), progress(19_374, 250_000))
+        .snapshots("status_proxy", &SIZES);
 }
 
 /// Any size: the overlay and the badges draw without panicking and within
 /// the palette.
 #[test]
 fn every_size_draws() {
-    let mut overlay = troubled_history(AppOptions {
-        log_file: Some(LOG_FILE.into()),
-        ..AppOptions::default()
-    });
-    overlay.key(KeyCode::Char('L'));
-    let mut empty = Fixture::plain();
-    empty.key(KeyCode::Char('2')).key(KeyCode::Char('L'));
-    let mut states = [overlay, empty, dying_links()];
-    for f in &mut states {
-        for (width, height) in [(0, 0), (1, 1), (20, 5), (60, 16), (80, 24), (250, 80)] {
-            f.act(Action::Resize(width, height));
-            assert_palette(&draw(&f.state, width, height));
-        }
+    let sizes = [(0, 0), (1, 1), (20, 5), (60, 16), (80, 24), (250, 80)];
+    for mut f in [overlay(), empty_overlay(), dying_links()] {
+        f.draws_at(&sizes);
     }
 }
