@@ -6,14 +6,42 @@
 use std::time::Duration;
 
 use crate::support::*;
-use misar_dash::config::ApiKey;
-use misar_dash::sim::{self, CampaignFate, SimConfig, WireMode, WsRefusal};
+use misar_dash::config::{ApiKey, ClientOptions};
+use misar_dash::sim::{self, CampaignFate, Sim, WireMode, WsRefusal};
 use misar_dash::upstream::{
-    CampaignUpdateKind, ConnState, InboxEvent, LogQuery, SendStatus, Source, StopReason,
-    UpstreamBody,
+    CampaignUpdateKind, ConnState, InboxEvent, LogEventType, LogQuery, SendStatus, Source,
+    StopReason, UpstreamBody,
 };
 
 const T: Duration = Duration::from_secs(20);
+
+/// A client of `sim` for `source` with the fast options, run to its end.
+async fn stream(sim: &Sim, source: Source) -> Run {
+    run_client(fast_options(sim), source, LogQuery::default(), T).await
+}
+
+/// [`stream`] with `query`.
+async fn stream_query(sim: &Sim, source: Source, query: LogQuery) -> Run {
+    run_client(fast_options(sim), source, query, T).await
+}
+
+/// [`stream`] until `until` says stop.
+async fn stream_until(sim: &Sim, source: Source, until: impl FnMut(&Run) -> bool) -> Run {
+    run_until(fast_options(sim), source, LogQuery::default(), T, until).await
+}
+
+/// The fast options for `sim` with `key` as the mail key.
+fn with_mail_key(sim: &Sim, key: &str) -> ClientOptions {
+    ClientOptions {
+        mail_key: Some(ApiKey::new(key)),
+        ..fast_options(sim)
+    }
+}
+
+/// The client finished by itself (and did not stop on an error).
+fn finished(run: &Run) -> bool {
+    matches!(run.last_state(), Some(ConnState::Finished { .. }))
+}
 
 // ---- send progress ----------------------------------------------------------
 
@@ -26,28 +54,16 @@ async fn send_progress_ends_with_each_terminal_state() {
         ("iss-flash-sale-reminder", SendStatus::Cancelled),
         ("iss-may-newsletter", SendStatus::Sent),
     ] {
-        let run = run_client(fast_options(&sim), issue(id), LogQuery::default(), T).await;
-        let progress: Vec<_> = run
-            .events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Progress(p) => Some(p),
-                _ => None,
-            })
-            .collect();
+        let run = stream(&sim, issue(id)).await;
+        let progress = run.progress();
         let last = progress.last().expect("progress events");
         assert_eq!(last.status, want, "{id}");
         assert!(
             progress.windows(2).all(|w| w[0].sent <= w[1].sent),
             "{id}: sent never goes back"
         );
-        assert_eq!(
-            run.last_state(),
-            Some(&ConnState::Finished {
-                reason: format!("send {}", want.as_str())
-            }),
-            "{id}"
-        );
+        let reason = format!("send {}", want.as_str());
+        assert_eq!(run.finished_reason(), reason, "{id}");
         assert!(
             run.reconnect_reasons().is_empty(),
             "{id}: a terminal state is not reconnected"
@@ -61,17 +77,10 @@ async fn issue_not_found_stops_without_retrying() {
     let sim = start_sim(sim_config()).await;
     for id in ["iss-acme-quarterly", "no-such-issue"] {
         let before = sim.stats().requests;
-        let run = run_client(fast_options(&sim), issue(id), LogQuery::default(), T).await;
-        assert!(
-            matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains(id)),
-            "{id}: {:?}",
-            run.last_state()
-        );
-        assert_eq!(
-            sim.stats().requests - before,
-            1,
-            "{id}: one request, no retry"
-        );
+        let run = stream(&sim, issue(id)).await;
+        assert_contains(stop_detail!(run, NotFound, "{id}"), &[id]);
+        let requests = sim.stats().requests - before;
+        assert_eq!(requests, 1, "{id}: one request, no retry");
     }
     sim.shutdown().await;
 }
@@ -79,20 +88,7 @@ async fn issue_not_found_stops_without_retrying() {
 #[tokio::test]
 async fn poll_failed_backs_off_and_carries_on() {
     let sim = start_sim(sim_config()).await;
-    let run = run_until(
-        fast_options(&sim),
-        issue("iss-flaky"),
-        LogQuery::default(),
-        T,
-        |run| {
-            run.events
-                .iter()
-                .filter(|b| matches!(b, UpstreamBody::Progress(_)))
-                .count()
-                >= 4
-        },
-    )
-    .await;
+    let run = stream_until(&sim, issue("iss-flaky"), |run| run.progress().len() >= 4).await;
     let reasons = run.reconnect_reasons();
     assert!(
         reasons.iter().any(|r| r.contains("poll_failed")),
@@ -104,24 +100,13 @@ async fn poll_failed_backs_off_and_carries_on() {
 
 #[tokio::test]
 async fn done_without_a_terminal_state_resumes_at_once() {
-    let sim = start_sim(SimConfig {
-        send_stream_cap: Duration::from_millis(300),
-        ..sim_config()
-    })
+    let sim = start_sim(sim_config_with(|c| {
+        c.send_stream_cap = Duration::from_millis(300);
+    }))
     .await;
-    let run = run_until(
-        fast_options(&sim),
-        issue("iss-weekly-digest"),
-        LogQuery::default(),
-        T,
-        |run| {
-            run.states()
-                .iter()
-                .filter(|s| matches!(s, ConnState::Live))
-                .count()
-                >= 3
-        },
-    )
+    let run = stream_until(&sim, issue("iss-weekly-digest"), |run| {
+        run.count_states(|s| matches!(s, ConnState::Live)) >= 3
+    })
     .await;
     let resumes: Vec<_> = run
         .states()
@@ -146,23 +131,23 @@ async fn refused_blog_keys_stop_without_retrying() {
         (sim::NOSCOPE_BLOG_KEY, "403"),
         (sim::DEMO_MAIL_KEY, "401"),
     ] {
-        let mut opts = fast_options(&sim);
-        opts.blog_key = Some(ApiKey::new(key));
+        let opts = ClientOptions {
+            blog_key: Some(ApiKey::new(key)),
+            ..fast_options(&sim)
+        };
         let before = sim.stats().requests;
         let run = run_client(opts, issue("iss-spring-sale"), LogQuery::default(), T).await;
-        match run.stop_reason() {
-            Some(StopReason::KeyRefused { detail }) => {
-                assert!(detail.contains(status), "{detail}");
-                assert!(!detail.contains(key), "the key is not in the message");
-            }
-            other => panic!("{key}: {other:?}"),
-        }
+        let detail = stop_detail!(run, KeyRefused, "{key}");
+        assert!(detail.contains(status), "{detail}");
+        assert!(!detail.contains(key), "the key is not in the message");
         assert_eq!(sim.stats().requests - before, 1);
     }
-    let mut opts = fast_options(&sim);
-    opts.blog_key = None;
+    let opts = ClientOptions {
+        blog_key: None,
+        ..fast_options(&sim)
+    };
     let run = run_client(opts, issue("iss-spring-sale"), LogQuery::default(), T).await;
-    assert!(matches!(run.stop_reason(), Some(StopReason::NoKey { .. })));
+    stop_detail!(run, NoKey);
     sim.shutdown().await;
 }
 
@@ -170,32 +155,14 @@ async fn refused_blog_keys_stop_without_retrying() {
 
 #[tokio::test]
 async fn the_inbox_delivers_all_six_event_types() {
-    let sim = start_sim(SimConfig {
-        speed: 200.0,
-        ..sim_config()
-    })
-    .await;
+    let sim = start_sim(sim_config_with(|c| c.speed = 200.0)).await;
     let kinds = |run: &Run| {
-        let mut seen: Vec<&'static str> = run
-            .events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Inbox(e) => Some(e.type_name()),
-                _ => None,
-            })
-            .collect();
+        let mut seen: Vec<&'static str> = run.inbox().iter().map(|e| e.type_name()).collect();
         seen.sort_unstable();
         seen.dedup();
         seen
     };
-    let run = run_until(
-        fast_options(&sim),
-        Source::Inbox,
-        LogQuery::default(),
-        T,
-        |run| kinds(run).len() == 6,
-    )
-    .await;
+    let run = stream_until(&sim, Source::Inbox, |run| kinds(run).len() == 6).await;
     assert_eq!(
         kinds(&run),
         [
@@ -207,8 +174,8 @@ async fn the_inbox_delivers_all_six_event_types() {
             "unsubscribe"
         ]
     );
-    let mail = run.events.iter().find_map(|b| match b {
-        UpstreamBody::Inbox(InboxEvent::EmailReceived(m)) => Some(m),
+    let mail = run.inbox().into_iter().find_map(|e| match e {
+        InboxEvent::EmailReceived(m) => Some(m),
         _ => None,
     });
     let mail = mail.expect("a received mail");
@@ -219,35 +186,19 @@ async fn the_inbox_delivers_all_six_event_types() {
 
 #[tokio::test]
 async fn campaigns_end_with_each_terminal_event() {
-    let sim = start_sim(SimConfig {
-        speed: 400.0,
-        ..sim_config()
-    })
-    .await;
+    let sim = start_sim(sim_config_with(|c| c.speed = 400.0)).await;
     for (fate, kind) in [
         (CampaignFate::Completed, CampaignUpdateKind::Completed),
         (CampaignFate::Failed, CampaignUpdateKind::Failed),
         (CampaignFate::Cancelled, CampaignUpdateKind::Cancelled),
     ] {
         let c = demo_campaign(&sim, fate);
-        let run = run_client(
-            fast_options(&sim),
-            campaign(&c.id),
-            LogQuery::default(),
-            Duration::from_secs(30),
-        )
-        .await;
-        let last = run.events.iter().rev().find_map(|b| match b {
-            UpstreamBody::Campaign(u) => Some(u),
-            _ => None,
-        });
-        assert_eq!(last.map(|u| u.kind), Some(kind), "{}", c.id);
-        assert_eq!(
-            run.last_state(),
-            Some(&ConnState::Finished {
-                reason: format!("campaign {}", kind.as_str())
-            })
-        );
+        let limit = Duration::from_secs(30);
+        let opts = fast_options(&sim);
+        let run = run_client(opts, campaign(&c.id), LogQuery::default(), limit).await;
+        let last = run.campaign_updates().last().map(|u| u.kind);
+        assert_eq!(last, Some(kind), "{}", c.id);
+        assert_eq!(run.finished_reason(), format!("campaign {}", kind.as_str()));
     }
     sim.shutdown().await;
 }
@@ -255,58 +206,39 @@ async fn campaigns_end_with_each_terminal_event() {
 #[tokio::test]
 async fn websocket_refusals_stop_both_ways() {
     for refusal in [WsRefusal::HttpStatus, WsRefusal::CloseCode] {
-        let sim = start_sim(SimConfig {
-            ws_refusal: refusal,
-            ..sim_config()
-        })
-        .await;
+        let sim = start_sim(sim_config_with(|c| c.ws_refusal = refusal)).await;
         let before = sim.stats().requests;
         let by_http = refusal == WsRefusal::HttpStatus;
-        let run = run_client(
-            fast_options(&sim),
-            campaign(&other_accounts_campaign(&sim)),
-            LogQuery::default(),
-            T,
-        )
-        .await;
+        let run = stream(&sim, campaign(&other_accounts_campaign(&sim))).await;
         let code = if by_http { "403" } else { "4403" };
-        assert!(
-            matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains(code)),
-            "{refusal:?}: {:?}",
-            run.last_state()
-        );
+        let detail = stop_detail!(run, NotFound, "{refusal:?}");
+        assert!(detail.contains(code), "{refusal:?}: {detail}");
         // A wrong key, and a blog key where the mail key goes, on the inbox.
         for key in ["msk_wrong", sim::DEMO_BLOG_KEY] {
-            let mut opts = fast_options(&sim);
-            opts.mail_key = Some(ApiKey::new(key));
+            let opts = with_mail_key(&sim, key);
             let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
             let code = if by_http { "403" } else { "4401" };
+            let detail = stop_detail!(run, KeyRefused, "{refusal:?} {key}");
             assert!(
-                matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail })
-                    if detail.contains(code) && detail.contains("check the key")),
-                "{refusal:?} {key}: {:?}",
-                run.last_state()
+                detail.contains(code) && detail.contains("check the key"),
+                "{refusal:?} {key}: {detail}"
             );
         }
         // A wrong key on a campaign channel: a 403 there cannot say whether
         // the key or the campaign is wrong, so the message names both.
-        let mut opts = fast_options(&sim);
-        opts.mail_key = Some(ApiKey::new("msk_wrong"));
+        let opts = with_mail_key(&sim, "msk_wrong");
         let id = demo_campaign(&sim, CampaignFate::Completed).id;
         let run = run_client(opts, campaign(&id), LogQuery::default(), T).await;
-        match run.stop_reason() {
-            Some(StopReason::NotFound { detail }) if by_http => {
-                assert!(detail.contains("403"), "{detail}");
-                assert!(detail.contains("not this account's"), "{detail}");
-                assert!(
-                    detail.contains("mail key is missing or invalid"),
-                    "{detail}"
-                );
-            }
-            Some(StopReason::KeyRefused { detail }) if !by_http => {
-                assert!(detail.contains("4401"), "{detail}");
-            }
-            other => panic!("{refusal:?}: {other:?}"),
+        if by_http {
+            let detail = stop_detail!(run, NotFound, "{refusal:?}");
+            let named = [
+                "403",
+                "not this account's",
+                "mail key is missing or invalid",
+            ];
+            assert_contains(detail, &named);
+        } else {
+            assert_contains(stop_detail!(run, KeyRefused, "{refusal:?}"), &["4401"]);
         }
         assert_eq!(sim.stats().requests - before, 4, "{refusal:?}: no retries");
         sim.shutdown().await;
@@ -325,40 +257,25 @@ async fn a_websocket_refused_with_401_is_a_key_stop() {
         )
     })
     .await;
-    let addr = server.addr;
     let mut opts = fast_defaults();
-    opts.endpoints.mail_ws_url = format!("ws://{addr}/mail/ws");
+    opts.endpoints.mail_ws_url = format!("ws://{}/mail/ws", server.addr);
     opts.mail_key = Some(ApiKey::new("msk_wrong"));
     for source in [Source::Inbox, campaign("cmp-1")] {
-        let run = run_client(opts.clone(), source.clone(), LogQuery::default(), T).await;
-        assert!(
-            matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail })
-                if detail.contains("401") && detail.contains("check the key")),
-            "{source:?}: {:?}",
-            run.last_state()
-        );
+        let run = run_client(opts.clone(), source, LogQuery::default(), T).await;
+        assert_contains(stop_detail!(run, KeyRefused), &["401", "check the key"]);
     }
     assert_eq!(server.hits().len(), 2);
 }
 
 #[tokio::test]
 async fn a_silent_websocket_is_declared_dead_and_redialled() {
-    let sim = start_sim(SimConfig {
-        ws_silent: true,
-        ..sim_config()
+    let sim = start_sim(sim_config_with(|c| c.ws_silent = true)).await;
+    let started = tokio::time::Instant::now();
+    let run = stream_until(&sim, Source::Inbox, |run| {
+        !run.reconnect_reasons().is_empty()
     })
     .await;
-    let started = tokio::time::Instant::now();
-    let run = run_until(
-        fast_options(&sim),
-        Source::Inbox,
-        LogQuery::default(),
-        T,
-        |run| !run.reconnect_reasons().is_empty(),
-    )
-    .await;
-    let reasons = run.reconnect_reasons();
-    assert!(reasons[0].contains("no ping"), "{reasons:?}");
+    run.assert_first_reconnect("no ping");
     // Two heartbeat periods of 300 ms, with room for a slow machine.
     assert!(started.elapsed() < Duration::from_secs(5));
     sim.shutdown().await;
@@ -371,24 +288,17 @@ async fn close_1001_reconnects_with_backoff() {
     use tokio_tungstenite::tungstenite::protocol::CloseFrame;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
     // A server that accepts, then closes with 1001 as a restarting server does.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
-                    let frame = CloseFrame {
-                        code: CloseCode::Away,
-                        reason: "server restart".into(),
-                    };
-                    let _ = ws.send(Message::Close(Some(frame))).await;
-                }
-            });
-        }
-    });
+    let server = WsServer::start(|_, mut ws| async move {
+        let frame = CloseFrame {
+            code: CloseCode::Away,
+            reason: "server restart".into(),
+        };
+        let _ = ws.send(Message::Close(Some(frame))).await;
+    })
+    .await;
     let sim = start_sim(sim_config()).await;
     let mut opts = fast_options(&sim);
-    opts.endpoints.mail_ws_url = format!("ws://{addr}");
+    opts.endpoints.mail_ws_url = server.url();
     opts.max_retries = Some(2);
     let run = run_client(opts, Source::Inbox, LogQuery::default(), T).await;
     let reasons = run.reconnect_reasons();
@@ -428,20 +338,12 @@ async fn a_completion_read_while_batches_are_parsing_is_kept() {
         format!("{SSE_HEAD}{body}")
     })
     .await;
-    let addr = server.addr;
-    let mut opts = fast_defaults();
-    opts.endpoints.mail_url = format!("http://{addr}/mail");
-    opts.mail_key = Some(ApiKey::new(sim::DEMO_MAIL_KEY));
+    let mut opts = keyed(fast_defaults());
+    opts.endpoints.mail_url = format!("{}/mail", server.url());
     opts.max_retries = Some(0);
     let run = run_client(opts, domain("big.example.com"), LogQuery::default(), T).await;
-    assert_eq!(
-        run.last_state(),
-        Some(&ConnState::Finished {
-            reason: format!("complete: {} records", BATCHES * PER_BATCH)
-        }),
-        "{:?}",
-        run.states()
-    );
+    let reason = format!("complete: {} records", BATCHES * PER_BATCH);
+    assert_eq!(run.finished_reason(), reason, "{:?}", run.states());
     assert_eq!(run.records().len(), BATCHES * PER_BATCH);
 }
 
@@ -449,13 +351,7 @@ async fn a_completion_read_while_batches_are_parsing_is_kept() {
 async fn a_domain_streams_completely_with_the_exact_count() {
     let sim = start_sim(sim_config()).await;
     let want = domain_records(&sim, "flaky.example.com");
-    let run = run_client(
-        fast_options(&sim),
-        domain("flaky.example.com"),
-        LogQuery::default(),
-        T,
-    )
-    .await;
+    let run = stream(&sim, domain("flaky.example.com")).await;
     let records = run.records();
     assert_eq!(records.len() as u64, want);
     let mut ids: Vec<_> = records.iter().map(|r| r.id.as_str()).collect();
@@ -472,29 +368,21 @@ async fn a_domain_streams_completely_with_the_exact_count() {
             .all(|w| w[0].timestamp_ms <= w[1].timestamp_ms)
     );
     // The first attempt got a 500 and was retried with backoff.
-    assert!(
-        run.reconnect_reasons()[0].contains("500"),
-        "{:?}",
-        run.states()
-    );
+    run.assert_first_reconnect("500");
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_500k_domain_streams_completely() {
     let sim = start_sim(sim_config()).await;
-    let query = LogQuery {
-        limit: Some(500_000),
-        ..Default::default()
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let upstream = misar_dash::upstream::Upstream::new(fast_options(&sim), tx).unwrap();
-    let _task = upstream.spawn(domain("bulk.example.com"), query);
+    let mut clients = Clients::start(fast_options(&sim), 64);
+    clients.spawn(domain("bulk.example.com"), at_most(500_000));
     let (mut count, mut complete, mut last_ts, mut ordered) = (0u64, None, i64::MIN, true);
-    while let Some(event) = tokio::time::timeout(Duration::from_secs(120), rx.recv())
-        .await
-        .unwrap()
-    {
+    loop {
+        let event = clients
+            .next(Duration::from_secs(120))
+            .await
+            .expect("no stall of two minutes");
         match event.body {
             UpstreamBody::Logs(records) => {
                 count += records.len() as u64;
@@ -522,73 +410,46 @@ async fn the_500k_domain_streams_completely() {
 async fn the_limit_and_server_side_filters_apply() {
     let sim = start_sim(sim_config()).await;
     let query = LogQuery {
-        event_type: Some(misar_dash::upstream::LogEventType::Bounced),
-        limit: Some(25),
-        ..Default::default()
+        event_type: Some(LogEventType::Bounced),
+        ..at_most(25)
     };
-    let run = run_client(fast_options(&sim), domain("bulk.example.com"), query, T).await;
+    let run = stream_query(&sim, domain("bulk.example.com"), query).await;
     let records = run.records();
     assert_eq!(records.len(), 25);
     assert!(
         records
             .iter()
-            .all(|r| r.event_type == Some(misar_dash::upstream::LogEventType::Bounced))
+            .all(|r| r.event_type == Some(LogEventType::Bounced))
     );
-    assert!(matches!(run.last_state(), Some(ConnState::Finished { .. })));
+    assert!(finished(&run));
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn domain_log_errors_map_to_stops() {
     let sim = start_sim(sim_config()).await;
-    let run = run_client(
-        fast_options(&sim),
-        domain("other.example.org"),
-        LogQuery::default(),
-        T,
-    )
-    .await;
-    assert!(
-        matches!(run.stop_reason(), Some(StopReason::NotFound { detail }) if detail.contains("404"))
-    );
-    let run = run_client(
-        fast_options(&sim),
-        domain("nowhere.example.net"),
-        LogQuery::default(),
-        T,
-    )
-    .await;
-    assert!(matches!(
-        run.stop_reason(),
-        Some(StopReason::NotFound { .. })
-    ));
+    let run = stream(&sim, domain("other.example.org")).await;
+    assert_contains(stop_detail!(run, NotFound), &["404"]);
+    let run = stream(&sim, domain("nowhere.example.net")).await;
+    stop_detail!(run, NotFound);
     // A value the client's parsers would refuse, built by hand to reach the
     // server: its 400 stops the stream.
     let bad = LogQuery {
-        event_type: Some(misar_dash::upstream::LogEventType::Other),
+        event_type: Some(LogEventType::Other),
         ..Default::default()
     };
-    let run = run_client(fast_options(&sim), domain("shop.example.com"), bad, T).await;
-    assert!(
-        matches!(run.stop_reason(), Some(StopReason::BadQuery { detail }) if detail.contains("400"))
-    );
-    let mut opts = fast_options(&sim);
-    opts.mail_key = Some(ApiKey::new("msk_nope"));
+    let run = stream_query(&sim, domain("shop.example.com"), bad).await;
+    assert_contains(stop_detail!(run, BadQuery), &["400"]);
+    let opts = with_mail_key(&sim, "msk_nope");
     let run = run_client(opts, domain("shop.example.com"), LogQuery::default(), T).await;
-    assert!(
-        matches!(run.stop_reason(), Some(StopReason::KeyRefused { detail }) if detail.contains("401"))
-    );
+    assert_contains(stop_detail!(run, KeyRefused), &["401"]);
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_rate_limit_is_waited_out_and_never_hit_early() {
     let sim = start_sim(sim_config()).await;
-    let query = LogQuery {
-        limit: Some(50),
-        ..Default::default()
-    };
-    let run = run_client(fast_options(&sim), domain("limited.example.com"), query, T).await;
+    let run = stream_query(&sim, domain("limited.example.com"), at_most(50)).await;
     let waits: Vec<_> = run
         .states()
         .into_iter()
@@ -608,80 +469,40 @@ async fn a_rate_limit_is_waited_out_and_never_hit_early() {
             ..
         }
     )));
-    let stats = sim.stats();
-    assert_eq!(stats.rate_limited, 2);
-    assert_eq!(stats.early_requests, 0);
+    assert_rate_limited(&sim, 2);
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_stalled_stream_times_out_and_reconnects() {
     let sim = start_sim(sim_config()).await;
-    let run = run_until(
-        fast_options(&sim),
-        domain("stalled.example.com"),
-        LogQuery::default(),
-        T,
-        |run| !run.reconnect_reasons().is_empty(),
-    )
+    let run = stream_until(&sim, domain("stalled.example.com"), |run| {
+        !run.reconnect_reasons().is_empty()
+    })
     .await;
-    assert!(
-        run.reconnect_reasons()[0].contains("no data"),
-        "{:?}",
-        run.states()
-    );
+    run.assert_first_reconnect("no data");
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn every_wire_mode_gives_the_same_events() {
     let plain = start_sim(sim_config()).await;
-    let query = LogQuery {
-        limit: Some(300),
-        ..Default::default()
-    };
-    let want_logs = run_client(
-        fast_options(&plain),
-        domain("flaky.example.com"),
-        query.clone(),
-        T,
-    )
-    .await;
-    let want_send = run_client(
-        fast_options(&plain),
-        issue("iss-may-newsletter"),
-        LogQuery::default(),
-        T,
-    )
-    .await;
+    let flaky = || domain("flaky.example.com");
+    let newsletter = || issue("iss-may-newsletter");
+    let want_logs = stream_query(&plain, flaky(), at_most(300)).await;
+    let want_send = stream(&plain, newsletter()).await;
     plain.shutdown().await;
     assert_eq!(want_logs.records().len(), 300);
     for mode in ["crlf", "cr", "bytes", "comments", "all"] {
-        let wire: WireMode = mode.parse().unwrap();
-        let sim = start_sim(SimConfig {
-            wire,
-            ..sim_config()
-        })
-        .await;
-        let got = run_client(
-            fast_options(&sim),
-            domain("flaky.example.com"),
-            query.clone(),
-            T,
-        )
-        .await;
+        let wire: WireMode = mode.parse().expect("a wire mode");
+        let sim = start_sim(sim_config_with(|c| c.wire = wire)).await;
+        let got = stream_query(&sim, flaky(), at_most(300)).await;
         assert!(
             got.records() == want_logs.records(),
             "{mode}: records differ"
         );
         assert_eq!(got.malformed(), 0, "{mode}");
-        let got = run_client(
-            fast_options(&sim),
-            issue("iss-may-newsletter"),
-            LogQuery::default(),
-            T,
-        )
-        .await;
+        let got = stream(&sim, newsletter()).await;
         assert_eq!(got.events, want_send.events, "{mode}");
         sim.shutdown().await;
     }
@@ -690,20 +511,13 @@ async fn every_wire_mode_gives_the_same_events() {
 #[tokio::test]
 async fn the_key_can_travel_as_a_query_parameter() {
     let sim = start_sim(sim_config()).await;
-    let mut opts = fast_options(&sim);
-    opts.token_in_query = true;
-    let run = run_client(
-        opts.clone(),
-        issue("iss-may-newsletter"),
-        LogQuery::default(),
-        T,
-    )
-    .await;
-    assert!(
-        matches!(run.last_state(), Some(ConnState::Finished { .. })),
-        "{:?}",
-        run.states()
-    );
+    let opts = ClientOptions {
+        token_in_query: true,
+        ..fast_options(&sim)
+    };
+    let send = issue("iss-may-newsletter");
+    let run = run_client(opts.clone(), send, LogQuery::default(), T).await;
+    assert!(finished(&run), "{:?}", run.states());
     let run = run_until(opts, Source::Inbox, LogQuery::default(), T, |run| {
         run.states().contains(&&ConnState::Live)
     })
@@ -719,34 +533,27 @@ async fn the_key_can_travel_as_a_query_parameter() {
 #[tokio::test]
 async fn domain_logs_survive_drops_with_nothing_lost_or_repeated() {
     let sim = start_sim(sim_config()).await;
-    let query = LogQuery {
-        limit: Some(20_000),
-        ..Default::default()
-    };
-    let want = run_client(
-        fast_options(&sim),
-        domain("bulk.example.com"),
-        query.clone(),
-        T,
-    )
-    .await;
-    let want: Vec<String> = want.records().iter().map(|r| r.id.clone()).collect();
+    let bulk = || domain("bulk.example.com");
+    let want = stream_query(&sim, bulk(), at_most(20_000))
+        .await
+        .record_ids();
     assert_eq!(want.len(), 20_000);
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let mut opts = fast_options(&sim);
-    opts.max_retries = None;
-    let upstream = misar_dash::upstream::Upstream::new(opts, tx).unwrap();
-    let _task = upstream.spawn(domain("bulk.example.com"), query);
+    let opts = ClientOptions {
+        max_retries: None,
+        ..fast_options(&sim)
+    };
+    // The channel is small, so the server is at most a few batches ahead:
+    // dropping cuts the stream mid-way.
+    let mut clients = Clients::start(opts, 4);
+    clients.spawn(bulk(), at_most(20_000));
     let (mut got, mut drops, mut batches) = (Vec::new(), 0, 0);
     loop {
-        let event = tokio::time::timeout(T, rx.recv()).await.unwrap().unwrap();
+        let event = clients.next(T).await.expect("the stream goes on");
         match event.body {
             UpstreamBody::Logs(records) => {
                 got.extend(records.iter().map(|r| r.id.to_string()));
                 batches += 1;
-                // The channel is small, so the server is at most a few
-                // batches ahead: dropping now cuts the stream mid-way.
                 if batches % 4 == 0 && drops < 3 {
                     sim.drop_connections();
                     drops += 1;
@@ -766,19 +573,19 @@ async fn domain_logs_survive_drops_with_nothing_lost_or_repeated() {
 async fn every_client_recovers_when_the_server_restarts_on_the_same_port() {
     let sim = start_sim(sim_config()).await;
     let port = sim.addr().port();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-    let mut opts = fast_options(&sim);
-    opts.max_retries = None;
-    let upstream = misar_dash::upstream::Upstream::new(opts, tx).unwrap();
+    let opts = ClientOptions {
+        max_retries: None,
+        ..fast_options(&sim)
+    };
+    let mut clients = Clients::start(opts, 256);
     let sources = [
         Source::Inbox,
         issue("iss-weekly-digest"),
         domain("shop.example.com"),
     ];
-    let _tasks: Vec<_> = sources
-        .iter()
-        .map(|s| upstream.spawn(s.clone(), LogQuery::default()))
-        .collect();
+    for source in &sources {
+        clients.spawn(source.clone(), LogQuery::default());
+    }
     let live_count = |seen: &[(Source, ConnState)], s: &Source| {
         seen.iter()
             .filter(|(src, st)| src == s && *st == ConnState::Live)
@@ -788,7 +595,7 @@ async fn every_client_recovers_when_the_server_restarts_on_the_same_port() {
     let mut restarted = false;
     let mut sim = Some(sim);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+    while let Some(event) = clients.next_by(deadline).await {
         if let UpstreamBody::Conn(state) = event.body {
             assert!(!state.is_final(), "{}: {state}", event.source);
             seen.push((event.source, state));

@@ -15,12 +15,11 @@ use crate::support::screen::{draw, text};
 use crate::support::*;
 use misar_dash::app::{Action, AppOptions, AppState, update};
 use misar_dash::config::ClientOptions;
-use misar_dash::sim::{self, Account, SimConfig};
+use misar_dash::sim::SimConfig;
 use misar_dash::upstream::{
     ConnState, LogQuery, Source, StopReason, Upstream, UpstreamBody, UpstreamEvent,
 };
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 // ---- what the test servers send ---------------------------------------------------
@@ -41,6 +40,31 @@ fn opts_for(server: &Server) -> ClientOptions {
         max_retries: None,
         ..keyed(fast_defaults())
     }
+}
+
+/// A client of `server` for `source`, run to its end or for `secs`.
+async fn client_of(server: &Server, source: Source, secs: u64) -> Run {
+    let limit = Duration::from_secs(secs);
+    run_client(opts_for(server), source, LogQuery::default(), limit).await
+}
+
+/// Silence was noticed `after` it began: not before `window` (less 50 ms
+/// for the two clocks), and not more than 4 s after it (a loaded machine).
+#[track_caller]
+fn assert_noticed(after: Duration, window: Duration) {
+    let early = after + Duration::from_millis(50) < window;
+    assert!(!early, "noticed after only {after:?} of silence");
+    let late = after >= window + Duration::from_secs(4);
+    assert!(!late, "took {after:?}");
+}
+
+/// The longest wait between two instants in a row.
+fn longest_gap(times: &[Instant]) -> Duration {
+    times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default()
 }
 
 // ---- the view through the reducer ---------------------------------------------------
@@ -128,14 +152,7 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
     let want = app.view_ids(DOMAIN);
     assert_eq!(want.len(), N as usize);
     let port = sim.addr().port();
-    let running_campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .filter(|c| c.account == Account::Demo && c.start_secs <= 0.0)
-        .max_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
-        .expect("a campaign running at start")
-        .id;
+    let running_campaign = longest_running_campaign(&sim);
     sim.shutdown().await;
 
     // Disturbed: the same world, killed twice while the stream is under way.
@@ -228,49 +245,40 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
 async fn a_websocket_gone_silent_is_dropped_after_two_heartbeats() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    // (connections, pongs received, when the last ping went out)
-    let seen = Arc::new(Mutex::new((0usize, 0usize, None::<Instant>)));
+    // (pongs received, when the last ping went out)
+    let seen = Arc::new(Mutex::new((0usize, None::<Instant>)));
     let server_seen = seen.clone();
-    let server = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let seen = server_seen.clone();
-            tokio::spawn(async move {
-                let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                let first = {
-                    let mut s = seen.lock().unwrap();
-                    s.0 += 1;
-                    s.0 == 1
-                };
-                let (mut sink, mut read) = ws.split();
-                let reader_seen = seen.clone();
-                let reader = tokio::spawn(async move {
-                    while let Some(Ok(message)) = read.next().await {
-                        if matches!(message, Message::Pong(_)) {
-                            reader_seen.lock().unwrap().1 += 1;
-                        }
-                    }
-                });
-                if first {
-                    for _ in 0..3 {
-                        sink.send(Message::Ping(vec![1].into())).await.unwrap();
-                        seen.lock().unwrap().2 = Some(Instant::now());
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+    let server = WsServer::start(move |n, ws| {
+        let seen = server_seen.clone();
+        async move {
+            let (mut sink, mut read) = ws.split();
+            let reader_seen = seen.clone();
+            let reader = tokio::spawn(async move {
+                while let Some(Ok(message)) = read.next().await {
+                    if matches!(message, Message::Pong(_)) {
+                        reader_seen.lock().expect("the pong count").0 += 1;
                     }
                 }
-                // Then nothing at all, and no close either.
-                let _ = tokio::time::timeout(Duration::from_secs(60), reader).await;
-                drop(sink);
             });
+            if n == 0 {
+                for _ in 0..3 {
+                    let ping = Message::Ping(vec![1].into());
+                    sink.send(ping).await.expect("a ping goes out");
+                    seen.lock().expect("the ping time").1 = Some(Instant::now());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            // Then nothing at all, and no close either.
+            let _ = tokio::time::timeout(Duration::from_secs(60), reader).await;
+            drop(sink);
         }
-    });
-    let mut opts = fast_defaults();
-    opts.endpoints.mail_ws_url = format!("ws://{addr}");
-    opts.mail_key = Some(misar_dash::config::ApiKey::new(sim::DEMO_MAIL_KEY));
-    opts.max_retries = None;
+    })
+    .await;
+    let mut opts = ClientOptions {
+        max_retries: None,
+        ..keyed(fast_defaults())
+    };
+    opts.endpoints.mail_ws_url = server.url();
     // The client keeps running after the first reconnect: it must dial again.
     let mut client = Client::start(opts, Source::Inbox, LogQuery::default());
     let run = client
@@ -280,26 +288,14 @@ async fn a_websocket_gone_silent_is_dropped_after_two_heartbeats() {
         .await;
     let (detected, reason) = run.first_reconnect().expect("the silence was noticed");
     assert!(reason.contains("no ping"), "{reason}");
-    let (_, pongs, last_ping) = *seen.lock().unwrap();
+    let (pongs, last_ping) = *seen.lock().expect("what the server saw");
     let last_ping = last_ping.expect("pings were sent");
     let heartbeat = Duration::from_millis(300);
-    let silence = detected.duration_since(last_ping);
-    assert!(
-        silence + Duration::from_millis(50) >= heartbeat * 2,
-        "declared dead after only {silence:?} of silence"
-    );
-    assert!(
-        silence < heartbeat * 2 + Duration::from_secs(4),
-        "took {silence:?}"
-    );
+    assert_noticed(detected.duration_since(last_ping), heartbeat * 2);
     assert_eq!(pongs, 3, "every ping was answered");
     // And it dials again.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while seen.lock().unwrap().0 < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(seen.lock().unwrap().0 >= 2, "no second connection");
-    server.abort();
+    wait_until(Duration::from_secs(10), || server.connections() >= 2).await;
+    assert!(server.connections() >= 2, "no second connection");
 }
 
 /// A log stream that delivered records and then went silent, open: after
@@ -313,46 +309,26 @@ async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
         let marker = marker.clone();
         async move {
             if n == 0 {
-                let body = logs_event(&[
-                    record_json("r1", 0),
-                    record_json("r2", 1),
-                    record_json("r3", 2),
-                ]);
-                let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
-                let _ = stream.write_all(body.as_bytes()).await;
-                *marker.lock().unwrap() = Some(Instant::now());
+                let ids = [("r1", 0), ("r2", 1), ("r3", 2)];
+                let body = logs_event(&ids.map(|(id, s)| record_json(id, s)));
+                send(&mut stream, &[SSE_HEAD, &body]).await;
+                *marker.lock().expect("the time of the last byte") = Some(Instant::now());
                 hold_silently(stream).await;
             } else {
                 // From the resume point: the record at that time again, then
                 // a new one.
-                let body =
-                    logs_event(&[record_json("r3", 2), record_json("r4", 3)]) + &complete_event(2);
-                let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
-                let _ = stream.write_all(body.as_bytes()).await;
+                let again = logs_event(&[record_json("r3", 2), record_json("r4", 3)]);
+                send(&mut stream, &[SSE_HEAD, &again, &complete_event(2)]).await;
             }
         }
     })
     .await;
-    let run = run_until(
-        opts_for(&server),
-        domain("quiet.example.com"),
-        LogQuery::default(),
-        Duration::from_secs(20),
-        |_| false,
-    )
-    .await;
+    let run = client_of(&server, domain("quiet.example.com"), 20).await;
     let (detected, reason) = run.first_reconnect().expect("the silence was noticed");
     assert!(reason.contains("no data"), "{reason}");
-    let silence = detected.duration_since(last_byte.lock().unwrap().unwrap());
-    let timeout = Duration::from_millis(800);
-    assert!(
-        silence + Duration::from_millis(50) >= timeout,
-        "after only {silence:?}"
-    );
-    assert!(
-        silence < timeout + Duration::from_secs(4),
-        "took {silence:?}"
-    );
+    let last = last_byte.lock().expect("the time of the last byte");
+    let silence = detected.duration_since(last.expect("the records went out"));
+    assert_noticed(silence, Duration::from_millis(800));
     assert_eq!(run.record_ids(), ["r1", "r2", "r3", "r4"]);
     run.finished_reason();
     let hits = server.hits();
@@ -368,25 +344,17 @@ async fn a_log_stream_gone_silent_times_out_and_resumes_where_it_was() {
 #[tokio::test]
 async fn a_send_stream_gone_silent_times_out_and_carries_on() {
     let server = Server::start(|n, _, mut stream| async move {
-        let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
         if n == 0 {
-            let body = "data: {\"status\":\"sending\",\"sent\":10,\"total\":100}\n\n";
-            let _ = stream.write_all(body.as_bytes()).await;
+            let sending = "data: {\"status\":\"sending\",\"sent\":10,\"total\":100}\n\n";
+            send(&mut stream, &[SSE_HEAD, sending]).await;
             hold_silently(stream).await;
         } else {
-            let body = "data: {\"status\":\"sent\",\"sent\":100,\"total\":100}\n\ndata: [DONE]\n\n";
-            let _ = stream.write_all(body.as_bytes()).await;
+            let sent = "data: {\"status\":\"sent\",\"sent\":100,\"total\":100}\n\ndata: [DONE]\n\n";
+            send(&mut stream, &[SSE_HEAD, sent]).await;
         }
     })
     .await;
-    let run = run_until(
-        opts_for(&server),
-        issue("iss-quiet"),
-        LogQuery::default(),
-        Duration::from_secs(20),
-        |_| false,
-    )
-    .await;
+    let run = client_of(&server, issue("iss-quiet"), 20).await;
     let (_, reason) = run.first_reconnect().expect("the silence was noticed");
     assert!(reason.contains("no data"), "{reason}");
     assert_eq!(run.finished_reason(), "send sent");
@@ -425,23 +393,14 @@ async fn an_error_body_that_never_arrives_times_out() {
     let server = Server::start(|n, _, mut stream| async move {
         if n == 0 {
             let head = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"err";
-            let _ = stream.write_all(head.as_bytes()).await;
+            send(&mut stream, &[head]).await;
             hold_silently(stream).await;
         } else {
-            let body = complete_event(0);
-            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
+            send(&mut stream, &[SSE_HEAD, &complete_event(0)]).await;
         }
     })
     .await;
-    let run = run_until(
-        opts_for(&server),
-        domain("half.example.com"),
-        LogQuery::default(),
-        Duration::from_secs(15),
-        |_| false,
-    )
-    .await;
+    let run = client_of(&server, domain("half.example.com"), 15).await;
     let (_, reason) = run
         .first_reconnect()
         .expect("the stalled body was given up on");
@@ -469,13 +428,12 @@ async fn an_unanswered_websocket_handshake_times_out() {
     let (detected, reason) = run
         .first_reconnect()
         .expect("the handshake was given up on");
-    assert!(
-        reason.contains("no WebSocket handshake answer from 127.0.0.1:")
-            && reason.contains("in 2 s"),
-        "{reason}"
+    assert_contains(
+        &reason,
+        &["no WebSocket handshake answer from 127.0.0.1:", "in 2 s"],
     );
     assert!(detected.duration_since(started) < Duration::from_secs(10));
-    server.wait_for_hits(2, Duration::from_secs(10)).await;
+    wait_until(Duration::from_secs(10), || server.hits().len() >= 2).await;
     assert!(server.hits().len() >= 2, "dialled again");
 }
 
@@ -500,7 +458,7 @@ async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
         );
         // The head at once (its time is bounded as a whole, see
         // RELIABILITY.md), then the body a byte at a time.
-        if stream.write_all(SSE_HEAD.as_bytes()).await.is_err() {
+        if !send(&mut stream, &[SSE_HEAD]).await {
             return;
         }
         for byte in body.as_bytes() {
@@ -570,22 +528,14 @@ async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
     );
     // The loop drew all along: no gap between frames near the trickle's
     // length (ticks alone make one every 100 ms).
-    let longest_frame_gap = frames
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .max()
-        .unwrap_or_default();
+    let longest_frame_gap = longest_gap(&frames);
     assert!(
         longest_frame_gap < Duration::from_secs(2),
         "the loop stalled for {longest_frame_gap:?}"
     );
     // The inbox kept coming at its own pace while the slow stream crawled.
     assert!(inbox_at.len() >= 10, "{} inbox events", inbox_at.len());
-    let longest_inbox_gap = inbox_at
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .max()
-        .unwrap_or_default();
+    let longest_inbox_gap = longest_gap(&inbox_at);
     assert!(
         longest_inbox_gap < trickle / 3,
         "the inbox waited {longest_inbox_gap:?} during a {trickle:?} trickle"
@@ -618,15 +568,11 @@ fn too_many(retry_after: &str) -> String {
 #[tokio::test]
 async fn a_429_storm_is_waited_out_request_by_request() {
     const WAITS: [u64; 5] = [1, 1, 2, 1, 1];
-    let server = Server::start(|n, _, mut stream| async move {
-        if let Some(wait) = WAITS.get(n) {
-            let _ = stream
-                .write_all(too_many(&wait.to_string()).as_bytes())
-                .await;
-        } else {
-            let body = logs_event(&[record_json("a", 0), record_json("b", 1)]) + &complete_event(2);
-            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
+    let server = Server::answering(|n, _| match WAITS.get(n) {
+        Some(wait) => too_many(&wait.to_string()),
+        None => {
+            let records = logs_event(&[record_json("a", 0), record_json("b", 1)]);
+            format!("{SSE_HEAD}{records}{}", complete_event(2))
         }
     })
     .await;
@@ -693,23 +639,15 @@ async fn a_429_storm_is_waited_out_request_by_request() {
 #[tokio::test]
 async fn retry_after_zero_is_not_a_busy_loop() {
     const STORM: usize = 3;
-    let server = Server::start(|n, _, mut stream| async move {
+    let server = Server::answering(|n, _| {
         if n < STORM {
-            let _ = stream.write_all(too_many("0").as_bytes()).await;
+            too_many("0")
         } else {
-            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
-            let _ = stream.write_all(complete_event(0).as_bytes()).await;
+            format!("{SSE_HEAD}{}", complete_event(0))
         }
     })
     .await;
-    let run = run_until(
-        opts_for(&server),
-        domain("zero.example.com"),
-        LogQuery::default(),
-        Duration::from_secs(20),
-        |_| false,
-    )
-    .await;
+    let run = client_of(&server, domain("zero.example.com"), 20).await;
     run.finished_reason();
     let hits = server.hits();
     assert_eq!(hits.len(), STORM + 1);
@@ -725,34 +663,17 @@ async fn retry_after_zero_is_not_a_busy_loop() {
 #[tokio::test]
 async fn the_simulators_rate_limit_is_never_hit_early() {
     let sim = start_sim(sim_config()).await;
-    let query = LogQuery {
-        limit: Some(20),
-        ..Default::default()
-    };
     for round in 0..3 {
-        let run = run_client(
-            fast_options(&sim),
-            domain("limited.example.com"),
-            query.clone(),
-            Duration::from_secs(20),
-        )
-        .await;
-        assert!(
-            matches!(run.last_state(), Some(ConnState::Finished { .. })),
-            "round {round}: {:?}",
-            run.states()
-        );
+        let opts = fast_options(&sim);
+        let limited = domain("limited.example.com");
+        let run = run_client(opts, limited, at_most(20), Duration::from_secs(20)).await;
+        let finished = matches!(run.last_state(), Some(ConnState::Finished { .. }));
+        assert!(finished, "round {round}: {:?}", run.states());
         assert_eq!(run.records().len(), 20, "round {round}");
-        let waits = run
-            .states()
-            .iter()
-            .filter(|s| matches!(s, ConnState::RateLimited { .. }))
-            .count();
+        let waits = run.count_states(|s| matches!(s, ConnState::RateLimited { .. }));
         assert_eq!(waits, 2, "round {round}");
     }
-    let stats = sim.stats();
-    assert_eq!(stats.rate_limited, 6);
-    assert_eq!(stats.early_requests, 0);
+    assert_rate_limited(&sim, 6);
     sim.shutdown().await;
 }
 
@@ -762,29 +683,17 @@ async fn the_simulators_rate_limit_is_never_hit_early() {
 async fn a_refusal_after_a_drop_is_not_retried() {
     let server = Server::start(|n, _, mut stream| async move {
         if n == 0 {
-            let _ = stream.write_all(SSE_HEAD.as_bytes()).await;
-            let _ = stream
-                .write_all(logs_event(&[record_json("a", 0)]).as_bytes())
-                .await;
-            // Then the connection drops.
+            // One record, then the connection drops.
+            let records = logs_event(&[record_json("a", 0)]);
+            send(&mut stream, &[SSE_HEAD, &records]).await;
         } else {
             let body = r#"{"error":"Invalid API key"}"#;
-            let head = format!(
-                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes()).await;
+            let refused = answer("401 Unauthorized", "application/json", body);
+            send(&mut stream, &[&refused]).await;
         }
     })
     .await;
-    let run = run_until(
-        opts_for(&server),
-        domain("revoked.example.com"),
-        LogQuery::default(),
-        Duration::from_secs(15),
-        |_| false,
-    )
-    .await;
+    let run = client_of(&server, domain("revoked.example.com"), 15).await;
     assert!(matches!(
         run.events.last(),
         Some(UpstreamBody::Conn(ConnState::Stopped(

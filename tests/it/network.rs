@@ -155,7 +155,7 @@ async fn an_expired_or_wrong_host_certificate_is_a_stop_that_says_which() {
         let opts = tls.trusting(tls.flawed_front(flaw).await);
         for run in first_attempt_stops(&opts, vec![issue("iss-weekly-digest"), Source::Inbox]).await
         {
-            let detail = stop_detail!(run, Tls);
+            let detail = stop_detail!(run, Tls, "{flaw:?}");
             assert!(detail.contains(words), "{flaw:?} {}: {detail}", run.source);
         }
     }
@@ -357,7 +357,7 @@ async fn a_redirect_to_another_port_never_carries_the_key() {
         };
         for source in [issue("iss-1"), domain("d.example"), Source::Inbox] {
             let run = run_client(opts.clone(), source, LogQuery::default(), T).await;
-            let detail = stop_detail!(run, Redirected);
+            let detail = stop_detail!(run, Redirected, "token_in_query: {token_in_query}");
             assert!(detail.contains(&format!("http://{to}/moved")), "{detail}");
             assert!(!detail.contains("canary"), "{detail}");
         }
@@ -426,7 +426,7 @@ async fn a_campaign_link_silent_after_its_snapshot_runs_the_budget_out() {
         ..fast_defaults()
     };
     let run = run_client(opts, campaign("cmp-quiet"), LogQuery::default(), T).await;
-    stop_detail!(run, GaveUp, last_error);
+    stop_detail!(run, GaveUp { last_error });
     assert_eq!(server.connections(), 2);
 }
 
@@ -493,7 +493,7 @@ async fn an_unreachable_proxy_is_named_as_the_thing_that_failed() {
     };
     for source in [issue("iss-1"), Source::Inbox, domain("d.example")] {
         let run = run_client(opts.clone(), source, LogQuery::default(), T).await;
-        let last_error = stop_detail!(run, GaveUp, last_error);
+        let last_error = stop_detail!(run, GaveUp { last_error });
         let named = format!("could not connect to the proxy {closed}: ");
         assert!(
             last_error.starts_with(&named),

@@ -18,8 +18,8 @@ pub use server::*;
 use misar_dash::config::{ApiKey, Backoff, ClientOptions, Endpoints};
 use misar_dash::sim::{self, Account, CampaignFate, CatalogCampaign, Sim, SimConfig};
 use misar_dash::upstream::{
-    ConnState, LogQuery, LogRecord, Source, StopReason, Stream, Upstream, UpstreamBody,
-    UpstreamEvent,
+    CampaignUpdate, ConnState, InboxEvent, LogQuery, LogRecord, SendProgress, Source, StopReason,
+    Stream, Upstream, UpstreamBody, UpstreamEvent,
 };
 use tokio::sync::mpsc;
 
@@ -51,17 +51,25 @@ pub fn assert_contains(text: &str, parts: &[&str]) {
 
 /// The detail of a client's stop, which must be of the kind named:
 /// `stop_detail!(run, Tls)`, or with the field that holds it,
-/// `stop_detail!(run, GaveUp, last_error)`. Else a panic with what the
-/// client did.
+/// `stop_detail!(run, GaveUp { last_error })`; either may end with a
+/// message that tells the case, `stop_detail!(run, Tls, "{flaw:?}")`.
+/// Else a panic with the case, the source and what the client did.
 macro_rules! stop_detail {
     ($run:expr, $kind:ident) => {
-        stop_detail!($run, $kind, detail)
+        stop_detail!($run, $kind { detail }, "")
     };
-    ($run:expr, $kind:ident, $field:ident) => {
+    ($run:expr, $kind:ident, $($case:tt)+) => {
+        stop_detail!($run, $kind { detail }, $($case)+)
+    };
+    ($run:expr, $kind:ident { $field:ident }) => {
+        stop_detail!($run, $kind { $field }, "")
+    };
+    ($run:expr, $kind:ident { $field:ident }, $($case:tt)+) => {
         match $run.stop_reason() {
             Some(misar_dash::upstream::StopReason::$kind { $field, .. }) => $field.as_str(),
             _ => panic!(
-                "{}: not a {} stop: {:?}",
+                "{} {}: not a {} stop: {:?}",
+                format!($($case)+),
                 $run.source,
                 stringify!($kind),
                 $run.states()
@@ -70,6 +78,14 @@ macro_rules! stop_detail {
     };
 }
 pub(crate) use stop_detail;
+
+/// Waits up to `limit` for `done`, looking every 20 ms.
+pub async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 // ---- the simulator -----------------------------------------------------------
 
@@ -84,6 +100,13 @@ pub fn sim_config() -> SimConfig {
         heartbeat: Duration::from_millis(300),
         ..SimConfig::default()
     }
+}
+
+/// [`sim_config`] changed by `change`: `sim_config_with(|c| c.speed = 200.0)`.
+pub fn sim_config_with(change: impl FnOnce(&mut SimConfig)) -> SimConfig {
+    let mut cfg = sim_config();
+    change(&mut cfg);
+    cfg
 }
 
 pub async fn start_sim(cfg: SimConfig) -> Sim {
@@ -104,6 +127,15 @@ pub async fn restart_sim(sim: &mut Option<Sim>, port: u16) {
         })
         .await,
     );
+}
+
+/// The simulator answered `times` requests with 429, and saw none come
+/// before its `Retry-After` was over.
+#[track_caller]
+pub fn assert_rate_limited(sim: &Sim, times: u64) {
+    let stats = sim.stats();
+    let counts = (stats.rate_limited, stats.early_requests);
+    assert_eq!(counts, (times, 0), "429s, and requests too early");
 }
 
 /// The demo account's campaigns already sending when the simulator starts.
@@ -204,6 +236,14 @@ pub fn endpoints(scheme: &str, host: &str, port: u16) -> Endpoints {
     }
 }
 
+/// A query for at most `n` records.
+pub fn at_most(n: u32) -> LogQuery {
+    LogQuery {
+        limit: Some(n),
+        ..LogQuery::default()
+    }
+}
+
 pub fn domain(name: &str) -> Source {
     Source::DomainLogs {
         domain: name.into(),
@@ -271,8 +311,38 @@ impl Run {
     pub fn finished_reason(&self) -> &str {
         match self.events.last() {
             Some(UpstreamBody::Conn(ConnState::Finished { reason })) => reason,
-            other => panic!("the client did not finish: {other:?}"),
+            _ => panic!("{}: did not finish: {:?}", self.source, self.states()),
         }
+    }
+
+    pub fn progress(&self) -> Vec<&SendProgress> {
+        self.events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Progress(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn inbox(&self) -> Vec<&InboxEvent> {
+        self.events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Inbox(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn campaign_updates(&self) -> Vec<&CampaignUpdate> {
+        self.events
+            .iter()
+            .filter_map(|b| match b {
+                UpstreamBody::Campaign(u) => Some(u),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn records(&self) -> Vec<LogRecord> {
@@ -297,6 +367,18 @@ impl Run {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The client's first reconnect was for a reason that says `why`.
+    #[track_caller]
+    pub fn assert_first_reconnect(&self, why: &str) {
+        let reasons = self.reconnect_reasons();
+        assert!(
+            reasons.first().is_some_and(|r| r.contains(why)),
+            "{}: first reconnect not for {why:?}: {:?}",
+            self.source,
+            self.states()
+        );
     }
 
     /// When the client first went to reconnect, and why.
@@ -365,6 +447,54 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Clients of several sources reporting into one channel, as the
+/// dashboard's do. They stop when this is dropped.
+pub struct Clients {
+    upstream: Upstream,
+    tasks: Vec<Stream>,
+    rx: mpsc::Receiver<UpstreamEvent>,
+}
+
+impl Clients {
+    /// `capacity` is the channel's: a small one keeps the clients at most
+    /// a few batches ahead of the test that reads it.
+    pub fn start(opts: ClientOptions, capacity: usize) -> Clients {
+        let (tx, rx) = mpsc::channel(capacity);
+        let upstream = Upstream::new(opts, tx).expect("client setup");
+        Clients {
+            upstream,
+            tasks: Vec::new(),
+            rx,
+        }
+    }
+
+    pub fn spawn(&mut self, source: Source, query: LogQuery) -> &mut Clients {
+        self.tasks.push(self.upstream.spawn(source, query));
+        self
+    }
+
+    /// The next event, if one comes by `deadline`.
+    pub async fn next_by(&mut self, deadline: tokio::time::Instant) -> Option<UpstreamEvent> {
+        tokio::time::timeout_at(deadline, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The next event, if one comes within `limit`.
+    pub async fn next(&mut self, limit: Duration) -> Option<UpstreamEvent> {
+        self.next_by(tokio::time::Instant::now() + limit).await
+    }
+}
+
+impl Drop for Clients {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 

@@ -115,14 +115,6 @@ impl Server {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
-
-    /// Waits up to `limit` for the server to have seen `n` requests.
-    pub async fn wait_for_hits(&self, n: usize, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while self.hits().len() < n && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
 }
 
 async fn read_head(stream: &mut TcpStream) -> Option<String> {
@@ -136,6 +128,17 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
         head.extend_from_slice(&buf[..n]);
     }
     Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Writes each of `parts` to the client in turn; false once it has hung
+/// up (a client that hangs up is no failure of the server).
+pub async fn send(stream: &mut TcpStream, parts: &[&str]) -> bool {
+    for part in parts {
+        if stream.write_all(part.as_bytes()).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Keeps a connection open without writing a byte until the client hangs up
