@@ -116,6 +116,19 @@ async fn hostile_websockets() -> misar_dash::sim::Sim {
     start_sim(sim_config_with(|c| c.ws_hostile = true)).await
 }
 
+/// Clients of the hostile channels. The simulator builds a session's
+/// opening (its junk, and the first time a frame of over 1 MiB) before it
+/// sends any of it; on a loaded machine that took longer than the fast
+/// options' dead-link window (two heartbeats, at least a second), the
+/// client redialled, and the junk and the big frame moved from one session
+/// to the other. These tests are not about heartbeats: the window is long.
+fn patient_options(sim: &misar_dash::sim::Sim) -> misar_dash::config::ClientOptions {
+    misar_dash::config::ClientOptions {
+        heartbeat: Duration::from_secs(5),
+        ..fast_options(sim)
+    }
+}
+
 /// Two sessions of a hostile channel: the first brings its junk and the
 /// frame over the cap, which ends it; the second brings the junk again.
 /// The message says what each session did.
@@ -141,7 +154,7 @@ async fn hostile_inbox_skips_junk_and_recovers_from_the_oversized_frame() {
             .count()
     };
     let run = run_until(
-        fast_options(&sim),
+        patient_options(&sim),
         Source::Inbox,
         LogQuery::default(),
         T,
@@ -181,7 +194,7 @@ async fn hostile_campaign_channel_skips_junk_and_still_finishes() {
         .filter(|c| c.start_secs <= 0.0 && c.end_secs > 20.0)
         .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
         .expect("a running campaign");
-    let opts = fast_options(&sim);
+    let opts = patient_options(&sim);
     let run = run_client(opts, campaign(&c.id), LogQuery::default(), T).await;
     assert_eq!(run.finished_reason(), "campaign completed");
     assert_two_hostile_sessions(&run);
