@@ -43,6 +43,12 @@ fn cases(default: u32) -> Config {
     config
 }
 
+/// `value` written as JSON and read back.
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    let text = serde_json::to_string(value).expect("it serializes");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
 // ---- generators ----------------------------------------------------------
 
 /// Characters that break terminals and parsers, mixed with ordinary ones.
@@ -382,8 +388,7 @@ proptest! {
             ParsedEvent::Records(records) => {
                 prop_assert_eq!(records.len() + bad.len(), items.len(), "{:?}", bad);
                 for r in records.to_records() {
-                    let back: LogRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
-                    prop_assert_eq!(back, r);
+                    prop_assert_eq!(round_trip(&r), r);
                 }
             }
             other => prop_assert!(false, "{other:?} for an array"),
@@ -414,9 +419,7 @@ proptest! {
     fn log_records_parse_and_round_trip(value in prop_oneof![record_object(), json_value()]) {
         let text = value.to_string();
         if let Ok(record) = serde_json::from_str::<LogRecord>(&text) {
-            let again = serde_json::to_string(&record).unwrap();
-            let back: LogRecord = serde_json::from_str(&again).unwrap();
-            prop_assert_eq!(back, record);
+            prop_assert_eq!(round_trip(&record), record);
         }
         let _ = serde_json::from_value::<LogRecord>(value);
     }
@@ -427,16 +430,13 @@ proptest! {
     fn events_parse_and_round_trip(value in prop_oneof![event_object(), json_value()]) {
         let text = value.to_string();
         if let Ok(e) = serde_json::from_str::<InboxEvent>(&text) {
-            let back: InboxEvent = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
-            prop_assert_eq!(back, e);
+            prop_assert_eq!(round_trip(&e), e);
         }
         if let Ok(u) = serde_json::from_str::<CampaignUpdate>(&text) {
-            let back: CampaignUpdate = serde_json::from_str(&serde_json::to_string(&u).unwrap()).unwrap();
-            prop_assert_eq!(back, u);
+            prop_assert_eq!(round_trip(&u), u);
         }
         if let Ok(p) = serde_json::from_str::<SendProgress>(&text) {
-            let back: SendProgress = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
-            prop_assert_eq!(back, p);
+            prop_assert_eq!(round_trip(&p), p);
         }
     }
 
@@ -702,7 +702,8 @@ fn regression_an_emoji_presentation_selector_keeps_the_cell_width() {
             "{text:?} {width}"
         );
         assert_eq!(display_width(&cell(text, width)), width, "{text:?} {width}");
-        assert_columns_render_aligned(&[text.to_string(), "x".into()], &[width, 1]).unwrap();
+        assert_columns_render_aligned(&[text.to_string(), "x".into()], &[width, 1])
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
@@ -719,7 +720,7 @@ fn regression_cells_are_measured_as_ratatui_draws_them() {
         for width in [0, 1, 2, 3, 5, 9] {
             assert_eq!(display_width(&cell(text, width)), width, "{text:?} {width}");
             assert_columns_render_aligned(&[text.to_string(), "after".into()], &[width, 5])
-                .unwrap();
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 }

@@ -138,17 +138,16 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
     // Undisturbed.
     let sim = start_sim(sim_config()).await;
     let mut app = App::new(N as usize * 2);
-    let (tx, mut rx) = mpsc::channel(64);
-    let upstream = Upstream::new(fast_options(&sim), tx).unwrap();
-    let task = upstream.spawn(domain(DOMAIN), query.clone());
+    let mut clients = Clients::start(fast_options(&sim), 64);
+    clients.spawn(domain(DOMAIN), query.clone());
     while app.complete(DOMAIN).is_none() {
-        let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        let event = clients
+            .next(Duration::from_secs(60))
             .await
-            .expect("the undisturbed stream completes")
-            .unwrap();
+            .expect("the undisturbed stream completes");
         app.apply(event);
     }
-    task.abort();
+    drop(clients);
     let want = app.view_ids(DOMAIN);
     assert_eq!(want.len(), N as usize);
     let port = sim.addr().port();
@@ -163,23 +162,21 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
         })
         .await,
     );
-    let mut opts = fast_options(sim.as_ref().unwrap());
+    let mut opts = fast_options(sim.as_ref().expect("the simulator"));
     opts.max_retries = None;
     let mut app = App::new(N as usize * 2);
     // A small channel: the client is at most a few batches ahead of the
     // view, so a kill lands in the middle of the stream.
-    let (tx, mut rx) = mpsc::channel(4);
-    let upstream = Upstream::new(opts, tx).unwrap();
+    let mut clients = Clients::start(opts, 4);
     let sources = [
         domain(DOMAIN),
         Source::Inbox,
         issue("iss-weekly-digest"),
         campaign(&running_campaign),
     ];
-    let _tasks: Vec<_> = sources
-        .iter()
-        .map(|s| upstream.spawn(s.clone(), query.clone()))
-        .collect();
+    for source in &sources {
+        clients.spawn(source.clone(), query.clone());
+    }
     let mut batches = 0;
     let mut restarts = Vec::new();
     // Per source: came back (live again, or ended normally) since the
@@ -191,16 +188,16 @@ async fn a_restarted_server_leaves_the_log_view_exactly_as_sent() {
         if done {
             break;
         }
-        let event = tokio::time::timeout_at(deadline, rx.recv())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "not every client came back: {back:?}, {:?}",
-                    app.state.streams
-                )
-            })
-            .unwrap();
-        let index = sources.iter().position(|s| *s == event.source).unwrap();
+        let event = clients.next_by(deadline).await.unwrap_or_else(|| {
+            panic!(
+                "not every client came back: {back:?}, {:?}",
+                app.state.streams
+            )
+        });
+        let index = sources
+            .iter()
+            .position(|s| *s == event.source)
+            .expect("one of the sources");
         match &event.body {
             UpstreamBody::Conn(ConnState::Live) => back[index] = true,
             UpstreamBody::Conn(ConnState::Finished { .. }) => back[index] = true,
@@ -480,8 +477,8 @@ async fn a_slow_upstream_stalls_neither_the_screen_nor_other_streams() {
     // a byte every 50 ms is not silence.
     slow_opts.sse_read_timeout = Duration::from_secs(1);
     let (tx, mut rx) = mpsc::channel(1024);
-    let fast_upstream = Upstream::new(fast, tx.clone()).unwrap();
-    let slow_upstream = Upstream::new(slow_opts, tx).unwrap();
+    let fast_upstream = Upstream::new(fast, tx.clone()).expect("client setup");
+    let slow_upstream = Upstream::new(slow_opts, tx).expect("client setup");
     let _fast_tasks = [
         fast_upstream.spawn(Source::Inbox, LogQuery::default()),
         fast_upstream.spawn(domain("shop.example.com"), LogQuery::default()),
@@ -579,18 +576,17 @@ async fn a_429_storm_is_waited_out_request_by_request() {
     let mut opts = opts_for(&server);
     // A storm is not a failure: one retry would be spent by the second 429.
     opts.max_retries = Some(1);
-    let (tx, mut rx) = mpsc::channel(64);
-    let upstream = Upstream::new(opts, tx).unwrap();
     let source = domain("storm.example.com");
-    let _task = upstream.spawn(source.clone(), LogQuery::default());
+    let mut clients = Clients::start(opts, 64);
+    clients.spawn(source.clone(), LogQuery::default());
     let mut app = App::new(1000);
     let mut countdowns = Vec::new();
     let mut waits = Vec::new();
     loop {
-        let event = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        let event = clients
+            .next(Duration::from_secs(30))
             .await
-            .expect("the storm ends")
-            .unwrap();
+            .expect("the storm ends");
         let body = event.body.clone();
         app.apply(event);
         match body {

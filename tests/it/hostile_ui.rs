@@ -463,7 +463,7 @@ fn the_log_cap_defaults_to_a_million_and_the_config_file_sets_it() {
     let default = DashOptions::new(&DashArgs::default(), &FileConfig::default(), false);
     assert_eq!(default.max_log_records, 1_000_000);
     assert_eq!(AppOptions::default().max_log_records, 1_000_000);
-    let file: FileConfig = toml::from_str("max_log_records = 250\n").unwrap();
+    let file: FileConfig = toml::from_str("max_log_records = 250\n").expect("a config file");
     let set = DashOptions::new(&DashArgs::default(), &file, false);
     assert_eq!(set.max_log_records, 250);
 }
