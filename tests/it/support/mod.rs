@@ -67,13 +67,7 @@ macro_rules! stop_detail {
     ($run:expr, $kind:ident { $field:ident }, $($case:tt)+) => {
         match $run.stop_reason() {
             Some(misar_dash::upstream::StopReason::$kind { $field, .. }) => $field.as_str(),
-            _ => panic!(
-                "{} {}: not a {} stop: {:?}",
-                format!($($case)+),
-                $run.source,
-                stringify!($kind),
-                $run.states()
-            ),
+            _ => $run.not_a_stop(stringify!($kind), &format!($($case)+)),
         }
     };
 }
@@ -280,14 +274,16 @@ impl Run {
         }
     }
 
+    /// What `pick` takes from each event, in order.
+    fn pick<'a, T>(&'a self, pick: impl Fn(&'a UpstreamBody) -> Option<T>) -> Vec<T> {
+        self.events.iter().filter_map(pick).collect()
+    }
+
     pub fn states(&self) -> Vec<&ConnState> {
-        self.events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Conn(s) => Some(s),
-                _ => None,
-            })
-            .collect()
+        self.pick(|b| match b {
+            UpstreamBody::Conn(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// How many times the client was in a state that `is` matches.
@@ -306,6 +302,21 @@ impl Run {
         }
     }
 
+    /// For [`stop_detail!`]: the client did not stop as `kind`.
+    #[track_caller]
+    pub fn not_a_stop(&self, kind: &str, case: &str) -> ! {
+        let case = if case.is_empty() {
+            String::new()
+        } else {
+            format!("{case}: ")
+        };
+        panic!(
+            "{case}{}: not a {kind} stop: {:?}",
+            self.source,
+            self.states()
+        )
+    }
+
     /// Why the client finished, asserting that finishing is the last thing
     /// it reported.
     pub fn finished_reason(&self) -> &str {
@@ -316,33 +327,24 @@ impl Run {
     }
 
     pub fn progress(&self) -> Vec<&SendProgress> {
-        self.events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Progress(p) => Some(p),
-                _ => None,
-            })
-            .collect()
+        self.pick(|b| match b {
+            UpstreamBody::Progress(p) => Some(p),
+            _ => None,
+        })
     }
 
     pub fn inbox(&self) -> Vec<&InboxEvent> {
-        self.events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Inbox(e) => Some(e),
-                _ => None,
-            })
-            .collect()
+        self.pick(|b| match b {
+            UpstreamBody::Inbox(e) => Some(e),
+            _ => None,
+        })
     }
 
     pub fn campaign_updates(&self) -> Vec<&CampaignUpdate> {
-        self.events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Campaign(u) => Some(u),
-                _ => None,
-            })
-            .collect()
+        self.pick(|b| match b {
+            UpstreamBody::Campaign(u) => Some(u),
+            _ => None,
+        })
     }
 
     pub fn records(&self) -> Vec<LogRecord> {
@@ -360,13 +362,10 @@ impl Run {
     }
 
     pub fn reconnect_reasons(&self) -> Vec<String> {
-        self.states()
-            .into_iter()
-            .filter_map(|s| match s {
-                ConnState::Reconnecting { reason, .. } => Some(reason.clone()),
-                _ => None,
-            })
-            .collect()
+        self.pick(|b| match b {
+            UpstreamBody::Conn(ConnState::Reconnecting { reason, .. }) => Some(reason.clone()),
+            _ => None,
+        })
     }
 
     /// The client's first reconnect was for a reason that says `why`.
@@ -396,13 +395,10 @@ impl Run {
 
     /// The details of the events it skipped as malformed.
     pub fn malformed_details(&self) -> Vec<&str> {
-        self.events
-            .iter()
-            .filter_map(|b| match b {
-                UpstreamBody::Malformed { detail } => Some(detail.as_str()),
-                _ => None,
-            })
-            .collect()
+        self.pick(|b| match b {
+            UpstreamBody::Malformed { detail } => Some(detail.as_str()),
+            _ => None,
+        })
     }
 
     pub fn malformed(&self) -> usize {
