@@ -25,11 +25,9 @@ use misar_dash::app::histogram::count;
 use misar_dash::app::logstore::LogStore;
 use misar_dash::app::{Action, AppOptions, AppState, Pane};
 use misar_dash::dashboard::dispatch;
+use misar_dash::model::{LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent};
 use misar_dash::upstream::domain_logs::parse_log_batch;
 use misar_dash::upstream::sse::SseDecoder;
-use misar_dash::upstream::{
-    LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent,
-};
 
 const BATCH: usize = 1000;
 const NOW_MS: i64 = 1_780_000_000_000;

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-pub use crate::model::endpoints::{
-    DEFAULT_BLOG_URL, DEFAULT_MAIL_URL, DEFAULT_MAIL_WS_URL, Endpoints,
-};
-pub use crate::upstream::options::{ApiKey, Backoff, ClientOptions};
+use crate::model::endpoints::Endpoints;
+use crate::upstream::options::{ApiKey, ClientOptions};
 
 use std::path::{Path, PathBuf};
 

@@ -429,7 +429,7 @@ fn now_ms() -> i64 {
 
 /// Test-only: `MISAR_DASH_PANIC_AFTER_MS=N` makes the dashboard panic N ms
 /// after start, on the event loop, or on a spawned task instead when
-/// `MISAR_DASH_PANIC_IN_TASK=1`. It exists so that `tests/signals.rs` can
+/// `MISAR_DASH_PANIC_IN_TASK=1`. It exists so that `tests/it/signals.rs` can
 /// check, on the real binary in a real terminal, that a panic gives the
 /// terminal back and leaves a readable report. It is not a setting.
 #[cfg(feature = "test-hooks")]

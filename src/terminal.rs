@@ -1,6 +1,6 @@
 //! Taking over the terminal and always giving it back: on quit, on error,
 //! on panic (on any thread) and on SIGTERM/SIGHUP/SIGINT/SIGQUIT (the loop
-//! turns those into a quit). `tests/signals.rs` checks each in a real
+//! turns those into a quit). `tests/it/signals.rs` checks each in a real
 //! terminal.
 
 use std::io::{self, BufWriter, Stdout, Write};

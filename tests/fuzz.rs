@@ -27,12 +27,11 @@ use serde_json::{Map, Value, json};
 use unicode_width::UnicodeWidthStr;
 
 use misar_dash::app::filter;
+use misar_dash::model::log::{TypeNameError, TypeNames, parse_type_name};
+use misar_dash::model::{CampaignUpdate, InboxEvent, LogEventType, LogRecord, SendProgress};
 use misar_dash::sanitize::{clean, is_unsafe};
-use misar_dash::upstream::domain_logs::{
-    ParsedEvent, TypeNameError, TypeNames, parse_event, parse_type_name,
-};
+use misar_dash::upstream::domain_logs::{ParsedEvent, parse_event};
 use misar_dash::upstream::sse::{SseDecoder, SseError, SseEvent};
-use misar_dash::upstream::{CampaignUpdate, InboxEvent, LogEventType, LogRecord, SendProgress};
 
 /// `default` cases unless `PROPTEST_CASES` says otherwise. No failure files:
 /// a failing input is turned into a regression test by hand.
@@ -45,6 +44,12 @@ fn cases(default: u32) -> Config {
         config.cases = default;
     }
     config
+}
+
+/// `value` written as JSON and read back.
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    let text = serde_json::to_string(value).expect("it serializes");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 // ---- generators ----------------------------------------------------------
@@ -386,8 +391,7 @@ proptest! {
             ParsedEvent::Records(records) => {
                 prop_assert_eq!(records.len() + bad.len(), items.len(), "{:?}", bad);
                 for r in records.to_records() {
-                    let back: LogRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
-                    prop_assert_eq!(back, r);
+                    prop_assert_eq!(round_trip(&r), r);
                 }
             }
             other => prop_assert!(false, "{other:?} for an array"),
@@ -418,9 +422,7 @@ proptest! {
     fn log_records_parse_and_round_trip(value in prop_oneof![record_object(), json_value()]) {
         let text = value.to_string();
         if let Ok(record) = serde_json::from_str::<LogRecord>(&text) {
-            let again = serde_json::to_string(&record).unwrap();
-            let back: LogRecord = serde_json::from_str(&again).unwrap();
-            prop_assert_eq!(back, record);
+            prop_assert_eq!(round_trip(&record), record);
         }
         let _ = serde_json::from_value::<LogRecord>(value);
     }
@@ -431,16 +433,13 @@ proptest! {
     fn events_parse_and_round_trip(value in prop_oneof![event_object(), json_value()]) {
         let text = value.to_string();
         if let Ok(e) = serde_json::from_str::<InboxEvent>(&text) {
-            let back: InboxEvent = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
-            prop_assert_eq!(back, e);
+            prop_assert_eq!(round_trip(&e), e);
         }
         if let Ok(u) = serde_json::from_str::<CampaignUpdate>(&text) {
-            let back: CampaignUpdate = serde_json::from_str(&serde_json::to_string(&u).unwrap()).unwrap();
-            prop_assert_eq!(back, u);
+            prop_assert_eq!(round_trip(&u), u);
         }
         if let Ok(p) = serde_json::from_str::<SendProgress>(&text) {
-            let back: SendProgress = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
-            prop_assert_eq!(back, p);
+            prop_assert_eq!(round_trip(&p), p);
         }
     }
 
@@ -706,7 +705,8 @@ fn regression_an_emoji_presentation_selector_keeps_the_cell_width() {
             "{text:?} {width}"
         );
         assert_eq!(display_width(&cell(text, width)), width, "{text:?} {width}");
-        assert_columns_render_aligned(&[text.to_string(), "x".into()], &[width, 1]).unwrap();
+        assert_columns_render_aligned(&[text.to_string(), "x".into()], &[width, 1])
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
@@ -723,7 +723,7 @@ fn regression_cells_are_measured_as_ratatui_draws_them() {
         for width in [0, 1, 2, 3, 5, 9] {
             assert_eq!(display_width(&cell(text, width)), width, "{text:?} {width}");
             assert_columns_render_aligned(&[text.to_string(), "after".into()], &[width, 5])
-                .unwrap();
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 }

@@ -87,7 +87,7 @@ pub(super) async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
     let dash = DashOptions {
         demo: false,
         mouse: false,
-        limit: crate::upstream::domain_logs::MAX_LIMIT,
+        limit: crate::model::log::MAX_LIMIT,
         follow_campaigns: false,
         max_log_records: 1_000_000,
         warning: None,

@@ -4,16 +4,9 @@
 mod batch;
 mod parse_threads;
 
-pub(crate) use crate::model::log::TimestampReader;
-pub use crate::model::log::{
-    DEFAULT_LIMIT, LogEventType, LogQuery, LogRecord, MAX_LIMIT, TypeNameError, TypeNames,
-    format_timestamp_ms, parse_event_type, parse_limit, parse_text, parse_time, parse_timestamp_ms,
-    parse_type_name,
-};
-
-pub use crate::model::log::{
-    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, LogBatch, LogRecordRef, MAX_FIELD_BYTES, NO_STRING,
-    ReadyRecord, ReadyString, RecordKey, Records, SEPARATOR, StoreReady, Tags,
+use crate::model::log::TimestampReader;
+use crate::model::log::{
+    LogBatch, LogEventType, LogQuery, LogRecord, MAX_LIMIT, RecordKey, parse_timestamp_ms,
 };
 
 use std::collections::{HashSet, VecDeque};
@@ -544,7 +537,10 @@ mod tests {
         c.resumed_from = c.newest_ms;
         assert_eq!(c.next_query().start.map(|t| t.timestamp_millis()), Some(2));
         // Three delivered, two of them at t=2 that the server will repeat.
-        assert_eq!(c.next_query().limit, Some(DEFAULT_LIMIT - 3 + 2));
+        assert_eq!(
+            c.next_query().limit,
+            Some(crate::model::log::DEFAULT_LIMIT - 3 + 2)
+        );
         assert!(!c.admit(rec("a", 1)));
         assert!(!c.admit(rec("b", 2)));
         assert!(!c.admit(rec("c", 2)));

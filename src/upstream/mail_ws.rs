@@ -1,9 +1,7 @@
 //! Mail events over WebSocket: the inbox channel (`{ws}/inbox`) and one
 //! channel per campaign (`{ws}/campaigns/{id}`).
 
-pub use crate::model::mail::{
-    CampaignUpdate, CampaignUpdateKind, InboxCampaign, InboxContact, InboxEvent, InboxMail,
-};
+use crate::model::mail::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 
 use std::sync::Arc;
 

@@ -14,10 +14,9 @@ pub mod send_progress;
 pub mod sse;
 pub mod tls;
 
-pub use crate::model::{ConnState, Source, StopReason, UpstreamBody, UpstreamEvent};
-pub use domain_logs::{LogBatch, LogEventType, LogQuery, LogRecord, LogRecordRef};
-pub use mail_ws::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
-pub use send_progress::{SendProgress, SendStatus};
+use crate::model::{
+    ConnState, InboxEvent, LogQuery, Source, StopReason, UpstreamBody, UpstreamEvent,
+};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -225,10 +224,12 @@ mod tests {
         let started = |id: &str| UpstreamEvent {
             source: Source::Inbox,
             generation: 1,
-            body: UpstreamBody::Inbox(InboxEvent::CampaignStarted(mail_ws::InboxCampaign {
-                campaign_id: id.into(),
-                ..Default::default()
-            })),
+            body: UpstreamBody::Inbox(InboxEvent::CampaignStarted(
+                crate::model::mail::InboxCampaign {
+                    campaign_id: id.into(),
+                    ..Default::default()
+                },
+            )),
         };
         assert_eq!(
             campaign_to_follow(&started("cmp-2585859f")),

@@ -1,7 +1,7 @@
 //! Newsletter send progress: `GET {blog}/newsletter/issues/{id}/send-stream`
 //! (Server-Sent Events).
 
-pub use crate::model::send::{SendProgress, SendStatus};
+use crate::model::send::{SendProgress, SendStatus};
 
 use std::sync::Arc;
 

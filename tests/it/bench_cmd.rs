@@ -2,28 +2,23 @@
 //! stream from the simulator, so they keep working; what they measure is
 //! in BENCHMARKS.md, never asserted here.
 
-mod support;
-
+use crate::support::*;
 use misar_dash::sim;
-use support::*;
 
 async fn bench(sim: &sim::Sim, args: &[&str]) -> String {
-    let output = misar_dash()
-        .arg("bench")
-        .args(args)
-        .args(["--mail-url", &sim.endpoints().mail_url, "--limit", "3000"])
-        .env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY)
-        .output()
-        .await
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!stdout.contains(sim::DEMO_MAIL_KEY), "{stdout}");
-    stdout
+    let mail_url = sim.endpoints().mail_url;
+    let mut cmd = misar_dash();
+    cmd.env("MISAR_MAIL_KEY", sim::DEMO_MAIL_KEY);
+    let args = [
+        &["bench"],
+        args,
+        &["--mail-url", &mail_url, "--limit", "3000"],
+    ]
+    .concat();
+    let out = run(cmd, &args).await;
+    out.assert_exit(0);
+    assert!(!out.stdout.contains(sim::DEMO_MAIL_KEY), "{}", out.stdout);
+    out.stdout
 }
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! `misar-dash sim`, the standalone simulator, as a user runs it: what it
 //! prints is enough to point another misar-dash at it.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::misar_dash;
+use crate::support::{assert_contains, misar_dash, run_within};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const T: Duration = Duration::from_secs(60);
@@ -86,24 +84,16 @@ async fn sim_prints_export_lines_that_point_at_it() {
         &["stream", "campaign", "cmp-nosuch"][..],
     ] {
         let mut cmd = misar_dash();
-        cmd.envs(&exports).args(args);
-        let out = tokio::time::timeout(T, cmd.output())
-            .await
-            .expect("the stream ends")
-            .expect("the stream runs");
-        let err = String::from_utf8_lossy(&out.stderr);
+        cmd.envs(&exports);
+        let out = run_within(cmd, args, T).await;
         // An unknown campaign: the simulator's own 403, so the WebSocket
         // reached it and was answered.
-        let want = if args[1] == "campaign" { 4 } else { 0 };
-        assert_eq!(out.status.code(), Some(want), "{args:?}: {err}");
-        if want == 0 {
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                stdout.contains("\"type\":\"complete\""),
-                "{args:?}: {stdout}"
-            );
+        if args[1] == "campaign" {
+            out.assert_exit(4);
+            assert_contains(&out.stderr, &["HTTP 403 from the mail WebSocket"]);
         } else {
-            assert!(err.contains("HTTP 403 from the mail WebSocket"), "{err}");
+            out.assert_exit(0);
+            assert_contains(&out.stdout, &["\"type\":\"complete\""]);
         }
     }
     sim.kill().await.ok();

@@ -8,13 +8,12 @@
 //!
 //! `.ci/run` installs tmux; without it these tests fail and say so.
 
-mod support;
-
 use std::time::Duration;
 
-use support::tmux::Tmux;
+use crate::support::longest_running_campaign;
+use crate::support::tmux::{Tmux, dashboard};
 
-use misar_dash::sim::{self, Account, Sim, SimConfig};
+use misar_dash::sim::{self, Sim, SimConfig};
 
 /// SGR parameters the dashboard's theme can produce: resets, bold, dim,
 /// underline, reverse, the 16 foreground colours, default colours. Anything
@@ -130,30 +129,25 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
         }))
         .expect("the simulator starts");
     let ep = sim.endpoints();
-    let campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .filter(|c| c.account == Account::Demo && c.start_secs <= 0.0)
-        .max_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
-        .expect("a running campaign")
-        .id;
-    let bin = env!("CARGO_BIN_EXE_misar-dash");
-    // Waits for Enter before the dashboard (so the test can read the title
-    // and set tmux up), and again after it (before the control run).
-    let command = format!(
-        "read x; env XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent MISAR_BLOG_URL={blog} MISAR_MAIL_URL={mail} \
-         MISAR_MAIL_WS_URL={ws} MISAR_BLOG_KEY={bk} MISAR_MAIL_KEY={mk} \
-         {bin} --domain {domain} --campaign {campaign}; \
-         echo EXITED=$?; echo AFTER-TEXT; read x; \
-         printf '\\033]2;CONTROL-TITLE\\033\\\\'; printf '\\033]52;c;Y29udHJvbA==\\007'; \
-         printf '\\033[41mCONTROL-RED\\033[0m\\n'; echo CONTROL-DONE; sleep 60",
+    let campaign = longest_running_campaign(&sim);
+    let against = format!(
+        "MISAR_BLOG_URL={blog} MISAR_MAIL_URL={mail} MISAR_MAIL_WS_URL={ws} \
+         MISAR_BLOG_KEY={bk} MISAR_MAIL_KEY={mk}",
         blog = ep.blog_url,
         mail = ep.mail_url,
         ws = ep.mail_ws_url,
         bk = sim::DEMO_BLOG_KEY,
         mk = sim::DEMO_MAIL_KEY,
-        domain = sim::hostile::DOMAIN,
+    );
+    let args = format!("--domain {} --campaign {campaign}", sim::hostile::DOMAIN);
+    // Waits for Enter before the dashboard (so the test can read the title
+    // and set tmux up), and again after it (before the control run).
+    let command = format!(
+        "read x; {}; \
+         echo EXITED=$?; echo AFTER-TEXT; read x; \
+         printf '\\033]2;CONTROL-TITLE\\033\\\\'; printf '\\033]52;c;Y29udHJvbA==\\007'; \
+         printf '\\033[41mCONTROL-RED\\033[0m\\n'; echo CONTROL-DONE; sleep 60",
+        dashboard(&against, &args),
     );
     let tmux = Tmux::start("hostile-title", 140, 44, &command);
     // Accept OSC 52 from applications, so a leak would create a buffer.
@@ -230,10 +224,9 @@ fn hostile_text_leaves_title_clipboard_and_colours_alone() {
 
 #[test]
 fn token_in_query_warns_once_and_the_screen_shows_no_key() {
-    let bin = env!("CARGO_BIN_EXE_misar-dash");
     let command = format!(
-        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent \
-         {bin} --sim --token-in-query; echo EXITED=$?; sleep 60"
+        "{}; echo EXITED=$?; sleep 60",
+        dashboard("", "--sim --token-in-query")
     );
     let tmux = Tmux::start("hostile-token", 120, 40, &command);
     let screen = tmux.wait_for("the warning and live streams", |s| {

@@ -7,24 +7,19 @@
 
 use crossterm::event::KeyCode;
 use proptest::prelude::*;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use unicode_width::UnicodeWidthStr;
 
-use misar_dash::app::{AppOptions, AppState};
-use misar_dash::sanitize::is_unsafe;
-use misar_dash::sim::hostile;
-use misar_dash::ui::render;
-use misar_dash::upstream::domain_logs::format_timestamp_ms;
-use misar_dash::upstream::{
+use misar_dash::app::AppOptions;
+use misar_dash::model::log::format_timestamp_ms;
+use misar_dash::model::{
     CampaignUpdate, CampaignUpdateKind, ConnState, LogEventType, LogRecord, Source, StopReason,
     UpstreamBody,
 };
+use misar_dash::sim::hostile;
 
-#[path = "support/fixture.rs"]
-mod fixture;
-use fixture::{Fixture, domain, now};
+use crate::support::fixture::{Fixture, now, record};
+use crate::support::screen::{Glyph, assert_screen, draw, glyphs, text};
+use crate::support::{domain, forbidden};
 
 /// Everything the hostile simulator sends, as the reducer would get it
 /// from the clients: the domain's records and skips, the inbox's hostile
@@ -112,47 +107,12 @@ fn hostile_world(options: AppOptions) -> Fixture {
     f
 }
 
-fn draw(state: &AppState, width: u16, height: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| render(state, frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-/// One glyph of a row: where it starts, how wide it is, what it is.
-struct Glyph {
-    x: usize,
-    width: usize,
-    symbol: String,
-}
-
-fn glyphs(buffer: &Buffer, y: u16) -> Vec<Glyph> {
-    let mut out = Vec::new();
-    let mut x = 0usize;
-    while x < usize::from(buffer.area.width) {
-        let symbol = buffer[(x as u16, y)].symbol().to_string();
-        let width = symbol.width().max(1);
-        out.push(Glyph { x, width, symbol });
-        x += width;
-    }
-    out
-}
-
-fn row_text(buffer: &Buffer, y: u16) -> String {
-    glyphs(buffer, y).into_iter().map(|g| g.symbol).collect()
-}
-
-fn text(buffer: &Buffer) -> String {
-    (0..buffer.area.height)
-        .map(|y| row_text(buffer, y).trim_end().to_string() + "\n")
-        .collect()
-}
-
 fn assert_cells_are_safe(buffer: &Buffer) {
     for y in 0..buffer.area.height {
         for x in 0..buffer.area.width {
             let symbol = buffer[(x, y)].symbol();
             assert!(
-                !symbol.chars().any(is_unsafe),
+                !symbol.chars().any(forbidden),
                 "cell ({x}, {y}) holds {symbol:?}:\n{}",
                 text(buffer)
             );
@@ -308,41 +268,36 @@ fn assert_borders_in_place(buffer: &Buffer) {
     }
 }
 
-fn snapshot(name: &str, buffer: &Buffer) {
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(buffer));
-    });
+/// `f`'s log table at `width`x`height`, scrolled to its top: every cell
+/// safe, each row aligned, the borders in place. Returns the screen and
+/// how many table rows it shows.
+fn table_top(f: &mut Fixture, width: u16, height: u16) -> (Buffer, usize) {
+    f.size(width, height).keys("3").key(KeyCode::Home);
+    let buffer = draw(&f.state, width, height);
+    assert_cells_are_safe(&buffer);
+    let rows = assert_table_aligned(&buffer);
+    assert_borders_in_place(&buffer);
+    (buffer, rows)
 }
 
 #[test]
 fn hostile_records_render_safe_and_aligned_at_80x24() {
-    let mut f = hostile_world(AppOptions::default());
-    f.size(80, 24).key(KeyCode::Char('3'));
-    // Show the top of the table: the records with escapes and wide text.
-    f.key(KeyCode::Home);
-    let buffer = draw(&f.state, 80, 24);
-    assert_cells_are_safe(&buffer);
-    assert!(assert_table_aligned(&buffer) >= 5);
-    assert_borders_in_place(&buffer);
+    // The top of the table: the records with escapes and wide text.
+    let (buffer, rows) = table_top(&mut hostile_world(AppOptions::default()), 80, 24);
+    assert!(rows >= 5);
     let screen = text(&buffer);
     assert!(screen.contains("RED"), "{screen}");
     assert!(
         !screen.contains("PWNED"),
         "a title payload is shown:\n{screen}"
     );
-    snapshot("hostile_sim_80x24", &buffer);
+    assert_screen("hostile_sim_80x24", &buffer);
 }
 
 #[test]
 fn hostile_records_render_safe_and_aligned_at_160x48() {
-    let mut f = hostile_world(AppOptions::default());
-    f.size(160, 48).key(KeyCode::Char('3'));
-    f.key(KeyCode::Home);
-    let buffer = draw(&f.state, 160, 48);
-    assert_cells_are_safe(&buffer);
-    let rows = assert_table_aligned(&buffer);
+    let (buffer, rows) = table_top(&mut hostile_world(AppOptions::default()), 160, 48);
     assert!(rows >= 18, "every record fits at this size: {rows}");
-    assert_borders_in_place(&buffer);
     let screen = text(&buffer);
     // The 10,000-character subjects are cut with an ellipsis.
     assert!(
@@ -353,7 +308,7 @@ fn hostile_records_render_safe_and_aligned_at_160x48() {
     );
     assert!(screen.contains("件名"), "{screen}");
     assert!(!screen.contains("PWNED"), "{screen}");
-    snapshot("hostile_sim_160x48", &buffer);
+    assert_screen("hostile_sim_160x48", &buffer);
 }
 
 /// The detail view shows every field, the unknown ones too, all cleaned.
@@ -380,7 +335,7 @@ fn hostile_record_detail_is_safe() {
         assert!(screen.contains("Record ·"), "{screen}");
         if width == 160 {
             assert!(screen.contains("x-hostile"), "{screen}");
-            snapshot("hostile_detail_160x48", &buffer);
+            assert_screen("hostile_detail_160x48", &buffer);
         }
     }
 }
@@ -395,15 +350,11 @@ fn evicted_records_are_counted_on_screen() {
     });
     let logs = domain("acme.io");
     f.event(&logs, UpstreamBody::Conn(ConnState::Live));
-    let records: Vec<LogRecord> = (0..250)
+    let records: Vec<LogRecord> = (0..250u64)
         .map(|i| LogRecord {
             id: format!("r{i}"),
-            timestamp_ms: now() - (250 - i) * 1000,
-            event_type: Some(LogEventType::Delivered),
-            sender: "news@acme.io".into(),
-            recipient: format!("reader{i}@example.org"),
             subject: format!("Issue {i}"),
-            ..LogRecord::default()
+            ..record(i, now() - (250 - i as i64) * 1000)
         })
         .collect();
     for chunk in records.chunks(50) {
@@ -423,7 +374,7 @@ fn evicted_records_are_counted_on_screen() {
             "the newest is shown:\n{screen}"
         );
         if width == 80 {
-            snapshot("evicted_80x24", &buffer);
+            assert_screen("evicted_80x24", &buffer);
         }
     }
 }
@@ -499,11 +450,7 @@ proptest! {
         let logs = domain("fuzz.example");
         f.event(&logs, UpstreamBody::Conn(ConnState::Live));
         f.event(&logs, UpstreamBody::Logs(records.into()));
-        f.size(size.0, size.1).key(KeyCode::Char('3')).key(KeyCode::Home);
-        let buffer = draw(&f.state, size.0, size.1);
-        assert_cells_are_safe(&buffer);
-        assert_table_aligned(&buffer);
-        assert_borders_in_place(&buffer);
+        table_top(&mut f, size.0, size.1);
     }
 }
 
@@ -516,7 +463,7 @@ fn the_log_cap_defaults_to_a_million_and_the_config_file_sets_it() {
     let default = DashOptions::new(&DashArgs::default(), &FileConfig::default(), false);
     assert_eq!(default.max_log_records, 1_000_000);
     assert_eq!(AppOptions::default().max_log_records, 1_000_000);
-    let file: FileConfig = toml::from_str("max_log_records = 250\n").unwrap();
+    let file: FileConfig = toml::from_str("max_log_records = 250\n").expect("a config file");
     let set = DashOptions::new(&DashArgs::default(), &file, false);
     assert_eq!(set.max_log_records, 250);
 }
@@ -526,9 +473,9 @@ fn the_log_cap_defaults_to_a_million_and_the_config_file_sets_it() {
 /// without bound.
 #[test]
 fn feed_and_campaign_texts_are_capped() {
+    use misar_dash::model::InboxEvent;
+    use misar_dash::model::mail::{InboxCampaign, InboxMail};
     use misar_dash::sanitize::MAX_TEXT_BYTES;
-    use misar_dash::upstream::InboxEvent;
-    use misar_dash::upstream::mail_ws::{InboxCampaign, InboxMail};
     let mut f = Fixture::new(AppOptions::default());
     f.event(&Source::Inbox, UpstreamBody::Conn(ConnState::Live));
     let huge = "\u{1b}[31m漢".repeat(200_000);

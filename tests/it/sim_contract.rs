@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use misar_dash::model::{CampaignUpdate, InboxEvent, LogRecord, SendProgress};
 use misar_dash::sim::{
     Account, CampaignFate, DEMO_BLOG_KEY, DEMO_MAIL_KEY, NOSCOPE_BLOG_KEY, OTHER_BLOG_KEY,
     OTHER_MAIL_KEY, Sim, SimConfig, WireMode, WsRefusal,
 };
-use misar_dash::upstream::{CampaignUpdate, InboxEvent, LogRecord, SendProgress};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
@@ -23,7 +23,7 @@ const LONG: Duration = Duration::from_secs(10);
 
 fn epoch() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-05-27T10:00:00Z")
-        .unwrap()
+        .expect("a valid epoch")
         .with_timezone(&Utc)
 }
 
@@ -36,9 +36,27 @@ fn cfg(speed: f64) -> SimConfig {
     }
 }
 
+/// [`cfg`] at `speed`, changed by `change`.
+fn cfg_with(speed: f64, change: impl FnOnce(&mut SimConfig)) -> SimConfig {
+    let mut cfg = cfg(speed);
+    change(&mut cfg);
+    cfg
+}
+
 async fn start(cfg: SimConfig) -> Sim {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Sim::start(cfg).await.unwrap()
+    Sim::start(cfg).await.expect("the simulator starts")
+}
+
+async fn shutdown(sims: impl IntoIterator<Item = Sim>) {
+    for sim in sims {
+        sim.shutdown().await;
+    }
+}
+
+/// `text` parsed as JSON, or a panic that shows it.
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 fn http() -> reqwest::Client {
@@ -51,11 +69,27 @@ async fn get(url: &str, key: Option<&str>) -> reqwest::Response {
     if let Some(key) = key {
         req = req.bearer_auth(key);
     }
-    timeout(LONG, req.send()).await.unwrap().unwrap()
+    timeout(LONG, req.send())
+        .await
+        .unwrap_or_else(|_| panic!("no answer from {url} in {LONG:?}"))
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
 }
 
 async fn body(resp: reqwest::Response) -> String {
-    timeout(LONG, resp.text()).await.unwrap().unwrap()
+    timeout(LONG, resp.text())
+        .await
+        .expect("the whole body in time")
+        .expect("a body of text")
+}
+
+/// The raw body of an issue's send stream, read with the demo blog key.
+async fn issue_body(sim: &Sim, id: &str) -> String {
+    body(get(&issue_url(sim, id), Some(DEMO_BLOG_KEY)).await).await
+}
+
+/// The raw body of a domain's log stream, read with the demo mail key.
+async fn logs_body(sim: &Sim, domain: &str, query: &str) -> String {
+    body(get(&logs_url(sim, domain, query), Some(DEMO_MAIL_KEY)).await).await
 }
 
 fn issue_url(sim: &Sim, id: &str) -> String {
@@ -123,9 +157,10 @@ async fn read_until(resp: &mut reqwest::Response, enough: impl Fn(&[Ev]) -> bool
     loop {
         let chunk = tokio::time::timeout_at(deadline, resp.chunk())
             .await
-            .unwrap();
+            .expect("more of the stream, or its end, in time");
         match chunk {
-            Ok(Some(bytes)) => text.push_str(std::str::from_utf8(&bytes).unwrap()),
+            Ok(Some(bytes)) => text
+                .push_str(std::str::from_utf8(&bytes).expect("chunks of whole UTF-8 characters")),
             Ok(None) | Err(_) => return text,
         }
         if enough(&parse_sse(&text)) {
@@ -138,7 +173,7 @@ fn progress_events(events: &[Ev]) -> Vec<SendProgress> {
     events
         .iter()
         .filter(|e| e.data.contains("status"))
-        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .map(|e| json(&e.data))
         .collect()
 }
 
@@ -155,7 +190,7 @@ fn assert_ends_with(events: &[Ev], status: &str) -> SendProgress {
     let n = events.len();
     assert!(n >= 2, "{events:?}");
     assert_eq!(events[n - 1].data, "[DONE]");
-    let last: SendProgress = serde_json::from_str(&events[n - 2].data).unwrap();
+    let last: SendProgress = json(&events[n - 2].data);
     assert_eq!(last.status.as_str(), status, "{events:?}");
     let all = progress_events(events);
     assert!(all.windows(2).all(|w| w[0].sent <= w[1].sent));
@@ -239,16 +274,15 @@ async fn flaky_issue_fails_on_odd_connections() {
 
 #[tokio::test]
 async fn send_stream_is_capped_without_a_terminal_state() {
-    let sim = start(SimConfig {
-        send_stream_cap: Duration::from_millis(300),
-        ..cfg(100.0)
-    })
+    let sim = start(cfg_with(100.0, |c| {
+        c.send_stream_cap = Duration::from_millis(300)
+    }))
     .await;
     let t = Instant::now();
     let events = issue_stream(&sim, "iss-weekly-digest").await;
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert!(t.elapsed() < Duration::from_secs(3));
-    assert_eq!(events.last().unwrap().data, "[DONE]");
+    assert_eq!(events.last().expect("events").data, "[DONE]");
     let ps = progress_events(&events);
     assert!(ps.len() >= 5, "{}", ps.len());
     assert!(ps.iter().all(|p| p.status.as_str() == "sending"));
@@ -262,7 +296,7 @@ async fn blog_auth_and_headers() {
     for key in [None, Some("mbk_wrong"), Some(DEMO_MAIL_KEY)] {
         let resp = get(&url, key).await;
         assert_eq!(resp.status(), 401, "{key:?}");
-        let v: Value = serde_json::from_str(&body(resp).await).unwrap();
+        let v: Value = json(&body(resp).await);
         assert_eq!(v, serde_json::json!({"error": "Unauthorized"}));
     }
     let resp = get(&url, Some(NOSCOPE_BLOG_KEY)).await;
@@ -290,14 +324,16 @@ async fn ws_connect(
     url: &str,
     key: Option<&str>,
 ) -> Result<Ws, Box<tokio_tungstenite::tungstenite::Error>> {
-    let mut req = url.into_client_request().unwrap();
+    let mut req = url.into_client_request().expect("a WebSocket URL");
     if let Some(key) = key {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {key}").parse().unwrap());
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {key}").parse().expect("a header value"),
+        );
     }
     timeout(LONG, tokio_tungstenite::connect_async(req))
         .await
-        .unwrap()
+        .unwrap_or_else(|_| panic!("no handshake answer from {url} in {LONG:?}"))
         .map(|(ws, _)| ws)
         .map_err(Box::new)
 }
@@ -309,10 +345,24 @@ fn http_status(err: &tungstenite::Error) -> u16 {
     }
 }
 
+/// A WebSocket that must open.
+async fn ws_open(url: &str, key: Option<&str>) -> Ws {
+    ws_connect(url, key)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+/// The next frame, or the end, within [`LONG`].
+async fn next_frame(ws: &mut Ws) -> Option<Result<Message, tungstenite::Error>> {
+    timeout(LONG, ws.next())
+        .await
+        .expect("a frame or the end in time")
+}
+
 /// The next frame that is not a ping or pong.
 async fn next_msg(ws: &mut Ws) -> Option<Message> {
     loop {
-        match timeout(LONG, ws.next()).await.unwrap() {
+        match next_frame(ws).await {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             Some(Ok(m)) => return Some(m),
             Some(Err(_)) | None => return None,
@@ -336,7 +386,7 @@ fn campaign_id(sim: &Sim, account: Account, fate: CampaignFate) -> String {
         .campaigns
         .into_iter()
         .find(|c| c.account == account && c.fate == fate)
-        .unwrap()
+        .expect("the catalog has such a campaign")
         .id
 }
 
@@ -369,40 +419,31 @@ async fn websocket_refusals_before_the_handshake() {
         }
     }
     // The owner gets in; the key also works as ?token=.
-    let mut ws = ws_connect(&campaign_url(&sim, &other), Some(OTHER_MAIL_KEY))
-        .await
-        .unwrap();
+    let mut ws = ws_open(&campaign_url(&sim, &other), Some(OTHER_MAIL_KEY)).await;
     assert!(matches!(next_msg(&mut ws).await, Some(Message::Text(_))));
-    let mut ws = ws_connect(&format!("{inbox}?token={DEMO_MAIL_KEY}"), None)
-        .await
-        .unwrap();
+    let mut ws = ws_open(&format!("{inbox}?token={DEMO_MAIL_KEY}"), None).await;
     assert!(matches!(next_msg(&mut ws).await, Some(Message::Text(_))));
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn websocket_refusals_after_accept() {
-    let sim = start(SimConfig {
-        ws_refusal: WsRefusal::CloseCode,
-        ..cfg(100.0)
-    })
-    .await;
+    let sim = start(cfg_with(100.0, |c| c.ws_refusal = WsRefusal::CloseCode)).await;
     let inbox = format!("{}/inbox", sim.endpoints().mail_ws_url);
-    let mut ws = ws_connect(&inbox, Some("msk_nope")).await.unwrap();
+    let mut ws = ws_open(&inbox, Some("msk_nope")).await;
     assert_eq!(
         close_code(&next_msg(&mut ws).await),
         Some((4401, "Unauthorized".into()))
     );
     let other = campaign_id(&sim, Account::Other, CampaignFate::Completed);
-    let mut ws = ws_connect(&campaign_url(&sim, &other), Some(DEMO_MAIL_KEY))
-        .await
-        .unwrap();
+    let mut ws = ws_open(&campaign_url(&sim, &other), Some(DEMO_MAIL_KEY)).await;
     assert_eq!(
         close_code(&next_msg(&mut ws).await),
         Some((4403, "Forbidden".into()))
     );
-    let mut ws = ws_connect(&campaign_url(&sim, &other), None).await.unwrap();
-    assert_eq!(close_code(&next_msg(&mut ws).await).unwrap().0, 4401);
+    let mut ws = ws_open(&campaign_url(&sim, &other), None).await;
+    let close = close_code(&next_msg(&mut ws).await).expect("a close frame");
+    assert_eq!(close.0, 4401);
     sim.shutdown().await;
 }
 
@@ -413,7 +454,7 @@ async fn inbox_shows_all_six_event_types() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let connected = epoch() + chrono::Duration::seconds(59);
     let url = format!("{}/inbox", sim.endpoints().mail_ws_url);
-    let mut ws = ws_connect(&url, Some(DEMO_MAIL_KEY)).await.unwrap();
+    let mut ws = ws_open(&url, Some(DEMO_MAIL_KEY)).await;
     let mut seen = std::collections::BTreeSet::new();
     let mut count = 0;
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -421,8 +462,8 @@ async fn inbox_shows_all_six_event_types() {
         let Some(Message::Text(text)) = next_msg(&mut ws).await else {
             panic!("inbox ended");
         };
-        let raw: Value = serde_json::from_str(&text).unwrap();
-        let event: InboxEvent = serde_json::from_str(&text).unwrap();
+        let raw: Value = json(&text);
+        let event: InboxEvent = json(&text);
         assert_eq!(raw["type"], event.type_name());
         match &event {
             InboxEvent::EmailReceived(m) => {
@@ -430,7 +471,7 @@ async fn inbox_shows_all_six_event_types() {
                 assert!(
                     raw["receivedAt"]
                         .as_str()
-                        .unwrap()
+                        .expect("receivedAt, a string")
                         .starts_with("2026-05-27T")
                 );
             }
@@ -440,7 +481,8 @@ async fn inbox_shows_all_six_event_types() {
             }
             _ => {}
         }
-        let at = DateTime::parse_from_rfc3339(event.at().unwrap()).unwrap();
+        let at = event.at().expect("the event's time");
+        let at = DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{at}: {e}"));
         assert!(at >= connected, "backlog event at {at}");
         seen.insert(event.type_name());
         count += 1;
@@ -450,13 +492,11 @@ async fn inbox_shows_all_six_event_types() {
 }
 
 async fn campaign_run(sim: &Sim, id: &str) -> (Vec<CampaignUpdate>, Option<(u16, String)>) {
-    let mut ws = ws_connect(&campaign_url(sim, id), Some(DEMO_MAIL_KEY))
-        .await
-        .unwrap();
+    let mut ws = ws_open(&campaign_url(sim, id), Some(DEMO_MAIL_KEY)).await;
     let mut updates = Vec::new();
     loop {
         match next_msg(&mut ws).await {
-            Some(Message::Text(t)) => updates.push(serde_json::from_str(&t).unwrap()),
+            Some(Message::Text(t)) => updates.push(json(&t)),
             other => return (updates, close_code(&other)),
         }
     }
@@ -471,7 +511,7 @@ async fn campaigns_end_with_a_terminal_event_and_close_1000() {
         .campaigns
         .iter()
         .find(|c| c.start_secs > 40.0 && c.fate == CampaignFate::Completed)
-        .unwrap()
+        .expect("a campaign that starts after 40 s and completes")
         .id
         .clone();
     let failed_id = campaign_id(&sim, Account::Demo, CampaignFate::Failed);
@@ -490,7 +530,9 @@ async fn campaigns_end_with_a_terminal_event_and_close_1000() {
     ] {
         let (updates, close) = run;
         assert_eq!(*close, normal, "{kind}");
-        let last = updates.last().unwrap();
+        let last = updates
+            .last()
+            .unwrap_or_else(|| panic!("{kind}: no update"));
         assert_eq!(last.kind.as_str(), kind);
         assert!(updates.len() >= 2, "{kind}: {updates:?}");
         assert!(
@@ -501,10 +543,10 @@ async fn campaigns_end_with_a_terminal_event_and_close_1000() {
         assert!(updates.windows(2).all(|w| w[0].sent <= w[1].sent));
     }
     assert_eq!(
-        completed.0.last().unwrap().sent,
-        completed.0[0].total.unwrap()
+        completed.0.last().expect("updates").sent,
+        completed.0[0].total.expect("a total")
     );
-    assert!(failed.0.last().unwrap().reason.is_some());
+    assert!(failed.0.last().expect("updates").reason.is_some());
     assert_eq!(scheduled.0[0].sent, 0, "not started yet: sent 0");
     assert!(
         scheduled.0.len() > 5,
@@ -521,15 +563,11 @@ async fn campaigns_end_with_a_terminal_event_and_close_1000() {
 
 #[tokio::test]
 async fn server_pings_and_closes_1001_without_a_pong() {
-    let sim = start(SimConfig {
-        heartbeat: Duration::from_millis(100),
-        ..cfg(10.0)
-    })
-    .await;
+    let sim = start(cfg_with(10.0, |c| c.heartbeat = Duration::from_millis(100))).await;
     let url = format!("{}/inbox", sim.endpoints().mail_ws_url);
 
     // A client that reads (and so answers pings) stays connected.
-    let mut ws = ws_connect(&url, Some(DEMO_MAIL_KEY)).await.unwrap();
+    let mut ws = ws_open(&url, Some(DEMO_MAIL_KEY)).await;
     let t = Instant::now();
     let mut pings = 0;
     while t.elapsed() < Duration::from_millis(450) {
@@ -544,11 +582,11 @@ async fn server_pings_and_closes_1001_without_a_pong() {
     assert!(pings >= 3, "{pings} pings");
 
     // One that does not read never pongs: 1001 after one heartbeat.
-    let mut ws = ws_connect(&url, Some(DEMO_MAIL_KEY)).await.unwrap();
+    let mut ws = ws_open(&url, Some(DEMO_MAIL_KEY)).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     let mut saw_ping = false;
     let close = loop {
-        match timeout(LONG, ws.next()).await.unwrap() {
+        match next_frame(&mut ws).await {
             Some(Ok(Message::Ping(_))) => saw_ping = true,
             Some(Ok(Message::Close(f))) => break f,
             Some(Ok(_)) => {}
@@ -556,7 +594,7 @@ async fn server_pings_and_closes_1001_without_a_pong() {
         }
     };
     assert!(saw_ping);
-    let f = close.unwrap();
+    let f = close.expect("a close frame with a code");
     assert_eq!(u16::from(f.code), 1001);
     assert_eq!(f.reason.as_str(), "heartbeat timeout");
     sim.shutdown().await;
@@ -571,7 +609,7 @@ async fn silent_websockets_send_nothing() {
     })
     .await;
     let url = format!("{}/inbox", sim.endpoints().mail_ws_url);
-    let mut ws = ws_connect(&url, Some(DEMO_MAIL_KEY)).await.unwrap();
+    let mut ws = ws_open(&url, Some(DEMO_MAIL_KEY)).await;
     assert!(
         timeout(Duration::from_millis(400), ws.next())
             .await
@@ -598,12 +636,13 @@ fn parse_logs(text: &str) -> LogStream {
     for ev in parse_sse(text) {
         match ev.event.as_deref() {
             Some("logs") => {
-                let v: Value = serde_json::from_str(&ev.data).unwrap();
-                let records = serde_json::from_value(v["logs"].clone()).unwrap();
+                let v: Value = json(&ev.data);
+                let records = serde_json::from_value(v["logs"].clone())
+                    .unwrap_or_else(|e| panic!("{e}: {}", ev.data));
                 out.batches.push(records);
             }
             Some("complete") => {
-                let v: Value = serde_json::from_str(&ev.data).unwrap();
+                let v: Value = json(&ev.data);
                 out.total = v["total"].as_u64();
             }
             other => panic!("unexpected event {other:?}"),
@@ -652,21 +691,13 @@ async fn bulk_comes_in_batches_with_a_total() {
     .await;
     let text = body(resp).await;
     let ev = &parse_sse(&text)[0];
-    let v: Value = serde_json::from_str(&ev.data).unwrap();
+    let v: Value = json(&ev.data);
     let r = &v["logs"][0];
-    for field in [
-        "id",
-        "timestamp",
-        "event_type",
-        "sender",
-        "recipient",
-        "subject",
-        "message_id",
-    ] {
+    for field in "id timestamp event_type sender recipient subject message_id".split(' ') {
         assert!(r[field].is_string(), "{field} in {r}");
     }
     assert!(r["tags"].is_array());
-    let ts = r["timestamp"].as_str().unwrap();
+    let ts = r["timestamp"].as_str().expect("a timestamp string");
     assert_eq!(ts.len(), "2026-05-24T10:00:00.123Z".len(), "{ts}");
     sim.shutdown().await;
 }
@@ -675,11 +706,7 @@ async fn bulk_comes_in_batches_with_a_total() {
 async fn same_seed_same_records() {
     let a = start(cfg(100.0)).await;
     let b = start(cfg(100.0)).await;
-    let c = start(SimConfig {
-        seed: 2,
-        ..cfg(100.0)
-    })
-    .await;
+    let c = start(cfg_with(100.0, |c| c.seed = 2)).await;
     let fetch = |sim: &Sim| {
         let url = logs_url(sim, "bulk.example.com", "limit=1500");
         async move { body(get(&url, Some(DEMO_MAIL_KEY)).await).await }
@@ -687,9 +714,7 @@ async fn same_seed_same_records() {
     let (x, y, z) = tokio::join!(fetch(&a), fetch(&b), fetch(&c));
     assert_eq!(x, y);
     assert_ne!(x, z);
-    for sim in [a, b, c] {
-        sim.shutdown().await;
-    }
+    shutdown([a, b, c]).await;
 }
 
 #[tokio::test]
@@ -731,9 +756,9 @@ async fn limited_domain_answers_429_twice_then_serves() {
     assert_eq!(resp.status(), 200);
     let remaining: u32 = resp.headers()["x-ratelimit-remaining"]
         .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("x-ratelimit-remaining, a number");
     assert_eq!(remaining, 117);
     assert_eq!(parse_logs(&body(resp).await).total, Some(5));
     let stats = sim.stats();
@@ -761,7 +786,7 @@ async fn log_query_validation_auth_and_ownership() {
         .await;
         assert_eq!(resp.status(), 400, "{query}");
         assert!(resp.headers().contains_key("x-ratelimit-remaining"));
-        let v: Value = serde_json::from_str(&body(resp).await).unwrap();
+        let v: Value = json(&body(resp).await);
         assert_eq!(v["error"], message);
     }
     let not_found = r#"{"error":"Domain not found or you do not own this domain"}"#;
@@ -786,15 +811,8 @@ async fn log_query_validation_auth_and_ownership() {
         assert_eq!(resp.status(), 401);
         assert_eq!(body(resp).await, r#"{"error":"Unauthorized"}"#);
     }
-    let resp = get(
-        &logs_url(
-            &sim,
-            "bulk.example.com",
-            &format!("limit=3&token={DEMO_MAIL_KEY}"),
-        ),
-        None,
-    )
-    .await;
+    let keyed_query = format!("limit=3&token={DEMO_MAIL_KEY}");
+    let resp = get(&logs_url(&sim, "bulk.example.com", &keyed_query), None).await;
     assert_eq!(resp.status(), 200);
     sim.shutdown().await;
 }
@@ -837,13 +855,13 @@ async fn log_filters_are_applied() {
     assert!(
         delivered
             .iter()
-            .all(|r| r.event_type.unwrap().as_str() == "delivered")
+            .all(|r| r.event_type.is_some_and(|t| t.as_str() == "delivered"))
     );
-    assert!(
-        delivered
-            .iter()
-            .all(|r| r.smtp_response.as_deref().unwrap().starts_with("250"))
-    );
+    assert!(delivered.iter().all(|r| {
+        r.smtp_response
+            .as_deref()
+            .is_some_and(|s| s.starts_with("250"))
+    }));
 
     let q = format!("{hour}&sender=Orders@Shop.Example.com&subject=ORDER&tags=ship");
     let some = flat(logs(&sim, "shop.example.com", &q).await);
@@ -869,7 +887,7 @@ async fn live_domain_streams_backlog_then_new_records() {
     )
     .await
     .total
-    .unwrap();
+    .expect("the backlog completes");
     // 5 new records per simulated second, 100 simulated seconds per real one.
     let want = backlog + 150;
     let t = Instant::now();
@@ -898,7 +916,7 @@ async fn live_domain_streams_backlog_then_new_records() {
         &format!("start={from}&end={}", rfc(end)),
     )
     .await;
-    let n = s.total.unwrap();
+    let n = s.total.expect("the window completes");
     assert!((80..=120).contains(&n), "{n}");
     assert!(
         s.batches
@@ -933,44 +951,27 @@ async fn stalled_domain_never_sends_a_byte() {
 // Wire modes
 
 async fn wire_sim(words: &str) -> Sim {
-    start(SimConfig {
-        wire: words.parse::<WireMode>().unwrap(),
-        ..cfg(100.0)
-    })
-    .await
+    let wire: WireMode = words.parse().expect("wire mode words");
+    start(cfg_with(100.0, |c| c.wire = wire)).await
 }
 
 #[tokio::test]
 async fn line_endings_are_as_configured() {
     let sim = wire_sim("crlf").await;
-    let text = body(get(&issue_url(&sim, "iss-may-newsletter"), Some(DEMO_BLOG_KEY)).await).await;
+    let text = issue_body(&sim, "iss-may-newsletter").await;
     assert!(text.starts_with("data: {"));
     assert!(text.ends_with("\r\n\r\ndata: [DONE]\r\n\r\n"), "{text:?}");
     assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
-    let logs_text = body(
-        get(
-            &logs_url(&sim, "bulk.example.com", "limit=3"),
-            Some(DEMO_MAIL_KEY),
-        )
-        .await,
-    )
-    .await;
+    let logs_text = logs_body(&sim, "bulk.example.com", "limit=3").await;
     assert!(logs_text.contains("event: logs\r\ndata: {\"logs\":["));
     assert_eq!(parse_logs(&logs_text).total, Some(3));
     sim.shutdown().await;
 
     let sim = wire_sim("cr").await;
-    let text = body(get(&issue_url(&sim, "iss-may-newsletter"), Some(DEMO_BLOG_KEY)).await).await;
+    let text = issue_body(&sim, "iss-may-newsletter").await;
     assert!(!text.contains('\n'));
     assert!(text.ends_with("\r\rdata: [DONE]\r\r"));
-    let logs_text = body(
-        get(
-            &logs_url(&sim, "bulk.example.com", "limit=3"),
-            Some(DEMO_MAIL_KEY),
-        )
-        .await,
-    )
-    .await;
+    let logs_text = logs_body(&sim, "bulk.example.com", "limit=3").await;
     assert!(!logs_text.contains('\n'));
     assert_eq!(parse_logs(&logs_text).total, Some(3));
     sim.shutdown().await;
@@ -978,8 +979,7 @@ async fn line_endings_are_as_configured() {
 
 #[tokio::test]
 async fn byte_per_write_sends_one_byte_per_chunk() {
-    let sim = wire_sim("bytes").await;
-    let plain = start(cfg(100.0)).await;
+    let (sim, plain) = (wire_sim("bytes").await, start(cfg(100.0)).await);
     for url_of in [
         issue_url(&sim, "iss-may-newsletter"),
         logs_url(&sim, "bulk.example.com", "limit=2"),
@@ -992,7 +992,11 @@ async fn byte_per_write_sends_one_byte_per_chunk() {
         let mut resp = get(&url_of, Some(key)).await;
         let mut text = Vec::new();
         let mut chunks = 0;
-        while let Some(c) = timeout(LONG, resp.chunk()).await.unwrap().unwrap() {
+        while let Some(c) = timeout(LONG, resp.chunk())
+            .await
+            .expect("a chunk in time")
+            .expect("a readable body")
+        {
             assert_eq!(c.len(), 1);
             chunks += 1;
             text.extend_from_slice(&c);
@@ -1000,17 +1004,16 @@ async fn byte_per_write_sends_one_byte_per_chunk() {
         let same = url_of.replace(&sim.addr().to_string(), &plain.addr().to_string());
         let expected = body(get(&same, Some(key)).await).await;
         assert_eq!(chunks, expected.len());
-        assert_eq!(String::from_utf8(text).unwrap(), expected);
+        let text = String::from_utf8(text).expect("UTF-8");
+        assert_eq!(text, expected);
     }
-    sim.shutdown().await;
-    plain.shutdown().await;
+    shutdown([sim, plain]).await;
 }
 
 #[tokio::test]
 async fn comments_mode_adds_bom_comments_ids_and_split_data() {
-    let sim = wire_sim("comments").await;
-    let plain = start(cfg(100.0)).await;
-    let text = body(get(&issue_url(&sim, "iss-spring-sale"), Some(DEMO_BLOG_KEY)).await).await;
+    let (sim, plain) = (wire_sim("comments").await, start(cfg(100.0)).await);
+    let text = issue_body(&sim, "iss-spring-sale").await;
     assert!(text.starts_with('\u{feff}'));
     assert!(text.contains("\n: keepalive\n"));
     assert!(text.contains("\nretry: 3000\n"));
@@ -1024,45 +1027,27 @@ async fn comments_mode_adds_bom_comments_ids_and_split_data() {
     assert_ends_with(&events, "sent");
 
     let q = "limit=1500";
-    let commented =
-        body(get(&logs_url(&sim, "bulk.example.com", q), Some(DEMO_MAIL_KEY)).await).await;
-    let straight = body(
-        get(
-            &logs_url(&plain, "bulk.example.com", q),
-            Some(DEMO_MAIL_KEY),
-        )
-        .await,
-    )
-    .await;
+    let commented = logs_body(&sim, "bulk.example.com", q).await;
+    let straight = logs_body(&plain, "bulk.example.com", q).await;
     assert!(commented.starts_with('\u{feff}'));
     assert!(commented.contains("\nid: bulk-00000999\n"));
     let (a, b) = (parse_logs(&commented), parse_logs(&straight));
     assert_eq!(a.batches, b.batches);
     assert_eq!(a.total, b.total);
-    sim.shutdown().await;
-    plain.shutdown().await;
+    shutdown([sim, plain]).await;
 }
 
 #[tokio::test]
 async fn every_wire_mode_at_once_still_parses() {
-    let sim = wire_sim("cr,bytes,comments").await;
-    let plain = start(cfg(100.0)).await;
+    let (sim, plain) = (wire_sim("cr,bytes,comments").await, start(cfg(100.0)).await);
     let q = "limit=4&event_type=delivered";
-    let odd = body(get(&logs_url(&sim, "bulk.example.com", q), Some(DEMO_MAIL_KEY)).await).await;
-    let straight = body(
-        get(
-            &logs_url(&plain, "bulk.example.com", q),
-            Some(DEMO_MAIL_KEY),
-        )
-        .await,
-    )
-    .await;
+    let odd = logs_body(&sim, "bulk.example.com", q).await;
+    let straight = logs_body(&plain, "bulk.example.com", q).await;
     assert!(odd.starts_with('\u{feff}') && !odd.contains('\n'));
     assert_eq!(parse_logs(&odd).batches, parse_logs(&straight).batches);
-    let text = body(get(&issue_url(&sim, "iss-may-newsletter"), Some(DEMO_BLOG_KEY)).await).await;
+    let text = issue_body(&sim, "iss-may-newsletter").await;
     assert_ends_with(&parse_sse(&text), "sent");
-    sim.shutdown().await;
-    plain.shutdown().await;
+    shutdown([sim, plain]).await;
 }
 
 // ---------------------------------------------------------------------------
@@ -1083,7 +1068,7 @@ async fn wait_open(sim: &Sim, n: u64) {
 /// Reads an SSE stream to its end; true if it ended cleanly.
 async fn ends_cleanly(resp: &mut reqwest::Response) -> bool {
     loop {
-        match timeout(LONG, resp.chunk()).await.unwrap() {
+        match timeout(LONG, resp.chunk()).await.expect("the end in time") {
             Ok(Some(_)) => {}
             Ok(None) => return true,
             Err(_) => return false,
@@ -1101,7 +1086,7 @@ async fn drop_connections_cuts_streams_but_keeps_listening() {
     )
     .await;
     let inbox = format!("{}/inbox", sim.endpoints().mail_ws_url);
-    let mut ws = ws_connect(&inbox, Some(DEMO_MAIL_KEY)).await.unwrap();
+    let mut ws = ws_open(&inbox, Some(DEMO_MAIL_KEY)).await;
     wait_open(&sim, 3).await;
     let text = read_until(&mut sse, |e| !e.is_empty()).await;
     assert!(!text.is_empty());
@@ -1113,7 +1098,7 @@ async fn drop_connections_cuts_streams_but_keeps_listening() {
     );
     assert!(!ends_cleanly(&mut live).await);
     loop {
-        match timeout(LONG, ws.next()).await.unwrap() {
+        match next_frame(&mut ws).await {
             Some(Ok(Message::Close(f))) => panic!("a close frame came: {f:?}"),
             Some(Ok(_)) => {}
             Some(Err(_)) | None => break,
@@ -1137,18 +1122,10 @@ async fn shutdown_frees_the_port_for_a_restart() {
     assert!(!ends_cleanly(&mut sse).await);
     assert!(TcpStream::connect(addr).await.is_err(), "still listening");
 
-    let again = start(SimConfig {
-        port: addr.port(),
-        ..cfg(100.0)
-    })
-    .await;
+    let again = start(cfg_with(100.0, |c| c.port = addr.port())).await;
     assert_eq!(again.addr(), addr);
-    let resp = get(
-        &issue_url(&again, "iss-may-newsletter"),
-        Some(DEMO_BLOG_KEY),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
+    let newsletter = issue_url(&again, "iss-may-newsletter");
+    assert_eq!(get(&newsletter, Some(DEMO_BLOG_KEY)).await.status(), 200);
     again.shutdown().await;
 }
 
@@ -1177,17 +1154,13 @@ async fn streams_end_when_the_client_hangs_up() {
 /// The benchmark path: bulk.example.com's unfiltered stream served from
 /// bytes built at start must equal the generated one. Building 500k
 /// records is slow in a debug build, so this runs on request:
-/// `cargo test --release --test sim_contract -- --ignored`.
+/// `cargo test --release --test it sim_contract -- --ignored`.
 #[tokio::test]
 #[ignore = "generates 500k records; run with --release -- --ignored"]
 async fn prebuilt_bulk_stream_equals_the_generated_one() {
     use std::hash::{DefaultHasher, Hasher};
     let t = Instant::now();
-    let pre = start(SimConfig {
-        prebuilt_logs: true,
-        ..cfg(1.0)
-    })
-    .await;
+    let pre = start(cfg_with(1.0, |c| c.prebuilt_logs = true)).await;
     eprintln!("prebuilt at start in {:?}", t.elapsed());
     let generated = start(cfg(1.0)).await;
     let mut digests = Vec::new();
@@ -1200,7 +1173,11 @@ async fn prebuilt_bulk_stream_equals_the_generated_one() {
         .await;
         let (mut hasher, mut len, mut chunks) = (DefaultHasher::new(), 0usize, 0usize);
         let mut tail = Vec::new();
-        while let Some(c) = timeout(LONG, resp.chunk()).await.unwrap().unwrap() {
+        while let Some(c) = timeout(LONG, resp.chunk())
+            .await
+            .expect("a chunk in time")
+            .expect("a readable body")
+        {
             hasher.write(&c);
             len += c.len();
             chunks += 1;

@@ -6,18 +6,12 @@
 
 use crossterm::event::KeyCode;
 
-use misar_dash::app::AppState;
-use misar_dash::upstream::mail_ws::InboxMail;
-use misar_dash::upstream::{
-    ConnState, InboxEvent, LogEventType, LogRecord, SendProgress, SendStatus, Source, UpstreamBody,
-};
+use misar_dash::model::mail::InboxMail;
+use misar_dash::model::{ConnState, InboxEvent, SendProgress, SendStatus, Source, UpstreamBody};
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/screen.rs"]
-mod screen;
-use fixture::{Fixture, domain, issue, now};
-use screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, now, record};
+use crate::support::screen::{draw, text};
+use crate::support::{assert_terminal_safe, domain, issue};
 
 fn progress(sent: u64, total: u64) -> UpstreamBody {
     UpstreamBody::Progress(SendProgress {
@@ -33,7 +27,7 @@ fn mail(i: i64) -> UpstreamBody {
     UpstreamBody::Inbox(InboxEvent::EmailReceived(InboxMail {
         from: format!("reader{i}@example.org"),
         subject: format!("Re: weekly digest #{i}"),
-        received_at: Some(misar_dash::upstream::domain_logs::format_timestamp_ms(
+        received_at: Some(misar_dash::model::log::format_timestamp_ms(
             now() - (10 - i) * 1000,
         )),
         ..InboxMail::default()
@@ -43,25 +37,9 @@ fn mail(i: i64) -> UpstreamBody {
 fn records(n: u64) -> UpstreamBody {
     UpstreamBody::Logs(
         (0..n)
-            .map(|i| LogRecord {
-                id: format!("log_{i}"),
-                timestamp_ms: now() - (n - i) as i64 * 1000,
-                event_type: Some(LogEventType::Delivered),
-                sender: "news@acme.io".into(),
-                recipient: format!("reader{i}@example.org"),
-                subject: "Weekly digest #212".into(),
-                ..LogRecord::default()
-            })
+            .map(|i| record(i, now() - (n - i) as i64 * 1000))
             .collect(),
     )
-}
-
-fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    assert_palette(&buffer);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
 }
 
 /// Three sends a minute in, a few mails, a domain with records: everything
@@ -87,72 +65,72 @@ fn three_sends() -> Fixture {
     f
 }
 
+/// A link dropped by the peer, to try again after two seconds.
+fn reset_by_peer(attempt: u32) -> ConnState {
+    ConnState::Reconnecting {
+        attempt,
+        delay: std::time::Duration::from_secs(2),
+        reason: "stream dropped: connection reset by peer".into(),
+    }
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
 /// At the smallest size the focused pane is never the smallest: the Sends
 /// pane focused shows two cards where it showed one (and the logs three
 /// records), the feed focused three lines where it showed one.
 #[test]
 fn smallest_size_focused_pane_gets_the_room() {
-    let mut f = three_sends();
-    f.size(60, 16);
-    snapshot("first_minutes_60x16_sends_focused", &f.state, 60, 16);
-    f.key(KeyCode::Char('2'));
-    snapshot("first_minutes_60x16_feed_focused", &f.state, 60, 16);
+    three_sends()
+        .size(60, 16)
+        .snapshot("first_minutes_60x16_sends_focused")
+        .keys("2")
+        .snapshot("first_minutes_60x16_feed_focused");
 }
 
 /// A watch that failed before any progress: the phase column says nothing
 /// is coming (a dash, not `waiting`), the connection column why.
 #[test]
 fn a_failed_watch_is_not_waiting() {
-    let mut f = three_sends();
     let missing = issue("9999");
-    f.conn(&missing, ConnState::Connecting { attempt: 1 });
-    f.conn(
-        &missing,
-        ConnState::Stopped(misar_dash::upstream::StopReason::NotFound {
-            detail: "issue_not_found".into(),
-        }),
-    );
-    f.size(80, 24);
-    f.key(KeyCode::Char('G'));
-    snapshot("first_minutes_failed_watch_80x24", &f.state, 80, 24);
+    let not_found = misar_dash::model::StopReason::NotFound {
+        detail: "issue_not_found".into(),
+    };
+    three_sends()
+        .conn(&missing, ConnState::Connecting { attempt: 1 })
+        .conn(&missing, ConnState::Stopped(not_found))
+        .size(80, 24)
+        .keys("G")
+        .snapshot("first_minutes_failed_watch_80x24");
 }
 
 /// A domain's link dropped and came back: once it delivers again, the
 /// status bar no longer shows its error.
 #[test]
 fn a_resolved_error_leaves_the_status_bar() {
-    let mut f = three_sends();
     let logs = domain("acme.io");
-    f.tick(1_000);
-    f.conn(
-        &logs,
-        ConnState::Reconnecting {
-            attempt: 1,
-            delay: std::time::Duration::from_secs(2),
-            reason: "stream dropped: connection reset by peer".into(),
-        },
-    );
-    f.size(80, 24);
-    snapshot("first_minutes_error_shown_80x24", &f.state, 80, 24);
-    f.tick(3_000);
-    f.conn(&logs, ConnState::Connecting { attempt: 2 });
-    f.conn(&logs, ConnState::Live);
-    f.event(&logs, records(21));
-    snapshot("first_minutes_error_resolved_80x24", &f.state, 80, 24);
+    three_sends()
+        .tick(1_000)
+        .conn(&logs, reset_by_peer(1))
+        .size(80, 24)
+        .snapshot("first_minutes_error_shown_80x24")
+        .tick(3_000)
+        .conn(&logs, ConnState::Connecting { attempt: 2 })
+        .conn(&logs, ConnState::Live)
+        .event(&logs, records(21))
+        .snapshot("first_minutes_error_resolved_80x24");
 }
 
 /// A domain whose stream is up but has sent no record yet says so, rather
 /// than a green `live` over an empty table.
 #[test]
 fn a_silent_domain_is_not_called_live() {
-    let mut f = three_sends();
-    let quiet = domain("stalled.example.com");
-    f.conn(&quiet, ConnState::Connecting { attempt: 1 });
-    f.conn(&quiet, ConnState::Live);
-    f.tick(90_000);
-    f.size(100, 30);
-    f.key(KeyCode::Char('3')).key(KeyCode::Char(']'));
-    snapshot("first_minutes_silent_domain_100x30", &f.state, 100, 30);
+    three_sends()
+        .up(&domain("stalled.example.com"))
+        .tick(90_000)
+        .size(100, 30)
+        .keys("3]")
+        .snapshot("first_minutes_silent_domain_100x30");
 }
 
 /// Two domains with different quotas left: the logs header says the
@@ -164,17 +142,15 @@ fn each_quota_says_whose_it_is() {
     f.conn(&bulk, ConnState::Live);
     f.event(&bulk, records(5));
     for (source, remaining) in [(domain("acme.io"), 118), (bulk, 115)] {
-        f.event(
-            &source,
-            UpstreamBody::RateLimit {
-                limit: Some(120),
-                remaining: Some(remaining),
-            },
-        );
+        let quota = UpstreamBody::RateLimit {
+            limit: Some(120),
+            remaining: Some(remaining),
+        };
+        f.event(&source, quota);
     }
-    f.size(80, 24);
-    f.key(KeyCode::Char('3'));
-    snapshot("first_minutes_quotas_80x24", &f.state, 80, 24);
+    f.size(80, 24)
+        .keys("3")
+        .snapshot("first_minutes_quotas_80x24");
 }
 
 /// Three domains, the logs pane focused or not: the connection and follow
@@ -187,23 +163,15 @@ fn state_words_come_before_decoration() {
         f.conn(&domain(name), ConnState::Live);
         f.event(&domain(name), records(3));
     }
-    for (width, height) in [(80, 24), (120, 40)] {
-        f.size(width, height);
-        f.key(KeyCode::Char('2'));
-        snapshot(
-            &format!("first_minutes_titles_feed_focused_{width}x{height}"),
-            &f.state,
-            width,
-            height,
-        );
-        f.key(KeyCode::Char('3')).key(KeyCode::Char('k'));
-        snapshot(
-            &format!("first_minutes_titles_follow_off_{width}x{height}"),
-            &f.state,
-            width,
-            height,
-        );
-        f.key(KeyCode::Char('f'));
+    for (width, height) in SIZES {
+        f.size(width, height)
+            .keys("2")
+            .snapshot(&format!(
+                "first_minutes_titles_feed_focused_{width}x{height}"
+            ))
+            .keys("3k")
+            .snapshot(&format!("first_minutes_titles_follow_off_{width}x{height}"))
+            .keys("f");
     }
 }
 
@@ -212,34 +180,26 @@ fn state_words_come_before_decoration() {
 #[test]
 fn a_filter_error_is_read_whole() {
     let mut f = three_sends();
-    for (width, height) in [(80, 24), (120, 40)] {
-        f.size(width, height);
-        f.key(KeyCode::Char('3'))
-            .key(KeyCode::Char('/'))
-            .keys("since:xyz");
-        snapshot(
-            &format!("first_minutes_filter_error_{width}x{height}"),
-            &f.state,
-            width,
-            height,
-        );
-        f.key(KeyCode::Esc);
+    for (width, height) in SIZES {
+        f.size(width, height)
+            .keys("3/since:xyz")
+            .snapshot(&format!("first_minutes_filter_error_{width}x{height}"))
+            .key(KeyCode::Esc);
     }
     // A long filter leaves the reason half the bar: the help line has it.
-    f.size(80, 24);
-    f.key(KeyCode::Char('/'))
-        .keys("subject:\"weekly digest\" -tag:internal from:news since:xyz");
-    snapshot("first_minutes_filter_error_long_80x24", &f.state, 80, 24);
-    f.key(KeyCode::Esc);
+    f.size(80, 24)
+        .keys("/subject:\"weekly digest\" -tag:internal from:news since:xyz")
+        .snapshot("first_minutes_filter_error_long_80x24")
+        .key(KeyCode::Esc);
 }
 
 /// `d` asks before a watch stops.
 #[test]
 fn d_asks_before_it_stops_a_watch() {
-    let mut f = three_sends();
-    f.size(80, 24);
-    f.key(KeyCode::Char('j')).key(KeyCode::Char('d'));
-    snapshot("first_minutes_confirm_unwatch_80x24", &f.state, 80, 24);
+    three_sends()
+        .size(80, 24)
+        .keys("jd")
+        .snapshot("first_minutes_confirm_unwatch_80x24");
 }
 
 /// `Z` zooms the focused pane over the others; `1` `2` `3` bring another
@@ -247,19 +207,13 @@ fn d_asks_before_it_stops_a_watch() {
 #[test]
 fn a_zoomed_pane_fills_the_screen() {
     let mut f = three_sends();
-    for (width, height) in [(80, 24), (120, 40)] {
-        f.size(width, height);
-        f.key(KeyCode::Char('1')).key(KeyCode::Char('Z'));
-        for (key, name) in [('1', "sends"), ('2', "feed"), ('3', "logs")] {
-            f.key(KeyCode::Char(key));
-            snapshot(
-                &format!("first_minutes_zoomed_{name}_{width}x{height}"),
-                &f.state,
-                width,
-                height,
-            );
+    for (width, height) in SIZES {
+        f.size(width, height).keys("1Z");
+        for (key, name) in [("1", "sends"), ("2", "feed"), ("3", "logs")] {
+            f.keys(key)
+                .snapshot(&format!("first_minutes_zoomed_{name}_{width}x{height}"));
         }
-        f.key(KeyCode::Char('Z'));
+        f.keys("Z");
     }
 }
 
@@ -274,14 +228,7 @@ fn a_send_in_detail() -> Fixture {
     for second in 0..=90 {
         f.tick(-90_000 + second * 1000);
         if second == 40 {
-            f.conn(
-                &source,
-                ConnState::Reconnecting {
-                    attempt: 2,
-                    delay: std::time::Duration::from_secs(2),
-                    reason: "stream dropped: connection reset by peer".into(),
-                },
-            );
+            f.conn(&source, reset_by_peer(2));
         }
         if second == 42 {
             f.conn(&source, ConnState::Connecting { attempt: 2 });
@@ -293,7 +240,7 @@ fn a_send_in_detail() -> Fixture {
         sent += (second as u64 % 30) * 4 + 20;
         f.event(&source, progress(sent, 20_000));
     }
-    f.key(KeyCode::Enter);
+    f.keys("\n");
     f
 }
 
@@ -301,19 +248,12 @@ fn a_send_in_detail() -> Fixture {
 /// over the last minute and a half, and the connection history.
 #[test]
 fn a_send_in_detail_shows_everything_held() {
-    let mut f = a_send_in_detail();
-    for (width, height) in [(80, 24), (120, 40)] {
-        f.size(width, height);
-        snapshot(
-            &format!("first_minutes_send_detail_{width}x{height}"),
-            &f.state,
-            width,
-            height,
-        );
-    }
-    // The history is below the first page at 80x24.
-    f.size(80, 24).key(KeyCode::Char('G'));
-    snapshot("first_minutes_send_detail_end_80x24", &f.state, 80, 24);
+    a_send_in_detail()
+        .snapshots("first_minutes_send_detail", &SIZES)
+        // The history is below the first page at 80x24.
+        .size(80, 24)
+        .keys("G")
+        .snapshot("first_minutes_send_detail_end_80x24");
 }
 
 /// Enter on a feed event: every field as received, the unknown ones
@@ -321,7 +261,6 @@ fn a_send_in_detail_shows_everything_held() {
 /// screen; the title change and the colours are gone, not shown).
 #[test]
 fn a_feed_event_in_detail_shows_every_field_cleaned() {
-    let mut f = three_sends();
     let bounce: InboxEvent = serde_json::from_value(serde_json::json!({
         "type": "bounce",
         "email": "kpatel@yahoo.com",
@@ -334,14 +273,13 @@ fn a_feed_event_in_detail_shows_every_field_cleaned() {
         "diagnostic": {"code": 550, "mta": "mx1.yahoo.com"},
     }))
     .expect("a bounce");
-    f.event(&Source::Inbox, UpstreamBody::Inbox(bounce));
-    f.key(KeyCode::Char('2')).key(KeyCode::Enter);
-    for (width, height) in [(80, 24), (120, 40)] {
+    let mut f = three_sends();
+    f.feed(bounce).keys("2\n");
+    for (width, height) in SIZES {
         f.size(width, height);
-        let name = format!("first_minutes_event_detail_{width}x{height}");
         let screen = text(&draw(&f.state, width, height));
-        assert!(!screen.contains('\u{1b}'), "{screen}");
+        assert_terminal_safe("the event's detail", &screen);
         assert!(screen.contains("x-mailer"), "{screen}");
-        snapshot(&name, &f.state, width, height);
+        f.snapshot(&format!("first_minutes_event_detail_{width}x{height}"));
     }
 }

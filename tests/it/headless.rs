@@ -1,12 +1,8 @@
 //! The `stream` command as a script uses it: the real binary, its stdout,
 //! stderr and exit code, against the simulator on 127.0.0.1.
 
-mod support;
-
-use std::process::Output;
-
+use crate::support::*;
 use misar_dash::sim;
-use support::*;
 use tokio::process::Command;
 
 /// The binary pointed at `sim` with the demo keys.
@@ -14,83 +10,50 @@ fn against(sim: &sim::Sim) -> Command {
     misar_dash_against(&sim.endpoints())
 }
 
-async fn run(cmd: &mut Command, args: &[&str]) -> Output {
-    tokio::time::timeout(std::time::Duration::from_secs(60), cmd.args(args).output())
-        .await
-        .expect("the command ends")
-        .expect("the command runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The one line that explains a non-zero exit.
-fn stop_line(out: &Output) -> String {
-    let err = text(&out.stderr);
-    let lines: Vec<&str> = err
-        .lines()
-        .filter(|l| l.starts_with("misar-dash") && !l.starts_with("misar-dash: warning:"))
-        .collect();
-    assert_eq!(lines.len(), 1, "one line says why: {err}");
-    lines[0].to_string()
+/// The binary with `key` as its mail key and nothing else set.
+fn with_mail_key(key: &str) -> Command {
+    let mut cmd = misar_dash();
+    cmd.env("MISAR_MAIL_KEY", key);
+    cmd
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_print_one_line_per_record_then_the_completion() {
     let sim = start_sim(sim_config()).await;
-    let want = sim
-        .catalog()
-        .domains
-        .iter()
-        .find(|d| d.name == "flaky.example.com")
-        .unwrap()
-        .records;
-    let out = run(&mut against(&sim), &["stream", "logs", "flaky.example.com"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let want = domain_records(&sim, "flaky.example.com");
+    let out = run(against(&sim), &["stream", "logs", "flaky.example.com"]).await;
+    out.assert_exit(0);
+    let lines = out.json_lines();
     assert_eq!(lines.len() as u64, want + 1);
     assert!(
         lines[..lines.len() - 1]
             .iter()
             .all(|l| l["type"] == "log" && l["domain"] == "flaky.example.com")
     );
-    assert!(stdout.starts_with("{\"type\":\"log\""), "type comes first");
-    let last = lines.last().unwrap();
+    assert!(
+        out.stdout.starts_with("{\"type\":\"log\""),
+        "type comes first"
+    );
+    let last = lines.last().expect("a completion");
     assert_eq!(last["type"], "complete");
     assert_eq!(last["total"], want);
     // The first request got a 500: the state changes are on stderr.
-    let err = text(&out.stderr);
-    assert!(err.contains("reconnecting") && err.contains("500"), "{err}");
+    assert_contains(&out.stderr, &["reconnecting", "500"]);
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_progress_ends_with_a_complete_line() {
     let sim = start_sim(sim_config()).await;
-    let out = run(
-        &mut against(&sim),
-        &[
-            "stream",
-            "send-progress",
-            "iss-may-newsletter",
-            "iss-spring-sale",
-        ],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    for id in ["iss-may-newsletter", "iss-spring-sale"] {
+    let ids = ["iss-may-newsletter", "iss-spring-sale"];
+    let out = run(against(&sim), &["stream", "send-progress", ids[0], ids[1]]).await;
+    out.assert_exit(0);
+    let lines = out.json_lines();
+    for id in ids {
         let mine: Vec<_> = lines.iter().filter(|l| l["issue_id"] == id).collect();
-        assert_eq!(mine.last().unwrap()["type"], "complete");
-        assert_eq!(mine.last().unwrap()["status"], "sent");
+        let last = mine.last().unwrap_or_else(|| panic!("no line of {id}"));
+        assert_eq!(last["type"], "complete");
+        assert_eq!(last["status"], "sent");
         assert!(
             mine.iter()
                 .any(|l| l["type"] == "progress" && l["total"].as_u64() > Some(0))
@@ -102,9 +65,12 @@ async fn send_progress_ends_with_a_complete_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_query_exits_2_naming_the_value_and_sends_nothing() {
     // A listener that would see any request.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let logs = ["stream", "logs", "d.example", "--mail-url", &url];
     for (flag, value) in [
         ("--event-type", "bouncd"),
         ("--limit", "0"),
@@ -112,46 +78,28 @@ async fn a_bad_query_exits_2_naming_the_value_and_sends_nothing() {
         ("--start", "yesterday"),
         ("--sender", ""),
     ] {
-        let mut cmd = misar_dash();
-        cmd.env("MISAR_MAIL_KEY", "msk_x");
         let out = run(
-            &mut cmd,
-            &[
-                "stream",
-                "logs",
-                "d.example",
-                "--mail-url",
-                &url,
-                flag,
-                value,
-            ],
+            with_mail_key("msk_x"),
+            &[&logs[..], &[flag, value]].concat(),
         )
         .await;
-        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
-        let err = text(&out.stderr);
+        out.assert_exit(2);
         let named = if value.is_empty() {
             "empty value".to_string()
         } else {
             format!("\"{value}\"")
         };
-        assert!(err.contains(&named), "{flag}: {err}");
+        assert!(out.stderr.contains(&named), "{flag}: {}", out.stderr);
     }
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_MAIL_KEY", "msk_x");
-    let args = [
-        "stream",
-        "logs",
-        "d.example",
-        "--mail-url",
-        &url,
+    let range = [
         "--start",
         "2026-02-01T00:00:00Z",
         "--end",
         "2026-01-01T00:00:00Z",
     ];
-    let out = run(&mut cmd, &args).await;
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stop_line(&out).contains("after"), "{}", text(&out.stderr));
+    let out = run(with_mail_key("msk_x"), &[&logs[..], &range].concat()).await;
+    out.assert_exit(2);
+    assert!(out.stop_line().contains("after"), "{}", out.stderr);
     assert!(listener.accept().is_err(), "no request was sent");
 }
 
@@ -160,17 +108,14 @@ async fn a_bad_query_exits_2_naming_the_value_and_sends_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_type_takes_the_tables_short_names_and_rejects_an_ambiguous_prefix() {
     let sim = start_sim(sim_config()).await;
+    let logs = ["stream", "logs", "flaky.example.com", "--event-type"];
     for typed in ["permfail", "PERM", "permanent_fail"] {
-        let out = run(
-            &mut against(&sim),
-            &["stream", "logs", "flaky.example.com", "--event-type", typed],
-        )
-        .await;
-        assert_eq!(out.status.code(), Some(0), "{typed}: {}", text(&out.stderr));
-        let records: Vec<serde_json::Value> = text(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .filter(|l: &serde_json::Value| l["type"] == "log")
+        let out = run(against(&sim), &[&logs[..], &[typed]].concat()).await;
+        out.assert_exit(0);
+        let records: Vec<serde_json::Value> = out
+            .json_lines()
+            .into_iter()
+            .filter(|l| l["type"] == "log")
             .collect();
         assert!(!records.is_empty(), "{typed}: some permanent failures");
         assert!(
@@ -178,17 +123,9 @@ async fn event_type_takes_the_tables_short_names_and_rejects_an_ambiguous_prefix
             "{typed}: only permanent failures"
         );
     }
-    let out = run(
-        &mut against(&sim),
-        &["stream", "logs", "flaky.example.com", "--event-type", "de"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("\"de\"") && err.contains("delivered or deferred"),
-        "{err}"
-    );
+    let out = run(against(&sim), &[&logs[..], &["de"]].concat()).await;
+    out.assert_exit(2);
+    assert_contains(&out.stderr, &["\"de\"", "delivered or deferred"]);
     sim.shutdown().await;
 }
 
@@ -196,124 +133,135 @@ async fn event_type_takes_the_tables_short_names_and_rejects_an_ambiguous_prefix
 async fn each_stop_reason_has_its_exit_code_and_one_line() {
     let sim = start_sim(sim_config()).await;
     let secret = "msk_wrong_0123456789abcdef";
-    // Key refused (401), in both key transports; the key is in no output.
-    for extra in [&[][..], &["--token-in-query"][..]] {
+    let refused = || {
         let mut cmd = against(&sim);
         cmd.env("MISAR_MAIL_KEY", secret);
-        let mut args = vec!["stream", "logs", "shop.example.com"];
-        args.extend_from_slice(extra);
-        let out = run(&mut cmd, &args).await;
-        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-        assert!(stop_line(&out).contains("401"));
-        assert!(!text(&out.stderr).contains(secret) && !text(&out.stdout).contains(secret));
+        cmd
+    };
+    // Key refused (401), in both key transports; the key is in no output.
+    for args in [
+        &["stream", "logs", "shop.example.com"][..],
+        &["stream", "logs", "shop.example.com", "--token-in-query"][..],
+    ] {
+        let out = run(refused(), args).await;
+        out.assert_exit(3);
+        assert!(out.stop_line().contains("401"));
+        assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
     }
     // Key refused on the WebSocket.
-    let mut cmd = against(&sim);
-    cmd.env("MISAR_MAIL_KEY", secret);
-    let out = run(&mut cmd, &["stream", "inbox"]).await;
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(!text(&out.stderr).contains(secret));
+    let out = run(refused(), &["stream", "inbox"]).await;
+    out.assert_exit(3);
+    assert!(!out.stderr.contains(secret));
     // No key at all.
     let mut cmd = against(&sim);
     cmd.env_remove("MISAR_BLOG_KEY");
-    let out = run(&mut cmd, &["stream", "send-progress", "iss-spring-sale"]).await;
-    assert_eq!(out.status.code(), Some(3));
-    assert!(stop_line(&out).contains("MISAR_BLOG_KEY"));
+    let out = run(cmd, &["stream", "send-progress", "iss-spring-sale"]).await;
+    out.assert_exit(3);
+    assert!(out.stop_line().contains("MISAR_BLOG_KEY"));
     // Not found or not yours, on each API.
-    let other_campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .find(|c| c.account == sim::Account::Other)
-        .unwrap()
-        .id;
+    let other_campaign = other_accounts_campaign(&sim);
     for args in [
-        vec!["stream", "send-progress", "iss-acme-quarterly"],
-        vec!["stream", "logs", "other.example.org"],
-        vec!["stream", "campaign", other_campaign.as_str()],
+        &["stream", "send-progress", "iss-acme-quarterly"][..],
+        &["stream", "logs", "other.example.org"],
+        &["stream", "campaign", other_campaign.as_str()],
     ] {
-        let out = run(&mut against(&sim), &args).await;
-        assert_eq!(
-            out.status.code(),
-            Some(4),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
-        stop_line(&out);
+        let out = run(against(&sim), args).await;
+        out.assert_exit(4);
+        out.stop_line();
     }
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn giving_up_after_max_retries_exits_5() {
-    // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_MAIL_KEY", "msk_x");
-    let url = format!("http://127.0.0.1:{port}");
-    let out = run(
-        &mut cmd,
-        &[
-            "stream",
-            "logs",
-            "d.example",
-            "--mail-url",
-            &url,
-            "--max-retries",
-            "1",
-        ],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(stop_line(&out).contains("gave up after 2 attempts"));
+    let url = format!("http://{}", closed_addr());
+    let args = [
+        "stream",
+        "logs",
+        "d.example",
+        "--mail-url",
+        &url,
+        "--max-retries",
+        "1",
+    ];
+    let out = run(with_mail_key("msk_x"), &args).await;
+    out.assert_exit(5);
+    assert!(out.stop_line().contains("gave up after 2 attempts"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_in_process_simulator_needs_no_keys() {
-    let out = run(
-        &mut misar_dash(),
-        &["stream", "send-progress", "iss-may-newsletter", "--sim"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("\"type\":\"complete\""));
+    let args = ["stream", "send-progress", "iss-may-newsletter", "--sim"];
+    let out = run(misar_dash(), &args).await;
+    out.assert_exit(0);
+    assert!(out.stdout.contains("\"type\":\"complete\""));
+}
+
+/// A line reader over one of a child's outputs.
+type Lines = tokio::io::Lines<tokio::io::BufReader<Box<dyn tokio::io::AsyncRead + Unpin + Send>>>;
+
+/// Spawns `cmd` with `args`, its stdout piped if `stdout` (else its
+/// stderr; the other output is dropped), and reads that output's lines
+/// until `enough` says so or 30 s pass. Returns the child, still running,
+/// the reader, for what comes next, and the lines read.
+async fn lines_until(
+    mut cmd: Command,
+    args: &[&str],
+    stdout: bool,
+    mut enough: impl FnMut(&str) -> bool,
+) -> (tokio::process::Child, Lines, Vec<String>) {
+    use std::process::Stdio;
+    use tokio::io::AsyncBufReadExt;
+    let (out, err) = if stdout {
+        (Stdio::piped(), Stdio::null())
+    } else {
+        (Stdio::null(), Stdio::piped())
+    };
+    let mut child = cmd
+        .args(args)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("the binary runs");
+    let read: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if stdout {
+        Box::new(child.stdout.take().expect("piped stdout"))
+    } else {
+        Box::new(child.stderr.take().expect("piped stderr"))
+    };
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, lines.next_line()).await {
+        let done = enough(&line);
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, lines, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inbox_can_follow_the_campaigns_it_announces() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     let sim = start_sim(sim::SimConfig {
         speed: 300.0,
         ..sim_config()
     })
     .await;
-    let mut child = against(&sim)
-        .args(["stream", "inbox", "--follow-campaigns"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (mut announced, mut followed) = (None::<String>, false);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, lines.next_line()).await {
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let args = ["stream", "inbox", "--follow-campaigns"];
+    let (mut child, _, _) = lines_until(against(&sim), &args, true, |line| {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
         if v["type"] == "inbox" && v["event"] == "campaign_started" && announced.is_none() {
             announced = v["campaignId"].as_str().map(String::from);
         }
-        if v["type"] == "campaign"
+        followed = v["type"] == "campaign"
             && announced
                 .as_deref()
-                .is_some_and(|id| v["campaign_id"] == id)
-        {
-            followed = true;
-            break;
-        }
-    }
+                .is_some_and(|id| v["campaign_id"] == id);
+        followed
+    })
+    .await;
     child.kill().await.ok();
     assert!(announced.is_some(), "a campaign_started arrived");
     assert!(followed, "its campaign channel was streamed");
@@ -323,20 +271,17 @@ async fn the_inbox_can_follow_the_campaigns_it_announces() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timestamps_start_each_stderr_line_and_leave_stdout_alone() {
     // --token-in-query: a `misar-dash: warning` line before the stream's.
-    let out = run(
-        &mut misar_dash(),
-        &[
-            "stream",
-            "send-progress",
-            "iss-may-newsletter",
-            "--sim",
-            "--timestamps",
-            "--token-in-query",
-        ],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
+    let args = [
+        "stream",
+        "send-progress",
+        "iss-may-newsletter",
+        "--sim",
+        "--timestamps",
+        "--token-in-query",
+    ];
+    let out = run(misar_dash(), &args).await;
+    out.assert_exit(0);
+    let err = &out.stderr;
     let mut times = Vec::new();
     let mut rest = Vec::new();
     for line in err.lines() {
@@ -355,10 +300,9 @@ async fn timestamps_start_each_stderr_line_and_leave_stdout_alone() {
     );
     assert!(rest.contains(&"issue iss-may-newsletter: live"), "{err}");
     // stdout is the same NDJSON as without the flag.
-    let stdout = text(&out.stdout);
-    assert!(!stdout.is_empty());
-    for line in stdout.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+    let lines = out.json_lines();
+    assert!(!lines.is_empty());
+    for v in lines {
         assert_eq!(v["issue_id"], "iss-may-newsletter");
     }
 }
@@ -381,31 +325,21 @@ async fn a_refused_mail_key_exits_3_on_403_4401_and_401() {
         .await;
         let mut cmd = against(&sim);
         cmd.env("MISAR_MAIL_KEY", secret);
-        let out = run(&mut cmd, &["stream", "inbox"]).await;
-        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-        let line = stop_line(&out);
-        assert!(
-            line.contains("key refused") && line.contains(code),
-            "{line}"
-        );
-        assert!(line.contains("check the key"), "{line}");
-        assert!(!text(&out.stderr).contains(secret));
+        let out = run(cmd, &["stream", "inbox"]).await;
+        out.assert_exit(3);
+        assert_contains(&out.stop_line(), &["key refused", code, "check the key"]);
+        assert!(!out.stderr.contains(secret));
         sim.shutdown().await;
     }
-    let addr = http_server(|_| {
+    let server = Server::answering(|_, _| {
         "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into()
     })
     .await;
-    let mut cmd = misar_dash();
-    cmd.env("MISAR_MAIL_KEY", secret)
-        .env("MISAR_MAIL_WS_URL", format!("ws://{addr}/mail/ws"));
-    let out = run(&mut cmd, &["stream", "inbox"]).await;
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    let line = stop_line(&out);
-    assert!(
-        line.contains("key refused") && line.contains("HTTP 401"),
-        "{line}"
-    );
+    let mut cmd = with_mail_key(secret);
+    cmd.env("MISAR_MAIL_WS_URL", format!("ws://{}/mail/ws", server.addr));
+    let out = run(cmd, &["stream", "inbox"]).await;
+    out.assert_exit(3);
+    assert_contains(&out.stop_line(), &["key refused", "HTTP 401"]);
 }
 
 /// The domain-log doc matches sender and recipient exactly (only subject
@@ -424,12 +358,10 @@ async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
         "2026-11-23T08:30:00Z",
     ];
     let live = ["--end", "2026-11-23T09:00:20Z"];
-    let complete = |out: &Output| -> (Vec<serde_json::Value>, serde_json::Value) {
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        let mut lines: Vec<serde_json::Value> = text(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect();
+    let shop = ["stream", "logs", "shop.example.com"];
+    let complete = |out: &Ran| -> (Vec<serde_json::Value>, serde_json::Value) {
+        out.assert_exit(0);
+        let mut lines = out.json_lines();
         let last = lines.pop().expect("a complete line");
         assert_eq!(last["type"], "complete", "{last}");
         (lines, last)
@@ -439,33 +371,24 @@ async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
         ("--sender", "marketing", &live[..]),
         ("--recipient", "orange.fr", &past[..]),
     ] {
-        let mut args = vec!["stream", "logs", "shop.example.com", flag, value];
-        args.extend_from_slice(window);
-        let out = run(&mut against(&sim), &args).await;
+        let args = [&shop[..], &[flag, value], window].concat();
+        let out = run(against(&sim), &args).await;
         let (records, last) = complete(&out);
         assert!(records.is_empty(), "{args:?}");
         assert_eq!(last["total"], 0, "{args:?}");
-        let err = text(&out.stderr);
-        let warnings: Vec<&str> = err
-            .lines()
-            .filter(|l| l.starts_with("misar-dash: warning:"))
-            .collect();
-        assert_eq!(warnings.len(), 1, "{err}");
-        assert!(
-            warnings[0].contains(&format!("{flag} \"{value}\" is not a full address")),
-            "{err}"
-        );
+        let warnings = out.stderr_lines("misar-dash: warning:");
+        assert_eq!(warnings.len(), 1, "{}", out.stderr);
+        let said = format!("{flag} \"{value}\" is not a full address");
+        assert!(warnings[0].contains(&said), "{}", out.stderr);
     }
     // The full address: no warning, and its records.
-    let mut args = vec![
-        "stream",
-        "logs",
-        "shop.example.com",
-        "--sender",
-        "marketing@shop.example.com",
-    ];
-    args.extend_from_slice(&past);
-    let out = run(&mut against(&sim), &args).await;
+    let args = [
+        &shop[..],
+        &["--sender", "marketing@shop.example.com"],
+        &past,
+    ]
+    .concat();
+    let out = run(against(&sim), &args).await;
     let (records, last) = complete(&out);
     assert!(!records.is_empty());
     assert_eq!(last["total"], records.len());
@@ -474,11 +397,7 @@ async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
             .iter()
             .all(|r| r["sender"] == "marketing@shop.example.com")
     );
-    assert!(
-        !text(&out.stderr).contains("warning"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
     sim.shutdown().await;
 }
 
@@ -486,24 +405,12 @@ async fn a_partial_sender_is_warned_about_and_the_stream_still_completes() {
 /// job): exit 130, with the one line that says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_exits_130_saying_interrupted() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     let sim = start_sim(sim_config()).await;
-    let mut child = against(&sim)
-        .args(["stream", "inbox"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, stderr.next_line()).await {
-        let live = line == "inbox: live";
-        seen.push(line);
-        if live {
-            break;
-        }
-    }
+    let (mut child, mut stderr, mut seen) =
+        lines_until(against(&sim), &["stream", "inbox"], false, |line| {
+            line == "inbox: live"
+        })
+        .await;
     assert_eq!(
         seen.last().map(String::as_str),
         Some("inbox: live"),
@@ -515,13 +422,14 @@ async fn sigint_exits_130_saying_interrupted() {
         .status()
         .expect("kill runs");
     assert!(killed.success());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, stderr.next_line()).await {
         seen.push(line);
     }
     let status = tokio::time::timeout_at(deadline, child.wait())
         .await
         .expect("it ends")
-        .unwrap();
+        .expect("its status");
     assert_eq!(status.code(), Some(130), "{seen:?}");
     let reasons: Vec<&String> = seen
         .iter()
@@ -539,19 +447,16 @@ async fn sigint_exits_130_saying_interrupted() {
 async fn the_readme_jq_example_selects_lines_with_its_fields() {
     const EXAMPLE: &str = "misar-dash stream send-progress iss-spring-sale --sim \
         | jq -c 'select(.type==\"progress\") | [.status, .sent, .total]'";
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     assert!(readme.contains(EXAMPLE), "README's example changed");
     let sim = start_sim(sim_config()).await;
     let out = run(
-        &mut against(&sim),
+        against(&sim),
         &["stream", "send-progress", "iss-spring-sale"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    out.assert_exit(0);
+    let lines = out.json_lines();
     let selected: Vec<[&serde_json::Value; 3]> = lines
         .iter()
         .filter(|l| l["type"] == "progress")
@@ -562,10 +467,10 @@ async fn the_readme_jq_example_selects_lines_with_its_fields() {
         assert!(status.is_string(), "{status}");
         assert!(sent.is_u64() && total.is_u64(), "{sent} {total}");
     }
-    assert_eq!(selected.last().unwrap()[0], "sent");
+    assert_eq!(selected[selected.len() - 1][0], "sent");
     // What the selection leaves out: the completion, which has no counts.
     assert_eq!(lines.len(), selected.len() + 1);
-    assert_eq!(lines.last().unwrap()["type"], "complete");
+    assert_eq!(lines[lines.len() - 1]["type"], "complete");
     sim.shutdown().await;
 }
 
@@ -576,13 +481,14 @@ async fn the_readme_jq_example_selects_lines_with_its_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_take_the_dashboards_filter_since_and_until() {
     let sim = start_sim(sim_config()).await;
-    let records = |out: &Output| -> Vec<serde_json::Value> {
-        text(&out.stdout)
+    let records = |out: &Ran| -> Vec<serde_json::Value> {
+        out.stdout
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter(|v| v["type"] == "log")
             .collect()
     };
+    let filter = "type:delivered,bounced from:marketing -tag:cart-recovery";
     let args = [
         "stream",
         "logs",
@@ -590,10 +496,10 @@ async fn logs_take_the_dashboards_filter_since_and_until() {
         "--limit",
         "2000",
         "--filter",
-        "type:delivered,bounced from:marketing -tag:cart-recovery",
+        filter,
     ];
-    let out = run(&mut against(&sim), &args).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(against(&sim), &args).await;
+    out.assert_exit(0);
     let got = records(&out);
     assert!(!got.is_empty(), "some records match");
     for r in &got {
@@ -609,31 +515,29 @@ async fn logs_take_the_dashboards_filter_since_and_until() {
         let tags = r["tags"].as_array().cloned().unwrap_or_default();
         assert!(!tags.iter().any(|t| t == "cart-recovery"), "{r}");
     }
-    assert!(text(&out.stdout).contains("\"type\":\"complete\""));
+    assert!(out.stdout.contains("\"type\":\"complete\""));
 
     // The test simulator's clock starts on a fixed past day: the demo's
     // (--sim) has records from the last ten minutes.
-    let out = run(
-        &mut misar_dash(),
-        &[
-            "stream",
-            "logs",
-            "shop.example.com",
-            "--since",
-            "10m",
-            "--until",
-            "1m",
-            "--sim",
-        ],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let args = [
+        "stream",
+        "logs",
+        "shop.example.com",
+        "--since",
+        "10m",
+        "--until",
+        "1m",
+        "--sim",
+    ];
+    let out = run(misar_dash(), &args).await;
+    out.assert_exit(0);
     let earliest = chrono::Utc::now() - chrono::Duration::minutes(11);
     let latest = chrono::Utc::now() - chrono::Duration::seconds(59);
     let got = records(&out);
     assert!(!got.is_empty());
     for r in &got {
-        let at = chrono::DateTime::parse_from_rfc3339(r["timestamp"].as_str().unwrap()).unwrap();
+        let stamp = r["timestamp"].as_str().unwrap_or_default();
+        let at = chrono::DateTime::parse_from_rfc3339(stamp).unwrap_or_else(|e| panic!("{e}: {r}"));
         assert!(at >= earliest && at <= latest, "{r}");
     }
 
@@ -641,7 +545,6 @@ async fn logs_take_the_dashboards_filter_since_and_until() {
         &["stream", "logs", "d.example", "--filter", "frm:x"][..],
         &["stream", "logs", "d.example", "--since", "yesterdayish"][..],
     ] {
-        let out = run(&mut against(&sim), bad).await;
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        run(against(&sim), bad).await.assert_exit(2);
     }
 }

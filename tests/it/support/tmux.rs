@@ -5,6 +5,29 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A shell command that runs the real dashboard with `args`, with none of
+/// this machine's keys, URLs, backtrace or stats settings, no config file
+/// and the test state directory (as [`super::misar_dash`] does), and then
+/// with `env` (`NAME=value` words, which win).
+pub fn dashboard(env: &str, args: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    format!(
+        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY -u MISAR_BLOG_URL -u MISAR_MAIL_URL \
+         -u MISAR_MAIL_WS_URL -u MISAR_DASH_STATS_FILE -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
+         XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent {env} {bin} {args}"
+    )
+}
+
+/// Shell words for after the program: the exit code (`EXITED=n`) and the
+/// terminal's input modes (`icanon` or `-icanon`, `echo` or `-echo`) on a
+/// line that ends with `marker`; then the pane stays open.
+pub fn report_exit_and_modes(marker: &str) -> String {
+    format!(
+        "echo EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo \
+         | tr '\\n' ' '; echo {marker}; sleep 60"
+    )
+}
+
 /// How long [`Tmux::wait_for`] waits for the screen.
 const WAIT: Duration = Duration::from_secs(40);
 

@@ -3,27 +3,14 @@
 //! in colour and without, with the selected record's bucket marked.
 
 use crossterm::event::KeyCode;
-use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
-use misar_dash::app::{AppOptions, AppState};
+use misar_dash::app::AppOptions;
 use misar_dash::model::{LogEventType, LogRecord, UpstreamBody};
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/screen.rs"]
-mod screen;
-use fixture::{Fixture, domain, now};
-use screen::{assert_palette, draw, text};
-
-fn snapshot(name: &str, state: &AppState, width: u16, height: u16) -> Buffer {
-    let buffer = draw(state, width, height);
-    assert_palette(&buffer);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
-    buffer
-}
+use crate::support::domain;
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::{draw, snapshot, text};
 
 /// One record every 10 s over the hour before the fixtures' clock: mostly
 /// delivered and opened, some deferred, an unsubscribe now and then, and
@@ -66,10 +53,10 @@ fn with_histogram(options: AppOptions, width: u16, height: u16) -> Fixture {
 
 #[test]
 fn the_strip_at_80x24_and_120x40() {
-    let f = with_histogram(AppOptions::default(), 80, 24);
-    snapshot("histogram_80x24", &f.state, 80, 24);
-    let f = with_histogram(AppOptions::default(), 120, 40);
-    let buffer = snapshot("histogram_120x40", &f.state, 120, 40);
+    with_histogram(AppOptions::default(), 80, 24).snapshot("histogram_80x24");
+    let mut f = with_histogram(AppOptions::default(), 120, 40);
+    f.snapshot("histogram_120x40");
+    let buffer = draw(&f.state, 120, 40);
     // In colour every outcome is a block; bounces are the red ones.
     let red = buffer
         .content
@@ -100,7 +87,7 @@ fn zoom_and_bucket_jumps() {
     f.keys("-").keys("{{");
     let view = f.state.logs.current().expect("a domain");
     assert!(!view.follow, "a jump stops following");
-    snapshot("histogram_120x40_zoomed_jumped", &f.state, 120, 40);
+    f.snapshot("histogram_120x40_zoomed_jumped");
     f.keys("}");
     let after = f.state.logs.current().expect("a domain").cursor.selected;
     f.keys("{");

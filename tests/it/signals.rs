@@ -8,12 +8,10 @@
 //!
 //! `.ci/run` installs tmux; without it these tests fail and say so.
 
-mod support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::tmux::Tmux;
+use crate::support::tmux::{Tmux, dashboard, report_exit_and_modes};
 
 fn alive(pid: u32) -> bool {
     // A zombie has ended; only its parent has not collected it yet.
@@ -37,13 +35,7 @@ fn kill(pid: u32, signal: &str) {
 /// The demo (no keys, no config), then the shell's report on what the
 /// program left behind. `env` is extra `NAME=value` words.
 fn demo_command(env: &str) -> String {
-    let bin = env!("CARGO_BIN_EXE_misar-dash");
-    format!(
-        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY -u MISAR_DASH_STATS_FILE -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
-         XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG=/nonexistent {env} {bin}; \
-         echo EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
-         echo MODES; sleep 60"
-    )
+    format!("{}; {}", dashboard(env, ""), report_exit_and_modes("MODES"))
 }
 
 fn demo_is_up(screen: &str) -> bool {

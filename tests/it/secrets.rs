@@ -9,16 +9,14 @@
 //! secrets of the successful runs; the refused runs use keys of their own.
 //! (`misar-dash sim` prints the demo keys on purpose and is not run here.)
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use misar_dash::config::{ApiKey, ClientOptions, FileConfig};
+use crate::support::*;
+use misar_dash::config::FileConfig;
 use misar_dash::sim::{self, SimConfig};
-use support::*;
+use misar_dash::upstream::options::{ApiKey, ClientOptions};
 use tokio::process::Command;
 
 const WRONG_MAIL_KEY: &str = "msk_wrong_5f0e1d2c3b4a69788796a5b4c3d2e1f0";
@@ -44,45 +42,49 @@ fn fragment(key: &str) -> &str {
     &key[start..(start + 12).min(key.len())]
 }
 
-fn against(endpoints: &misar_dash::config::Endpoints) -> Command {
-    misar_dash_against(endpoints)
+/// `text` holds no key, nor the distinctive middle of one.
+#[track_caller]
+fn assert_no_key(what: &str, text: &str) {
+    for key in secrets() {
+        assert!(
+            !text.contains(key) && !text.contains(fragment(key)),
+            "{what} holds the key {key:?}:\n{text}"
+        );
+    }
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn against(endpoints: &misar_dash::model::endpoints::Endpoints) -> Command {
+    misar_dash_against(endpoints)
 }
 
 /// Every run's output, by what was run.
 #[derive(Default)]
 struct Transcript {
-    runs: Vec<(String, Output)>,
-    /// Given to every run as `--log-file`, and searched with the output.
-    log_file: Option<PathBuf>,
+    runs: Vec<(String, Ran)>,
+    /// Holds the network log every run is given as `--log-file`, searched
+    /// with the output.
+    log_dir: Option<TempDir>,
 }
 
 impl Transcript {
-    /// Every run writes the network log into `dir`.
-    fn with_log(dir: &Path) -> Transcript {
-        let _ = std::fs::remove_dir_all(dir);
+    /// Every run writes the network log into a temp dir named `name`.
+    fn with_log(name: &str) -> Transcript {
         Transcript {
-            log_file: Some(dir.join("net.log")),
+            log_dir: Some(TempDir::new(name)),
             ..Transcript::default()
         }
     }
 
     fn log_to(&self, cmd: &mut Command) {
-        if let Some(log) = &self.log_file {
-            cmd.arg("--log-file").arg(log);
+        if let Some(dir) = &self.log_dir {
+            cmd.arg("--log-file").arg(dir.join("net.log"));
         }
     }
 
     /// Runs to the end (at most 60 s).
-    async fn run(&mut self, what: &str, mut cmd: Command, args: &[&str]) -> Output {
+    async fn run(&mut self, what: &str, mut cmd: Command, args: &[&str]) -> Ran {
         self.log_to(&mut cmd);
-        let out = tokio::time::timeout(Duration::from_secs(60), cmd.args(args).output())
-            .await
-            .unwrap_or_else(|_| panic!("{what}: the command ends"))
-            .unwrap_or_else(|e| panic!("{what}: the command runs: {e}"));
+        let out = run(cmd, args).await;
         self.runs.push((format!("{what}: {args:?}"), out.clone()));
         out
     }
@@ -96,7 +98,7 @@ impl Transcript {
         args: &[&str],
         for_: Duration,
         meanwhile: impl Fn(),
-    ) -> Output {
+    ) -> Ran {
         self.log_to(&mut cmd);
         let child = cmd
             .args(args)
@@ -122,6 +124,7 @@ impl Transcript {
             .unwrap_or_else(|_| panic!("{what}: ends after SIGINT"))
             .expect("the reader")
             .expect("output");
+        let out = Ran::new(args, out);
         self.runs.push((format!("{what}: {args:?}"), out.clone()));
         out
     }
@@ -129,32 +132,19 @@ impl Transcript {
     fn assert_no_secret(&self) {
         let mut checked = 0;
         for (what, out) in &self.runs {
-            for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-                let all = text(bytes);
-                for key in secrets() {
-                    assert!(
-                        !all.contains(key) && !all.contains(fragment(key)),
-                        "{what}: {stream} holds the key {key:?}:\n{all}"
-                    );
-                }
-                checked += bytes.len();
+            for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+                assert_no_key(&format!("{what}: {stream}"), text);
+                checked += text.len();
             }
         }
         assert!(checked > 10_000, "too little output to mean anything");
-        let Some(log) = &self.log_file else { return };
+        let Some(dir) = &self.log_dir else { return };
         // The current file and the rotated ones.
         let mut logged = String::new();
-        for suffix in ["", ".1", ".2"] {
-            let mut path = log.clone().into_os_string();
-            path.push(suffix);
-            logged.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+        for name in ["net.log", "net.log.1", "net.log.2"] {
+            logged.push_str(&std::fs::read_to_string(dir.join(name)).unwrap_or_default());
         }
-        for key in secrets() {
-            assert!(
-                !logged.contains(key) && !logged.contains(fragment(key)),
-                "the log holds the key {key:?}:\n{logged}"
-            );
-        }
+        assert_no_key("the log", &logged);
         // Refusals, drops and give-ups, each with its reason.
         for said in ["key refused", "reconnecting", "gave up", "<redacted>"] {
             assert!(
@@ -167,29 +157,30 @@ impl Transcript {
 
 /// Answers every request with 401 and a body that quotes the request's
 /// target and `Authorization` header: a server (or proxy) that echoes.
-async fn echo_server() -> String {
-    http_server(|head| {
-        let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
-        let auth = header_value(head, "authorization").unwrap_or_default();
+async fn echo_server() -> Server {
+    Server::answering(|_, hit| {
+        let target = hit.head.split_whitespace().nth(1).unwrap_or("");
+        let auth = hit.header("authorization").unwrap_or_default();
         let body = serde_json::json!({
             "error": format!("refused {auth} for {target}")
         })
         .to_string();
-        format!(
-            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
+        answer("401 Unauthorized", "application/json", &body)
     })
     .await
 }
 
 fn write_private(path: &std::path::Path, text: &str, mode: u32) {
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::write(path, text).expect("write a private file");
+    set_mode(path, mode);
 }
 
-fn warnings(out: &Output) -> usize {
-    text(&out.stderr)
+fn set_mode(path: &std::path::Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn warnings(out: &Ran) -> usize {
+    out.stderr
         .matches("--token-in-query puts keys in URLs")
         .count()
 }
@@ -202,51 +193,41 @@ async fn no_output_of_any_path_holds_a_key() {
     })
     .await;
     let ep = sim.endpoints();
-    let log_dir =
-        std::env::temp_dir().join(format!("misar-dash-secrets-log-{}", std::process::id()));
-    let mut t = Transcript::with_log(&log_dir);
-    let campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .filter(|c| c.account == sim::Account::Demo && c.start_secs <= 0.0)
-        .min_by(|a, b| a.end_secs.total_cmp(&b.end_secs))
-        .expect("a running campaign")
-        .id;
-    let other_campaign = sim
-        .catalog()
-        .campaigns
-        .into_iter()
-        .find(|c| c.account == sim::Account::Other)
-        .expect("another account's campaign")
-        .id;
+    let mut t = Transcript::with_log("secrets-log");
+    let campaign = soonest_ending_campaign(&sim);
+    let other_campaign = other_accounts_campaign(&sim);
+    // Servers that quote the request (URL with ?token=, the Authorization
+    // header) in their error.
+    let echo = echo_server().await;
+    // Nothing listens there: connect errors, then giving up.
+    let dead = closed_addr();
+    let pointed_at = |addr: std::net::SocketAddr| {
+        let mut cmd = against(&ep);
+        cmd.env("MISAR_MAIL_URL", format!("http://{addr}/mail"))
+            .env("MISAR_MAIL_WS_URL", format!("ws://{addr}/mail/ws"))
+            .env("MISAR_BLOG_URL", format!("http://{addr}/blog"));
+        cmd
+    };
+    let with_env = |vars: &[(&str, &str)]| {
+        let mut cmd = against(&ep);
+        cmd.envs(vars.iter().copied());
+        cmd
+    };
 
     for tq in [false, true] {
         let flag: &[&str] = if tq { &["--token-in-query"] } else { &[] };
-        let with = |args: &[&'static str]| -> Vec<&'static str> {
-            let mut v = args.to_vec();
-            v.extend_from_slice(flag);
-            v
-        };
+        let with = |args: &[&'static str]| -> Vec<&'static str> { [args, flag].concat() };
         // Success, on every API.
         for args in [
             with(&["stream", "logs", "flaky.example.com", "--limit", "40"]),
             with(&["stream", "logs", "hostile.example.com"]),
             with(&["stream", "send-progress", "iss-may-newsletter", "iss-flaky"]),
+            [&with(&["stream", "campaign"])[..], &[campaign.as_str()]].concat(),
         ] {
             let out = t.run("success", against(&ep), &args).await;
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{args:?}: {}",
-                text(&out.stderr)
-            );
+            out.assert_exit(0);
             assert_eq!(warnings(&out), usize::from(tq), "{args:?}");
         }
-        let mut args = with(&["stream", "campaign"]);
-        args.push(campaign.as_str());
-        let out = t.run("success", against(&ep), &args).await;
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         // The inbox runs until interrupted; the connection drops halfway.
         let out = t
             .run_for(
@@ -257,12 +238,8 @@ async fn no_output_of_any_path_holds_a_key() {
                 || sim.drop_connections(),
             )
             .await;
-        assert!(text(&out.stdout).contains("\"type\":\"inbox\""));
-        assert!(
-            text(&out.stderr).contains("reconnecting"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert!(out.stdout.contains("\"type\":\"inbox\""));
+        assert_contains(&out.stderr, &["reconnecting"]);
         assert_eq!(warnings(&out), usize::from(tq));
         let out = t
             .run_for(
@@ -273,11 +250,7 @@ async fn no_output_of_any_path_holds_a_key() {
                 || sim.drop_connections(),
             )
             .await;
-        assert!(
-            text(&out.stderr).contains("reconnecting"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert_contains(&out.stderr, &["reconnecting"]);
 
         // 401: a wrong key on each API.
         for (var, key, args) in [
@@ -303,38 +276,43 @@ async fn no_output_of_any_path_holds_a_key() {
                 with(&["stream", "inbox", "--max-retries", "0"]),
             ),
         ] {
-            let mut cmd = against(&ep);
-            cmd.env(var, key);
-            let out = t.run("refused key", cmd, &args).await;
-            assert_ne!(out.status.code(), Some(0), "{args:?}");
+            let out = t.run("refused key", with_env(&[(var, key)]), &args).await;
+            out.assert_fails();
         }
-        // 403: a key without read scope; another account's campaign.
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_BLOG_KEY", sim::NOSCOPE_BLOG_KEY);
-        let out = t
-            .run(
+        // 403: a key without read scope; another account's campaign. 404 on
+        // each SSE API.
+        let noscope = with_env(&[("MISAR_BLOG_KEY", sim::NOSCOPE_BLOG_KEY)]);
+        for (what, cmd, args, code) in [
+            (
                 "403",
-                cmd,
-                &with(&["stream", "send-progress", "iss-spring-sale"]),
-            )
-            .await;
-        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-        let mut args = with(&["stream", "campaign"]);
-        args.push(other_campaign.as_str());
-        let out = t.run("403", against(&ep), &args).await;
-        assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-        // 404 on each SSE API.
-        for args in [
-            with(&["stream", "logs", "nosuch.example.com"]),
-            with(&["stream", "send-progress", "iss-nosuch"]),
+                noscope,
+                with(&["stream", "send-progress", "iss-spring-sale"]),
+                3,
+            ),
+            (
+                "403",
+                against(&ep),
+                [
+                    &with(&["stream", "campaign"])[..],
+                    &[other_campaign.as_str()],
+                ]
+                .concat(),
+                4,
+            ),
+            (
+                "404",
+                against(&ep),
+                with(&["stream", "logs", "nosuch.example.com"]),
+                4,
+            ),
+            (
+                "404",
+                against(&ep),
+                with(&["stream", "send-progress", "iss-nosuch"]),
+                4,
+            ),
         ] {
-            let out = t.run("404", against(&ep), &args).await;
-            assert_eq!(
-                out.status.code(),
-                Some(4),
-                "{args:?}: {}",
-                text(&out.stderr)
-            );
+            t.run(what, cmd, &args).await.assert_exit(code);
         }
         // Bad queries and a bad base URL.
         for args in [
@@ -350,103 +328,70 @@ async fn no_output_of_any_path_holds_a_key() {
             with(&["stream", "logs", "d.example", "--event-type", "bouncd"]),
             with(&["stream", "logs", "d.example", "--limit", "0"]),
         ] {
-            let out = t.run("bad query", against(&ep), &args).await;
-            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            t.run("bad query", against(&ep), &args).await.assert_exit(2);
         }
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_MAIL_URL", "not a url")
-            .env("MISAR_MAIL_WS_URL", "ws://[::1");
-        t.run("bad URL", cmd, &with(&["stream", "logs", "d.example"]))
-            .await;
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_MAIL_WS_URL", "ws://[::1");
-        t.run("bad URL", cmd, &with(&["stream", "inbox"])).await;
+        let bad_urls = [
+            ("MISAR_MAIL_URL", "not a url"),
+            ("MISAR_MAIL_WS_URL", "ws://[::1"),
+        ];
+        t.run(
+            "bad URL",
+            with_env(&bad_urls),
+            &with(&["stream", "logs", "d.example"]),
+        )
+        .await;
+        t.run(
+            "bad URL",
+            with_env(&bad_urls[1..]),
+            &with(&["stream", "inbox"]),
+        )
+        .await;
 
-        // Servers that quote the request (URL with ?token=, the
-        // Authorization header) in their error.
-        let echo = echo_server().await;
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_MAIL_URL", format!("http://{echo}/mail"))
-            .env("MISAR_MAIL_WS_URL", format!("ws://{echo}/mail/ws"))
-            .env("MISAR_BLOG_URL", format!("http://{echo}/blog"));
         let out = t
             .run(
                 "echoing server",
-                cmd,
+                pointed_at(echo.addr),
                 &with(&["stream", "logs", "d.example"]),
             )
             .await;
-        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-        let err = text(&out.stderr);
-        assert!(
-            err.contains("refused") && err.contains("<redacted>"),
-            "{err}"
-        );
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_MAIL_WS_URL", format!("ws://{echo}/mail/ws"));
+        out.assert_exit(3);
+        assert_contains(&out.stderr, &["refused", "<redacted>"]);
+        let ws = format!("ws://{}/mail/ws", echo.addr);
         let out = t
-            .run("echoing server", cmd, &with(&["stream", "inbox"]))
+            .run(
+                "echoing server",
+                with_env(&[("MISAR_MAIL_WS_URL", ws.as_str())]),
+                &with(&["stream", "inbox"]),
+            )
             .await;
-        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stderr).contains("<redacted>"),
-            "{}",
-            text(&out.stderr)
-        );
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_BLOG_URL", format!("http://{echo}/blog"));
+        out.assert_exit(3);
+        assert_contains(&out.stderr, &["<redacted>"]);
+        let blog = format!("http://{}/blog", echo.addr);
+        let args = with(&["stream", "send-progress", "iss-x"]);
         t.run(
             "echoing server",
-            cmd,
-            &with(&["stream", "send-progress", "iss-x"]),
+            with_env(&[("MISAR_BLOG_URL", blog.as_str())]),
+            &args,
         )
         .await;
     }
 
     // Nothing listens: connect errors, then giving up, with the key in the
     // URL.
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
     for args in [
-        vec![
-            "stream",
-            "logs",
-            "d.example",
-            "--max-retries",
-            "1",
-            "--token-in-query",
-        ],
-        vec!["stream", "inbox", "--max-retries", "1", "--token-in-query"],
-        vec![
-            "stream",
-            "send-progress",
-            "iss-x",
-            "--max-retries",
-            "1",
-            "--token-in-query",
-        ],
+        &["stream", "logs", "d.example"][..],
+        &["stream", "inbox"],
+        &["stream", "send-progress", "iss-x"],
     ] {
-        let mut cmd = against(&ep);
-        cmd.env("MISAR_MAIL_URL", format!("http://{dead}/mail"))
-            .env("MISAR_MAIL_WS_URL", format!("ws://{dead}/mail/ws"))
-            .env("MISAR_BLOG_URL", format!("http://{dead}/blog"));
-        let out = t.run("nothing listens", cmd, &args).await;
-        assert_eq!(
-            out.status.code(),
-            Some(5),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        let args = [args, &["--max-retries", "1", "--token-in-query"]].concat();
+        let out = t.run("nothing listens", pointed_at(dead), &args).await;
+        out.assert_exit(5);
         assert_eq!(warnings(&out), 1);
     }
 
     // Keys from a config file and a key file: used, never shown; refused
     // with the fix when others can read them; a mistyped line not echoed.
-    let dir = std::env::temp_dir().join(format!("misar-dash-secrets-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("secrets");
     let config = dir.join("config.toml");
     let keys = dir.join("keys.env");
     write_private(
@@ -458,79 +403,45 @@ async fn no_output_of_any_path_holds_a_key() {
         ),
         0o600,
     );
-    let from_file = |config: &std::path::Path| {
+    let from_file = || {
         let mut cmd = against(&ep);
         cmd.env_remove("MISAR_MAIL_KEY")
             .env_remove("MISAR_BLOG_KEY")
-            .env("MISAR_DASH_CONFIG", config);
+            .env("MISAR_DASH_CONFIG", &config);
         cmd
     };
-    let out = t
-        .run(
-            "config file keys",
-            from_file(&config),
-            &["stream", "logs", "flaky.example.com", "--limit", "5"],
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let five = ["stream", "logs", "flaky.example.com", "--limit", "5"];
+    t.run("config file keys", from_file(), &five)
+        .await
+        .assert_exit(0);
+    set_mode(&config, 0o644);
     for args in [
         &["stream", "inbox"][..],
         &[][..],
         &["--domain", "shop.example.com"][..],
     ] {
-        let out = t.run("readable config", from_file(&config), args).await;
-        assert_ne!(out.status.code(), Some(0));
-        assert!(
-            text(&out.stderr).contains("chmod 600"),
-            "{}",
-            text(&out.stderr)
-        );
+        let out = t.run("readable config", from_file(), args).await;
+        out.assert_fails();
+        assert_contains(&out.stderr, &["chmod 600"]);
     }
     write_private(
         &config,
         &format!("key_file = \"{}\"\n", keys.display()),
         0o600,
     );
-    write_private(
-        &keys,
-        &format!("MISAR_MAIL_KEY={}\n", sim::DEMO_MAIL_KEY),
-        0o600,
-    );
+    let key_line = |name: &str| format!("{name}={}\n", sim::DEMO_MAIL_KEY);
+    write_private(&keys, &key_line("MISAR_MAIL_KEY"), 0o600);
+    t.run("key file", from_file(), &five).await.assert_exit(0);
+    set_mode(&keys, 0o640);
     let out = t
-        .run(
-            "key file",
-            from_file(&config),
-            &["stream", "logs", "flaky.example.com", "--limit", "5"],
-        )
+        .run("readable key file", from_file(), &["stream", "inbox"])
         .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert_contains(&out.stderr, &["chmod 600"]);
+    write_private(&keys, &key_line("MISAR_MAIL_KYE"), 0o600);
     let out = t
-        .run(
-            "readable key file",
-            from_file(&config),
-            &["stream", "inbox"],
-        )
+        .run("mistyped key file", from_file(), &["stream", "inbox"])
         .await;
-    assert!(
-        text(&out.stderr).contains("chmod 600"),
-        "{}",
-        text(&out.stderr)
-    );
-    write_private(
-        &keys,
-        &format!("MISAR_MAIL_KYE={}\n", sim::DEMO_MAIL_KEY),
-        0o600,
-    );
-    let out = t
-        .run(
-            "mistyped key file",
-            from_file(&config),
-            &["stream", "inbox"],
-        )
-        .await;
-    assert_ne!(out.status.code(), Some(0));
+    out.assert_fails();
     // The dashboard without a terminal fails before drawing anything.
     t.run(
         "dashboard without a terminal",
@@ -538,18 +449,13 @@ async fn no_output_of_any_path_holds_a_key() {
         &["--domain", "shop.example.com"],
     )
     .await;
-    std::fs::remove_dir_all(&dir).ok();
 
     // Keys are not flags: a key given as one is refused, and not echoed.
     for flag in ["--mail-key", "--blog-key", "--key", "--token"] {
-        let out = t
-            .run(
-                "key as a flag",
-                against(&ep),
-                &["stream", "inbox", flag, WRONG_MAIL_KEY],
-            )
-            .await;
-        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
+        let args = ["stream", "inbox", flag, WRONG_MAIL_KEY];
+        t.run("key as a flag", against(&ep), &args)
+            .await
+            .assert_exit(2);
     }
 
     // Help, version, config path.
@@ -565,7 +471,6 @@ async fn no_output_of_any_path_holds_a_key() {
     }
 
     t.assert_no_secret();
-    std::fs::remove_dir_all(&log_dir).ok();
     sim.shutdown().await;
 }
 
@@ -590,7 +495,7 @@ async fn headless_output_is_safe_for_a_terminal() {
             &["stream", "logs", sim::hostile::DOMAIN],
         )
         .await;
-    assert_eq!(logs.status.code(), Some(0), "{}", text(&logs.stderr));
+    logs.assert_exit(0);
     let inbox = t
         .run_for(
             "hostile inbox",
@@ -601,23 +506,12 @@ async fn headless_output_is_safe_for_a_terminal() {
         )
         .await;
     for out in [&logs, &inbox] {
-        for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-            let all = text(bytes);
-            let bad: Vec<char> = all
-                .chars()
-                .filter(|&c| {
-                    c != '\n' && misar_dash::sanitize::clean(&c.to_string()) != c.to_string()
-                })
-                .collect();
-            assert!(bad.is_empty(), "{name} holds {bad:?}:\n{all}");
-        }
+        assert_terminal_safe("stdout", &out.stdout);
+        assert_terminal_safe("stderr", &out.stderr);
     }
     // The data survives: each line parses, and the records are the fixture's.
     let expected = sim::hostile::expected_logs(epoch);
-    let lines: Vec<serde_json::Value> = text(&logs.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let lines = logs.json_lines();
     let subjects: Vec<&str> = lines.iter().filter_map(|l| l["subject"].as_str()).collect();
     let want: Vec<&str> = expected
         .records
@@ -625,18 +519,17 @@ async fn headless_output_is_safe_for_a_terminal() {
         .map(|r| r.subject.as_str())
         .collect();
     assert_eq!(subjects, want);
-    let err = text(&logs.stderr);
     assert_eq!(
-        err.matches(": skipped: ").count(),
+        logs.stderr.matches(": skipped: ").count(),
         expected.malformed(),
-        "{err}"
+        "{}",
+        logs.stderr
     );
     // The inbox announced a campaign whose id holds an OSC; following it
     // was refused, and the refusal is on stderr without the escape.
-    let err = text(&inbox.stderr);
-    assert!(err.contains("campaign cmp-hostile"), "{err}");
+    assert_contains(&inbox.stderr, &["campaign cmp-hostile"]);
     assert!(
-        text(&inbox.stdout).contains("\\u001b]0;PWNED"),
+        inbox.stdout.contains("\\u001b]0;PWNED"),
         "escaped, not dropped"
     );
     sim.shutdown().await;
@@ -654,17 +547,16 @@ fn debug_and_panic_messages_hold_no_key() {
         mail_key: Some(sim::DEMO_MAIL_KEY.into()),
         ..FileConfig::default()
     };
+    let mail_key = opts.mail_key.as_ref().expect("a mail key");
     let shown = [
         format!("{opts:?}"),
         format!("{opts:#?}"),
         format!("{file:?}"),
         format!("{file:#?}"),
-        format!("{:?} {}", opts.mail_key, opts.mail_key.as_ref().unwrap()),
+        format!("{:?} {mail_key}", opts.mail_key),
     ];
     for s in &shown {
-        for key in secrets() {
-            assert!(!s.contains(key) && !s.contains(fragment(key)), "{s}");
-        }
+        assert_no_key("a Debug or Display", s);
     }
     assert!(shown[2].contains("<redacted>"), "{}", shown[2]);
     let panic = std::panic::catch_unwind(|| panic!("options were {opts:?} and {file:?}"))

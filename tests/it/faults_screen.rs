@@ -6,15 +6,12 @@
 //! `MISAR_DASH_STATS_FILE` (see `src/dashboard/stats.rs`).
 //!
 //! `.ci/run` installs tmux; without it this test fails and says so.
-// The stats file it reads is a test hook (`--features test-hooks`).
-#![cfg(feature = "test-hooks")]
 
 use std::collections::HashMap;
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::tmux::Tmux;
+use crate::support::TempDir;
+use crate::support::tmux::{Tmux, dashboard};
 
 fn read_stats(path: &std::path::Path) -> Option<HashMap<String, u64>> {
     let line = std::fs::read_to_string(path).ok()?;
@@ -32,18 +29,16 @@ const LIMIT: u32 = 200_000;
 
 #[test]
 fn a_flood_of_records_does_not_freeze_the_screen() {
-    let dir = std::env::temp_dir().join(format!("misar-flood-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("flood");
     let config = dir.join("config.toml");
-    std::fs::write(&config, "max_log_records = 20000\n").unwrap();
+    std::fs::write(&config, "max_log_records = 20000\n").expect("write the config");
     let stats = dir.join("stats.txt");
-    let bin = env!("CARGO_BIN_EXE_misar-dash");
-    let command = format!(
-        "env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state MISAR_DASH_CONFIG={} MISAR_DASH_STATS_FILE={} \
-         {bin} --limit {LIMIT}; sleep 30",
+    let env = format!(
+        "MISAR_DASH_CONFIG={} MISAR_DASH_STATS_FILE={}",
         config.display(),
         stats.display()
     );
+    let command = format!("{}; sleep 30", dashboard(&env, &format!("--limit {LIMIT}")));
     let tmux = Tmux::start("flood", 120, 40, &command);
     let pid = tmux.dashboard_pid();
 
@@ -90,7 +85,7 @@ fn a_flood_of_records_does_not_freeze_the_screen() {
     // at least 3 a second (the loop draws up to 30). Before the fix none
     // were drawn until the flood was over.
     let first = samples.iter().find(|s| s.1 > 0).expect("records arrived");
-    let last = samples.last().unwrap();
+    let last = samples.last().expect("samples");
     let seconds = last.0.duration_since(first.0).as_secs_f64();
     let frames = last.2 - first.2;
     eprintln!("{frames} frames in {seconds:.1} s of flood");
@@ -99,7 +94,8 @@ fn a_flood_of_records_does_not_freeze_the_screen() {
         "{frames} frames in {seconds:.1} s of flood: {samples:?}"
     );
     // The most memory the process ever held (VmHWM, kB).
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("the dashboard is still running");
     let peak_kb: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -112,5 +108,4 @@ fn a_flood_of_records_does_not_freeze_the_screen() {
     assert!(peak_kb < 96 * 1024, "peak RSS {} MB", peak_kb / 1024);
     let key_answer = key_answer.expect("a key was pressed during the flood");
     assert!(key_answer < Duration::from_secs(3), "{key_answer:?}");
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,30 +2,24 @@
 //! API (`update` with actions, then `render`). The clock and the data are
 //! fixed, so the snapshots never depend on when or where they run.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use ratatui::buffer::Buffer;
-use ratatui::style::{Color, Modifier, Style};
 use serde_json::json;
 
-use misar_dash::app::{Action, AppOptions, AppState};
-use misar_dash::upstream::mail_ws::{InboxCampaign, InboxContact, InboxMail};
-use misar_dash::upstream::{
+use misar_dash::app::AppOptions;
+use misar_dash::model::mail::{InboxCampaign, InboxContact, InboxMail};
+use misar_dash::model::{
     CampaignUpdate, CampaignUpdateKind, ConnState, InboxEvent, LogEventType, LogRecord,
     SendProgress, SendStatus, Source, StopReason, UpstreamBody,
 };
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/screen.rs"]
-mod screen;
-use fixture::{Fixture, campaign, domain, issue, now};
-use screen::{assert_palette, draw, text};
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::snapshot;
+use crate::support::{campaign, domain, issue};
 
 fn at(offset_s: i64) -> String {
-    misar_dash::upstream::domain_logs::format_timestamp_ms(now() + offset_s * 1000)
+    misar_dash::model::log::format_timestamp_ms(now() + offset_s * 1000)
 }
 
 // ---- building states -------------------------------------------------------
@@ -204,95 +198,11 @@ fn live(options: AppOptions) -> Fixture {
     f
 }
 
-fn size(f: &mut Fixture, width: u16, height: u16) -> &mut Fixture {
-    f.act(Action::Resize(width, height))
-}
-
-// ---- rendering -----------------------------------------------------------
-
-/// Every run of cells with a non-default style: row, columns, style, text.
-fn styles(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut x = 0;
-        while x < buffer.area.width {
-            let style = cell_style(&buffer[(x, y)]);
-            let start = x;
-            let mut run = String::new();
-            while x < buffer.area.width && cell_style(&buffer[(x, y)]) == style {
-                run.push_str(buffer[(x, y)].symbol());
-                x += 1;
-            }
-            if style != Style::default() && !run.trim().is_empty() {
-                let _ = writeln!(
-                    out,
-                    "{y:>2} {start:>3}-{:<3} {:<40} {:?}",
-                    x - 1,
-                    describe(style),
-                    run.trim_end()
-                );
-            }
-        }
-    }
-    out
-}
-
-fn cell_style(cell: &ratatui::buffer::Cell) -> Style {
-    let mut style = Style::default();
-    if cell.fg != Color::Reset {
-        style = style.fg(cell.fg);
-    }
-    if cell.bg != Color::Reset {
-        style = style.bg(cell.bg);
-    }
-    style.add_modifier(cell.modifier)
-}
-
-fn describe(style: Style) -> String {
-    let mut parts = Vec::new();
-    if let Some(fg) = style.fg {
-        parts.push(format!("fg={fg:?}"));
-    }
-    if let Some(bg) = style.bg {
-        parts.push(format!("bg={bg:?}"));
-    }
-    if style.add_modifier != Modifier::empty() {
-        parts.push(format!("{:?}", style.add_modifier));
-    }
-    parts.join(" ")
-}
-
-fn assert_no_color(buffer: &Buffer) {
-    for cell in &buffer.content {
-        assert_eq!(cell.fg, Color::Reset, "colour with NO_COLOR: {cell:?}");
-        assert_eq!(cell.bg, Color::Reset, "colour with NO_COLOR: {cell:?}");
-    }
-}
-
-fn snapshot(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    assert_palette(&buffer);
-    if state.no_color {
-        assert_no_color(&buffer);
-    }
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
-}
-
-fn snapshot_styles(name: &str, state: &AppState, width: u16, height: u16) {
-    let buffer = draw(state, width, height);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, styles(&buffer));
-    });
-}
-
 // ---- the snapshots -------------------------------------------------------
 
 #[test]
 fn empty() {
-    let f = Fixture::plain();
-    snapshot("empty_80x24", &f.state, 80, 24);
+    Fixture::plain().snapshot("empty_80x24");
 }
 
 #[test]
@@ -301,8 +211,8 @@ fn demo_badge() {
         demo: true,
         ..AppOptions::default()
     });
-    f.conn(&Source::Inbox, ConnState::Live);
-    snapshot("demo_80x24", &f.state, 80, 24);
+    f.conn(&Source::Inbox, ConnState::Live)
+        .snapshot("demo_80x24");
 }
 
 #[test]
@@ -316,42 +226,38 @@ fn connecting() {
     ] {
         f.conn(&source, ConnState::Connecting { attempt: 1 });
     }
-    f.conn(&domain("acme.io"), ConnState::Connecting { attempt: 3 });
-    snapshot("connecting_80x24", &f.state, 80, 24);
+    f.conn(&domain("acme.io"), ConnState::Connecting { attempt: 3 })
+        .snapshot("connecting_80x24");
 }
 
 #[test]
 fn live_80x24() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
-    snapshot("live_80x24", &f.state, 80, 24);
+    live(AppOptions::default()).snapshots("live", &[(80, 24)]);
 }
 
 #[test]
 fn live_160x48() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 160, 48);
-    snapshot("live_160x48", &f.state, 160, 48);
+    live(AppOptions::default()).snapshots("live", &[(160, 48)]);
 }
 
 #[test]
 fn live_styles() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3'));
-    snapshot_styles("live_80x24_styles", &f.state, 80, 24);
+    live(AppOptions::default())
+        .size(80, 24)
+        .keys("3")
+        .snapshot_styles("live_80x24_styles");
 }
 
 #[test]
 fn no_color() {
-    let mut f = live(AppOptions {
+    live(AppOptions {
         no_color: true,
         ..AppOptions::default()
-    });
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3')).key(KeyCode::Char('k'));
-    snapshot("no_color_80x24", &f.state, 80, 24);
-    snapshot_styles("no_color_80x24_styles", &f.state, 80, 24);
+    })
+    .size(80, 24)
+    .keys("3k")
+    .snapshot("no_color_80x24")
+    .snapshot_styles("no_color_80x24_styles");
 }
 
 /// Every way a send ends, for issues and campaigns, with the sends pane
@@ -389,12 +295,7 @@ fn finished_sends() {
             2_150
         };
         f.event(source, progress(*status, sent, 5_000));
-        f.conn(
-            source,
-            ConnState::Finished {
-                reason: "send over".into(),
-            },
-        );
+        f.conn(source, finished("send over"));
     }
     f.tick(-200_000);
     for (id, kind) in campaigns {
@@ -404,18 +305,16 @@ fn finished_sends() {
             3_333
         };
         f.event(&campaign(id), campaign_update(kind, id, sent, 8_000));
-        f.conn(
-            &campaign(id),
-            ConnState::Finished {
-                reason: kind.as_str().into(),
-            },
-        );
+        f.conn(&campaign(id), finished(kind.as_str()));
     }
-    f.tick(0);
-    size(&mut f, 160, 48);
-    snapshot("finished_sends_160x48", &f.state, 160, 48);
-    size(&mut f, 80, 24);
-    snapshot("finished_sends_80x24", &f.state, 80, 24);
+    f.tick(0)
+        .snapshots("finished_sends", &[(160, 48), (80, 24)]);
+}
+
+fn finished(reason: &str) -> ConnState {
+    ConnState::Finished {
+        reason: reason.into(),
+    }
 }
 
 #[test]
@@ -459,78 +358,64 @@ fn stopped_with_each_reason() {
         f.conn(&source, ConnState::Connecting { attempt: 1 });
         f.conn(&source, ConnState::Stopped(reason));
     }
-    f.tick(0);
-    size(&mut f, 160, 48);
-    snapshot("stopped_each_reason_160x48", &f.state, 160, 48);
-    size(&mut f, 80, 24);
-    snapshot("stopped_each_reason_80x24", &f.state, 80, 24);
+    f.tick(0)
+        .snapshots("stopped_each_reason", &[(160, 48), (80, 24)]);
 }
 
 #[test]
 fn reconnecting_and_rate_limited() {
     let mut f = live(AppOptions::default());
-    f.tick(1_000);
-    f.conn(
-        &issue("1041"),
-        ConnState::Reconnecting {
-            attempt: 2,
-            delay: Duration::from_millis(4_200),
-            reason: "stream dropped: connection reset by peer".into(),
-        },
-    );
-    f.conn(
-        &domain("acme.io"),
-        ConnState::RateLimited {
-            wait: Duration::from_secs(30),
-        },
-    );
-    f.event(
-        &domain("acme.io"),
-        UpstreamBody::RateLimit {
-            limit: Some(120),
-            remaining: Some(0),
-        },
-    );
-    f.event(
-        &Source::Inbox,
-        UpstreamBody::Malformed {
-            detail: "frame is not JSON: expected value at line 1 column 1".into(),
-        },
-    );
-    f.tick(3_000);
-    size(&mut f, 80, 24);
-    snapshot("reconnecting_rate_limited_80x24", &f.state, 80, 24);
+    let dropped = ConnState::Reconnecting {
+        attempt: 2,
+        delay: Duration::from_millis(4_200),
+        reason: "stream dropped: connection reset by peer".into(),
+    };
+    let waiting = ConnState::RateLimited {
+        wait: Duration::from_secs(30),
+    };
+    let none_left = UpstreamBody::RateLimit {
+        limit: Some(120),
+        remaining: Some(0),
+    };
+    let junk = UpstreamBody::Malformed {
+        detail: "frame is not JSON: expected value at line 1 column 1".into(),
+    };
+    f.tick(1_000)
+        .conn(&issue("1041"), dropped)
+        .conn(&domain("acme.io"), waiting)
+        .event(&domain("acme.io"), none_left)
+        .event(&Source::Inbox, junk)
+        .tick(3_000)
+        .snapshots("reconnecting_rate_limited", &[(80, 24)]);
+}
+
+/// The logs pane at `width`x`height` with the filter bar open and `typed`
+/// typed.
+fn filtering(width: u16, height: u16, typed: &str) -> Fixture {
+    let mut f = live(AppOptions::default());
+    f.size(width, height).keys("3/").keys(typed);
+    f
 }
 
 #[test]
 fn filter_bar_valid() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
-    f.keys("type:bounced,deferred -from:billing");
-    snapshot("filter_bar_valid_80x24", &f.state, 80, 24);
+    filtering(80, 24, "type:bounced,deferred -from:billing").snapshot("filter_bar_valid_80x24");
 }
 
 #[test]
 fn filter_bar_invalid() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
     // A typo made while editing: the filter before it stays applied.
-    f.keys("subject:digest type:bounced");
-    f.key(KeyCode::Backspace).key(KeyCode::Backspace).keys("d");
-    snapshot("filter_bar_invalid_80x24", &f.state, 80, 24);
-    snapshot_styles("filter_bar_invalid_80x24_styles", &f.state, 80, 24);
+    filtering(80, 24, "subject:digest type:bounced")
+        .key(KeyCode::Backspace)
+        .key(KeyCode::Backspace)
+        .keys("d")
+        .snapshot("filter_bar_invalid_80x24")
+        .snapshot_styles("filter_bar_invalid_80x24_styles");
 }
 
 #[test]
 fn filter_applied() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 160, 48);
-    f.key(KeyCode::Char('3')).key(KeyCode::Char('/'));
-    f.keys("digest -type:opened");
-    f.key(KeyCode::Enter);
-    snapshot("filter_applied_160x48", &f.state, 160, 48);
+    filtering(160, 48, "digest -type:opened\n").snapshot("filter_applied_160x48");
 }
 
 #[test]
@@ -544,73 +429,61 @@ fn detail_view() {
         ("retries".into(), json!(3)),
     ];
     odd.user_agent = Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15".into());
-    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![odd].into()));
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3')).key(KeyCode::Enter);
-    snapshot("detail_80x24", &f.state, 80, 24);
-    size(&mut f, 160, 48);
-    snapshot("detail_160x48", &f.state, 160, 48);
+    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![odd].into()))
+        .size(80, 24)
+        .keys("3\n")
+        .snapshot("detail_80x24")
+        .snapshots("detail", &[(160, 48)]);
 }
 
 #[test]
 fn help_overlay() {
-    let mut f = Fixture::plain();
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('?'));
-    snapshot("help_80x24", &f.state, 80, 24);
-    size(&mut f, 160, 48);
-    snapshot("help_160x48", &f.state, 160, 48);
+    Fixture::plain()
+        .size(80, 24)
+        .keys("?")
+        .snapshot("help_80x24")
+        .snapshots("help", &[(160, 48)]);
 }
 
 #[test]
 fn paused_feed() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('2')).key(KeyCode::Char(' '));
-    f.event(
-        &Source::Inbox,
-        UpstreamBody::Inbox(InboxEvent::Bounce(contact(
+    f.size(80, 24)
+        .keys("2 ")
+        .feed(InboxEvent::Bounce(contact(
             "late@example.net",
             Some("no such user"),
             5,
-        ))),
-    );
-    f.event(
-        &Source::Inbox,
-        UpstreamBody::Inbox(InboxEvent::Unsubscribe(contact(
+        )))
+        .feed(InboxEvent::Unsubscribe(contact(
             "later@example.net",
             None,
             6,
-        ))),
-    );
-    f.key(KeyCode::Char('e'));
-    snapshot("feed_paused_80x24", &f.state, 80, 24);
+        )))
+        .keys("e")
+        .snapshot("feed_paused_80x24");
 }
 
 #[test]
 fn follow_off_and_unread() {
     let mut f = live(AppOptions::default());
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3')).key(KeyCode::PageUp);
-    f.event(
-        &Source::Inbox,
-        UpstreamBody::Inbox(InboxEvent::Complaint(contact(
+    f.size(80, 24)
+        .keys("3")
+        .key(KeyCode::PageUp)
+        .feed(InboxEvent::Complaint(contact(
             "x@example.com",
             Some("spam"),
             2,
-        ))),
-    );
-    snapshot("follow_off_unread_80x24", &f.state, 80, 24);
+        )))
+        .snapshot("follow_off_unread_80x24");
 }
 
 #[test]
 fn watch_prompt() {
-    let mut f = Fixture::plain();
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('a'));
-    f.keys("issue");
-    f.key(KeyCode::Enter);
-    snapshot("watch_prompt_error_80x24", &f.state, 80, 24);
+    Fixture::plain()
+        .size(80, 24)
+        .keys("aissue\n")
+        .snapshot("watch_prompt_error_80x24");
 }
 
 /// Escape sequences, bidi overrides, zero-width and wide characters and a
@@ -621,55 +494,58 @@ fn hostile_text() {
     let mut f = Fixture::plain();
     let logs = domain("acme.io");
     f.conn(&logs, ConnState::Live);
-    let hostile = vec![
-        LogRecord {
-            id: "h1".into(),
-            timestamp_ms: now() - 3000,
-            event_type: Some(LogEventType::Delivered),
-            sender: "admin\u{202e}moc.live@acme.io".into(),
-            recipient: "\u{1b}]0;pwned\u{7}victim@example.org".into(),
-            subject: format!("\u{1b}[31mRED\u{1b}[0m {}", "x".repeat(10_000)),
-            tags: vec!["t\u{200b}ag".into()],
-            ..LogRecord::default()
-        },
-        LogRecord {
-            id: "h2".into(),
-            timestamp_ms: now() - 2000,
-            event_type: Some(LogEventType::Opened),
-            sender: "山田太郎@例え.jp".into(),
-            recipient: "ｆｕｌｌｗｉｄｔｈ@example.org".into(),
-            subject: "件名：週刊ダイジェスト第212号のお知らせ".into(),
-            tags: vec!["ニュース".into(), "週刊".into()],
-            ..LogRecord::default()
-        },
-        LogRecord {
-            id: "h3".into(),
-            timestamp_ms: now() - 1000,
-            event_type: Some(LogEventType::Clicked),
-            sender: "e\u{301}le\u{300}ve@example.fr".into(),
-            recipient: "tab\there@example.org".into(),
-            subject: "line one\nline two\r\n\u{8}\u{8}".into(),
-            tags: vec![],
-            ..LogRecord::default()
-        },
+    // Per record: its type, sender, recipient, subject and tags.
+    let texts = [
+        (
+            LogEventType::Delivered,
+            "admin\u{202e}moc.live@acme.io",
+            "\u{1b}]0;pwned\u{7}victim@example.org",
+            format!("\u{1b}[31mRED\u{1b}[0m {}", "x".repeat(10_000)),
+            &["t\u{200b}ag"][..],
+        ),
+        (
+            LogEventType::Opened,
+            "山田太郎@例え.jp",
+            "ｆｕｌｌｗｉｄｔｈ@example.org",
+            "件名：週刊ダイジェスト第212号のお知らせ".into(),
+            &["ニュース", "週刊"],
+        ),
+        (
+            LogEventType::Clicked,
+            "e\u{301}le\u{300}ve@example.fr",
+            "tab\there@example.org",
+            "line one\nline two\r\n\u{8}\u{8}".into(),
+            &[],
+        ),
     ];
-    f.event(&logs, UpstreamBody::Logs(hostile.into()));
-    f.event(
-        &Source::Inbox,
-        UpstreamBody::Inbox(InboxEvent::EmailReceived(InboxMail {
+    let hostile: Vec<LogRecord> = (1i64..)
+        .zip(texts)
+        .map(|(n, (kind, sender, recipient, subject, tags))| LogRecord {
+            id: format!("h{n}"),
+            timestamp_ms: now() - (4 - n) * 1000,
+            event_type: Some(kind),
+            sender: sender.into(),
+            recipient: recipient.into(),
+            subject,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..LogRecord::default()
+        })
+        .collect();
+    f.event(&logs, UpstreamBody::Logs(hostile.into()))
+        .feed(InboxEvent::EmailReceived(InboxMail {
             from: "\u{1b}[2Jevil@example.com".into(),
             subject: "\u{1b}P+q\u{1b}\\hello 😀 wörld".into(),
             received_at: Some(at(-1)),
             ..InboxMail::default()
-        })),
-    );
-    size(&mut f, 80, 24);
-    f.key(KeyCode::Char('3'));
-    snapshot("hostile_text_80x24", &f.state, 80, 24);
+        }))
+        .size(80, 24)
+        .keys("3")
+        .snapshot("hostile_text_80x24");
 }
 
 #[test]
 fn too_small() {
+    // Drawn at sizes the state was never told of: the frame decides.
     let f = Fixture::plain();
     snapshot("too_small_59x16", &f.state, 59, 16);
     snapshot("too_small_60x15", &f.state, 60, 15);
@@ -677,32 +553,13 @@ fn too_small() {
 
 #[test]
 fn smallest_supported() {
-    let mut f = live(AppOptions::default());
-    size(&mut f, 60, 16);
-    snapshot("live_60x16", &f.state, 60, 16);
+    live(AppOptions::default()).snapshots("live", &[(60, 16)]);
 }
 
 /// Any size, any overlay: drawing never panics and never paints outside
 /// the palette.
 #[test]
 fn every_size_draws() {
-    let mut states = Vec::new();
-    states.push(Fixture::plain());
-    let mut help = live(AppOptions::default());
-    help.key(KeyCode::Char('?'));
-    states.push(help);
-    let mut detail = live(AppOptions::default());
-    detail.key(KeyCode::Char('3')).key(KeyCode::Enter);
-    states.push(detail);
-    let mut filter = live(AppOptions::default());
-    filter
-        .key(KeyCode::Char('3'))
-        .key(KeyCode::Char('/'))
-        .keys("type:nope \"open");
-    states.push(filter);
-    let mut prompt = live(AppOptions::default());
-    prompt.key(KeyCode::Char('a')).keys("domain");
-    states.push(prompt);
     let sizes = [
         (0, 0),
         (1, 1),
@@ -716,10 +573,9 @@ fn every_size_draws() {
         (120, 30),
         (250, 80),
     ];
-    for f in &mut states {
-        for (width, height) in sizes {
-            f.act(Action::Resize(width, height));
-            assert_palette(&draw(&f.state, width, height));
-        }
+    Fixture::plain().draws_at(&sizes);
+    // Help, a record's detail, a filter that does not parse, the prompt.
+    for keys in ["?", "3\n", "3/type:nope \"open", "adomain"] {
+        live(AppOptions::default()).keys(keys).draws_at(&sizes);
     }
 }
