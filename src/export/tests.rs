@@ -192,3 +192,29 @@ fn osc52_plain_and_inside_tmux() {
         .unwrap();
     assert_eq!(decoded, json.as_bytes());
 }
+
+#[test]
+fn a_parent_that_is_a_file_or_a_name_that_is_a_directory_leaves_nothing() {
+    // Root may write anywhere, so no permission is tried: these fail for
+    // anyone.
+    let dir = scratch("notdir");
+    fs::write(dir.join("plain"), "x").unwrap();
+    let under_file = dir.join("plain/out.ndjson");
+    let err = export_to_file(
+        &under_file,
+        ExportFormat::Ndjson,
+        false,
+        &[record()],
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(err.contains("os error 20"), "{err}");
+    let taken = dir.join("taken");
+    fs::create_dir(&taken).unwrap();
+    // Even told to replace it, a directory is not replaced by a file.
+    let err = export_to_file(&taken, ExportFormat::Csv, true, &[record()], |_| {}).unwrap_err();
+    assert!(err.contains("os error"), "{err}");
+    assert!(taken.is_dir());
+    assert_eq!(names(&dir), ["plain", "taken"]);
+    fs::remove_dir_all(dir).unwrap();
+}
