@@ -112,3 +112,33 @@ async fn an_unknown_format_is_a_usage_error() {
     assert!(out.stdout.is_empty());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_records_as_csv_cannot_drive_the_terminal() {
+    let sim = start_sim(sim_config()).await;
+    let domain = misar_dash::sim::hostile::DOMAIN;
+    let out = run(&sim, &["stream", "logs", domain, "--format", "csv"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8");
+    let mut chars = stdout.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => assert_eq!(chars.peek(), Some(&'\n'), "a CR only ends a row"),
+            '\n' | '\t' => {}
+            c => assert!(!misar_dash::sanitize::is_unsafe(c), "{:?} on stdout", c),
+        }
+    }
+    // Every record is still a row.
+    let rows = csv::Reader::from_reader(out.stdout.as_slice())
+        .records()
+        .map(Result::unwrap)
+        .count();
+    let json = run(&sim, &["stream", "logs", domain]).await;
+    let records = text(&json.stdout)
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"log\""))
+        .count();
+    assert!(rows > 0);
+    assert_eq!(rows, records);
+    sim.shutdown().await;
+}
