@@ -314,6 +314,7 @@ where
     state.dirty = true;
     // What blocking tasks (an export) report back.
     let (jobs, mut job_reports) = mpsc::unbounded_channel::<Action>();
+    let mut jobs = export::Jobs::new(jobs);
 
     loop {
         // Drawn here, before anything else is looked at, not in a branch of
@@ -400,7 +401,7 @@ where
         let mut quit = false;
         for command in commands {
             quit |= matches!(command, Command::Quit);
-            if let Some(command) = export::carry_out(command, &jobs, terminal.backend_mut()) {
+            if let Some(command) = jobs.carry_out(command, terminal.backend_mut()) {
                 carry_out(command, watches);
             }
         }
@@ -418,7 +419,10 @@ fn carry_out(command: Command, watches: &mut Watches) {
         Command::Unwatch(source) => watches.unwatch(&source),
         Command::WatchLogs { domain, query } => watches.watch(Source::DomainLogs { domain }, query),
         // Carried out by `export::carry_out`.
-        Command::CheckExportPath { .. } | Command::Export(_) | Command::CopyToClipboard(_) => {}
+        Command::CheckExportPath { .. }
+        | Command::Export(_)
+        | Command::ExportChunk(_)
+        | Command::CopyToClipboard(_) => {}
     }
 }
 

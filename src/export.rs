@@ -86,21 +86,13 @@ pub fn write_csv_row<'a>(
     out.write_all(b"\r\n")
 }
 
-/// Writes `records` in `format` to `out`, calling `progress(written)`
-/// every [`PROGRESS_EVERY`] records.
+/// Writes `records` in `format` (rows only: no CSV header) to `out`.
 pub fn write_records(
     out: &mut impl Write,
     format: ExportFormat,
     records: &[LogRecord],
-    mut progress: impl FnMut(usize),
 ) -> io::Result<()> {
-    if format == ExportFormat::Csv {
-        write_csv_header(out)?;
-    }
-    for (i, record) in records.iter().enumerate() {
-        if i > 0 && i % PROGRESS_EVERY == 0 {
-            progress(i);
-        }
+    for record in records {
         let record = record.borrowed();
         match format {
             ExportFormat::Ndjson => write_ndjson_record(out, &record)?,
@@ -110,45 +102,85 @@ pub fn write_records(
     Ok(())
 }
 
-/// Writes a file so that `path` holds either the whole of it or what it
-/// held before: the bytes go to a temporary file in the same directory,
-/// which is synced and then renamed over `path`. Unless `overwrite`, an
-/// existing `path` is left alone (an `AlreadyExists` error). On any error
-/// the temporary file is removed.
-pub fn write_atomically(
-    path: &Path,
+/// A file being written so that its name holds either all of it or what
+/// it held before: the bytes go to a temporary file in the same directory,
+/// which [`FileExport::finish`] syncs and renames to the name. Dropped
+/// unfinished (an error, the program quitting), the temporary file goes.
+pub struct FileExport {
+    path: PathBuf,
+    temp: PathBuf,
+    format: ExportFormat,
     overwrite: bool,
-    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
-) -> io::Result<()> {
-    let temp = temp_path(path);
-    let result = (|| {
+    out: BufWriter<File>,
+    written: usize,
+    finished: bool,
+}
+
+impl FileExport {
+    /// Creates the temporary file (and writes the CSV header). Unless
+    /// `overwrite`, [`FileExport::finish`] will not replace a file at
+    /// `path`.
+    pub fn create(path: &Path, format: ExportFormat, overwrite: bool) -> io::Result<FileExport> {
+        let temp = temp_path(path);
         let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)?;
-        let mut out = BufWriter::with_capacity(1 << 16, file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        if overwrite {
-            fs::rename(&temp, path)
+        let mut export = FileExport {
+            path: path.to_path_buf(),
+            temp,
+            format,
+            overwrite,
+            out: BufWriter::with_capacity(1 << 16, file),
+            written: 0,
+            finished: false,
+        };
+        if format == ExportFormat::Csv {
+            write_csv_header(&mut export.out)?;
+        }
+        Ok(export)
+    }
+
+    /// Appends records.
+    pub fn write(&mut self, records: &[LogRecord]) -> io::Result<()> {
+        write_records(&mut self.out, self.format, records)?;
+        self.written += records.len();
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Syncs the file and gives it its name. `Ok` is the records written.
+    pub fn finish(mut self) -> io::Result<usize> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        if self.overwrite {
+            fs::rename(&self.temp, &self.path)?;
         } else {
             // A link fails if the name was taken since the prompt asked;
             // a rename would replace it silently.
-            match fs::hard_link(&temp, path) {
-                Ok(()) => fs::remove_file(&temp),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+            match fs::hard_link(&self.temp, &self.path) {
+                Ok(()) => fs::remove_file(&self.temp)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
                 // No hard links here (some network and FAT file systems).
-                Err(_) if path.exists() => Err(io::ErrorKind::AlreadyExists.into()),
-                Err(_) => fs::rename(&temp, path),
+                Err(_) if self.path.exists() => return Err(io::ErrorKind::AlreadyExists.into()),
+                Err(_) => fs::rename(&self.temp, &self.path)?,
             }
         }
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+        self.finished = true;
+        Ok(self.written)
     }
-    result
+}
+
+impl Drop for FileExport {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
 }
 
 /// `dir/.name.<pid>.tmp`, beside `path`.
@@ -160,23 +192,36 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// Writes `records` to `path` in `format`, atomically. `Ok` is the number
-/// of records written; `Err` a line for the status bar (the OS error).
+/// An export's error as the status bar says it (the OS error; a name
+/// taken since the prompt asked).
+pub fn describe_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::AlreadyExists => "the file exists now; not replaced".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Writes `records` to `path` in `format`, atomically, calling
+/// `progress(written)` every [`PROGRESS_EVERY`] records (tests and tools;
+/// the dashboard writes chunk by chunk). `Err` is [`describe_error`]'s.
 pub fn export_to_file(
     path: &Path,
     format: ExportFormat,
     overwrite: bool,
     records: &[LogRecord],
-    progress: impl FnMut(usize),
+    mut progress: impl FnMut(usize),
 ) -> Result<usize, String> {
-    write_atomically(path, overwrite, |out| {
-        write_records(out, format, records, progress)
-    })
-    .map(|()| records.len())
-    .map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => "the file exists now; not replaced".to_string(),
-        _ => e.to_string(),
-    })
+    let mut run = || {
+        let mut file = FileExport::create(path, format, overwrite)?;
+        for chunk in records.chunks(PROGRESS_EVERY) {
+            if file.written() > 0 {
+                progress(file.written());
+            }
+            file.write(chunk)?;
+        }
+        file.finish()
+    };
+    run().map_err(|e| describe_error(&e))
 }
 
 /// The OSC 52 sequence that puts `text` on the system clipboard:

@@ -3,6 +3,7 @@
 //! dashboard does, and the file read back and compared with the held
 //! matches record by record. And `y`'s clipboard text.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use misar_dash::app::export::{ExportEvent, ExportFormat};
 use misar_dash::app::{Action, AppState, Command, Overlay};
 use misar_dash::dashboard::dispatch;
-use misar_dash::export::{export_to_file, osc52};
+use misar_dash::export::{FileExport, describe_error, osc52};
 use misar_dash::model::{LogEventType, LogRecord, UpstreamBody};
 
 #[path = "support/fixture.rs"]
@@ -73,30 +74,48 @@ fn type_path(f: &mut Fixture, path: &str) {
     f.keys(path);
 }
 
-/// What the dashboard's loop does with the commands, synchronously, with
-/// relative paths taken from `base` (the process's working directory is
-/// not the test's to change).
+/// What the dashboard's loop and its export task do with the commands,
+/// synchronously, with relative paths taken from `base` (the process's
+/// working directory is not the test's to change).
 fn carry_out_in(f: &mut Fixture, base: &Path, commands: Vec<Command>) {
-    for command in commands {
-        let report = match command {
-            Command::CheckExportPath { path } => ExportEvent::PathChecked {
-                exists: base.join(&path).exists(),
-                path,
-            },
-            Command::Export(job) => ExportEvent::Done {
-                result: export_to_file(
-                    &base.join(&job.path),
-                    job.format,
-                    job.overwrite,
-                    &job.records,
-                    |_| {},
-                ),
-                path: job.path,
-            },
+    let mut queue: VecDeque<Command> = commands.into();
+    let mut file: Option<(String, FileExport)> = None;
+    let report = |f: &mut Fixture, queue: &mut VecDeque<Command>, event| {
+        queue.extend(dispatch(&mut f.state, Action::Export(event)));
+    };
+    while let Some(command) = queue.pop_front() {
+        match command {
+            Command::CheckExportPath { path } => {
+                let exists = base.join(&path).exists();
+                report(f, &mut queue, ExportEvent::PathChecked { path, exists });
+            }
+            Command::Export(job) => {
+                match FileExport::create(&base.join(&job.path), job.format, job.overwrite) {
+                    Ok(created) => file = Some((job.path, created)),
+                    Err(e) => {
+                        let result = Err(describe_error(&e));
+                        let path = job.path;
+                        report(f, &mut queue, ExportEvent::Done { path, result });
+                    }
+                }
+            }
+            Command::ExportChunk(chunk) => {
+                let Some((path, mut export)) = file.take() else {
+                    continue;
+                };
+                export.write(&chunk.records).unwrap();
+                let event = if chunk.last {
+                    let result = export.finish().map_err(|e| describe_error(&e));
+                    ExportEvent::Done { path, result }
+                } else {
+                    let written = export.written();
+                    file = Some((path, export));
+                    ExportEvent::Progress { written, total: 0 }
+                };
+                report(f, &mut queue, event);
+            }
             other => panic!("{other:?}"),
-        };
-        let more = dispatch(&mut f.state, Action::Export(report));
-        carry_out_in(f, base, more);
+        }
     }
 }
 
@@ -254,4 +273,43 @@ fn y_puts_the_selected_records_json_on_the_clipboard() {
     );
     let bytes = osc52(json, false);
     assert!(bytes.starts_with(b"\x1b]52;c;") && bytes.ends_with(b"\x07"));
+}
+
+#[test]
+fn a_large_export_goes_in_chunks_and_loses_nothing() {
+    let dir = scratch("large");
+    let mut f = Fixture::plain();
+    let n = misar_dash::app::export::CHUNK * 2 + 123;
+    let many = (0..n as i64)
+        .map(|i| LogRecord {
+            id: format!("log_{i}"),
+            timestamp_ms: now() - 3_600_000 + i,
+            event_type: Some(LogEventType::Delivered),
+            recipient: format!("r{i}@example.org"),
+            extra: vec![("n".into(), json!(i))],
+            ..LogRecord::default()
+        })
+        .collect();
+    f.size(80, 24)
+        .event(&domain("acme.io"), UpstreamBody::Logs(many))
+        .keys("3");
+    let held = held_matches(&f.state);
+    assert_eq!(held.len(), n);
+    let path = dir.join("large.ndjson");
+    f.key(KeyCode::Char('x'));
+    type_path(&mut f, path.to_str().unwrap());
+    let commands = press(&mut f, KeyCode::Enter, KeyModifiers::NONE);
+    carry_out(&mut f, commands);
+    let notice = f.state.current_notice().unwrap();
+    assert!(notice.starts_with("exported 20,123 records"), "{notice}");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), n);
+    for (line, record) in lines.iter().zip(&held) {
+        assert_eq!(line, &serde_json::to_value(record).unwrap());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }

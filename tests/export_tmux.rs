@@ -91,3 +91,54 @@ fn x_enter_writes_the_matches_and_y_copies_a_record() {
     assert!(screen.contains("EXITED=0"), "{screen}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn sixty_thousand_records_go_to_csv_in_chunks_through_the_loop() {
+    let dir = std::env::temp_dir().join(format!("misar-export-tmux-bulk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    let command = format!(
+        "cd {dir} && env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state \
+         MISAR_DASH_CONFIG=/nonexistent {bin} --sim --domain bulk.example.com --limit 60000; \
+         echo EXITED=$?; sleep 30",
+        dir = dir.display()
+    );
+    let tmux = Tmux::start("export-bulk", 120, 40, &command);
+    tmux.wait_for("every record held", |s| {
+        s.contains("60,000 held") && s.contains("complete")
+    });
+    tmux.keys(&["3", "x"]);
+    tmux.wait_for("the prompt", |s| s.contains("Export 60,000 matches"));
+    tmux.keys(&["C-u"]);
+    tmux.type_text("bulk.csv");
+    tmux.wait_for("CSV picked by the name", |s| s.contains("as CSV"));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the export's end", |s| {
+        s.contains("exported ") || s.contains("failed")
+    });
+    assert!(
+        screen.contains("exported 60,000 records to bulk.csv"),
+        "{screen}"
+    );
+    let mut reader = csv::Reader::from_path(dir.join("bulk.csv")).unwrap();
+    let rows = reader.records().map(Result::unwrap).count();
+    assert_eq!(rows, 60_000);
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file left");
+
+    // Asked again under the same name: it asks before replacing.
+    tmux.keys(&["x"]);
+    tmux.wait_for("the prompt", |s| s.contains("Enter export"));
+    tmux.keys(&["C-u"]);
+    tmux.type_text("bulk.csv");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the question", |s| {
+        s.contains("bulk.csv exists. Replace it? (y/n)")
+    });
+    tmux.keys(&["Escape", "Escape"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("the program to exit", |s| s.contains("EXITED="));
+    assert!(screen.contains("EXITED=0"), "{screen}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -2,9 +2,14 @@
 //! file, copy the selected record to the clipboard.
 //!
 //! Pure like the rest of `app`: the prompt asks for a path, the event loop
-//! says whether it exists ([`Command::CheckExportPath`]), and the records
-//! to write leave here as a [`Command::Export`] that the dashboard carries
-//! out on a blocking task, reporting back through [`Action::Export`].
+//! says whether it exists ([`Command::CheckExportPath`]), and the export
+//! starts with a [`Command::Export`] that the dashboard carries out on a
+//! blocking task, reporting back through [`Action::Export`]. The matches
+//! are taken as sequence numbers when it starts; the records themselves
+//! leave in [`Command::ExportChunk`]s of [`CHUNK`], each made when the
+//! writer has written the one before, so that the event loop never stops
+//! for more than a chunk's worth of copying (a 500,000-record export taken
+//! at once held it for most of a second).
 //!
 //! [`Action::Export`]: super::Action::Export
 
@@ -52,32 +57,38 @@ impl ExportFormat {
     }
 }
 
-/// The records to write, taken when the export started: the store goes
-/// on changing while the file is written.
-#[derive(Clone, Debug, PartialEq)]
+/// Records per [`ExportChunk`].
+pub const CHUNK: usize = 10_000;
+
+/// An export to start: the file to write. Its records follow in chunks.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportJob {
     pub path: String,
     pub format: ExportFormat,
     /// The user said to replace a file of that name.
     pub overwrite: bool,
+    /// Records it will hold, at most.
+    pub total: usize,
+}
+
+/// The next records of the export being written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportChunk {
     pub records: Vec<LogRecord>,
+    /// The end: the file is complete after these.
+    pub last: bool,
 }
 
 // `LogRecord`'s JSON values compare as equals do (no NaN in JSON).
-impl Eq for ExportJob {}
+impl Eq for ExportChunk {}
 
 /// What the event loop reports of an export.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExportEvent {
     /// The answer to [`Command::CheckExportPath`].
-    PathChecked {
-        path: String,
-        exists: bool,
-    },
-    Progress {
-        written: usize,
-        total: usize,
-    },
+    PathChecked { path: String, exists: bool },
+    /// A chunk is written: `written` records in all. The next is wanted.
+    Progress { written: usize, total: usize },
     /// The file is complete under its name (`Ok(records)`), or nothing
     /// was left under it (`Err(why)`, with the OS error).
     Done {
@@ -91,6 +102,22 @@ pub enum ExportEvent {
 pub struct ExportRun {
     pub path: String,
     pub total: usize,
+    /// Whose matches, and the store's generation then.
+    pub domain: String,
+    pub generation: u64,
+    /// The matches when it started, oldest first.
+    pub seqs: Vec<u64>,
+    /// The first of `seqs` not yet sent.
+    pub next: usize,
+    /// Records no longer held when their chunk was made (evicted, or the
+    /// stream re-opened).
+    pub lost: usize,
+}
+
+impl ExportRun {
+    fn done_sending(&self) -> bool {
+        self.next >= self.seqs.len()
+    }
 }
 
 /// Where the `x` prompt is.
@@ -241,14 +268,21 @@ pub fn on_event(state: &mut AppState, event: ExportEvent, commands: &mut Vec<Com
             if state.export.is_some() {
                 let text = format!("exporting {}/{}…", thousands(written), thousands(total));
                 notice(state, text, NOTICE_MS);
+                commands.extend(next_chunk(state));
             }
         }
         ExportEvent::Done { path, result } => {
-            state.export = None;
+            let lost = state.export.take().map_or(0, |run| run.lost);
             let path = clean(&path).into_owned();
             match result {
                 Ok(count) => {
-                    let text = format!("exported {} records to {path}", thousands(count));
+                    let mut text = format!("exported {} records to {path}", thousands(count));
+                    if lost > 0 {
+                        text.push_str(&format!(
+                            " ({} no longer held when their turn came)",
+                            thousands(lost)
+                        ));
+                    }
                     notice(state, text, NOTICE_MS);
                 }
                 Err(why) => {
@@ -260,20 +294,26 @@ pub fn on_event(state: &mut AppState, event: ExportEvent, commands: &mut Vec<Com
     }
 }
 
-/// Takes the records and hands them to the event loop.
+/// Takes the matches and starts the export: the file, then two chunks, so
+/// the writer has the second while the loop makes the third.
 fn start(state: &mut AppState, path: String, overwrite: bool, commands: &mut Vec<Command>) {
     state.overlay = Overlay::None;
     let Some(view) = state.logs.current() else {
         return;
     };
     let store = &view.store;
-    let records: Vec<LogRecord> = (0..store.match_count())
-        .filter_map(|i| store.full_record(store.match_seq(i)?))
+    let seqs: Vec<u64> = (0..store.match_count())
+        .filter_map(|i| store.match_seq(i))
         .collect();
-    let total = records.len();
+    let total = seqs.len();
     state.export = Some(ExportRun {
         path: path.clone(),
         total,
+        domain: view.domain.clone(),
+        generation: store.generation(),
+        seqs,
+        next: 0,
+        lost: 0,
     });
     let text = format!("exporting 0/{}…", thousands(total));
     notice(state, text, NOTICE_MS);
@@ -281,8 +321,42 @@ fn start(state: &mut AppState, path: String, overwrite: bool, commands: &mut Vec
         format: ExportFormat::for_path(&path),
         path,
         overwrite,
-        records,
+        total,
     }));
+    commands.extend(next_chunk(state));
+    commands.extend(next_chunk(state));
+}
+
+/// The next [`CHUNK`] of the export's records, if any are left to send.
+/// Records the store no longer holds are counted, not sent; after the
+/// store was cleared (the stream re-opened) none of the rest are.
+fn next_chunk(state: &mut AppState) -> Option<Command> {
+    let run = state.export.as_mut()?;
+    if run.done_sending() {
+        return None;
+    }
+    let view = state
+        .logs
+        .index_of(&run.domain)
+        .and_then(|i| state.logs.domains.get(i))
+        .filter(|view| view.store.generation() == run.generation);
+    let (end, records) = match view {
+        Some(view) => {
+            let end = (run.next + CHUNK).min(run.seqs.len());
+            let records: Vec<LogRecord> = run.seqs[run.next..end]
+                .iter()
+                .filter_map(|&seq| view.store.full_record(seq))
+                .collect();
+            (end, records)
+        }
+        None => (run.seqs.len(), Vec::new()),
+    };
+    run.lost += end - run.next - records.len();
+    run.next = end;
+    Some(Command::ExportChunk(ExportChunk {
+        records,
+        last: run.done_sending(),
+    }))
 }
 
 /// `y`: the selected record's JSON, one line, to the clipboard.

@@ -125,9 +125,11 @@ pub enum Command {
     CheckExportPath {
         path: String,
     },
-    /// Write these records to a file, off the event loop, reporting
-    /// progress and the end with [`Action::Export`].
+    /// Start writing a file, off the event loop, reporting progress and
+    /// the end with [`Action::Export`]; its records follow.
     Export(export::ExportJob),
+    /// The next records of the file being written.
+    ExportChunk(export::ExportChunk),
     /// Put this text on the clipboard (OSC 52).
     CopyToClipboard(String),
 }

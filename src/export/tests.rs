@@ -25,7 +25,8 @@ fn record() -> LogRecord {
 
 fn csv_of(records: &[LogRecord]) -> String {
     let mut out = Vec::new();
-    write_records(&mut out, ExportFormat::Csv, records, |_| {}).unwrap();
+    write_csv_header(&mut out).unwrap();
+    write_records(&mut out, ExportFormat::Csv, records).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -57,13 +58,7 @@ fn csv_has_a_header_and_the_tables_columns() {
 #[test]
 fn ndjson_keeps_unknown_fields_in_the_apis_shape() {
     let mut out = Vec::new();
-    write_records(
-        &mut out,
-        ExportFormat::Ndjson,
-        &[record(), record()],
-        |_| {},
-    )
-    .unwrap();
+    write_records(&mut out, ExportFormat::Ndjson, &[record(), record()]).unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
@@ -91,13 +86,16 @@ fn ndjson_keeps_unknown_fields_in_the_apis_shape() {
 
 #[test]
 fn progress_is_reported_while_writing() {
+    let dir = scratch("progress");
     let records = vec![record(); PROGRESS_EVERY * 2 + 5];
     let mut seen = Vec::new();
-    write_records(&mut io::sink(), ExportFormat::Ndjson, &records, |n| {
+    let path = dir.join("big.ndjson");
+    let written = export_to_file(&path, ExportFormat::Ndjson, false, &records, |n| {
         seen.push(n)
-    })
-    .unwrap();
+    });
+    assert_eq!(written, Ok(records.len()));
     assert_eq!(seen, [PROGRESS_EVERY, PROGRESS_EVERY * 2]);
+    fs::remove_dir_all(dir).unwrap();
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -130,15 +128,16 @@ fn a_complete_file_appears_under_its_name_and_nothing_else_is_left() {
 }
 
 #[test]
-fn a_failed_write_leaves_nothing_under_the_name() {
+fn an_unfinished_file_leaves_nothing_under_the_name() {
     let dir = scratch("fail");
-    let path = dir.join("out.ndjson");
-    let result = write_atomically(&path, false, |out| {
-        out.write_all(b"{\"id\":\"half")?;
-        out.flush()?;
-        Err(io::Error::other("disk full"))
-    });
-    assert_eq!(result.unwrap_err().to_string(), "disk full");
+    let path = dir.join("out.csv");
+    let mut file = FileExport::create(&path, ExportFormat::Csv, false).unwrap();
+    file.write(&[record(), record()]).unwrap();
+    assert_eq!(file.written(), 2);
+    assert_eq!(names(&dir).len(), 1, "the temporary file");
+    assert!(!path.exists());
+    // An error, or the program quitting, drops it unfinished.
+    drop(file);
     assert!(names(&dir).is_empty(), "{:?}", names(&dir));
     fs::remove_dir_all(dir).unwrap();
 }

@@ -139,15 +139,17 @@ fn enter_asks_whether_the_file_exists_then_exports_the_matches() {
         }),
     );
     assert!(matches!(s.overlay, Overlay::None));
-    let [Command::Export(job)] = commands.as_slice() else {
+    let [Command::Export(job), Command::ExportChunk(chunk)] = commands.as_slice() else {
         panic!("{commands:?}");
     };
     assert_eq!(job.path, path);
     assert_eq!(job.format, ExportFormat::Ndjson);
     assert!(!job.overwrite);
-    let ids: Vec<&str> = job.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(job.total, 4);
+    assert!(chunk.last);
+    let ids: Vec<&str> = chunk.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["r0", "r1", "r2", "r3"]);
-    assert_eq!(job.records[2], record(2, LogEventType::Bounced));
+    assert_eq!(chunk.records[2], record(2, LogEventType::Bounced));
     assert_eq!(s.current_notice(), Some("exporting 0/4…"));
     // A second `x` while it is written is refused.
     key(&mut s, KeyCode::Char('x'));
@@ -182,11 +184,11 @@ fn only_the_current_filters_matches_are_exported_and_csv_by_extension() {
             exists: false,
         }),
     );
-    let [Command::Export(job)] = commands.as_slice() else {
+    let [Command::Export(job), Command::ExportChunk(chunk)] = commands.as_slice() else {
         panic!("{commands:?}");
     };
     assert_eq!(job.format, ExportFormat::Csv);
-    let ids: Vec<&str> = job.records.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = chunk.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["r0", "r2"]);
 }
 
@@ -234,7 +236,7 @@ fn an_existing_file_is_replaced_only_after_y() {
         }),
     );
     let commands = key(&mut s, KeyCode::Char('y'));
-    let [Command::Export(job)] = commands.as_slice() else {
+    let [Command::Export(job), Command::ExportChunk(_)] = commands.as_slice() else {
         panic!("{commands:?}");
     };
     assert!(job.overwrite);
@@ -277,6 +279,11 @@ fn progress_and_the_end_are_one_status_line() {
     s.export = Some(ExportRun {
         path: "big.ndjson".into(),
         total: 500_000,
+        domain: "acme.io".into(),
+        generation: 0,
+        seqs: Vec::new(),
+        next: 0,
+        lost: 0,
     });
     update(
         &mut s,
@@ -336,4 +343,120 @@ fn thousands_separators() {
     assert_eq!(thousands(1_000), "1,000");
     assert_eq!(thousands(120_000), "120,000");
     assert_eq!(thousands(1_234_567), "1,234,567");
+}
+
+/// `n` delivered records of acme.io.
+fn delivered(n: usize) -> Action {
+    let records = (0..n).map(|i| record(i, LogEventType::Delivered)).collect();
+    Action::Upstream(UpstreamEvent {
+        source: Source::DomainLogs {
+            domain: "acme.io".into(),
+        },
+        generation: 1,
+        body: UpstreamBody::Logs(records),
+    })
+}
+
+/// `n` records of acme.io, the logs pane focused, an export of them asked
+/// for: its commands.
+fn exporting(n: usize) -> (AppState, Vec<Command>) {
+    let mut state = AppState::new(AppOptions {
+        now_ms: NOW_MS,
+        ..AppOptions::default()
+    });
+    update(&mut state, Action::Resize(80, 24));
+    update(&mut state, delivered(n));
+    state.focus = Pane::Logs;
+    key(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Enter);
+    let path = match &prompt(&state).stage {
+        Stage::Checking { path } => path.clone(),
+        other => panic!("{other:?}"),
+    };
+    let commands = update(
+        &mut state,
+        Action::Export(ExportEvent::PathChecked {
+            path,
+            exists: false,
+        }),
+    );
+    (state, commands)
+}
+
+fn chunk_of(command: &Command) -> &ExportChunk {
+    match command {
+        Command::ExportChunk(chunk) => chunk,
+        other => panic!("not a chunk: {other:?}"),
+    }
+}
+
+fn progress(state: &mut AppState, written: usize, total: usize) -> Vec<Command> {
+    update(
+        state,
+        Action::Export(ExportEvent::Progress { written, total }),
+    )
+}
+
+#[test]
+fn records_leave_in_chunks_one_ahead_of_the_writer() {
+    let n = CHUNK * 3 + 7;
+    let (mut s, commands) = exporting(n);
+    // The file, then two chunks: the writer has the second while the
+    // loop makes the third.
+    assert_eq!(commands.len(), 3);
+    assert!(matches!(&commands[0], Command::Export(job) if job.total == n));
+    let first = chunk_of(&commands[1]);
+    let second = chunk_of(&commands[2]);
+    assert_eq!((first.records.len(), first.last), (CHUNK, false));
+    assert_eq!((second.records.len(), second.last), (CHUNK, false));
+    assert_eq!(first.records[0].id, "r0");
+    assert_eq!(second.records[0].id, format!("r{CHUNK}"));
+    // Each chunk written asks for one more.
+    let third = progress(&mut s, CHUNK, n);
+    assert_eq!(chunk_of(&third[0]).records[0].id, format!("r{}", CHUNK * 2));
+    assert!(!chunk_of(&third[0]).last);
+    let fourth = progress(&mut s, CHUNK * 2, n);
+    assert_eq!(chunk_of(&fourth[0]).records.len(), 7);
+    assert!(chunk_of(&fourth[0]).last);
+    // All sent: nothing more.
+    assert!(progress(&mut s, CHUNK * 3, n).is_empty());
+    update(
+        &mut s,
+        Action::Export(ExportEvent::Done {
+            path: "x.ndjson".into(),
+            result: Ok(n),
+        }),
+    );
+    assert!(s.export.is_none());
+    assert_eq!(
+        s.current_notice(),
+        Some("exported 30,007 records to x.ndjson")
+    );
+}
+
+#[test]
+fn after_the_stream_is_reopened_the_rest_is_not_sent_and_the_end_says_so() {
+    let n = CHUNK * 3;
+    let (mut s, _) = exporting(n);
+    // A filter the server applies: the records go, the stream re-opens
+    // and brings others under the same sequence numbers.
+    key(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, "type:delivered");
+    key(&mut s, KeyCode::Enter);
+    update(&mut s, delivered(n));
+    assert_eq!(s.logs.current().unwrap().store.match_count(), n);
+    let last = progress(&mut s, CHUNK, n);
+    let chunk = chunk_of(&last[0]);
+    assert!(chunk.records.is_empty() && chunk.last);
+    update(
+        &mut s,
+        Action::Export(ExportEvent::Done {
+            path: "x.ndjson".into(),
+            result: Ok(CHUNK * 2),
+        }),
+    );
+    assert_eq!(
+        s.current_notice(),
+        Some("exported 20,000 records to x.ndjson (10,000 no longer held when their turn came)")
+    );
 }
