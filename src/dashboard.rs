@@ -418,7 +418,7 @@ fn carry_out(command: Command, watches: &mut Watches) {
         Command::Watch(source) => watches.watch(source, LogQuery::default()),
         Command::Unwatch(source) => watches.unwatch(&source),
         Command::WatchLogs { domain, query } => watches.watch(Source::DomainLogs { domain }, query),
-        // Carried out by `export::carry_out`.
+        // Carried out by `export::Jobs::carry_out`.
         Command::CheckExportPath { .. }
         | Command::Export(_)
         | Command::ExportChunk(_)
