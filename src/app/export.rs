@@ -28,6 +28,9 @@ use crate::sanitize::clean;
 const ERROR_NOTICE_MS: i64 = 60_000;
 /// How long the other export lines stay.
 const NOTICE_MS: i64 = 5_000;
+/// How long a progress line stays: until the next replaces it, or the
+/// end; a slow disk may take more than a few seconds per chunk.
+const PROGRESS_NOTICE_MS: i64 = 60_000;
 
 /// What an export file holds, picked by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,7 +270,7 @@ pub fn on_event(state: &mut AppState, event: ExportEvent, commands: &mut Vec<Com
         ExportEvent::Progress { written, total } => {
             if state.export.is_some() {
                 let text = format!("exporting {}/{}…", thousands(written), thousands(total));
-                notice(state, text, NOTICE_MS);
+                notice(state, text, PROGRESS_NOTICE_MS);
                 commands.extend(next_chunk(state));
             }
         }
@@ -316,7 +319,7 @@ fn start(state: &mut AppState, path: String, overwrite: bool, commands: &mut Vec
         lost: 0,
     });
     let text = format!("exporting 0/{}…", thousands(total));
-    notice(state, text, NOTICE_MS);
+    notice(state, text, PROGRESS_NOTICE_MS);
     commands.push(Command::Export(ExportJob {
         format: ExportFormat::for_path(&path),
         path,

@@ -293,6 +293,14 @@ fn progress_and_the_end_are_one_status_line() {
         }),
     );
     assert_eq!(s.current_notice(), Some("exporting 120,000/500,000…"));
+    // A slow disk: the line stays until the next chunk is written.
+    update(
+        &mut s,
+        Action::Tick {
+            now_ms: NOW_MS + 20_000,
+        },
+    );
+    assert_eq!(s.current_notice(), Some("exporting 120,000/500,000…"));
     update(
         &mut s,
         Action::Export(ExportEvent::Done {
