@@ -192,6 +192,15 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
+/// The path typed at the prompt as the file system takes it: a leading
+/// `~/` is the home directory (`HOME`), as a shell would have it.
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if !home.is_empty() => Path::new(&home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
 /// An export's error as the status bar says it (the OS error; a name
 /// taken since the prompt asked).
 pub fn describe_error(e: &io::Error) -> String {

@@ -4,14 +4,13 @@
 //! clipboard sequence goes to the terminal.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::export::{ExportChunk, ExportEvent, ExportJob};
 use crate::app::{Action, Command};
-use crate::export::{FileExport, describe_error};
+use crate::export::{FileExport, describe_error, expand_home};
 
 /// What the loop keeps for the blocking tasks.
 pub(super) struct Jobs {
@@ -40,7 +39,7 @@ impl Jobs {
                 let reports = self.reports.clone();
                 // A stat can hang on a network file system: not on the loop.
                 tokio::task::spawn_blocking(move || {
-                    let exists = Path::new(&path).symlink_metadata().is_ok();
+                    let exists = expand_home(&path).symlink_metadata().is_ok();
                     let _ = reports.send(Action::Export(ExportEvent::PathChecked { path, exists }));
                 });
                 None
@@ -91,7 +90,7 @@ fn write(
         total,
     } = job;
     let run = || {
-        let mut file = FileExport::create(Path::new(&path), format, overwrite)?;
+        let mut file = FileExport::create(&expand_home(&path), format, overwrite)?;
         loop {
             // The loop gone (the program quitting): the temporary file goes
             // with `file`.

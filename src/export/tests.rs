@@ -217,3 +217,14 @@ fn a_parent_that_is_a_file_or_a_name_that_is_a_directory_leaves_nothing() {
     assert_eq!(names(&dir), ["plain", "taken"]);
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_leading_tilde_is_the_home_directory() {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if let Some(home) = home.filter(|h| !h.as_os_str().is_empty()) {
+        assert_eq!(expand_home("~/logs/a.csv"), home.join("logs/a.csv"));
+    }
+    assert_eq!(expand_home("./~/a.csv"), PathBuf::from("./~/a.csv"));
+    assert_eq!(expand_home("~user/a"), PathBuf::from("~user/a"));
+    assert_eq!(expand_home("/tmp/a"), PathBuf::from("/tmp/a"));
+}
