@@ -186,6 +186,19 @@ pub struct LogsArgs {
     /// sent to it; the rest is applied here, to each record.
     #[arg(long, value_parser = parse_filter, value_name = "QUERY")]
     pub filter: Option<String>,
+    /// What stdout carries: ndjson (a line per record, then a completion
+    /// line) or csv (a header, then a row per record, as the dashboard's
+    /// `x` export writes; the completion goes to stderr).
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: LogsFormat,
+}
+
+/// `stream logs --format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogsFormat {
+    #[default]
+    Ndjson,
+    Csv,
 }
 
 impl LogsArgs {

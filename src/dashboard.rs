@@ -27,6 +27,7 @@ use crate::terminal::TerminalGuard;
 use crate::upstream::options::ClientOptions;
 use crate::upstream::{Upstream, Watches, campaign_to_follow};
 
+mod export;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -311,6 +312,9 @@ where
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_draw: Option<Instant> = None;
     state.dirty = true;
+    // What blocking tasks (an export) report back.
+    let (jobs, mut job_reports) = mpsc::unbounded_channel::<Action>();
+    let mut jobs = export::Jobs::new(jobs);
 
     loop {
         // Drawn here, before anything else is looked at, not in a branch of
@@ -357,6 +361,9 @@ where
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
                 None => break,
             },
+            Some(action) = job_reports.recv() => {
+                commands.extend(dispatch(state, action));
+            }
             _ = tick.tick() => {
                 commands.extend(dispatch(state, Action::Tick { now_ms: now_ms() }));
                 if let Some(stats) = &stats {
@@ -394,7 +401,9 @@ where
         let mut quit = false;
         for command in commands {
             quit |= matches!(command, Command::Quit);
-            carry_out(command, watches);
+            if let Some(command) = jobs.carry_out(command, terminal.backend_mut()) {
+                carry_out(command, watches);
+            }
         }
         if quit {
             break;
@@ -409,6 +418,11 @@ fn carry_out(command: Command, watches: &mut Watches) {
         Command::Watch(source) => watches.watch(source, LogQuery::default()),
         Command::Unwatch(source) => watches.unwatch(&source),
         Command::WatchLogs { domain, query } => watches.watch(Source::DomainLogs { domain }, query),
+        // Carried out by `export::Jobs::carry_out`.
+        Command::CheckExportPath { .. }
+        | Command::Export(_)
+        | Command::ExportChunk(_)
+        | Command::CopyToClipboard(_) => {}
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::app::filter::Filter;
-use crate::cli::StreamWhat;
+use crate::cli::{LogsFormat, StreamWhat};
 use crate::logfile::now_rfc3339;
 use crate::model::{
     ConnState, InboxEvent, LogQuery, LogRecordRef, Source, UpstreamBody, UpstreamEvent,
@@ -110,9 +110,14 @@ pub async fn run(
         watches.watch(source.clone(), query.clone());
         open.insert(source);
     }
+    let csv = matches!(&what, StreamWhat::Logs(args) if args.format == LogsFormat::Csv);
+    if csv {
+        crate::export::write_csv_header(stdout)?;
+    }
     let mut printer = Printer {
         log_filter,
         now_ms,
+        csv,
         ..Printer::default()
     };
     let mut code = exit::OK;
@@ -240,6 +245,8 @@ struct Printer {
     log_filter: Filter,
     /// The clock relative times in `log_filter` resolve at.
     now_ms: i64,
+    /// `--format csv`: records as CSV rows, and stdout nothing else.
+    csv: bool,
 }
 
 impl Printer {
@@ -259,6 +266,10 @@ impl Printer {
                     .iter()
                     .filter(|r| self.log_filter.matches(r, self.now_ms))
                 {
+                    if self.csv {
+                        crate::export::write_csv_record(&mut *out, &record, csv_cell)?;
+                        continue;
+                    }
                     write_json(&mut *out, &LogLine { domain, record })?;
                     out.write_all(b"\n")?;
                 }
@@ -284,6 +295,14 @@ impl Printer {
                         source,
                         serde_json::to_value(c).unwrap_or_default(),
                     ),
+                )
+            }
+            UpstreamBody::LogsComplete { total } if self.csv => {
+                let total = total.map_or_else(|| "?".to_string(), |t| t.to_string());
+                writeln!(
+                    err,
+                    "{}",
+                    clean(&format!("{source}: complete, {total} records"))
                 )
             }
             UpstreamBody::LogsComplete { total } => {
@@ -323,6 +342,23 @@ impl Printer {
             }
         }
     }
+}
+
+/// A CSV cell for stdout, which may be a terminal: the NDJSON output
+/// escapes what could drive one (`\u001b`); CSV has no escapes, so such
+/// characters become U+FFFD. Tabs and line breaks stay (a quoted cell may
+/// hold them), but a carriage return, which could overwrite a line, does
+/// not.
+fn csv_cell(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c != '\n' && c != '\t' && crate::sanitize::is_unsafe(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The headless mode's stderr. With `--timestamps` each line starts with
@@ -467,6 +503,16 @@ mod tests {
         );
         let hostile = partial_address_warning(&query(Some("a\u{1b}[2Jb"), None)).unwrap();
         assert!(!hostile.contains('\u{1b}'), "{hostile}");
+    }
+
+    #[test]
+    fn csv_cells_keep_line_breaks_but_nothing_that_drives_a_terminal() {
+        assert_eq!(csv_cell("a\nb\tc"), "a\nb\tc");
+        assert_eq!(
+            csv_cell("x\u{1b}[2Jy\rz\u{202e}"),
+            "x\u{fffd}[2Jy\u{fffd}z\u{fffd}"
+        );
+        assert_eq!(csv_cell("café, \"ok\""), "café, \"ok\"");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod charmask;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
+pub mod export;
 pub mod headless;
 pub mod logfile;
 pub mod model;

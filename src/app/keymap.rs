@@ -21,6 +21,8 @@ pub enum Context {
     FilterBar,
     WatchPrompt,
     ConfirmUnwatch,
+    ExportPrompt,
+    ConfirmOverwrite,
     Detail,
     ConnLog,
     Help,
@@ -28,7 +30,7 @@ pub enum Context {
 
 impl Context {
     /// Help overlay sections, in order.
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 14] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -38,6 +40,8 @@ impl Context {
         Context::FilterBar,
         Context::WatchPrompt,
         Context::ConfirmUnwatch,
+        Context::ExportPrompt,
+        Context::ConfirmOverwrite,
         Context::Detail,
         Context::ConnLog,
         Context::Help,
@@ -54,6 +58,8 @@ impl Context {
             Context::FilterBar => "Filter bar (/)",
             Context::WatchPrompt => "Watch prompt (a)",
             Context::ConfirmUnwatch => "Stop watching? (d)",
+            Context::ExportPrompt => "Export prompt (x)",
+            Context::ConfirmOverwrite => "Replace the file? (x)",
             Context::Detail => "Detail (Enter)",
             Context::ConnLog => "Connection log (L)",
             Context::Help => "This help",
@@ -62,7 +68,10 @@ impl Context {
 
     /// Unbound keys edit the text (typing goes to the input).
     pub fn takes_text(self) -> bool {
-        matches!(self, Context::FilterBar | Context::WatchPrompt)
+        matches!(
+            self,
+            Context::FilterBar | Context::WatchPrompt | Context::ExportPrompt
+        )
     }
 }
 
@@ -93,6 +102,10 @@ pub enum KeyAction {
     /// The table to the previous (`-1`) or next (`+1`) histogram bucket.
     JumpBucket(isize),
     OpenDetail,
+    /// Write the current domain's matches to a file (`x`).
+    ExportMatches,
+    /// The selected record's JSON to the clipboard (`y`).
+    CopyRecord,
     PrevDomain,
     NextDomain,
     TogglePause,
@@ -297,6 +310,18 @@ pub const KEYMAP: &[Binding] = &[
         A::JumpBucket(1),
         "to the next time bucket",
     ),
+    bind(
+        &[ch('x')],
+        C::Logs,
+        A::ExportMatches,
+        "export the matches to a file (.csv: CSV, else NDJSON)",
+    ),
+    bind(
+        &[ch('y')],
+        C::Logs,
+        A::CopyRecord,
+        "copy the selected record's JSON (OSC 52)",
+    ),
     bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
     bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),
     bind(&[ch('d')], C::Logs, A::Unwatch, "stop watching this domain"),
@@ -332,6 +357,26 @@ pub const KEYMAP: &[Binding] = &[
         C::WatchPrompt,
         A::Edit,
         "edit; Ctrl-w deletes a word, Ctrl-u the line",
+    ),
+    bind(&[key(K::Enter)], C::ExportPrompt, A::Submit, "export"),
+    bind(&[key(K::Esc)], C::ExportPrompt, A::Cancel, "cancel"),
+    bind(
+        &[key(K::Left), key(K::Right), ctrl('w'), ctrl('u')],
+        C::ExportPrompt,
+        A::Edit,
+        "edit; Ctrl-w deletes a word, Ctrl-u the line",
+    ),
+    bind(
+        &[ch('y')],
+        C::ConfirmOverwrite,
+        A::Submit,
+        "yes, replace the file",
+    ),
+    bind(
+        &[ch('n'), key(K::Esc)],
+        C::ConfirmOverwrite,
+        A::Cancel,
+        "no, back to the name",
     ),
     bind(
         &[ch('y'), key(K::Enter)],
@@ -490,6 +535,8 @@ mod tests {
             &[C::Always, C::Logs, C::List, C::Global],
             &[C::Always, C::FilterBar],
             &[C::Always, C::WatchPrompt],
+            &[C::Always, C::ExportPrompt],
+            &[C::Always, C::ConfirmOverwrite],
             &[C::Always, C::Detail],
             &[C::Always, C::ConnLog],
             &[C::Always, C::Help],

@@ -8,6 +8,7 @@
 pub mod connlog;
 pub mod cursor;
 pub mod detail;
+pub mod export;
 pub mod feed;
 pub mod filter;
 pub mod filter_history;
@@ -104,6 +105,8 @@ pub enum Action {
     Tick {
         now_ms: i64,
     },
+    /// What the event loop reports of an export (`x`).
+    Export(export::ExportEvent),
 }
 
 /// Something the event loop must do.
@@ -118,6 +121,17 @@ pub enum Command {
         domain: String,
         query: LogQuery,
     },
+    /// Say (with [`Action::Export`]) whether a file exists at `path`.
+    CheckExportPath {
+        path: String,
+    },
+    /// Start writing a file, off the event loop, reporting progress and
+    /// the end with [`Action::Export`]; its records follow.
+    Export(export::ExportJob),
+    /// The next records of the file being written.
+    ExportChunk(export::ExportChunk),
+    /// Put this text on the clipboard (OSC 52).
+    CopyToClipboard(String),
 }
 
 /// The three panes, in focus order.
@@ -178,6 +192,8 @@ pub enum Overlay {
     ConfirmUnwatch {
         source: Source,
     },
+    /// The `x` prompt: where to export the matches.
+    Export(export::ExportPrompt),
 }
 
 /// One stream's connection as last reported, and since when.
@@ -277,6 +293,8 @@ pub struct AppState {
     pub proxy: Option<String>,
     /// The full log's path, sanitized.
     pub log_file: Option<String>,
+    /// The export being written (`x`), if any.
+    pub export: Option<export::ExportRun>,
 }
 
 impl AppState {
@@ -308,6 +326,7 @@ impl AppState {
             // Both are shown; a path may hold any character.
             proxy: opts.proxy.map(|p| clean(&p).into_owned()),
             log_file: opts.log_file.map(|p| clean(&p).into_owned()),
+            export: None,
         }
     }
 

@@ -48,6 +48,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             }
             drop_old_ended_sends(state, &mut commands);
         }
+        Action::Export(event) => super::export::on_event(state, event, &mut commands),
     }
     commands
 }
@@ -57,6 +58,7 @@ fn active_contexts(state: &AppState) -> Vec<Context> {
     let modal = match &state.overlay {
         Overlay::Watch { .. } => Some(Context::WatchPrompt),
         Overlay::ConfirmUnwatch { .. } => Some(Context::ConfirmUnwatch),
+        Overlay::Export(prompt) => Some(super::export::context(prompt)),
         Overlay::Help { .. } => Some(Context::Help),
         Overlay::Detail { .. } => Some(Context::Detail),
         Overlay::ConnLog { .. } => Some(Context::ConnLog),
@@ -89,6 +91,9 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
         Context::FilterBar => filter_bar_key(state, action, key, commands),
         Context::WatchPrompt => watch_prompt_key(state, action, key, commands),
         Context::ConfirmUnwatch => super::unwatch::confirm_unwatch_key(state, action, commands),
+        Context::ExportPrompt | Context::ConfirmOverwrite => {
+            super::export::prompt_key(state, action, key, commands)
+        }
         Context::Help => help_key(state, action, commands),
         Context::Detail => super::detail::overlay_key(state, action, commands),
         Context::ConnLog => connlog::overlay_key(state, action, commands),
@@ -143,6 +148,8 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         KeyAction::OpenDetail => {
             super::detail::open(state);
         }
+        KeyAction::ExportMatches => super::export::open(state),
+        KeyAction::CopyRecord => super::export::copy_selected(state, commands),
         KeyAction::PrevDomain => state.logs.switch(-1),
         KeyAction::NextDomain => state.logs.switch(1),
         KeyAction::TogglePause => state.feed.toggle_pause(),

@@ -4,6 +4,7 @@
 
 pub mod connlog;
 pub mod detail;
+mod export;
 mod feed;
 mod histogram;
 pub mod layout;
@@ -59,6 +60,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Overlay::ConfirmUnwatch { source } => {
             overlay::draw_confirm_unwatch(frame, area, state, source)
         }
+        Overlay::Export(prompt) => export::draw(frame, area, state, prompt),
     }
 }
 

@@ -97,6 +97,9 @@ pub struct LogStore {
     index_base: u64,
     counts: [u64; TYPE_CODES],
     evicted: u64,
+    /// Clears so far: a sequence number names the same record only while
+    /// this stays the same.
+    generation: u64,
 }
 
 /// One record as the table draws it: borrowed, sanitized text.
@@ -133,6 +136,7 @@ impl LogStore {
             index_base: 0,
             counts: [0; TYPE_CODES],
             evicted: 0,
+            generation: 0,
         }
     }
 
@@ -141,8 +145,10 @@ impl LogStore {
     pub fn clear(&mut self) {
         let cap = self.cap;
         let filter = std::mem::take(&mut self.filter);
+        let generation = self.generation + 1;
         *self = LogStore::new(cap);
         self.filter = filter;
+        self.generation = generation;
         // Cached verdicts name strings that are gone, and swept recipients
         // records that are.
         for text in &mut self.filter.texts {
@@ -245,6 +251,12 @@ impl LogStore {
     /// Records appended since the last clear, evicted ones included.
     pub fn streamed(&self) -> u64 {
         self.next_seq()
+    }
+
+    /// How many times the store was cleared: sequence numbers taken before
+    /// a clear name other records (or none) after it.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Records evicted to stay under the cap since the last clear.
