@@ -11,6 +11,9 @@ mod bench_cmd;
 mod clients;
 mod config_cmd;
 mod e2e_tmux;
+mod export;
+mod export_headless;
+mod export_tmux;
 mod faults;
 // The stats file it reads is a test hook (`--features test-hooks`).
 #[cfg(feature = "test-hooks")]

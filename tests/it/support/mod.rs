@@ -44,6 +44,29 @@ pub fn assert_terminal_safe(what: &str, text: &str) {
     assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
 }
 
+/// The columns of a CSV export, `x` or `stream logs --format csv`, as
+/// the README promises them.
+pub const CSV_HEADER: [&str; 8] = [
+    "time",
+    "type",
+    "sender",
+    "recipient",
+    "subject",
+    "tags",
+    "smtp_response",
+    "message_id",
+];
+
+/// Each line of an NDJSON file, parsed.
+pub fn read_ndjson(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let written =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    written
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
 /// `text` holds each of `parts`; the message shows the text.
 #[track_caller]
 pub fn assert_contains(text: &str, parts: &[&str]) {

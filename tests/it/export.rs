@@ -15,18 +15,12 @@ use misar_dash::dashboard::dispatch;
 use misar_dash::export::{FileExport, describe_error, osc52};
 use misar_dash::model::{LogEventType, LogRecord, UpstreamBody};
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/screen.rs"]
-mod screen;
-use fixture::{Fixture, domain, now};
-use screen::{draw, text};
+use crate::support::fixture::{Fixture, now};
+use crate::support::screen::snapshot as screen_snapshot;
+use crate::support::{CSV_HEADER, domain, read_ndjson};
 
 fn snapshot(name: &str, state: &AppState) {
-    let buffer = draw(state, 80, 24);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!(name, text(&buffer));
-    });
+    screen_snapshot(name, state, 80, 24);
 }
 
 /// Forty records of acme.io, every fifth bounced, with text a CSV must
@@ -177,11 +171,7 @@ fn the_ndjson_file_holds_the_matches_record_by_record() {
     let notice = f.state.current_notice().unwrap().to_string();
     assert!(notice.starts_with("exported 8 records to "), "{notice}");
 
-    let written = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<Value> = written
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = read_ndjson(&path);
     assert_eq!(lines.len(), held.len());
     for (line, record) in lines.iter().zip(&held) {
         assert_eq!(line, &serde_json::to_value(record).unwrap());
@@ -209,19 +199,7 @@ fn the_csv_file_parses_with_the_tables_columns() {
     carry_out(&mut f, commands);
 
     let mut reader = csv::Reader::from_path(&path).unwrap();
-    assert_eq!(
-        reader.headers().unwrap(),
-        vec![
-            "time",
-            "type",
-            "sender",
-            "recipient",
-            "subject",
-            "tags",
-            "smtp_response",
-            "message_id"
-        ]
-    );
+    assert_eq!(reader.headers().unwrap(), CSV_HEADER.to_vec());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), held.len());
     for (row, record) in rows.iter().zip(&held) {
@@ -302,11 +280,7 @@ fn a_large_export_goes_in_chunks_and_loses_nothing() {
     carry_out(&mut f, commands);
     let notice = f.state.current_notice().unwrap();
     assert!(notice.starts_with("exported 20,123 records"), "{notice}");
-    let written = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<Value> = written
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = read_ndjson(&path);
     assert_eq!(lines.len(), n);
     for (line, record) in lines.iter().zip(&held) {
         assert_eq!(line, &serde_json::to_value(record).unwrap());

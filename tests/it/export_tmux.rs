@@ -3,25 +3,25 @@
 //! tmux's clipboard. `.ci/run` installs tmux; without it this test fails
 //! and says so.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::tmux::Tmux;
+use crate::support::TempDir;
+use crate::support::tmux::{Tmux, dashboard};
+
+/// `command` run in `dir`, then its exit code shown (`EXITED=n`).
+fn in_dir(dir: &TempDir, command: &str) -> String {
+    format!(
+        "cd {} && {command}; echo EXITED=$?; sleep 30",
+        dir.path().display()
+    )
+}
 
 #[test]
 fn x_enter_writes_the_matches_and_y_copies_a_record() {
-    let dir = std::env::temp_dir().join(format!("misar-export-tmux-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let bin = env!("CARGO_BIN_EXE_misar-dash");
+    let dir = TempDir::new("export-tmux");
     // No keys and no config: the demo. TMUX unset: the plain OSC 52,
     // which tmux takes itself with set-clipboard on.
-    let command = format!(
-        "cd {dir} && env -u TMUX -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state \
-         MISAR_DASH_CONFIG=/nonexistent {bin}; echo EXITED=$?; sleep 30",
-        dir = dir.display()
-    );
+    let command = in_dir(&dir, &format!("unset TMUX; {}", dashboard("", "")));
     let tmux = Tmux::start("export", 120, 40, &command);
     tmux.tmux(&["set-option", "-g", "set-clipboard", "on"]);
     tmux.wait_for("the demo", |s| {
@@ -47,7 +47,7 @@ fn x_enter_writes_the_matches_and_y_copies_a_record() {
     let screen = tmux.wait_for("the export's end", |s| s.contains("exported "));
     assert!(!screen.contains("export failed"), "{screen}");
 
-    let files: Vec<_> = std::fs::read_dir(&dir)
+    let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -89,20 +89,14 @@ fn x_enter_writes_the_matches_and_y_copies_a_record() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("the program to exit", |s| s.contains("EXITED="));
     assert!(screen.contains("EXITED=0"), "{screen}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn sixty_thousand_records_go_to_csv_in_chunks_through_the_loop() {
-    let dir = std::env::temp_dir().join(format!("misar-export-tmux-bulk-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let bin = env!("CARGO_BIN_EXE_misar-dash");
-    let command = format!(
-        "cd {dir} && env -u MISAR_BLOG_KEY -u MISAR_MAIL_KEY XDG_STATE_HOME=/tmp/misar-dash-test-state \
-         MISAR_DASH_CONFIG=/nonexistent {bin} --sim --domain bulk.example.com --limit 60000; \
-         echo EXITED=$?; sleep 30",
-        dir = dir.display()
+    let dir = TempDir::new("export-tmux-bulk");
+    let command = in_dir(
+        &dir,
+        &dashboard("", "--sim --domain bulk.example.com --limit 60000"),
     );
     let tmux = Tmux::start("export-bulk", 120, 40, &command);
     tmux.wait_for("every record held", |s| {
@@ -124,7 +118,7 @@ fn sixty_thousand_records_go_to_csv_in_chunks_through_the_loop() {
     let mut reader = csv::Reader::from_path(dir.join("bulk.csv")).unwrap();
     let rows = reader.records().map(Result::unwrap).count();
     assert_eq!(rows, 60_000);
-    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(names.len(), 1, "no temporary file left");
 
     // Asked again under the same name: it asks before replacing.
@@ -140,5 +134,4 @@ fn sixty_thousand_records_go_to_csv_in_chunks_through_the_loop() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("the program to exit", |s| s.contains("EXITED="));
     assert!(screen.contains("EXITED=0"), "{screen}");
-    std::fs::remove_dir_all(dir).unwrap();
 }

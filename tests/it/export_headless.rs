@@ -1,11 +1,9 @@
 //! `misar-dash stream logs --format csv` against the simulator: stdout is
 //! CSV and nothing else, the same records as the NDJSON output.
 
-mod support;
-
 use std::process::Output;
 
-use support::*;
+use crate::support::*;
 
 async fn run(sim: &misar_dash::sim::Sim, args: &[&str]) -> Output {
     let mut cmd = misar_dash_against(&sim.endpoints());
@@ -62,19 +60,7 @@ async fn csv_is_a_header_then_one_row_per_record_and_nothing_else() {
     );
 
     let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
-    assert_eq!(
-        reader.headers().unwrap(),
-        vec![
-            "time",
-            "type",
-            "sender",
-            "recipient",
-            "subject",
-            "tags",
-            "smtp_response",
-            "message_id"
-        ]
-    );
+    assert_eq!(reader.headers().unwrap(), CSV_HEADER.to_vec());
     let rows: Vec<Vec<String>> = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
