@@ -7,6 +7,7 @@ pub mod detail;
 mod feed;
 mod histogram;
 pub mod layout;
+mod logcols;
 mod logs;
 pub mod overlay;
 mod sends;
