@@ -175,3 +175,17 @@ fn since_a_local_time_of_day() {
     assert!(error.reason.starts_with("bad time of day \"25:00\""));
     f.key(KeyCode::Esc);
 }
+
+#[test]
+fn after_z_local_times_are_read_in_utc() {
+    // 09:30 UTC is half an hour before the fixtures' clock.
+    let mut f = pane(120, 40, an_hour(), "z/since:09:30");
+    let view = f.state.logs.current().expect("a domain");
+    assert_eq!(view.store.match_count(), 20);
+    f.key(KeyCode::Enter);
+    let view = f.state.logs.current().expect("a domain");
+    assert_eq!(
+        view.server_query.start.map(|t| t.to_rfc3339()),
+        Some("2026-05-27T09:30:00+00:00".to_string())
+    );
+}
