@@ -185,6 +185,7 @@ pub(crate) fn initial_state(opts: &DashOptions, proxy: Option<String>) -> AppSta
         max_log_records: opts.max_log_records,
         proxy,
         log_file: opts.log_file.clone(),
+        zone: crate::app::timezone::Zone::Local,
         filter_history: opts
             .filter_history
             .as_deref()

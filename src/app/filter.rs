@@ -9,6 +9,8 @@
 //! tag:newsletter              some tag contains
 //! since:15m until:2h          relative to now (s, m, h, d, w; combinable: 1h30m)
 //! since:2026-05-27T10:00:00Z  or an RFC 3339 time, or a date (UTC midnight)
+//! since:09:00 since:today     or a local time of day (the last 09:00 at or
+//!                             before now), today or yesterday (midnight)
 //! -type:opened                a leading '-' excludes
 //! ```
 //!
@@ -25,6 +27,7 @@ use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use super::timezone::{LocalBound, Zone};
 use crate::model::LogEventType;
 use crate::model::log::{
     LogQuery, TypeNameError, TypeNames, parse_text, parse_time, parse_type_name,
@@ -77,6 +80,9 @@ pub enum TimeBound {
     Ago(i64),
     /// Milliseconds since the Unix epoch.
     At(i64),
+    /// A wall-clock time (`09:00`, `today`) in the zone the filter was
+    /// typed in, resolved against the clock it is applied at.
+    Local(LocalBound, Zone),
 }
 
 impl TimeBound {
@@ -84,6 +90,7 @@ impl TimeBound {
         match self {
             TimeBound::Ago(ms) => now_ms.saturating_sub(ms),
             TimeBound::At(ms) => ms,
+            TimeBound::Local(bound, zone) => bound.resolve(now_ms, zone),
         }
     }
 }
@@ -107,13 +114,20 @@ impl std::error::Error for FilterError {}
 const FIELD_HINT: &str = "try from:, to:, subject:, tag:, type:, since:, until:";
 const DURATION_HINT: &str = "use 30s, 15m, 2h, 1d or an RFC 3339 time";
 
-/// Parses filter text. Empty or blank input is the match-all filter.
+/// Parses filter text, local times (`since:09:00`) in the process's zone.
+/// Empty or blank input is the match-all filter.
 pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    parse_in(input, Zone::Local)
+}
+
+/// Parses filter text, local times (`since:09:00`, `since:today`) in
+/// `zone`.
+pub fn parse_in(input: &str, zone: Zone) -> Result<Filter, FilterError> {
     let mut terms = Vec::new();
     let mut rest = 0;
     while let Some(span) = next_token(input, rest)? {
         rest = span.end;
-        terms.push(parse_term(input, span)?);
+        terms.push(parse_term(input, span, zone)?);
     }
     Ok(Filter { terms })
 }
@@ -143,7 +157,7 @@ fn next_token(input: &str, from: usize) -> Result<Option<Range<usize>>, FilterEr
     Ok(Some(start..input.len()))
 }
 
-fn parse_term(input: &str, span: Range<usize>) -> Result<Term, FilterError> {
+fn parse_term(input: &str, span: Range<usize>, zone: Zone) -> Result<Term, FilterError> {
     let raw = &input[span.clone()];
     let error = |reason: String| FilterError {
         span: span.clone(),
@@ -180,8 +194,8 @@ fn parse_term(input: &str, span: Range<usize>) -> Result<Term, FilterError> {
                 "subject" | "subj" => text_term(TextField::Subject, value).map_err(error)?,
                 "tag" | "tags" => text_term(TextField::Tag, value).map_err(error)?,
                 "type" | "event" => TermKind::Type(event_types(value).map_err(error)?),
-                "since" | "after" => TermKind::Since(time_bound(value).map_err(error)?),
-                "until" | "before" => TermKind::Until(time_bound(value).map_err(error)?),
+                "since" | "after" => TermKind::Since(time_bound(value, zone).map_err(error)?),
+                "until" | "before" => TermKind::Until(time_bound(value, zone).map_err(error)?),
                 _ => return Err(error(format!("unknown field \"{name}\" ({FIELD_HINT})"))),
             }
         }
@@ -236,10 +250,13 @@ fn event_types(value: &str) -> Result<Vec<LogEventType>, String> {
     Ok(types)
 }
 
-fn time_bound(value: &str) -> Result<TimeBound, String> {
+fn time_bound(value: &str, zone: Zone) -> Result<TimeBound, String> {
     let value = value.trim_matches('"');
     if let Some(ms) = parse_duration_ms(value) {
         return Ok(TimeBound::Ago(ms));
+    }
+    if let Some(bound) = LocalBound::parse(value)? {
+        return Ok(TimeBound::Local(bound, zone));
     }
     if let Ok(t) = parse_time(value) {
         return Ok(TimeBound::At(t.timestamp_millis()));
@@ -512,6 +529,71 @@ mod tests {
         );
         assert_eq!(TimeBound::Ago(1000).resolve(NOW), NOW - 1000);
         assert_eq!(TimeBound::At(5).resolve(NOW), 5);
+    }
+
+    #[test]
+    fn local_times() {
+        const CET: Zone = Zone::Fixed {
+            offset_secs: 3600,
+            name: "CET",
+        };
+        let bounds = |input: &str| -> Vec<TermKind> {
+            parse_in(input, CET)
+                .unwrap()
+                .terms
+                .into_iter()
+                .map(|t| t.kind)
+                .collect()
+        };
+        assert_eq!(
+            bounds("since:09:00 until:09:00:30 since:today since:yesterday"),
+            vec![
+                TermKind::Since(TimeBound::Local(LocalBound::TimeOfDay(9 * 3600), CET)),
+                TermKind::Until(TimeBound::Local(LocalBound::TimeOfDay(9 * 3600 + 30), CET)),
+                TermKind::Since(TimeBound::Local(LocalBound::Today, CET)),
+                TermKind::Since(TimeBound::Local(LocalBound::Yesterday, CET)),
+            ]
+        );
+        // Durations and RFC 3339 times read as before.
+        assert_eq!(
+            bounds("since:15m"),
+            vec![TermKind::Since(TimeBound::Ago(15 * 60_000))]
+        );
+        // 2026-05-27T12:00:00Z is 13:00 CET: since:09:00 is 08:00Z.
+        let now = 1_779_883_200_000;
+        let q = parse_in("since:09:00 until:today", CET)
+            .unwrap()
+            .server_query(now, 10);
+        assert_eq!(
+            q.start.map(|t| t.to_rfc3339()),
+            Some("2026-05-27T08:00:00+00:00".to_string())
+        );
+        assert_eq!(
+            q.end.map(|t| t.to_rfc3339()),
+            Some("2026-05-26T23:00:00+00:00".to_string())
+        );
+        // In UTC, the same words name other instants.
+        let q = parse_in("since:09:00", Zone::Utc)
+            .unwrap()
+            .server_query(now, 10);
+        assert_eq!(
+            q.start.map(|t| t.timestamp_millis()),
+            Some(now - 3 * 3_600_000)
+        );
+    }
+
+    #[test]
+    fn bad_local_times() {
+        let e = err("x since:25:00");
+        assert_eq!(e.span, 2..13);
+        assert_eq!(
+            e.reason,
+            "bad time of day \"25:00\" (use HH:MM or HH:MM:SS, hours 00-23, minutes and \
+             seconds 00-59)"
+        );
+        assert!(err("until:09:61").reason.starts_with("bad time of day"));
+        assert!(err("since:9:5").reason.starts_with("bad time of day"));
+        assert!(err("since:tomorrow").reason.starts_with("bad duration"));
     }
 
     #[test]

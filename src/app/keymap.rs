@@ -96,6 +96,10 @@ pub enum KeyAction {
     Bottom,
     Follow,
     OpenFilter,
+    /// The log table's times in UTC or the local zone.
+    ToggleUtc,
+    /// The log table's next column set.
+    CycleColumns,
     ToggleHistogram,
     /// Larger (`+1`) or smaller (`-1`) histogram buckets.
     ZoomHistogram(i32),
@@ -321,6 +325,18 @@ pub const KEYMAP: &[Binding] = &[
         C::Logs,
         A::CopyRecord,
         "copy the selected record's JSON (OSC 52)",
+    ),
+    bind(
+        &[ch('z')],
+        C::Logs,
+        A::ToggleUtc,
+        "times in UTC / in the local zone",
+    ),
+    bind(
+        &[ch('c')],
+        C::Logs,
+        A::CycleColumns,
+        "columns: default, delivery, content",
     ),
     bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
     bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),

@@ -6,7 +6,9 @@ use super::cursor::ListCursor;
 use super::filter::{self, Filter, FilterError};
 use super::filter_history::FilterHistory;
 use super::histogram::HistogramOptions;
+use super::logcols::ColumnSet;
 use super::logstore::LogStore;
+use super::timezone::Zone;
 use crate::model::LogQuery;
 
 #[derive(Debug, Default)]
@@ -20,9 +22,30 @@ pub struct LogsPane {
     pub history: FilterHistory,
     /// The histogram strip over the table (`i`), for every domain.
     pub histogram: HistogramOptions,
+    /// The zone the program runs in (`Local` in the dashboard).
+    pub zone: Zone,
+    /// `z`: times in UTC instead of `zone`.
+    pub utc: bool,
+    /// `c`: which columns the table shows.
+    pub columns: ColumnSet,
 }
 
 impl LogsPane {
+    /// The zone the table shows times in and the filter reads them in.
+    pub fn shown_zone(&self) -> Zone {
+        if self.utc { Zone::Utc } else { self.zone }
+    }
+
+    /// `z`: UTC or the program's zone.
+    pub fn toggle_utc(&mut self) {
+        self.utc = !self.utc;
+    }
+
+    /// `c`: the next column set.
+    pub fn cycle_columns(&mut self) {
+        self.columns = self.columns.next();
+    }
+
     pub fn current(&self) -> Option<&DomainView> {
         self.domains.get(self.current)
     }
@@ -154,6 +177,8 @@ pub struct FilterBar {
     /// Which history entry ↑/↓ show, and the text typed before the
     /// first ↑ (↓ past the newest entry brings it back).
     pub browsing: Option<(usize, String)>,
+    /// The zone local times typed here are read in.
+    pub zone: Zone,
 }
 
 impl FilterBar {
@@ -163,7 +188,18 @@ impl FilterBar {
             error: None,
             text_before: current.to_string(),
             browsing: None,
+            zone: Zone::Local,
         }
+    }
+
+    /// Reads local times typed in the bar in `zone`.
+    pub fn in_zone(self, zone: Zone) -> FilterBar {
+        FilterBar { zone, ..self }
+    }
+
+    /// Parses `text` as the bar does.
+    pub fn parse_text(&self, text: &str) -> Result<Filter, FilterError> {
+        filter::parse_in(text, self.zone)
     }
 
     /// ↑ (`older`) or ↓ through `entries` (oldest first). Returns whether
@@ -199,7 +235,7 @@ impl FilterBar {
 
     /// Parses the text being typed.
     pub fn parse(&mut self) -> Option<Filter> {
-        match filter::parse(self.input.value()) {
+        match filter::parse_in(self.input.value(), self.zone) {
             Ok(filter) => {
                 self.error = None;
                 Some(filter)

@@ -15,11 +15,13 @@ pub mod filter_history;
 pub mod geometry;
 pub mod histogram;
 pub mod keymap;
+pub mod logcols;
 pub mod logs;
 pub mod logstore;
 pub mod rate;
 mod reducer;
 pub mod sends;
+pub mod timezone;
 mod unwatch;
 pub mod watch_prompt;
 pub mod zoom;
@@ -67,6 +69,9 @@ pub struct AppOptions {
     /// Filters applied in earlier runs, per domain (the state directory's
     /// file, read by the dashboard).
     pub filter_history: filter_history::FilterHistory,
+    /// The zone times are shown and typed in unless `z` switches to UTC:
+    /// the dashboard's is `Local`; tests use a fixed one.
+    pub zone: timezone::Zone,
 }
 
 impl Default for AppOptions {
@@ -81,6 +86,7 @@ impl Default for AppOptions {
             proxy: None,
             log_file: None,
             filter_history: Default::default(),
+            zone: timezone::Zone::Utc,
         }
     }
 }
@@ -314,6 +320,7 @@ impl AppState {
             feed: FeedPane::default(),
             logs: LogsPane {
                 history: opts.filter_history,
+                zone: opts.zone,
                 ..LogsPane::default()
             },
             streams: BTreeMap::new(),

@@ -139,9 +139,12 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         KeyAction::ToggleHistogram | KeyAction::ZoomHistogram(_) | KeyAction::JumpBucket(_) => {
             super::histogram::key(state, action)
         }
+        KeyAction::ToggleUtc => state.logs.toggle_utc(),
+        KeyAction::CycleColumns => state.logs.cycle_columns(),
         KeyAction::OpenFilter => {
             if let Some(view) = state.logs.current() {
-                state.logs.filter_bar = Some(FilterBar::open(&view.filter_text));
+                let zone = state.logs.shown_zone();
+                state.logs.filter_bar = Some(FilterBar::open(&view.filter_text).in_zone(zone));
             }
         }
         // Nothing selected: nothing to show.
@@ -219,7 +222,7 @@ fn filter_bar_key(
         KeyAction::Cancel => {
             // Back to the filter applied before the bar opened; it parsed
             // then, so it parses now.
-            if let Ok(filter) = super::filter::parse(&bar.text_before) {
+            if let Ok(filter) = bar.parse_text(&bar.text_before) {
                 view.preview(&filter, now_ms, height);
             }
             state.logs.filter_bar = None;

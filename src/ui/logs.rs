@@ -6,26 +6,64 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::logcols::fit_columns;
 use super::theme::{Theme, Tone};
-use super::widgets::{self, PaneHeading, column_widths, columns, conn_badge, fit, fit_spans};
+use super::widgets::{self, PaneHeading, columns, conn_badge, fit, fit_spans};
 use crate::app::feed::group_digits;
+use crate::app::logcols::{ColumnSet, LogColumn};
 use crate::app::logs::DomainView;
-use crate::app::logstore::{RecordView, TYPE_CODES, count_slot_type};
+use crate::app::logstore::{LogStore, RecordView, TYPE_CODES, count_slot_type};
+use crate::app::timezone::{Zone, format_time, needs_date};
 use crate::app::{AppState, Pane};
 use crate::model::LogEventType;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
 use unicode_width::UnicodeWidthStr;
 
-const COLUMNS: [Constraint; 6] = [
-    Constraint::Length(8),
-    Constraint::Length(9),
-    Constraint::Fill(3),
-    Constraint::Fill(3),
-    Constraint::Fill(4),
-    Constraint::Fill(2),
-];
-const HEADINGS: [&str; 6] = ["time", "type", "sender", "recipient", "subject", "tags"];
+/// The table's columns as they fit the pane, and how times are written.
+struct TableLayout {
+    columns: Vec<(LogColumn, usize)>,
+    widths: Vec<usize>,
+    zone: Zone,
+    /// The matches span more than a day: `05-27 13:02:55`.
+    with_date: bool,
+}
+
+impl TableLayout {
+    fn new(state: &AppState, view: &DomainView, width: u16) -> (TableLayout, String) {
+        let zone = state.logs.shown_zone();
+        let store = &view.store;
+        // The first and last matches, in arrival order: O(1) per frame.
+        let first = store.match_at(0).map(|r| r.timestamp_ms);
+        let last = store
+            .match_at(store.match_count().saturating_sub(1))
+            .map(|r| r.timestamp_ms);
+        let with_date = first.zip(last).is_some_and(|(a, b)| needs_date(a, b));
+        // The zone's name at the newest match (or now): a DST change shows
+        // once records from after it arrive.
+        let heading = format!("time {}", zone.label(last.unwrap_or(state.now_ms)));
+        let time_width = if with_date { 14 } else { 8 }.max(heading.width());
+        let columns = fit_columns(state.logs.columns, usize::from(width), time_width);
+        let layout = TableLayout {
+            widths: columns.iter().map(|(_, w)| *w).collect(),
+            columns,
+            zone,
+            with_date,
+        };
+        (layout, heading)
+    }
+
+    fn width_of(&self, column: LogColumn) -> usize {
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or(0, |(_, w)| *w)
+    }
+
+    fn shows(&self, column: LogColumn) -> bool {
+        self.columns.iter().any(|(c, _)| *c == column)
+    }
+}
 
 /// Short enough for the type column; the header and detail use full names.
 /// The filter's `type:` reads these back.
@@ -160,14 +198,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         ));
     }
     frame.render_widget(Paragraph::new(lines), top_lines);
-    let widths = column_widths(&COLUMNS, inner.width);
-    let names = columns(HEADINGS.iter().map(|h| (*h, theme.header())), &widths);
+    let (layout, time_heading) = TableLayout::new(state, view, inner.width);
+    let names = columns(
+        layout.columns.iter().map(|(column, _)| {
+            let heading = match column {
+                LogColumn::Time => time_heading.as_str(),
+                other => other.heading(),
+            };
+            (heading, theme.header())
+        }),
+        &layout.widths,
+    );
     frame.render_widget(Paragraph::new(names), column_names);
 
     if strip > 0 {
         super::histogram::draw(frame.buffer_mut(), strip_area, state, view);
     }
-    draw_table(frame, table, state, view, &widths, focused);
+    draw_table(frame, table, state, view, &layout, focused);
 }
 
 /// `12 match · 340 held · 340 streamed · complete (server: 340) · counts`.
@@ -186,6 +233,10 @@ fn header_line(state: &AppState, view: &DomainView, width: usize) -> Line<'stati
         Span::raw(group_digits(store.streamed())),
         Span::styled(" streamed", muted),
     ];
+    let set = state.logs.columns;
+    if set != ColumnSet::Default {
+        spans.push(Span::styled(format!(" · {} columns", set.name()), muted));
+    }
     if store.evicted() > 0 {
         spans.push(Span::styled(
             format!(
@@ -241,7 +292,7 @@ fn draw_table(
     area: Rect,
     state: &AppState,
     view: &DomainView,
-    widths: &[usize],
+    layout: &TableLayout,
     focused: bool,
 ) {
     let theme = Theme::of(state);
@@ -265,7 +316,7 @@ fn draw_table(
     let lines: Vec<Line> = (top..len.min(top + height))
         .filter_map(|index| Some((index, store.match_at(index)?)))
         .map(|(index, record)| {
-            let line = record_line(state, &record, widths);
+            let line = record_line(state, store, &record, layout);
             if selected == Some(index) {
                 let style = if focused {
                     theme.selected()
@@ -281,32 +332,44 @@ fn draw_table(
     widgets::draw_lines(frame.buffer_mut(), area, &lines);
 }
 
-fn record_line(state: &AppState, record: &RecordView<'_>, widths: &[usize]) -> Line<'static> {
+fn record_line(
+    state: &AppState,
+    store: &LogStore,
+    record: &RecordView<'_>,
+    layout: &TableLayout,
+) -> Line<'static> {
     let theme = Theme::of(state);
-    let time = widgets::clock(record.timestamp_ms);
-    let tags_width = widths.get(5).copied().unwrap_or(0);
+    let time = format_time(record.timestamp_ms, layout.zone, layout.with_date);
+    let tags_width = layout.width_of(LogColumn::Tags);
     let mut tags = String::new();
-    for tag in record.tags() {
-        if !tags.is_empty() {
-            tags.push(',');
-        }
-        tags.push_str(tag);
-        if tags.len() > tags_width * 4 {
-            break;
+    if tags_width > 0 {
+        for tag in record.tags() {
+            if !tags.is_empty() {
+                tags.push(',');
+            }
+            tags.push_str(tag);
+            if tags.len() > tags_width * 4 {
+                break;
+            }
         }
     }
-    columns(
-        [
-            (time.as_str(), theme.tone(Tone::Muted)),
-            (
-                short_type(record.event_type),
-                theme.log_type(record.event_type),
-            ),
-            (record.sender, Default::default()),
-            (record.recipient, Default::default()),
-            (record.subject, Default::default()),
-            (tags.as_str(), theme.tone(Tone::Muted)),
-        ],
-        widths,
-    )
+    // Only the rows drawn, and only when a column shows them.
+    let delivery = (layout.shows(LogColumn::Smtp) || layout.shows(LogColumn::Ip))
+        .then(|| store.delivery(record.seq))
+        .flatten()
+        .unwrap_or_default();
+    let cells = layout.columns.iter().map(|(column, _)| match column {
+        LogColumn::Time => (time.as_str(), theme.tone(Tone::Muted)),
+        LogColumn::Type => (
+            short_type(record.event_type),
+            theme.log_type(record.event_type),
+        ),
+        LogColumn::Sender => (record.sender, Default::default()),
+        LogColumn::Recipient => (record.recipient, Default::default()),
+        LogColumn::Subject => (record.subject, Default::default()),
+        LogColumn::Tags => (tags.as_str(), theme.tone(Tone::Muted)),
+        LogColumn::Smtp => (delivery.smtp_response.unwrap_or(""), Default::default()),
+        LogColumn::Ip => (delivery.ip.unwrap_or(""), theme.tone(Tone::Muted)),
+    });
+    columns(cells, &layout.widths)
 }

@@ -8,6 +8,7 @@ mod export;
 mod feed;
 mod histogram;
 pub mod layout;
+mod logcols;
 mod logs;
 pub mod overlay;
 mod sends;

@@ -65,6 +65,10 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
         example("from:ana to:@acme.io", "sender / recipient contains"),
         example("subject:\"a b\" tag:news", "subject / some tag contains"),
         example("since:15m until:2h", "time window (s m h d w, or RFC 3339)"),
+        example(
+            "since:09:00 until:today",
+            "local times (the last 09:00), midnights",
+        ),
         example("-type:opened", "a leading - excludes"),
         example("all terms", "must hold (AND); matching ignores case"),
         Line::raw(""),

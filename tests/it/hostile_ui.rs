@@ -120,7 +120,16 @@ fn assert_cells_are_safe(buffer: &Buffer) {
     }
 }
 
-const HEADINGS: [&str; 6] = ["time", "type", "sender", "recipient", "subject", "tags"];
+/// In drawing order; a narrow table drops some (tags, sender, smtp).
+const HEADINGS: [&str; 7] = [
+    "time",
+    "type",
+    "sender",
+    "recipient",
+    "subject",
+    "tags",
+    "smtp response",
+];
 
 /// The log table: its header row, the x of each column, and its rows.
 struct Table {
@@ -134,7 +143,8 @@ fn log_table(buffer: &Buffer) -> Table {
         .map(|y| (y, glyphs(buffer, y)))
         .find(|(_, g)| {
             let row: String = g.iter().map(|g| g.symbol.as_str()).collect();
-            row.contains("time     type") && HEADINGS.iter().all(|h| row.contains(h))
+            row.contains("time UTC type")
+                && ["recipient", "subject"].iter().all(|h| row.contains(h))
         })
         .unwrap_or_else(|| panic!("no log table header in:\n{}", text(buffer)));
     let row: String = header.iter().map(|g| g.symbol.as_str()).collect();
@@ -162,7 +172,7 @@ fn log_table(buffer: &Buffer) -> Table {
         .collect();
     let mut columns = Vec::new();
     let mut from = 0;
-    for h in HEADINGS {
+    for h in HEADINGS.into_iter().filter(|h| inside.contains(h)) {
         let at = inside[from..]
             .find(h)
             .unwrap_or_else(|| panic!("{h} in {row:?}"))

@@ -32,3 +32,4 @@ mod ui_connlog;
 mod ui_first_minutes;
 mod ui_histogram;
 mod ui_snapshots;
+mod ui_time_columns;
