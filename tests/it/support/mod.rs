@@ -46,16 +46,14 @@ pub fn assert_terminal_safe(what: &str, text: &str) {
 
 /// The columns of a CSV export, `x` or `stream logs --format csv`, as
 /// the README promises them.
-pub const CSV_HEADER: [&str; 8] = [
-    "time",
-    "type",
-    "sender",
-    "recipient",
-    "subject",
-    "tags",
-    "smtp_response",
-    "message_id",
-];
+pub const CSV_HEADER: &str = "time,type,sender,recipient,subject,tags,smtp_response,message_id";
+
+/// A CSV export's first row is [`CSV_HEADER`].
+#[track_caller]
+pub fn assert_csv_header<R: std::io::Read>(reader: &mut csv::Reader<R>) {
+    let header = reader.headers().expect("a CSV header row");
+    assert_eq!(header.iter().collect::<Vec<_>>().join(","), CSV_HEADER);
+}
 
 /// Each line of an NDJSON file, parsed.
 pub fn read_ndjson(path: &std::path::Path) -> Vec<serde_json::Value> {
