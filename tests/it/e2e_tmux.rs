@@ -148,3 +148,53 @@ fn filters_applied_in_one_run_are_offered_in_the_next() {
     second.keys(&["Escape", "q"]);
     second.wait_for("the second run to end", |s| s.contains("EXITED=0"));
 }
+
+/// The bucket size under the histogram's count: `/1m`, `/30s`…
+fn bucket_size(screen: &str) -> Option<String> {
+    screen.lines().find_map(|line| {
+        let cell = line.split('┃').nth(1)?;
+        let word = cell.split_whitespace().next()?;
+        (word.starts_with('/') && word.len() <= 4).then(|| word.to_string())
+    })
+}
+
+/// `i` on the demo's shop.example.com: the strip appears over the table
+/// with its legend and a bucket size, `-` makes the buckets smaller, `{`
+/// moves the table back a bucket (leaving follow), `i` hides it again.
+#[test]
+fn the_histogram_strip_in_the_demo() {
+    let tmux = Tmux::start(
+        "histogram",
+        120,
+        40,
+        &format!(
+            "{}; {}",
+            dashboard("", "--domain shop.example.com"),
+            report_exit_and_modes("DONE")
+        ),
+    );
+    tmux.wait_for("records of the demo domain", |s| {
+        s.contains("shop.example.com") && s.contains(" held")
+    });
+    tmux.keys(&["3", "i"]);
+    let screen = tmux.wait_for("the strip", |s| {
+        s.contains("delivered") && s.contains("bounced") && bucket_size(s).is_some()
+    });
+    assert!(
+        screen.contains('▲'),
+        "the selected record's bucket:\n{screen}"
+    );
+    let before = bucket_size(&screen).expect("a bucket size");
+    tmux.keys(&["-"]);
+    let screen = tmux.wait_for("smaller buckets", |s| {
+        bucket_size(s).is_some_and(|b| b != before)
+    });
+    assert!(screen.contains('▲'), "{screen}");
+    tmux.keys(&["{"]);
+    tmux.wait_for("the table a bucket back", |s| s.contains("follow off"));
+    tmux.keys(&["i"]);
+    let screen = tmux.wait_for("the strip gone", |s| bucket_size(s).is_none());
+    assert!(!screen.contains("█ delivered"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the program to quit", |s| s.contains("DONE"));
+}
