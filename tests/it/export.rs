@@ -19,8 +19,11 @@ use crate::support::fixture::{Fixture, now};
 use crate::support::screen::snapshot as screen_snapshot;
 use crate::support::{assert_csv_header, domain, read_ndjson};
 
+/// The screen at 80x24 and at 120x40 must be snapshots `{name}_80x24`
+/// and `{name}_120x40`.
 fn snapshot(name: &str, state: &AppState) {
-    screen_snapshot(name, state, 80, 24);
+    screen_snapshot(&format!("{name}_80x24"), state, 80, 24);
+    screen_snapshot(&format!("{name}_120x40"), state, 120, 40);
 }
 
 /// Forty records of acme.io, every fifth bounced, with text a CSV must
@@ -133,10 +136,10 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 #[test]
-fn the_prompt_at_80x24_and_its_overwrite_question() {
+fn the_prompt_and_its_overwrite_question() {
     let mut f = fixture();
     f.key(KeyCode::Char('x'));
-    snapshot("export_prompt_80x24", &f.state);
+    snapshot("export_prompt", &f.state);
     let dir = scratch("snap");
     let taken = dir.join("taken.ndjson");
     std::fs::write(&taken, "old\n").unwrap();
@@ -145,7 +148,7 @@ fn the_prompt_at_80x24_and_its_overwrite_question() {
     let commands = press(&mut f, KeyCode::Enter, KeyModifiers::NONE);
     carry_out_in(&mut f, &dir, commands);
     assert!(matches!(f.state.overlay, Overlay::Export(_)));
-    snapshot("export_overwrite_80x24", &f.state);
+    snapshot("export_overwrite", &f.state);
     // n keeps the file and goes back to the name.
     press(&mut f, KeyCode::Char('n'), KeyModifiers::NONE);
     assert_eq!(std::fs::read_to_string(&taken).unwrap(), "old\n");
