@@ -19,6 +19,7 @@ pub mod logstore;
 pub mod rate;
 mod reducer;
 pub mod sends;
+pub mod top_values;
 mod unwatch;
 pub mod watch_prompt;
 pub mod zoom;

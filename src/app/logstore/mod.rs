@@ -55,6 +55,9 @@ mod sweep_tests;
 #[cfg(test)]
 mod tests;
 mod text_test;
+mod top;
+#[cfg(test)]
+mod top_tests;
 
 use arena::Arena;
 pub use codes::{TYPE_CODES, count_slot_type};
@@ -63,6 +66,7 @@ use compiled::CompiledFilter;
 use interner::{Interner, StrId};
 use matches::WiderMatches;
 use record::{ColdRef, CompactRecord, HAS_EXTRA};
+use top::TopCounts;
 
 /// What one [`LogStore::append`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,6 +101,8 @@ pub struct LogStore {
     index_base: u64,
     counts: [u64; TYPE_CODES],
     evicted: u64,
+    /// The top-values panel's counts, while it is open.
+    top: Option<TopCounts>,
 }
 
 /// One record as the table draws it: borrowed, sanitized text.
@@ -133,6 +139,7 @@ impl LogStore {
             index_base: 0,
             counts: [0; TYPE_CODES],
             evicted: 0,
+            top: None,
         }
     }
 
@@ -366,6 +373,7 @@ impl LogStore {
 
     /// Drops the `n` oldest records; returns how many matches went with them.
     fn evict(&mut self, n: usize) -> usize {
+        self.top_evict(n);
         for record in self.records.drain(..n) {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
