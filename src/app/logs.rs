@@ -20,6 +20,8 @@ pub struct LogsPane {
     pub history: FilterHistory,
     /// The histogram strip over the table (`i`), for every domain.
     pub histogram: HistogramOptions,
+    /// The top-values panel (`t`), open on the current domain.
+    pub top: Option<super::top_values::TopPanel>,
 }
 
 impl LogsPane {

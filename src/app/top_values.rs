@@ -269,3 +269,124 @@ mod tests {
         assert_eq!(TopField::RecipientDomain.cycle(false), TopField::Ip);
     }
 }
+
+/// The open panel: which field, which row is selected, and the list as the
+/// reducer last refreshed it (the UI draws this, reading no record).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopPanel {
+    pub field: TopField,
+    pub selected: usize,
+    pub values: TopValues,
+}
+
+/// `t` in the log pane: opens the panel on the current domain, or closes
+/// it.
+pub(super) fn toggle(state: &mut super::AppState) {
+    if state.logs.top.is_some() {
+        close(state);
+    } else if state.logs.current().is_some() {
+        state.logs.top = Some(TopPanel::default());
+        refresh(state);
+    } else {
+        super::reducer::set_notice(state, "no domain to count".into());
+    }
+}
+
+fn close(state: &mut super::AppState) {
+    state.logs.top = None;
+    for view in &mut state.logs.domains {
+        view.store.stop_top_values();
+    }
+}
+
+/// Brings the open panel's list up to date with the current domain's
+/// matches: only what changed since the last call is counted.
+pub(super) fn refresh(state: &mut super::AppState) {
+    let Some(panel) = state.logs.top.as_mut() else {
+        return;
+    };
+    let Some(view) = state.logs.domains.get_mut(state.logs.current) else {
+        state.logs.top = None;
+        return;
+    };
+    let values = view.store.top_values(panel.field, TOP_ROWS);
+    panel.selected = panel.selected.min(values.rows.len().saturating_sub(1));
+    panel.values = values;
+}
+
+/// A key while the panel is open.
+pub(super) fn key(
+    state: &mut super::AppState,
+    action: super::keymap::KeyAction,
+    commands: &mut Vec<super::Command>,
+) {
+    use super::keymap::KeyAction as A;
+    let Some(panel) = state.logs.top.as_mut() else {
+        return;
+    };
+    match action {
+        A::Quit => commands.push(super::Command::Quit),
+        A::Close | A::ToggleTopValues => close(state),
+        A::Up => panel.selected = panel.selected.saturating_sub(1),
+        A::Down => {
+            panel.selected = (panel.selected + 1).min(panel.values.rows.len().saturating_sub(1))
+        }
+        A::TopField(step) => {
+            panel.field = panel.field.cycle(step > 0);
+            panel.selected = 0;
+        }
+        A::Submit | A::TopExclude => {
+            let Some(row) = panel.values.rows.get(panel.selected) else {
+                super::reducer::set_notice(state, "no value to filter by".into());
+                return;
+            };
+            let minus = if action == A::TopExclude { "-" } else { "" };
+            let term = format!("{minus}{}", panel.field.filter_term(&row.value));
+            panel.selected = 0;
+            add_filter_term(state, &term, commands);
+        }
+        _ => {}
+    }
+}
+
+/// Adds `term` to the current domain's filter, as if typed at the end of
+/// the `/` bar and applied: the history records it, and the stream is
+/// re-opened when the server's part of the filter changed.
+pub(super) fn add_filter_term(
+    state: &mut super::AppState,
+    term: &str,
+    commands: &mut Vec<super::Command>,
+) {
+    let (now_ms, log_limit) = (state.now_ms, state.log_limit);
+    let height = state.geometry.viewports.logs;
+    let Some(view) = state.logs.domains.get_mut(state.logs.current) else {
+        return;
+    };
+    let text = if view.filter_text.is_empty() {
+        term.to_string()
+    } else {
+        format!("{} {term}", view.filter_text)
+    };
+    let filter = match super::filter::parse(&text) {
+        Ok(filter) => filter,
+        Err(e) => {
+            let reason = format!("cannot filter by it: {e}");
+            super::reducer::set_notice(state, reason);
+            return;
+        }
+    };
+    let query = filter.server_query(now_ms, log_limit);
+    if let Err(reason) = query.validate() {
+        super::reducer::set_notice(state, reason);
+        return;
+    }
+    view.filter_text = text;
+    state.logs.history.record(&view.domain, &view.filter_text);
+    view.filter = filter.clone();
+    view.preview(&filter, now_ms, height);
+    if query != view.server_query {
+        let domain = view.domain.clone();
+        commands.push(super::reducer::watch_logs(state, &domain, query));
+    }
+    super::reducer::set_notice(state, format!("filter: {term}"));
+}

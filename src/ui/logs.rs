@@ -160,7 +160,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         ));
     }
     frame.render_widget(Paragraph::new(lines), top_lines);
-    let widths = column_widths(&COLUMNS, inner.width);
+    // The top-values panel (`t`) takes the right of the table when wide.
+    let (column_names, side) = super::top_values::beside(column_names, state);
+    let (table, _) = super::top_values::beside(table, state);
+    let widths = column_widths(&COLUMNS, column_names.width);
     let names = columns(HEADINGS.iter().map(|h| (*h, theme.header())), &widths);
     frame.render_widget(Paragraph::new(names), column_names);
 
@@ -168,6 +171,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         super::histogram::draw(frame.buffer_mut(), strip_area, state, view);
     }
     draw_table(frame, table, state, view, &widths, focused);
+    let side = side.map(|s| Rect {
+        height: s.height + table.height,
+        ..s
+    });
+    super::top_values::draw(frame, side, state);
 }
 
 /// `12 match · 340 held · 340 streamed · complete (server: 340) · counts`.
@@ -295,18 +303,17 @@ fn record_line(state: &AppState, record: &RecordView<'_>, widths: &[usize]) -> L
             break;
         }
     }
-    columns(
-        [
-            (time.as_str(), theme.tone(Tone::Muted)),
-            (
-                short_type(record.event_type),
-                theme.log_type(record.event_type),
-            ),
-            (record.sender, Default::default()),
-            (record.recipient, Default::default()),
-            (record.subject, Default::default()),
-            (tags.as_str(), theme.tone(Tone::Muted)),
-        ],
-        widths,
-    )
+    let cells = [
+        (time.as_str(), theme.tone(Tone::Muted)),
+        (
+            short_type(record.event_type),
+            theme.log_type(record.event_type),
+        ),
+        (record.sender, Default::default()),
+        (record.recipient, Default::default()),
+        (record.subject, Default::default()),
+        (tags.as_str(), theme.tone(Tone::Muted)),
+    ];
+    let row = columns(cells, widths);
+    super::highlight::mark_row(row, state, cells.map(|(text, _)| text))
 }

@@ -5,6 +5,7 @@
 pub mod connlog;
 pub mod detail;
 mod feed;
+mod highlight;
 mod histogram;
 pub mod layout;
 mod logs;
@@ -12,6 +13,7 @@ pub mod overlay;
 mod sends;
 mod status;
 pub mod theme;
+mod top_values;
 pub mod widgets;
 
 use ratatui::Frame;
