@@ -69,6 +69,9 @@ pub(super) struct TopCounts {
     without: usize,
     /// Lowercasing room for a domain with a capital.
     lower: String,
+    /// The last list and its length limit, until a count changes: the
+    /// reducer asks after every action, most of which change nothing.
+    listed: Option<(usize, TopValues)>,
 }
 
 impl TopCounts {
@@ -83,6 +86,7 @@ impl TopCounts {
             by_text: HashMap::with_hasher(hasher()),
             without: 0,
             lower: String::new(),
+            listed: None,
         }
     }
 
@@ -94,10 +98,12 @@ impl TopCounts {
         self.by_code = [0; TYPE_CODES];
         self.by_text.clear();
         self.without = 0;
+        self.listed = None;
     }
 
     /// Counts `record` in (`add`) or takes it off.
     fn count(&mut self, record: &CompactRecord, arena: &Arena, add: bool) {
+        self.listed = None;
         if add {
             self.counted += 1;
         } else {
@@ -249,7 +255,14 @@ impl LogStore {
             }
         }
         top.next_seq = self.first_seq + self.records.len() as u64;
-        top.list(&self.strings, limit)
+        match &top.listed {
+            Some((listed_limit, values)) if *listed_limit == limit => values.clone(),
+            _ => {
+                let values = top.list(&self.strings, limit);
+                top.listed = Some((limit, values.clone()));
+                values
+            }
+        }
     }
 
     /// Stops counting (the panel is closed).

@@ -107,6 +107,41 @@ fn domains_smtp_groups_and_others() {
     assert_eq!(top.share(top.rows[0].count), 0.5);
 }
 
+#[test]
+fn only_new_matches_are_read() {
+    let mut store = LogStore::new(50);
+    let batch = |from: u64| {
+        LogBatch::from(
+            (from..from + 20)
+                .map(|i| record(i, &format!("u{i}@x{}.io", i % 3), None, &[]))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let read = |store: &LogStore| store.arena.recipients_read.get();
+    store.append(batch(0));
+    let before = read(&store);
+    let first = store.top_values(TopField::RecipientDomain, 10);
+    assert_eq!(read(&store) - before, 20);
+    // Asked again with nothing new: no record read, the same list.
+    let before = read(&store);
+    assert_eq!(store.top_values(TopField::RecipientDomain, 10), first);
+    assert_eq!(read(&store), before);
+    // 40 more, 10 of the first evicted (cap 50): the 40 new ones read,
+    // and the 10 leaving taken off.
+    store.append(batch(20));
+    store.append(batch(40));
+    let before = read(&store);
+    let top = store.top_values(TopField::RecipientDomain, 10);
+    assert_eq!(read(&store) - before, 40);
+    assert_eq!(top.matches, 50);
+    // A filter change counts once more from the start.
+    store.set_filter(&parse("to:@x1.io").unwrap(), NOW);
+    let top = store.top_values(TopField::RecipientDomain, 10);
+    assert_eq!(top.matches, store.match_count());
+    assert_eq!(top.rows.len(), 1);
+    assert_eq!(top.rows[0].value, "x1.io");
+}
+
 proptest! {
     #[test]
     fn incremental_counts_equal_a_recount(
