@@ -149,20 +149,36 @@ impl TopValues {
 /// `250 2.0.0 OK 1700000000 x12 - gsmtp` as `250 2.0.0 OK`.
 pub fn smtp_group(response: &str) -> &str {
     let text = response.trim_start();
-    let mut end = 0;
-    for (i, (at, word)) in words(text).enumerate().take(8) {
-        let code = match i {
+    // Bytes, not chars: this runs for every match in a recount (see
+    // `benches/log_path.rs`, group `top_values`). Words end at ASCII
+    // whitespace, so every cut is on a character boundary.
+    let bytes = text.as_bytes();
+    let (mut at, mut end) = (0, 0);
+    for n in 0..8 {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if at == bytes.len() {
+            break;
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let word = &bytes[start..at];
+        let code = match n {
             0 => is_reply_code(word),
             1 => is_enhanced_code(word),
             _ => false,
         };
-        let varies = word.bytes().any(|b| b.is_ascii_digit())
-            || word.starts_with(['[', '(', '<', '{'])
-            || word.contains(['@', '=']);
+        let varies = matches!(word[0], b'[' | b'(' | b'<' | b'{')
+            || word
+                .iter()
+                .any(|b| b.is_ascii_digit() || *b == b'@' || *b == b'=');
         if !code && varies {
             break;
         }
-        end = at + word.len();
+        end = at;
     }
     if end == 0 {
         // Nothing stable at the start: the first 60 bytes stand for it.
@@ -175,27 +191,23 @@ pub fn smtp_group(response: &str) -> &str {
     &text[..end]
 }
 
-/// Whitespace-separated words with their byte offsets.
-fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split_whitespace()
-        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
-}
-
 /// `550`, or `550-` (a continued multi-line reply).
-fn is_reply_code(word: &str) -> bool {
-    let b = word.as_bytes();
-    b.len() >= 3
-        && b[..3].iter().all(u8::is_ascii_digit)
-        && (b.len() == 3 || (b.len() == 4 && b[3] == b'-'))
+fn is_reply_code(word: &[u8]) -> bool {
+    word.len() >= 3
+        && word[..3].iter().all(u8::is_ascii_digit)
+        && (word.len() == 3 || (word.len() == 4 && word[3] == b'-'))
 }
 
 /// `5.7.1`: class, subject and detail.
-fn is_enhanced_code(word: &str) -> bool {
-    let parts: Vec<&str> = word.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+fn is_enhanced_code(word: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in word.split(|b| *b == b'.') {
+        parts += 1;
+        if !(1..=3).contains(&part.len()) || !part.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    parts == 3
 }
 
 /// What the event type column shows, for the panel.
