@@ -1,6 +1,6 @@
 //! The domain-log path, piece by piece: SSE decoding, record parsing, store
 //! append, re-filter (field terms, free words, substrings), the histogram's
-//! count, and a frame of the log pane at two store sizes (and with the
+//! count, the top-values panel's recount, and a frame of the log pane at two store sizes (and with the
 //! histogram strip).
 //!
 //! The records are synthetic but shaped like the simulator's bulk domain
@@ -23,6 +23,7 @@ use ratatui::layout::Rect;
 use misar_dash::app::filter::parse;
 use misar_dash::app::histogram::count;
 use misar_dash::app::logstore::LogStore;
+use misar_dash::app::top_values::TopField;
 use misar_dash::app::{Action, AppOptions, AppState, Pane};
 use misar_dash::dashboard::dispatch;
 use misar_dash::model::{LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent};
@@ -361,6 +362,45 @@ fn histogram(c: &mut Criterion) {
     group.finish();
 }
 
+/// The top-values panel's full recount (what a filter change costs it)
+/// over 500,000 matches: recipient domains (each record's recipient read
+/// and hashed) and SMTP groups (every record given a response here, so
+/// each is read, grouped and hashed).
+fn top_values(c: &mut Criterion) {
+    let mut group = c.benchmark_group("top_values");
+    group.throughput(Throughput::Elements(500_000));
+    let mut store = store_with(500_000);
+    group.bench_function("recount 500k, recipient domain", |b| {
+        b.iter(|| {
+            store.stop_top_values();
+            black_box(store.top_values(TopField::RecipientDomain, 20).rows.len())
+        })
+    });
+    drop(store);
+    let mut store = LogStore::new(1_000_000);
+    for start in (0..500_000u64).step_by(BATCH) {
+        let records: Vec<LogRecord> = (start..start + BATCH as u64)
+            .map(|i| {
+                let mut r = record(i);
+                r.smtp_response.get_or_insert_with(|| match i % 3 {
+                    0 => format!("550 5.7.1 [192.0.2.{}] Message blocked", i % 250),
+                    1 => format!("421 4.7.0 Try again later, closing connection. {i:x} - gsmtp"),
+                    _ => "452 4.2.2 The email account that you tried to reach is over quota".into(),
+                });
+                r
+            })
+            .collect();
+        store.append(LogBatch::from(records));
+    }
+    group.bench_function("recount 500k, smtp", |b| {
+        b.iter(|| {
+            store.stop_top_values();
+            black_box(store.top_values(TopField::Smtp, 20).rows.len())
+        })
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -371,6 +411,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = sse_decoding, record_parsing, store_append, refilter, refilter_words, render, histogram
+    targets = sse_decoding, record_parsing, store_append, refilter, refilter_words, render, histogram, top_values
 }
 criterion_main!(benches);

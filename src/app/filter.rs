@@ -4,7 +4,12 @@
 //! bounce                      a free word: sender, recipient, subject or tags
 //! "weekly digest"             a quoted phrase, same places
 //! type:bounced,deferred       any of these event types
-//! from:alice to:@example.com  sender / recipient contains
+//! from:alice to:bob          sender / recipient contains
+//! to:@gmail.com               recipient domain: the recipient ends with
+//!                             "@gmail.com" (case-insensitive; not
+//!                             "@mail.gmail.com": write to:@mail.gmail.com)
+//! smtp:"550 5.7.1"            the SMTP response contains
+//! ip:203.0.113.               the IP contains
 //! subject:"weekly digest"     subject contains
 //! tag:newsletter              some tag contains
 //! since:15m until:2h          relative to now (s, m, h, d, w; combinable: 1h30m)
@@ -72,6 +77,14 @@ pub enum TextField {
     Recipient,
     Subject,
     Tag,
+    /// The recipient ends with the value, which starts with `@`:
+    /// `to:@gmail.com` (every item of the list starts with `@`).
+    RecipientDomain,
+    /// The SMTP response contains the value. A record without one matches
+    /// none.
+    Smtp,
+    /// The IP contains the value. A record without one matches none.
+    Ip,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +124,7 @@ impl fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
-const FIELD_HINT: &str = "try from:, to:, subject:, tag:, type:, since:, until:";
+const FIELD_HINT: &str = "try from:, to:, subject:, tag:, type:, smtp:, ip:, since:, until:";
 const DURATION_HINT: &str = "use 30s, 15m, 2h, 1d or an RFC 3339 time";
 
 /// Parses filter text, local times (`since:09:00`) in the process's zone.
@@ -190,7 +203,9 @@ fn parse_term(input: &str, span: Range<usize>, zone: Zone) -> Result<Term, Filte
             }
             match field.as_str() {
                 "from" | "sender" => text_term(TextField::Sender, value).map_err(error)?,
-                "to" | "recipient" => text_term(TextField::Recipient, value).map_err(error)?,
+                "to" | "recipient" => text_term(recipient_field(value), value).map_err(error)?,
+                "smtp" => text_term(TextField::Smtp, value).map_err(error)?,
+                "ip" => text_term(TextField::Ip, value).map_err(error)?,
                 "subject" | "subj" => text_term(TextField::Subject, value).map_err(error)?,
                 "tag" | "tags" => text_term(TextField::Tag, value).map_err(error)?,
                 "type" | "event" => TermKind::Type(event_types(value).map_err(error)?),
@@ -205,6 +220,23 @@ fn parse_term(input: &str, span: Range<usize>, zone: Zone) -> Result<Term, Filte
         kind,
         span,
     })
+}
+
+/// `to:@gmail.com` (and `to:@a.io,@b.io`) is a domain: the recipient
+/// ends with it. Any other `to:` value is a fragment the recipient
+/// contains.
+fn recipient_field(value: &str) -> TextField {
+    let unquoted = value.replace('"', "");
+    let domains = if value.contains('"') {
+        unquoted.starts_with('@')
+    } else {
+        unquoted.split(',').all(|item| item.starts_with('@'))
+    };
+    if domains {
+        TextField::RecipientDomain
+    } else {
+        TextField::Recipient
+    }
 }
 
 fn text_term(field: TextField, value: &str) -> Result<TermKind, String> {
@@ -396,6 +428,17 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     haystack.to_lowercase().contains(needle_lower)
 }
 
+/// Case-insensitive suffix test, compared as [`contains_ci`] compares:
+/// ASCII needles byte by byte, others on the lowercased text.
+pub fn ends_with_ci(haystack: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_ascii() {
+        let (needle, hay) = (needle_lower.as_bytes(), haystack.as_bytes());
+        return hay.len() >= needle.len()
+            && hay[hay.len() - needle.len()..].eq_ignore_ascii_case(needle);
+    }
+    haystack.to_lowercase().ends_with(needle_lower)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,6 +505,50 @@ mod tests {
             kinds("FROM:x"),
             vec![(false, text(TextField::Sender, &["x"]))]
         );
+    }
+
+    #[test]
+    fn recipient_domains_and_smtp() {
+        assert_eq!(
+            kinds("to:@gmail.com to:@a.io,@b.io to:@a.io,bob to:\"@x.io\" -to:@Yahoo.com"),
+            vec![
+                (false, text(TextField::RecipientDomain, &["@gmail.com"])),
+                (false, text(TextField::RecipientDomain, &["@a.io", "@b.io"])),
+                (false, text(TextField::Recipient, &["@a.io", "bob"])),
+                (false, text(TextField::RecipientDomain, &["@x.io"])),
+                (true, text(TextField::RecipientDomain, &["@Yahoo.com"])),
+            ]
+        );
+        assert_eq!(
+            kinds("smtp:\"550 5.7.1\" SMTP:421,450 ip:10.0."),
+            vec![
+                (false, text(TextField::Smtp, &["550 5.7.1"])),
+                (false, text(TextField::Smtp, &["421", "450"])),
+                (false, text(TextField::Ip, &["10.0."])),
+            ]
+        );
+        assert_eq!(err("smtp:").reason, "empty value after \"smtp:\"");
+        // Neither is a field the API filters by: both stay in memory.
+        let q = parse("to:@gmail.com smtp:550 ip:10.0.0.1")
+            .unwrap()
+            .server_query(NOW, 50);
+        assert_eq!(
+            q,
+            LogQuery {
+                limit: Some(50),
+                ..LogQuery::default()
+            }
+        );
+    }
+
+    #[test]
+    fn ends_with_ci_cases() {
+        assert!(ends_with_ci("ana@Gmail.COM", "@gmail.com"));
+        assert!(!ends_with_ci("ana@gmail.com.evil.io", "@gmail.com"));
+        assert!(!ends_with_ci("ana@mail.gmail.com", "@gmail.com"));
+        assert!(!ends_with_ci("com", "@gmail.com"));
+        assert!(ends_with_ci("ana@ÉTÉ.fr", "@été.fr"));
+        assert!(ends_with_ci("漢字@x.io", "@x.io"));
     }
 
     #[test]
@@ -609,7 +696,7 @@ mod tests {
         assert_eq!(e.span, 6..13);
         assert_eq!(
             e.reason,
-            "unknown field \"frm\" (try from:, to:, subject:, tag:, type:, since:, until:)"
+            "unknown field \"frm\" (try from:, to:, subject:, tag:, type:, smtp:, ip:, since:, until:)"
         );
     }
 

@@ -26,11 +26,13 @@ pub enum Context {
     Detail,
     ConnLog,
     Help,
+    /// The top-values panel (`t`) in the log pane.
+    TopValues,
 }
 
 impl Context {
     /// Help overlay sections, in order.
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -44,6 +46,7 @@ impl Context {
         Context::ConfirmOverwrite,
         Context::Detail,
         Context::ConnLog,
+        Context::TopValues,
         Context::Help,
     ];
 
@@ -63,6 +66,7 @@ impl Context {
             Context::Detail => "Detail (Enter)",
             Context::ConnLog => "Connection log (L)",
             Context::Help => "This help",
+            Context::TopValues => "Top values (t)",
         }
     }
 
@@ -117,6 +121,14 @@ pub enum KeyAction {
     ShowAllFeed,
     Submit,
     Cancel,
+    /// The top-values panel (`t`).
+    ToggleTopValues,
+    /// The panel's next (`+1`) or previous (`-1`) field.
+    TopField(isize),
+    /// The panel's value as an exclusion (`e`); Enter (`Submit`) narrows.
+    TopExclude,
+    /// The selection to the next (`+1`) or previous (`-1`) match (`n`/`N`).
+    JumpMatch(isize),
     /// Text editing, handed to the input widget.
     Edit,
     Close,
@@ -338,6 +350,24 @@ pub const KEYMAP: &[Binding] = &[
         A::CycleColumns,
         "columns: default, delivery, content",
     ),
+    bind(
+        &[ch('t')],
+        C::Logs,
+        A::ToggleTopValues,
+        "top values of a field over the matches",
+    ),
+    bind(
+        &[ch('n')],
+        C::Logs,
+        A::JumpMatch(1),
+        "next match (with a filter set)",
+    ),
+    bind(
+        &[ch('N')],
+        C::Logs,
+        A::JumpMatch(-1),
+        "previous match (with a filter set)",
+    ),
     bind(&[ch('[')], C::Logs, A::PrevDomain, "previous domain"),
     bind(&[ch(']')], C::Logs, A::NextDomain, "next domain"),
     bind(&[ch('d')], C::Logs, A::Unwatch, "stop watching this domain"),
@@ -430,6 +460,44 @@ pub const KEYMAP: &[Binding] = &[
     bind(&[key(K::PageDown)], C::ConnLog, A::PageDown, "page down"),
     bind(&[ch('g'), key(K::Home)], C::ConnLog, A::Top, "oldest"),
     bind(&[ch('G'), key(K::End)], C::ConnLog, A::Bottom, "newest"),
+    bind(
+        &[ch('k'), key(K::Up)],
+        C::TopValues,
+        A::Up,
+        "previous value",
+    ),
+    bind(
+        &[ch('j'), key(K::Down)],
+        C::TopValues,
+        A::Down,
+        "next value",
+    ),
+    bind(
+        &[ch('l'), key(K::Right)],
+        C::TopValues,
+        A::TopField(1),
+        "next field (domain, sender, subject, smtp…)",
+    ),
+    bind(
+        &[ch('h'), key(K::Left)],
+        C::TopValues,
+        A::TopField(-1),
+        "previous field",
+    ),
+    bind(
+        &[key(K::Enter)],
+        C::TopValues,
+        A::Submit,
+        "add the value to the filter (to:@gmail.com)",
+    ),
+    bind(
+        &[ch('e')],
+        C::TopValues,
+        A::TopExclude,
+        "add it as an exclusion (-to:@gmail.com)",
+    ),
+    bind(&[key(K::Esc), ch('t')], C::TopValues, A::Close, "close"),
+    bind(&[ch('q')], C::TopValues, A::Quit, "quit"),
     bind(&[ch('?'), key(K::Esc), ch('q')], C::Help, A::Close, "close"),
     bind(&[ch('k'), key(K::Up)], C::Help, A::Up, "scroll up"),
     bind(&[ch('j'), key(K::Down)], C::Help, A::Down, "scroll down"),
@@ -556,6 +624,7 @@ mod tests {
             &[C::Always, C::Detail],
             &[C::Always, C::ConnLog],
             &[C::Always, C::Help],
+            &[C::Always, C::TopValues],
         ];
         for contexts in together {
             let mut seen: Vec<(Key, Context)> = Vec::new();

@@ -28,6 +28,8 @@ pub struct LogsPane {
     pub utc: bool,
     /// `c`: which columns the table shows.
     pub columns: ColumnSet,
+    /// The top-values panel (`t`), open on the current domain.
+    pub top: Option<super::top_values::TopPanel>,
 }
 
 impl LogsPane {

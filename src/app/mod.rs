@@ -22,6 +22,7 @@ pub mod rate;
 mod reducer;
 pub mod sends;
 pub mod timezone;
+pub mod top_values;
 mod unwatch;
 pub mod watch_prompt;
 pub mod zoom;

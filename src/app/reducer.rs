@@ -50,7 +50,33 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Export(event) => super::export::on_event(state, event, &mut commands),
     }
+    super::top_values::refresh(state);
     commands
+}
+
+/// `n`/`N`: with a filter set, the selection to the next or previous
+/// match (the table lists only matches, so a row down or up); without
+/// one, every row is a match and there is nothing to jump to.
+fn jump_match(state: &mut AppState, step: isize) {
+    let Some(view) = state.logs.current() else {
+        return;
+    };
+    if view.filter.is_empty() {
+        set_notice(state, "no filter set: n/N jump between matches of /".into());
+        return;
+    }
+    let (selected, len) = (view.cursor.selected, view.store.match_count());
+    let at_end = if step > 0 {
+        selected + 1 >= len
+    } else {
+        selected == 0
+    };
+    if at_end {
+        let which = if step > 0 { "last" } else { "first" };
+        set_notice(state, format!("at the {which} match"));
+        return;
+    }
+    move_pane(state, Pane::Logs, Move::By(step));
 }
 
 /// The contexts whose bindings apply now, most specific first.
@@ -63,6 +89,9 @@ fn active_contexts(state: &AppState) -> Vec<Context> {
         Overlay::Detail { .. } => Some(Context::Detail),
         Overlay::ConnLog { .. } => Some(Context::ConnLog),
         Overlay::None if state.logs.filter_bar.is_some() => Some(Context::FilterBar),
+        Overlay::None if state.logs.top.is_some() && state.focus == Pane::Logs => {
+            Some(Context::TopValues)
+        }
         Overlay::None => None,
     };
     match modal {
@@ -97,6 +126,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
         Context::Help => help_key(state, action, commands),
         Context::Detail => super::detail::overlay_key(state, action, commands),
         Context::ConnLog => connlog::overlay_key(state, action, commands),
+        Context::TopValues => super::top_values::key(state, action, commands),
         _ => main_key(state, action, commands),
     }
 }
@@ -153,6 +183,9 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         }
         KeyAction::ExportMatches => super::export::open(state),
         KeyAction::CopyRecord => super::export::copy_selected(state, commands),
+        KeyAction::ToggleTopValues => super::top_values::toggle(state),
+        KeyAction::JumpMatch(step) => jump_match(state, step),
+        KeyAction::TopField(_) | KeyAction::TopExclude => {}
         KeyAction::PrevDomain => state.logs.switch(-1),
         KeyAction::NextDomain => state.logs.switch(1),
         KeyAction::TogglePause => state.feed.toggle_pause(),
@@ -340,7 +373,7 @@ fn focus_source(state: &mut AppState, source: &Source) {
 
 /// Re-opens a domain's stream with `query`. The held records came from the
 /// old query, so they are dropped: the new stream brings what matches now.
-fn watch_logs(state: &mut AppState, domain: &str, query: LogQuery) -> Command {
+pub(super) fn watch_logs(state: &mut AppState, domain: &str, query: LogQuery) -> Command {
     if let Some(view) = state.logs.get_mut(domain) {
         view.reset_stream(query.clone());
     }

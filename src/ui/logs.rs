@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -198,7 +198,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         ));
     }
     frame.render_widget(Paragraph::new(lines), top_lines);
-    let (layout, time_heading) = TableLayout::new(state, view, inner.width);
+    // The top-values panel (`t`) takes the right of the table when wide.
+    let (column_names, side) = super::top_values::beside(column_names, state);
+    let (table, _) = super::top_values::beside(table, state);
+    let (layout, time_heading) = TableLayout::new(state, view, column_names.width);
     let names = columns(
         layout.columns.iter().map(|(column, _)| {
             let heading = match column {
@@ -215,6 +218,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         super::histogram::draw(frame.buffer_mut(), strip_area, state, view);
     }
     draw_table(frame, table, state, view, &layout, focused);
+    let side = side.map(|s| Rect {
+        height: s.height + table.height,
+        ..s
+    });
+    super::top_values::draw(frame, side, state);
 }
 
 /// `12 match · 340 held · 340 streamed · complete (server: 340) · counts`.
@@ -358,18 +366,32 @@ fn record_line(
         .then(|| store.delivery(record.seq))
         .flatten()
         .unwrap_or_default();
-    let cells = layout.columns.iter().map(|(column, _)| match column {
-        LogColumn::Time => (time.as_str(), theme.tone(Tone::Muted)),
-        LogColumn::Type => (
-            short_type(record.event_type),
-            theme.log_type(record.event_type),
-        ),
-        LogColumn::Sender => (record.sender, Default::default()),
-        LogColumn::Recipient => (record.recipient, Default::default()),
-        LogColumn::Subject => (record.subject, Default::default()),
-        LogColumn::Tags => (tags.as_str(), theme.tone(Tone::Muted)),
-        LogColumn::Smtp => (delivery.smtp_response.unwrap_or(""), Default::default()),
-        LogColumn::Ip => (delivery.ip.unwrap_or(""), theme.tone(Tone::Muted)),
-    });
-    columns(cells, &layout.widths)
+    let cells: Vec<(LogColumn, &str, Style)> = layout
+        .columns
+        .iter()
+        .map(|(column, _)| match column {
+            LogColumn::Time => (*column, time.as_str(), theme.tone(Tone::Muted)),
+            LogColumn::Type => (
+                *column,
+                short_type(record.event_type),
+                theme.log_type(record.event_type),
+            ),
+            LogColumn::Sender => (*column, record.sender, Style::default()),
+            LogColumn::Recipient => (*column, record.recipient, Style::default()),
+            LogColumn::Subject => (*column, record.subject, Style::default()),
+            LogColumn::Tags => (*column, tags.as_str(), theme.tone(Tone::Muted)),
+            LogColumn::Smtp => (
+                *column,
+                delivery.smtp_response.unwrap_or(""),
+                Style::default(),
+            ),
+            LogColumn::Ip => (*column, delivery.ip.unwrap_or(""), theme.tone(Tone::Muted)),
+        })
+        .collect();
+    let row = columns(
+        cells.iter().map(|(_, text, style)| (*text, *style)),
+        &layout.widths,
+    );
+    let texts: Vec<(LogColumn, &str)> = cells.iter().map(|(c, t, _)| (*c, *t)).collect();
+    super::highlight::mark_row(row, state, &texts)
 }

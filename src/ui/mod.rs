@@ -6,6 +6,7 @@ pub mod connlog;
 pub mod detail;
 mod export;
 mod feed;
+mod highlight;
 mod histogram;
 pub mod layout;
 mod logcols;
@@ -14,6 +15,7 @@ pub mod overlay;
 mod sends;
 mod status;
 pub mod theme;
+mod top_values;
 pub mod widgets;
 
 use ratatui::Frame;

@@ -62,7 +62,9 @@ fn help_sections(theme: Theme) -> Vec<Vec<Line<'static>>> {
             "sender, recipient, subject or tags contain it",
         ),
         example("type:bounced,deferred", "event type is one of these"),
-        example("from:ana to:@acme.io", "sender / recipient contains"),
+        example("from:ana to:bob", "sender / recipient contains"),
+        example("to:@gmail.com", "recipient's domain (ends with @gmail.com)"),
+        example("smtp:550 ip:10.0.", "SMTP response / IP contains"),
         example("subject:\"a b\" tag:news", "subject / some tag contains"),
         example("since:15m until:2h", "time window (s m h d w, or RFC 3339)"),
         example(

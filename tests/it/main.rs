@@ -33,3 +33,4 @@ mod ui_first_minutes;
 mod ui_histogram;
 mod ui_snapshots;
 mod ui_time_columns;
+mod ui_top_values;

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::{Filter, TermKind, TextField, contains_ci};
+use super::{Filter, TermKind, TextField, contains_ci, ends_with_ci};
 use crate::model::LogRecordRef;
 
 impl Filter {
@@ -24,6 +24,11 @@ impl Filter {
                         TextField::Recipient => contains_ci(record.recipient, &value),
                         TextField::Subject => contains_ci(record.subject, &value),
                         TextField::Tag => in_tags(),
+                        TextField::RecipientDomain => ends_with_ci(record.recipient, &value),
+                        TextField::Smtp => record
+                            .smtp_response
+                            .is_some_and(|smtp| contains_ci(smtp, &value)),
+                        TextField::Ip => record.ip.is_some_and(|ip| contains_ci(ip, &value)),
                         TextField::Anywhere => {
                             contains_ci(record.sender, &value)
                                 || contains_ci(record.recipient, &value)
@@ -65,6 +70,8 @@ mod tests {
             recipient: "ana@gmail.com".into(),
             subject: "Weekly Digest".into(),
             tags: vec!["newsletter".into()],
+            smtp_response: Some("550 5.7.1 Message BLOCKED".into()),
+            ip: Some("10.0.0.7".into()),
             ..LogRecord::default()
         };
         let r = record.borrowed();
@@ -77,6 +84,16 @@ mod tests {
             ("from:news@acme", true),
             ("to:@gmail.com", true),
             ("to:@yahoo.com", false),
+            ("to:@GMAIL.com", true),
+            ("to:@mail.com", false),
+            ("to:@gmail", false),
+            ("to:@yahoo.com,@gmail.com", true),
+            ("-to:@gmail.com", false),
+            ("smtp:\"550 5.7.1\"", true),
+            ("smtp:blocked", true),
+            ("smtp:421", false),
+            ("ip:10.0.0", true),
+            ("ip:10.0.1", false),
             ("subject:\"weekly digest\"", true),
             ("tag:news", true),
             ("digest", true),

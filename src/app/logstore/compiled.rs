@@ -6,7 +6,8 @@ use super::codes::type_code;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::text_test::{Needle, TextTest, UNKNOWN};
-use crate::app::filter::{Filter, TermKind, TextField};
+use super::top::{Detail, detail_field};
+use crate::app::filter::{Filter, TermKind, TextField, contains_ci, ends_with_ci};
 
 /// A filter turned into tests on interned ids (and, for recipients, on
 /// the arena's text and each record's character mask).
@@ -41,6 +42,14 @@ impl CompiledTerm {
             (Test::Types(n), Test::Types(w)) => n & !w == 0,
             (Test::Since(n), Test::Since(w)) => n >= w,
             (Test::Until(n), Test::Until(w)) => n <= w,
+            // Ending with "@mail.gmail.com" implies ending with "@gmail.com".
+            (Test::RecipientDomain(n), Test::RecipientDomain(w)) => n.iter().all(|n| {
+                w.iter()
+                    .any(|w| n.is_ascii() == w.is_ascii() && n.ends_with(w.as_str()))
+            }),
+            (Test::Detail(n_field, n), Test::Detail(w_field, w)) => {
+                n_field == w_field && n.iter().all(|n| w.iter().any(|w| needle_implies(n, w)))
+            }
             (Test::Text(n_field, n), Test::Text(w_field, w)) => {
                 n_field == w_field
                     && narrow_texts[*n].needles.iter().all(|needle| {
@@ -72,6 +81,12 @@ enum Test {
     Until(i64),
     /// Index into `CompiledFilter::texts`.
     Text(TextField, usize),
+    /// The recipient ends with one of these (lowercased), read from the
+    /// arena: `to:@gmail.com`.
+    RecipientDomain(Vec<String>),
+    /// The SMTP response or IP contains one of these (lowercased), read
+    /// from the arena.
+    Detail(Detail, Vec<String>),
 }
 
 impl CompiledFilter {
@@ -89,6 +104,24 @@ impl CompiledFilter {
                 ),
                 TermKind::Since(bound) => Test::Since(bound.resolve(now_ms)),
                 TermKind::Until(bound) => Test::Until(bound.resolve(now_ms)),
+                TermKind::Text {
+                    field: TextField::RecipientDomain,
+                    any_of,
+                } => Test::RecipientDomain(any_of.iter().map(|v| v.to_lowercase()).collect()),
+                TermKind::Text {
+                    field: TextField::Smtp,
+                    any_of,
+                } => Test::Detail(
+                    Detail::Smtp,
+                    any_of.iter().map(|v| v.to_lowercase()).collect(),
+                ),
+                TermKind::Text {
+                    field: TextField::Ip,
+                    any_of,
+                } => Test::Detail(
+                    Detail::Ip,
+                    any_of.iter().map(|v| v.to_lowercase()).collect(),
+                ),
                 TermKind::Text { field, any_of } => {
                     let needles: Vec<Needle> = any_of.iter().map(|v| Needle::new(v)).collect();
                     compiled.texts.push(TextTest {
@@ -117,17 +150,25 @@ impl CompiledFilter {
         arena: &Arena,
     ) -> bool {
         for term in &self.terms {
-            let hit = match term.test {
-                Test::Types(mask) => mask & (1 << record.event) != 0,
-                Test::Since(ms) => record.timestamp_ms >= ms,
-                Test::Until(ms) => record.timestamp_ms <= ms,
-                Test::Text(field, index) => {
+            let hit = match &term.test {
+                Test::RecipientDomain(domains) => {
+                    let recipient = arena.recipient(record);
+                    domains.iter().any(|d| ends_with_ci(recipient, d))
+                }
+                Test::Detail(detail, needles) => detail_field(arena, record, *detail)
+                    .is_some_and(|smtp| needles.iter().any(|n| contains_ci(smtp, n))),
+                &Test::Types(mask) => mask & (1 << record.event) != 0,
+                &Test::Since(ms) => record.timestamp_ms >= ms,
+                &Test::Until(ms) => record.timestamp_ms <= ms,
+                &Test::Text(field, index) => {
                     let text = &mut self.texts[index];
                     match field {
                         TextField::Sender => text.test(record.sender, strings),
                         TextField::Recipient => text.test_recipient(seq, record, arena),
                         TextField::Subject => text.test(record.subject, strings),
                         TextField::Tag => text.test(record.tags, strings),
+                        // Compiled to their own tests above.
+                        TextField::RecipientDomain | TextField::Smtp | TextField::Ip => false,
                         // The recipient last: it is the one not cached.
                         TextField::Anywhere => {
                             text.test(record.sender, strings)
@@ -186,7 +227,7 @@ impl CompiledFilter {
     pub(super) fn is_timeless(&self) -> bool {
         self.terms
             .iter()
-            .all(|t| matches!(t.test, Test::Types(_) | Test::Text(..)))
+            .all(|t| !matches!(t.test, Test::Since(_) | Test::Until(_)))
     }
 
     /// `id` now names a different string: forget what was decided for it.

@@ -56,6 +56,9 @@ mod sweep_tests;
 #[cfg(test)]
 mod tests;
 mod text_test;
+mod top;
+#[cfg(test)]
+mod top_tests;
 
 use arena::Arena;
 pub use codes::{TYPE_CODES, count_slot_type};
@@ -65,6 +68,7 @@ pub use delivery::Delivery;
 use interner::{Interner, StrId};
 use matches::WiderMatches;
 use record::{ColdRef, CompactRecord, HAS_EXTRA};
+use top::TopCounts;
 
 /// What one [`LogStore::append`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,6 +106,8 @@ pub struct LogStore {
     /// Clears so far: a sequence number names the same record only while
     /// this stays the same.
     generation: u64,
+    /// The top-values panel's counts, while it is open.
+    top: Option<TopCounts>,
 }
 
 /// One record as the table draws it: borrowed, sanitized text.
@@ -139,6 +145,7 @@ impl LogStore {
             counts: [0; TYPE_CODES],
             evicted: 0,
             generation: 0,
+            top: None,
         }
     }
 
@@ -380,6 +387,7 @@ impl LogStore {
 
     /// Drops the `n` oldest records; returns how many matches went with them.
     fn evict(&mut self, n: usize) -> usize {
+        self.top_evict(n);
         for record in self.records.drain(..n) {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);

@@ -353,17 +353,35 @@ fn arb_record() -> impl Strategy<Value = LogRecord> {
         words.clone(),
         prop::collection::vec(words.clone(), 0..3),
         prop::option::of(words),
+        (
+            prop::sample::select(vec![
+                "",
+                "@Gmail.com",
+                "@mail.gmail.com",
+                "@a.io",
+                "@été.fr",
+            ]),
+            prop::option::of(prop::sample::select(vec![
+                "550 5.7.1 [10.0.0.1] Blocked",
+                "250 2.0.0 OK 17 x - gsmtp",
+                "421 4.7.0 try later",
+                "Mailbox FULL",
+            ])),
+            prop::option::of(prop::sample::select(vec!["10.0.0.1", "10.0.1.2", "::1"])),
+        ),
     )
         .prop_map(
-            |(t, event, sender, recipient, subject, tags, agent)| LogRecord {
+            |(t, event, sender, recipient, subject, tags, agent, (domain, smtp, ip))| LogRecord {
                 id: format!("{t}"),
                 timestamp_ms: NOW - t as i64 * 1000,
                 event_type: event,
                 sender: format!("{sender}@a.io"),
-                recipient: recipient.into(),
+                recipient: format!("{recipient}{domain}"),
                 subject: subject.into(),
                 tags: tags.into_iter().map(String::from).collect(),
                 user_agent: agent.map(|a| format!("{a}/1.0")),
+                smtp_response: smtp.map(String::from),
+                ip: ip.map(String::from),
                 ..LogRecord::default()
             },
         )
@@ -388,6 +406,16 @@ fn arb_filter() -> impl Strategy<Value = String> {
         "-type:opened",
         "-news",
         "-tag:x",
+        "to:@gmail.com",
+        "to:@GMAIL.COM,@a.io",
+        "to:@été.fr",
+        "-to:@a.io",
+        "to:gmail",
+        "smtp:\"550 5.7.1\"",
+        "smtp:full,421",
+        "-smtp:ok",
+        "ip:10.0.",
+        "-ip:::1",
     ]);
     prop::collection::vec(term, 0..4).prop_map(|terms| terms.join(" "))
 }
