@@ -153,6 +153,10 @@ fn the_filters_words_are_marked_in_the_cells() {
         "{marked}"
     );
     assert!(!marked.contains("reader"), "{marked}");
+    // At 80x24 the same words, in the narrower columns.
+    let mut f = with_records(80, 24);
+    f.keys("/weekly to:@gmail.com").key(KeyCode::Enter);
+    snapshot("top_values_marked_rows_80x24", &f.state, 80, 24);
 }
 
 fn row_text(buffer: &Buffer, y: u16) -> String {
