@@ -18,6 +18,7 @@ use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+use super::feed::group_digits;
 use super::keymap::{Context, KeyAction};
 use super::{AppState, Command, Notice, Overlay};
 use crate::model::LogRecord;
@@ -269,7 +270,11 @@ pub fn on_event(state: &mut AppState, event: ExportEvent, commands: &mut Vec<Com
         }
         ExportEvent::Progress { written, total } => {
             if state.export.is_some() {
-                let text = format!("exporting {}/{}…", thousands(written), thousands(total));
+                let text = format!(
+                    "exporting {}/{}…",
+                    group_digits(written as u64),
+                    group_digits(total as u64)
+                );
                 notice(state, text, PROGRESS_NOTICE_MS);
                 commands.extend(next_chunk(state));
             }
@@ -279,11 +284,12 @@ pub fn on_event(state: &mut AppState, event: ExportEvent, commands: &mut Vec<Com
             let path = clean(&path).into_owned();
             match result {
                 Ok(count) => {
-                    let mut text = format!("exported {} records to {path}", thousands(count));
+                    let mut text =
+                        format!("exported {} records to {path}", group_digits(count as u64));
                     if lost > 0 {
                         text.push_str(&format!(
                             " ({} no longer held when their turn came)",
-                            thousands(lost)
+                            group_digits(lost as u64)
                         ));
                     }
                     notice(state, text, NOTICE_MS);
@@ -318,7 +324,7 @@ fn start(state: &mut AppState, path: String, overwrite: bool, commands: &mut Vec
         next: 0,
         lost: 0,
     });
-    let text = format!("exporting 0/{}…", thousands(total));
+    let text = format!("exporting 0/{}…", group_digits(total as u64));
     notice(state, text, PROGRESS_NOTICE_MS);
     commands.push(Command::Export(ExportJob {
         format: ExportFormat::for_path(&path),
@@ -386,19 +392,6 @@ fn notice(state: &mut AppState, text: String, for_ms: i64) {
         until_ms: state.now_ms + for_ms,
     });
     state.dirty = true;
-}
-
-/// `120000` as `120,000`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@ use super::overlay::popup;
 use super::theme::{Theme, Tone};
 use super::widgets::{centered, fit_spans, input_line};
 use crate::app::AppState;
-use crate::app::export::{ExportFormat, ExportPrompt, Stage, thousands};
+use crate::app::export::{ExportFormat, ExportPrompt, Stage};
+use crate::app::feed::group_digits;
 use crate::sanitize::clean;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, prompt: &ExportPrompt) {
     let theme = Theme::of(state);
     let rect = centered(area, area.width.saturating_sub(4).min(76), 4);
-    let title = format!("Export {} matches", thousands(prompt.count));
+    let title = format!("Export {} matches", group_digits(prompt.count as u64));
     let hint = match prompt.stage {
         Stage::Overwrite { .. } => "y replace · n no",
         _ => "Enter export · Esc cancel",

@@ -68,7 +68,7 @@ fn x_enter_writes_the_matches_and_y_copies_a_record() {
     assert!(
         screen.contains(&format!(
             "exported {}",
-            misar_dash::app::export::thousands(lines.len())
+            misar_dash::app::feed::group_digits(lines.len() as u64)
         )),
         "{screen}"
     );

@@ -344,15 +344,6 @@ fn y_copies_the_selected_record_as_one_line_of_json() {
     assert_eq!(s.current_notice(), Some("copied record r1 (OSC 52)"));
 }
 
-#[test]
-fn thousands_separators() {
-    assert_eq!(thousands(0), "0");
-    assert_eq!(thousands(999), "999");
-    assert_eq!(thousands(1_000), "1,000");
-    assert_eq!(thousands(120_000), "120,000");
-    assert_eq!(thousands(1_234_567), "1,234,567");
-}
-
 /// `n` delivered records of acme.io.
 fn delivered(n: usize) -> Action {
     let records = (0..n).map(|i| record(i, LogEventType::Delivered)).collect();
