@@ -45,7 +45,7 @@ pub fn words_for(filter: &Filter, column: LogColumn) -> Vec<String> {
 
 /// The filter the table shows: the one being typed in the `/` bar when it
 /// parses, else the applied one.
-fn shown_filter(state: &AppState) -> Option<Filter> {
+pub fn shown_filter(state: &AppState) -> Option<Filter> {
     let view = state.logs.current()?;
     if let Some(bar) = &state.logs.filter_bar
         && let Ok(typed) = filter::parse(bar.input.value())
@@ -62,15 +62,15 @@ fn shown_filter(state: &AppState) -> Option<Filter> {
 /// has `@gmail.c` marked for `to:@gmail.com`.
 pub fn mark_row(
     line: Line<'static>,
-    state: &AppState,
+    filter: Option<&Filter>,
     texts: &[(LogColumn, &str)],
 ) -> Line<'static> {
-    let Some(filter) = shown_filter(state) else {
+    let Some(filter) = filter else {
         return line;
     };
     let words: Vec<Vec<String>> = texts
         .iter()
-        .map(|(column, _)| words_for(&filter, *column))
+        .map(|(column, _)| words_for(filter, *column))
         .collect();
     if words.iter().all(Vec::is_empty) {
         return line;
