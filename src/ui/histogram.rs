@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::app::feed::group_digits;
 use crate::app::histogram::{self, Histogram, Outcome, bucket_label};
 use crate::app::logs::DomainView;
+use crate::app::timezone::Zone;
 
 /// Columns left of the bars: the tallest bucket's count, the bucket size.
 const MARGIN: u16 = 6;
@@ -99,14 +100,19 @@ fn stack(counts: &[u32; 5], cells: usize) -> Vec<Outcome> {
         .collect()
 }
 
-/// A bucket's start as the axis labels it: the date for day buckets, the
-/// seconds for buckets under a minute.
-fn axis_label(start_ms: i64, bucket_ms: i64) -> String {
-    let Some(t) = chrono::DateTime::from_timestamp_millis(start_ms) else {
+/// A bucket's start as the axis labels it, in the zone the table shows:
+/// the date for day buckets, the date and time when the strip spans more
+/// than a day (times alone would repeat), the seconds for buckets under a
+/// minute.
+fn axis_label(start_ms: i64, bucket_ms: i64, zone: Zone, window_ms: i64) -> String {
+    const DAY: i64 = 24 * 3_600_000;
+    let Some(t) = zone.wall(start_ms) else {
         return String::new();
     };
-    let format = if bucket_ms >= 24 * 3_600_000 {
+    let format = if bucket_ms >= DAY {
         "%m-%d"
+    } else if window_ms > DAY {
+        "%m-%d %H:%M"
     } else if bucket_ms < 60_000 {
         "%H:%M:%S"
     } else {
@@ -147,13 +153,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, view: &DomainView) {
     let bar_rows = area.height - 1 - u16::from(legend);
     draw_bars(buf, area, bar_rows, &h, theme);
     let axis_y = area.y + bar_rows;
-    draw_axis(
-        buf,
-        Rect::new(area.x, axis_y, area.width, 1),
-        &h,
-        focus,
-        theme,
-    );
+    let zone = state.logs.shown_zone();
+    let axis = Rect::new(area.x, axis_y, area.width, 1);
+    draw_axis(buf, axis, &h, focus, zone, theme);
     if legend {
         let line = legend_line(&h, theme, usize::from(area.width));
         let row = Rect::new(area.x, axis_y + 1, area.width, 1);
@@ -190,7 +192,14 @@ fn draw_bars(buf: &mut Buffer, area: Rect, bar_rows: u16, h: &Histogram, theme: 
 
 /// The margin's bucket size, then time labels every dozen columns or so,
 /// and `▲` under the selected record's bucket.
-fn draw_axis(buf: &mut Buffer, row: Rect, h: &Histogram, focus: Option<i64>, theme: Theme) {
+fn draw_axis(
+    buf: &mut Buffer,
+    row: Rect,
+    h: &Histogram,
+    focus: Option<i64>,
+    zone: Zone,
+    theme: Theme,
+) {
     let muted = theme.tone(Tone::Muted);
     let size = format!("{:>5} ", format!("/{}", bucket_label(h.bucket_ms)));
     widgets::draw_lines(
@@ -200,11 +209,13 @@ fn draw_axis(buf: &mut Buffer, row: Rect, h: &Histogram, focus: Option<i64>, the
     );
     let width = usize::from(row.width - MARGIN);
     let mut text = vec![' '; width];
-    let sample = axis_label(h.start_ms, h.bucket_ms);
+    let window_ms = h.counts.len() as i64 * h.bucket_ms;
+    let label = |start_ms| axis_label(start_ms, h.bucket_ms, zone, window_ms);
+    let sample = label(h.start_ms);
     let step = (sample.len() + 4).max(8);
     let mut column = 0;
     while column + sample.len() <= width.min(h.counts.len().max(1) + sample.len()) {
-        let label = axis_label(h.start_ms + column as i64 * h.bucket_ms, h.bucket_ms);
+        let label = label(h.start_ms + column as i64 * h.bucket_ms);
         if column + label.len() > width {
             break;
         }
@@ -295,8 +306,17 @@ mod tests {
         assert_eq!(short_count(1_234), "1.2k");
         assert_eq!(short_count(56_789), "56k");
         assert_eq!(short_count(2_500_000), "2.5M");
-        assert_eq!(axis_label(1_780_000_000_000, 60_000), "20:26");
-        assert_eq!(axis_label(1_780_000_000_000, 1_000), "20:26:40");
-        assert_eq!(axis_label(1_780_000_000_000, 86_400_000), "05-28");
+        let t = 1_780_000_000_000;
+        let hour = 3_600_000;
+        assert_eq!(axis_label(t, 60_000, Zone::Utc, hour), "20:26");
+        assert_eq!(axis_label(t, 1_000, Zone::Utc, 60_000), "20:26:40");
+        assert_eq!(axis_label(t, 24 * hour, Zone::Utc, 30 * 24 * hour), "05-28");
+        // Over a day of 2 h buckets, times alone would repeat.
+        assert_eq!(axis_label(t, 2 * hour, Zone::Utc, 48 * hour), "05-28 20:26");
+        let cet = Zone::Fixed {
+            offset_secs: 3600,
+            name: "CET",
+        };
+        assert_eq!(axis_label(t, 60_000, cet, hour), "21:26");
     }
 }
