@@ -55,24 +55,26 @@ pub fn shown_filter(state: &AppState) -> Option<Filter> {
     Some(view.filter.clone())
 }
 
-/// Marks the filter's words in a row built by
+/// The words to mark in each of `columns`, in order: worked out once per
+/// frame, for every row drawn. Empty when nothing is marked.
+pub fn words_by_column(filter: Option<&Filter>, columns: &[LogColumn]) -> Vec<Vec<String>> {
+    let Some(filter) = filter else {
+        return Vec::new();
+    };
+    let words: Vec<Vec<String>> = columns.iter().map(|c| words_for(filter, *c)).collect();
+    if words.iter().all(Vec::is_empty) {
+        return Vec::new();
+    }
+    words
+}
+
+/// Marks `words` (from [`words_by_column`]) in a row built by
 /// [`columns`](super::widgets::columns) from `texts` (cells at even span
 /// positions, single spaces between). A word is found in the cell's whole
 /// text and marked as far as the fitted cell shows it: `reader@gmail.c…`
 /// has `@gmail.c` marked for `to:@gmail.com`.
-pub fn mark_row(
-    line: Line<'static>,
-    filter: Option<&Filter>,
-    texts: &[(LogColumn, &str)],
-) -> Line<'static> {
-    let Some(filter) = filter else {
-        return line;
-    };
-    let words: Vec<Vec<String>> = texts
-        .iter()
-        .map(|(column, _)| words_for(filter, *column))
-        .collect();
-    if words.iter().all(Vec::is_empty) {
+pub fn mark_row(line: Line<'static>, words: &[Vec<String>], texts: &[&str]) -> Line<'static> {
+    if words.is_empty() {
         return line;
     }
     let (style, alignment) = (line.style, line.alignment);
@@ -81,7 +83,7 @@ pub fn mark_row(
         match words.get(i / 2).filter(|w| i % 2 == 0 && !w.is_empty()) {
             Some(column_words) => spans.extend(split_fitted(
                 &span.content,
-                texts[i / 2].1,
+                texts[i / 2],
                 column_words,
                 span.style,
             )),

@@ -10,7 +10,6 @@ use super::logcols::fit_columns;
 use super::theme::{Theme, Tone};
 use super::widgets::{self, PaneHeading, columns, conn_badge, fit, fit_spans};
 use crate::app::feed::group_digits;
-use crate::app::filter::Filter;
 use crate::app::logcols::{ColumnSet, LogColumn};
 use crate::app::logs::DomainView;
 use crate::app::logstore::{LogStore, RecordView, TYPE_CODES, count_slot_type};
@@ -322,12 +321,14 @@ fn draw_table(
     }
     let top = view.cursor.window_top(len, height);
     let selected = view.cursor.selected_in(len);
-    // The filter whose words are marked: read once per frame, not per row.
-    let marked = super::highlight::shown_filter(state);
+    // The words marked in the cells: worked out once per frame, not per row.
+    let columns: Vec<LogColumn> = layout.columns.iter().map(|(c, _)| *c).collect();
+    let filter = super::highlight::shown_filter(state);
+    let marked = super::highlight::words_by_column(filter.as_ref(), &columns);
     let lines: Vec<Line> = (top..len.min(top + height))
         .filter_map(|index| Some((index, store.match_at(index)?)))
         .map(|(index, record)| {
-            let line = record_line(state, store, &record, layout, marked.as_ref());
+            let line = record_line(state, store, &record, layout, &marked);
             if selected == Some(index) {
                 let style = if focused {
                     theme.selected()
@@ -348,7 +349,7 @@ fn record_line(
     store: &LogStore,
     record: &RecordView<'_>,
     layout: &TableLayout,
-    marked: Option<&Filter>,
+    marked: &[Vec<String>],
 ) -> Line<'static> {
     let theme = Theme::of(state);
     let time = format_time(record.timestamp_ms, layout.zone, layout.with_date);
@@ -396,6 +397,6 @@ fn record_line(
         cells.iter().map(|(_, text, style)| (*text, *style)),
         &layout.widths,
     );
-    let texts: Vec<(LogColumn, &str)> = cells.iter().map(|(c, t, _)| (*c, *t)).collect();
+    let texts: Vec<&str> = cells.iter().map(|(_, t, _)| *t).collect();
     super::highlight::mark_row(row, marked, &texts)
 }
