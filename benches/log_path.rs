@@ -357,7 +357,7 @@ fn histogram(c: &mut Criterion) {
     let mut group = c.benchmark_group("histogram");
     group.throughput(Throughput::Elements(500_000));
     group.bench_function("count 500k matches into 190 buckets", |b| {
-        b.iter(|| black_box(count(store.match_times(), 190, 0, None).tallest()))
+        b.iter(|| black_box(count(store.match_times(), 190, None, None).tallest()))
     });
     group.finish();
 }

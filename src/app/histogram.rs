@@ -103,20 +103,29 @@ pub fn bucket_label(bucket_ms: i64) -> String {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HistogramOptions {
     pub shown: bool,
-    /// Steps along [`BUCKETS_MS`] from the size the span suggests: `+`
-    /// makes buckets larger, `-` smaller.
-    pub zoom: i32,
+    /// The index in [`BUCKETS_MS`] the user chose with `+`/`-`; `None`
+    /// fits the size to the span. A chosen size stays put while records
+    /// arrive (the span growing must not change what `-` gave), until
+    /// the strip is hidden.
+    pub bucket: Option<usize>,
 }
 
 /// The bucket size for matches spanning `span_ms` drawn in `columns`
-/// columns: the smallest that fits the span, moved by `zoom` steps.
-pub fn bucket_index(span_ms: i64, columns: usize, zoom: i32) -> usize {
+/// columns: the one chosen, or else the smallest that fits the span.
+pub fn bucket_index(span_ms: i64, columns: usize, chosen: Option<usize>) -> usize {
+    if let Some(index) = chosen {
+        return index.min(BUCKETS_MS.len() - 1);
+    }
     let columns = columns.max(1) as i64;
-    let fitting = BUCKETS_MS
+    BUCKETS_MS
         .iter()
         .position(|b| span_ms / b < columns)
-        .unwrap_or(BUCKETS_MS.len() - 1);
-    (fitting as i64 + i64::from(zoom)).clamp(0, BUCKETS_MS.len() as i64 - 1) as usize
+        .unwrap_or(BUCKETS_MS.len() - 1)
+}
+
+/// The index `step` sizes away from `current`, within [`BUCKETS_MS`].
+fn step_bucket(current: usize, step: i32) -> usize {
+    (current as i64 + i64::from(step)).clamp(0, BUCKETS_MS.len() as i64 - 1) as usize
 }
 
 /// The bucket a time falls in: its start, aligned to the bucket size in
@@ -164,7 +173,7 @@ impl Histogram {
 pub fn count(
     matches: impl Iterator<Item = (i64, Option<LogEventType>)> + Clone,
     columns: usize,
-    zoom: i32,
+    chosen: Option<usize>,
     focus_ms: Option<i64>,
 ) -> Histogram {
     let columns = columns.max(1);
@@ -175,11 +184,11 @@ pub fn count(
         });
     let Some((first, last)) = span else {
         return Histogram {
-            bucket_ms: BUCKETS_MS[bucket_index(0, columns, zoom)],
+            bucket_ms: BUCKETS_MS[bucket_index(0, columns, chosen)],
             ..Histogram::default()
         };
     };
-    let bucket_ms = BUCKETS_MS[bucket_index(last - first, columns, zoom)];
+    let bucket_ms = BUCKETS_MS[bucket_index(last - first, columns, chosen)];
     let newest = bucket_start(last, bucket_ms);
     let mut start_ms = newest - (columns as i64 - 1) * bucket_ms;
     start_ms = start_ms.max(bucket_start(first, bucket_ms));
@@ -219,13 +228,28 @@ pub(super) fn key(state: &mut AppState, action: KeyAction) {
     let height = state.geometry.viewports.logs;
     let options = &mut state.logs.histogram;
     match action {
-        KeyAction::ToggleHistogram => options.shown = !options.shown,
+        KeyAction::ToggleHistogram => {
+            options.shown = !options.shown;
+            options.bucket = None;
+        }
         KeyAction::ZoomHistogram(step) if options.shown => {
-            options.zoom =
-                (options.zoom + step).clamp(-(BUCKETS_MS.len() as i32), BUCKETS_MS.len() as i32);
+            let current = match options.bucket {
+                Some(index) => index,
+                None => {
+                    let Some(view) = state.logs.current() else {
+                        return;
+                    };
+                    let shown = count(view.store.match_times(), columns, None, None);
+                    BUCKETS_MS
+                        .iter()
+                        .position(|b| *b == shown.bucket_ms)
+                        .unwrap_or(0)
+                }
+            };
+            state.logs.histogram.bucket = Some(step_bucket(current, step));
         }
         KeyAction::JumpBucket(step) => {
-            let zoom = options.zoom;
+            let chosen = options.bucket;
             let Some(view) = state.logs.current_mut() else {
                 return;
             };
@@ -234,7 +258,7 @@ pub(super) fn key(state: &mut AppState, action: KeyAction) {
                 return;
             };
             let times = view.store.match_times();
-            let histogram = count(times.clone(), columns, zoom, None);
+            let histogram = count(times.clone(), columns, chosen, None);
             let Some(here) = view
                 .store
                 .match_at(selected)
@@ -307,16 +331,24 @@ mod tests {
     }
 
     #[test]
-    fn the_bucket_fits_the_span_and_zoom_moves_it() {
+    fn the_bucket_fits_the_span_unless_one_is_chosen() {
         // Ten minutes in 60 columns: 10 s buckets give 60, one too many.
-        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 60, 0)], 15 * SECOND);
-        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 61, 0)], 10 * SECOND);
-        assert_eq!(BUCKETS_MS[bucket_index(0, 60, 0)], SECOND);
-        assert_eq!(BUCKETS_MS[bucket_index(400 * DAY, 60, 0)], DAY);
-        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 60, 1)], 30 * SECOND);
-        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 60, -2)], 5 * SECOND);
-        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 60, -99)], SECOND);
-        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 60, 99)], DAY);
+        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 60, None)], 15 * SECOND);
+        assert_eq!(BUCKETS_MS[bucket_index(10 * MINUTE, 61, None)], 10 * SECOND);
+        assert_eq!(BUCKETS_MS[bucket_index(0, 60, None)], SECOND);
+        assert_eq!(BUCKETS_MS[bucket_index(400 * DAY, 60, None)], DAY);
+        assert_eq!(
+            BUCKETS_MS[bucket_index(10 * MINUTE, 60, Some(5))],
+            30 * SECOND
+        );
+        assert_eq!(
+            BUCKETS_MS[bucket_index(400 * DAY, 60, Some(5))],
+            30 * SECOND
+        );
+        assert_eq!(BUCKETS_MS[bucket_index(0, 60, Some(99))], DAY);
+        assert_eq!(step_bucket(4, -2), 2);
+        assert_eq!(step_bucket(0, -1), 0);
+        assert_eq!(step_bucket(BUCKETS_MS.len() - 1, 1), BUCKETS_MS.len() - 1);
         assert_eq!(bucket_label(15 * SECOND), "15s");
         assert_eq!(bucket_label(2 * HOUR), "2h");
         assert_eq!(bucket_label(DAY), "1d");
@@ -333,7 +365,7 @@ mod tests {
             at(2, T::Unsubscribed),
             at(3, T::Queued),
         ];
-        let h = count(matches.iter().copied(), 10, 0, None);
+        let h = count(matches.iter().copied(), 10, None, None);
         assert_eq!(h.bucket_ms, SECOND);
         assert_eq!(h.counts.len(), 4);
         assert_eq!(h.counts[0], [1, 0, 0, 0, 0]);
@@ -350,11 +382,16 @@ mod tests {
     fn a_long_span_at_a_small_bucket_shows_the_newest_or_the_focus() {
         // 100 s of records, one a second, in 10 columns of 1 s buckets.
         let matches: Vec<_> = (0..100).map(|s| at(s, T::Delivered)).collect();
-        let h = count(matches.iter().copied(), 10, -99, None);
+        let h = count(matches.iter().copied(), 10, Some(0), None);
         assert_eq!((h.bucket_ms, h.counts.len(), h.outside), (SECOND, 10, 90));
         assert_eq!(h.column_of(at(99, T::Queued).0), Some(9));
         // The selection at 30 s: the window moves back to show it.
-        let h = count(matches.iter().copied(), 10, -99, Some(at(30, T::Queued).0));
+        let h = count(
+            matches.iter().copied(),
+            10,
+            Some(0),
+            Some(at(30, T::Queued).0),
+        );
         assert_eq!(h.column_of(at(30, T::Queued).0), Some(2));
         assert_eq!(h.counts.iter().map(|c| c[0]).sum::<u32>(), 10);
     }
@@ -381,7 +418,7 @@ mod tests {
 
     #[test]
     fn no_matches_no_bars() {
-        let h = count(std::iter::empty(), 40, 0, None);
+        let h = count(std::iter::empty(), 40, None, None);
         assert!(h.counts.is_empty());
         assert_eq!(h.span, None);
         assert_eq!(h.tallest(), 0);

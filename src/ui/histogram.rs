@@ -146,7 +146,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, view: &DomainView) {
     let h = histogram::count(
         store.match_times(),
         columns(area.width),
-        options.zoom,
+        options.bucket,
         focus,
     );
     let legend = area.height >= 4;

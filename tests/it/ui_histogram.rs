@@ -6,6 +6,7 @@ use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
 use misar_dash::app::AppOptions;
+use misar_dash::app::histogram::{self, BUCKETS_MS};
 use misar_dash::model::{LogEventType, LogRecord, UpstreamBody};
 
 use crate::support::domain;
@@ -79,14 +80,24 @@ fn without_colour_the_outcomes_are_glyphs() {
     snapshot("histogram_120x40_no_color", &f.state, 120, 40);
 }
 
+/// The bucket size the strip fits to the matches' span at this size.
+fn fitted_bucket_ms(f: &Fixture) -> i64 {
+    let view = f.state.logs.current().expect("a domain");
+    let columns = f.state.geometry.histogram_columns;
+    histogram::count(view.store.match_times(), columns, None, None).bucket_ms
+}
+
 /// Smaller buckets, then the table moved back two buckets with `{`: the
 /// mark under the axis follows the selection; `i` hides the strip again.
 #[test]
 fn zoom_and_bucket_jumps() {
     let mut f = with_histogram(AppOptions::default(), 120, 40);
+    let fitted = fitted_bucket_ms(&f);
     f.keys("-").keys("{{");
     let view = f.state.logs.current().expect("a domain");
     assert!(!view.follow, "a jump stops following");
+    let chosen = f.state.logs.histogram.bucket.expect("- chooses a size");
+    assert_eq!(BUCKETS_MS[chosen + 1], fitted, "one size smaller");
     f.snapshot("histogram_120x40_zoomed_jumped");
     f.keys("}");
     let after = f.state.logs.current().expect("a domain").cursor.selected;
@@ -97,9 +108,41 @@ fn zoom_and_bucket_jumps() {
     );
     f.keys("i");
     assert!(!f.state.logs.histogram.shown);
+    assert_eq!(
+        f.state.logs.histogram.bucket, None,
+        "hiding forgets the size"
+    );
     f.key(KeyCode::Char('+'));
     assert_eq!(
-        f.state.logs.histogram.zoom, -1,
+        f.state.logs.histogram.bucket, None,
         "+ does nothing while hidden"
     );
+}
+
+/// A size chosen with `-` stays while records keep widening the span: the
+/// fitted size grows under it, the chosen one does not move.
+#[test]
+fn a_chosen_size_stays_as_the_span_grows() {
+    let mut f = with_histogram(AppOptions::default(), 120, 40);
+    f.keys("-");
+    let chosen = f.state.logs.histogram.bucket;
+    let shown = |f: &Fixture| text(&draw(&f.state, 120, 40));
+    let label = format!(
+        "/{}",
+        histogram::bucket_label(BUCKETS_MS[chosen.expect("chosen")])
+    );
+    assert!(shown(&f).contains(&label), "{}", shown(&f));
+    let fitted_before = fitted_bucket_ms(&f);
+    let a_day_earlier = LogRecord {
+        id: "log_old".into(),
+        timestamp_ms: now() - 26 * 3_600_000,
+        event_type: Some(LogEventType::Delivered),
+        sender: "news@acme.io".into(),
+        recipient: "old@gmail.com".into(),
+        ..LogRecord::default()
+    };
+    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![a_day_earlier].into()));
+    assert!(fitted_bucket_ms(&f) > fitted_before, "the span grew");
+    assert_eq!(f.state.logs.histogram.bucket, chosen);
+    assert!(shown(&f).contains(&label), "{}", shown(&f));
 }
