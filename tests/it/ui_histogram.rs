@@ -141,7 +141,10 @@ fn a_chosen_size_stays_as_the_span_grows() {
         recipient: "old@gmail.com".into(),
         ..LogRecord::default()
     };
-    f.event(&domain("acme.io"), UpstreamBody::Logs(vec![a_day_earlier].into()));
+    f.event(
+        &domain("acme.io"),
+        UpstreamBody::Logs(vec![a_day_earlier].into()),
+    );
     assert!(fitted_bucket_ms(&f) > fitted_before, "the span grew");
     assert_eq!(f.state.logs.histogram.bucket, chosen);
     assert!(shown(&f).contains(&label), "{}", shown(&f));
