@@ -7,6 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 pub mod batch;
+pub mod smtp;
 pub mod store_ready;
 mod type_names;
 

@@ -217,6 +217,10 @@ impl LogStore {
                     NO_STRING => StrId::MAX,
                     i => ids[i as usize],
                 },
+                smtp_group: match record.smtp_group {
+                    NO_STRING => StrId::MAX,
+                    i => ids[i as usize],
+                },
                 cold,
                 recipient_len: record.recipient_len,
                 event: type_code(record.event_type),
@@ -361,8 +365,10 @@ impl LogStore {
             for i in [record.sender, record.subject, record.tags] {
                 refs[i as usize] += 1;
             }
-            if record.user_agent != NO_STRING {
-                refs[record.user_agent as usize] += 1;
+            for i in [record.user_agent, record.smtp_group] {
+                if i != NO_STRING {
+                    refs[i as usize] += 1;
+                }
             }
         }
         strings
@@ -392,8 +398,10 @@ impl LogStore {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
             }
-            if record.user_agent != StrId::MAX {
-                self.strings.release(record.user_agent);
+            for id in [record.user_agent, record.smtp_group] {
+                if id != StrId::MAX {
+                    self.strings.release(id);
+                }
             }
             self.counts[usize::from(record.event)] -= 1;
         }

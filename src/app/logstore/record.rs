@@ -1,4 +1,4 @@
-//! `CompactRecord`: one held record, 48 bytes, pointing into the string
+//! `CompactRecord`: one held record, 56 bytes, pointing into the string
 //! table and the text arena.
 
 use super::interner::StrId;
@@ -18,6 +18,9 @@ pub(super) struct CompactRecord {
     pub(super) tags: StrId,
     /// `StrId::MAX` for none.
     pub(super) user_agent: StrId,
+    /// The SMTP response's group, for the top-values panel; `StrId::MAX`
+    /// for none.
+    pub(super) smtp_group: StrId,
     /// The recipient, then
     /// [`SEPARATOR`](crate::model::log::store_ready::SEPARATOR) and the
     /// detail fields.
@@ -29,7 +32,7 @@ pub(super) struct CompactRecord {
 }
 
 // What the module's documentation promises, and what 500k records cost.
-const _: () = assert!(size_of::<CompactRecord>() == 48);
+const _: () = assert!(size_of::<CompactRecord>() == 56);
 
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ColdRef {

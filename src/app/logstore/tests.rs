@@ -7,6 +7,7 @@ use crate::app::filter::{Filter, TermKind, TimeBound, parse};
 use proptest::prelude::*;
 use serde_json::Value;
 
+use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::MAX_FIELD_BYTES;
 
 const NOW: i64 = 1_780_000_000_000;
@@ -479,7 +480,14 @@ proptest! {
             .iter()
             .flat_map(|r| {
                 let tags = r.tags.join(&SEPARATOR.to_string());
-                [Some(r.sender.clone()), Some(r.subject.clone()), Some(tags), r.user_agent.clone()]
+                let group = r.smtp_response.as_deref().map(smtp_group).filter(|g| !g.is_empty());
+                [
+                    Some(r.sender.clone()),
+                    Some(r.subject.clone()),
+                    Some(tags),
+                    r.user_agent.clone(),
+                    group.map(String::from),
+                ]
             })
             .flatten()
             .collect();

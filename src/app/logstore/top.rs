@@ -15,7 +15,7 @@ use super::codes::type_of_code;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::{LogStore, TYPE_CODES};
-use crate::app::top_values::{TopField, TopRow, TopValues, smtp_group, type_label};
+use crate::app::top_values::{TopField, TopRow, TopValues, type_label};
 use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, SEPARATOR};
 
 /// A detail field read from a record's text in the arena.
@@ -61,10 +61,10 @@ pub(super) struct TopCounts {
     pub(super) valid: bool,
     next_seq: u64,
     counted: usize,
-    /// Sender, subject, tag set: by string id.
+    /// Sender, subject, tag set, SMTP group: by string id.
     by_id: Vec<u32>,
     by_code: [u32; TYPE_CODES],
-    /// Domain, SMTP group, IP: by text.
+    /// Domain, IP: by text.
     by_text: HashMap<Box<str>, u32, Hasher>,
     without: usize,
     /// Lowercasing room for a domain with a capital.
@@ -113,8 +113,17 @@ impl TopCounts {
             TopField::Sender => Some(record.sender),
             TopField::Subject => Some(record.subject),
             TopField::Tag => Some(record.tags),
+            TopField::Smtp => Some(record.smtp_group),
             _ => None,
         };
+        if id == Some(StrId::MAX) {
+            if add {
+                self.without += 1;
+            } else {
+                self.without -= 1;
+            }
+            return;
+        }
         if let Some(id) = id {
             let index = id as usize;
             if index >= self.by_id.len() {
@@ -140,9 +149,8 @@ impl TopCounts {
                     }
                 })
             }
-            TopField::Smtp => detail_field(arena, record, Detail::Smtp).map(smtp_group),
             TopField::Ip => detail_field(arena, record, Detail::Ip),
-            TopField::Sender | TopField::Subject | TopField::Tag => None,
+            TopField::Sender | TopField::Subject | TopField::Tag | TopField::Smtp => None,
         };
         let Some(text) = text.filter(|t| !t.is_empty()) else {
             if add {
@@ -167,7 +175,7 @@ impl TopCounts {
         let mut all: Vec<(&str, usize)> = Vec::new();
         let mut without = self.without;
         match self.field {
-            TopField::Sender | TopField::Subject => {
+            TopField::Sender | TopField::Subject | TopField::Smtp => {
                 all.extend(
                     self.by_id
                         .iter()
@@ -198,7 +206,7 @@ impl TopCounts {
                     .filter(|(_, n)| **n > 0)
                     .map(|(code, n)| (type_label(type_of_code(code as u8)), *n as usize)),
             ),
-            TopField::RecipientDomain | TopField::Smtp | TopField::Ip => {
+            TopField::RecipientDomain | TopField::Ip => {
                 all.extend(self.by_text.iter().map(|(k, n)| (&**k, *n as usize)));
             }
         }

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 use super::LogStore;
 use crate::app::filter::parse;
-use crate::app::top_values::{TopField, TopValues, smtp_group, type_label};
+use crate::app::top_values::{TopField, TopValues, type_label};
+use crate::model::log::smtp::smtp_group;
 use crate::model::{LogBatch, LogEventType, LogRecord};
 
 const NOW: i64 = 1_780_000_000_000;

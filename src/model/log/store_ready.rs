@@ -33,8 +33,8 @@ pub type ExtraFields = Box<[(String, Value)]>;
 /// The records of a batch with all their text sanitized and capped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoreReady {
-    /// The distinct senders, subjects, tag sets and user agents the records
-    /// name.
+    /// The distinct senders, subjects, tag sets, user agents and SMTP
+    /// groups the records name.
     pub strings: Vec<ReadyString>,
     pub records: Vec<ReadyRecord>,
     /// Each record's recipient, then [`SEPARATOR`] and its detail fields
@@ -71,6 +71,9 @@ pub struct ReadyRecord {
     pub tags: u32,
     /// [`NO_STRING`] when the record has none.
     pub user_agent: u32,
+    /// The [`smtp_group`](super::smtp::smtp_group) of its SMTP response;
+    /// [`NO_STRING`] when it has none (or the group is empty).
+    pub smtp_group: u32,
     pub text_start: u32,
     pub text_len: u32,
     /// Bytes of the recipient at the start of the record's text.

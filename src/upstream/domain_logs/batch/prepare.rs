@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use hashbrown::HashTable;
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
+use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
     HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
     StoreReady,
@@ -92,6 +94,7 @@ const SENDER: usize = 0;
 const SUBJECT: usize = 1;
 const TAGS: usize = 2;
 const USER_AGENT: usize = 3;
+const SMTP_GROUP: usize = 4;
 
 /// Entries of each row of [`Dedup::recent`].
 const RECENT_WAYS: usize = 64;
@@ -102,12 +105,12 @@ const RECENT_SHIFT: u32 = 64 - RECENT_WAYS.trailing_zeros();
 struct Dedup {
     table: HashTable<u32>,
     /// The index of a string recently looked up, for each of sender,
-    /// subject, tag set and user agent, by a [`quick_key`] of its text: a
+    /// subject, tag set, user agent and SMTP group, by a [`quick_key`] of its text: a
     /// batch names a few dozen of each over and over, and a comparison
     /// with one candidate is much cheaper than hashing the whole string
     /// and probing the table. A miss (or a candidate that differs) goes to
     /// the keyed table, so text chosen to collide here costs only that.
-    recent: [[u32; RECENT_WAYS]; 4],
+    recent: [[u32; RECENT_WAYS]; 5],
 }
 
 impl Default for Dedup {
@@ -115,7 +118,7 @@ impl Default for Dedup {
         Dedup {
             // A batch of the service's has a few hundred distinct strings.
             table: HashTable::with_capacity(256),
-            recent: [[NO_STRING; RECENT_WAYS]; 4],
+            recent: [[NO_STRING; RECENT_WAYS]; 5],
         }
     }
 }
@@ -264,7 +267,13 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             tags,
             user_agent,
         };
-        let cleaned = clean_record(&mut out, cleaning, record, strings);
+        let (mut cleaned, smtp) = clean_record(&mut out, cleaning, record, strings);
+        if let Some(range) = smtp {
+            let group = smtp_group(&out.text[range]);
+            if !group.is_empty() {
+                cleaned.smtp_group = dedup.index(&mut out.strings, SMTP_GROUP, group, || None);
+            }
+        }
         out.records.push(cleaned);
     }
     out
@@ -319,6 +328,13 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             dedup.index(&mut out.strings, USER_AGENT, agent, || None)
         };
         let mut flags = 0;
+        let smtp_group = match r.smtp_response {
+            Span::ABSENT => NO_STRING,
+            span => match smtp_group(uncapped(batch.str(span))?) {
+                "" => NO_STRING,
+                group => dedup.index(&mut out.strings, SMTP_GROUP, group, || None),
+            },
+        };
 
         let start = text.len();
         let recipient = uncapped(batch.str(r.recipient))?;
@@ -344,6 +360,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             subject,
             tags,
             user_agent,
+            smtp_group,
             text_start: start as u32,
             text_len: (text.len() - start) as u32,
             recipient_len,
@@ -406,12 +423,14 @@ struct RecordStrings {
     user_agent: u32,
 }
 
+/// The record, and where its SMTP response lies in the batch's text (its
+/// group is found from the cleaned form, the one drawn and filtered).
 fn clean_record(
     out: &mut StoreReady,
     cleaning: Cleaning,
     record: LogRecordRef<'_>,
     strings: RecordStrings,
-) -> ReadyRecord {
+) -> (ReadyRecord, Option<Range<usize>>) {
     let text = &mut out.text;
     let start = text.len();
     cleaning.push(text, record.recipient);
@@ -422,6 +441,7 @@ fn clean_record(
         cleaning.push(text, field);
     }
     let mut flags = 0;
+    let mut smtp = None;
     for (value, flag) in [
         (record.smtp_response, HAS_SMTP),
         (record.ip, HAS_IP),
@@ -430,7 +450,11 @@ fn clean_record(
         text.push(SEPARATOR);
         if let Some(value) = value {
             flags |= flag;
+            let at = text.len();
             cleaning.push(text, value);
+            if flag == HAS_SMTP {
+                smtp = Some(at..text.len());
+            }
         }
     }
     let mut extra = 0;
@@ -444,12 +468,13 @@ fn clean_record(
         );
         extra = out.extras.len() as u32;
     }
-    ReadyRecord {
+    let ready = ReadyRecord {
         timestamp_ms: record.timestamp_ms,
         sender: strings.sender,
         subject: strings.subject,
         tags: strings.tags,
         user_agent: strings.user_agent,
+        smtp_group: NO_STRING,
         text_start: start as u32,
         text_len: (text.len() - start) as u32,
         recipient_len,
@@ -457,7 +482,8 @@ fn clean_record(
         event_type: record.event_type,
         flags,
         extra,
-    }
+    };
+    (ready, smtp)
 }
 
 #[cfg(test)]
