@@ -222,6 +222,78 @@ pub fn count(
     }
 }
 
+/// The strip's counts as last worked out, and for what: counting is a
+/// pass over every match (5 ms at 500,000), too slow for every frame, so
+/// the reducer keeps the result and the screen only draws it.
+#[derive(Clone, Debug)]
+pub struct Strip {
+    key: StripKey,
+    pub histogram: Histogram,
+    counted_ms: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StripKey {
+    domain: usize,
+    generation: u64,
+    match_version: u64,
+    columns: usize,
+    bucket: Option<usize>,
+    focus_ms: Option<i64>,
+}
+
+/// Matches above which records streaming in are counted at most once a
+/// second (a tick), not after every batch.
+const COUNT_EVERY_BATCH_BELOW: usize = 50_000;
+
+/// After every action: the strip counted again when what it shows has
+/// changed. While a large store fills, the count waits for the clock to
+/// move (once a second) so an ingest is not slowed by a pass per batch;
+/// any other change (filter, bucket size, selection, size) counts at once.
+pub(super) fn refresh(state: &mut AppState) {
+    let logs = &mut state.logs;
+    let (true, Some(view)) = (logs.histogram.shown, logs.domains.get(logs.current)) else {
+        logs.strip = None;
+        return;
+    };
+    let store = &view.store;
+    let focus_ms = view
+        .cursor
+        .selected_in(store.match_count())
+        .and_then(|i| store.match_at(i))
+        .map(|r| r.timestamp_ms);
+    let key = StripKey {
+        domain: logs.current,
+        generation: store.generation(),
+        match_version: store.match_version(),
+        columns: state.geometry.histogram_columns,
+        bucket: logs.histogram.bucket,
+        focus_ms,
+    };
+    if let Some(strip) = &logs.strip {
+        // Records streaming in move a following cursor as well.
+        let only_new_records = StripKey {
+            match_version: key.match_version,
+            focus_ms: key.focus_ms,
+            ..strip.key
+        } == key
+            && strip.key.match_version != key.match_version;
+        if strip.key == key
+            || (only_new_records
+                && store.match_count() >= COUNT_EVERY_BATCH_BELOW
+                && strip.counted_ms == state.now_ms)
+        {
+            return;
+        }
+    }
+    logs.strip = Some(Strip {
+        key,
+        histogram: count(store.match_times(), key.columns, key.bucket, focus_ms),
+        counted_ms: state.now_ms,
+    });
+    state.dirty = true;
+}
+
 /// `i`, `+`/`-`, `{`/`}` in the logs pane.
 pub(super) fn key(state: &mut AppState, action: KeyAction) {
     let columns = state.geometry.histogram_columns;

@@ -5,7 +5,7 @@ use tui_input::Input;
 use super::cursor::ListCursor;
 use super::filter::{self, Filter, FilterError};
 use super::filter_history::FilterHistory;
-use super::histogram::HistogramOptions;
+use super::histogram::{HistogramOptions, Strip};
 use super::logcols::ColumnSet;
 use super::logstore::LogStore;
 use super::timezone::Zone;
@@ -22,6 +22,8 @@ pub struct LogsPane {
     pub history: FilterHistory,
     /// The histogram strip over the table (`i`), for every domain.
     pub histogram: HistogramOptions,
+    /// The strip's counts for the current domain while it is shown.
+    pub strip: Option<Strip>,
     /// The zone the program runs in (`Local` in the dashboard).
     pub zone: Zone,
     /// `z`: times in UTC instead of `zone`.

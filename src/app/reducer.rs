@@ -51,6 +51,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Export(event) => super::export::on_event(state, event, &mut commands),
     }
     super::top_values::refresh(state);
+    super::histogram::refresh(state);
     commands
 }
 

@@ -13,7 +13,7 @@ use super::theme::{Theme, Tone};
 use super::widgets::{self, fit_spans};
 use crate::app::AppState;
 use crate::app::feed::group_digits;
-use crate::app::histogram::{self, Histogram, Outcome, bucket_label};
+use crate::app::histogram::{Histogram, Outcome, bucket_label};
 use crate::app::logs::DomainView;
 use crate::app::timezone::Zone;
 
@@ -136,28 +136,25 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, view: &DomainView) {
         return;
     }
     let theme = Theme::of(state);
-    let options = state.logs.histogram;
     let store = &view.store;
     let focus = view
         .cursor
         .selected_in(store.match_count())
         .and_then(|i| store.match_at(i))
         .map(|r| r.timestamp_ms);
-    let h = histogram::count(
-        store.match_times(),
-        columns(area.width),
-        options.bucket,
-        focus,
-    );
+    // Counted by the reducer for the pane's width (`Geometry`).
+    let Some(h) = state.logs.strip.as_ref().map(|s| &s.histogram) else {
+        return;
+    };
     let legend = area.height >= 4;
     let bar_rows = area.height - 1 - u16::from(legend);
-    draw_bars(buf, area, bar_rows, &h, theme);
+    draw_bars(buf, area, bar_rows, h, theme);
     let axis_y = area.y + bar_rows;
     let zone = state.logs.shown_zone();
     let axis = Rect::new(area.x, axis_y, area.width, 1);
-    draw_axis(buf, axis, &h, focus, zone, theme);
+    draw_axis(buf, axis, h, focus, zone, theme);
     if legend {
-        let line = legend_line(&h, theme, usize::from(area.width));
+        let line = legend_line(h, theme, usize::from(area.width));
         let row = Rect::new(area.x, axis_y + 1, area.width, 1);
         widgets::draw_lines(buf, row, &[line]);
     }

@@ -49,6 +49,7 @@ impl LogStore {
         if self.filter.is_timeless() && same_terms(filter, &self.filter.source) {
             return;
         }
+        self.match_version += 1;
         self.top_filter_changed();
         if let Some(at) = self
             .wider

@@ -106,6 +106,9 @@ pub struct LogStore {
     /// Clears so far: a sequence number names the same record only while
     /// this stays the same.
     generation: u64,
+    /// Bumped whenever the matches may have changed (records in or out, a
+    /// new filter): what the histogram strip's cache is keyed by.
+    match_version: u64,
     /// The top-values panel's counts, while it is open.
     top: Option<TopCounts>,
 }
@@ -145,6 +148,7 @@ impl LogStore {
             counts: [0; TYPE_CODES],
             evicted: 0,
             generation: 0,
+            match_version: 0,
             top: None,
         }
     }
@@ -155,9 +159,11 @@ impl LogStore {
         let cap = self.cap;
         let filter = std::mem::take(&mut self.filter);
         let generation = self.generation + 1;
+        let match_version = self.match_version + 1;
         *self = LogStore::new(cap);
         self.filter = filter;
         self.generation = generation;
+        self.match_version = match_version;
         // Cached verdicts name strings that are gone, and swept recipients
         // records that are.
         for text in &mut self.filter.texts {
@@ -189,6 +195,7 @@ impl LogStore {
         if records.is_empty() {
             return outcome;
         }
+        self.match_version += 1;
         let first_seq = self.next_seq();
         let ids = self.intern_batch(strings, &records);
         // Each record's text starts with its recipient.
@@ -270,6 +277,12 @@ impl LogStore {
     /// a clear name other records (or none) after it.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Changes when the matches may have: a new filter, records appended or
+    /// evicted, a clear.
+    pub fn match_version(&self) -> u64 {
+        self.match_version
     }
 
     /// Records evicted to stay under the cap since the last clear.

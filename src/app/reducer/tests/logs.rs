@@ -223,3 +223,42 @@ fn the_filter_bar_walks_the_domains_history() {
     update(&mut s, press(KeyCode::Up));
     assert!(current_matches(&s) < 10);
 }
+
+/// The strip's total: every match it counted, in the window or outside.
+fn strip_total(s: &AppState) -> u64 {
+    let strip = s.logs.strip.as_ref().expect("the strip is counted");
+    let shown: u64 = strip
+        .histogram
+        .counts
+        .iter()
+        .flatten()
+        .map(|n| u64::from(*n))
+        .sum();
+    shown + strip.histogram.outside
+}
+
+/// The reducer counts the strip, the screen only draws it: at once for a
+/// small store or any change but new records; for a large one filling up,
+/// once the clock has moved, so an ingest is not slowed by a pass per batch.
+#[test]
+fn the_strip_is_counted_by_the_reducer_and_at_most_once_a_second_while_a_large_store_fills() {
+    let mut s = with_logs(100);
+    assert!(s.logs.strip.is_none(), "not counted while hidden");
+    update(&mut s, ch('i'));
+    assert_eq!(strip_total(&s), 100);
+    update(&mut s, upstream(&domain("acme.io"), logs(10)));
+    assert_eq!(strip_total(&s), 110, "a small store: every batch");
+
+    update(&mut s, upstream(&domain("acme.io"), logs(60_000)));
+    // The first batch past the threshold arrives in the same second as
+    // the last count: it waits for the clock.
+    assert_eq!(strip_total(&s), 110);
+    update(&mut s, Action::Tick { now_ms: NOW + 1000 });
+    assert_eq!(strip_total(&s), 60_110);
+    update(&mut s, upstream(&domain("acme.io"), logs(5)));
+    assert_eq!(strip_total(&s), 60_110, "within the second");
+    update(&mut s, ch('-'));
+    assert_eq!(strip_total(&s), 60_115, "a new bucket size counts at once");
+    update(&mut s, ch('i'));
+    assert!(s.logs.strip.is_none(), "dropped when hidden");
+}
