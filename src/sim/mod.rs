@@ -257,6 +257,8 @@ pub struct CatalogCampaign {
     pub starts_at: String,
     pub total: u64,
     pub fate: CampaignFate,
+    /// What is special about it, for the catalog; empty for most.
+    pub note: &'static str,
 }
 
 #[derive(Clone, Debug)]
@@ -273,6 +275,10 @@ pub struct CatalogDomain {
 /// How many demo campaigns the catalog lists: the first ~8 simulated
 /// minutes of the schedule, which goes on forever.
 const CATALOG_CAMPAIGNS: u64 = 12;
+
+/// The catalog's note on the complaint campaign.
+const COMPLAINT_NOTE: &str = "its complaints (~0.4% of sent) come as inbox `complaint` events \
+     naming it (alert: complaint rate)";
 
 fn catalog(shared: &Shared) -> Catalog {
     let keys = vec![
@@ -320,8 +326,16 @@ fn catalog(shared: &Shared) -> Catalog {
     let epoch = shared.clock.epoch;
     let campaigns = (0..CATALOG_CAMPAIGNS)
         .map(|k| scenario::demo_campaign(shared.seed(), k))
-        .chain(std::iter::once(scenario::other_campaign(shared.seed())))
+        .chain([
+            scenario::complaint_campaign(shared.seed()),
+            scenario::other_campaign(shared.seed()),
+        ])
         .map(|c| CatalogCampaign {
+            note: if c.name == scenario::COMPLAINT_CAMPAIGN_NAME {
+                COMPLAINT_NOTE
+            } else {
+                ""
+            },
             starts_at: epoch.rfc3339(c.start),
             id: c.id,
             name: c.name,
@@ -375,8 +389,9 @@ impl fmt::Display for Catalog {
         )?;
         for c in &self.campaigns {
             let owner = match c.account {
-                Account::Demo => "",
-                Account::Other => "  [second account: 403/4403 for the demo key]",
+                Account::Demo if !c.note.is_empty() => format!("\n{:16}{}", "", c.note),
+                Account::Demo => String::new(),
+                Account::Other => "  [second account: 403/4403 for the demo key]".to_string(),
             };
             writeln!(
                 f,
@@ -401,6 +416,10 @@ impl fmt::Display for Catalog {
                 (_, DomainBehavior::FailsFirst) => "500 on the first request".to_string(),
                 (_, DomainBehavior::Hostile) => {
                     "escape sequences, bidi, broken records, a bad batch, >1 MiB event".to_string()
+                }
+                (_, DomainBehavior::HighBounce) => {
+                    "live; ~25% bounced/failed/permanent_fail (alert: domain bounces+failures)"
+                        .to_string()
                 }
                 (_, DomainBehavior::Normal) if d.live_per_sec > 0.0 => "live".to_string(),
                 (_, DomainBehavior::Normal) => "past records only".to_string(),
@@ -479,13 +498,15 @@ mod tests {
             IssueFate::Cancelled,
             IssueFate::AlreadySent,
             IssueFate::Flaky,
+            IssueFate::HighBounce,
+            IssueFate::Stalls,
         ] {
             assert!(fates.contains(&fate), "{fate:?}");
         }
         assert!(c.issues.iter().any(|i| i.account == Account::Other));
         assert!(c.campaigns.iter().any(|c| c.account == Account::Other));
-        assert_eq!(c.campaigns.iter().filter(|c| c.start_secs < 0.0).count(), 3);
-        assert_eq!(c.domains.len(), 7);
+        assert_eq!(c.campaigns.iter().filter(|c| c.start_secs < 0.0).count(), 4);
+        assert_eq!(c.domains.len(), 8);
         let text = c.to_string();
         for needle in [
             DEMO_BLOG_KEY,
@@ -494,6 +515,13 @@ mod tests {
             "bulk.example.com",
             "other.example.org",
             hostile::DOMAIN,
+            "iss-cold-list",
+            "iss-stuck-import",
+            "bounces.example.com",
+            "alert: complaint rate",
+            "alert: bounce rate",
+            "alert: stall",
+            "alert: domain bounces",
             c.campaigns[0].id.as_str(),
         ] {
             assert!(text.contains(needle), "{needle} missing from:\n{text}");

@@ -6,7 +6,7 @@ use serde_json::Map;
 
 use super::account::Account;
 use super::epoch::Epoch;
-use super::rng::{Rng, SALT_CAMPAIGN, SALT_CAMPAIGN_ID, hash};
+use super::rng::{Rng, SALT_CAMPAIGN, SALT_CAMPAIGN_ID, SALT_COMPLAINT, hash};
 use crate::model::mail::InboxCampaign;
 use crate::model::{CampaignUpdate, CampaignUpdateKind, InboxEvent};
 
@@ -127,6 +127,31 @@ pub(crate) fn other_campaign(seed: u64) -> Campaign {
         reason: None,
     }
 }
+
+/// The demo's complaint-prone campaign (issue 19's complaint-rate alert):
+/// running at start, so the demo watches it, and outside the schedule, so
+/// the schedule and the inbox's random traffic are what they always were.
+/// Its complaints come on the inbox (see `inbox::complaint_events`). It
+/// ends between the schedule's two running campaigns, which stay the
+/// soonest and the latest to end among those running at start.
+pub(crate) fn complaint_campaign(seed: u64) -> Campaign {
+    Campaign {
+        id: format!(
+            "cmp-{:08x}",
+            hash(seed ^ SALT_COMPLAINT, SALT_CAMPAIGN_ID, 0) as u32
+        ),
+        name: COMPLAINT_CAMPAIGN_NAME.into(),
+        account: Account::Demo,
+        start: -2.0,
+        end: 76.0,
+        total: 4_800,
+        fate: CampaignFate::Completed,
+        stop_share: 1.0,
+        reason: None,
+    }
+}
+
+pub(crate) const COMPLAINT_CAMPAIGN_NAME: &str = "Reactivation: Dormant Subscribers";
 
 /// Demo campaigns whose lifetime touches `(a, b]`, in schedule order.
 pub(crate) fn demo_campaigns_touching(seed: u64, a: f64, b: f64) -> Vec<Campaign> {

@@ -18,6 +18,10 @@ pub enum DomainBehavior {
     /// The fixed stream of [`crate::sim::hostile`]: hostile text, broken
     /// records, a batch that is not JSON and an event over the cap.
     Hostile,
+    /// Served normally, but about a quarter of its records are `bounced`,
+    /// `failed` or `permanent_fail`: trips the dashboard's domain
+    /// bounce/failure alert (issue 19).
+    HighBounce,
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +127,18 @@ pub(crate) fn domains() -> Vec<DomainSpec> {
             3_600.0,
             None,
             7,
+        ),
+        // A sender with a deliverability problem: live, an hour of backlog,
+        // and a bounce and failure share far over 10% at any moment.
+        d(
+            "bounces.example.com",
+            "bounces",
+            Demo,
+            HighBounce,
+            1_200,
+            3_600.0,
+            Some(0.5),
+            8,
         ),
     ]
 }

@@ -4,10 +4,12 @@
 use serde_json::{Map, Value};
 
 use super::account::Account;
-use super::campaigns::{Campaign, CampaignFate, demo_campaigns_touching, other_campaign};
+use super::campaigns::{
+    Campaign, CampaignFate, complaint_campaign, demo_campaigns_touching, other_campaign,
+};
 use super::epoch::Epoch;
 use super::people::address;
-use super::rng::{Rng, SALT_INBOX, hash};
+use super::rng::{Rng, SALT_COMPLAINT, SALT_INBOX, hash};
 use crate::model::InboxEvent;
 use crate::model::mail::{InboxContact, InboxMail};
 
@@ -121,6 +123,40 @@ fn inbox_random_event(
     Some((t, event))
 }
 
+/// The complaint campaign's complaints come one in each slot of this many
+/// simulated seconds from start, for as long as it sends: with ~62 sent a
+/// second that is ~0.4% of sent, four times the dashboard's 0.1% alert.
+const COMPLAINT_EVERY: f64 = 4.0;
+
+/// The complaint campaign's complaints in `(a, b]`, in order: one at a
+/// jittered point of every slot from start until the campaign ends.
+fn complaint_events(seed: u64, epoch: Epoch, a: f64, b: f64, out: &mut Vec<(f64, InboxEvent)>) {
+    let campaign = complaint_campaign(seed);
+    let b = b.min(campaign.end);
+    if b <= a || b <= 0.0 {
+        return;
+    }
+    let first = (a.max(0.0) / COMPLAINT_EVERY).floor() as u64;
+    let last = (b / COMPLAINT_EVERY).floor() as u64;
+    for slot in first..=last {
+        let mut rng = Rng::new(hash(seed, SALT_COMPLAINT, slot));
+        let t = (slot as f64 + rng.range(0.1, 0.9)) * COMPLAINT_EVERY;
+        if t <= a || t > b {
+            continue;
+        }
+        let (_, email) = address(&mut rng);
+        let contact = InboxContact {
+            email,
+            reason: Some((*rng.pick(INBOX_COMPLAINTS)).to_string()),
+            campaign_id: Some(campaign.id.clone()),
+            campaign_name: Some(campaign.name.clone()),
+            at: Some(epoch.rfc3339(t)),
+            extra: Map::new(),
+        };
+        out.push((t, InboxEvent::Complaint(contact)));
+    }
+}
+
 /// Inbox events of `account` that happen in `(a, b]` simulated time, in
 /// order.
 pub(crate) fn inbox_events(
@@ -143,7 +179,12 @@ pub(crate) fn inbox_events(
         }
     }
     let campaigns = match account {
-        Account::Demo => demo_campaigns_touching(seed, a, b),
+        Account::Demo => {
+            complaint_events(seed, epoch, a, b, &mut out);
+            let mut cs = demo_campaigns_touching(seed, a, b);
+            cs.push(complaint_campaign(seed));
+            cs
+        }
         Account::Other => vec![other_campaign(seed)],
     };
     for c in campaigns {
@@ -161,7 +202,7 @@ pub(crate) fn inbox_events(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::scenario::campaigns::demo_campaign;
+    use crate::sim::scenario::campaigns::{COMPLAINT_CAMPAIGN_NAME, demo_campaign};
     use crate::sim::scenario::epoch::TEST_EPOCH;
 
     #[test]
@@ -176,7 +217,9 @@ mod tests {
         assert!(events.windows(2).all(|w| w[0].0 <= w[1].0));
         // Failed and cancelled campaigns end on their own channel only.
         for (_, e) in &events {
-            if let InboxEvent::CampaignCompleted(c) = e {
+            if let InboxEvent::CampaignCompleted(c) = e
+                && c.campaign_id != complaint_campaign(1).id
+            {
                 let k = (0..20)
                     .find(|k| demo_campaign(1, *k).id == c.campaign_id)
                     .unwrap();
@@ -196,5 +239,50 @@ mod tests {
         let mut halves = inbox_events(1, Account::Demo, TEST_EPOCH, 0.0, 250.5);
         halves.extend(inbox_events(1, Account::Demo, TEST_EPOCH, 250.5, 600.0));
         assert_eq!(halves, events);
+    }
+
+    #[test]
+    fn complaint_campaign_complains_over_a_tenth_of_a_percent_on_the_inbox() {
+        let campaign = complaint_campaign(1);
+        assert!(campaign.start <= 0.0 && campaign.end > 60.0);
+        // The schedule's running campaigns stay the first and last to end.
+        let (k0, k1) = (demo_campaign(1, 0), demo_campaign(1, 1));
+        assert!(k0.end < campaign.end && campaign.end < k1.end);
+        let its_complaint = |e: &InboxEvent| match e {
+            InboxEvent::Complaint(c) => c.campaign_id.as_ref() == Some(&campaign.id),
+            _ => false,
+        };
+        let complaints_by = |t: f64| {
+            inbox_events(1, Account::Demo, TEST_EPOCH, 0.0, t)
+                .into_iter()
+                .filter(|(_, e)| its_complaint(e))
+                .collect::<Vec<_>>()
+        };
+        let by_30 = complaints_by(30.0);
+        assert!(by_30.len() >= 5, "{}", by_30.len());
+        for (_, e) in &by_30 {
+            let InboxEvent::Complaint(c) = e else {
+                unreachable!()
+            };
+            assert_eq!(c.campaign_name.as_deref(), Some(COMPLAINT_CAMPAIGN_NAME));
+            assert!(c.email.contains('@') && c.reason.is_some());
+        }
+        let sent = campaign.numbers(30.0).sent;
+        assert!((1_500..2_500).contains(&sent), "{sent}");
+        let share = by_30.len() as f64 / sent as f64;
+        assert!(share > 0.002, "{share}");
+        // Over the threshold within the first ten seconds already.
+        let by_10 = complaints_by(10.0).len() as f64;
+        assert!(by_10 / campaign.numbers(10.0).sent as f64 > 0.001);
+        // None after it ends; its completion is announced once.
+        let late = inbox_events(1, Account::Demo, TEST_EPOCH, campaign.end, 600.0);
+        assert!(!late.iter().any(|(_, e)| its_complaint(e)));
+        let whole = inbox_events(1, Account::Demo, TEST_EPOCH, 0.0, 600.0);
+        let ours = |e: &InboxEvent| match e {
+            InboxEvent::CampaignCompleted(c) => c.campaign_id == campaign.id,
+            e => its_complaint(e),
+        };
+        let added = whole.iter().filter(|(_, e)| ours(e)).count();
+        assert_eq!(added, 20, "19 complaints and a completion");
     }
 }

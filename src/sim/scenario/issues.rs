@@ -19,6 +19,12 @@ pub enum IssueFate {
     AlreadySent,
     /// Odd-numbered connections fail with `poll_failed`.
     Flaky,
+    /// Sends steadily with ~11% of what it sent bounced from the start:
+    /// trips the dashboard's bounce-rate alert.
+    HighBounce,
+    /// Progresses for ~10 simulated s after start, then stays `sending`
+    /// with unchanged numbers forever: trips the stall alert.
+    Stalls,
 }
 
 impl IssueFate {
@@ -33,6 +39,12 @@ impl IssueFate {
             IssueFate::AlreadySent => "already `sent`: one terminal event, then [DONE]",
             IssueFate::Flaky => {
                 "odd-numbered connections: one event, then poll_failed and [DONE]; even ones normal"
+            }
+            IssueFate::HighBounce => {
+                "sending for ~25 simulated min; ~11% of sent bounced from the start (alert: bounce rate)"
+            }
+            IssueFate::Stalls => {
+                "sending; progress until ~10 simulated s, then the same numbers forever, stream open (alert: stall)"
             }
         }
     }
@@ -62,12 +74,18 @@ pub(crate) struct Issue {
     bounce_share: f64,
     /// Simulated time the issue reaches its terminal state.
     end: f64,
+    /// Simulated time after which its numbers never change again and it
+    /// never ends: a send stuck upstream.
+    stall: Option<f64>,
 }
 
 /// The sending rate wobbles by ±10% with this period, so progress does not
 /// look machine-made; the wobble's slope never exceeds the rate, so `sent`
 /// never goes backwards.
 const WOBBLE_PERIOD: f64 = 23.0;
+
+/// When `iss-stuck-import` stops moving, in simulated seconds from start.
+const STALL_AT: f64 = 10.0;
 
 impl Issue {
     fn new(
@@ -91,6 +109,7 @@ impl Issue {
             open_lag: 240.0,
             bounce_share: 0.01,
             end: 0.0,
+            stall: None,
         };
         if total < 20_000 {
             issue.open_lag = 45.0;
@@ -157,6 +176,9 @@ impl Issue {
     }
 
     pub(crate) fn progress(&self, t: f64) -> SendProgress {
+        // A stalled send is frozen at its stall moment, opens and bounces
+        // included, and never reaches its end.
+        let t = self.stall.map_or(t, |s| t.min(s));
         let status = if t < self.end {
             SendStatus::Sending
         } else {
@@ -237,6 +259,32 @@ pub(crate) fn issues() -> Vec<Issue> {
             60.0,
             Stop::Complete,
         ),
+        // Issue 19's send-health alerts: a bounce rate well over 5% once
+        // past 200 sent, and a send that stops moving.
+        Issue {
+            bounce_share: 0.11,
+            ..Issue::new(
+                "iss-cold-list",
+                Demo,
+                IssueFate::HighBounce,
+                48_000,
+                -60.0,
+                30.0,
+                Stop::Complete,
+            )
+        },
+        Issue {
+            stall: Some(STALL_AT),
+            ..Issue::new(
+                "iss-stuck-import",
+                Demo,
+                IssueFate::Stalls,
+                25_000,
+                -50.0,
+                40.0,
+                Stop::Complete,
+            )
+        },
         Issue::new(
             "iss-acme-quarterly",
             Other,
@@ -295,6 +343,48 @@ mod tests {
                 assert!(p.sent <= p.total && p.opened <= p.sent);
                 prev = p;
             }
+        }
+    }
+
+    fn by_id(id: &str) -> Issue {
+        issues().into_iter().find(|i| i.id == id).unwrap()
+    }
+
+    #[test]
+    fn cold_list_bounces_over_five_percent_from_the_start() {
+        let issue = by_id("iss-cold-list");
+        assert_eq!(issue.account, Account::Demo);
+        for t in [0.0, 5.0, 30.0, 60.0, 300.0, 1_500.0] {
+            let p = issue.progress(t);
+            assert_eq!(p.status, SendStatus::Sending, "at {t}");
+            assert!(p.sent >= 200, "at {t}: {p:?}");
+            let share = p.bounced as f64 / p.sent as f64;
+            assert!((0.09..=0.12).contains(&share), "at {t}: {share}");
+        }
+        // A visible rate: hundreds more sent every ten seconds.
+        assert!(issue.progress(30.0).sent - issue.progress(20.0).sent > 200);
+    }
+
+    #[test]
+    fn stuck_import_moves_then_freezes_while_sending() {
+        let issue = by_id("iss-stuck-import");
+        assert_eq!(issue.account, Account::Demo);
+        let early = issue.progress(0.0);
+        let stuck = issue.progress(15.0);
+        assert!(stuck.sent > early.sent + 200, "{early:?} {stuck:?}");
+        for step in 0..=570 {
+            let t = 15.0 + step as f64 * 0.5;
+            assert_eq!(issue.progress(t), stuck, "at {t}");
+        }
+        assert_eq!(stuck.status, SendStatus::Sending);
+        assert_eq!(issue.progress(1e7), stuck);
+        assert!(stuck.sent < stuck.total);
+    }
+
+    #[test]
+    fn failed_and_cancelled_sends_end_within_the_first_minute() {
+        for id in ["iss-partner-update", "iss-flash-sale-reminder"] {
+            assert!(by_id(id).progress(59.0).status.is_terminal(), "{id}");
         }
     }
 }

@@ -21,7 +21,10 @@ pub use campaigns::CampaignFate;
 pub use domains::DomainBehavior;
 pub use issues::IssueFate;
 
-pub(crate) use campaigns::{Campaign, demo_campaign, demo_campaigns_touching, other_campaign};
+pub(crate) use campaigns::{
+    COMPLAINT_CAMPAIGN_NAME, Campaign, complaint_campaign, demo_campaign, demo_campaigns_touching,
+    other_campaign,
+};
 pub(crate) use domains::{DomainSpec, domains};
 pub(crate) use epoch::Epoch;
 pub(crate) use inbox::inbox_events;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::domains::DomainSpec;
+use super::domains::{DomainBehavior, DomainSpec};
 use super::epoch::Epoch;
 use super::people::address_into;
 use super::record_text::{
@@ -26,6 +26,9 @@ const EVENT_TYPES: &[LogEventType] = &[
     LogEventType::Unsubscribed,
 ];
 const EVENT_WEIGHTS: &[u32] = &[260, 380, 200, 60, 30, 25, 12, 10, 8, 15];
+/// The same events for a domain with a deliverability problem: bounced
+/// and failed are ~19% of records, ~25% with permanent failures.
+const HIGH_BOUNCE_WEIGHTS: &[u32] = &[260, 300, 120, 30, 30, 150, 20, 60, 50, 10];
 
 /// How many records back the message an event belongs to was queued: a
 /// `delivered` record belongs to the message queued three records before
@@ -70,7 +73,11 @@ impl DomainSpec {
     /// allocations per field.
     pub(crate) fn fill(&self, seed: u64, epoch: Epoch, i: u64, g: &mut RecordGen) {
         let mut rng = Rng::new(hash(seed, SALT_RECORD ^ self.salt, i));
-        let event_type = EVENT_TYPES[rng.weighted(EVENT_WEIGHTS)];
+        let weights = match self.behavior {
+            DomainBehavior::HighBounce => HIGH_BOUNCE_WEIGHTS,
+            _ => EVENT_WEIGHTS,
+        };
+        let event_type = EVENT_TYPES[rng.weighted(weights)];
         let msg = i.saturating_sub(message_lag(event_type));
 
         let msg_hash = hash(seed, SALT_MESSAGE ^ self.salt, msg);
@@ -222,5 +229,52 @@ mod tests {
         assert!(delivered > 600 && delivered < 900, "{delivered}");
         let c = shop.record(8, TEST_EPOCH, 5);
         assert_ne!(c, a[5], "another seed gives other records");
+    }
+
+    #[test]
+    fn the_high_bounce_domain_bounces_and_fails_over_ten_percent() {
+        let spec = domains()
+            .into_iter()
+            .find(|d| d.name == "bounces.example.com")
+            .unwrap();
+        assert_eq!(spec.behavior, DomainBehavior::HighBounce);
+        let bad = |r: &LogRecord| {
+            matches!(
+                r.event_type,
+                Some(LogEventType::Bounced | LogEventType::Failed)
+            )
+        };
+        let worse = |r: &LogRecord| bad(r) || r.event_type == Some(LogEventType::PermanentFail);
+        // Every 5-minute window of the first ten minutes, backlog included
+        // for the early ones.
+        for end in (0..=600).step_by(30) {
+            let end = end as f64;
+            let n = spec.available(1, end);
+            let from_ms = TEST_EPOCH.wall_ms(end - 300.0);
+            let first = spec.first_at_or_after(1, TEST_EPOCH, from_ms, n);
+            let window: Vec<LogRecord> =
+                (first..n).map(|i| spec.record(1, TEST_EPOCH, i)).collect();
+            assert!(window.len() >= 95, "at {end}: {}", window.len());
+            let share = |f: &dyn Fn(&LogRecord) -> bool| {
+                window.iter().filter(|r| f(r)).count() as f64 / window.len() as f64
+            };
+            assert!(share(&bad) > 0.12, "at {end}: {}", share(&bad));
+            let worse = share(&worse);
+            assert!((0.15..0.35).contains(&worse), "at {end}: {worse}");
+        }
+        // Live records of the first five minutes: a quarter are bad.
+        let (live, n) = (spec.backlog, spec.available(1, 300.0));
+        let worse = (live..n)
+            .filter(|i| worse(&spec.record(1, TEST_EPOCH, *i)))
+            .count() as f64
+            / (n - live) as f64;
+        assert!((0.2..0.3).contains(&worse), "{worse}");
+        // The demo's usual domains keep their usual mix.
+        let shop = &domains()[0];
+        let usual = (0..2000)
+            .map(|i| shop.record(1, TEST_EPOCH, i))
+            .filter(|r| bad(r))
+            .count();
+        assert!(usual < 100, "{usual}");
     }
 }

@@ -75,3 +75,4 @@ pub(super) const SALT_CAMPAIGN_ID: u64 = 0xca1d;
 pub(super) const SALT_RECORD: u64 = 0x5ec0;
 pub(super) const SALT_MESSAGE: u64 = 0x3e55;
 pub(super) const SALT_TIME: u64 = 0x7173;
+pub(super) const SALT_COMPLAINT: u64 = 0xc0a1;
