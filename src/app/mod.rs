@@ -5,6 +5,7 @@
 //! [`Command`]s the event loop must carry out. The reducer never reads the
 //! system clock; time is what the last [`Action::Tick`] said.
 
+pub mod alerts;
 pub mod connlog;
 pub mod cursor;
 pub mod detail;

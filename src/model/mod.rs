@@ -3,6 +3,7 @@
 //! else of this crate, so the clients, the reducer, the panes and the
 //! simulator can all use it without importing each other.
 
+pub mod alert;
 pub mod endpoints;
 pub mod log;
 pub mod mail;

@@ -290,6 +290,11 @@ impl LogBatch {
         self.records.get(i).map(|r| self.view(r))
     }
 
+    /// Each record's time and type, without a view of the rest.
+    pub fn times(&self) -> impl Iterator<Item = (i64, Option<LogEventType>)> + '_ {
+        self.records.iter().map(|r| (r.timestamp_ms, r.event_type))
+    }
+
     pub fn iter(&self) -> Records<'_> {
         Records {
             batch: self,
