@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::model::alert::AlertRules;
 use crate::model::endpoints::Endpoints;
 use crate::upstream::options::{ApiKey, ClientOptions};
 
@@ -54,6 +55,9 @@ pub struct FileConfig {
     pub proxy: Option<String>,
     /// Hosts reached without the proxy, as NO_PROXY (which it overrides).
     pub no_proxy: Option<String>,
+    /// Send-health rules and notifications (`[alerts]`).
+    #[serde(default)]
+    pub alerts: AlertRules,
 }
 
 /// The longest `read_timeout_secs` accepted: a day.

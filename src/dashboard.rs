@@ -5,6 +5,7 @@
 //! arrive, and once a second when nothing happens. No network or file I/O
 //! happens here; the clients do theirs on their own tasks.
 
+use crate::model::alert::AlertRules;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -95,6 +96,8 @@ pub struct DashOptions {
     pub log_file: Option<String>,
     /// Where the filters applied are kept across runs.
     pub filter_history: Option<PathBuf>,
+    /// The config's `[alerts]`.
+    pub alert_rules: AlertRules,
 }
 
 impl DashOptions {
@@ -108,6 +111,7 @@ impl DashOptions {
             warning: None,
             log_file: None,
             filter_history: crate::logfile::state_file(FILTER_HISTORY_FILE),
+            alert_rules: file.alerts.clone(),
         }
     }
 }
@@ -186,6 +190,7 @@ pub(crate) fn initial_state(opts: &DashOptions, proxy: Option<String>) -> AppSta
         proxy,
         log_file: opts.log_file.clone(),
         zone: crate::app::timezone::Zone::Local,
+        alert_rules: opts.alert_rules.clone(),
         filter_history: opts
             .filter_history
             .as_deref()
@@ -423,7 +428,8 @@ fn carry_out(command: Command, watches: &mut Watches) {
         Command::CheckExportPath { .. }
         | Command::Export(_)
         | Command::ExportChunk(_)
-        | Command::CopyToClipboard(_) => {}
+        | Command::CopyToClipboard(_)
+        | Command::Notify { .. } => {}
     }
 }
 

@@ -234,25 +234,12 @@ pub fn export_to_file(
 }
 
 /// The OSC 52 sequence that puts `text` on the system clipboard:
-/// `ESC ] 52 ; c ; <base64> BEL`. Inside tmux (`in_tmux`) it is wrapped in
-/// tmux's passthrough, `ESC P tmux; <the sequence, each ESC doubled> ESC \`,
-/// which tmux forwards when `allow-passthrough` is on; with
-/// `set-clipboard on` tmux also takes OSC 52 itself.
+/// `ESC ] 52 ; c ; <base64> BEL`, inside tmux (`in_tmux`) through its
+/// passthrough ([`crate::notify::wrap`]); with `set-clipboard on` tmux
+/// also takes OSC 52 itself.
 pub fn osc52(text: &str, in_tmux: bool) -> Vec<u8> {
     let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let sequence = format!("\x1b]52;c;{encoded}\x07");
-    if !in_tmux {
-        return sequence.into_bytes();
-    }
-    let mut wrapped = b"\x1bPtmux;".to_vec();
-    for byte in sequence.bytes() {
-        if byte == 0x1b {
-            wrapped.push(0x1b);
-        }
-        wrapped.push(byte);
-    }
-    wrapped.extend_from_slice(b"\x1b\\");
-    wrapped
+    crate::notify::wrap(format!("\x1b]52;c;{encoded}\x07").as_bytes(), in_tmux)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod export;
 pub mod headless;
 pub mod logfile;
 pub mod model;
+pub mod notify;
 pub mod sanitize;
 pub mod sim;
 pub mod terminal;
@@ -247,8 +248,8 @@ fn config_command(action: ConfigAction, log: &cli::LogArgs) -> Result<i32> {
 }
 
 /// What the demo watches when nothing is configured: the demo account's
-/// issues, the campaigns already running, and three domains that show a
-/// live tail, a large store and a rate limit.
+/// issues, the campaigns already running, and four domains that show a
+/// live tail, a large store, a rate limit and a bounce burst.
 fn demo_watch_list(sim: &sim::Sim) -> dashboard::WatchList {
     let catalog = sim.catalog();
     let demo = |a: sim::Account| a == sim::Account::Demo;
@@ -269,6 +270,8 @@ fn demo_watch_list(sim: &sim::Sim) -> dashboard::WatchList {
             "shop.example.com",
             "bulk.example.com",
             "limited.example.com",
+            // Its bounces trip the domain alert within the first minute.
+            "bounces.example.com",
         ]
         .into_iter()
         .filter(|d| catalog.domains.iter().any(|c| c.name == *d))

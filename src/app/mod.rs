@@ -5,6 +5,7 @@
 //! [`Command`]s the event loop must carry out. The reducer never reads the
 //! system clock; time is what the last [`Action::Tick`] said.
 
+pub mod alert_list;
 pub mod alerts;
 pub mod connlog;
 pub mod cursor;
@@ -36,6 +37,7 @@ use tui_input::Input;
 
 use crate::model::LogQuery;
 use crate::model::UpstreamEvent;
+use crate::model::alert::{AlertRules, Notify};
 use crate::model::log::DEFAULT_LIMIT;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
@@ -74,6 +76,8 @@ pub struct AppOptions {
     /// The zone times are shown and typed in unless `z` switches to UTC:
     /// the dashboard's is `Local`; tests use a fixed one.
     pub zone: timezone::Zone,
+    /// What makes an alert, and how one is announced (`[alerts]`).
+    pub alert_rules: AlertRules,
 }
 
 impl Default for AppOptions {
@@ -89,6 +93,7 @@ impl Default for AppOptions {
             log_file: None,
             filter_history: Default::default(),
             zone: timezone::Zone::Utc,
+            alert_rules: AlertRules::default(),
         }
     }
 }
@@ -140,6 +145,12 @@ pub enum Command {
     ExportChunk(export::ExportChunk),
     /// Put this text on the clipboard (OSC 52).
     CopyToClipboard(String),
+    /// Announce a raised alert: the bell or a desktop notification.
+    Notify {
+        how: Notify,
+        /// Sanitized, one line.
+        text: String,
+    },
 }
 
 /// The three panes, in focus order.
@@ -303,6 +314,8 @@ pub struct AppState {
     pub log_file: Option<String>,
     /// The export being written (`x`), if any.
     pub export: Option<export::ExportRun>,
+    /// Send health: the rules, and the alerts they raised.
+    pub alerts: alerts::Watchdog,
 }
 
 impl AppState {
@@ -336,6 +349,7 @@ impl AppState {
             proxy: opts.proxy.map(|p| clean(&p).into_owned()),
             log_file: opts.log_file.map(|p| clean(&p).into_owned()),
             export: None,
+            alerts: alerts::Watchdog::new(opts.alert_rules),
         }
     }
 

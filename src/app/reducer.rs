@@ -46,6 +46,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
                 state.sends.tick(now_ms);
                 state.dirty = true;
             }
+            super::alert_list::judge(state, &mut commands);
             drop_old_ended_sends(state, &mut commands);
         }
         Action::Export(event) => super::export::on_event(state, event, &mut commands),
@@ -378,6 +379,7 @@ pub(super) fn watch_logs(state: &mut AppState, domain: &str, query: LogQuery) ->
     if let Some(view) = state.logs.get_mut(domain) {
         view.reset_stream(query.clone());
     }
+    state.alerts.judge_domain(domain, !query.narrows_records());
     Command::WatchLogs {
         domain: domain.to_string(),
         query,
@@ -411,6 +413,7 @@ fn drop_old_ended_sends(state: &mut AppState, commands: &mut Vec<Command>) {
     for source in ended {
         state.sends.remove(&source);
         state.streams.remove(&source);
+        state.alerts.forget(&source);
         commands.push(Command::Unwatch(source));
     }
     // The selected row stays selected.
@@ -545,10 +548,11 @@ fn ensure_source(state: &mut AppState, source: &Source) {
 }
 
 fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
-    let UpstreamEvent { source, body, .. } = event;
-    if state.unwatched.contains(&source) {
+    if state.unwatched.contains(&event.source) {
         return;
     }
+    state.alerts.observe(&event, state.now_ms);
+    let UpstreamEvent { source, body, .. } = event;
     state.dirty = true;
     ensure_source(state, &source);
     let now_ms = state.now_ms;

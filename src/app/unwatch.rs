@@ -52,6 +52,7 @@ fn unwatch(state: &mut AppState, source: Source, commands: &mut Vec<Command>) {
         }
     }
     state.streams.remove(&source);
+    state.alerts.forget(&source);
     set_notice(
         state,
         format!("stopped watching {}", clean(&source.to_string())),

@@ -93,6 +93,7 @@ pub(super) async fn keys(opts: ClientOptions, args: &KeysArgs) -> Result<()> {
         warning: None,
         log_file: None,
         filter_history: None,
+        alert_rules: Default::default(),
     };
     let mut state = dashboard::initial_state(&dash, None);
     let watch = WatchList {

@@ -64,10 +64,14 @@ impl Jobs {
                 None
             }
             Command::CopyToClipboard(text) => {
-                let in_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
-                let bytes = crate::export::osc52(&text, in_tmux);
+                let bytes = crate::export::osc52(&text, crate::notify::in_tmux());
                 // Nothing to tell the user if the terminal will not take it:
                 // OSC 52 has no answer.
+                let _ = terminal.write_all(&bytes).and_then(|()| terminal.flush());
+                None
+            }
+            Command::Notify { how, text } => {
+                let bytes = crate::notify::notification(how, &text, crate::notify::in_tmux());
                 let _ = terminal.write_all(&bytes).and_then(|()| terminal.flush());
                 None
             }

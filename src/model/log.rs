@@ -313,6 +313,16 @@ pub struct LogQuery {
 }
 
 impl LogQuery {
+    /// True when the server sends only some kinds of record (by sender,
+    /// recipient, subject, type or tag), not the domain's whole log.
+    pub fn narrows_records(&self) -> bool {
+        self.sender.is_some()
+            || self.recipient.is_some()
+            || self.subject.is_some()
+            || self.event_type.is_some()
+            || self.tags.is_some()
+    }
+
     /// Checks what single-field parsing cannot: that the range is not empty.
     pub fn validate(&self) -> Result<(), String> {
         if let (Some(start), Some(end)) = (self.start, self.end)
