@@ -118,6 +118,10 @@ pub struct StreamArgs {
     /// Start each stderr line with its time (RFC 3339, UTC, milliseconds).
     #[arg(long, global = true)]
     pub timestamps: bool,
+    /// Exit (code 9) on the first alert the config's `[alerts]` rules
+    /// raise, after printing its line.
+    #[arg(long, global = true)]
+    pub fail_on_alert: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -254,6 +254,30 @@ mod tests {
     }
 
     #[test]
+    fn the_example_alerts_table_uncommented_is_the_default() {
+        let (_, table) = EXAMPLE_CONFIG
+            .split_once("\n# [alerts]\n")
+            .expect("the example has an [alerts] table");
+        let mut uncommented = String::from("[alerts]\n");
+        for line in table.lines() {
+            let Some(setting) = line.strip_prefix("# ") else {
+                continue;
+            };
+            let is_setting = setting.split_once(" = ").is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            });
+            if is_setting {
+                uncommented.push_str(setting);
+                uncommented.push('\n');
+            }
+        }
+        let config: FileConfig = toml::from_str(&uncommented).unwrap();
+        assert_eq!(config.alerts, AlertRules::default());
+        // Every rule's key is in the example.
+        assert_eq!(uncommented.lines().count(), 1 + 12, "{uncommented}");
+    }
+
+    #[test]
     fn the_read_timeout_is_a_setting() {
         let file: FileConfig = toml::from_str("read_timeout_secs = 5").unwrap();
         let opts = client_options(None, None, None, false, &file).unwrap();

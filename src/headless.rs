@@ -2,17 +2,22 @@
 //! and runbooks use `kubectl logs -f -o json`. Connection states go to
 //! stderr, one line each; the exit code says how it ended.
 
+mod alert_line;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
+use std::time::Duration;
 
 use color_eyre::eyre::Result;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::app::alerts::Watchdog;
 use crate::app::filter::Filter;
 use crate::cli::{LogsFormat, StreamWhat};
 use crate::logfile::now_rfc3339;
+use crate::model::alert::AlertRules;
 use crate::model::{
     ConnState, InboxEvent, LogQuery, LogRecordRef, Source, UpstreamBody, UpstreamEvent,
 };
@@ -30,6 +35,8 @@ pub mod exit {
     pub const TLS: i32 = 6;
     pub const PROXY: i32 = 7;
     pub const REDIRECTED: i32 = 8;
+    /// `--fail-on-alert`: an alert was raised.
+    pub const ALERT: i32 = 9;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -72,11 +79,24 @@ impl Interrupt {
     }
 }
 
+/// The config's `[alerts]` rules, and `--fail-on-alert`.
+#[derive(Clone, Debug, Default)]
+pub struct Alerting {
+    pub rules: AlertRules,
+    pub fail_on_alert: bool,
+}
+
+/// How often the rules are judged besides after each event: a stall or a
+/// stream that stays down is news without any event.
+const JUDGE_EVERY: Duration = Duration::from_secs(1);
+
 /// Streams `what` until every stream has ended (or Ctrl-C), printing to
-/// `stdout` and `stderr`. Returns the exit code.
+/// `stdout` and `stderr`, with an alert line for each alert the rules
+/// raise or clear. Returns the exit code.
 pub async fn run(
     opts: ClientOptions,
     what: StreamWhat,
+    alerting: Alerting,
     mut interrupt: Interrupt,
     stdout: &mut impl Write,
     stderr: &mut impl Write,
@@ -120,10 +140,40 @@ pub async fn run(
         csv,
         ..Printer::default()
     };
+    let alert_out = alert_line::AlertOut {
+        csv,
+        fail_on_alert: alerting.fail_on_alert,
+    };
+    let domain_rule_on = alerting.rules.domain_bounce_rate_pct.is_some();
+    let mut watchdog = Watchdog::new(alerting.rules);
+    if let StreamWhat::Logs(args) = &what
+        && (query.narrows_records() || !domain_rule_on)
+    {
+        // A server-side filter: the records are not the domain's whole
+        // log, so their bounce share means nothing. (With the rule off,
+        // this spares timing each record of a long stream.)
+        watchdog.judge_domain(&args.domain, false);
+    }
+    let mut clock = tokio::time::interval(JUDGE_EVERY);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut code = exit::OK;
     while !open.is_empty() {
         let event = tokio::select! {
             event = rx.recv() => event,
+            _ = clock.tick() => {
+                let notices = watchdog.evaluate(chrono::Utc::now().timestamp_millis());
+                if notices.is_empty() {
+                    continue;
+                }
+                let written = alert_out
+                    .write(&notices, stdout, stderr)
+                    .and_then(|failed| stdout.flush().map(|()| failed));
+                match written {
+                    Ok(true) => return Ok(exit::ALERT),
+                    Ok(false) => continue,
+                    Err(e) => return write_failed(e, code),
+                }
+            }
             () = interrupt.recv() => {
                 stdout.flush().ok();
                 // README: each non-zero exit comes with one line saying why.
@@ -150,7 +200,17 @@ pub async fn run(
                 }
             }
         }
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        watchdog.observe(&event, now_ms);
         let mut written = printer.print(&event, stdout, stderr);
+        if written.is_ok() {
+            let notices = watchdog.evaluate(now_ms);
+            match alert_out.write(&notices, stdout, stderr) {
+                Ok(true) => return Ok(exit::ALERT),
+                Ok(false) => {}
+                Err(e) => written = Err(e),
+            }
+        }
         if rx.is_empty() {
             // Flush only when caught up: fast streams go out in big writes,
             // slow ones line by line.
@@ -159,15 +219,20 @@ pub async fn run(
             }
         }
         if let Err(e) = written {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                // The reader (head, a closed pager) is gone: that is a normal end.
-                return Ok(code);
-            }
-            return Err(e.into());
+            return write_failed(e, code);
         }
     }
     stdout.flush()?;
     Ok(code)
+}
+
+/// The end of a run whose output could not be written.
+fn write_failed(e: io::Error, code: i32) -> Result<i32> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        // The reader (head, a closed pager) is gone: that is a normal end.
+        return Ok(code);
+    }
+    Err(e.into())
 }
 
 fn sources_of(what: &StreamWhat, now_ms: i64) -> (Vec<Source>, LogQuery, bool) {

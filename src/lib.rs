@@ -64,10 +64,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let mut stderr = headless::Stderr::new(std::io::stderr(), args.timestamps);
             // Scripts get one line and the usage exit code, not a report.
             let setup = match headless_log(&cli.log).and_then(|()| load_file_config()) {
-                Ok(file) => upstream_setup(&cli.upstream, &file, false).await,
+                Ok(file) => upstream_setup(&cli.upstream, &file, false)
+                    .await
+                    .map(|(opts, sim)| (opts, sim, file.alerts)),
                 Err(e) => Err(e),
             };
-            let (mut opts, _sim) = match setup {
+            let (mut opts, _sim, rules) = match setup {
                 Ok(setup) => setup,
                 Err(e) => {
                     // Nowhere left to say it if stderr is gone.
@@ -79,9 +81,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if opts.token_in_query {
                 let _ = writeln!(stderr, "misar-dash: {TOKEN_IN_QUERY_WARNING}");
             }
+            let alerting = headless::Alerting {
+                rules,
+                fail_on_alert: args.fail_on_alert,
+            };
             let code = headless::run(
                 opts,
                 args.what,
+                alerting,
                 interrupt,
                 &mut std::io::stdout().lock(),
                 &mut stderr,

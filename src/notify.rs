@@ -16,9 +16,9 @@ pub fn in_tmux() -> bool {
 }
 
 /// The bytes that announce `text`. `Bell` is a BEL; `Osc` is OSC 9
-/// (iTerm2, Windows Terminal, WezTerm, kitty, foot) and OSC 777 (rxvt,
-/// VTE terminals such as GNOME Terminal, Konsole), each ignored by
-/// terminals that do not know it. The text is sanitized and stripped of `;`
+/// (iTerm2, Ghostty, WezTerm, kitty, foot) and OSC 777 (rxvt-unicode's
+/// notify extension, foot, VTE terminals with Fedora's patch), each
+/// ignored by terminals that do not know it (README, "Alerts"). The text is sanitized and stripped of `;`
 /// (OSC 777's separator), so nothing in it ends the sequence early. Inside
 /// tmux the OSCs go through its passthrough; the bell needs none.
 pub fn notification(how: Notify, text: &str, in_tmux: bool) -> Vec<u8> {

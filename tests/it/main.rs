@@ -7,6 +7,7 @@
 
 mod support;
 
+mod alerts_tmux;
 mod bench_cmd;
 mod clients;
 mod config_cmd;
@@ -19,6 +20,7 @@ mod faults;
 #[cfg(feature = "test-hooks")]
 mod faults_screen;
 mod headless;
+mod headless_alerts;
 mod hostile_clients;
 mod hostile_e2e;
 mod hostile_ui;
