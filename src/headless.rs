@@ -3,13 +3,13 @@
 //! stderr, one line each; the exit code says how it ended.
 
 mod alert_line;
+mod log_lines;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
-use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
@@ -101,7 +101,15 @@ pub async fn run(
     stdout: &mut impl Write,
     stderr: &mut impl Write,
 ) -> Result<i32> {
-    let (tx, mut rx) = mpsc::channel(256);
+    // A few batches in flight, as the dashboard keeps: a full channel makes
+    // the client wait (backpressure into TCP); 256 held 100+ MB of batches
+    // while stdout drained.
+    let (tx, mut rx) = mpsc::channel(crate::dashboard::CHANNEL);
+    // Nothing is stored: no batch is readied for a log store.
+    let opts = ClientOptions {
+        prepare_for_store: false,
+        ..opts
+    };
     let upstream = match Upstream::new(opts, tx) {
         Ok(upstream) => upstream,
         Err(e) => {
@@ -312,6 +320,8 @@ struct Printer {
     now_ms: i64,
     /// `--format csv`: records as CSV rows, and stdout nothing else.
     csv: bool,
+    /// A batch's lines, before they are written.
+    lines: Vec<u8>,
 }
 
 impl Printer {
@@ -327,18 +337,20 @@ impl Printer {
                 let Source::DomainLogs { domain } = source else {
                     return Ok(());
                 };
-                for record in records
-                    .iter()
-                    .filter(|r| self.log_filter.matches(r, self.now_ms))
-                {
-                    if self.csv {
-                        crate::export::write_csv_record(&mut *out, &record, csv_cell)?;
-                        continue;
+                // A batch's lines go out in one write: stdout is line
+                // buffered, and a write per record was most of the cost.
+                let lines = &mut self.lines;
+                lines.clear();
+                let (filter, now_ms) = (&self.log_filter, self.now_ms);
+                let keep = |r: &LogRecordRef<'_>| filter.matches(r, now_ms);
+                if self.csv {
+                    for record in records.iter().filter(keep) {
+                        crate::export::write_csv_record(&mut *lines, &record, csv_cell)?;
                     }
-                    write_json(&mut *out, &LogLine { domain, record })?;
-                    out.write_all(b"\n")?;
+                } else {
+                    log_lines::write_batch(lines, domain, records, keep)?;
                 }
-                Ok(())
+                out.write_all(lines)
             }
             UpstreamBody::Progress(p) => {
                 self.last_status
@@ -464,23 +476,6 @@ impl<W: Write> Write for Stderr<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
-    }
-}
-
-/// `{"type":"log","domain":…, <the record's fields>}`, written without an
-/// intermediate `Value`: this is the hot path of a 500,000-record stream.
-struct LogLine<'a> {
-    domain: &'a str,
-    record: LogRecordRef<'a>,
-}
-
-impl serde::Serialize for LogLine<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("type", "log")?;
-        map.serialize_entry("domain", self.domain)?;
-        self.record.serialize_fields(&mut map)?;
-        map.end()
     }
 }
 

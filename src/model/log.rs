@@ -126,6 +126,51 @@ impl LogRecord {
     }
 }
 
+/// Appends [`format_timestamp_ms`]'s text to `out`, without chrono or an
+/// allocation: the headless mode writes one per record.
+pub fn write_timestamp_ms(out: &mut Vec<u8>, ms: i64) {
+    // Years 0..=9999 print as four digits; anything else takes chrono's
+    // path, whatever it prints.
+    const MIN_MS: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00Z
+    const MAX_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+    if !(MIN_MS..=MAX_MS).contains(&ms) {
+        out.extend_from_slice(format_timestamp_ms(ms).as_bytes());
+        return;
+    }
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let digits = |out: &mut Vec<u8>, n: i64, width: u32| {
+        for p in (0..width).rev() {
+            out.push(b'0' + (n / 10i64.pow(p) % 10) as u8);
+        }
+    };
+    digits(out, year, 4);
+    out.push(b'-');
+    digits(out, month, 2);
+    out.push(b'-');
+    digits(out, day, 2);
+    out.push(b'T');
+    digits(out, ms_of_day / 3_600_000, 2);
+    out.push(b':');
+    digits(out, ms_of_day / 60_000 % 60, 2);
+    out.push(b':');
+    digits(out, ms_of_day / 1000 % 60, 2);
+    if ms_of_day % 1000 != 0 {
+        out.push(b'.');
+        digits(out, ms_of_day % 1000, 3);
+    }
+    out.push(b'Z');
+}
+
 /// Formats milliseconds since the epoch as RFC 3339 UTC.
 pub fn format_timestamp_ms(ms: i64) -> String {
     match DateTime::<Utc>::from_timestamp_millis(ms) {
@@ -412,6 +457,48 @@ pub fn parse_text(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_timestamp_is_chronos(ms in proptest::num::i64::ANY) {
+            let mut out = Vec::new();
+            write_timestamp_ms(&mut out, ms);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format_timestamp_ms(ms));
+        }
+
+        #[test]
+        fn the_fast_timestamp_is_chronos_in_our_centuries(
+            ms in -2_208_988_800_000i64..4_102_444_800_000,
+        ) {
+            let mut out = Vec::new();
+            write_timestamp_ms(&mut out, ms);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format_timestamp_ms(ms));
+        }
+    }
+
+    #[test]
+    fn the_fast_timestamp_at_the_edges() {
+        for ms in [
+            0,
+            -1,
+            1,
+            999,
+            1000,
+            951_782_400_000, // 2000-02-29
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            253_402_300_799_999,
+            253_402_300_800_000,
+        ] {
+            let mut out = Vec::new();
+            write_timestamp_ms(&mut out, ms);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format_timestamp_ms(ms),
+                "{ms}"
+            );
+        }
+    }
 
     #[test]
     fn every_known_type_reads_back_from_its_wire_name_and_nothing_else_does() {

@@ -164,14 +164,14 @@ impl DomainLogsClient {
 /// contract tolerates. Records that fail to parse are counted in `bad`.
 #[cfg(any(test, feature = "test-hooks"))]
 fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> ParsedEvent {
-    parse_log_event(event.event_type(), event.data.to_string(), 0, bad)
+    parse_log_event(event.event_type(), event.data.to_string(), 0, true, bad)
 }
 
 /// The records of one `logs` event's data, parsed as the client parses
 /// them, and the number that were skipped as malformed (benchmarks).
 pub fn parse_log_batch(data: String) -> (LogBatch, usize) {
     let mut bad = Vec::new();
-    match parse_log_event("logs", data, 0, &mut bad) {
+    match parse_log_event("logs", data, 0, true, &mut bad) {
         ParsedEvent::Records(records) => (records, bad.len()),
         ParsedEvent::Complete | ParsedEvent::Ignore => (LogBatch::default(), bad.len()),
     }
@@ -183,11 +183,13 @@ fn is_completion(name: &str) -> bool {
 }
 
 /// Reads one event: its name, then its data (see [`batch::parse_data`]).
-/// `expected` is how many records the batch probably holds.
+/// `expected` is how many records the batch probably holds; `prepare`
+/// readies them for the log store too.
 fn parse_log_event(
     name: &str,
     data: String,
     expected: usize,
+    prepare: bool,
     bad: &mut Vec<String>,
 ) -> ParsedEvent {
     if is_completion(name) {
@@ -196,7 +198,13 @@ fn parse_log_event(
     match data.trim() {
         "[DONE]" => ParsedEvent::Complete,
         "" => ParsedEvent::Ignore,
-        _ => batch::parse_data(data, expected, bad),
+        _ => match batch::parse_data(data, expected, bad) {
+            ParsedEvent::Records(mut records) if prepare => {
+                records.prepare_for_store();
+                ParsedEvent::Records(records)
+            }
+            other => other,
+        },
     }
 }
 
@@ -312,9 +320,11 @@ impl Connect for DomainLogsClient {
                         let data = event.data.into_owned();
                         let data_len = data.len();
                         let ids = self.more_ids_at_newest.hasher().clone();
+                        let prepare = self.opts.prepare_for_store;
                         let parse = move || {
                             let mut bad = Vec::new();
-                            let mut payload = parse_log_event(&name, data, batch_hint, &mut bad);
+                            let mut payload =
+                                parse_log_event(&name, data, batch_hint, prepare, &mut bad);
                             if let ParsedEvent::Records(batch) = &mut payload {
                                 batch.find_keys(&ids);
                             }

@@ -97,6 +97,9 @@ pub struct ClientOptions {
     /// Longest wait for response headers (or a WebSocket handshake's
     /// answer, or a proxy's answer to `CONNECT`).
     pub header_timeout: Duration,
+    /// Ready each domain-log batch for the log store on its parse thread.
+    /// The headless mode, which stores nothing, turns it off.
+    pub prepare_for_store: bool,
 }
 
 impl Default for ClientOptions {
@@ -116,6 +119,7 @@ impl Default for ClientOptions {
             no_proxy: None,
             connect_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(30),
+            prepare_for_store: true,
         }
     }
 }

@@ -105,8 +105,13 @@ pub struct LogBatch {
     pub(crate) records: Vec<RawRecord>,
     pub(crate) tags: Vec<Span>,
     pub(crate) extras: Vec<Vec<(String, Value)>>,
-    /// The records again, sanitized for the log store (see [`StoreReady`]).
+    /// Every string is printable ASCII: none needs sanitizing or escaping.
+    pub(crate) plain: bool,
+    /// The records again, sanitized for the log store (see [`StoreReady`]),
+    /// once the client has prepared them (`prepared`). The headless mode
+    /// never stores a batch and skips that work.
     pub(crate) ready: Box<StoreReady>,
+    pub(crate) prepared: bool,
     /// Each record's key, once [`LogBatch::find_keys`] has run.
     pub(crate) keys: Vec<RecordKey>,
 }
@@ -277,6 +282,12 @@ impl Serialize for LogRecord {
 }
 
 impl LogBatch {
+    /// True when every string of every record is printable ASCII (nothing
+    /// to sanitize, nothing to escape but `"` and `\`).
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }
@@ -355,6 +366,11 @@ impl LogBatch {
 
     /// The records sanitized for the log store; the batch is done with.
     pub fn into_store_ready(self) -> StoreReady {
+        // Every client that feeds a store prepares its batches.
+        debug_assert!(
+            self.prepared || self.records.is_empty(),
+            "batch not prepared"
+        );
         *self.ready
     }
 

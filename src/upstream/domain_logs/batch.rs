@@ -107,7 +107,18 @@ impl From<Vec<LogRecord>> for LogBatch {
         for r in &records {
             builder.push_owned(r.borrowed());
         }
-        builder.finish(String::new())
+        let mut batch = builder.finish(String::new());
+        batch.prepare_for_store();
+        batch
+    }
+}
+
+impl LogBatch {
+    /// Sanitizes the records for the log store ([`StoreReady`]), on the
+    /// thread that parsed the batch, while its text is in the cache.
+    pub(crate) fn prepare_for_store(&mut self) {
+        *self.ready = prepare::store_ready(self, self.plain);
+        self.prepared = true;
     }
 }
 
@@ -158,11 +169,12 @@ impl Builder {
             records: self.records,
             tags: self.tags,
             extras: self.extras,
+            plain: false,
             ready: Box::default(),
+            prepared: false,
             keys: Vec::new(),
         };
-        let plain = self.text_plain && is_printable_ascii(&batch.spill);
-        *batch.ready = prepare::store_ready(&batch, plain);
+        batch.plain = self.text_plain && is_printable_ascii(&batch.spill);
         batch
     }
 

@@ -494,8 +494,9 @@ mod tests {
     fn cleaned(json: &str) -> (LogBatch, StoreReady) {
         let mut bad = Vec::new();
         match super::super::parse_data(json.to_string(), 0, &mut bad) {
-            super::super::ParsedEvent::Records(batch) => {
+            super::super::ParsedEvent::Records(mut batch) => {
                 assert!(bad.is_empty(), "{bad:?}");
+                batch.prepare_for_store();
                 let cleaned = (*batch.ready).clone();
                 (batch, cleaned)
             }
