@@ -28,6 +28,7 @@ mod secrets;
 mod signals;
 mod sim_cli;
 mod sim_contract;
+mod ui_alerts;
 mod ui_connlog;
 mod ui_first_minutes;
 mod ui_histogram;
