@@ -19,6 +19,17 @@ pub(super) fn judge(state: &mut AppState, commands: &mut Vec<Command>) {
         return;
     }
     state.dirty = true;
+    // New alerts go to the top of an open list: the selection stays on
+    // the alert it was on, so Enter goes where the user looked.
+    let raised = notices.iter().filter(|n| n.raised).count();
+    let listed = state.alerts.alerts().len();
+    if let Overlay::Alerts { selected, scroll } = &mut state.overlay
+        && raised > 0
+        && listed > raised
+    {
+        *selected = (*selected + raised).min(listed - 1);
+        *scroll += raised;
+    }
     let how = state.alerts.rules().notify;
     if how == Notify::Off {
         return;

@@ -605,6 +605,14 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
                     .sends
                     .learn_campaign_name(&c.campaign_id, &c.campaign_name);
             }
+            // A complaint names its campaign too: the alert it raises says
+            // which one, even when its start came before the inbox did.
+            if let InboxEvent::Bounce(c) | InboxEvent::Complaint(c) | InboxEvent::Unsubscribe(c) =
+                &event
+                && let (Some(id), Some(name)) = (&c.campaign_id, &c.campaign_name)
+            {
+                state.sends.learn_campaign_name(id, name);
+            }
             push_feed(state, FeedItem::from_inbox(&event, now_ms));
         }
         UpstreamBody::Logs(batch) => {

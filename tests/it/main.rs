@@ -7,6 +7,7 @@
 
 mod support;
 
+mod alerts_tmux;
 mod bench_cmd;
 mod clients;
 mod config_cmd;

@@ -128,6 +128,22 @@ fn moving_stops_at_both_ends_and_keeps_the_selection_in_view() {
 }
 
 #[test]
+fn an_alert_raised_while_the_list_is_open_leaves_the_selection_where_it_was() {
+    let mut s = with_alerts();
+    update(&mut s, ch('!'));
+    update(&mut s, ch('j'));
+    let before = crate::app::alert_list::listed(&s)[selected_alert(&s)].clone();
+    update(
+        &mut s,
+        upstream(&issue("iss-ok"), progress(SendStatus::Cancelled, 400)),
+    );
+    tick(&mut s, NOW + 4_000);
+    let listed = crate::app::alert_list::listed(&s);
+    assert_eq!(listed[0].kind, AlertKind::Cancelled, "the new one on top");
+    assert_eq!(listed[selected_alert(&s)], &before);
+}
+
+#[test]
 fn enter_on_a_send_focuses_sends_and_selects_its_row() {
     let mut s = with_alerts();
     update(&mut s, ch('3'));
@@ -183,4 +199,39 @@ fn enter_on_an_empty_list_does_nothing() {
         }
     ));
     assert_eq!(s.focus, Pane::Sends);
+}
+
+#[test]
+fn a_complaint_names_its_campaign_for_the_list() {
+    let mut s = state();
+    let source = campaign("cmp-338c07e2");
+    update(
+        &mut s,
+        upstream(
+            &source,
+            UpstreamBody::Campaign(CampaignUpdate {
+                kind: CampaignUpdateKind::Progress,
+                campaign_id: "cmp-338c07e2".into(),
+                sent: 1_000,
+                ..CampaignUpdate::default()
+            }),
+        ),
+    );
+    for i in 0..3 {
+        update(
+            &mut s,
+            inbox(InboxEvent::Complaint(InboxContact {
+                email: format!("d{i}@example.net"),
+                campaign_id: Some("cmp-338c07e2".into()),
+                campaign_name: Some("Reactivation:\u{1b}[31m Dormant".into()),
+                ..InboxContact::default()
+            })),
+        );
+    }
+    tick(&mut s, NOW + 1_000);
+    let alert = s.alerts.active_for(&source).next().expect("raised");
+    assert_eq!(alert.kind, AlertKind::ComplaintRate);
+    let name = crate::app::alert_list::subject_name(&s, &source);
+    assert!(name.starts_with("campaign Reactivation:"), "{name}");
+    assert!(!name.contains('\u{1b}'), "sanitized: {name:?}");
 }
