@@ -28,11 +28,13 @@ pub enum Context {
     Help,
     /// The top-values panel (`t`) in the log pane.
     TopValues,
+    /// The alert list (`!`).
+    Alerts,
 }
 
 impl Context {
     /// Help overlay sections, in order.
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 16] = [
         Context::Always,
         Context::Global,
         Context::List,
@@ -47,6 +49,7 @@ impl Context {
         Context::Detail,
         Context::ConnLog,
         Context::TopValues,
+        Context::Alerts,
         Context::Help,
     ];
 
@@ -67,6 +70,7 @@ impl Context {
             Context::ConnLog => "Connection log (L)",
             Context::Help => "This help",
             Context::TopValues => "Top values (t)",
+            Context::Alerts => "Alert list (!)",
         }
     }
 
@@ -90,6 +94,8 @@ pub enum KeyAction {
     OpenWatchPrompt,
     Unwatch,
     OpenConnLog,
+    /// The alert list (`!`).
+    OpenAlerts,
     Up,
     Down,
     PageUp,
@@ -240,6 +246,12 @@ pub const KEYMAP: &[Binding] = &[
         C::Global,
         A::OpenConnLog,
         "connection log (selected send, inbox or domain)",
+    ),
+    bind(
+        &[ch('!')],
+        C::Global,
+        A::OpenAlerts,
+        "alerts: active and cleared, newest first",
     ),
     bind(
         &[ch('d')],
@@ -498,6 +510,22 @@ pub const KEYMAP: &[Binding] = &[
     ),
     bind(&[key(K::Esc), ch('t')], C::TopValues, A::Close, "close"),
     bind(&[ch('q')], C::TopValues, A::Quit, "quit"),
+    bind(&[ch('k'), key(K::Up)], C::Alerts, A::Up, "previous alert"),
+    bind(&[ch('j'), key(K::Down)], C::Alerts, A::Down, "next alert"),
+    bind(&[ch('g'), key(K::Home)], C::Alerts, A::Top, "newest"),
+    bind(&[ch('G'), key(K::End)], C::Alerts, A::Bottom, "oldest"),
+    bind(
+        &[key(K::Enter)],
+        C::Alerts,
+        A::Submit,
+        "go to its send, domain or the live feed",
+    ),
+    bind(
+        &[ch('!'), key(K::Esc), ch('q')],
+        C::Alerts,
+        A::Close,
+        "close",
+    ),
     bind(&[ch('?'), key(K::Esc), ch('q')], C::Help, A::Close, "close"),
     bind(&[ch('k'), key(K::Up)], C::Help, A::Up, "scroll up"),
     bind(&[ch('j'), key(K::Down)], C::Help, A::Down, "scroll down"),
@@ -625,6 +653,7 @@ mod tests {
             &[C::Always, C::ConnLog],
             &[C::Always, C::Help],
             &[C::Always, C::TopValues],
+            &[C::Always, C::Alerts],
         ];
         for contexts in together {
             let mut seen: Vec<(Key, Context)> = Vec::new();

@@ -213,6 +213,13 @@ pub enum Overlay {
     },
     /// The `x` prompt: where to export the matches.
     Export(export::ExportPrompt),
+    /// The alert list (`!`): active and cleared alerts, newest first.
+    Alerts {
+        /// Index into the list, newest first.
+        selected: usize,
+        /// The first alert shown.
+        scroll: usize,
+    },
 }
 
 /// One stream's connection as last reported, and since when.

@@ -90,6 +90,7 @@ fn active_contexts(state: &AppState) -> Vec<Context> {
         Overlay::Help { .. } => Some(Context::Help),
         Overlay::Detail { .. } => Some(Context::Detail),
         Overlay::ConnLog { .. } => Some(Context::ConnLog),
+        Overlay::Alerts { .. } => Some(Context::Alerts),
         Overlay::None if state.logs.filter_bar.is_some() => Some(Context::FilterBar),
         Overlay::None if state.logs.top.is_some() && state.focus == Pane::Logs => {
             Some(Context::TopValues)
@@ -129,6 +130,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, commands: &mut Vec<Command>) {
         Context::Detail => super::detail::overlay_key(state, action, commands),
         Context::ConnLog => connlog::overlay_key(state, action, commands),
         Context::TopValues => super::top_values::key(state, action, commands),
+        Context::Alerts => super::alert_list::overlay_key(state, action, commands),
         _ => main_key(state, action, commands),
     }
 }
@@ -141,6 +143,7 @@ fn main_key(state: &mut AppState, action: KeyAction, commands: &mut Vec<Command>
         KeyAction::Focus(pane) => focus(state, pane),
         KeyAction::ToggleZoom => super::zoom::toggle(state),
         KeyAction::ToggleHelp => state.overlay = Overlay::Help { scroll: 0 },
+        KeyAction::OpenAlerts => super::alert_list::open(state),
         KeyAction::OpenWatchPrompt => {
             state.overlay = Overlay::Watch {
                 input: Input::default(),
@@ -601,6 +604,14 @@ fn on_upstream(state: &mut AppState, event: UpstreamEvent) {
                 state
                     .sends
                     .learn_campaign_name(&c.campaign_id, &c.campaign_name);
+            }
+            // A complaint names its campaign too: the alert it raises says
+            // which one, even when its start came before the inbox did.
+            if let InboxEvent::Bounce(c) | InboxEvent::Complaint(c) | InboxEvent::Unsubscribe(c) =
+                &event
+                && let (Some(id), Some(name)) = (&c.campaign_id, &c.campaign_name)
+            {
+                state.sends.learn_campaign_name(id, name);
             }
             push_feed(state, FeedItem::from_inbox(&event, now_ms));
         }

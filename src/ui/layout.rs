@@ -198,6 +198,7 @@ pub fn geometry(state: &AppState) -> Geometry {
             super::connlog::page_height(state, screen),
             super::overlay::scroll_limit(state, screen),
         ),
+        Overlay::Alerts { .. } => (super::alerts::page_height(screen), 0),
         _ => (0, 0),
     };
     let Some(areas) = areas(screen, state) else {

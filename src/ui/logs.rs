@@ -20,6 +20,9 @@ use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
 use unicode_width::UnicodeWidthStr;
 
+/// Columns the connection badge takes at least in the title (`● live `).
+const MIN_CONN_WIDTH: usize = 7;
+
 /// The table's columns as they fit the pane, and how times are written.
 struct TableLayout {
     columns: Vec<(LogColumn, usize)>,
@@ -115,13 +118,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let heading = PaneHeading::new(state, Pane::Logs, area.width);
     let name_width = heading.width() + 3;
     let border = usize::from(area.width).saturating_sub(name_width);
-    // A domain too long for the border keeps room for the state words.
+    // An alert about the domain is named after it, a glyph and a word;
+    // its number only where the name and the state words leave room.
     let name = clean(&view.domain);
+    let spare = border.saturating_sub(name.width() + 3 + shortest_follow + MIN_CONN_WIDTH);
+    let mark = super::alerts::mark_forms(state, &source).map_or(String::new(), |forms| {
+        format!("{} ", super::alerts::longest_fitting(&forms, spare))
+    });
+    // A domain too long for the border keeps room for the state words.
     let domain = format!(
         "· {} ",
-        fit(&name, border.saturating_sub(shortest_follow + 10))
+        fit(
+            &name,
+            border.saturating_sub(shortest_follow + 10 + mark.width())
+        )
     );
-    let room = border.saturating_sub(domain.width() + shortest_follow);
+    let room = border.saturating_sub(domain.width() + mark.width() + shortest_follow);
     // Live but silent since the stream was opened: say so, rather than a
     // green `live` over an empty table (a stalled domain looks healthy).
     let silent = stream.is_some_and(|s| s.conn == ConnState::Live)
@@ -144,6 +156,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         .map_or(String::new(), |f| f.to_string());
     left = left.saturating_sub(follow.width());
     let mut title = vec![Span::styled(domain, theme.title(focused))];
+    if !mark.is_empty() {
+        title.push(Span::styled(mark, theme.tone(Tone::Bad)));
+    }
     if logs.domains.len() > 1 {
         let (at, of) = (logs.current + 1, logs.domains.len());
         let position = [

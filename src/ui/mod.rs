@@ -2,6 +2,7 @@
 //! state and the frame size and nothing else, and it builds only the rows
 //! that are visible.
 
+mod alerts;
 pub mod connlog;
 pub mod detail;
 mod export;
@@ -64,6 +65,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
             overlay::draw_confirm_unwatch(frame, area, state, source)
         }
         Overlay::Export(prompt) => export::draw(frame, area, state, prompt),
+        Overlay::Alerts { selected, scroll } => {
+            alerts::draw(frame, area, state, *selected, *scroll)
+        }
     }
 }
 

@@ -51,8 +51,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     let width = usize::from(inner.width);
     let visible = || rows.iter().enumerate().skip(top).take(cards);
     // Columns shared by the visible cards, so their gauges line up.
-    let columns = CardColumns {
+    let mut columns = CardColumns {
         width,
+        alert: 0,
         timing: visible()
             .map(|(_, row)| timing(state, row).width())
             .max()
@@ -63,6 +64,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
             .unwrap_or(0)
             .min(width / 3),
     };
+    // The alert mark's column, as wide as the widest mark shown: the
+    // longest form of each that leaves the gauge some room, else one
+    // that takes the gauge's place (the percentage stays).
+    let room = width.saturating_sub(columns.fixed() + 1);
+    let with_gauge = room.saturating_sub(MIN_GAUGE_WITH_ALERT);
+    columns.alert = visible()
+        .filter_map(|(_, row)| super::alerts::mark_forms(state, &row.source))
+        .map(|forms| {
+            let fits = |limit| forms.iter().map(|f| f.width()).find(|w| *w <= limit);
+            fits(with_gauge).or(fits(room)).unwrap_or(room)
+        })
+        .max()
+        .unwrap_or(0);
     let mut lines = Vec::with_capacity(cards * 2);
     for (index, row) in visible() {
         let is_selected = selected == Some(index);
@@ -92,8 +106,36 @@ fn conn_text(state: &AppState, row: &SendRow, width: usize) -> (String, Tone) {
 
 struct CardColumns {
     width: usize,
+    /// The alert mark's column; 0 when no visible send has an alert.
+    alert: usize,
     timing: usize,
     conn: usize,
+}
+
+const STATUS_WIDTH: usize = 11;
+const PERCENT_WIDTH: usize = 4;
+const MIN_GAUGE: usize = 4;
+/// The gauge a mark's longer form leaves at least.
+const MIN_GAUGE_WITH_ALERT: usize = 6;
+
+impl CardColumns {
+    fn label(&self) -> usize {
+        (self.width / 4).clamp(12, 34)
+    }
+
+    /// Columns of line one besides the gauge and the alert mark.
+    fn fixed(&self) -> usize {
+        2 + self.label()
+            + 1
+            + STATUS_WIDTH
+            + 1
+            + 1
+            + PERCENT_WIDTH
+            + 1
+            + self.timing
+            + 1
+            + self.conn
+    }
 }
 
 fn label(row: &SendRow) -> String {
@@ -155,21 +197,23 @@ fn card(
     let theme = Theme::of(state);
     let width = columns.width;
     let (conn_text, conn_tone) = conn_text(state, row, width);
-    let label_width = (width / 4).clamp(12, 34);
-    const STATUS_WIDTH: usize = 11;
-    const PERCENT_WIDTH: usize = 4;
-    let fixed = 2
-        + label_width
-        + 1
-        + STATUS_WIDTH
-        + 1
-        + 1
-        + PERCENT_WIDTH
-        + 1
-        + columns.timing
-        + 1
-        + columns.conn;
-    let gauge_width = width.saturating_sub(fixed).max(4);
+    let label_width = columns.label();
+    let alert_width = if columns.alert > 0 {
+        columns.alert + 1
+    } else {
+        0
+    };
+    let gauge_width = width.saturating_sub(columns.fixed() + alert_width);
+    // Beside an alert a gauge too short to read goes; alone it keeps 4.
+    let gauge_width = match (alert_width, gauge_width) {
+        (0, w) => w.max(MIN_GAUGE),
+        (_, w) if w < MIN_GAUGE => 0,
+        (_, w) => w,
+    };
+    // A glyph and a word, bold: an alert reads without colour too.
+    let mark = super::alerts::mark_forms(state, &row.source).map_or(String::new(), |forms| {
+        super::alerts::longest_fitting(&forms, columns.alert).to_string()
+    });
 
     let (filled, empty) = gauge(row.ratio(), gauge_width);
     let pct = row.ratio().map_or("–".to_string(), |r| {
@@ -185,6 +229,8 @@ fn card(
                 theme.phase(row.phase),
             ),
             Span::raw(" "),
+            Span::styled(cell(&mark, columns.alert), theme.tone(Tone::Bad)),
+            Span::raw(if alert_width > 0 { " " } else { "" }),
             Span::styled(filled, theme.gauge_filled(row.phase)),
             Span::styled(empty, theme.tone(Tone::Muted)),
             Span::raw(" "),

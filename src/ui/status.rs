@@ -42,6 +42,12 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
         spans.push(Span::styled(" DEMO ", theme.badge()));
         spans.push(Span::raw(" "));
     }
+    let start = spans.len();
+    // Alerts first: on a narrow terminal the streams' details are cut
+    // before the count is.
+    if let Some(count) = super::alerts::count_text(state) {
+        spans.push(Span::styled(count, theme.tone(Tone::Bad)));
+    }
     let mut troubled: Vec<(u8, String, String, Tone)> = Vec::new();
     let (mut live, mut finished) = (0, 0);
     for (source, status) in &state.streams {
@@ -66,13 +72,17 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
         ));
     }
     troubled.sort_by_key(|(severity, ..)| *severity);
-    if state.streams.is_empty() {
-        spans.push(Span::styled("no streams yet", muted));
-    }
-    for (i, (_, label, text, tone)) in troubled.into_iter().enumerate() {
-        if i > 0 {
+    let separate = |spans: &mut Vec<Span<'static>>| {
+        if spans.len() > start {
             spans.push(Span::styled(" │ ", muted));
         }
+    };
+    if state.streams.is_empty() {
+        separate(&mut spans);
+        spans.push(Span::styled("no streams yet", muted));
+    }
+    for (_, label, text, tone) in troubled {
+        separate(&mut spans);
         spans.push(Span::raw(format!("{label} ")));
         spans.push(Span::styled(text, theme.tone(tone)));
     }
@@ -85,9 +95,7 @@ fn streams_line(state: &AppState) -> Vec<Span<'static>> {
         if count == 0 {
             continue;
         }
-        if spans.len() > usize::from(state.demo) * 2 {
-            spans.push(Span::styled(" │ ", muted));
-        }
+        separate(&mut spans);
         let noun = if count == 1 { "stream" } else { "streams" };
         spans.push(Span::styled(
             format!("{symbol} {count} {noun} {text}"),

@@ -1,112 +1,111 @@
-//! The dashboard's alert notifications in a real terminal (tmux): the raw
-//! bytes it writes to the pane, taken with `pipe-pane`, hold one bell, or
-//! one OSC 9 and one OSC 777 (in tmux's passthrough, as `TMUX` is set in
-//! the pane), for the one alert raised; none with `notify` off.
+//! Send health in a real terminal (issue 19): the demo's sends trip
+//! alerts within its first minute; the status bar counts them, `!` lists
+//! them, and Enter on one goes to its subject.
 //!
-//! `.ci/run` installs tmux; without it these tests fail and say so.
+//! `.ci/run` installs tmux; without it this test fails and says so.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use crate::support::TempDir;
 use crate::support::tmux::{Tmux, dashboard};
 
-/// Every rule off but the bounce rate, which `iss-cold-list` trips from
-/// its first progress: one alert.
-const ONE_RULE: &str = "complaint_rate_pct = false\ncomplaint_count = false\n\
-                        stall_secs = false\nfailed_or_cancelled = false\n\
-                        domain_bounce_rate_pct = false\nstream_down_secs = false\n";
+/// What the list calls each rule (`AlertKind::describe`).
+const RULES: [&str; 8] = [
+    "bounce rate",
+    "complaint rate",
+    "complaints",
+    "no progress while sending",
+    "send failed",
+    "send cancelled",
+    "bounced+failed in the window",
+    "stream down",
+];
 
-/// How long the output is watched after the alert (or, with nothing to
-/// wait for, after the send shows): a second bell would come by then, as
-/// the rules are judged on every tick.
-const AFTER: Duration = Duration::from_secs(4);
+/// The domain the demo's records bounce on.
+const BOUNCING: &str = "bounces.example.com";
 
-/// Runs the dashboard on the cold list with `notify` and [`ONE_RULE`],
-/// its pane's output piped into a file from before it starts; returns
-/// what it wrote once `done` holds for it (or after a time) plus [`AFTER`].
-fn pane_output(name: &str, notify: &str, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
-    let dir = TempDir::new(name);
-    let config = dir.join("config.toml");
-    std::fs::write(
-        &config,
-        format!("[alerts]\nnotify = \"{notify}\"\n{ONE_RULE}"),
-    )
-    .expect("the config file");
-    let out = dir.join("pane.out");
-    let ready = dir.join("ready");
-    // The dashboard starts only once the pipe is in place.
-    let command = format!(
-        "while [ ! -e {ready} ]; do sleep 0.05; done; {}; sleep 60",
-        dashboard(
-            &format!("MISAR_DASH_CONFIG={}", config.display()),
-            "--sim --issue iss-cold-list --no-follow-campaigns",
-        ),
-        ready = ready.display(),
-    );
-    let tmux = Tmux::start(name, 100, 30, &command);
-    tmux.tmux(&["pipe-pane", "-o", &format!("cat >> {}", out.display())]);
-    std::fs::write(&ready, "").expect("the ready file");
-    tmux.wait_for("the cold list's row", |s| s.contains("iss-cold-list"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done(&read(&out)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
+/// The status bar's count: `▲ N alerts`.
+fn alert_count(screen: &str) -> usize {
+    screen
+        .lines()
+        .filter_map(|l| l.split("▲ ").nth(1))
+        .filter_map(|rest| rest.strip_suffix_alerts())
+        .max()
+        .unwrap_or(0)
+}
+
+trait CountWord {
+    fn strip_suffix_alerts(&self) -> Option<usize>;
+}
+
+impl CountWord for str {
+    /// `3 alerts · ! list…` → 3.
+    fn strip_suffix_alerts(&self) -> Option<usize> {
+        let (n, rest) = self.split_once(' ')?;
+        (rest.starts_with("alert")).then_some(())?;
+        n.parse().ok()
     }
-    std::thread::sleep(AFTER);
-    let bytes = read(&out);
-    tmux.key("q");
-    bytes
 }
 
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_default()
+/// The alert rows inside the list's box: the text between its borders of
+/// the lines that start with a time (`▸ 09:59:55  …` or `  09:59:55  …`).
+fn list_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let inner = l.split('║').nth(1)?;
+            let time = inner.get(2..10).or_else(|| {
+                // `▸` is three bytes.
+                inner.strip_prefix("▸ ").and_then(|r| r.get(..8))
+            })?;
+            let b = time.as_bytes();
+            (b.len() == 8 && b[2] == b':' && b[5] == b':' && b[0].is_ascii_digit())
+                .then(|| inner.to_string())
+        })
+        .collect()
 }
 
-fn count(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack
-        .windows(needle.len())
-        .filter(|w| *w == needle)
-        .count()
-}
-
-const BEL: &[u8] = b"\x07";
-const OSC9: &[u8] = b"\x1bPtmux;\x1b\x1b]9;";
-const OSC777: &[u8] = b"\x1bPtmux;\x1b\x1b]777;notify;misar-dash;";
-
-#[test]
-fn notify_bell_rings_once_for_the_one_alert() {
-    let bytes = pane_output("alert-bell", "bell", |b| count(b, BEL) > 0);
-    assert!(!bytes.is_empty(), "the pane's output was captured");
-    assert_eq!(count(&bytes, BEL), 1, "{}", String::from_utf8_lossy(&bytes));
-    assert_eq!(count(&bytes, b"]9;"), 0);
-}
-
-#[test]
-fn notify_osc_sends_one_osc_9_and_one_osc_777_through_tmux() {
-    let bytes = pane_output("alert-osc", "osc", |b| count(b, OSC777) > 0);
-    let text = String::from_utf8_lossy(&bytes);
-    assert_eq!(count(&bytes, OSC9), 1, "{text:?}");
-    assert_eq!(count(&bytes, OSC777), 1, "{text:?}");
-    // Each sequence is whole: its text, its BEL, the passthrough's end;
-    // those two BELs are the only ones.
-    let start = text.find("]9;").expect("OSC 9");
-    let osc9 = &text[start..];
-    let end = osc9
-        .find("\x07\x1b\\")
-        .expect("OSC 9 ends inside the passthrough");
-    assert!(
-        osc9[..end].contains("iss-cold-list") && osc9[..end].contains("bounce rate"),
-        "{:?}",
-        &osc9[..end]
-    );
-    assert_eq!(count(&bytes, BEL), 2, "{text:?}");
+fn rules_listed(rows: &[String]) -> Vec<&'static str> {
+    RULES
+        .into_iter()
+        .filter(|rule| rows.iter().any(|r| r.contains(&format!("  {rule}  "))))
+        .collect()
 }
 
 #[test]
-fn notify_off_writes_no_bell_and_no_notification() {
-    let bytes = pane_output("alert-off", "off", |_| true);
-    assert!(!bytes.is_empty(), "the pane's output was captured");
-    assert_eq!(count(&bytes, BEL), 0);
-    assert_eq!(count(&bytes, b"]9;"), 0);
-    assert_eq!(count(&bytes, b"]777;"), 0);
+fn the_demo_raises_alerts_that_the_list_names_and_enter_goes_to() {
+    let tmux = Tmux::start("alerts", 120, 40, &dashboard("", ""));
+    tmux.wait_for("the demo", |s| {
+        s.contains("DEMO") && s.contains("issue iss-")
+    });
+    let screen = tmux.wait_for("three alerts counted in the status bar", |s| {
+        alert_count(s) >= 3
+    });
+    assert!(screen.contains("· ! list"), "{screen}");
+
+    // From the live feed, so that going to the domain is seen to move.
+    tmux.keys(&["2", "!"]);
+    let screen = tmux.wait_for("three rules and the bouncing domain listed", |s| {
+        let rows = list_rows(s);
+        rules_listed(&rows).len() >= 3 && rows.iter().any(|r| r.contains(BOUNCING))
+    });
+    assert!(screen.contains("Alerts ·"), "{screen}");
+
+    // Down to the domain's alert. New alerts go on top without moving the
+    // selection off the alert it is on, so its place is counted once.
+    let at = list_rows(&screen)
+        .iter()
+        .position(|r| r.contains(BOUNCING))
+        .expect("listed");
+    for _ in 0..at {
+        tmux.keys(&["j"]);
+    }
+    tmux.wait_for("the domain's alert selected", |s| {
+        list_rows(s)
+            .iter()
+            .any(|r| r.starts_with('▸') && r.contains(BOUNCING))
+    });
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the domain's tab in the focused logs pane", |s| {
+        !s.contains("Alerts ·") && s.contains(&format!("▶ 3 Domain logs · {BOUNCING} ▲ bounces"))
+    });
+    assert!(alert_count(&screen) >= 3, "{screen}");
+    tmux.keys(&["q"]);
 }

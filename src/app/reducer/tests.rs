@@ -15,6 +15,8 @@ use crate::model::{
 };
 use crate::model::{LogEventType, LogRecord};
 
+/// The alert list (`!`).
+mod alerts;
 mod keys_and_overlays;
 mod logs;
 /// The rate and ETA of sends, and how long an error stays news (issue 16).
