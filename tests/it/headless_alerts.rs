@@ -30,22 +30,35 @@ fn alert_lines(lines: &[Value]) -> Vec<&Value> {
     lines.iter().filter(|l| l["type"] == "alert").collect()
 }
 
+/// `stream send-progress issue` (plus `more` arguments) against a fresh
+/// simulator, run to its end; its JSON lines.
+async fn stream_send(
+    config: Option<&std::path::Path>,
+    issue: &str,
+    more: &[&str],
+) -> (Ran, Vec<Value>) {
+    let sim = start_sim(sim_config()).await;
+    let mut args = vec!["stream", "send-progress", issue];
+    args.extend_from_slice(more);
+    let out = run_within(against(&sim, config), &args, Duration::from_secs(30)).await;
+    sim.shutdown().await;
+    let lines = out.json_lines();
+    (out, lines)
+}
+
+/// The one alert line among `lines`.
+fn only_alert<'a>(lines: &'a [Value], stdout: &str) -> &'a Value {
+    let alerts = alert_lines(lines);
+    assert_eq!(alerts.len(), 1, "{stdout}");
+    alerts[0]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_on_alert_exits_9_on_the_cold_lists_bounce_rate() {
-    let sim = start_sim(sim_config()).await;
-    let args = [
-        "stream",
-        "send-progress",
-        "iss-cold-list",
-        "--fail-on-alert",
-    ];
-    let out = run_within(against(&sim, None), &args, Duration::from_secs(20)).await;
+    let (out, lines) = stream_send(None, "iss-cold-list", &["--fail-on-alert"]).await;
     out.assert_exit(9);
-    let lines = out.json_lines();
-    let alerts = alert_lines(&lines);
-    assert_eq!(alerts.len(), 1, "{}", out.stdout);
-    let alert = lines.last().expect("lines");
-    assert_eq!(alert["type"], "alert", "the alert is the last line");
+    let alert = only_alert(&lines, &out.stdout);
+    assert_eq!(lines.last(), Some(alert), "the alert is the last line");
     assert_eq!(alert["issue_id"], "iss-cold-list");
     assert_eq!(alert["state"], "raised");
     assert_eq!(alert["alert"], "bounce_rate");
@@ -72,36 +85,26 @@ async fn fail_on_alert_exits_9_on_the_cold_lists_bounce_rate() {
         &why,
         &["alert", "iss-cold-list", "bounce rate", "--fail-on-alert"],
     );
-    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_send_prints_no_alert_line_and_exits_0() {
-    let sim = start_sim(sim_config()).await;
-    let args = ["stream", "send-progress", "iss-spring-sale"];
-    let out = run_within(against(&sim, None), &args, Duration::from_secs(30)).await;
+    let (out, lines) = stream_send(None, "iss-spring-sale", &[]).await;
     out.assert_exit(0);
-    let lines = out.json_lines();
     assert!(alert_lines(&lines).is_empty(), "{}", out.stdout);
     let last = lines.last().expect("lines");
     assert_eq!(
         (&last["type"], &last["status"]),
         (&"complete".into(), &"sent".into())
     );
-    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_send_prints_a_failed_alert_line() {
-    let sim = start_sim(sim_config()).await;
-    let args = ["stream", "send-progress", "iss-partner-update"];
-    let out = run_within(against(&sim, None), &args, Duration::from_secs(30)).await;
+    let (out, lines) = stream_send(None, "iss-partner-update", &[]).await;
     // Without --fail-on-alert an alert does not change how the run ends.
     out.assert_exit(0);
-    let lines = out.json_lines();
-    let alerts = alert_lines(&lines);
-    assert_eq!(alerts.len(), 1, "{}", out.stdout);
-    let alert = alerts[0];
+    let alert = only_alert(&lines, &out.stdout);
     assert_eq!(alert["issue_id"], "iss-partner-update");
     assert_eq!(alert["state"], "raised");
     assert_eq!(alert["alert"], "failed");
@@ -110,7 +113,6 @@ async fn a_failed_send_prints_a_failed_alert_line() {
     assert_eq!(alert["value"], Value::Null);
     let last = lines.last().expect("lines");
     assert_eq!(last["status"], "failed", "the completion comes last");
-    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,13 +162,10 @@ async fn a_rule_set_to_false_raises_nothing() {
 /// as the stream is live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_that_stops_holding_prints_a_cleared_line() {
-    let sim = start_sim(sim_config()).await;
     let dir = TempDir::new("hl-alerts-cleared");
     let path = config(&dir, "stream_down_secs = 0\nclear_after_secs = 0");
-    let args = ["stream", "send-progress", "iss-spring-sale"];
-    let out = run_within(against(&sim, Some(&path)), &args, Duration::from_secs(30)).await;
+    let (out, lines) = stream_send(Some(&path), "iss-spring-sale", &[]).await;
     out.assert_exit(0);
-    let lines = out.json_lines();
     let alerts = alert_lines(&lines);
     let states: Vec<(&Value, &Value)> = alerts.iter().map(|a| (&a["alert"], &a["state"])).collect();
     assert_eq!(
@@ -181,5 +180,4 @@ async fn an_alert_that_stops_holding_prints_a_cleared_line() {
     assert_eq!(alerts[0]["since"], alerts[1]["since"], "the same alert");
     assert_eq!(alerts[1]["unit"], "seconds");
     assert_eq!(alerts[1]["issue_id"], "iss-spring-sale");
-    sim.shutdown().await;
 }
