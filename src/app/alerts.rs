@@ -101,6 +101,9 @@ struct Verdict {
     value: f64,
     threshold: f64,
     unit: AlertUnit,
+    /// The condition cannot come back (the send ended, the subject left):
+    /// an alert it held clears at once rather than after the hysteresis.
+    settled: bool,
 }
 
 impl Watchdog {
@@ -262,7 +265,7 @@ impl Watchdog {
                 (Some(alert), false) => {
                     alert.latest = v.value;
                     let since = *alert.false_since_ms.get_or_insert(now_ms);
-                    if now_ms - since >= clear_after {
+                    if v.settled || now_ms - since >= clear_after {
                         alert.cleared_ms = Some(now_ms);
                         notices.push(alert.notice(false));
                     }
@@ -311,6 +314,7 @@ impl Watchdog {
                 value,
                 threshold,
                 unit,
+                settled: false,
             };
             let rated = send.sent >= rules.min_sent;
             if let Some(th) = rules.bounce_rate_pct {
@@ -346,13 +350,17 @@ impl Watchdog {
                     (now_ms - send.moved_ms.max(since)) as f64 / 1000.0
                 });
                 let sending = send.status == Some(SendStatus::Sending);
-                out.push(verdict(
-                    AlertKind::Stalled,
-                    sending && still >= th,
-                    still,
-                    th,
-                    AlertUnit::Seconds,
-                ));
+                let ended = send.status.is_some_and(|s| s.is_terminal());
+                out.push(Verdict {
+                    settled: ended,
+                    ..verdict(
+                        AlertKind::Stalled,
+                        sending && still >= th,
+                        still,
+                        th,
+                        AlertUnit::Seconds,
+                    )
+                });
             }
             if rules.failed_or_cancelled {
                 for (kind, status) in [
@@ -373,6 +381,7 @@ impl Watchdog {
                     value: *n as f64,
                     threshold: th,
                     unit: AlertUnit::Count,
+                    settled: false,
                 });
             }
         }
@@ -399,6 +408,7 @@ impl Watchdog {
                 value: rate,
                 threshold: th,
                 unit: AlertUnit::Percent,
+                settled: false,
             });
         }
         if let Some(th) = rules.stream_down_secs {
@@ -415,11 +425,12 @@ impl Watchdog {
                     value: down,
                     threshold: th,
                     unit: AlertUnit::Seconds,
+                    settled: false,
                 });
             }
         }
-        // Subjects that left (a stream that finished) clear their alerts
-        // like a false condition.
+        // Subjects that left (a stream that finished) have nothing more to
+        // judge: their alerts clear at once.
         for alert in self.alerts.iter().filter(|a| a.is_active()) {
             if !out
                 .iter()
@@ -432,9 +443,13 @@ impl Watchdog {
                     value: alert.latest,
                     threshold: alert.threshold,
                     unit: alert.unit,
+                    settled: true,
                 });
             }
         }
+        // The maps' order is arbitrary: notices of one tick come out in
+        // one order, the same every run.
+        out.sort_by(|a, b| (&a.source, a.kind).cmp(&(&b.source, b.kind)));
         out
     }
 }

@@ -15,6 +15,7 @@ use super::widgets::{
 use crate::app::feed::group_digits;
 use crate::app::sends::{Outcome, SendPhase, SendRow};
 use crate::app::{AppState, Pane};
+use crate::model::alert::AlertKind;
 use crate::model::{ConnState, Source};
 use crate::sanitize::clean;
 
@@ -173,12 +174,20 @@ pub(super) fn phase_text(state: &AppState, row: &SendRow) -> String {
 }
 
 /// `eta 1m37s` while sending, `eta —` while no ETA can be told (the
-/// stream is down, the rate unknown or zero), `ended 09:56:00` once over.
+/// stream is down, the rate unknown or zero, the send stalled: its last
+/// rate says nothing of when it ends), `ended 09:56:00` once over.
 fn timing(state: &AppState, row: &SendRow) -> String {
-    let live = state.stream_live(&row.source);
+    let stalled = state
+        .alerts
+        .active_for(&row.source)
+        .any(|a| a.kind == AlertKind::Stalled);
+    let eta = || {
+        let live = state.stream_live(&row.source);
+        row.eta_ms(live).filter(|_| !stalled)
+    };
     match (row.phase, row.ended_ms) {
         (SendPhase::Ended(_), Some(ended)) => format!("ended {}", widgets::clock(ended)),
-        (SendPhase::Sending, _) => row.eta_ms(live).map_or("eta —".to_string(), |eta| {
+        (SendPhase::Sending, _) => eta().map_or("eta —".to_string(), |eta| {
             format!("eta {}", widgets::duration(eta))
         }),
         _ => String::new(),

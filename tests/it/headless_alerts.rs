@@ -46,6 +46,30 @@ async fn stream_send(
     (out, lines)
 }
 
+/// Runs `cmd` with `args` for `long`, checks that nothing ended it, then
+/// stops it: its stdout and JSON lines.
+async fn runs_on(mut cmd: Command, args: &[&str], long: Duration) -> (String, Vec<Value>) {
+    let mut child = cmd
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    tokio::time::sleep(long).await;
+    assert!(
+        child.try_wait().expect("its status").is_none(),
+        "it ran on: no alert ended it"
+    );
+    child.start_kill().expect("kill");
+    let out = child.wait_with_output().await.expect("its output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    (stdout, lines)
+}
+
 /// The one alert line among `lines`.
 fn only_alert<'a>(lines: &'a [Value], stdout: &str) -> &'a Value {
     let alerts = alert_lines(lines);
@@ -120,7 +144,7 @@ async fn a_rule_set_to_false_raises_nothing() {
     let sim = start_sim(sim_config()).await;
     let dir = TempDir::new("hl-alerts-off");
     let path = config(&dir, "bounce_rate_pct = false");
-    let mut cmd = against(&sim, Some(&path));
+    let cmd = against(&sim, Some(&path));
     let args = [
         "stream",
         "send-progress",
@@ -129,24 +153,7 @@ async fn a_rule_set_to_false_raises_nothing() {
     ];
     // The cold list sends for many minutes: watch it for three seconds
     // (two simulated minutes), far past 200 sent, then stop it.
-    let mut child = cmd
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(
-        child.try_wait().expect("its status").is_none(),
-        "it ran on: no alert ended it"
-    );
-    child.start_kill().expect("kill");
-    let out = child.wait_with_output().await.expect("its output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let (stdout, lines) = runs_on(cmd, &args, Duration::from_secs(3)).await;
     assert!(alert_lines(&lines).is_empty(), "{stdout}");
     let judged = lines.iter().any(|l| {
         l["type"] == "progress"
@@ -180,4 +187,48 @@ async fn an_alert_that_stops_holding_prints_a_cleared_line() {
     assert_eq!(alerts[0]["since"], alerts[1]["since"], "the same alert");
     assert_eq!(alerts[1]["unit"], "seconds");
     assert_eq!(alerts[1]["issue_id"], "iss-spring-sale");
+}
+
+/// A domain whose recent log is a quarter bounces: the simulator on the
+/// wall clock (the rule judges the last minutes of real time), the
+/// domain's whole log (no server-side filter), and the run ends on the
+/// alert. The same domain filtered on the server is not judged at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bouncing_domain_raises_a_domain_alert_unless_filtered_on_the_server() {
+    let sim = start_sim(sim_config_with(|c| {
+        c.epoch = None;
+        c.speed = 1.0;
+    }))
+    .await;
+    let args = ["stream", "logs", "bounces.example.com", "--fail-on-alert"];
+    let out = run_within(against(&sim, None), &args, Duration::from_secs(30)).await;
+    out.assert_exit(9);
+    let lines = out.json_lines();
+    let alert = only_alert(&lines, &out.stdout);
+    assert_eq!(lines.last(), Some(alert), "the alert is the last line");
+    assert_eq!(alert["domain"], "bounces.example.com", "{alert}");
+    assert_eq!(alert["alert"], "domain_bounces");
+    assert_eq!(alert["unit"], "percent");
+    let value = alert["value"].as_f64().expect("a number");
+    assert!(value > 10.0, "{value}");
+    assert_contains(&out.stop_line(), &["alert", "bounces.example.com"]);
+
+    // Filtered on the server, the records are not the domain's log: the
+    // same stream runs on, with no alert, until it is stopped.
+    let filtered = [
+        "stream",
+        "logs",
+        "bounces.example.com",
+        "--event-type",
+        "bounced",
+        "--fail-on-alert",
+    ];
+    let cmd = against(&sim, None);
+    let (stdout, lines) = runs_on(cmd, &filtered, Duration::from_secs(4)).await;
+    assert!(alert_lines(&lines).is_empty(), "{stdout}");
+    assert!(
+        lines.iter().filter(|l| l["type"] == "log").count() > 10,
+        "records came: {stdout}"
+    );
+    sim.shutdown().await;
 }

@@ -237,3 +237,27 @@ fn an_empty_list_says_which_rules_are_on() {
     assert!(screen.contains("No alerts yet"), "{screen}");
     assert!(!screen.contains("▲ "), "no mark, no count: {screen}");
 }
+
+/// A send that stopped moving has no ETA: its last rate says nothing of
+/// when it will end.
+#[test]
+fn a_stalled_send_tells_no_eta() {
+    let stuck = issue("iss-stuck-import");
+    let mut f = Fixture::plain();
+    f.tick(-100_000)
+        .up(&stuck)
+        .event(&stuck, sending(1_000, 2))
+        .tick(-90_000)
+        .event(&stuck, sending(1_600, 3))
+        .tick(-80_000);
+    let row = |f: &Fixture| {
+        let screen = text(&draw(&f.state, 120, 40));
+        let line = screen.lines().find(|l| l.contains("iss-stuck-import"));
+        line.map(str::to_string).unwrap_or_default()
+    };
+    assert!(row(&f).contains("eta "), "{}", row(&f));
+    assert!(!row(&f).contains("eta —"), "moving: {}", row(&f));
+    f.tick(0);
+    assert!(row(&f).contains("▲ stalled"), "{}", row(&f));
+    assert!(row(&f).contains("eta —"), "{}", row(&f));
+}
