@@ -262,6 +262,20 @@ pub fn log_events(epoch_ms: i64) -> Vec<LogEvent> {
         record(json!({ "subject": 42 })),
         Value::String(nasty("osc0-title-bel")),
     ];
+    // Printable ASCII that JSON must escape: a client may copy such text
+    // as it is, but for its quotes and backslashes.
+    let ascii = vec![
+        record(json!({
+            "sender": "\"quoted name\"@example.org",
+            "subject": r#"He said "hi" \ C:\new\table \u0041 \"#,
+            "tags": [r"back\slash", "quo\"te", "\\"],
+        })),
+        record(json!({
+            "event_type": "failed",
+            "smtp_response": r#"550 5.1.1 <a\b@example.org>: "no such user""#,
+            "url": r"https://example.org/a\/b?q=\u00e9",
+        })),
+    ];
     let renamed = vec![record(
         json!({ "subject": "in an event of an unknown name" }),
     )];
@@ -288,6 +302,11 @@ pub fn log_events(epoch_ms: i64) -> Vec<LogEvent> {
             name: "logs".into(),
             shape: Shape::Logs,
             items: fields,
+        },
+        LogEvent::Batch {
+            name: "logs".into(),
+            shape: Shape::Logs,
+            items: ascii,
         },
         // The malformed batch: cut off mid-record.
         LogEvent::Raw {
@@ -474,7 +493,7 @@ mod tests {
     #[test]
     fn the_fixture_counts_what_it_promises() {
         let e = expected_logs(1_780_000_000_000);
-        assert_eq!(e.records.len(), 18);
+        assert_eq!(e.records.len(), 20);
         assert_eq!(e.skipped_records, 7);
         assert_eq!(e.malformed_batches, 1);
         assert_eq!(e.oversized_events, 1);

@@ -128,3 +128,44 @@ async fn hostile_records_as_csv_cannot_drive_the_terminal() {
     assert_eq!(rows, records);
     sim.shutdown().await;
 }
+
+/// `stream logs` writes printable-ASCII records by hand and the rest
+/// through serde_json: every record of the hostile domain (escapes,
+/// control characters, other scripts, unknown fields, nulls) reads back
+/// as the value serde_json makes of the record, and stdout stays
+/// terminal-safe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_records_read_back_as_serde_writes_them() {
+    let cfg = sim_config();
+    let epoch_ms = cfg.epoch.expect("a fixed epoch").timestamp_millis();
+    let expected = misar_dash::sim::hostile::expected_logs(epoch_ms);
+    let sim = start_sim(cfg).await;
+    let domain = misar_dash::sim::hostile::DOMAIN;
+    let out = run(&sim, &["stream", "logs", domain]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_terminal_safe("stdout", &stdout);
+    let got: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .filter(|l: &serde_json::Value| l["type"] == "log")
+        .collect();
+    let want: Vec<serde_json::Value> = expected
+        .records
+        .iter()
+        .map(|record| {
+            let mut line = serde_json::json!({"type": "log", "domain": domain});
+            let fields = serde_json::to_value(record).expect("a record serializes");
+            for (name, value) in fields.as_object().expect("an object") {
+                line[name] = value.clone();
+            }
+            line
+        })
+        .collect();
+    assert!(want.len() > 5, "{} records", want.len());
+    assert_eq!(got.len(), want.len(), "{stdout}");
+    for (got, want) in got.iter().zip(&want) {
+        assert_eq!(got, want);
+    }
+    sim.shutdown().await;
+}
