@@ -1,7 +1,8 @@
 //! The domain-log path, piece by piece: SSE decoding, record parsing, store
 //! append, re-filter (field terms, free words, substrings), the histogram's
-//! count, the top-values panel's recount, and a frame of the log pane at
-//! two store sizes (and with the histogram strip).
+//! count, the top-values panel's recount, a frame of the log pane at two
+//! store sizes (and with the histogram strip), `stream logs`' line writer,
+//! and the heap bytes per held record.
 //!
 //! The records are synthetic but shaped like the simulator's bulk domain
 //! (about 380 bytes each on the wire; a few senders, subjects and tag sets,
@@ -27,6 +28,7 @@ use misar_dash::app::logstore::LogStore;
 use misar_dash::app::top_values::TopField;
 use misar_dash::app::{Action, AppOptions, AppState, Pane};
 use misar_dash::dashboard::dispatch;
+use misar_dash::headless::log_lines::{write_batch, write_line_by_serializer};
 use misar_dash::model::{LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent};
 use misar_dash::upstream::domain_logs::parse_log_batch;
 use misar_dash::upstream::sse::SseDecoder;
@@ -407,6 +409,74 @@ fn top_values(c: &mut Criterion) {
     group.finish();
 }
 
+/// `stream logs`' writer: a batch's lines by hand (plain ASCII, and with
+/// one record in ten holding non-ASCII text, which each string of it then
+/// takes the serializer for), against serde_json record by record, the
+/// path it replaced.
+fn headless_lines(c: &mut Criterion) {
+    let plain = batch(0);
+    let accented = parse_log_batch(batch_json(
+        &records(0)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                if i % 10 == 0 {
+                    r.subject = "Grüße aus München, café".into();
+                }
+                r
+            })
+            .collect::<Vec<_>>(),
+    ))
+    .0;
+    let mut group = c.benchmark_group("headless_lines");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let mut out = Vec::with_capacity(1 << 20);
+    for (name, batch) in [("plain", &plain), ("one in ten non-ASCII", &accented)] {
+        group.bench_function(format!("1000 records, {name}, by hand"), |b| {
+            b.iter(|| {
+                out.clear();
+                write_batch(&mut out, "bulk.example.com", batch, |_| true).ok();
+                black_box(out.len())
+            })
+        });
+    }
+    group.bench_function("1000 records, plain, serde_json (baseline)", |b| {
+        b.iter(|| {
+            out.clear();
+            for record in plain.iter() {
+                write_line_by_serializer(&mut out, "bulk.example.com", &record).ok();
+            }
+            black_box(out.len())
+        })
+    });
+    group.finish();
+}
+
+/// What 500,000 held records cost on the heap, by part, printed; and
+/// what it costs to add them up.
+fn store_bytes(c: &mut Criterion) {
+    let store = store_with(500_000);
+    let f = store.footprint();
+    let per = |bytes: usize| bytes as f64 / store.len() as f64;
+    println!(
+        "store_bytes: {:.1} B/record for {} records (records {:.1}, strings {:.1}, text {:.1}, \
+         recipients {:.1}, matches {:.1}, extras {:.1})",
+        per(f.total()),
+        store.len(),
+        per(f.records),
+        per(f.strings),
+        per(f.text),
+        per(f.recipients),
+        per(f.matches),
+        per(f.extras),
+    );
+    let mut group = c.benchmark_group("store_bytes");
+    group.bench_function("footprint of 500k records", |b| {
+        b.iter(|| black_box(store.footprint().total()))
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -417,6 +487,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = sse_decoding, record_parsing, store_append, refilter, refilter_words, render, histogram, top_values
+    targets = sse_decoding, record_parsing, store_append, refilter, refilter_words, render, histogram, top_values,
+        headless_lines, store_bytes
 }
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 //! stderr, one line each; the exit code says how it ended.
 
 mod alert_line;
-mod log_lines;
+pub mod log_lines;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};

@@ -83,16 +83,32 @@ pub(super) async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()
     // The peak so far, before the re-filter and render measurements add
     // their own.
     let ingest_peak_mb = peak_rss_kb().map_or(-1.0, |kb| kb as f64 / 1024.0);
+    let footprint = last_state
+        .as_ref()
+        .and_then(|s| s.logs.get(&args.stream.domain))
+        .map(|view| view.store.footprint())
+        .unwrap_or_default();
+    let per_record = footprint.total() as f64 / f64::from(args.stream.limit.max(1));
     if !args.json {
         say!(
             "median: {:.3} s = {rate:.0} records/s; peak RSS after ingest {ingest_peak_mb:.1} MB",
             median_time.as_secs_f64()
         );
+        let part = |bytes: usize| bytes as f64 / f64::from(args.stream.limit.max(1));
+        say!(
+            "store: {per_record:.0} B/record on the heap (records {:.0}, strings {:.0}, text {:.0}, recipients {:.0}, matches {:.0}, extras {:.0})",
+            part(footprint.records),
+            part(footprint.strings),
+            part(footprint.text),
+            part(footprint.recipients),
+            part(footprint.matches),
+            part(footprint.extras),
+        );
     }
     if args.ingest_only {
         if args.json {
             say!(
-                "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1}}}",
+                "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1},\"store_bytes_per_record\":{per_record:.1}}}",
                 args.stream.limit,
                 median_time.as_secs_f64(),
             );
@@ -108,7 +124,7 @@ pub(super) async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()
     if args.json {
         say!(
             "{{\"summary\":true,\"records\":{},\"median_secs\":{:.6},\"records_per_sec\":{rate:.0},\"ingest_peak_rss_mb\":{ingest_peak_mb:.1},\
-             \"refilter_median_ms\":{:.3},\"render_median_ms\":{:.3}}}",
+             \"store_bytes_per_record\":{per_record:.1},\"refilter_median_ms\":{:.3},\"render_median_ms\":{:.3}}}",
             args.stream.limit,
             median_time.as_secs_f64(),
             ms(median(&refilter)),

@@ -16,7 +16,7 @@ use crate::sanitize::{TerminalSafeJson, is_printable_ascii, write_json};
 
 /// Appends the lines of `batch`'s records that `keep` accepts to `out`.
 /// `domain` is the stream's domain.
-pub(super) fn write_batch(
+pub fn write_batch(
     out: &mut Vec<u8>,
     domain: &str,
     batch: &LogBatch,
@@ -103,39 +103,46 @@ fn put_str(out: &mut Vec<u8>, text: &str, plain: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// One record's line through serde_json, character by character: what
+/// [`write_batch`] must equal byte for byte (the tests), and the baseline
+/// it is measured against (`cargo bench`).
+pub fn write_line_by_serializer(
+    out: &mut Vec<u8>,
+    domain: &str,
+    record: &LogRecordRef<'_>,
+) -> io::Result<()> {
+    struct Line<'a> {
+        domain: &'a str,
+        record: &'a LogRecordRef<'a>,
+    }
+    impl serde::Serialize for Line<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = s.serialize_map(None)?;
+            map.serialize_entry("type", "log")?;
+            map.serialize_entry("domain", self.domain)?;
+            self.record.serialize_fields(&mut map)?;
+            map.end()
+        }
+    }
+    write_json(&mut *out, &Line { domain, record })?;
+    out.push(b'\n');
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::LogRecord;
     use proptest::prelude::*;
 
-    /// The serializer's line, the way `stream logs` wrote every record
-    /// before.
-    fn by_serde(domain: &str, record: &LogRecordRef<'_>) -> Vec<u8> {
-        struct Line<'a> {
-            domain: &'a str,
-            record: &'a LogRecordRef<'a>,
-        }
-        impl serde::Serialize for Line<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeMap;
-                let mut map = s.serialize_map(None)?;
-                map.serialize_entry("type", "log")?;
-                map.serialize_entry("domain", self.domain)?;
-                self.record.serialize_fields(&mut map)?;
-                map.end()
-            }
-        }
-        let mut out = Vec::new();
-        write_json(&mut out, &Line { domain, record }).unwrap();
-        out.push(b'\n');
-        out
-    }
-
     fn same_as_serde(domain: &str, batch: &LogBatch) {
         let mut fast = Vec::new();
         write_batch(&mut fast, domain, batch, |_| true).unwrap();
-        let slow: Vec<u8> = batch.iter().flat_map(|r| by_serde(domain, &r)).collect();
+        let mut slow = Vec::new();
+        for record in batch.iter() {
+            write_line_by_serializer(&mut slow, domain, &record).unwrap();
+        }
         assert_eq!(
             String::from_utf8_lossy(&fast),
             String::from_utf8_lossy(&slow)

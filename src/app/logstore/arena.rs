@@ -98,6 +98,10 @@ impl Arena {
             .unwrap_or("")
     }
 
+    pub(super) fn text_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.text.capacity()).sum()
+    }
+
     pub(super) fn evict_before(&mut self, first_seq: u64) {
         self.recipients.evict_before(first_seq);
         while self.chunks.front().is_some_and(|c| c.last_seq < first_seq) {

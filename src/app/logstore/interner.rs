@@ -46,6 +46,19 @@ impl Slot {
 }
 
 impl Interner {
+    pub(super) fn heap_bytes(&self) -> usize {
+        let texts: usize = self
+            .slots
+            .iter()
+            .map(|s| s.text.len() + s.upstream.as_ref().map_or(0, |u| u.len()))
+            .sum();
+        texts
+            + self.slots.capacity() * size_of::<Slot>()
+            + self.masks.capacity() * size_of::<u64>()
+            + self.free.capacity() * size_of::<StrId>()
+            + self.table.capacity() * (size_of::<StrId>() + 1)
+    }
+
     /// The id of `string`, with `refs` more references to it, and whether
     /// the id is newly (re)assigned.
     pub(super) fn intern(&mut self, string: ReadyString, refs: u32) -> (StrId, bool) {

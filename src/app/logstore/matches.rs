@@ -38,6 +38,12 @@ fn same_terms(a: &Filter, b: &Filter) -> bool {
             .all(|(a, b)| a.negated == b.negated && a.kind == b.kind)
 }
 
+impl WiderMatches {
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.matches.capacity() * size_of::<u32>()
+    }
+}
+
 impl LogStore {
     /// Applies a new filter: one pass over every held record, or less
     /// where the work was done before. Most keystrokes in the filter bar

@@ -87,6 +87,10 @@ impl RecipientColumn {
         chunk.text[from..].make_ascii_lowercase();
     }
 
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.text.capacity()).sum()
+    }
+
     /// Drops the chunks that hold only records before `first_seq`.
     pub(super) fn evict_before(&mut self, first_seq: u64) {
         while self
