@@ -161,14 +161,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     }
     if logs.domains.len() > 1 {
         let (at, of) = (logs.current + 1, logs.domains.len());
-        let position = [
-            format!("({at}/{of}, [ ] to switch) "),
-            format!("({at}/{of}) "),
-        ]
-        .into_iter()
-        .find(|p| p.width() <= left);
-        if let Some(position) = position {
-            title.push(Span::styled(position, theme.tone(Tone::Muted)));
+        // Alerts on the other tabs are counted beside the position, so
+        // that one on a domain out of sight is not missed.
+        let elsewhere = logs
+            .domains
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| {
+                let source = Source::DomainLogs {
+                    domain: d.domain.clone(),
+                };
+                *i != logs.current && state.alerts.active_for(&source).next().is_some()
+            })
+            .count();
+        let glyph = super::alerts::GLYPH;
+        let forms = if elsewhere > 0 {
+            vec![
+                format!("({at}/{of}, {glyph} {elsewhere} on other tabs, [ ] to switch) "),
+                format!("({at}/{of} {glyph}{elsewhere}) "),
+            ]
+        } else {
+            vec![
+                format!("({at}/{of}, [ ] to switch) "),
+                format!("({at}/{of}) "),
+            ]
+        };
+        let tone = if elsewhere > 0 {
+            Tone::Bad
+        } else {
+            Tone::Muted
+        };
+        if let Some(position) = forms.into_iter().find(|p| p.width() <= left) {
+            title.push(Span::styled(position, theme.tone(tone)));
         }
     }
     let follow = Span::styled(follow, follow_tone);

@@ -261,3 +261,32 @@ fn a_stalled_send_tells_no_eta() {
     assert!(row(&f).contains("▲ stalled"), "{}", row(&f));
     assert!(row(&f).contains("eta —"), "{}", row(&f));
 }
+
+/// An alert on a domain tab out of sight is counted beside the tab
+/// position, so that switching away from it does not hide it.
+#[test]
+fn an_alert_on_another_domain_tab_is_counted_in_the_title() {
+    let mut f = a_minute_of_trouble(AppOptions::default());
+    f.keys("3]");
+    let logs = &f.state.logs;
+    assert_eq!(logs.domains[logs.current].domain, "acme.io");
+    f.snapshots("alerts_other_tab", &SIZES);
+    for (width, height, form) in [
+        (80, 24, "(2/2 ▲1)"),
+        (120, 40, "(2/2 ▲1)"),
+        (200, 50, "(2/2, ▲ 1 on other tabs, [ ] to switch)"),
+    ] {
+        let screen = text(&draw(&f.state, width, height));
+        let title = screen
+            .lines()
+            .find(|l| l.contains("acme.io"))
+            .unwrap_or_default();
+        assert!(title.contains(form), "{width}x{height}: {title}");
+    }
+    // Back on the alerting tab, its own mark names it and nothing is
+    // counted elsewhere.
+    f.keys("[");
+    let screen = text(&draw(&f.state, 120, 40));
+    assert!(screen.contains("bounces.example.com ▲ bounces"), "{screen}");
+    assert!(!screen.contains("on other tabs"), "{screen}");
+}
