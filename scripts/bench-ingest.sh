@@ -1,28 +1,54 @@
 #!/usr/bin/env bash
-# End-to-end ingest of 500,000 domain-log records, against the baselines.
+# End-to-end ingest of 500,000 domain-log records from two upstreams, against
+# the baselines.
 #
-# Starts the simulator as its own process, serving bulk.example.com's stream
-# from memory (--prebuilt), then runs, RUNS times and interleaved so that all
-# three see the same machine load:
-#   1. curl -sN URL > /dev/null                       (the wire)
-#   2. misar-dash bench ingest                         (client + log store, as the dashboard)
-#   3. curl -sN URL | sed -n 's/^data: //p' | jq -c '.logs[]' > /dev/null
-# and prints the medians, the ratios, and the ingest process's peak RSS
-# (from /usr/bin/time -v; the simulator is another process and not counted).
-# Then `misar-dash bench stages`: the same stream drained, decoded, and
+# Starts two servers of the domain-log SSE API, each as its own process and
+# serving bulk.example.com's stream from memory:
+#   simulator     the project's own: misar-dash sim --prebuilt, on PORT;
+#   other-server  scripts/other-server.py, one this project did not write,
+#                 in another valid shape (CRLF, whitespace after : and ,,
+#                 \/ and \u00e9 escapes, nulls, second-resolution timestamps,
+#                 {"data":[...]} batches ended by `data: [DONE]`), on
+#                 OTHER_PORT.
+# Checks each stream once, untimed: 500,000 records out of the by-hand
+# pipeline and out of `misar-dash stream logs` (exit 0, one completion).
+# Then runs, RUNS times and interleaved so that all see the same machine
+# load, for each server in turn (which one goes first alternates by run):
+#   1. curl -sN URL > /dev/null                              (the wire)
+#   2. misar-dash bench ingest --runs 1 --json               (client + log
+#      store, as the dashboard; then its re-filter and frame timings)
+#   3. misar-dash stream logs bulk.example.com > /dev/null   (headless:
+#      client + NDJSON out; MISAR_MAIL_URL and MISAR_MAIL_KEY point it)
+#   4. the same by hand, with jq:
+#      simulator:    curl -sN URL | sed -n 's/^data: //p' | jq -c '.logs[]'
+#      other-server: curl -sN URL | tr -d '\r' | sed -n 's/^data: //p'
+#                    | grep -v '^\[DONE\]' | jq -c '.data[]'
+# 2 and 3 run under /usr/bin/time -v for their peak RSS (the servers are
+# other processes and not counted). Prints one table of both servers'
+# medians and ratios, each with its target and PASS/MISS. Then `misar-dash
+# bench stages` against each server: the same stream drained, decoded, and
 # parsed on one thread, stage by stage, to show where the time goes.
 #
-# Usage: scripts/bench-ingest.sh [RUNS]      (default 5; PORT=47900 to move it)
+# Usage: scripts/bench-ingest.sh [RUNS]      (default 5)
+#   PORT=47900 moves the simulator, OTHER_PORT=47901 the other server.
 set -euo pipefail
 
 RUNS="${1:-5}"
 PORT="${PORT:-47900}"
+OTHER_PORT="${OTHER_PORT:-47901}"
 LIMIT=500000
+DOMAIN=bulk.example.com
+SERVERS=(simulator other-server)
 cd "$(dirname "$0")/.."
+
+case "$RUNS" in
+    '' | *[!0-9]* | 0) echo "usage: $0 [RUNS]  (RUNS a positive number)" >&2; exit 2 ;;
+esac
+[ "$PORT" != "$OTHER_PORT" ] || { echo "PORT and OTHER_PORT are both $PORT" >&2; exit 2; }
 
 need() {
     local missing=()
-    for tool in curl jq sed; do
+    for tool in curl jq sed python3; do
         command -v "$tool" >/dev/null || missing+=("$tool")
     done
     [ -x /usr/bin/time ] || missing+=(time)
@@ -37,84 +63,241 @@ need() {
 }
 need
 
+die() { echo "bench-ingest: $*" >&2; exit 1; }
+
 echo "building (release) ..." >&2
 cargo build --release --quiet
 BIN=target/release/misar-dash
 
-SIM_LOG="$(mktemp)"
 TMP="$(mktemp -d)"
-"$BIN" sim --prebuilt --port "$PORT" >"$SIM_LOG" 2>&1 &
-SIM_PID=$!
+SIM_PID=
+OTHER_PID=
 cleanup() {
-    kill "$SIM_PID" 2>/dev/null || true
-    wait "$SIM_PID" 2>/dev/null || true
-    rm -rf "$SIM_LOG" "$TMP"
+    local pid
+    for pid in $SIM_PID $OTHER_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-echo "starting the simulator (pre-generating the stream) ..." >&2
-for _ in $(seq 1 600); do
-    grep -q "Serving until" "$SIM_LOG" && break
-    kill -0 "$SIM_PID" 2>/dev/null || { cat "$SIM_LOG" >&2; exit 1; }
-    sleep 0.1
+echo "starting the simulator on $PORT and other-server.py on $OTHER_PORT (both pre-generate the stream) ..." >&2
+"$BIN" sim --prebuilt --port "$PORT" >"$TMP/simulator.log" 2>&1 &
+SIM_PID=$!
+python3 scripts/other-server.py --port "$OTHER_PORT" --records "$LIMIT" >"$TMP/other-server.log" 2>&1 &
+OTHER_PID=$!
+
+# Both print "Serving until ..." once their socket listens.
+wait_ready() { # name pid seconds
+    local name="$1" pid="$2" tenths=$(($3 * 10))
+    for _ in $(seq 1 "$tenths"); do
+        grep -q "Serving until" "$TMP/$name.log" && return
+        kill -0 "$pid" 2>/dev/null || { cat "$TMP/$name.log" >&2; die "the $name exited before serving"; }
+        sleep 0.1
+    done
+    cat "$TMP/$name.log" >&2
+    die "the $name did not start in $3 s"
+}
+wait_ready simulator "$SIM_PID" 120
+wait_ready other-server "$OTHER_PID" 300
+
+declare -A KEY MAIL_URL URL
+KEY[simulator]="$(sed -n 's/^export MISAR_MAIL_KEY=\(msk_[A-Za-z0-9_]*\)$/\1/p' "$TMP/simulator.log" | head -1)"
+[ -n "${KEY[simulator]}" ] || { cat "$TMP/simulator.log" >&2; die "no mail key in the simulator's banner"; }
+KEY[other-server]=msk_bench_any_key_works
+MAIL_URL[simulator]="http://127.0.0.1:$PORT/mail"
+MAIL_URL[other-server]="http://127.0.0.1:$OTHER_PORT/mail"
+for s in "${SERVERS[@]}"; do
+    URL[$s]="${MAIL_URL[$s]}/api/domains/$DOMAIN/log/stream?limit=$LIMIT"
 done
-grep -q "Serving until" "$SIM_LOG" || { echo "the simulator did not start" >&2; exit 1; }
-KEY="$(sed -n 's/^export MISAR_MAIL_KEY=\(msk_[A-Za-z0-9_]*\)$/\1/p' "$SIM_LOG" | head -1)"
-[ -n "$KEY" ] || { echo "no mail key in the simulator's banner:" >&2; cat "$SIM_LOG" >&2; exit 1; }
-MAIL_URL="http://127.0.0.1:$PORT/mail"
-URL="$MAIL_URL/api/domains/bulk.example.com/log/stream?limit=$LIMIT"
 
 now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.6f", b - a }'; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.6f\n", b - a }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+rss_mb() { awk -F: '/Maximum resident set size/ { print $2 / 1024 }' "$1"; }
 
-BYTES="$(curl -sN -H "Authorization: Bearer $KEY" "$URL" -o /dev/null -w '%{size_download}')"
-RECORDS="$(curl -sN -H "Authorization: Bearer $KEY" "$URL" | sed -n 's/^data: //p' | jq -c '.logs[]?' | wc -l)"
-echo "stream: $RECORDS records, $BYTES bytes; $RUNS runs of each" >&2
+wire() { # server: the body to stdout
+    curl -sN -H "Authorization: Bearer ${KEY[$1]}" "${URL[$1]}"
+}
+
+# The by-hand pipeline; one record a line on stdout, jq's complaints on
+# stderr. The simulator's final `complete` event has no .logs: jq says
+# "Cannot iterate over null" for it (and exits 5) after every record is
+# out. other-server's stream ends in `data: [DONE]`, which grep drops.
+by_hand() { # server
+    case "$1" in
+        simulator) wire "$1" | sed -n 's/^data: //p' | jq -c '.logs[]' ;;
+        other-server) wire "$1" | tr -d '\r' | sed -n 's/^data: //p' | grep -v '^\[DONE\]' | jq -c '.data[]' ;;
+    esac
+}
+
+# Fails unless the by-hand pipeline exited and complained as expected
+# (a jq error anywhere else means records were skipped).
+check_by_hand() { # server status stderr-file
+    local s="$1" status="$2" err="$3"
+    case "$s" in
+        simulator)
+            if [ "$status" -eq 5 ] && [ "$(wc -l <"$err")" -eq 1 ] && grep -q 'Cannot iterate over null' "$err"; then
+                return
+            fi
+            ;;
+        other-server)
+            if [ "$status" -eq 0 ] && [ ! -s "$err" ]; then
+                return
+            fi
+            ;;
+    esac
+    head -5 "$err" >&2
+    die "$s: curl|sed|jq exited $status with the above on stderr"
+}
+
+headless() { # server: misar-dash stream logs, pointed at the server through the environment
+    MISAR_MAIL_KEY="${KEY[$1]}" MISAR_MAIL_URL="${MAIL_URL[$1]}" "${@:2}" \
+        "$BIN" stream logs "$DOMAIN" --limit "$LIMIT"
+}
+
+# Once each, untimed: the stream's size, and that both the by-hand
+# pipeline and the headless client get every record out of it.
+for s in "${SERVERS[@]}"; do
+    bytes="$(curl -sN -H "Authorization: Bearer ${KEY[$s]}" "${URL[$s]}" -o /dev/null -w '%{size_download}')" ||
+        die "$s: curl failed"
+    echo "$bytes" >"$TMP/$s.bytes"
+
+    status=0
+    records="$(by_hand "$s" 2>"$TMP/$s.jq_err" | wc -l)" || status=$?
+    check_by_hand "$s" "$status" "$TMP/$s.jq_err"
+    [ "$records" -eq "$LIMIT" ] || die "$s: curl|sed|jq gave $records records, not $LIMIT"
+
+    status=0
+    counts="$(headless "$s" 2>"$TMP/$s.headless_err" |
+        awk '/^\{"type":"log"[,}]/ { logs++ } /^\{"type":"complete"[,}]/ { done++; last = $0 } { lines++ }
+             END { printf "%d %d %d %s\n", lines, logs, done, last }')" || status=$?
+    if [ "$status" -ne 0 ]; then
+        cat "$TMP/$s.headless_err" >&2
+        die "$s: misar-dash stream logs exited $status"
+    fi
+    read -r lines logs completions last <<<"$counts"
+    if [ "$logs" -ne "$LIMIT" ] || [ "$completions" -ne 1 ]; then
+        die "$s: misar-dash stream logs wrote $logs log lines and $completions completions ($lines lines), not $LIMIT and 1"
+    fi
+    case "$last" in
+        *"\"total\":$LIMIT"*) ;;
+        *) die "$s: stream logs' completion line says $last" ;;
+    esac
+    printf '%s: %d bytes; %d records out of curl|sed|jq, %d out of stream logs (exit 0, then %s)\n' \
+        "$s" "$bytes" "$records" "$logs" "$last" >&2
+done
+echo "$RUNS runs of each, interleaved" >&2
+
+measure() { # server run
+    local s="$1" run="$2" start status=0 err
+    start="$(now)"
+    wire "$s" >/dev/null || die "$s: curl failed"
+    elapsed "$start" >>"$TMP/$s.curl"
+
+    MISAR_MAIL_KEY="${KEY[$s]}" /usr/bin/time -v -o "$TMP/$s.ingest_time.$run" \
+        "$BIN" bench ingest --mail-url "${MAIL_URL[$s]}" --limit "$LIMIT" --runs 1 --json \
+        >"$TMP/$s.ingest.$run" || die "$s: misar-dash bench ingest failed"
+    jq -r 'select(.run) | .records' "$TMP/$s.ingest.$run" | grep -qx "$LIMIT" ||
+        die "$s: bench ingest held other than $LIMIT records: $(cat "$TMP/$s.ingest.$run")"
+    jq -r 'select(.run) | .secs' "$TMP/$s.ingest.$run" >>"$TMP/$s.ingest"
+    jq -r 'select(.run) | .cpu_secs' "$TMP/$s.ingest.$run" >>"$TMP/$s.ingest_cpu"
+    jq -r 'select(.summary) | .ingest_peak_rss_mb' "$TMP/$s.ingest.$run" >>"$TMP/$s.ingest_rss_own"
+    jq -r 'select(.summary) | .store_bytes_per_record' "$TMP/$s.ingest.$run" >>"$TMP/$s.store_bpr"
+    jq -r 'select(.summary) | .refilter_median_ms' "$TMP/$s.ingest.$run" >>"$TMP/$s.refilter"
+    jq -r 'select(.summary) | .render_median_ms' "$TMP/$s.ingest.$run" >>"$TMP/$s.render"
+    rss_mb "$TMP/$s.ingest_time.$run" >>"$TMP/$s.ingest_rss"
+
+    start="$(now)"
+    headless "$s" /usr/bin/time -v -o "$TMP/$s.stream_time.$run" >/dev/null 2>"$TMP/$s.stream_err" || {
+        status=$?
+        cat "$TMP/$s.stream_err" >&2
+        die "$s: misar-dash stream logs exited $status"
+    }
+    elapsed "$start" >>"$TMP/$s.stream"
+    rss_mb "$TMP/$s.stream_time.$run" >>"$TMP/$s.stream_rss"
+
+    err="$TMP/$s.jq_err.$run"
+    start="$(now)"
+    by_hand "$s" >/dev/null 2>"$err" || status=$?
+    elapsed "$start" >>"$TMP/$s.jq"
+    check_by_hand "$s" "$status" "$err"
+
+    printf 'run %s, %-12s curl %.3f s, bench ingest %.3f s (%.1f MB), stream logs %.3f s (%.1f MB), curl|sed|jq %.3f s\n' \
+        "$run" "$s:" "$(tail -1 "$TMP/$s.curl")" "$(tail -1 "$TMP/$s.ingest")" "$(tail -1 "$TMP/$s.ingest_rss")" \
+        "$(tail -1 "$TMP/$s.stream")" "$(tail -1 "$TMP/$s.stream_rss")" "$(tail -1 "$TMP/$s.jq")" >&2
+}
 
 for run in $(seq 1 "$RUNS"); do
-    start="$(now)"
-    curl -sN -H "Authorization: Bearer $KEY" "$URL" >/dev/null
-    echo "$(elapsed "$start")" >>"$TMP/curl"
-
-    MISAR_MAIL_KEY="$KEY" /usr/bin/time -v -o "$TMP/time.$run" \
-        "$BIN" bench ingest --mail-url "$MAIL_URL" --limit "$LIMIT" --runs 1 --json >"$TMP/ingest.$run"
-    grep '"run"' "$TMP/ingest.$run" | jq -r '.secs' >>"$TMP/ingest"
-    grep '"run"' "$TMP/ingest.$run" | jq -r '.cpu_secs' >>"$TMP/ingest_cpu"
-    grep '"summary"' "$TMP/ingest.$run" | jq -r '.refilter_median_ms' >>"$TMP/refilter"
-    awk -F: '/Maximum resident set size/ { print $2 / 1024 }' "$TMP/time.$run" >>"$TMP/rss"
-
-    start="$(now)"
-    # As given in the issue; jq complains (and exits 5) at the final
-    # `complete` event, which has no .logs, after every record is out.
-    curl -sN -H "Authorization: Bearer $KEY" "$URL" | sed -n 's/^data: //p' | jq -c '.logs[]' >/dev/null 2>&1 || true
-    echo "$(elapsed "$start")" >>"$TMP/jq"
-
-    printf 'run %s: curl %.3f s, misar-dash %.3f s, curl|sed|jq %.3f s\n' "$run" \
-        "$(tail -1 "$TMP/curl")" "$(tail -1 "$TMP/ingest")" "$(tail -1 "$TMP/jq")" >&2
+    if [ $((run % 2)) -eq 1 ]; then
+        measure simulator "$run"
+        measure other-server "$run"
+    else
+        measure other-server "$run"
+        measure simulator "$run"
+    fi
 done
 
-CURL="$(median <"$TMP/curl")"
-INGEST="$(median <"$TMP/ingest")"
-INGEST_CPU="$(median <"$TMP/ingest_cpu")"
-JQ="$(median <"$TMP/jq")"
-RSS="$(median <"$TMP/rss")"
-RSS_MAX="$(sort -g "$TMP/rss" | tail -1)"
-REFILTER="$(median <"$TMP/refilter")"
+# One line per server: its medians, in the order the table reads them.
+FIELDS=(curl ingest ingest_cpu ingest_rss ingest_rss_own store_bpr refilter render stream stream_rss jq)
+for s in "${SERVERS[@]}"; do
+    row="$s $(cat "$TMP/$s.bytes")"
+    for field in "${FIELDS[@]}"; do
+        row="$row $(median <"$TMP/$s.$field")"
+    done
+    row="$row $(sort -g "$TMP/$s.ingest_rss" | tail -1) $(sort -g "$TMP/$s.stream_rss" | tail -1)"
+    echo "$row"
+done >"$TMP/medians"
 
-awk -v n="$LIMIT" -v bytes="$BYTES" -v curl="$CURL" -v ingest="$INGEST" -v cpu="$INGEST_CPU" \
-    -v jq="$JQ" -v rss="$RSS" -v rss_max="$RSS_MAX" -v refilter="$REFILTER" -v runs="$RUNS" '
-BEGIN {
-    printf "\nmedians of %d runs, %d records, %.1f MB on the wire\n", runs, n, bytes / 1e6
-    printf "  curl -sN > /dev/null       %8.3f s  %12.0f records/s\n", curl, n / curl
-    printf "  misar-dash bench ingest    %8.3f s  %12.0f records/s  (process CPU %.2f s)\n", ingest, n / ingest, cpu
-    printf "  curl | sed | jq            %8.3f s  %12.0f records/s\n", jq, n / jq
-    printf "  misar-dash / curl          %8.2fx   (target <= 3x)\n", ingest / curl
-    printf "  curl|sed|jq / misar-dash   %8.1fx   (target >= 10x)\n", jq / ingest
-    printf "  records/s                  %8.0f    (target >= 1,000,000)\n", n / ingest
-    printf "  peak RSS of the ingest     %8.1f MB (max %.1f MB; target <= 150 MB)\n", rss, rss_max
-    printf "  re-filter of 500k records  %8.2f ms (median; target <= 20 ms)\n", refilter
-}'
+awk -v n="$LIMIT" -v runs="$RUNS" '
+{
+    s = NR; name[s] = $1; bytes[s] = $2; curl[s] = $3; ingest[s] = $4; cpu[s] = $5
+    ingest_rss[s] = $6; ingest_rss_own[s] = $7; bpr[s] = $8; refilter[s] = $9; render[s] = $10
+    stream[s] = $11; stream_rss[s] = $12; jq[s] = $13; ingest_rss_max[s] = $14; stream_rss_max[s] = $15
+}
+function row(label, a, b, target, line) {
+    line = sprintf("  %-34s %-22s %-22s %s", label, a, b, target)
+    sub(/ +$/, "", line)
+    print line
+}
+function judged(v, fmt, op, t) {
+    return sprintf(fmt, v) "  " (((op == "<=") ? (v <= t) : (v >= t)) ? "PASS" : "MISS")
+}
+function judge(label, a, b, fmt, op, t, shown) {
+    row(label, judged(a, fmt, op, t), judged(b, fmt, op, t), op " " shown)
+}
+END {
+    printf "\nmedians of %d runs, %d records from each server\n", runs, n
+    row("", name[1], name[2], "target")
+    row("on the wire", sprintf("%.1f MB", bytes[1] / 1e6), sprintf("%.1f MB", bytes[2] / 1e6), "")
+    row("curl -sN > /dev/null", sprintf("%.3f s", curl[1]), sprintf("%.3f s", curl[2]), "")
+    row("misar-dash stream logs > /dev/null", sprintf("%.3f s", stream[1]), sprintf("%.3f s", stream[2]), "")
+    row("misar-dash bench ingest", sprintf("%.3f s", ingest[1]), sprintf("%.3f s", ingest[2]), "")
+    row("  its process CPU", sprintf("%.2f s", cpu[1]), sprintf("%.2f s", cpu[2]), "")
+    row("curl | sed | jq", sprintf("%.3f s", jq[1]), sprintf("%.3f s", jq[2]), "")
+    judge("stream logs / curl", stream[1] / curl[1], stream[2] / curl[2], "%.2fx", "<=", 3, "3x")
+    judge("curl|sed|jq / stream logs", jq[1] / stream[1], jq[2] / stream[2], "%.1fx", ">=", 15, "15x")
+    judge("stream logs peak RSS", stream_rss[1], stream_rss[2], "%.1f MB", "<=", 40, "40 MB")
+    row("  max of the runs", sprintf("%.1f MB", stream_rss_max[1]), sprintf("%.1f MB", stream_rss_max[2]), "")
+    judge("bench ingest / curl", ingest[1] / curl[1], ingest[2] / curl[2], "%.2fx", "<=", 3, "3x")
+    judge("curl|sed|jq / bench ingest", jq[1] / ingest[1], jq[2] / ingest[2], "%.1fx", ">=", 10, "10x")
+    judge("bench ingest records/s", n / ingest[1], n / ingest[2], "%.0f", ">=", 1000000, "1,000,000")
+    judge("bench ingest peak RSS", ingest_rss[1], ingest_rss[2], "%.1f MB", "<=", 64, "64 MB")
+    row("  max of the runs", sprintf("%.1f MB", ingest_rss_max[1]), sprintf("%.1f MB", ingest_rss_max[2]), "")
+    row("  its own, after the ingest", sprintf("%.1f MB", ingest_rss_own[1]), sprintf("%.1f MB", ingest_rss_own[2]),
+        "(before the re-filter and frames)")
+    row("store bytes per record", sprintf("%.1f B", bpr[1]), sprintf("%.1f B", bpr[2]), "(no target)")
+    judge("re-filter of 500k records", refilter[1], refilter[2], "%.2f ms", "<=", 10, "10 ms")
+    judge("frame, 200x60", render[1], render[2], "%.3f ms", "<=", 1, "1 ms")
+    print "  (peak RSS: /usr/bin/time -v of the client process; the servers are not counted)"
+}' "$TMP/medians"
 
-echo
-MISAR_MAIL_KEY="$KEY" "$BIN" bench stages --mail-url "$MAIL_URL" --limit "$LIMIT" --runs "$RUNS"
+for s in "${SERVERS[@]}"; do
+    echo
+    echo "$s:"
+    MISAR_MAIL_KEY="${KEY[$s]}" "$BIN" bench stages --mail-url "${MAIL_URL[$s]}" --limit "$LIMIT" --runs "$RUNS" ||
+        echo "  misar-dash bench stages failed on the $s (exit $?)"
+done
