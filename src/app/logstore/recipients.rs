@@ -24,9 +24,13 @@ use memchr::memmem::Finder;
 
 use crate::model::log::store_ready::SEPARATOR;
 
-/// Bytes a chunk is made for; a recipient longer than what is left starts
-/// the next one (or, longer than this, grows its own).
+/// Bytes a chunk shared by small batches (a live tail's few records) is
+/// made for.
 const CHUNK_BYTES: usize = 64 * 1024;
+
+/// A batch whose recipients take this much or more gets a chunk of its
+/// own, of its size: bulk batches filled 64 KiB chunks only to about 80%.
+const OWN_CHUNK_BYTES: usize = 8 * 1024;
 
 /// Ends each recipient, so that no needle (which never holds a control
 /// character) is found across two of them.
@@ -68,10 +72,15 @@ impl RecipientColumn {
             c.end_seq() == first_seq && c.text.capacity() - c.text.len() >= needed
         });
         if !room {
+            let capacity = if needed >= OWN_CHUNK_BYTES {
+                needed
+            } else {
+                CHUNK_BYTES
+            };
             self.chunks.push_back(Chunk {
                 first_seq,
                 records: 0,
-                text: Vec::with_capacity(CHUNK_BYTES.max(needed)),
+                text: Vec::with_capacity(capacity),
             });
         }
         let Some(chunk) = self.chunks.back_mut() else {
