@@ -1,21 +1,26 @@
 //! A scanner for the batch shape the service sends, ahead of serde_json.
 //!
-//! Nearly every event is `{"logs":[…]}` of records whose keys are the known
-//! ones, each once, and whose values are plain strings (no escapes), null or
-//! lists of them. This reads exactly that, byte by byte, at a fraction of a
-//! general parser's cost: serde_json was a third of an ingest's CPU time.
-//! A record that is anything else (an escape, an unknown field, a numeric
-//! id, a duplicate key) is handed to serde_json alone, and a batch whose
-//! frame is anything else is left to the caller's serde_json path whole, so
-//! what comes out is what serde_json alone would give. The property test in
-//! the parent module checks that on generated batches.
+//! Nearly every event is `{"logs":[…]}` (or `{"data":[…]}`, or a bare list)
+//! of records whose keys are the known ones, each once, and whose values
+//! are strings, null or lists of them. This reads exactly that, byte by
+//! byte, at a fraction of a general parser's cost: serde_json was a third
+//! of an ingest's CPU time. The service's own shape takes a straight-line
+//! path; any other order or spacing, strings with escapes (decoded into the
+//! builder's side buffer) and unknown fields (their values read by
+//! serde_json, alone) take the general one, so that a server writing JSON
+//! its own way is not on the slow path. A record that is anything else (a
+//! numeric id, an escaped key, a duplicate known key) is handed to
+//! serde_json whole, and a batch whose frame is anything else is left to
+//! the caller's serde_json path, so what comes out is what serde_json alone
+//! would give. The property test in the parent module checks that on
+//! generated batches.
 
 use serde::de::DeserializeSeed;
 
 use super::{Builder, LogEventType, RawRecord, RecordSeed, Span};
 use crate::upstream::domain_logs::TimestampReader;
 
-/// Reads `{"logs":[…]}` or `[…]` into `builder`. `None` when the text is
+/// Reads `{"logs":[…]}`, `{"data":[…]}` or `[…]` into `builder`. `None` when the text is
 /// not that, or holds a record serde_json would refuse: the builder may
 /// then hold part of the batch and must be dropped.
 pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
@@ -34,7 +39,7 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
     let enveloped = s.eat(b'{');
     if enveloped {
         s.skip_ws();
-        if !s.eat_str(b"\"logs\"") {
+        if !(s.eat_str(b"\"logs\"") || s.eat_str(b"\"data\"")) {
             return None;
         }
         s.skip_ws();
@@ -99,22 +104,9 @@ const SMTP_RESPONSE: u16 = 1 << 8;
 const IP: u16 = 1 << 9;
 const USER_AGENT: u16 = 1 << 10;
 const URL: u16 = 1 << 11;
-
-/// Each known key's name, and the field it is for.
-const KEYS: [(&[u8], u16); 12] = [
-    (b"id", ID),
-    (b"timestamp", TIMESTAMP),
-    (b"event_type", EVENT_TYPE),
-    (b"sender", SENDER),
-    (b"recipient", RECIPIENT),
-    (b"subject", SUBJECT),
-    (b"tags", TAGS),
-    (b"message_id", MESSAGE_ID),
-    (b"smtp_response", SMTP_RESPONSE),
-    (b"ip", IP),
-    (b"user_agent", USER_AGENT),
-    (b"url", URL),
-];
+/// A key the record type does not know: kept with its value as an extra
+/// field, as often as it comes.
+const OTHER: u16 = 1 << 12;
 
 impl<'t> Scanner<'t> {
     fn bytes(&self) -> &'t [u8] {
@@ -247,17 +239,22 @@ impl<'t> Scanner<'t> {
         }
         let mut record = RawRecord::EMPTY;
         let mut seen = 0u16;
+        let mut extra = Vec::new();
         self.skip_ws();
         if !self.eat(b'}') {
             loop {
-                let field = self.key()?;
+                let (field, name) = self.key()?;
                 self.skip_ws();
-                if seen & field != 0 {
+                if seen & field & !OTHER != 0 {
                     return None;
                 }
                 seen |= field;
                 match field {
-                    ID => record.id = self.string()?,
+                    OTHER => {
+                        let value = self.any_value()?;
+                        extra.push((self.str(name).to_string(), value));
+                    }
+                    ID => record.id = self.string_in(builder)?,
                     TIMESTAMP => {
                         let span = self.string()?;
                         record.timestamp_ms = self.timestamps.read(self.str(span))?;
@@ -272,7 +269,7 @@ impl<'t> Scanner<'t> {
                         record.tags_len = builder.tags.len() as u32 - record.tags_start;
                     }
                     _ => {
-                        let value = self.plain()?;
+                        let value = self.plain_in(builder)?;
                         let span = match value {
                             Plain::Str(span) => span,
                             Plain::Null if field & (SMTP_RESPONSE | IP | USER_AGENT | URL) != 0 => {
@@ -301,21 +298,99 @@ impl<'t> Scanner<'t> {
         if seen & (ID | TIMESTAMP) != ID | TIMESTAMP {
             return None;
         }
+        if !extra.is_empty() {
+            builder.extras.push(extra);
+            record.extra = builder.extras.len() as u32;
+        }
         builder.records.push(record);
         Some(())
     }
 
-    /// A known key in any order or spacing, and its colon.
-    fn key(&mut self) -> Option<u16> {
+    /// A key without escapes, in any order or spacing, and its colon: the
+    /// field it is for ([`OTHER`] when none), and its name.
+    fn key(&mut self) -> Option<(u16, Span)> {
         let key = self.string()?;
         self.skip_ws();
         if !self.eat(b':') {
             return None;
         }
         let name = &self.bytes()[key.start as usize..][..key.len as usize];
-        KEYS.iter()
-            .find(|(known, _)| *known == name)
-            .map(|&(_, field)| field)
+        // A match on the bytes: by length first, then a compare or two.
+        let field = match name {
+            b"id" => ID,
+            b"timestamp" => TIMESTAMP,
+            b"event_type" => EVENT_TYPE,
+            b"sender" => SENDER,
+            b"recipient" => RECIPIENT,
+            b"subject" => SUBJECT,
+            b"tags" => TAGS,
+            b"message_id" => MESSAGE_ID,
+            b"smtp_response" => SMTP_RESPONSE,
+            b"ip" => IP,
+            b"user_agent" => USER_AGENT,
+            b"url" => URL,
+            _ => OTHER,
+        };
+        Some((field, key))
+    }
+
+    /// Any JSON value, read by serde_json: an unknown field's.
+    fn any_value(&mut self) -> Option<serde_json::Value> {
+        let rest = self.text.get(self.at..)?;
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter();
+        let value = values.next()?.ok()?;
+        self.at += values.byte_offset();
+        Some(value)
+    }
+
+    /// A string or null, its escapes decoded where it has any.
+    fn plain_in(&mut self, builder: &mut Builder) -> Option<Plain> {
+        if self.eat_str(b"null") {
+            return Some(Plain::Null);
+        }
+        self.string_in(builder).map(Plain::Str)
+    }
+
+    /// A string: lent by the text where it has no escape, else decoded
+    /// into the builder's side buffer. `None` at a raw control character
+    /// or a bad escape (serde_json then says which).
+    fn string_in(&mut self, builder: &mut Builder) -> Option<Span> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.at;
+        self.string_body()
+            .or_else(|| self.escaped_body(builder, start))
+    }
+
+    /// The rest of a string with escapes, from `start` (past its opening
+    /// quote), decoded as serde_json decodes it.
+    fn escaped_body(&mut self, builder: &mut Builder, start: usize) -> Option<Span> {
+        let bytes = self.bytes();
+        let from = builder.spill.len();
+        let mut at = start;
+        loop {
+            let run = first_special(bytes.get(at..)?, self.plain)?;
+            builder.spill.push_str(self.text.get(at..at + run)?);
+            at += run;
+            match bytes.get(at)? {
+                b'"' => break,
+                b'\\' => {
+                    let (c, used) = unescape(bytes.get(at + 1..)?)?;
+                    builder.spill.push(c);
+                    at += 1 + used;
+                }
+                _ => return None,
+            }
+        }
+        if builder.spill.len() >= super::SPILLED as usize {
+            return None;
+        }
+        self.at = at + 1;
+        Some(Span {
+            start: from as u32 | super::SPILLED,
+            len: (builder.spill.len() - from) as u32,
+        })
     }
 
     /// A string without escapes.
@@ -335,7 +410,7 @@ impl<'t> Scanner<'t> {
         self.string().map(Plain::Str)
     }
 
-    /// `[…]` of plain strings, or null.
+    /// `[…]` of strings, or null.
     fn tags(&mut self, builder: &mut Builder) -> Option<()> {
         if self.eat_str(b"null") {
             return Some(());
@@ -348,7 +423,7 @@ impl<'t> Scanner<'t> {
             return Some(());
         }
         loop {
-            let tag = self.string()?;
+            let tag = self.string_in(builder)?;
             builder.tags.push(tag);
             if self.list_ends(b']')? {
                 return Some(());
@@ -392,6 +467,47 @@ impl<'t> Scanner<'t> {
         self.at = end;
         Some(())
     }
+}
+
+/// The character an escape stands for, from the byte after its backslash,
+/// and how many bytes it took from there; `None` where serde_json refuses
+/// it (an unknown escape, a lone surrogate).
+fn unescape(bytes: &[u8]) -> Option<(char, usize)> {
+    let c = match bytes.first()? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let high = hex4(bytes.get(1..5)?)?;
+            if !(0xD800..0xDC00).contains(&high) {
+                return Some((char::from_u32(high)?, 5));
+            }
+            // A surrogate pair: the low half must follow as its own escape.
+            if bytes.get(5..7)? != b"\\u" {
+                return None;
+            }
+            let low = hex4(bytes.get(7..11)?)?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return None;
+            }
+            let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?;
+            return Some((c, 11));
+        }
+        _ => return None,
+    };
+    Some((c, 1))
+}
+
+/// Four hex digits' value.
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0u32, |n, &d| Some(n * 16 + char::from(d).to_digit(16)?))
 }
 
 /// Where the first `"`, `\\` or control character of `bytes` is; with

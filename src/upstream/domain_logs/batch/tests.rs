@@ -79,10 +79,43 @@ fn string_value() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[a-zA-Z0-9@.<> +#-]{0,12}".prop_map(|s| format!("\"{s}\"")),
         2 => any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+        3 => prop::collection::vec(escape(), 1..4).prop_map(|parts| format!("\"{}\"", parts.concat())),
         1 => "[a-z]{0,3}[\\x00-\\x1f][a-z]{0,3}".prop_map(|s| format!("\"{s}\"")),
         1 => Just("null".to_string()),
         1 => Just("12".to_string()),
     ]
+}
+
+/// Text and escapes as another server may write them, valid or not: every
+/// short escape, `\u` in either case, a surrogate pair, and the ones
+/// serde_json refuses (a lone surrogate, an unknown letter, too few digits).
+fn escape() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "ab",
+        "é",
+        r#"\""#,
+        r"\\",
+        r"\/",
+        r"\b",
+        r"\f",
+        r"\n",
+        r"\r",
+        r"\t",
+        r"\u00e9",
+        r"\u00E9",
+        r"\u0000",
+        r"\u001b",
+        r"\u2028",
+        r"\ud83d\ude00",
+        r"\uD83D\uDE00",
+        r"\ud800",
+        r"\udc00",
+        r"\ud800\u0041",
+        r"\x",
+        r"\u12",
+        r"\u12g4",
+    ])
+    .prop_map(str::to_string)
 }
 
 /// A tag list of any [`string_value`]s, or null.
