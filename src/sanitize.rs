@@ -130,6 +130,16 @@ pub fn is_printable_ascii(text: &str) -> bool {
 /// width-ambiguous emoji modifiers. The tests check screens and outputs
 /// against this, not against a list of their own that could drift.
 pub fn is_unsafe(c: char) -> bool {
+    // Below U+034F only the controls and the soft hyphen are: ASCII and
+    // the Latin letters, most text, are decided here.
+    if c < '\u{34f}' {
+        return c < ' ' || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{ad}';
+    }
+    is_unsafe_by_category(c)
+}
+
+/// [`is_unsafe`] from the categories alone.
+fn is_unsafe_by_category(c: char) -> bool {
     c.is_control()
         || is_bidi_control(c)
         || is_invisible(c)
@@ -297,6 +307,13 @@ mod tests {
 
     fn cleaned(s: &str) -> String {
         clean(s).into_owned()
+    }
+
+    #[test]
+    fn the_quick_answer_for_latin_text_is_the_categories_answer() {
+        for c in ('\0'..='\u{400}').chain(['\u{34f}', '\u{350}']) {
+            assert_eq!(is_unsafe(c), is_unsafe_by_category(c), "{:?}", c);
+        }
     }
 
     #[test]
