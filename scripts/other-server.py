@@ -19,7 +19,10 @@ Python standard library only. The stream is built once at start (about as
 many bytes as the simulator's) and served from memory, so the server costs
 the clients' measurements as little as it can.
 
-Usage: scripts/other-server.py [--port 47901] [--records 500000]
+The body goes out chunked (HTTP/1.1), or with --http10 as HTTP/1.0 ended
+by closing the connection.
+
+Usage: scripts/other-server.py [--port 47901] [--records 500000] [--http10]
 Then: curl -sN -H 'Authorization: Bearer any' \\
   'http://127.0.0.1:47901/mail/api/domains/bulk.example.com/log/stream?limit=500000'
 """
@@ -110,7 +113,12 @@ def build(count):
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1 with a chunked body, as SSE servers and the proxies before
+    # them send it; --http10 sends HTTP/1.0 with the body ended by closing
+    # the connection (hyper, under reqwest, reads such a body 8 KiB at a
+    # time: see BENCHMARKS.md).
+    protocol_version = "HTTP/1.1"
+    chunked = True
     streams = {}  # limit -> prebuilt bytes
 
     def log_message(self, *args):
@@ -134,26 +142,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
             limit = int(query.get("limit", ["50000"])[0])
         except ValueError:
             limit = 50000
-        limit = max(1, min(limit, len(self.server.batches) * BATCH))
+        limit = max(1, min(limit, self.server.records))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-RateLimit-Limit", "120")
         self.send_header("X-RateLimit-Remaining", "119")
+        self.send_header("Connection", "close")
+        if self.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         body = self.server.stream_for(limit)
         view = memoryview(body)
         for at in range(0, len(view), 1 << 20):
-            self.wfile.write(view[at:at + (1 << 20)])
+            piece = view[at:at + (1 << 20)]
+            if self.chunked:
+                self.wfile.write(b"%x\r\n" % len(piece))
+                self.wfile.write(piece)
+                self.wfile.write(b"\r\n")
+            else:
+                self.wfile.write(piece)
+        if self.chunked:
+            self.wfile.write(b"0\r\n\r\n")
+        self.close_connection = True
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, batches):
+    def __init__(self, address, batches, records):
         super().__init__(address, Handler)
         self.batches = batches
+        self.records = records
         self.cache = {}
 
     def stream_for(self, limit):
@@ -186,9 +207,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=47901)
     parser.add_argument("--records", type=int, default=500000)
+    parser.add_argument("--http10", action="store_true",
+                        help="HTTP/1.0, the body ended by closing the connection")
     args = parser.parse_args()
+    if args.http10:
+        Handler.protocol_version = "HTTP/1.0"
+        Handler.chunked = False
     batches = build(args.records)
-    server = Server(("127.0.0.1", args.port), batches)
+    server = Server(("127.0.0.1", args.port), batches, args.records)
     total = sum(len(p) for p in batches)
     print(f"other-server: {args.records} records, {total} bytes, "
           f"on http://127.0.0.1:{args.port}/mail", flush=True)

@@ -86,7 +86,7 @@ async fn stage_once(
 ) -> Result<u64> {
     use futures_util::StreamExt;
 
-    use crate::upstream::domain_logs::parse_log_batch;
+    use crate::upstream::domain_logs::{is_completion, parse_log_batch};
     use crate::upstream::network::{endpoint_url, sse_request};
     use crate::upstream::redact::redact;
     use crate::upstream::sse::SseDecoder;
@@ -124,7 +124,9 @@ async fn stage_once(
         decoder.feed_borrowed(&chunk, &mut |event| {
             if stage == Stage::Parse
                 && let Ok(event) = event
-                && event.event_type() == "logs"
+                // Any event but the completion may carry records, as the
+                // client reads them (a server may name none: "message").
+                && !is_completion(event.event_type())
             {
                 records += parse_log_batch(event.data.into_owned()).0.len() as u64;
             }

@@ -178,7 +178,7 @@ pub fn parse_log_batch(data: String) -> (LogBatch, usize) {
 }
 
 /// The names a completion goes by, as an event name or a `type` field.
-fn is_completion(name: &str) -> bool {
+pub(crate) fn is_completion(name: &str) -> bool {
     matches!(name, "complete" | "completed" | "done" | "end")
 }
 
