@@ -35,10 +35,7 @@ impl LogStore {
             + self
                 .extras
                 .iter()
-                .flat_map(|(_, fields)| fields.iter())
-                .map(|(k, v)| {
-                    size_of::<(String, serde_json::Value)>() + k.capacity() + v.to_string().len()
-                })
+                .map(|(_, fields)| fields.heap_bytes())
                 .sum::<usize>();
         Footprint {
             records: self.records.capacity() * size_of::<CompactRecord>(),

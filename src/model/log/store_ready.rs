@@ -27,8 +27,65 @@ pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
 
-/// A record's unknown fields, sanitized.
-pub type ExtraFields = Box<[(String, Value)]>;
+/// A record's unknown fields, sanitized, held as the JSON text of one
+/// object: a few integers as `Value`s in a boxed list cost 240 bytes a
+/// record, their text a fifth of that. Read back in their order, repeats
+/// included.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtraFields(Box<str>);
+
+impl ExtraFields {
+    pub fn new<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)>) -> ExtraFields {
+        let mut text = vec![b'{'];
+        for (i, (name, value)) in fields.into_iter().enumerate() {
+            if i > 0 {
+                text.push(b',');
+            }
+            // Into a Vec, strings and values serialize infallibly.
+            let _ = serde_json::to_writer(&mut text, name);
+            text.push(b':');
+            let _ = serde_json::to_writer(&mut text, value);
+        }
+        text.push(b'}');
+        ExtraFields(String::from_utf8(text).unwrap_or_default().into_boxed_str())
+    }
+
+    /// The fields, in their order.
+    pub fn to_vec(&self) -> Vec<(String, Value)> {
+        serde_json::from_str::<Pairs>(&self.0).map_or_else(|_| Vec::new(), |p| p.0)
+    }
+
+    /// Bytes on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// An object's members in order, repeats kept (a map would drop them).
+struct Pairs(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pairs, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
 
 /// The records of a batch with all their text sanitized and capped.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -86,4 +143,26 @@ pub struct ReadyRecord {
     /// 1 + the index of its unknown fields in [`StoreReady::extras`]; 0 for
     /// none.
     pub extra: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_fields_read_back_in_order_with_repeats() {
+        let fields = vec![
+            ("zeta".to_string(), Value::from(2)),
+            (
+                "alpha".to_string(),
+                serde_json::json!({"deep": [1, "two", null]}),
+            ),
+            ("zeta".to_string(), Value::from("again")),
+            ("score".to_string(), serde_json::json!(1e300)),
+            ("quote\"d".to_string(), Value::from("line\nbreak")),
+        ];
+        let extra = ExtraFields::new(fields.iter().map(|(n, v)| (n.as_str(), v)));
+        assert_eq!(extra.to_vec(), fields);
+        assert!(ExtraFields::new([]).to_vec().is_empty());
+    }
 }

@@ -18,8 +18,8 @@ use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
-    HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
-    StoreReady,
+    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString,
+    SEPARATOR, StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -459,13 +459,13 @@ fn clean_record(
     }
     let mut extra = 0;
     if !record.extra.is_empty() {
-        out.extras.push(
-            record
-                .extra
-                .iter()
-                .map(|(name, value)| (clean_field(name).into_owned(), clean_value(value)))
-                .collect(),
-        );
+        let cleaned: Vec<(Cow<'_, str>, Value)> = record
+            .extra
+            .iter()
+            .map(|(name, value)| (clean_field(name), clean_value(value)))
+            .collect();
+        out.extras
+            .push(ExtraFields::new(cleaned.iter().map(|(n, v)| (&**n, v))));
         extra = out.extras.len() as u32;
     }
     let ready = ReadyRecord {
