@@ -7,9 +7,9 @@
 #   simulator     the project's own: misar-dash sim --prebuilt, on PORT;
 #   other-server  scripts/other-server.py, one this project did not write,
 #                 in another valid shape (CRLF, whitespace after : and ,,
-#                 \/ and \u00e9 escapes, nulls, second-resolution timestamps,
-#                 {"data":[...]} batches ended by `data: [DONE]`), on
-#                 OTHER_PORT.
+#                 \/ and \u00e9 escapes, nulls, unknown integer fields,
+#                 second-resolution timestamps, {"data":[...]} batches ended
+#                 by `data: [DONE]`, a chunked HTTP/1.1 body), on OTHER_PORT.
 # Checks each stream once, untimed: 500,000 records out of the by-hand
 # pipeline and out of `misar-dash stream logs` (exit 0, one completion).
 # Then runs, RUNS times and interleaved so that all see the same machine
