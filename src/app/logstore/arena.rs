@@ -1,11 +1,12 @@
-//! The text arena: each record's recipient and detail fields, in chunks
-//! that are dropped as their records are evicted.
+//! The text arena: each record's detail fields (and its recipient where it
+//! has capitals), in chunks that are dropped as their records are
+//! evicted; and the recipients column.
 
 use std::collections::VecDeque;
 
 use super::recipients::RecipientColumn;
 use super::record::{ColdRef, CompactRecord};
-use crate::model::log::store_ready::SEPARATOR;
+use crate::model::log::store_ready::{RECIPIENT_IN_TEXT, SEPARATOR};
 
 /// A batch's text shorter than this is copied into a shared arena chunk of
 /// [`SMALL_TEXTS_CHUNK_BYTES`] instead of kept as a chunk of its own.
@@ -82,20 +83,30 @@ impl Arena {
             .unwrap_or("")
     }
 
-    /// The record's recipient, at the start of its text.
-    pub(super) fn recipient(&self, record: &CompactRecord) -> &str {
+    /// Record `seq`'s recipient: at the start of its text where it has
+    /// capitals, else from the recipients column (which lowercases).
+    pub(super) fn recipient(&self, seq: u64, record: &CompactRecord) -> &str {
         #[cfg(test)]
         self.recipients_read.set(self.recipients_read.get() + 1);
+        if record.flags & RECIPIENT_IN_TEXT == 0 {
+            return self
+                .recipients
+                .get(seq, record.recipient_at, record.recipient_len);
+        }
         let text = self.get(record.cold);
         text.get(..usize::from(record.recipient_len))
             .unwrap_or(text)
     }
 
-    /// The record's detail fields, after its recipient.
+    /// The record's detail fields, after its recipient if its text has it.
     pub(super) fn details(&self, record: &CompactRecord) -> &str {
         let text = self.get(record.cold);
-        text.get(usize::from(record.recipient_len) + SEPARATOR.len_utf8()..)
-            .unwrap_or("")
+        let recipient = if record.flags & RECIPIENT_IN_TEXT == 0 {
+            0
+        } else {
+            usize::from(record.recipient_len)
+        };
+        text.get(recipient + SEPARATOR.len_utf8()..).unwrap_or("")
     }
 
     pub(super) fn text_bytes(&self) -> usize {

@@ -152,7 +152,7 @@ impl CompiledFilter {
         for term in &self.terms {
             let hit = match &term.test {
                 Test::RecipientDomain(domains) => {
-                    let recipient = arena.recipient(record);
+                    let recipient = arena.recipient(seq, record);
                     domains.iter().any(|d| ends_with_ci(recipient, d))
                 }
                 Test::Detail(detail, needles) => detail_field(arena, record, *detail)

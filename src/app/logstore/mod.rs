@@ -1,24 +1,24 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 48-byte `CompactRecord`: timestamp, event type as a
+//! - Each record is a 56-byte `CompactRecord`: timestamp, event type as a
 //!   byte, and u32 ids into a reference-counted string table for sender,
 //!   subject, the tag set (joined with U+001F, which sanitized text never
-//!   holds) and user agent. These repeat a lot, so the table stays small
+//!   holds), user agent and SMTP response group. These repeat a lot, so the table stays small
 //!   and a filter tests each distinct string once.
-//! - The recipient and the other fields only the detail view needs (id,
-//!   message id, SMTP response, IP, URL) are in an append-only text arena,
-//!   one chunk per batch, dropped as their records are evicted.
-//!   Recipients are
-//!   not interned: on a busy domain nearly every record names another
-//!   recipient than the one before, and a third of them are new, so a table
-//!   of them saved no memory and cost a cache miss or more per record (the
-//!   most of the ingest's time on the reducer). Each record keeps its
-//!   recipient's character mask instead, so a filter still rules most of
-//!   them out without reading them, and the recipients are copied once
-//!   more, lowercased and side by side (`recipients`), so that a pass
-//!   over many records finds a free word or `to:` value in all of them in
-//!   one sweep instead of reading each record's text.
+//! - The fields only the detail view needs (id, message id, SMTP response,
+//!   IP, URL) are in an append-only text arena, one chunk per batch,
+//!   dropped as their records are evicted.
+//! - Recipients are not interned: on a busy domain nearly every record
+//!   names another recipient than the one before, and a third of them are
+//!   new, so a table of them saved no memory and cost a cache miss or more
+//!   per record (the most of the ingest's time on the reducer). They are
+//!   kept lowercased and side by side (`recipients`), so that a pass over
+//!   many records finds a free word or `to:` value in all of them in one
+//!   sweep, and a record reads its recipient from there; only one with
+//!   capitals, which lowercasing loses, keeps its own copy at the start of
+//!   its text. Each record keeps its recipient's character mask too, so a
+//!   filter rules most of them out without reading them.
 //! - Unknown fields go to a side table holding only the records that have
 //!   them.
 //! - The filter's matches are an index of record positions that grows as
@@ -192,6 +192,7 @@ impl LogStore {
             records,
             text,
             extras,
+            recipients,
         } = batch.into_store_ready();
         let mut outcome = Appended::default();
         if records.is_empty() {
@@ -200,14 +201,10 @@ impl LogStore {
         self.match_version += 1;
         let first_seq = self.next_seq();
         let ids = self.intern_batch(strings, &records);
-        // Each record's text starts with its recipient.
-        let recipients = records.iter().map(|r| {
-            let start = r.text_start as usize;
-            let len = usize::from(r.recipient_len).min(r.text_len as usize);
-            text.as_bytes().get(start..start + len).unwrap_or_default()
-        });
-        let bytes = records.iter().map(|r| usize::from(r.recipient_len)).sum();
-        self.arena.recipients.extend(first_seq, bytes, recipients);
+        let recipients_at = self
+            .arena
+            .recipients
+            .adopt(first_seq, records.len(), recipients);
         let (chunk, base) = self.arena.adopt(text, first_seq + records.len() as u64 - 1);
         let mut extras: Vec<Option<ExtraFields>> = extras.into_iter().map(Some).collect();
         for (seq, record) in (first_seq..).zip(&records) {
@@ -231,6 +228,7 @@ impl LogStore {
                     i => ids[i as usize],
                 },
                 cold,
+                recipient_at: recipients_at + record.recipient_at,
                 recipient_len: record.recipient_len,
                 event: type_code(record.event_type),
                 flags: record.flags,
@@ -314,7 +312,7 @@ impl LogStore {
             timestamp_ms: record.timestamp_ms,
             event_type: type_of_code(record.event),
             sender: self.strings.get(record.sender),
-            recipient: self.arena.recipient(record),
+            recipient: self.arena.recipient(seq, record),
             subject: self.strings.get(record.subject),
             tags: self.strings.get(record.tags),
         })

@@ -1,5 +1,6 @@
-//! Every held record's recipient again, lowercased and side by side, so
-//! that a free word or a `to:` term searches all recipients in one sweep.
+//! Every held record's recipient, lowercased and side by side, so that a
+//! free word or a `to:` term searches all recipients in one sweep; for a
+//! recipient without capitals, its only copy.
 //!
 //! Senders, subjects and tags are interned: a text term tests each distinct
 //! one once. Recipients are not (nearly every record names another one, see
@@ -22,20 +23,20 @@ use std::collections::VecDeque;
 
 use memchr::memmem::Finder;
 
-use crate::model::log::store_ready::SEPARATOR;
+use crate::model::log::store_ready::RECIPIENT_END;
 
 /// Bytes a chunk shared by small batches (a live tail's few records) is
 /// made for.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-/// A batch whose recipients take this much or more gets a chunk of its
-/// own, of its size: bulk batches filled 64 KiB chunks only to about 80%.
+/// A batch whose recipients take this much or more is kept as a chunk of
+/// its own, as its preparation made it: bulk batches filled shared 64 KiB
+/// chunks only to about 80%, and were copied into them.
 const OWN_CHUNK_BYTES: usize = 8 * 1024;
 
 /// Ends each recipient, so that no needle (which never holds a control
 /// character) is found across two of them.
-const END: u8 = SEPARATOR as u8;
-const _: () = assert!(SEPARATOR.is_ascii());
+const END: u8 = RECIPIENT_END;
 
 #[derive(Debug, Default)]
 pub(super) struct RecipientColumn {
@@ -59,41 +60,50 @@ impl Chunk {
 }
 
 impl RecipientColumn {
-    /// Adds the recipients of the records from `first_seq` on, which come
-    /// next after those added before: `bytes` of them in all, at most.
-    pub(super) fn extend<'a>(
-        &mut self,
-        first_seq: u64,
-        bytes: usize,
-        recipients: impl ExactSizeIterator<Item = &'a [u8]>,
-    ) {
-        let needed = bytes + recipients.len();
-        let room = self.chunks.back().is_some_and(|c| {
-            c.end_seq() == first_seq && c.text.capacity() - c.text.len() >= needed
-        });
-        if !room {
-            let capacity = if needed >= OWN_CHUNK_BYTES {
-                needed
-            } else {
-                CHUNK_BYTES
-            };
-            self.chunks.push_back(Chunk {
-                first_seq,
-                records: 0,
-                text: Vec::with_capacity(capacity),
-            });
+    /// Takes the recipients of `records` records from `first_seq` on, which
+    /// come next after those taken before, as a batch's preparation made
+    /// them ([`StoreReady::recipients`]): a bulk batch's as a chunk of its
+    /// own, a small one copied into the newest chunk. Where they start in
+    /// their chunk.
+    ///
+    /// [`StoreReady::recipients`]: crate::model::log::store_ready::StoreReady::recipients
+    pub(super) fn adopt(&mut self, first_seq: u64, records: usize, text: Vec<u8>) -> u32 {
+        let records = records as u64;
+        if let Some(chunk) = self
+            .chunks
+            .back_mut()
+            .filter(|c| c.end_seq() == first_seq && c.text.capacity() - c.text.len() >= text.len())
+        {
+            let at = chunk.text.len() as u32;
+            chunk.text.extend_from_slice(&text);
+            chunk.records += records;
+            return at;
         }
-        let Some(chunk) = self.chunks.back_mut() else {
-            return;
+        let text = if text.len() >= OWN_CHUNK_BYTES {
+            text
+        } else {
+            let mut shared = Vec::with_capacity(CHUNK_BYTES);
+            shared.extend_from_slice(&text);
+            shared
         };
-        let from = chunk.text.len();
-        chunk.records += recipients.len() as u64;
-        for recipient in recipients {
-            chunk.text.extend_from_slice(recipient);
-            chunk.text.push(END);
-        }
-        // One pass over the batch's bytes, which the compiler vectorizes.
-        chunk.text[from..].make_ascii_lowercase();
+        self.chunks.push_back(Chunk {
+            first_seq,
+            records,
+            text,
+        });
+        0
+    }
+
+    /// Record `seq`'s recipient, lowercased: `len` bytes from `at` in its
+    /// chunk.
+    pub(super) fn get(&self, seq: u64, at: u32, len: u16) -> &str {
+        let index = self.chunks.partition_point(|c| c.end_seq() <= seq);
+        let start = at as usize;
+        self.chunks
+            .get(index)
+            .and_then(|c| c.text.get(start..start + usize::from(len)))
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or("")
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
@@ -199,13 +209,23 @@ mod tests {
             .collect()
     }
 
+    /// Adds `recipients` for the records from `seq` on, as a batch's
+    /// preparation lays them out; where each starts in its chunk.
+    fn add<S: AsRef<str>>(column: &mut RecipientColumn, seq: u64, recipients: &[S]) -> Vec<u32> {
+        let mut text = Vec::new();
+        let mut starts = Vec::new();
+        for recipient in recipients {
+            starts.push(text.len() as u32);
+            text.extend(recipient.as_ref().bytes().map(|b| b.to_ascii_lowercase()));
+            text.push(END);
+        }
+        let base = column.adopt(seq, recipients.len(), text);
+        starts.iter().map(|at| base + at).collect()
+    }
+
     #[test]
     fn hits_are_per_record_and_never_span_two() {
         let mut column = RecipientColumn::default();
-        let add = |column: &mut RecipientColumn, seq, recipients: &[&str]| {
-            let bytes = recipients.iter().map(|r| r.len()).sum();
-            column.extend(seq, bytes, recipients.iter().map(|r| r.as_bytes()));
-        };
         add(&mut column, 0, &["Ana@X.io", "bob@y.io"]);
         add(&mut column, 2, &["xana@z.io", "an", "a@b"]);
         let hits = column.find(&finders(&["ana"]), 0);
@@ -230,8 +250,13 @@ mod tests {
                     _ => format!("USER{seq}@example.org"),
                 })
                 .collect();
-            let bytes = recipients.iter().map(String::len).sum();
-            column.extend(batch * 100, bytes, recipients.iter().map(|r| r.as_bytes()));
+            let starts = add(&mut column, batch * 100, &recipients);
+            let last = batch * 100 + 99;
+            let len = recipients[99].len() as u16;
+            assert_eq!(
+                column.get(last, starts[99], len),
+                format!("user{last}@example.org")
+            );
         }
         assert!(column.chunks.len() > 3);
         column.evict_before(6_000);

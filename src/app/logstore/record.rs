@@ -21,11 +21,14 @@ pub(super) struct CompactRecord {
     /// The SMTP response's group, for the top-values panel; `StrId::MAX`
     /// for none.
     pub(super) smtp_group: StrId,
-    /// The recipient, then
+    /// The recipient where it has capitals, then
     /// [`SEPARATOR`](crate::model::log::store_ready::SEPARATOR) and the
     /// detail fields.
     pub(super) cold: ColdRef,
-    /// Bytes of the recipient at the start of `cold`.
+    /// Where the recipient starts in its chunk of the recipients column.
+    pub(super) recipient_at: u32,
+    /// Bytes of the recipient (at the start of `cold` too, when the record
+    /// has [`RECIPIENT_IN_TEXT`](crate::model::log::store_ready::RECIPIENT_IN_TEXT)).
     pub(super) recipient_len: u16,
     pub(super) event: u8,
     pub(super) flags: u8,

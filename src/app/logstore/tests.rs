@@ -38,6 +38,59 @@ fn matched_ids(store: &LogStore) -> Vec<String> {
         .collect()
 }
 
+/// A recipient without capitals is held once, in the lowercased column;
+/// one with capitals keeps its own copy in the record's text. Either reads
+/// back as it came, in small and bulk batches, before and after evicting.
+#[test]
+fn recipients_read_back_as_they_came_from_the_column_or_the_text() {
+    let mut store = LogStore::new(3_000);
+    let recipient = |i: u64| match i % 3 {
+        0 => format!("plain{i}@example.org"),
+        1 => format!("Cased{i}@Example.ORG"),
+        _ => format!("ünïcode{i}@exämple.de"),
+    };
+    let make = |i: u64| LogRecord {
+        recipient: recipient(i),
+        smtp_response: (i % 2 == 0).then(|| format!("250 ok {i}")),
+        ..record(i, Some(LogEventType::Delivered), "s@x", "Hi", &["t"])
+    };
+    // A bulk batch, then single records (a live tail), then bulk again.
+    store.append((0..1_000).map(make).collect());
+    for i in 1_000..1_500 {
+        store.append(LogBatch::from(vec![make(i)]));
+    }
+    store.append((1_500..4_000).map(make).collect());
+    assert_eq!(store.evicted(), 1_000);
+    for seq in [1_000, 1_001, 1_002, 1_499, 1_500, 2_222, 3_999] {
+        let back = store.full_record(seq).expect("held");
+        assert_eq!(back.recipient, recipient(seq), "{seq}");
+        assert_eq!(store.view(seq).expect("held").recipient, recipient(seq));
+        assert_eq!(back.id, format!("id-{seq}"));
+        assert_eq!(back.message_id, format!("<m{seq}@mail>"));
+        let smtp = (seq % 2 == 0).then(|| format!("250 ok {seq}"));
+        assert_eq!(back.smtp_response, smtp, "{seq}");
+    }
+}
+
+/// Only recipients with capitals take room in the text arena.
+#[test]
+fn a_recipient_without_capitals_takes_no_room_in_the_text() {
+    let text_bytes = |recipient: fn(u64) -> String| {
+        let mut store = LogStore::new(10_000);
+        let records: Vec<LogRecord> = (0..2_000)
+            .map(|i| LogRecord {
+                recipient: recipient(i),
+                ..record(i, Some(LogEventType::Delivered), "s@x", "Hi", &["t"])
+            })
+            .collect();
+        store.append(records.into_iter().collect());
+        store.footprint().text
+    };
+    let lower = text_bytes(|i| format!("reader{i:05}@example.org"));
+    let cased = text_bytes(|i| format!("Reader{i:05}@example.org"));
+    assert_eq!(cased - lower, 2_000 * "Reader00000@example.org".len());
+}
+
 #[test]
 fn small_batches_share_arena_chunks_and_read_back_whole() {
     let mut store = LogStore::new(10_000);

@@ -125,7 +125,7 @@ impl TextTest {
             Some(true) => true,
             // One-letter needles are not swept: the mask decides them.
             Some(false) => self.exact && self.test_exact(record.recipient_mask),
-            None => self.test_text(record.recipient_mask, arena.recipient(record)),
+            None => self.test_text(record.recipient_mask, arena.recipient(seq, record)),
         }
     }
 

@@ -102,7 +102,7 @@ impl TopCounts {
     }
 
     /// Counts `record` in (`add`) or takes it off.
-    fn count(&mut self, record: &CompactRecord, arena: &Arena, add: bool) {
+    fn count(&mut self, seq: u64, record: &CompactRecord, arena: &Arena, add: bool) {
         self.listed = None;
         if add {
             self.counted += 1;
@@ -138,7 +138,7 @@ impl TopCounts {
                 return;
             }
             TopField::RecipientDomain => {
-                let recipient = arena.recipient(record);
+                let recipient = arena.recipient(seq, record);
                 recipient.rfind('@').map(|at| {
                     let domain = &recipient[at + 1..];
                     if domain.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
@@ -259,7 +259,7 @@ impl LogStore {
         for &offset in self.matches.range(from..) {
             let seq = self.index_base + u64::from(offset);
             if let Some(record) = self.records.get((seq - self.first_seq) as usize) {
-                top.count(record, &self.arena, true);
+                top.count(seq, record, &self.arena, true);
             }
         }
         top.next_seq = self.first_seq + self.records.len() as u64;
@@ -302,7 +302,7 @@ impl LogStore {
                 .checked_sub(self.first_seq)
                 .and_then(|i| self.records.get(i as usize))
             {
-                top.count(record, &self.arena, false);
+                top.count(seq, record, &self.arena, false);
             }
         }
     }

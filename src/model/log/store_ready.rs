@@ -26,6 +26,16 @@ pub const NO_STRING: u32 = u32::MAX;
 pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
+/// The record's text starts with its recipient: it has capitals, which
+/// [`StoreReady::recipients`] (lowercased) does not keep. Without it the
+/// text starts at the separator before the detail fields, and the
+/// recipient is read from the recipients alone.
+pub const RECIPIENT_IN_TEXT: u8 = 1 << 3;
+
+/// Ends each recipient in [`StoreReady::recipients`]: no needle a filter
+/// looks for (which never holds a control character) is found across two.
+pub const RECIPIENT_END: u8 = SEPARATOR as u8;
+const _: () = assert!(SEPARATOR.is_ascii());
 
 /// A record's unknown fields, sanitized, held as the JSON text of one
 /// object: a few integers as `Value`s in a boxed list cost 240 bytes a
@@ -94,7 +104,8 @@ pub struct StoreReady {
     /// groups the records name.
     pub strings: Vec<ReadyString>,
     pub records: Vec<ReadyRecord>,
-    /// Each record's recipient, then [`SEPARATOR`] and its detail fields
+    /// Each record's recipient where it has capitals
+    /// ([`RECIPIENT_IN_TEXT`]), then [`SEPARATOR`] and its detail fields
     /// (id, message id, SMTP response, IP, URL) between separators, one
     /// record after another. User agents are among the strings instead: a
     /// busy domain's opens and clicks come from a handful of them, and
@@ -102,6 +113,11 @@ pub struct StoreReady {
     pub text: String,
     /// Unknown fields of the records that have any.
     pub extras: Vec<ExtraFields>,
+    /// Every record's recipient, ASCII-lowercased and ended by
+    /// [`RECIPIENT_END`], in record order: the log store keeps this as its
+    /// recipients column, where filters search all of them at once, and
+    /// reads a recipient without capitals from here alone.
+    pub recipients: Vec<u8>,
 }
 
 /// One distinct sender, subject, tag set or user agent of a batch.
@@ -133,8 +149,11 @@ pub struct ReadyRecord {
     pub smtp_group: u32,
     pub text_start: u32,
     pub text_len: u32,
-    /// Bytes of the recipient at the start of the record's text.
+    /// Bytes of the recipient (in the text, when [`RECIPIENT_IN_TEXT`], and
+    /// in [`StoreReady::recipients`]).
     pub recipient_len: u16,
+    /// Where the recipient starts in [`StoreReady::recipients`].
+    pub recipient_at: u32,
     /// [`char_mask`] of the recipient.
     pub recipient_mask: u64,
     pub event_type: Option<LogEventType>,

@@ -18,8 +18,8 @@ use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
-    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString,
-    SEPARATOR, StoreReady,
+    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, RECIPIENT_END,
+    RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -209,12 +209,18 @@ pub(super) fn store_ready(batch: &LogBatch, plain: bool) -> StoreReady {
 }
 
 /// The bytes a batch's [`StoreReady::text`] takes at most: cleaning never
-/// lengthens text.
+/// lengthens text, and a recipient without capitals is not in it (the
+/// text is kept as it is made, so room left unused stays unused).
 fn text_bytes(batch: &LogBatch) -> usize {
     batch
         .records
         .iter()
-        .map(|r| r.detail_bytes() + DETAIL_SEPARATORS)
+        .map(|r| {
+            let recipient = batch.str(r.recipient);
+            let uncased = !recipient.bytes().any(|b| b.is_ascii_uppercase());
+            let held = if uncased { recipient.len() } else { 0 };
+            r.detail_bytes() - held + DETAIL_SEPARATORS
+        })
         .sum()
 }
 
@@ -225,6 +231,7 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
         records: Vec::with_capacity(batch.len()),
         text: String::with_capacity(text_bytes(batch)),
         extras: Vec::new(),
+        recipients: Vec::with_capacity(recipient_bytes(batch)),
     };
     let cleaning = if plain {
         Cleaning::Plain
@@ -288,6 +295,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
     let mut text = String::with_capacity(text_bytes(batch));
     let mut out = StoreReady {
         records: Vec::with_capacity(batch.len()),
+        recipients: Vec::with_capacity(recipient_bytes(batch)),
         ..StoreReady::default()
     };
     let mut dedup = Dedup::default();
@@ -341,6 +349,8 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
         text.push_str(recipient);
         let recipient_len = recipient.len() as u16;
         let recipient_mask = char_mask(recipient);
+        let (recipient_at, in_text) = recipient_to_column(&mut text, start, &mut out.recipients);
+        flags |= in_text;
         for (span, flag) in [
             (r.id, 0),
             (r.message_id, 0),
@@ -364,6 +374,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             text_start: start as u32,
             text_len: (text.len() - start) as u32,
             recipient_len,
+            recipient_at,
             recipient_mask,
             event_type: r.event_type,
             flags,
@@ -372,6 +383,32 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
     }
     out.text = text;
     Some(out)
+}
+
+/// Moves the recipient just written at the end of `text`, from `start`, to
+/// the batch's recipients (lowercased, ended by [`RECIPIENT_END`]); it
+/// stays in `text` only when it has capitals, which the recipients lose.
+/// Where it starts among the recipients, and the record's flag for it.
+fn recipient_to_column(text: &mut String, start: usize, recipients: &mut Vec<u8>) -> (u32, u8) {
+    let recipient = text.as_bytes().get(start..).unwrap_or_default();
+    let at = recipients.len() as u32;
+    recipients.extend(recipient.iter().map(u8::to_ascii_lowercase));
+    recipients.push(RECIPIENT_END);
+    if recipient.iter().any(u8::is_ascii_uppercase) {
+        (at, RECIPIENT_IN_TEXT)
+    } else {
+        text.truncate(start);
+        (at, 0)
+    }
+}
+
+/// The bytes a batch's [`StoreReady::recipients`] take at most.
+fn recipient_bytes(batch: &LogBatch) -> usize {
+    batch
+        .records
+        .iter()
+        .map(|r| r.recipient.len as usize + 1)
+        .sum()
 }
 
 /// `text`, when it needs no cap.
@@ -436,11 +473,11 @@ fn clean_record(
     cleaning.push(text, record.recipient);
     let recipient_len = (text.len() - start) as u16;
     let recipient_mask = text.get(start..).map_or(0, char_mask);
+    let (recipient_at, mut flags) = recipient_to_column(text, start, &mut out.recipients);
     for field in [record.id, record.message_id] {
         text.push(SEPARATOR);
         cleaning.push(text, field);
     }
-    let mut flags = 0;
     let mut smtp = None;
     for (value, flag) in [
         (record.smtp_response, HAS_SMTP),
@@ -478,6 +515,7 @@ fn clean_record(
         text_start: start as u32,
         text_len: (text.len() - start) as u32,
         recipient_len,
+        recipient_at,
         recipient_mask,
         event_type: record.event_type,
         flags,
@@ -511,12 +549,17 @@ mod tests {
     }
 
     impl StoreReady {
-        /// The text of a record's recipient.
+        /// A record's recipient: from its text where it has capitals, else
+        /// from the recipients (lowercased).
         fn recipient(&self, record: &ReadyRecord) -> &str {
-            let start = record.text_start as usize;
-            self.text
-                .get(start..start + usize::from(record.recipient_len))
-                .unwrap_or("")
+            let len = usize::from(record.recipient_len);
+            if record.flags & RECIPIENT_IN_TEXT != 0 {
+                let start = record.text_start as usize;
+                return self.text.get(start..start + len).unwrap_or("");
+            }
+            let at = record.recipient_at as usize;
+            let bytes = self.recipients.get(at..at + len).unwrap_or_default();
+            std::str::from_utf8(bytes).unwrap_or("")
         }
     }
 
@@ -525,8 +568,15 @@ mod tests {
             let s = &cleaned.strings[i as usize];
             s.cleaned.as_deref().unwrap_or(&s.key).to_string()
         };
+        // The recipient, then the detail fields.
         let start = record.text_start as usize;
-        let details = cleaned.text[start..start + record.text_len as usize].to_string();
+        let own = &cleaned.text[start..start + record.text_len as usize];
+        let after = if record.flags & RECIPIENT_IN_TEXT != 0 {
+            &own[usize::from(record.recipient_len)..]
+        } else {
+            own
+        };
+        let details = format!("{}{after}", cleaned.recipient(record));
         (text(record.subject), text(record.tags), details)
     }
 
