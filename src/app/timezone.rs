@@ -95,9 +95,13 @@ fn offset_label(offset: FixedOffset) -> String {
 }
 
 /// Whether times spanning `first_ms..=last_ms` need their date shown: more
-/// than a day apart.
-pub fn needs_date(first_ms: i64, last_ms: i64) -> bool {
+/// than a day apart, or either not on `now_ms`'s day in `zone` (yesterday
+/// evening's records without a date read as a time still to come today).
+pub fn needs_date(first_ms: i64, last_ms: i64, now_ms: i64, zone: Zone) -> bool {
+    let day = |ms| zone.wall(ms).map(|t| t.date());
     first_ms.abs_diff(last_ms) > DAY_MS as u64
+        || day(first_ms) != day(now_ms)
+        || day(last_ms) != day(now_ms)
 }
 
 /// `13:02:55`, or `05-27 13:02:55` with the date, in `zone`.
@@ -220,10 +224,29 @@ mod tests {
     }
 
     #[test]
-    fn date_only_past_a_day() {
-        assert!(!needs_date(0, DAY_MS));
-        assert!(needs_date(0, DAY_MS + 1));
-        assert!(needs_date(DAY_MS + 1, 0));
+    fn a_date_past_a_day_or_off_today() {
+        let noon = 20 * DAY_MS + DAY_MS / 2;
+        let utc = Zone::Utc;
+        assert!(!needs_date(noon - 3_600_000, noon, noon, utc));
+        // Yesterday evening, an hour's records: not today.
+        assert!(needs_date(
+            noon - 16 * 3_600_000,
+            noon - 15 * 3_600_000,
+            noon,
+            utc
+        ));
+        // Spanning more than a day, whatever the clock.
+        assert!(needs_date(0, DAY_MS + 1, DAY_MS, utc));
+        assert!(needs_date(DAY_MS + 1, 0, DAY_MS, utc));
+        // The day is the zone's: 23:30 UTC is tomorrow at +01.
+        let late = 21 * DAY_MS - 1_800_000;
+        let plus_one = Zone::Fixed {
+            offset_secs: 3600,
+            name: "",
+        };
+        assert!(!needs_date(late - 60_000, late, late, utc));
+        assert!(!needs_date(late - 60_000, late, late, plus_one));
+        assert!(needs_date(late - 3_600_000, late, late, plus_one));
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl TableLayout {
         let last = store
             .match_at(store.match_count().saturating_sub(1))
             .map(|r| r.timestamp_ms);
-        let with_date = first.zip(last).is_some_and(|(a, b)| needs_date(a, b));
+        let with_date = first
+            .zip(last)
+            .is_some_and(|(a, b)| needs_date(a, b, state.now_ms, zone));
         // The zone's name at the newest match (or now): a DST change shows
         // once records from after it arrive.
         let heading = format!("time {}", zone.label(last.unwrap_or(state.now_ms)));

@@ -14,8 +14,11 @@ fn log_rows(screen: &str) -> Vec<&str> {
         .lines()
         .filter_map(|l| l.split('┃').nth(1))
         .filter(|row| {
+            // `13:02:55 …`, or `12-06 13:02:55 …` with the date.
             let b = row.as_bytes();
-            b.len() > 8 && b[2] == b':' && b[5] == b':' && b[0].is_ascii_digit()
+            let time = |b: &[u8]| b.len() > 8 && b[2] == b':' && b[5] == b':';
+            b.first().is_some_and(u8::is_ascii_digit)
+                && (time(b) || (b.len() > 14 && b[2] == b'-' && time(&b[6..])))
         })
         .collect()
 }
