@@ -1,0 +1,216 @@
+//! The store-ready form against the records it came from: capped,
+//! cleaned, repeated strings once, recipients in the column's form.
+
+use super::*;
+use crate::model::{LogEventType, LogRecord};
+
+fn cleaned(json: &str) -> (LogBatch, StoreReady) {
+    let mut bad = Vec::new();
+    match super::super::parse_data(json.to_string(), 0, &mut bad) {
+        super::super::ParsedEvent::Records(mut batch) => {
+            assert!(bad.is_empty(), "{bad:?}");
+            batch.prepare_for_store();
+            let cleaned = (*batch.ready).clone();
+            (batch, cleaned)
+        }
+        _ => panic!("not a batch: {json}"),
+    }
+}
+
+fn record(subject: &str, recipient: &str) -> String {
+    format!(
+        r#"{{"id":"a","timestamp":"2026-05-27T10:15:00Z","sender":"s@x","recipient":"{recipient}","subject":"{subject}","tags":["t","u"],"message_id":"<m>","ip":"10.0.0.1"}}"#
+    )
+}
+
+impl StoreReady {
+    /// A record's recipient: from its text where it has capitals, else
+    /// from the recipients (lowercased).
+    fn recipient(&self, record: &ReadyRecord) -> &str {
+        let len = usize::from(record.recipient_len);
+        if record.flags & RECIPIENT_IN_TEXT != 0 {
+            let start = record.text_start as usize;
+            return self.text.get(start..start + len).unwrap_or("");
+        }
+        let at = record.recipient_at as usize;
+        let bytes = self.recipients.get(at..at + len).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or("")
+    }
+}
+
+fn strings_of(cleaned: &StoreReady, record: &ReadyRecord) -> (String, String, String) {
+    let text = |i: u32| {
+        let s = &cleaned.strings[i as usize];
+        s.cleaned.as_deref().unwrap_or(&s.key).to_string()
+    };
+    // The recipient, then the detail fields.
+    let start = record.text_start as usize;
+    let own = &cleaned.text[start..start + record.text_len as usize];
+    let after = if record.flags & RECIPIENT_IN_TEXT != 0 {
+        &own[usize::from(record.recipient_len)..]
+    } else {
+        own
+    };
+    let details = format!("{}{after}", cleaned.recipient(record));
+    (text(record.subject), text(record.tags), details)
+}
+
+#[test]
+fn a_plain_batch_is_only_capped_and_an_escaped_one_is_cleaned() {
+    let long = "x".repeat(MAX_FIELD_BYTES * 2);
+    let json = format!(
+        r#"{{"logs":[{},{}]}}"#,
+        record(&long, &long),
+        record("Hi", "r@y")
+    );
+    let (_, plain) = cleaned(&json);
+    let (subject, tags, details) = strings_of(&plain, &plain.records[0]);
+    let capped = format!("{}…", "x".repeat(MAX_FIELD_BYTES));
+    assert_eq!(subject, capped);
+    assert_eq!(tags, "t\u{1f}u");
+    assert_eq!(
+        details,
+        format!("{capped}\u{1f}a\u{1f}<m>\u{1f}\u{1f}10.0.0.1\u{1f}")
+    );
+    assert_eq!(plain.records[0].flags, HAS_IP);
+    assert_eq!(usize::from(plain.records[0].recipient_len), capped.len());
+    assert_eq!(plain.recipient(&plain.records[1]), "r@y");
+
+    // The same records with escapes the text shows only as `\u001b`:
+    // the side buffer holds what they stand for, and that is cleaned.
+    let json = format!(
+        r#"{{"logs":[{},{}]}}"#,
+        record(&long, &long),
+        record(r"H\u001b[31mi", r"r\u0007@y")
+    );
+    let (_, mixed) = cleaned(&json);
+    assert_eq!(strings_of(&mixed, &mixed.records[0]).0, capped);
+    assert_eq!(strings_of(&mixed, &mixed.records[1]).0, "Hi");
+    assert_eq!(mixed.recipient(&mixed.records[1]), "r@y");
+}
+
+use proptest::prelude::*;
+
+/// A string of a plain batch: short ones from a few letters, so that
+/// they repeat; now and then one longer than the cap.
+fn plain_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => "[ab ]{0,3}",
+        4 => "[a-z0-9@.<> +#-]{0,40}",
+        1 => (MAX_FIELD_BYTES - 2..MAX_FIELD_BYTES + 3).prop_map(|n| "x".repeat(n)),
+    ]
+}
+
+fn plain_record() -> impl Strategy<Value = LogRecord> {
+    let optional = || proptest::option::of(plain_string());
+    (
+        (
+            plain_string(),
+            plain_string(),
+            plain_string(),
+            plain_string(),
+        ),
+        (plain_string(), prop::collection::vec("[ab]{0,2}", 0..3)),
+        (optional(), optional(), optional(), optional()),
+    )
+        .prop_map(
+            |((id, sender, recipient, subject), (message_id, tags), (smtp, ip, agent, url))| {
+                LogRecord {
+                    id,
+                    timestamp_ms: 1_780_000_000_000,
+                    event_type: Some(LogEventType::Delivered),
+                    sender,
+                    recipient,
+                    subject,
+                    tags,
+                    message_id,
+                    smtp_response: smtp,
+                    ip,
+                    user_agent: agent,
+                    url,
+                    extra: Vec::new(),
+                }
+            },
+        )
+}
+
+proptest::proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The plain batch's shortcut changes the speed, not the result.
+    #[test]
+    fn a_plain_batch_is_cleaned_as_any_batch_is(
+        records in prop::collection::vec(plain_record(), 0..12),
+    ) {
+        let json = serde_json::json!({ "logs": records }).to_string();
+        let (batch, cleaned) = cleaned(&json);
+        let by_views = clean_any(&batch, true);
+        prop_assert_eq!(&cleaned, &by_views);
+        let short = records.iter().all(|r| {
+            [&r.id, &r.sender, &r.recipient, &r.subject, &r.message_id]
+                .into_iter()
+                .chain(r.tags.iter())
+                .chain([&r.smtp_response, &r.ip, &r.user_agent, &r.url].into_iter().flatten())
+                .all(|s| s.len() <= FIELD_CAP)
+        });
+        // The shortcut takes every batch without a field to cap.
+        prop_assert_eq!(clean_plain(&batch).is_some(), short);
+    }
+}
+
+#[test]
+fn raw_text_outside_printable_ascii_is_cleaned_wherever_it_is() {
+    // C1 controls and a bidi override are raw UTF-8 in the JSON (no
+    // escape for the scanner to stop at): the scanner must see them.
+    for raw in ["a\u{85}b", "x\u{202e}y", "\u{9b}31m", "ok\u{7f}"] {
+        let drawn = clean_field(raw);
+        assert_ne!(drawn, raw, "{raw:?} needs cleaning");
+        for at in [0, 17] {
+            let padded = format!("{}{raw}", "p".repeat(at));
+            let json = format!(r#"{{"logs":[{}]}}"#, record(&padded, &padded));
+            let (_, cleaned) = cleaned(&json);
+            let record = &cleaned.records[0];
+            let want = clean_field(&padded);
+            assert_eq!(strings_of(&cleaned, record).0, want);
+            assert_eq!(cleaned.recipient(record), want);
+        }
+    }
+}
+
+#[test]
+fn strings_differing_in_any_byte_or_length_are_different() {
+    for len in 0..40 {
+        let a: Vec<u8> = (0..len as u8).map(|i| b'a' + i % 26).collect();
+        assert!(same_bytes(&a, &a.clone()), "{len}");
+        for at in 0..len {
+            let mut b = a.clone();
+            b[at] ^= 0x20;
+            assert!(!same_bytes(&a, &b), "byte {at} of {len}");
+        }
+        assert!(!same_bytes(&a, &a[..len.saturating_sub(1)]) || len == 0);
+    }
+}
+
+#[test]
+fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
+    let json = format!(
+        r#"{{"logs":[{},{},{}]}}"#,
+        record("A", "1@y"),
+        record("B", "2@y"),
+        record("A", "3@y")
+    );
+    let (mut batch, cleaned) = cleaned(&json);
+    // s@x, A, t+u, B.
+    assert_eq!(cleaned.strings.len(), 4);
+    assert_eq!(cleaned.records[0].subject, cleaned.records[2].subject);
+    batch.retain(&[true, false, true]);
+    let recipients: Vec<String> = batch.iter().map(|r| r.recipient.to_string()).collect();
+    let cleaned = batch.into_store_ready();
+    let kept: Vec<&str> = cleaned
+        .records
+        .iter()
+        .map(|r| cleaned.recipient(r))
+        .collect();
+    assert_eq!(recipients, ["1@y", "3@y"]);
+    assert_eq!(kept, ["1@y", "3@y"]);
+}
