@@ -93,10 +93,8 @@ pub fn notice_text(state: &AppState, notice: &AlertNotice) -> String {
     clean(text.trim_end()).into_owned()
 }
 
-/// The alert list's rows: active and cleared, newest first. Alerts raised
-/// by the same tick come in no particular order from the watchdog: they
-/// are put in the order of their subjects, then rules, so the list does
-/// not shuffle between frames.
+/// The alert list's rows: active and cleared, newest first; alerts raised
+/// by the same tick in the order of their subjects, then rules.
 pub fn listed(state: &AppState) -> Vec<&Alert> {
     let mut alerts: Vec<&Alert> = state.alerts.alerts().iter().collect();
     alerts.sort_by(|a, b| {

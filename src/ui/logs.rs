@@ -165,16 +165,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         let (at, of) = (logs.current + 1, logs.domains.len());
         // Alerts on the other tabs are counted beside the position, so
         // that one on a domain out of sight is not missed.
+        let alerting = |domain: &str| {
+            state.alerts.active().any(
+                |a| matches!(&a.source, Source::DomainLogs { domain: d } if d.as_str() == domain),
+            )
+        };
         let elsewhere = logs
             .domains
             .iter()
             .enumerate()
-            .filter(|(i, d)| {
-                let source = Source::DomainLogs {
-                    domain: d.domain.clone(),
-                };
-                *i != logs.current && state.alerts.active_for(&source).next().is_some()
-            })
+            .filter(|(i, d)| *i != logs.current && alerting(&d.domain))
             .count();
         let glyph = super::alerts::GLYPH;
         let forms = if elsewhere > 0 {

@@ -219,7 +219,7 @@ fn text_bytes(batch: &LogBatch) -> usize {
             let recipient = batch.str(r.recipient);
             let uncased = !recipient.bytes().any(|b| b.is_ascii_uppercase());
             let held = if uncased { recipient.len() } else { 0 };
-            r.detail_bytes() - held + DETAIL_SEPARATORS
+            r.detail_bytes().saturating_sub(held) + DETAIL_SEPARATORS
         })
         .sum()
 }
