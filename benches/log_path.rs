@@ -459,16 +459,16 @@ fn store_bytes(c: &mut Criterion) {
     let f = store.footprint();
     let per = |bytes: usize| bytes as f64 / store.len() as f64;
     println!(
-        "store_bytes: {:.1} B/record for {} records (records {:.1}, strings {:.1}, text {:.1}, \
-         recipients {:.1}, matches {:.1}, extras {:.1})",
+        "store_bytes: {:.1} B/record for {} records (records {:.1}, strings {:.1}, hot text {:.1}, \
+         cold text {:.1}, recipients {:.1}, matches {:.1})",
         per(f.total()),
         store.len(),
         per(f.records),
         per(f.strings),
-        per(f.text),
+        per(f.hot),
+        per(f.cold),
         per(f.recipients),
         per(f.matches),
-        per(f.extras),
     );
     let mut group = c.benchmark_group("store_bytes");
     group.bench_function("footprint of 500k records", |b| {

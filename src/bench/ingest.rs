@@ -96,13 +96,13 @@ pub(super) async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()
         );
         let part = |bytes: usize| bytes as f64 / f64::from(args.stream.limit.max(1));
         say!(
-            "store: {per_record:.0} B/record on the heap (records {:.0}, strings {:.0}, text {:.0}, recipients {:.0}, matches {:.0}, extras {:.0})",
+            "store: {per_record:.0} B/record on the heap (records {:.0}, strings {:.0}, hot text {:.0}, cold text {:.0}, recipients {:.0}, matches {:.0})",
             part(footprint.records),
             part(footprint.strings),
-            part(footprint.text),
+            part(footprint.hot),
+            part(footprint.cold),
             part(footprint.recipients),
             part(footprint.matches),
-            part(footprint.extras),
         );
     }
     if args.ingest_only {

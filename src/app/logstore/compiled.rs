@@ -155,7 +155,7 @@ impl CompiledFilter {
                     let recipient = arena.recipient(seq, record);
                     domains.iter().any(|d| ends_with_ci(recipient, d))
                 }
-                Test::Detail(detail, needles) => detail_field(arena, record, *detail)
+                Test::Detail(detail, needles) => detail_field(arena, seq, record, *detail)
                     .is_some_and(|smtp| needles.iter().any(|n| contains_ci(smtp, n))),
                 &Test::Types(mask) => mask & (1 << record.event) != 0,
                 &Test::Since(ms) => record.timestamp_ms >= ms,

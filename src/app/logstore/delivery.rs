@@ -1,8 +1,7 @@
 //! The delivery fields the table shows beside a record's compact ones,
-//! read from its detail text without allocating.
+//! read from its hot text without allocating.
 
 use super::LogStore;
-use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, SEPARATOR};
 
 /// A held record's SMTP response and IP, borrowed from the arena.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -13,16 +12,13 @@ pub struct Delivery<'a> {
 
 impl LogStore {
     /// The SMTP response and IP of the record `seq`, for the visible rows
-    /// only: a few fields of its detail text, read in place (the order is
-    /// [`LogStore::full_record`]'s: id, message id, SMTP response, IP).
+    /// only, read in place from its hot text.
     pub fn delivery(&self, seq: u64) -> Option<Delivery<'_>> {
         let record = self.record(seq)?;
-        let mut cold = self.arena.details(record).split(SEPARATOR).skip(2);
-        let smtp = cold.next().unwrap_or("");
-        let ip = cold.next().unwrap_or("");
+        let hot = self.arena.hot(seq, record);
         Some(Delivery {
-            smtp_response: (record.flags & HAS_SMTP != 0).then_some(smtp),
-            ip: (record.flags & HAS_IP != 0).then_some(ip),
+            smtp_response: hot.smtp,
+            ip: hot.ip,
         })
     }
 }

@@ -11,40 +11,33 @@ pub struct Footprint {
     pub records: usize,
     /// The string table: its texts, slots, masks and hash table.
     pub strings: usize,
-    /// The text arena's chunks (recipients and detail fields).
-    pub text: usize,
-    /// The recipients again, lowercased, for filters.
+    /// The hot text: SMTP responses, IPs, recipients with capitals.
+    pub hot: usize,
+    /// The cold text, compressed: ids, message ids, URLs, unknown fields.
+    pub cold: usize,
+    /// The recipients, lowercased, for filters.
     pub recipients: usize,
     /// The match index, with the narrowed filters' kept matches.
     pub matches: usize,
-    /// Unknown fields.
-    pub extras: usize,
 }
 
 impl Footprint {
     pub fn total(&self) -> usize {
-        self.records + self.strings + self.text + self.recipients + self.matches + self.extras
+        self.records + self.strings + self.hot + self.cold + self.recipients + self.matches
     }
 }
 
 impl LogStore {
     /// What the store holds on the heap, part by part.
     pub fn footprint(&self) -> Footprint {
-        let extras = self.extras.capacity()
-            * size_of::<(u64, crate::model::log::store_ready::ExtraFields)>()
-            + self
-                .extras
-                .iter()
-                .map(|(_, fields)| fields.heap_bytes())
-                .sum::<usize>();
         Footprint {
             records: self.records.capacity() * size_of::<CompactRecord>(),
             strings: self.strings.heap_bytes(),
-            text: self.arena.text_bytes(),
+            hot: self.arena.hot.heap_bytes(),
+            cold: self.arena.cold.heap_bytes(),
             recipients: self.arena.recipients.heap_bytes(),
             matches: self.matches.capacity() * size_of::<u32>()
                 + self.wider.iter().map(|w| w.heap_bytes()).sum::<usize>(),
-            extras,
         }
     }
 }

@@ -1,14 +1,18 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 56-byte `CompactRecord`: timestamp, event type as a
+//! - Each record is a 48-byte `CompactRecord`: timestamp, event type as a
 //!   byte, and u32 ids into a reference-counted string table for sender,
 //!   subject, the tag set (joined with U+001F, which sanitized text never
 //!   holds), user agent and SMTP response group. These repeat a lot, so the table stays small
 //!   and a filter tests each distinct string once.
-//! - The fields only the detail view needs (id, message id, SMTP response,
-//!   IP, URL) are in an append-only text arena, one chunk per batch,
-//!   dropped as their records are evicted.
+//! - The rest of each record's text is in columns of chunks that follow
+//!   the records' order and are dropped as their records are evicted
+//!   (`arena`): the SMTP response and IP, which the table draws and
+//!   filters read, as they are (the hot text); the id, message id, URL and
+//!   unknown fields, which only the detail view and exports read,
+//!   compressed a batch at a time (the cold text, `cold`). Ids and message
+//!   ids were half of all a record held.
 //! - Recipients are not interned: on a busy domain nearly every record
 //!   names another recipient than the one before, and a third of them are
 //!   new, so a table of them saved no memory and cost a cache miss or more
@@ -16,11 +20,9 @@
 //!   kept lowercased and side by side (`recipients`), so that a pass over
 //!   many records finds a free word or `to:` value in all of them in one
 //!   sweep, and a record reads its recipient from there; only one with
-//!   capitals, which lowercasing loses, keeps its own copy at the start of
-//!   its text. Each record keeps its recipient's character mask too, so a
-//!   filter rules most of them out without reading them.
-//! - Unknown fields go to a side table holding only the records that have
-//!   them.
+//!   capitals, which lowercasing loses, keeps its own copy in its hot text.
+//!   Each record keeps its recipient's character mask too, so a filter
+//!   rules most of them out without reading them.
 //! - The filter's matches are an index of record positions that grows as
 //!   records arrive: only new records are tested. Setting a new filter
 //!   re-scans once; per-term verdicts are cached per string id, and
@@ -31,20 +33,21 @@
 //! Text arrives sanitized ([`crate::sanitize::clean`]) and cut to
 //! [`MAX_FIELD_BYTES`](crate::model::log::store_ready::MAX_FIELD_BYTES), so
 //! everything read back is safe to draw: the client cleans each batch on
-//! the thread that parsed it ([`StoreReady`]), and an append only looks up the
-//! batch's distinct strings and adopts its text.
+//! the thread that parsed it ([`StoreReady`]), compressing its cold text
+//! there too, and an append only looks up the batch's distinct strings and
+//! adopts its text.
 
 use std::collections::VecDeque;
 
 use crate::model::LogBatch;
 use crate::model::log::store_ready::{
-    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
-    StoreReady,
+    ExtraFields, HAS_URL, NO_STRING, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::model::{LogEventType, LogRecord};
 
 mod arena;
 mod codes;
+mod cold;
 mod compiled;
 mod delivery;
 mod footprint;
@@ -52,6 +55,7 @@ mod interner;
 mod matches;
 mod recipients;
 mod record;
+mod seq_chunks;
 #[cfg(test)]
 mod sweep_tests;
 #[cfg(test)]
@@ -61,7 +65,7 @@ mod top;
 #[cfg(test)]
 mod top_tests;
 
-use arena::Arena;
+use arena::{Arena, BatchText};
 pub use codes::{TYPE_CODES, count_slot_type};
 use codes::{type_code, type_of_code};
 use compiled::CompiledFilter;
@@ -69,7 +73,7 @@ pub use delivery::Delivery;
 pub use footprint::Footprint;
 use interner::{Interner, StrId};
 use matches::WiderMatches;
-use record::{ColdRef, CompactRecord, HAS_EXTRA};
+use record::CompactRecord;
 use top::TopCounts;
 
 /// What one [`LogStore::append`] did.
@@ -93,8 +97,6 @@ pub struct LogStore {
     first_seq: u64,
     strings: Interner,
     arena: Arena,
-    /// Unknown fields, only for records that have them, by sequence number.
-    extras: VecDeque<(u64, ExtraFields)>,
     filter: CompiledFilter,
     /// Matches of the filters the current one narrowed, oldest first, so
     /// that deleting what was typed restores them instead of testing every
@@ -142,7 +144,6 @@ impl LogStore {
             first_seq: 0,
             strings: Interner::default(),
             arena: Arena::default(),
-            extras: VecDeque::new(),
             filter: CompiledFilter::default(),
             wider: Vec::new(),
             matches: VecDeque::new(),
@@ -185,13 +186,13 @@ impl LogStore {
     /// Adds records in arrival order: O(batch), each new record tested once
     /// against the filter. The batch was cleaned on the thread that parsed
     /// it; here its distinct strings are looked up once each and its text
-    /// becomes an arena chunk as it is.
+    /// is adopted as it is.
     pub fn append(&mut self, batch: LogBatch) -> Appended {
         let StoreReady {
             strings,
             records,
-            text,
-            extras,
+            hot,
+            cold,
             recipients,
         } = batch.into_store_ready();
         let mut outcome = Appended::default();
@@ -201,19 +202,17 @@ impl LogStore {
         self.match_version += 1;
         let first_seq = self.next_seq();
         let ids = self.intern_batch(strings, &records);
-        let recipients_at = self
-            .arena
-            .recipients
-            .adopt(first_seq, records.len(), recipients);
-        let (chunk, base) = self.arena.adopt(text, first_seq + records.len() as u64 - 1);
-        let mut extras: Vec<Option<ExtraFields>> = extras.into_iter().map(Some).collect();
+        let (hot_base, recipients_base) = self.arena.adopt(
+            first_seq,
+            BatchText {
+                records: records.len(),
+                hot,
+                cold,
+                recipients,
+            },
+        );
         for (seq, record) in (first_seq..).zip(&records) {
-            let cold = ColdRef {
-                chunk,
-                offset: base + record.text_start,
-                len: record.text_len,
-            };
-            let mut compact = CompactRecord {
+            let compact = CompactRecord {
                 timestamp_ms: record.timestamp_ms,
                 recipient_mask: record.recipient_mask,
                 sender: ids[record.sender as usize],
@@ -227,19 +226,12 @@ impl LogStore {
                     NO_STRING => StrId::MAX,
                     i => ids[i as usize],
                 },
-                cold,
-                recipient_at: recipients_at + record.recipient_at,
+                hot_at: hot_base + record.hot_at,
+                recipient_at: recipients_base + record.recipient_at,
                 recipient_len: record.recipient_len,
                 event: type_code(record.event_type),
                 flags: record.flags,
             };
-            if let Some(fields) = (record.extra as usize)
-                .checked_sub(1)
-                .and_then(|i| extras.get_mut(i)?.take())
-            {
-                compact.flags |= HAS_EXTRA;
-                self.extras.push_back((seq, fields));
-            }
             self.counts[usize::from(compact.event)] += 1;
             if self
                 .filter
@@ -318,32 +310,20 @@ impl LogStore {
         })
     }
 
-    /// A held record with every field, for the detail view.
+    /// A held record with every field, for the detail view and exports.
     pub fn full_record(&self, seq: u64) -> Option<LogRecord> {
         let record = self.record(seq)?;
         let view = self.view(seq)?;
-        let mut cold = self.arena.details(record).split(SEPARATOR);
-        let mut next = || cold.next().unwrap_or("").to_string();
-        let id = next();
-        let message_id = next();
-        let mut optional = |flag: u8| {
-            let value = next();
-            (record.flags & flag != 0).then_some(value)
-        };
-        let smtp_response = optional(HAS_SMTP);
-        let ip = optional(HAS_IP);
+        let hot = self.arena.hot(seq, record);
+        let (id, message_id, url, extra) = self.arena.cold.with(seq, |entry| {
+            let mut fields = entry.splitn(4, SEPARATOR);
+            let mut next = || fields.next().unwrap_or("");
+            let (id, message_id, url) = (next().to_string(), next().to_string(), next());
+            let url = (record.flags & HAS_URL != 0).then(|| url.to_string());
+            (id, message_id, url, ExtraFields::read(next()))
+        })?;
         let user_agent = (record.user_agent != StrId::MAX)
             .then(|| self.strings.get(record.user_agent).to_string());
-        let url = optional(HAS_URL);
-        let extra = if record.flags & HAS_EXTRA != 0 {
-            self.extras
-                .binary_search_by_key(&seq, |(s, _)| *s)
-                .ok()
-                .map(|i| self.extras[i].1.to_vec())
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
         Some(LogRecord {
             id,
             timestamp_ms: record.timestamp_ms,
@@ -353,8 +333,8 @@ impl LogStore {
             subject: view.subject.to_string(),
             tags: view.tags().map(str::to_string).collect(),
             message_id,
-            smtp_response,
-            ip,
+            smtp_response: hot.smtp.map(str::to_string),
+            ip: hot.ip.map(str::to_string),
             user_agent,
             url,
             extra,
@@ -421,13 +401,6 @@ impl LogStore {
         self.first_seq += n as u64;
         self.evicted += n as u64;
         self.arena.evict_before(self.first_seq);
-        while self
-            .extras
-            .front()
-            .is_some_and(|(seq, _)| *seq < self.first_seq)
-        {
-            self.extras.pop_front();
-        }
         let gone = self
             .matches
             .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);

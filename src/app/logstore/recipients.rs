@@ -19,119 +19,62 @@
 //!
 //! [`contains_ci`]: crate::app::filter::contains_ci
 
-use std::collections::VecDeque;
-
 use memchr::memmem::Finder;
 
+use super::seq_chunks::{Chunk, SeqChunks};
 use crate::model::log::store_ready::RECIPIENT_END;
-
-/// Bytes a chunk shared by small batches (a live tail's few records) is
-/// made for.
-const CHUNK_BYTES: usize = 64 * 1024;
-
-/// A batch whose recipients take this much or more is kept as a chunk of
-/// its own, as its preparation made it: bulk batches filled shared 64 KiB
-/// chunks only to about 80%, and were copied into them.
-const OWN_CHUNK_BYTES: usize = 8 * 1024;
 
 /// Ends each recipient, so that no needle (which never holds a control
 /// character) is found across two of them.
 const END: u8 = RECIPIENT_END;
 
+/// The recipients in chunks of a run of records each, lowercased, each
+/// followed by [`END`]. Which record a byte is in is the number of
+/// [`END`]s before it in its chunk: no offsets are kept.
 #[derive(Debug, Default)]
 pub(super) struct RecipientColumn {
-    chunks: VecDeque<Chunk>,
-}
-
-/// The recipients of a run of records, in order. Which record a byte is in
-/// is the number of [`END`]s before it: no offsets are kept.
-#[derive(Debug)]
-struct Chunk {
-    first_seq: u64,
-    records: u64,
-    /// Lowercased recipients, each followed by [`END`].
-    text: Vec<u8>,
-}
-
-impl Chunk {
-    fn end_seq(&self) -> u64 {
-        self.first_seq + self.records
-    }
+    pub(super) chunks: SeqChunks,
 }
 
 impl RecipientColumn {
-    /// Takes the recipients of `records` records from `first_seq` on, which
-    /// come next after those taken before, as a batch's preparation made
-    /// them ([`StoreReady::recipients`]): a bulk batch's as a chunk of its
-    /// own, a small one copied into the newest chunk. Where they start in
-    /// their chunk.
+    /// Takes the recipients of `records` records from `first_seq` on, as a
+    /// batch's preparation made them ([`StoreReady::recipients`]); where
+    /// they start in their chunk.
     ///
     /// [`StoreReady::recipients`]: crate::model::log::store_ready::StoreReady::recipients
     pub(super) fn adopt(&mut self, first_seq: u64, records: usize, text: Vec<u8>) -> u32 {
-        let records = records as u64;
-        if let Some(chunk) = self
-            .chunks
-            .back_mut()
-            .filter(|c| c.end_seq() == first_seq && c.text.capacity() - c.text.len() >= text.len())
-        {
-            let at = chunk.text.len() as u32;
-            chunk.text.extend_from_slice(&text);
-            chunk.records += records;
-            return at;
-        }
-        let text = if text.len() >= OWN_CHUNK_BYTES {
-            text
-        } else {
-            let mut shared = Vec::with_capacity(CHUNK_BYTES);
-            shared.extend_from_slice(&text);
-            shared
-        };
-        self.chunks.push_back(Chunk {
-            first_seq,
-            records,
-            text,
-        });
-        0
+        self.chunks.adopt(first_seq, records, text)
     }
 
     /// Record `seq`'s recipient, lowercased: `len` bytes from `at` in its
     /// chunk.
     pub(super) fn get(&self, seq: u64, at: u32, len: u16) -> &str {
-        let index = self.chunks.partition_point(|c| c.end_seq() <= seq);
-        let start = at as usize;
         self.chunks
-            .get(index)
-            .and_then(|c| c.text.get(start..start + usize::from(len)))
+            .from(seq, at)
+            .get(..usize::from(len))
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or("")
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.text.capacity()).sum()
+        self.chunks.heap_bytes()
     }
 
-    /// Drops the chunks that hold only records before `first_seq`.
     pub(super) fn evict_before(&mut self, first_seq: u64) {
-        while self
-            .chunks
-            .front()
-            .is_some_and(|c| c.end_seq() <= first_seq)
-        {
-            self.chunks.pop_front();
-        }
+        self.chunks.evict_before(first_seq);
     }
 
     /// The records from `from_seq` on whose recipient holds any of
     /// `needles` (lowercase ASCII, none empty).
     pub(super) fn find(&self, needles: &[Finder<'static>], from_seq: u64) -> RecipientHits {
-        let end_seq = self.chunks.back().map_or(from_seq, Chunk::end_seq);
+        let end_seq = self.chunks.end_seq().unwrap_or(from_seq);
         let base = from_seq.min(end_seq);
         let mut hits = RecipientHits {
             base,
             end: end_seq,
             bits: vec![0; (end_seq - base).div_ceil(64) as usize],
         };
-        for chunk in self.chunks.iter().filter(|c| c.end_seq() > base) {
+        for chunk in self.chunks.chunks.iter().filter(|c| c.end_seq() > base) {
             for finder in needles {
                 mark(chunk, finder, &mut hits);
             }
@@ -242,7 +185,7 @@ mod tests {
     #[test]
     fn chunks_fill_evict_and_are_searched_from_a_sequence_number() {
         let mut column = RecipientColumn::default();
-        let long = "z".repeat(CHUNK_BYTES + 10);
+        let long = "z".repeat(70_000);
         for batch in 0..100u64 {
             let recipients: Vec<String> = (batch * 100..batch * 100 + 100)
                 .map(|seq| match seq {
@@ -258,9 +201,15 @@ mod tests {
                 format!("user{last}@example.org")
             );
         }
-        assert!(column.chunks.len() > 3);
+        assert!(column.chunks.chunks.len() > 3);
         column.evict_before(6_000);
-        assert!(column.chunks.front().is_some_and(|c| c.first_seq <= 6_000));
+        assert!(
+            column
+                .chunks
+                .chunks
+                .front()
+                .is_some_and(|c| c.first_seq <= 6_000)
+        );
         let hits = column.find(&finders(&["user99"]), 6_000);
         let found: Vec<u64> = (6_000..10_000)
             .filter(|&s| hits.get(s) == Some(true))

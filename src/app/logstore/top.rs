@@ -16,31 +16,28 @@ use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::{LogStore, TYPE_CODES};
 use crate::app::top_values::{TopField, TopRow, TopValues, type_label};
-use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, SEPARATOR};
+use crate::model::log::store_ready::SEPARATOR;
 
-/// A detail field read from a record's text in the arena.
+/// A detail field read from a record's hot text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Detail {
     Smtp,
     Ip,
 }
 
-/// The detail field of `record`, when it has one: its text holds the id,
-/// the message id, the SMTP response and the IP, in that order, each
-/// (empty when absent) before a separator.
+/// The detail field of record `seq`, when it has one.
+#[inline]
 pub(super) fn detail_field<'a>(
     arena: &'a Arena,
+    seq: u64,
     record: &CompactRecord,
     detail: Detail,
 ) -> Option<&'a str> {
-    let (flag, index) = match detail {
-        Detail::Smtp => (HAS_SMTP, 2),
-        Detail::Ip => (HAS_IP, 3),
-    };
-    if record.flags & flag == 0 {
-        return None;
+    let hot = arena.hot(seq, record);
+    match detail {
+        Detail::Smtp => hot.smtp,
+        Detail::Ip => hot.ip,
     }
-    arena.details(record).split(SEPARATOR).nth(index)
 }
 
 type Hasher = foldhash::fast::FixedState;
@@ -149,7 +146,7 @@ impl TopCounts {
                     }
                 })
             }
-            TopField::Ip => detail_field(arena, record, Detail::Ip),
+            TopField::Ip => detail_field(arena, seq, record, Detail::Ip),
             TopField::Sender | TopField::Subject | TopField::Tag | TopField::Smtp => None,
         };
         let Some(text) = text.filter(|t| !t.is_empty()) else {

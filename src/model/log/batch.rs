@@ -58,24 +58,6 @@ pub(crate) struct RawRecord {
 }
 
 impl RawRecord {
-    /// Bytes of its recipient and the detail fields kept as text (see
-    /// [`StoreReady::text`]), as read.
-    #[inline]
-    pub(crate) fn detail_bytes(&self) -> usize {
-        [
-            self.recipient,
-            self.id,
-            self.message_id,
-            self.smtp_response,
-            self.ip,
-            self.url,
-        ]
-        .iter()
-        .filter(|span| **span != Span::ABSENT)
-        .map(|span| span.len as usize)
-        .sum()
-    }
-
     pub(crate) const EMPTY: RawRecord = RawRecord {
         timestamp_ms: 0,
         id: Span::EMPTY,
@@ -352,16 +334,21 @@ impl LogBatch {
         self.keys.clear();
         let mut kept_raw = kept.iter();
         self.records.retain(|_| kept_raw.next() == Some(&true));
-        let mut kept_clean = kept.iter();
-        self.ready
-            .records
-            .retain(|_| kept_clean.next() == Some(&true));
+        if self.prepared {
+            self.ready.keep(kept);
+        }
     }
 
     pub fn truncate(&mut self, len: usize) {
+        if len >= self.records.len() {
+            return;
+        }
         self.keys.truncate(len);
+        if self.prepared {
+            let kept: Vec<bool> = (0..self.records.len()).map(|i| i < len).collect();
+            self.ready.keep(&kept);
+        }
         self.records.truncate(len);
-        self.ready.records.truncate(len);
     }
 
     /// The records sanitized for the log store; the batch is done with.

@@ -18,6 +18,10 @@ const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
 /// text. Sanitized text never holds it.
 pub const SEPARATOR: char = '\u{1f}';
 
+/// Ends each record's entry in [`StoreReady::hot`] and [`ColdText`]. Nor
+/// does sanitized text (or JSON, which escapes control characters) hold it.
+pub const RECORD_END: u8 = 0x1e;
+
 /// A [`ReadyRecord`] string index for a field the record does not have.
 pub const NO_STRING: u32 = u32::MAX;
 
@@ -26,11 +30,12 @@ pub const NO_STRING: u32 = u32::MAX;
 pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
-/// The record's text starts with its recipient: it has capitals, which
-/// [`StoreReady::recipients`] (lowercased) does not keep. Without it the
-/// text starts at the separator before the detail fields, and the
-/// recipient is read from the recipients alone.
+/// The record's hot entry starts with its recipient: it has capitals,
+/// which [`StoreReady::recipients`] (lowercased) does not keep. Without it
+/// the recipient is read from the recipients alone.
 pub const RECIPIENT_IN_TEXT: u8 = 1 << 3;
+/// Whether the record has an entry in [`StoreReady::hot`] at all.
+pub const HOT: u8 = HAS_SMTP | HAS_IP | RECIPIENT_IN_TEXT;
 
 /// Ends each recipient in [`StoreReady::recipients`]: no needle a filter
 /// looks for (which never holds a control character) is found across two.
@@ -38,36 +43,34 @@ pub const RECIPIENT_END: u8 = SEPARATOR as u8;
 const _: () = assert!(SEPARATOR.is_ascii());
 
 /// A record's unknown fields, sanitized, held as the JSON text of one
-/// object: a few integers as `Value`s in a boxed list cost 240 bytes a
-/// record, their text a fifth of that. Read back in their order, repeats
-/// included.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExtraFields(Box<str>);
+/// object in its [`ColdText`] entry: a few integers as `Value`s in a boxed
+/// list cost 240 bytes a record, their text a fifth of that before it is
+/// compressed. Read back in their order, repeats included.
+pub struct ExtraFields;
 
 impl ExtraFields {
-    pub fn new<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)>) -> ExtraFields {
-        let mut text = vec![b'{'];
-        for (i, (name, value)) in fields.into_iter().enumerate() {
-            if i > 0 {
-                text.push(b',');
-            }
+    /// Appends `fields` to `out` as one JSON object; nothing for none.
+    pub fn write<'a>(out: &mut String, fields: impl IntoIterator<Item = (&'a str, &'a Value)>) {
+        let mut text = Vec::new();
+        for (name, value) in fields {
+            text.push(if text.is_empty() { b'{' } else { b',' });
             // Into a Vec, strings and values serialize infallibly.
             let _ = serde_json::to_writer(&mut text, name);
             text.push(b':');
             let _ = serde_json::to_writer(&mut text, value);
         }
-        text.push(b'}');
-        ExtraFields(String::from_utf8(text).unwrap_or_default().into_boxed_str())
+        if !text.is_empty() {
+            text.push(b'}');
+            out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+        }
     }
 
-    /// The fields, in their order.
-    pub fn to_vec(&self) -> Vec<(String, Value)> {
-        serde_json::from_str::<Pairs>(&self.0).map_or_else(|_| Vec::new(), |p| p.0)
-    }
-
-    /// Bytes on the heap.
-    pub fn heap_bytes(&self) -> usize {
-        self.0.len()
+    /// The fields [`ExtraFields::write`] wrote, in their order.
+    pub fn read(text: &str) -> Vec<(String, Value)> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        serde_json::from_str::<Pairs>(text).map_or_else(|_| Vec::new(), |p| p.0)
     }
 }
 
@@ -104,20 +107,119 @@ pub struct StoreReady {
     /// groups the records name.
     pub strings: Vec<ReadyString>,
     pub records: Vec<ReadyRecord>,
-    /// Each record's recipient where it has capitals
-    /// ([`RECIPIENT_IN_TEXT`]), then [`SEPARATOR`] and its detail fields
-    /// (id, message id, SMTP response, IP, URL) between separators, one
-    /// record after another. User agents are among the strings instead: a
-    /// busy domain's opens and clicks come from a handful of them, and
-    /// they were a sixth of this text.
-    pub text: String,
-    /// Unknown fields of the records that have any.
-    pub extras: Vec<ExtraFields>,
+    /// What the table draws and the filters read of the records that have
+    /// any of it ([`HOT`]): the recipient where it has capitals
+    /// ([`RECIPIENT_IN_TEXT`]), then [`SEPARATOR`], the SMTP response,
+    /// [`SEPARATOR`], the IP and [`RECORD_END`]. A record whose entry is
+    /// the one before's shares it. User agents are among the strings
+    /// instead: a busy domain's opens and clicks come from a handful of
+    /// them.
+    pub hot: Vec<u8>,
+    /// What only the detail view and exports read.
+    pub cold: ColdText,
     /// Every record's recipient, ASCII-lowercased and ended by
     /// [`RECIPIENT_END`], in record order: the log store keeps this as its
     /// recipients column, where filters search all of them at once, and
     /// reads a recipient without capitals from here alone.
     pub recipients: Vec<u8>,
+}
+
+impl StoreReady {
+    /// Keeps the records whose entry of `kept` (one per record) is true,
+    /// and their recipients and cold entries, which are found by their
+    /// order. Rare: a resumed stream's records seen before, or the end of
+    /// a stream's limit.
+    pub fn keep(&mut self, kept: &[bool]) {
+        let mut recipients = Vec::with_capacity(self.recipients.len());
+        let mut cold = String::new();
+        let all_cold = self.cold.unpack();
+        let mut entries = all_cold.split_inclusive(RECORD_END as char);
+        let mut flags = kept.iter();
+        self.records.retain_mut(|record| {
+            let entry = entries.next().unwrap_or_default();
+            if flags.next() != Some(&true) {
+                return false;
+            }
+            let at = record.recipient_at as usize;
+            let own = self
+                .recipients
+                .get(at..at + usize::from(record.recipient_len))
+                .unwrap_or_default();
+            record.recipient_at = recipients.len() as u32;
+            recipients.extend_from_slice(own);
+            recipients.push(RECIPIENT_END);
+            cold.push_str(entry);
+            true
+        });
+        self.recipients = recipients;
+        self.cold = ColdText::pack(cold);
+    }
+}
+
+/// Each record's id, [`SEPARATOR`], message id, [`SEPARATOR`], URL,
+/// [`SEPARATOR`] and unknown fields ([`ExtraFields`]), then
+/// [`RECORD_END`]: unique text nearly all of it (ids and message ids are
+/// half of what a record holds), and read only for one record at a time.
+/// A bulk batch's is compressed with LZ4 on the thread that parsed it:
+/// the ids of one stream share most of their bytes with those before.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColdText {
+    Plain(String),
+    Packed { bytes: Box<[u8]>, plain_len: u32 },
+}
+
+impl Default for ColdText {
+    fn default() -> ColdText {
+        ColdText::Plain(String::new())
+    }
+}
+
+impl ColdText {
+    /// Plain text shorter than this is left plain: compressing a live
+    /// tail's record or two gains nothing, and the log store gathers such
+    /// text into blocks of its own.
+    pub const PACK_BYTES: usize = 8 * 1024;
+
+    /// `text`, compressed when it is long enough to gain.
+    pub fn pack(text: String) -> ColdText {
+        if text.len() < ColdText::PACK_BYTES {
+            return ColdText::Plain(text);
+        }
+        ColdText::Packed {
+            bytes: lz4_flex::block::compress(text.as_bytes()).into_boxed_slice(),
+            plain_len: text.len() as u32,
+        }
+    }
+
+    /// The text. Only what this process compressed is unpacked, so a
+    /// failure (which cannot happen) reads as no text.
+    pub fn unpack(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ColdText::Plain(text) => std::borrow::Cow::Borrowed(text),
+            ColdText::Packed { bytes, plain_len } => {
+                let plain = lz4_flex::block::decompress(bytes, *plain_len as usize)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .unwrap_or_default();
+                std::borrow::Cow::Owned(plain)
+            }
+        }
+    }
+
+    /// Bytes on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            ColdText::Plain(text) => text.capacity(),
+            ColdText::Packed { bytes, .. } => bytes.len(),
+        }
+    }
+
+    pub fn plain_len(&self) -> usize {
+        match self {
+            ColdText::Plain(text) => text.len(),
+            ColdText::Packed { plain_len, .. } => *plain_len as usize,
+        }
+    }
 }
 
 /// One distinct sender, subject, tag set or user agent of a batch.
@@ -134,8 +236,8 @@ pub struct ReadyString {
     pub hash: u64,
 }
 
-/// One record: its strings by index into [`StoreReady::strings`], its text as
-/// a range of [`StoreReady::text`].
+/// One record: its strings by index into [`StoreReady::strings`], its hot
+/// text by where it starts in [`StoreReady::hot`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReadyRecord {
     pub timestamp_ms: i64,
@@ -147,10 +249,11 @@ pub struct ReadyRecord {
     /// The [`smtp_group`](super::smtp::smtp_group) of its SMTP response;
     /// [`NO_STRING`] when it has none (or the group is empty).
     pub smtp_group: u32,
-    pub text_start: u32,
-    pub text_len: u32,
-    /// Bytes of the recipient (in the text, when [`RECIPIENT_IN_TEXT`], and
-    /// in [`StoreReady::recipients`]).
+    /// Where its entry starts in [`StoreReady::hot`], when it has one
+    /// ([`HOT`]).
+    pub hot_at: u32,
+    /// Bytes of the recipient (in the hot entry, when [`RECIPIENT_IN_TEXT`],
+    /// and in [`StoreReady::recipients`]).
     pub recipient_len: u16,
     /// Where the recipient starts in [`StoreReady::recipients`].
     pub recipient_at: u32,
@@ -159,9 +262,6 @@ pub struct ReadyRecord {
     pub event_type: Option<LogEventType>,
     /// `HAS_*` bits.
     pub flags: u8,
-    /// 1 + the index of its unknown fields in [`StoreReady::extras`]; 0 for
-    /// none.
-    pub extra: u32,
 }
 
 #[cfg(test)]
@@ -180,8 +280,17 @@ mod tests {
             ("score".to_string(), serde_json::json!(1e300)),
             ("quote\"d".to_string(), Value::from("line\nbreak")),
         ];
-        let extra = ExtraFields::new(fields.iter().map(|(n, v)| (n.as_str(), v)));
-        assert_eq!(extra.to_vec(), fields);
-        assert!(ExtraFields::new([]).to_vec().is_empty());
+        let mut text = String::new();
+        ExtraFields::write(&mut text, fields.iter().map(|(n, v)| (n.as_str(), v)));
+        assert!(
+            !text
+                .bytes()
+                .any(|b| b == RECORD_END || b == SEPARATOR as u8)
+        );
+        assert_eq!(ExtraFields::read(&text), fields);
+        let mut none = String::new();
+        ExtraFields::write(&mut none, []);
+        assert_eq!(none, "");
+        assert!(ExtraFields::read(&none).is_empty());
     }
 }

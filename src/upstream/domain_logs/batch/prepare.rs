@@ -8,7 +8,6 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
-use std::ops::Range;
 use std::sync::OnceLock;
 
 use hashbrown::HashTable;
@@ -18,14 +17,10 @@ use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
-    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, RECIPIENT_END,
-    RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    ColdText, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, RECIPIENT_END,
+    RECIPIENT_IN_TEXT, RECORD_END, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
-
-/// Separators in a record's text: between its recipient and five detail
-/// fields.
-const DETAIL_SEPARATORS: usize = 5;
 
 /// The hash a [`ReadyString`]'s key is found by, in a batch and in the log
 /// store. foldhash, seeded once per process: several times faster than
@@ -208,31 +203,92 @@ pub(super) fn store_ready(batch: &LogBatch, plain: bool) -> StoreReady {
     clean_any(batch, plain)
 }
 
-/// The bytes a batch's [`StoreReady::text`] takes at most: cleaning never
-/// lengthens text, and a recipient without capitals is not in it (the
-/// text is kept as it is made, so room left unused stays unused).
-fn text_bytes(batch: &LogBatch) -> usize {
-    batch
-        .records
-        .iter()
-        .map(|r| {
-            let recipient = batch.str(r.recipient);
-            let uncased = !recipient.bytes().any(|b| b.is_ascii_uppercase());
-            let held = if uncased { recipient.len() } else { 0 };
-            r.detail_bytes().saturating_sub(held) + DETAIL_SEPARATORS
-        })
-        .sum()
+/// The bytes of a span's text; none for an absent field.
+fn span_bytes(span: Span) -> usize {
+    if span == Span::ABSENT {
+        0
+    } else {
+        span.len as usize
+    }
+}
+
+/// The bytes a batch's [`StoreReady::hot`] and cold text take at most:
+/// cleaning never lengthens text, and the text is kept as it is made (room
+/// left unused stays unused until the cold text is compressed).
+fn text_bytes(batch: &LogBatch) -> (usize, usize) {
+    batch.records.iter().fold((0, 0), |(hot, cold), r| {
+        let recipient = batch.str(r.recipient);
+        let cased = if recipient.bytes().any(|b| b.is_ascii_uppercase()) {
+            recipient.len()
+        } else {
+            0
+        };
+        let smtp_ip = span_bytes(r.smtp_response) + span_bytes(r.ip);
+        let has_hot = cased > 0 || r.smtp_response != Span::ABSENT || r.ip != Span::ABSENT;
+        let hot_entry = if has_hot { cased + smtp_ip + 3 } else { 0 };
+        let cold_entry = span_bytes(r.id) + span_bytes(r.message_id) + span_bytes(r.url) + 4;
+        (hot + hot_entry, cold + cold_entry)
+    })
+}
+
+/// Writes a record's hot entry to `hot`: its recipient when it has
+/// capitals, its SMTP response and its IP, or none when it has none of
+/// them. An entry the same as the one before (a message's events often
+/// carry the same response) is not written again: the record shares it.
+/// Where its entry starts.
+fn push_hot(
+    hot: &mut Vec<u8>,
+    previous: &mut Option<(usize, usize)>,
+    cased_recipient: Option<&str>,
+    smtp: Option<&str>,
+    ip: Option<&str>,
+) -> u32 {
+    if cased_recipient.is_none() && smtp.is_none() && ip.is_none() {
+        return 0;
+    }
+    let start = hot.len();
+    hot.extend_from_slice(cased_recipient.unwrap_or_default().as_bytes());
+    hot.push(SEPARATOR as u8);
+    hot.extend_from_slice(smtp.unwrap_or_default().as_bytes());
+    hot.push(SEPARATOR as u8);
+    hot.extend_from_slice(ip.unwrap_or_default().as_bytes());
+    hot.push(RECORD_END);
+    if let Some((at, end)) = *previous
+        && hot[at..end] == hot[start..]
+    {
+        hot.truncate(start);
+        return at as u32;
+    }
+    *previous = Some((start, hot.len()));
+    start as u32
+}
+
+/// Writes a record's cold entry: id, message id, URL and unknown fields.
+fn push_cold<'a>(
+    cold: &mut String,
+    [id, message_id, url]: [&str; 3],
+    extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) {
+    for field in [id, message_id, url] {
+        cold.push_str(field);
+        cold.push(SEPARATOR);
+    }
+    ExtraFields::write(cold, extra);
+    cold.push(RECORD_END as char);
 }
 
 /// [`store_ready`] of any batch, through each record's borrowed view.
 fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
+    let (hot_bytes, cold_bytes) = text_bytes(batch);
     let mut out = StoreReady {
         strings: Vec::new(),
         records: Vec::with_capacity(batch.len()),
-        text: String::with_capacity(text_bytes(batch)),
-        extras: Vec::new(),
+        hot: Vec::with_capacity(hot_bytes),
+        cold: ColdText::default(),
         recipients: Vec::with_capacity(recipient_bytes(batch)),
     };
+    let mut cold = String::with_capacity(cold_bytes);
+    let mut previous_hot = None;
     let cleaning = if plain {
         Cleaning::Plain
     } else {
@@ -274,15 +330,23 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             tags,
             user_agent,
         };
-        let (mut cleaned, smtp) = clean_record(&mut out, cleaning, record, strings);
-        if let Some(range) = smtp {
-            let group = smtp_group(&out.text[range]);
+        let (mut cleaned, smtp) = clean_record(
+            &mut out,
+            &mut cold,
+            &mut previous_hot,
+            cleaning,
+            record,
+            strings,
+        );
+        if let Some(smtp) = smtp {
+            let group = smtp_group(&smtp);
             if !group.is_empty() {
                 cleaned.smtp_group = dedup.index(&mut out.strings, SMTP_GROUP, group, || None);
             }
         }
         out.records.push(cleaned);
     }
+    out.cold = ColdText::pack(cold);
     out
 }
 
@@ -292,9 +356,12 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
 /// the whole record. `None` when a field must be capped (a hostile
 /// upstream): [`clean_any`] does that.
 fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
-    let mut text = String::with_capacity(text_bytes(batch));
+    let (hot_bytes, cold_bytes) = text_bytes(batch);
+    let mut cold = String::with_capacity(cold_bytes);
+    let mut previous_hot = None;
     let mut out = StoreReady {
         records: Vec::with_capacity(batch.len()),
+        hot: Vec::with_capacity(hot_bytes),
         recipients: Vec::with_capacity(recipient_bytes(batch)),
         ..StoreReady::default()
     };
@@ -344,26 +411,31 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             },
         };
 
-        let start = text.len();
         let recipient = uncapped(batch.str(r.recipient))?;
-        text.push_str(recipient);
         let recipient_len = recipient.len() as u16;
         let recipient_mask = char_mask(recipient);
-        let (recipient_at, in_text) = recipient_to_column(&mut text, start, &mut out.recipients);
-        flags |= in_text;
-        for (span, flag) in [
-            (r.id, 0),
-            (r.message_id, 0),
-            (r.smtp_response, HAS_SMTP),
-            (r.ip, HAS_IP),
-            (r.url, HAS_URL),
-        ] {
-            text.push(SEPARATOR);
-            if span != Span::ABSENT {
-                flags |= flag;
-                text.push_str(uncapped(batch.str(span))?);
-            }
+        let (recipient_at, cased) = recipient_to_column(recipient, &mut out.recipients);
+        let optional = |span: Span, flag: u8| match span {
+            Span::ABSENT => Some((None, 0)),
+            span => Some((Some(uncapped(batch.str(span))?), flag)),
+        };
+        let (smtp, smtp_flag) = optional(r.smtp_response, HAS_SMTP)?;
+        let (ip, ip_flag) = optional(r.ip, HAS_IP)?;
+        let (url, url_flag) = optional(r.url, HAS_URL)?;
+        flags |= smtp_flag | ip_flag | url_flag;
+        if cased {
+            flags |= RECIPIENT_IN_TEXT;
         }
+        let hot_at = push_hot(
+            &mut out.hot,
+            &mut previous_hot,
+            cased.then_some(recipient),
+            smtp,
+            ip,
+        );
+        let id = uncapped(batch.str(r.id))?;
+        let message_id = uncapped(batch.str(r.message_id))?;
+        push_cold(&mut cold, [id, message_id, url.unwrap_or_default()], []);
         out.records.push(ReadyRecord {
             timestamp_ms: r.timestamp_ms,
             sender,
@@ -371,35 +443,26 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             tags,
             user_agent,
             smtp_group,
-            text_start: start as u32,
-            text_len: (text.len() - start) as u32,
+            hot_at,
             recipient_len,
             recipient_at,
             recipient_mask,
             event_type: r.event_type,
             flags,
-            extra: 0,
         });
     }
-    out.text = text;
+    out.cold = ColdText::pack(cold);
     Some(out)
 }
 
-/// Moves the recipient just written at the end of `text`, from `start`, to
-/// the batch's recipients (lowercased, ended by [`RECIPIENT_END`]); it
-/// stays in `text` only when it has capitals, which the recipients lose.
-/// Where it starts among the recipients, and the record's flag for it.
-fn recipient_to_column(text: &mut String, start: usize, recipients: &mut Vec<u8>) -> (u32, u8) {
-    let recipient = text.as_bytes().get(start..).unwrap_or_default();
+/// Adds the recipient to the batch's recipients (lowercased, ended by
+/// [`RECIPIENT_END`]). Where it starts there, and whether it has capitals,
+/// which the recipients lose (the record keeps a copy of such a one).
+fn recipient_to_column(recipient: &str, recipients: &mut Vec<u8>) -> (u32, bool) {
     let at = recipients.len() as u32;
-    recipients.extend(recipient.iter().map(u8::to_ascii_lowercase));
+    recipients.extend(recipient.bytes().map(|b| b.to_ascii_lowercase()));
     recipients.push(RECIPIENT_END);
-    if recipient.iter().any(u8::is_ascii_uppercase) {
-        (at, RECIPIENT_IN_TEXT)
-    } else {
-        text.truncate(start);
-        (at, 0)
-    }
+    (at, recipient.bytes().any(|b| b.is_ascii_uppercase()))
 }
 
 /// The bytes a batch's [`StoreReady::recipients`] take at most.
@@ -460,51 +523,54 @@ struct RecordStrings {
     user_agent: u32,
 }
 
-/// The record, and where its SMTP response lies in the batch's text (its
-/// group is found from the cleaned form, the one drawn and filtered).
-fn clean_record(
+/// The record, and its SMTP response cleaned (its group is found from the
+/// cleaned form, the one drawn and filtered).
+fn clean_record<'r>(
     out: &mut StoreReady,
+    cold: &mut String,
+    previous_hot: &mut Option<(usize, usize)>,
     cleaning: Cleaning,
-    record: LogRecordRef<'_>,
+    record: LogRecordRef<'r>,
     strings: RecordStrings,
-) -> (ReadyRecord, Option<Range<usize>>) {
-    let text = &mut out.text;
-    let start = text.len();
-    cleaning.push(text, record.recipient);
-    let recipient_len = (text.len() - start) as u16;
-    let recipient_mask = text.get(start..).map_or(0, char_mask);
-    let (recipient_at, mut flags) = recipient_to_column(text, start, &mut out.recipients);
-    for field in [record.id, record.message_id] {
-        text.push(SEPARATOR);
-        cleaning.push(text, field);
-    }
-    let mut smtp = None;
-    for (value, flag) in [
-        (record.smtp_response, HAS_SMTP),
-        (record.ip, HAS_IP),
-        (record.url, HAS_URL),
+) -> (ReadyRecord, Option<Cow<'r, str>>) {
+    let recipient = cleaning.clean(record.recipient);
+    let recipient_len = recipient.len() as u16;
+    let recipient_mask = char_mask(&recipient);
+    let (recipient_at, cased) = recipient_to_column(&recipient, &mut out.recipients);
+    let mut flags = if cased { RECIPIENT_IN_TEXT } else { 0 };
+    let smtp = record.smtp_response.map(|v| cleaning.clean(v));
+    let ip = record.ip.map(|v| cleaning.clean(v));
+    let url = record.url.map(|v| cleaning.clean(v));
+    for (present, flag) in [
+        (smtp.is_some(), HAS_SMTP),
+        (ip.is_some(), HAS_IP),
+        (url.is_some(), HAS_URL),
     ] {
-        text.push(SEPARATOR);
-        if let Some(value) = value {
+        if present {
             flags |= flag;
-            let at = text.len();
-            cleaning.push(text, value);
-            if flag == HAS_SMTP {
-                smtp = Some(at..text.len());
-            }
         }
     }
-    let mut extra = 0;
-    if !record.extra.is_empty() {
-        let cleaned: Vec<(Cow<'_, str>, Value)> = record
-            .extra
-            .iter()
-            .map(|(name, value)| (clean_field(name), clean_value(value)))
-            .collect();
-        out.extras
-            .push(ExtraFields::new(cleaned.iter().map(|(n, v)| (&**n, v))));
-        extra = out.extras.len() as u32;
-    }
+    let hot_at = push_hot(
+        &mut out.hot,
+        previous_hot,
+        cased.then_some(&*recipient),
+        smtp.as_deref(),
+        ip.as_deref(),
+    );
+    let cleaned: Vec<(Cow<'_, str>, Value)> = record
+        .extra
+        .iter()
+        .map(|(name, value)| (clean_field(name), clean_value(value)))
+        .collect();
+    push_cold(
+        cold,
+        [
+            &cleaning.clean(record.id),
+            &cleaning.clean(record.message_id),
+            url.as_deref().unwrap_or_default(),
+        ],
+        cleaned.iter().map(|(n, v)| (&**n, v)),
+    );
     let ready = ReadyRecord {
         timestamp_ms: record.timestamp_ms,
         sender: strings.sender,
@@ -512,14 +578,12 @@ fn clean_record(
         tags: strings.tags,
         user_agent: strings.user_agent,
         smtp_group: NO_STRING,
-        text_start: start as u32,
-        text_len: (text.len() - start) as u32,
+        hot_at,
         recipient_len,
         recipient_at,
         recipient_mask,
         event_type: record.event_type,
         flags,
-        extra,
     };
     (ready, smtp)
 }

@@ -2,6 +2,7 @@
 //! cleaned, repeated strings once, recipients in the column's form.
 
 use super::*;
+use crate::model::log::store_ready::HOT;
 use crate::model::{LogEventType, LogRecord};
 
 fn cleaned(json: &str) -> (LogBatch, StoreReady) {
@@ -24,34 +25,68 @@ fn record(subject: &str, recipient: &str) -> String {
 }
 
 impl StoreReady {
-    /// A record's recipient: from its text where it has capitals, else
-    /// from the recipients (lowercased).
+    /// A record's recipient: from its hot entry where it has capitals,
+    /// else from the recipients (lowercased).
     fn recipient(&self, record: &ReadyRecord) -> &str {
         let len = usize::from(record.recipient_len);
         if record.flags & RECIPIENT_IN_TEXT != 0 {
-            let start = record.text_start as usize;
-            return self.text.get(start..start + len).unwrap_or("");
+            let start = record.hot_at as usize;
+            let bytes = self.hot.get(start..start + len).unwrap_or_default();
+            return std::str::from_utf8(bytes).unwrap_or("");
         }
         let at = record.recipient_at as usize;
         let bytes = self.recipients.get(at..at + len).unwrap_or_default();
         std::str::from_utf8(bytes).unwrap_or("")
     }
+
+    /// Record `index`'s hot entry without its recipient: SMTP response,
+    /// separator, IP; empty when it has none.
+    fn hot_fields(&self, index: usize) -> String {
+        let record = &self.records[index];
+        if record.flags & HOT == 0 {
+            return String::new();
+        }
+        let entry = &self.hot[record.hot_at as usize..];
+        let end = entry.iter().position(|&b| b == RECORD_END).unwrap();
+        let entry = std::str::from_utf8(&entry[..end]).unwrap();
+        entry.split_once(SEPARATOR).unwrap().1.to_string()
+    }
+
+    /// Record `index`'s cold entry: id, message id, URL, unknown fields.
+    fn cold_entry(&self, index: usize) -> String {
+        let cold = self.cold.unpack();
+        cold.split(RECORD_END as char)
+            .nth(index)
+            .unwrap()
+            .to_string()
+    }
 }
 
-fn strings_of(cleaned: &StoreReady, record: &ReadyRecord) -> (String, String, String) {
+/// Subject, tags, and every text field of record `index` in one string:
+/// recipient, id, message id, SMTP response, IP, URL and unknown fields,
+/// each before a separator.
+fn strings_of(cleaned: &StoreReady, index: usize) -> (String, String, String) {
+    let record = &cleaned.records[index];
     let text = |i: u32| {
         let s = &cleaned.strings[i as usize];
         s.cleaned.as_deref().unwrap_or(&s.key).to_string()
     };
-    // The recipient, then the detail fields.
-    let start = record.text_start as usize;
-    let own = &cleaned.text[start..start + record.text_len as usize];
-    let after = if record.flags & RECIPIENT_IN_TEXT != 0 {
-        &own[usize::from(record.recipient_len)..]
-    } else {
-        own
+    let cold = cleaned.cold_entry(index);
+    let mut cold = cold.split(SEPARATOR);
+    let (id, message_id, url, extra) = (
+        cold.next().unwrap(),
+        cold.next().unwrap(),
+        cold.next().unwrap(),
+        cold.next().unwrap(),
+    );
+    let hot = match cleaned.hot_fields(index) {
+        h if h.is_empty() => SEPARATOR.to_string(),
+        h => h,
     };
-    let details = format!("{}{after}", cleaned.recipient(record));
+    let details = format!(
+        "{}\u{1f}{id}\u{1f}{message_id}\u{1f}{hot}\u{1f}{url}\u{1f}{extra}",
+        cleaned.recipient(record)
+    );
     (text(record.subject), text(record.tags), details)
 }
 
@@ -64,13 +99,13 @@ fn a_plain_batch_is_only_capped_and_an_escaped_one_is_cleaned() {
         record("Hi", "r@y")
     );
     let (_, plain) = cleaned(&json);
-    let (subject, tags, details) = strings_of(&plain, &plain.records[0]);
+    let (subject, tags, details) = strings_of(&plain, 0);
     let capped = format!("{}…", "x".repeat(MAX_FIELD_BYTES));
     assert_eq!(subject, capped);
     assert_eq!(tags, "t\u{1f}u");
     assert_eq!(
         details,
-        format!("{capped}\u{1f}a\u{1f}<m>\u{1f}\u{1f}10.0.0.1\u{1f}")
+        format!("{capped}\u{1f}a\u{1f}<m>\u{1f}\u{1f}10.0.0.1\u{1f}\u{1f}")
     );
     assert_eq!(plain.records[0].flags, HAS_IP);
     assert_eq!(usize::from(plain.records[0].recipient_len), capped.len());
@@ -84,8 +119,8 @@ fn a_plain_batch_is_only_capped_and_an_escaped_one_is_cleaned() {
         record(r"H\u001b[31mi", r"r\u0007@y")
     );
     let (_, mixed) = cleaned(&json);
-    assert_eq!(strings_of(&mixed, &mixed.records[0]).0, capped);
-    assert_eq!(strings_of(&mixed, &mixed.records[1]).0, "Hi");
+    assert_eq!(strings_of(&mixed, 0).0, capped);
+    assert_eq!(strings_of(&mixed, 1).0, "Hi");
     assert_eq!(mixed.recipient(&mixed.records[1]), "r@y");
 }
 
@@ -169,10 +204,9 @@ fn raw_text_outside_printable_ascii_is_cleaned_wherever_it_is() {
             let padded = format!("{}{raw}", "p".repeat(at));
             let json = format!(r#"{{"logs":[{}]}}"#, record(&padded, &padded));
             let (_, cleaned) = cleaned(&json);
-            let record = &cleaned.records[0];
             let want = clean_field(&padded);
-            assert_eq!(strings_of(&cleaned, record).0, want);
-            assert_eq!(cleaned.recipient(record), want);
+            assert_eq!(strings_of(&cleaned, 0).0, want);
+            assert_eq!(cleaned.recipient(&cleaned.records[0]), want);
         }
     }
 }
@@ -197,7 +231,7 @@ fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
         r#"{{"logs":[{},{},{}]}}"#,
         record("A", "1@y"),
         record("B", "2@y"),
-        record("A", "3@y")
+        record("A", "3@Y").replace(r#""id":"a""#, r#""id":"c""#)
     );
     let (mut batch, cleaned) = cleaned(&json);
     // s@x, A, t+u, B.
@@ -211,6 +245,40 @@ fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
         .iter()
         .map(|r| cleaned.recipient(r))
         .collect();
-    assert_eq!(recipients, ["1@y", "3@y"]);
-    assert_eq!(kept, ["1@y", "3@y"]);
+    assert_eq!(recipients, ["1@y", "3@Y"]);
+    assert_eq!(kept, ["1@y", "3@Y"]);
+    // The recipients and the cold entries are found by their order (a
+    // filter's sweep counts the recipients): the dropped record's are gone.
+    assert_eq!(cleaned.recipients, b"1@y\x1f3@y\x1f");
+    assert!(cleaned.cold_entry(1).starts_with("c\u{1f}"));
+    assert_eq!(cleaned.hot_fields(1), "\u{1f}10.0.0.1");
+}
+
+#[test]
+fn a_record_with_the_same_hot_entry_as_the_one_before_shares_it() {
+    let json = format!(
+        r#"{{"logs":[{},{},{}]}}"#,
+        record("A", "1@y"),
+        record("B", "2@y"),
+        record("A", "3@Y")
+    );
+    let (_, cleaned) = cleaned(&json);
+    assert_eq!(cleaned.records[0].hot_at, cleaned.records[1].hot_at);
+    assert_ne!(cleaned.records[1].hot_at, cleaned.records[2].hot_at);
+    assert_eq!(
+        cleaned.hot,
+        "\u{1f}\u{1f}10.0.0.1\u{1e}3@Y\u{1f}\u{1f}10.0.0.1\u{1e}".as_bytes()
+    );
+    assert_eq!(cleaned.recipient(&cleaned.records[2]), "3@Y");
+}
+
+#[test]
+fn bulk_cold_text_is_packed_and_reads_back() {
+    let records: Vec<String> = (0..1_000)
+        .map(|i| record("A", "1@y").replace(r#""id":"a""#, &format!(r#""id":"evt-{i:08}""#)))
+        .collect();
+    let (_, cleaned) = cleaned(&format!(r#"{{"logs":[{}]}}"#, records.join(",")));
+    assert!(matches!(cleaned.cold, ColdText::Packed { .. }));
+    assert!(cleaned.cold.heap_bytes() * 3 < cleaned.cold.plain_len());
+    assert_eq!(cleaned.cold_entry(999), "evt-00000999\u{1f}<m>\u{1f}\u{1f}");
 }
