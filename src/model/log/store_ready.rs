@@ -4,6 +4,8 @@
 //! client prepares it on the thread that parsed the batch; the store
 //! adopts it.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::LogEventType;
@@ -49,19 +51,25 @@ const _: () = assert!(SEPARATOR.is_ascii());
 pub struct ExtraFields;
 
 impl ExtraFields {
-    /// Appends `fields` to `out` as one JSON object; nothing for none.
-    pub fn write<'a>(out: &mut String, fields: impl IntoIterator<Item = (&'a str, &'a Value)>) {
-        let mut text = Vec::new();
+    /// Appends `fields` to `out` as one JSON object, every name and string
+    /// in them as `clean` makes it; nothing for none. `scratch` is room
+    /// for the JSON, kept by the caller from one record to the next.
+    pub fn write<'a>(
+        out: &mut String,
+        scratch: &mut Vec<u8>,
+        fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
+        clean: &impl Fn(&str) -> Cow<'_, str>,
+    ) {
+        scratch.clear();
         for (name, value) in fields {
-            text.push(if text.is_empty() { b'{' } else { b',' });
-            // Into a Vec, strings and values serialize infallibly.
-            let _ = serde_json::to_writer(&mut text, name);
-            text.push(b':');
-            let _ = serde_json::to_writer(&mut text, value);
+            scratch.push(if scratch.is_empty() { b'{' } else { b',' });
+            write_string(scratch, &clean(name));
+            scratch.push(b':');
+            write_value(scratch, value, clean);
         }
-        if !text.is_empty() {
-            text.push(b'}');
-            out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+        if !scratch.is_empty() {
+            scratch.push(b'}');
+            out.push_str(std::str::from_utf8(scratch).unwrap_or_default());
         }
     }
 
@@ -71,6 +79,43 @@ impl ExtraFields {
             return Vec::new();
         }
         serde_json::from_str::<Pairs>(text).map_or_else(|_| Vec::new(), |p| p.0)
+    }
+}
+
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    // Into a Vec, a string serializes infallibly.
+    let _ = serde_json::to_writer(out, text);
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value, clean: &impl Fn(&str) -> Cow<'_, str>) {
+    match value {
+        Value::String(text) => write_string(out, &clean(text)),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item, clean);
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            out.push(b'{');
+            for (i, (name, item)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(out, &clean(name));
+                out.push(b':');
+                write_value(out, item, clean);
+            }
+            out.push(b'}');
+        }
+        // Numbers, booleans and null, which serialize infallibly.
+        other => {
+            let _ = serde_json::to_writer(out, other);
+        }
     }
 }
 
@@ -280,17 +325,35 @@ mod tests {
             ("score".to_string(), serde_json::json!(1e300)),
             ("quote\"d".to_string(), Value::from("line\nbreak")),
         ];
-        let mut text = String::new();
-        ExtraFields::write(&mut text, fields.iter().map(|(n, v)| (n.as_str(), v)));
+        fn as_is(s: &str) -> Cow<'_, str> {
+            Cow::Borrowed(s)
+        }
+        fn upper(s: &str) -> Cow<'_, str> {
+            Cow::Owned(s.to_uppercase())
+        }
+        let mut scratch = Vec::new();
+        let mut text = String::from("before");
+        ExtraFields::write(
+            &mut text,
+            &mut scratch,
+            fields.iter().map(|(n, v)| (n.as_str(), v)),
+            &as_is,
+        );
+        let text = text.strip_prefix("before").unwrap();
         assert!(
             !text
                 .bytes()
                 .any(|b| b == RECORD_END || b == SEPARATOR as u8)
         );
-        assert_eq!(ExtraFields::read(&text), fields);
+        assert_eq!(ExtraFields::read(text), fields);
         let mut none = String::new();
-        ExtraFields::write(&mut none, []);
+        ExtraFields::write(&mut none, &mut scratch, [], &as_is);
         assert_eq!(none, "");
         assert!(ExtraFields::read(&none).is_empty());
+        // Every name and string, however deep, is cleaned.
+        let nested = serde_json::json!({"k": ["v", 1, {"in": "x"}]});
+        let mut text = String::new();
+        ExtraFields::write(&mut text, &mut scratch, [("n", &nested)], &upper);
+        assert_eq!(text, r#"{"N":{"K":["V",1,{"IN":"X"}]}}"#);
     }
 }

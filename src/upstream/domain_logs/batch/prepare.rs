@@ -70,20 +70,6 @@ impl Cleaning {
     }
 }
 
-/// Sanitizes every string inside an unknown field's value.
-fn clean_value(value: &Value) -> Value {
-    match value {
-        Value::String(s) => Value::String(clean_field(s).into_owned()),
-        Value::Array(items) => Value::Array(items.iter().map(clean_value).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (clean_field(k).into_owned(), clean_value(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// Which of a record's strings a [`Dedup::recent`] row is for.
 const SENDER: usize = 0;
 const SUBJECT: usize = 1;
@@ -212,22 +198,18 @@ fn span_bytes(span: Span) -> usize {
     }
 }
 
-/// The bytes a batch's [`StoreReady::hot`] and cold text take at most:
-/// cleaning never lengthens text, and the text is kept as it is made (room
-/// left unused stays unused until the cold text is compressed).
+/// The bytes a batch's [`StoreReady::hot`] and cold text take at most,
+/// but for unknown fields (guessed): cleaning never lengthens text. Every
+/// recipient is counted, for the few with capitals the hot text keeps,
+/// rather than reading each to find out; the hot text is shrunk to fit
+/// once written.
 fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     batch.records.iter().fold((0, 0), |(hot, cold), r| {
-        let recipient = batch.str(r.recipient);
-        let cased = if recipient.bytes().any(|b| b.is_ascii_uppercase()) {
-            recipient.len()
-        } else {
-            0
-        };
-        let smtp_ip = span_bytes(r.smtp_response) + span_bytes(r.ip);
-        let has_hot = cased > 0 || r.smtp_response != Span::ABSENT || r.ip != Span::ABSENT;
-        let hot_entry = if has_hot { cased + smtp_ip + 3 } else { 0 };
-        let cold_entry = span_bytes(r.id) + span_bytes(r.message_id) + span_bytes(r.url) + 4;
-        (hot + hot_entry, cold + cold_entry)
+        let hot_entry = span_bytes(r.recipient) + span_bytes(r.smtp_response) + span_bytes(r.ip);
+        let extra = if r.extra == 0 { 0 } else { 64 };
+        let cold_entry =
+            span_bytes(r.id) + span_bytes(r.message_id) + span_bytes(r.url) + extra + 4;
+        (hot + hot_entry + 3, cold + cold_entry)
     })
 }
 
@@ -263,18 +245,41 @@ fn push_hot(
     start as u32
 }
 
-/// Writes a record's cold entry: id, message id, URL and unknown fields.
-fn push_cold<'a>(
-    cold: &mut String,
-    [id, message_id, url]: [&str; 3],
-    extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
-) {
-    for field in [id, message_id, url] {
-        cold.push_str(field);
-        cold.push(SEPARATOR);
+/// A batch's cold text as it is written: each record's id, message id,
+/// URL and unknown fields.
+#[derive(Default)]
+struct Cold {
+    text: String,
+    /// Room for a record's unknown fields' JSON.
+    scratch: Vec<u8>,
+}
+
+impl Cold {
+    fn with_capacity(bytes: usize) -> Cold {
+        Cold {
+            text: String::with_capacity(bytes),
+            scratch: Vec::new(),
+        }
     }
-    ExtraFields::write(cold, extra);
-    cold.push(RECORD_END as char);
+
+    /// Writes a record's entry; the names and strings of its unknown
+    /// fields are cleaned as they are written.
+    fn push<'a>(
+        &mut self,
+        [id, message_id, url]: [&str; 3],
+        extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    ) {
+        for field in [id, message_id, url] {
+            self.text.push_str(field);
+            self.text.push(SEPARATOR);
+        }
+        ExtraFields::write(&mut self.text, &mut self.scratch, extra, &clean_field);
+        self.text.push(RECORD_END as char);
+    }
+
+    fn pack(self) -> ColdText {
+        ColdText::pack(self.text)
+    }
 }
 
 /// [`store_ready`] of any batch, through each record's borrowed view.
@@ -287,7 +292,7 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
         cold: ColdText::default(),
         recipients: Vec::with_capacity(recipient_bytes(batch)),
     };
-    let mut cold = String::with_capacity(cold_bytes);
+    let mut cold = Cold::with_capacity(cold_bytes);
     let mut previous_hot = None;
     let cleaning = if plain {
         Cleaning::Plain
@@ -346,7 +351,8 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
         }
         out.records.push(cleaned);
     }
-    out.cold = ColdText::pack(cold);
+    out.cold = cold.pack();
+    out.hot.shrink_to_fit();
     out
 }
 
@@ -357,7 +363,7 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
 /// upstream): [`clean_any`] does that.
 fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
     let (hot_bytes, cold_bytes) = text_bytes(batch);
-    let mut cold = String::with_capacity(cold_bytes);
+    let mut cold = Cold::with_capacity(cold_bytes);
     let mut previous_hot = None;
     let mut out = StoreReady {
         records: Vec::with_capacity(batch.len()),
@@ -435,7 +441,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
         );
         let id = uncapped(batch.str(r.id))?;
         let message_id = uncapped(batch.str(r.message_id))?;
-        push_cold(&mut cold, [id, message_id, url.unwrap_or_default()], []);
+        cold.push([id, message_id, url.unwrap_or_default()], []);
         out.records.push(ReadyRecord {
             timestamp_ms: r.timestamp_ms,
             sender,
@@ -451,7 +457,8 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             flags,
         });
     }
-    out.cold = ColdText::pack(cold);
+    out.cold = cold.pack();
+    out.hot.shrink_to_fit();
     Some(out)
 }
 
@@ -527,7 +534,7 @@ struct RecordStrings {
 /// cleaned form, the one drawn and filtered).
 fn clean_record<'r>(
     out: &mut StoreReady,
-    cold: &mut String,
+    cold: &mut Cold,
     previous_hot: &mut Option<(usize, usize)>,
     cleaning: Cleaning,
     record: LogRecordRef<'r>,
@@ -557,19 +564,16 @@ fn clean_record<'r>(
         smtp.as_deref(),
         ip.as_deref(),
     );
-    let cleaned: Vec<(Cow<'_, str>, Value)> = record
-        .extra
-        .iter()
-        .map(|(name, value)| (clean_field(name), clean_value(value)))
-        .collect();
-    push_cold(
-        cold,
+    cold.push(
         [
             &cleaning.clean(record.id),
             &cleaning.clean(record.message_id),
             url.as_deref().unwrap_or_default(),
         ],
-        cleaned.iter().map(|(n, v)| (&**n, v)),
+        record
+            .extra
+            .iter()
+            .map(|(name, value)| (name.as_str(), value)),
     );
     let ready = ReadyRecord {
         timestamp_ms: record.timestamp_ms,
