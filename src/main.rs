@@ -3,6 +3,12 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+// jemalloc's options, read once at its start (see Cargo.toml for why one
+// arena). `_RJEM_MALLOC_CONF` in the environment still overrides them.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static JEMALLOC_OPTIONS: &[u8; 10] = b"narenas:1\0";
+
 use std::io::IsTerminal;
 
 use clap::Parser;
