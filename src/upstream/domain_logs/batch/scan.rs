@@ -334,9 +334,20 @@ impl<'t> Scanner<'t> {
         Some((field, key))
     }
 
-    /// Any JSON value, read by serde_json: an unknown field's.
+    /// Any JSON value, read by serde_json: an unknown field's. A number,
+    /// the most common, is read without a deserializer of its own.
     fn any_value(&mut self) -> Option<serde_json::Value> {
         let rest = self.text.get(self.at..)?;
+        if let Some(b'-' | b'0'..=b'9') = rest.as_bytes().first() {
+            let len = rest
+                .bytes()
+                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .unwrap_or(rest.len());
+            if let Ok(number) = rest[..len].parse::<serde_json::Number>() {
+                self.at += len;
+                return Some(serde_json::Value::Number(number));
+            }
+        }
         let mut values = serde_json::Deserializer::from_str(rest).into_iter();
         let value = values.next()?.ok()?;
         self.at += values.byte_offset();

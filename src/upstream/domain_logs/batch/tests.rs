@@ -162,18 +162,43 @@ fn entry() -> impl Strategy<Value = String> {
         "\"b\\u006funced\"",
     ]);
     let tags = tags_value();
-    (key, string_value(), timestamp, event_type, tags, ws(), ws()).prop_map(
-        |(key, string, timestamp, event_type, tags, ws1, ws2)| {
-            let value = match key {
-                "timestamp" => timestamp.to_string(),
-                "event_type" => event_type.to_string(),
-                "tags" => tags,
-                "mystery" => "{\"k\":[1,\"}\"]}".to_string(),
-                _ => string,
-            };
-            format!("\"{key}\"{ws1}:{ws2}{value}")
-        },
+    // An unknown field's value: numbers (read without serde_json's
+    // deserializer), valid or not, and anything else.
+    let mystery = prop::sample::select(vec![
+        "{\"k\":[1,\"}\"]}",
+        "12",
+        "-0.5e3",
+        "2E+2",
+        "0",
+        "01",
+        "-",
+        "1.",
+        "+1",
+        "1e999",
+        "18446744073709551616",
+        "true",
+    ]);
+    (
+        key,
+        string_value(),
+        timestamp,
+        event_type,
+        tags,
+        mystery,
+        (ws(), ws()),
     )
+        .prop_map(
+            |(key, string, timestamp, event_type, tags, mystery, (ws1, ws2))| {
+                let value = match key {
+                    "timestamp" => timestamp.to_string(),
+                    "event_type" => event_type.to_string(),
+                    "tags" => tags,
+                    "mystery" => mystery.to_string(),
+                    _ => string,
+                };
+                format!("\"{key}\"{ws1}:{ws2}{value}")
+            },
+        )
 }
 
 /// A record in the exact shape the service writes (the scanner's
