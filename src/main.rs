@@ -4,7 +4,9 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 // jemalloc's options, read once at its start (see Cargo.toml for why one
-// arena). `_RJEM_MALLOC_CONF` in the environment still overrides them.
+// arena). `_RJEM_MALLOC_CONF` in the environment still overrides them. To
+// see that jemalloc reads this, put an unknown option in it: jemalloc
+// prints "Invalid conf pair" at start.
 #[cfg(not(target_env = "msvc"))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static JEMALLOC_OPTIONS: &[u8; 10] = b"narenas:1\0";

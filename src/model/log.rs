@@ -13,7 +13,7 @@ mod type_names;
 
 pub use batch::{LogBatch, LogRecordRef, RecordKey, Records, Tags};
 pub use store_ready::{
-    ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString,
+    ColdEntry, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString,
     SEPARATOR, StoreReady,
 };
 pub use type_names::{TypeNameError, TypeNames, parse_type_name};

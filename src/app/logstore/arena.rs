@@ -10,7 +10,7 @@ use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use super::seq_chunks::SeqChunks;
 use crate::model::log::store_ready::{
-    ColdText, HAS_IP, HAS_SMTP, HOT, RECIPIENT_IN_TEXT, RECORD_END, SEPARATOR,
+    ColdText, HAS_IP, HAS_SMTP, HOT, HotEntry, RECIPIENT_IN_TEXT,
 };
 
 #[derive(Debug, Default)]
@@ -71,16 +71,12 @@ impl Arena {
         if record.flags & HOT == 0 {
             return Hot::default();
         }
-        let bytes = self.hot.from(seq, record.hot_at);
-        let entry = memchr::memchr(RECORD_END, bytes).map_or(bytes, |end| &bytes[..end]);
-        let entry = std::str::from_utf8(entry).unwrap_or_default();
-        let mut fields = entry.split(SEPARATOR);
-        let (recipient, smtp, ip) = (fields.next(), fields.next(), fields.next());
+        let [recipient, smtp, ip] = HotEntry::read(self.hot.from(seq, record.hot_at));
         let has = |flag: u8| record.flags & flag != 0;
         Hot {
-            recipient: recipient.filter(|_| has(RECIPIENT_IN_TEXT)),
-            smtp: smtp.filter(|_| has(HAS_SMTP)),
-            ip: ip.filter(|_| has(HAS_IP)),
+            recipient: has(RECIPIENT_IN_TEXT).then_some(recipient),
+            smtp: has(HAS_SMTP).then_some(smtp),
+            ip: has(HAS_IP).then_some(ip),
         }
     }
 

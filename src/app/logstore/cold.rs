@@ -122,13 +122,15 @@ impl ColdColumn {
             + unpacked
     }
 
-    /// Drops the blocks that hold only records before `first_seq`.
+    /// Drops the blocks that hold only records before `first_seq`, and
+    /// the unpacked copy of one of them.
     pub(super) fn evict_before(&mut self, first_seq: u64) {
-        while self
-            .blocks
-            .front()
-            .is_some_and(|b| b.end_seq() <= first_seq)
-        {
+        while let Some(block) = self.blocks.front().filter(|b| b.end_seq() <= first_seq) {
+            let gone = block.first_seq;
+            let unpacked = self.unpacked.get_mut().unwrap_or_else(|e| e.into_inner());
+            if unpacked.as_ref().is_some_and(|u| u.first_seq == gone) {
+                *unpacked = None;
+            }
             self.blocks.pop_front();
         }
     }
@@ -165,7 +167,10 @@ mod tests {
             assert_eq!(entry, Some(format!("id-{seq}\u{1f}<m{seq}>")), "{seq}");
         }
         assert_eq!(cold.with(7_000, str::to_string), None);
+        // The unpacked first block goes with it.
+        assert!(cold.with(0, str::len).is_some());
         cold.evict_before(1_000);
+        assert!(cold.unpacked.lock().unwrap().is_none());
         assert_eq!(cold.with(999, str::to_string), None);
         assert_eq!(
             cold.with(1_000, str::len),

@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 
 use crate::model::LogBatch;
 use crate::model::log::store_ready::{
-    ExtraFields, HAS_URL, NO_STRING, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    ColdEntry, HAS_URL, NO_STRING, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::model::{LogEventType, LogRecord};
 
@@ -315,13 +315,22 @@ impl LogStore {
         let record = self.record(seq)?;
         let view = self.view(seq)?;
         let hot = self.arena.hot(seq, record);
-        let (id, message_id, url, extra) = self.arena.cold.with(seq, |entry| {
-            let mut fields = entry.splitn(4, SEPARATOR);
-            let mut next = || fields.next().unwrap_or("");
-            let (id, message_id, url) = (next().to_string(), next().to_string(), next());
-            let url = (record.flags & HAS_URL != 0).then(|| url.to_string());
-            (id, message_id, url, ExtraFields::read(next()))
-        })?;
+        // A held record's cold entry is always there; were it not, the
+        // record would still show, without those fields.
+        let (id, message_id, url, extra) = self
+            .arena
+            .cold
+            .with(seq, |entry| {
+                let [id, message_id, url, extra] = ColdEntry::read(entry);
+                let url = (record.flags & HAS_URL != 0).then(|| url.to_string());
+                (
+                    id.to_string(),
+                    message_id.to_string(),
+                    url,
+                    ColdEntry::extra(extra),
+                )
+            })
+            .unwrap_or_default();
         let user_agent = (record.user_agent != StrId::MAX)
             .then(|| self.strings.get(record.user_agent).to_string());
         Some(LogRecord {

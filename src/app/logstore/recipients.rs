@@ -74,7 +74,7 @@ impl RecipientColumn {
             end: end_seq,
             bits: vec![0; (end_seq - base).div_ceil(64) as usize],
         };
-        for chunk in self.chunks.chunks.iter().filter(|c| c.end_seq() > base) {
+        for chunk in self.chunks.holding(base) {
             for finder in needles {
                 mark(chunk, finder, &mut hits);
             }
@@ -201,15 +201,9 @@ mod tests {
                 format!("user{last}@example.org")
             );
         }
-        assert!(column.chunks.chunks.len() > 3);
+        assert!(column.chunks.len() > 3);
         column.evict_before(6_000);
-        assert!(
-            column
-                .chunks
-                .chunks
-                .front()
-                .is_some_and(|c| c.first_seq <= 6_000)
-        );
+        assert!(column.chunks.front().is_some_and(|c| c.first_seq <= 6_000));
         let hits = column.find(&finders(&["user99"]), 6_000);
         let found: Vec<u64> = (6_000..10_000)
             .filter(|&s| hits.get(s) == Some(true))

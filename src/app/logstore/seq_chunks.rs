@@ -16,7 +16,7 @@ const OWN_CHUNK_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, Default)]
 pub(super) struct SeqChunks {
-    pub(super) chunks: VecDeque<Chunk>,
+    chunks: VecDeque<Chunk>,
 }
 
 /// The text of the records from `first_seq` on, `records` of them.
@@ -75,6 +75,23 @@ impl SeqChunks {
             .get(index)
             .and_then(|c| c.text.get(at as usize..))
             .unwrap_or_default()
+    }
+
+    /// The chunks holding records from `seq` on.
+    pub(super) fn holding(&self, seq: u64) -> impl Iterator<Item = &Chunk> {
+        let first = self.chunks.partition_point(|c| c.end_seq() <= seq);
+        self.chunks.range(first..)
+    }
+
+    /// How many chunks there are (tests).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn front(&self) -> Option<&Chunk> {
+        self.chunks.front()
     }
 
     pub(super) fn end_seq(&self) -> Option<u64> {

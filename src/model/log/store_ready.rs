@@ -44,41 +44,90 @@ pub const HOT: u8 = HAS_SMTP | HAS_IP | RECIPIENT_IN_TEXT;
 pub const RECIPIENT_END: u8 = SEPARATOR as u8;
 const _: () = assert!(SEPARATOR.is_ascii());
 
-/// A record's unknown fields, sanitized, held as the JSON text of one
-/// object in its [`ColdText`] entry: a few integers as `Value`s in a boxed
-/// list cost 240 bytes a record, their text a fifth of that before it is
-/// compressed. Read back in their order, repeats included.
-pub struct ExtraFields;
+/// A record's entry in [`StoreReady::hot`]: what the table draws and the
+/// filters read.
+pub struct HotEntry;
 
-impl ExtraFields {
-    /// Appends `fields` to `out` as one JSON object, every name and string
-    /// in them as `clean` makes it; nothing for none. `scratch` is room
-    /// for the JSON, kept by the caller from one record to the next.
+impl HotEntry {
+    /// Appends an entry: the recipient (empty unless it has capitals), the
+    /// SMTP response and the IP (each empty when absent: the record's
+    /// flags say which it has), between separators, then [`RECORD_END`].
+    pub fn write(out: &mut Vec<u8>, [recipient, smtp, ip]: [&str; 3]) {
+        out.extend_from_slice(recipient.as_bytes());
+        out.push(SEPARATOR as u8);
+        out.extend_from_slice(smtp.as_bytes());
+        out.push(SEPARATOR as u8);
+        out.extend_from_slice(ip.as_bytes());
+        out.push(RECORD_END);
+    }
+
+    /// The entry at the start of `bytes` (which may run on past its end):
+    /// recipient, SMTP response, IP.
+    pub fn read(bytes: &[u8]) -> [&str; 3] {
+        let entry = memchr::memchr(RECORD_END, bytes).map_or(bytes, |end| &bytes[..end]);
+        let mut fields = std::str::from_utf8(entry)
+            .unwrap_or_default()
+            .split(SEPARATOR);
+        [(); 3].map(|()| fields.next().unwrap_or_default())
+    }
+}
+
+/// A record's entry in [`ColdText`]: what only the detail view and
+/// exports read.
+pub struct ColdEntry;
+
+impl ColdEntry {
+    /// Appends an entry: id, message id and URL (empty when absent), each
+    /// followed by [`SEPARATOR`], then the unknown fields, every name and
+    /// string in them as `clean` makes it, then [`RECORD_END`]. The unknown
+    /// fields are held as JSON text: a few integers as `Value`s in a boxed
+    /// list cost 240 bytes a record, their text a fifth of that before it
+    /// is compressed. `scratch` is room for that JSON, kept by the caller
+    /// from one record to the next.
     pub fn write<'a>(
         out: &mut String,
         scratch: &mut Vec<u8>,
-        fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
+        [id, message_id, url]: [&str; 3],
+        extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
         clean: &impl Fn(&str) -> Cow<'_, str>,
     ) {
+        for field in [id, message_id, url] {
+            out.push_str(field);
+            out.push(SEPARATOR);
+        }
+        // Each name and value a JSON text of its own, one after another:
+        // read back one at a time, a value nests no deeper than it did in
+        // the record, where serde_json read it with the same depth limit.
         scratch.clear();
-        for (name, value) in fields {
-            scratch.push(if scratch.is_empty() { b'{' } else { b',' });
+        for (name, value) in extra {
+            if !scratch.is_empty() {
+                scratch.push(b' ');
+            }
             write_string(scratch, &clean(name));
-            scratch.push(b':');
+            scratch.push(b' ');
             write_value(scratch, value, clean);
         }
-        if !scratch.is_empty() {
-            scratch.push(b'}');
-            out.push_str(std::str::from_utf8(scratch).unwrap_or_default());
-        }
+        out.push_str(std::str::from_utf8(scratch).unwrap_or_default());
+        out.push(RECORD_END as char);
     }
 
-    /// The fields [`ExtraFields::write`] wrote, in their order.
-    pub fn read(text: &str) -> Vec<(String, Value)> {
-        if text.is_empty() {
-            return Vec::new();
+    /// An entry (without its end): id, message id, URL, and the text of
+    /// the unknown fields, which [`ColdEntry::extra`] reads.
+    pub fn read(entry: &str) -> [&str; 4] {
+        let mut fields = entry.splitn(4, SEPARATOR);
+        [(); 4].map(|()| fields.next().unwrap_or_default())
+    }
+
+    /// The unknown fields of an entry's text, in their order, repeats
+    /// included.
+    pub fn extra(text: &str) -> Vec<(String, Value)> {
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        let mut fields = Vec::new();
+        while let (Some(Ok(Value::String(name))), Some(Ok(value))) = (values.next(), values.next())
+        {
+            fields.push((name, value));
         }
-        serde_json::from_str::<Pairs>(text).map_or_else(|_| Vec::new(), |p| p.0)
+        fields
     }
 }
 
@@ -119,32 +168,6 @@ fn write_value(out: &mut Vec<u8>, value: &Value, clean: &impl Fn(&str) -> Cow<'_
     }
 }
 
-/// An object's members in order, repeats kept (a map would drop them).
-struct Pairs(Vec<(String, Value)>);
-
-impl<'de> serde::Deserialize<'de> for Pairs {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pairs, D::Error> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some(pair) = map.next_entry()? {
-                    pairs.push(pair);
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(Members)
-    }
-}
-
 /// The records of a batch with all their text sanitized and capped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoreReady {
@@ -152,11 +175,10 @@ pub struct StoreReady {
     /// groups the records name.
     pub strings: Vec<ReadyString>,
     pub records: Vec<ReadyRecord>,
-    /// What the table draws and the filters read of the records that have
-    /// any of it ([`HOT`]): the recipient where it has capitals
-    /// ([`RECIPIENT_IN_TEXT`]), then [`SEPARATOR`], the SMTP response,
-    /// [`SEPARATOR`], the IP and [`RECORD_END`]. A record whose entry is
-    /// the one before's shares it. User agents are among the strings
+    /// The [`HotEntry`] of each record that has any of it ([`HOT`]): the
+    /// recipient where it has capitals ([`RECIPIENT_IN_TEXT`]), the SMTP
+    /// response, the IP. A record whose entry is the one before's shares
+    /// it. User agents are among the strings
     /// instead: a busy domain's opens and clicks come from a handful of
     /// them.
     pub hot: Vec<u8>,
@@ -201,9 +223,8 @@ impl StoreReady {
     }
 }
 
-/// Each record's id, [`SEPARATOR`], message id, [`SEPARATOR`], URL,
-/// [`SEPARATOR`] and unknown fields ([`ExtraFields`]), then
-/// [`RECORD_END`]: unique text nearly all of it (ids and message ids are
+/// Each record's [`ColdEntry`], one after another: unique text nearly all
+/// of it (ids and message ids are
 /// half of what a record holds), and read only for one record at a time.
 /// A bulk batch's is compressed with LZ4 on the thread that parsed it:
 /// the ids of one stream share most of their bytes with those before.
@@ -313,8 +334,37 @@ pub struct ReadyRecord {
 mod tests {
     use super::*;
 
+    fn as_is(s: &str) -> Cow<'_, str> {
+        Cow::Borrowed(s)
+    }
+
+    /// Writes a cold entry with `fields`, and reads it back.
+    fn round_trip(
+        fields: &[(String, Value)],
+        clean: &impl Fn(&str) -> Cow<'_, str>,
+    ) -> (String, Vec<(String, Value)>) {
+        let mut text = String::from("before");
+        ColdEntry::write(
+            &mut text,
+            &mut Vec::new(),
+            ["i", "m", "u"],
+            fields.iter().map(|(n, v)| (n.as_str(), v)),
+            clean,
+        );
+        let entry = text.strip_prefix("before").unwrap().to_string();
+        let end = entry.strip_suffix(RECORD_END as char).unwrap();
+        let [id, message_id, url, extra] = ColdEntry::read(end);
+        assert_eq!([id, message_id, url], ["i", "m", "u"]);
+        assert!(
+            !extra
+                .bytes()
+                .any(|b| b == RECORD_END || b == SEPARATOR as u8)
+        );
+        (entry.clone(), ColdEntry::extra(extra))
+    }
+
     #[test]
-    fn extra_fields_read_back_in_order_with_repeats() {
+    fn unknown_fields_read_back_in_order_with_repeats() {
         let fields = vec![
             ("zeta".to_string(), Value::from(2)),
             (
@@ -323,37 +373,51 @@ mod tests {
             ),
             ("zeta".to_string(), Value::from("again")),
             ("score".to_string(), serde_json::json!(1e300)),
-            ("quote\"d".to_string(), Value::from("line\nbreak")),
+            (
+                "quote\"d".to_string(),
+                Value::from("line\nbreak\u{1e}\u{1f}"),
+            ),
         ];
-        fn as_is(s: &str) -> Cow<'_, str> {
-            Cow::Borrowed(s)
-        }
+        assert_eq!(round_trip(&fields, &as_is).1, fields);
+        assert!(round_trip(&[], &as_is).1.is_empty());
+        // Every name and string, however deep, is cleaned.
         fn upper(s: &str) -> Cow<'_, str> {
             Cow::Owned(s.to_uppercase())
         }
-        let mut scratch = Vec::new();
-        let mut text = String::from("before");
-        ExtraFields::write(
-            &mut text,
-            &mut scratch,
-            fields.iter().map(|(n, v)| (n.as_str(), v)),
-            &as_is,
+        let nested = vec![(
+            "n".to_string(),
+            serde_json::json!({"k": ["v", 1, {"in": "x"}]}),
+        )];
+        let (entry, back) = round_trip(&nested, &upper);
+        assert_eq!(
+            back,
+            vec![(
+                "N".to_string(),
+                serde_json::json!({"K": ["V", 1, {"IN": "X"}]})
+            )]
         );
-        let text = text.strip_prefix("before").unwrap();
-        assert!(
-            !text
-                .bytes()
-                .any(|b| b == RECORD_END || b == SEPARATOR as u8)
-        );
-        assert_eq!(ExtraFields::read(text), fields);
-        let mut none = String::new();
-        ExtraFields::write(&mut none, &mut scratch, [], &as_is);
-        assert_eq!(none, "");
-        assert!(ExtraFields::read(&none).is_empty());
-        // Every name and string, however deep, is cleaned.
-        let nested = serde_json::json!({"k": ["v", 1, {"in": "x"}]});
-        let mut text = String::new();
-        ExtraFields::write(&mut text, &mut scratch, [("n", &nested)], &upper);
-        assert_eq!(text, r#"{"N":{"K":["V",1,{"IN":"X"}]}}"#);
+        assert!(entry.contains(r#""N" {"K":["V",1,{"IN":"X"}]}"#), "{entry}");
+    }
+
+    /// A value as deep as serde_json reads in a record reads back: the
+    /// entry adds no level around it.
+    #[test]
+    fn an_unknown_field_as_deep_as_a_record_allows_reads_back() {
+        let depth = 127;
+        let deep: Value =
+            serde_json::from_str(&format!("{}{}", "[".repeat(depth), "]".repeat(depth))).unwrap();
+        let fields = vec![("deep".to_string(), deep)];
+        assert_eq!(round_trip(&fields, &as_is).1, fields);
+    }
+
+    #[test]
+    fn hot_entries_read_back_up_to_their_end() {
+        let mut out = Vec::new();
+        HotEntry::write(&mut out, ["R@x", "250 ok", ""]);
+        HotEntry::write(&mut out, ["", "", "10.0.0.1"]);
+        assert_eq!(HotEntry::read(&out), ["R@x", "250 ok", ""]);
+        let second = out.iter().position(|&b| b == RECORD_END).unwrap() + 1;
+        assert_eq!(HotEntry::read(&out[second..]), ["", "", "10.0.0.1"]);
+        assert_eq!(HotEntry::read(b""), ["", "", ""]);
     }
 }

@@ -17,8 +17,8 @@ use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
-    ColdText, ExtraFields, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, RECIPIENT_END,
-    RECIPIENT_IN_TEXT, RECORD_END, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    ColdEntry, ColdText, HAS_IP, HAS_SMTP, HAS_URL, HotEntry, MAX_FIELD_BYTES, NO_STRING,
+    RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -229,12 +229,10 @@ fn push_hot(
         return 0;
     }
     let start = hot.len();
-    hot.extend_from_slice(cased_recipient.unwrap_or_default().as_bytes());
-    hot.push(SEPARATOR as u8);
-    hot.extend_from_slice(smtp.unwrap_or_default().as_bytes());
-    hot.push(SEPARATOR as u8);
-    hot.extend_from_slice(ip.unwrap_or_default().as_bytes());
-    hot.push(RECORD_END);
+    HotEntry::write(
+        hot,
+        [cased_recipient, smtp, ip].map(Option::unwrap_or_default),
+    );
     if let Some((at, end)) = *previous
         && hot[at..end] == hot[start..]
     {
@@ -266,15 +264,16 @@ impl Cold {
     /// fields are cleaned as they are written.
     fn push<'a>(
         &mut self,
-        [id, message_id, url]: [&str; 3],
+        fields: [&str; 3],
         extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
     ) {
-        for field in [id, message_id, url] {
-            self.text.push_str(field);
-            self.text.push(SEPARATOR);
-        }
-        ExtraFields::write(&mut self.text, &mut self.scratch, extra, &clean_field);
-        self.text.push(RECORD_END as char);
+        ColdEntry::write(
+            &mut self.text,
+            &mut self.scratch,
+            fields,
+            extra,
+            &clean_field,
+        );
     }
 
     fn pack(self) -> ColdText {

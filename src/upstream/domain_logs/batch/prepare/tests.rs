@@ -2,7 +2,7 @@
 //! cleaned, repeated strings once, recipients in the column's form.
 
 use super::*;
-use crate::model::log::store_ready::HOT;
+use crate::model::log::store_ready::{HOT, RECORD_END};
 use crate::model::{LogEventType, LogRecord};
 
 fn cleaned(json: &str) -> (LogBatch, StoreReady) {
@@ -281,4 +281,37 @@ fn bulk_cold_text_is_packed_and_reads_back() {
     assert!(matches!(cleaned.cold, ColdText::Packed { .. }));
     assert!(cleaned.cold.heap_bytes() * 3 < cleaned.cold.plain_len());
     assert_eq!(cleaned.cold_entry(999), "evt-00000999\u{1f}<m>\u{1f}\u{1f}");
+}
+
+#[test]
+fn retain_and_truncate_keep_a_packed_batch_in_step() {
+    let records: Vec<String> = (0..1_000)
+        .map(|i| {
+            record("A", &format!("r{i}@y")).replace(r#""id":"a""#, &format!(r#""id":"evt-{i:08}""#))
+        })
+        .collect();
+    let (mut batch, cleaned) = cleaned(&format!(r#"{{"logs":[{}]}}"#, records.join(",")));
+    assert!(matches!(cleaned.cold, ColdText::Packed { .. }));
+    // Every third record dropped, then the last 100 of those kept.
+    let kept: Vec<bool> = (0..1_000).map(|i| i % 3 != 0).collect();
+    batch.retain(&kept);
+    batch.truncate(batch.len() - 100);
+    let ids: Vec<String> = batch.iter().map(|r| r.id.to_string()).collect();
+    let ready = batch.into_store_ready();
+    assert_eq!(ready.records.len(), ids.len());
+    assert!(matches!(ready.cold, ColdText::Packed { .. }));
+    let ends = ready
+        .recipients
+        .iter()
+        .filter(|&&b| b == RECIPIENT_END)
+        .count();
+    assert_eq!(ends, ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let n: u32 = id.trim_start_matches("evt-").parse().unwrap();
+        assert_eq!(ready.recipient(&ready.records[i]), format!("r{n}@y"));
+        assert!(
+            ready.cold_entry(i).starts_with(&format!("{id}\u{1f}")),
+            "{i}"
+        );
+    }
 }
