@@ -213,62 +213,67 @@ fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     })
 }
 
-/// Writes a record's hot entry to `hot`: its recipient when it has
-/// capitals, its SMTP response and its IP, or none when it has none of
-/// them. An entry the same as the one before (a message's events often
-/// carry the same response) is not written again: the record shares it.
-/// Where its entry starts.
-fn push_hot(
-    hot: &mut Vec<u8>,
-    previous: &mut Option<(usize, usize)>,
-    cased_recipient: Option<&str>,
-    smtp: Option<&str>,
-    ip: Option<&str>,
-) -> u32 {
-    if cased_recipient.is_none() && smtp.is_none() && ip.is_none() {
-        return 0;
-    }
-    let start = hot.len();
-    HotEntry::write(
-        hot,
-        [cased_recipient, smtp, ip].map(Option::unwrap_or_default),
-    );
-    if let Some((at, end)) = *previous
-        && hot[at..end] == hot[start..]
-    {
-        hot.truncate(start);
-        return at as u32;
-    }
-    *previous = Some((start, hot.len()));
-    start as u32
-}
-
-/// A batch's cold text as it is written: each record's id, message id,
-/// URL and unknown fields.
-#[derive(Default)]
-struct Cold {
-    text: String,
+/// A batch's hot and cold text as its records are written, each record's
+/// entries one after another.
+struct Texts {
+    hot: Vec<u8>,
+    /// Where the last entry written to `hot` starts and ends.
+    previous_hot: Option<(usize, usize)>,
+    cold: String,
     /// Room for a record's unknown fields' JSON.
     scratch: Vec<u8>,
 }
 
-impl Cold {
-    fn with_capacity(bytes: usize) -> Cold {
-        Cold {
-            text: String::with_capacity(bytes),
+impl Texts {
+    fn for_batch(batch: &LogBatch) -> Texts {
+        let (hot, cold) = text_bytes(batch);
+        Texts {
+            hot: Vec::with_capacity(hot),
+            previous_hot: None,
+            cold: String::with_capacity(cold),
             scratch: Vec::new(),
         }
     }
 
-    /// Writes a record's entry; the names and strings of its unknown
+    /// Writes a record's hot entry: its recipient when it has capitals,
+    /// its SMTP response and its IP, or none when it has none of them. An
+    /// entry the same as the one before (a message's events often carry
+    /// the same response) is not written again: the record shares it.
+    /// Where its entry starts.
+    fn push_hot(
+        &mut self,
+        cased_recipient: Option<&str>,
+        smtp: Option<&str>,
+        ip: Option<&str>,
+    ) -> u32 {
+        if cased_recipient.is_none() && smtp.is_none() && ip.is_none() {
+            return 0;
+        }
+        let hot = &mut self.hot;
+        let start = hot.len();
+        HotEntry::write(
+            hot,
+            [cased_recipient, smtp, ip].map(Option::unwrap_or_default),
+        );
+        if let Some((at, end)) = self.previous_hot
+            && hot[at..end] == hot[start..]
+        {
+            hot.truncate(start);
+            return at as u32;
+        }
+        self.previous_hot = Some((start, hot.len()));
+        start as u32
+    }
+
+    /// Writes a record's cold entry; the names and strings of its unknown
     /// fields are cleaned as they are written.
-    fn push<'a>(
+    fn push_cold<'a>(
         &mut self,
         fields: [&str; 3],
         extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
     ) {
         ColdEntry::write(
-            &mut self.text,
+            &mut self.cold,
             &mut self.scratch,
             fields,
             extra,
@@ -276,23 +281,23 @@ impl Cold {
         );
     }
 
-    fn pack(self) -> ColdText {
-        ColdText::pack(self.text)
+    /// The hot text, shrunk to fit (the store keeps it as it is), and the
+    /// cold text, compressed when long enough.
+    fn finish(self, out: &mut StoreReady) {
+        out.hot = self.hot;
+        out.hot.shrink_to_fit();
+        out.cold = ColdText::pack(self.cold);
     }
 }
 
 /// [`store_ready`] of any batch, through each record's borrowed view.
 fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
-    let (hot_bytes, cold_bytes) = text_bytes(batch);
     let mut out = StoreReady {
-        strings: Vec::new(),
         records: Vec::with_capacity(batch.len()),
-        hot: Vec::with_capacity(hot_bytes),
-        cold: ColdText::default(),
         recipients: Vec::with_capacity(recipient_bytes(batch)),
+        ..StoreReady::default()
     };
-    let mut cold = Cold::with_capacity(cold_bytes);
-    let mut previous_hot = None;
+    let mut texts = Texts::for_batch(batch);
     let cleaning = if plain {
         Cleaning::Plain
     } else {
@@ -334,14 +339,7 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             tags,
             user_agent,
         };
-        let (mut cleaned, smtp) = clean_record(
-            &mut out,
-            &mut cold,
-            &mut previous_hot,
-            cleaning,
-            record,
-            strings,
-        );
+        let (mut cleaned, smtp) = clean_record(&mut out, &mut texts, cleaning, record, strings);
         if let Some(smtp) = smtp {
             let group = smtp_group(&smtp);
             if !group.is_empty() {
@@ -350,8 +348,7 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
         }
         out.records.push(cleaned);
     }
-    out.cold = cold.pack();
-    out.hot.shrink_to_fit();
+    texts.finish(&mut out);
     out
 }
 
@@ -361,12 +358,9 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
 /// the whole record. `None` when a field must be capped (a hostile
 /// upstream): [`clean_any`] does that.
 fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
-    let (hot_bytes, cold_bytes) = text_bytes(batch);
-    let mut cold = Cold::with_capacity(cold_bytes);
-    let mut previous_hot = None;
+    let mut texts = Texts::for_batch(batch);
     let mut out = StoreReady {
         records: Vec::with_capacity(batch.len()),
-        hot: Vec::with_capacity(hot_bytes),
         recipients: Vec::with_capacity(recipient_bytes(batch)),
         ..StoreReady::default()
     };
@@ -431,16 +425,10 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
         if cased {
             flags |= RECIPIENT_IN_TEXT;
         }
-        let hot_at = push_hot(
-            &mut out.hot,
-            &mut previous_hot,
-            cased.then_some(recipient),
-            smtp,
-            ip,
-        );
+        let hot_at = texts.push_hot(cased.then_some(recipient), smtp, ip);
         let id = uncapped(batch.str(r.id))?;
         let message_id = uncapped(batch.str(r.message_id))?;
-        cold.push([id, message_id, url.unwrap_or_default()], []);
+        texts.push_cold([id, message_id, url.unwrap_or_default()], []);
         out.records.push(ReadyRecord {
             timestamp_ms: r.timestamp_ms,
             sender,
@@ -456,8 +444,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             flags,
         });
     }
-    out.cold = cold.pack();
-    out.hot.shrink_to_fit();
+    texts.finish(&mut out);
     Some(out)
 }
 
@@ -533,8 +520,7 @@ struct RecordStrings {
 /// cleaned form, the one drawn and filtered).
 fn clean_record<'r>(
     out: &mut StoreReady,
-    cold: &mut Cold,
-    previous_hot: &mut Option<(usize, usize)>,
+    texts: &mut Texts,
     cleaning: Cleaning,
     record: LogRecordRef<'r>,
     strings: RecordStrings,
@@ -556,14 +542,8 @@ fn clean_record<'r>(
             flags |= flag;
         }
     }
-    let hot_at = push_hot(
-        &mut out.hot,
-        previous_hot,
-        cased.then_some(&*recipient),
-        smtp.as_deref(),
-        ip.as_deref(),
-    );
-    cold.push(
+    let hot_at = texts.push_hot(cased.then_some(&*recipient), smtp.as_deref(), ip.as_deref());
+    texts.push_cold(
         [
             &cleaning.clean(record.id),
             &cleaning.clean(record.message_id),
