@@ -90,6 +90,11 @@ enum Test {
 }
 
 impl CompiledFilter {
+    /// Whether every record passes: no terms.
+    pub(super) fn matches_everything(&self) -> bool {
+        self.terms.is_empty()
+    }
+
     pub(super) fn compile(filter: &Filter, now_ms: i64) -> CompiledFilter {
         let mut compiled = CompiledFilter {
             source: filter.clone(),

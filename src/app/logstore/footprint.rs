@@ -36,7 +36,7 @@ impl LogStore {
             hot: self.arena.hot.heap_bytes(),
             cold: self.arena.cold.heap_bytes(),
             recipients: self.arena.recipients.heap_bytes(),
-            matches: self.matches.capacity() * size_of::<u32>()
+            matches: self.matches.heap_bytes()
                 + self.wider.iter().map(|w| w.heap_bytes()).sum::<usize>(),
         }
     }

@@ -2,10 +2,11 @@
 //! records arrive and leave, and the matches of wider filters kept for
 //! going back to them.
 
-use std::collections::VecDeque;
+use std::ops::Range;
 
 use super::codes::type_of_code;
 use super::compiled::CompiledFilter;
+use super::match_index::MatchIndex;
 use super::{LogStore, RecordView};
 use crate::app::filter::Filter;
 use crate::model::LogEventType;
@@ -23,8 +24,7 @@ pub(super) struct WiderMatches {
     /// With its cached verdicts (forgotten, like the current filter's, for
     /// string ids handed out again).
     pub(super) filter: CompiledFilter,
-    matches: VecDeque<u32>,
-    index_base: u64,
+    matches: MatchIndex,
     /// Records from here on arrived after it was replaced.
     next_seq: u64,
 }
@@ -40,7 +40,7 @@ fn same_terms(a: &Filter, b: &Filter) -> bool {
 
 impl WiderMatches {
     pub(super) fn heap_bytes(&self) -> usize {
-        self.matches.capacity() * size_of::<u32>()
+        self.matches.heap_bytes()
     }
 }
 
@@ -77,35 +77,35 @@ impl LogStore {
             self.wider.push(WiderMatches {
                 filter: std::mem::take(&mut self.filter),
                 matches: self.matches.clone(),
-                index_base: self.index_base,
                 next_seq: self.next_seq(),
             });
         } else if !narrower {
             self.wider.clear();
         }
         self.filter = compiled;
+        let held = self.held();
+        if self.filter.matches_everything() {
+            self.matches = MatchIndex::Every;
+            return;
+        }
         if narrower {
             // A sweep reads every held recipient; worth it when the
             // matches to test are a good part of them.
-            if self.matches.len() >= self.records.len() / SWEEP_FRACTION {
+            if self.matches.len(&held) >= self.records.len() / SWEEP_FRACTION {
                 self.filter.sweep(&self.strings, self.first_seq);
             }
-            let mut matches = std::mem::take(&mut self.matches);
             let (records, filter, strings, arena) =
                 (&self.records, &mut self.filter, &self.strings, &self.arena);
-            matches.retain(|&offset| {
-                let seq = self.index_base + u64::from(offset);
+            self.matches.retain(&held, |seq| {
                 records
-                    .get((seq - self.first_seq) as usize)
+                    .get((seq - held.start) as usize)
                     .is_some_and(|record| filter.matches(seq, record, strings, arena))
             });
-            self.matches = matches;
             self.filter.end_sweep();
             return;
         }
         self.filter.sweep(&self.strings, self.first_seq);
-        self.matches.clear();
-        self.index_base = self.first_seq;
+        self.matches = MatchIndex::listed(self.first_seq);
         self.match_from(self.first_seq);
         self.filter.end_sweep();
     }
@@ -114,39 +114,38 @@ impl LogStore {
     fn restore(&mut self, wider: WiderMatches) {
         self.filter = wider.filter;
         self.matches = wider.matches;
-        self.index_base = wider.index_base;
-        let evicted = self
-            .matches
-            .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);
-        self.matches.drain(..evicted);
+        let held = self.held();
+        self.matches.evict_before(self.first_seq, &held);
         self.match_from(wider.next_seq.max(self.first_seq));
     }
 
     /// Tests the held records from `seq` on, adding matches to the index.
     fn match_from(&mut self, seq: u64) {
-        if self.next_seq() - self.index_base > u64::from(u32::MAX) {
-            self.rebase_index();
+        if let MatchIndex::Every = self.matches {
+            return;
         }
         let start = (seq - self.first_seq) as usize;
-        let first = self.first_seq - self.index_base;
         for (i, record) in self.records.iter().enumerate().skip(start) {
             let seq = self.first_seq + i as u64;
             if self.filter.matches(seq, record, &self.strings, &self.arena) {
-                self.matches.push_back((first + i as u64) as u32);
+                self.matches.push(seq, self.first_seq);
             }
         }
     }
 
+    /// The held records' sequence numbers.
+    pub(super) fn held(&self) -> Range<u64> {
+        self.first_seq..self.next_seq()
+    }
+
     /// Held records that match the filter.
     pub fn match_count(&self) -> usize {
-        self.matches.len()
+        self.matches.len(&self.held())
     }
 
     /// The sequence number of the `i`-th match.
     pub fn match_seq(&self, i: usize) -> Option<u64> {
-        self.matches
-            .get(i)
-            .map(|&offset| self.index_base + u64::from(offset))
+        self.matches.seq(i, &self.held())
     }
 
     /// The `i`-th matching record, oldest first.
@@ -157,10 +156,9 @@ impl LogStore {
     /// Each match's time and event type, oldest first: what the histogram
     /// counts, read from the compact records without their strings.
     pub fn match_times(&self) -> impl Iterator<Item = (i64, Option<LogEventType>)> + Clone + '_ {
-        let skip = self.first_seq - self.index_base;
-        self.matches.iter().filter_map(move |&offset| {
-            let index = u64::from(offset).checked_sub(skip)?;
-            let record = self.records.get(usize::try_from(index).ok()?)?;
+        let held = self.held();
+        self.matches.seqs_from(0, &held).filter_map(move |seq| {
+            let record = self.records.get(usize::try_from(seq - held.start).ok()?)?;
             Some((record.timestamp_ms, type_of_code(record.event)))
         })
     }
@@ -168,24 +166,6 @@ impl LogStore {
     /// Where a record is, or would be, among the matches: the number of
     /// matches older than `seq`.
     pub fn match_position(&self, seq: u64) -> usize {
-        self.matches
-            .partition_point(|&offset| self.index_base + u64::from(offset) < seq)
-    }
-
-    pub(super) fn push_match(&mut self, seq: u64) {
-        if seq - self.index_base > u64::from(u32::MAX) {
-            self.rebase_index();
-        }
-        self.matches.push_back((seq - self.index_base) as u32);
-    }
-
-    /// Offsets are u32 to keep the index small; after four billion records
-    /// they are re-based on the oldest held record.
-    fn rebase_index(&mut self) {
-        let shift = self.first_seq - self.index_base;
-        for offset in &mut self.matches {
-            *offset = (u64::from(*offset) - shift) as u32;
-        }
-        self.index_base = self.first_seq;
+        self.matches.position(seq, &self.held())
     }
 }

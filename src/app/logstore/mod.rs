@@ -52,6 +52,7 @@ mod compiled;
 mod delivery;
 mod footprint;
 mod interner;
+mod match_index;
 mod matches;
 mod recipients;
 mod record;
@@ -72,6 +73,7 @@ use compiled::CompiledFilter;
 pub use delivery::Delivery;
 pub use footprint::Footprint;
 use interner::{Interner, StrId};
+use match_index::MatchIndex;
 use matches::WiderMatches;
 use record::CompactRecord;
 use top::TopCounts;
@@ -102,9 +104,8 @@ pub struct LogStore {
     /// that deleting what was typed restores them instead of testing every
     /// record again.
     wider: Vec<WiderMatches>,
-    /// Matching records as offsets from `index_base`, ascending.
-    matches: VecDeque<u32>,
-    index_base: u64,
+    /// The records the filter shows.
+    matches: MatchIndex,
     counts: [u64; TYPE_CODES],
     evicted: u64,
     /// Clears so far: a sequence number names the same record only while
@@ -146,8 +147,7 @@ impl LogStore {
             arena: Arena::default(),
             filter: CompiledFilter::default(),
             wider: Vec::new(),
-            matches: VecDeque::new(),
-            index_base: 0,
+            matches: MatchIndex::Every,
             counts: [0; TYPE_CODES],
             evicted: 0,
             generation: 0,
@@ -167,6 +167,9 @@ impl LogStore {
         self.filter = filter;
         self.generation = generation;
         self.match_version = match_version;
+        if !self.filter.matches_everything() {
+            self.matches = MatchIndex::listed(self.first_seq);
+        }
         // Cached verdicts name strings that are gone, and swept recipients
         // records that are.
         for text in &mut self.filter.texts {
@@ -237,7 +240,7 @@ impl LogStore {
                 .filter
                 .matches(seq, &compact, &self.strings, &self.arena)
             {
-                self.push_match(seq);
+                self.matches.push(seq, self.first_seq);
                 outcome.matched += 1;
             }
             self.records.push_back(compact);
@@ -396,6 +399,7 @@ impl LogStore {
     /// Drops the `n` oldest records; returns how many matches went with them.
     fn evict(&mut self, n: usize) -> usize {
         self.top_evict(n);
+        let held_before = self.held();
         for record in self.records.drain(..n) {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
@@ -410,10 +414,6 @@ impl LogStore {
         self.first_seq += n as u64;
         self.evicted += n as u64;
         self.arena.evict_before(self.first_seq);
-        let gone = self
-            .matches
-            .partition_point(|&offset| self.index_base + u64::from(offset) < self.first_seq);
-        self.matches.drain(..gone);
-        gone
+        self.matches.evict_before(self.first_seq, &held_before)
     }
 }

@@ -250,11 +250,9 @@ impl LogStore {
         if !top.valid {
             top.reset(self.first_seq);
         }
-        let from = self
-            .matches
-            .partition_point(|&offset| self.index_base + u64::from(offset) < top.next_seq);
-        for &offset in self.matches.range(from..) {
-            let seq = self.index_base + u64::from(offset);
+        let held = self.first_seq..self.first_seq + self.records.len() as u64;
+        let from = self.matches.position(top.next_seq, &held);
+        for seq in self.matches.seqs_from(from, &held) {
             if let Some(record) = self.records.get((seq - self.first_seq) as usize) {
                 top.count(seq, record, &self.arena, true);
             }
@@ -290,8 +288,8 @@ impl LogStore {
             return;
         }
         let end = (self.first_seq + n as u64).min(top.next_seq);
-        for &offset in &self.matches {
-            let seq = self.index_base + u64::from(offset);
+        let held = self.first_seq..self.first_seq + self.records.len() as u64;
+        for seq in self.matches.seqs_from(0, &held) {
             if seq >= end {
                 break;
             }
