@@ -4,12 +4,12 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 // jemalloc's options, read once at its start (see Cargo.toml for why one
-// arena). `_RJEM_MALLOC_CONF` in the environment still overrides them. To
-// see that jemalloc reads this, put an unknown option in it: jemalloc
-// prints "Invalid conf pair" at start.
+// arena and a short decay). `_RJEM_MALLOC_CONF` in the environment still
+// overrides them. To see that jemalloc reads this, put an unknown option
+// in it: jemalloc prints "Invalid conf pair" at start.
 #[cfg(not(target_env = "msvc"))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static JEMALLOC_OPTIONS: &[u8; 10] = b"narenas:1\0";
+static JEMALLOC_OPTIONS: &[u8; 29] = b"narenas:1,dirty_decay_ms:100\0";
 
 use std::io::IsTerminal;
 

@@ -251,10 +251,24 @@ impl ColdText {
         if text.len() < ColdText::PACK_BYTES {
             return ColdText::Plain(text);
         }
-        ColdText::Packed {
-            bytes: lz4_flex::block::compress(text.as_bytes()).into_boxed_slice(),
-            plain_len: text.len() as u32,
+        // Compressed into room kept by the thread, then copied out at its
+        // size: shrinking a buffer sized for the worst case in place left
+        // a hole in the heap per batch that the store's growth could not
+        // fill.
+        thread_local! {
+            static ROOM: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        ROOM.with_borrow_mut(|room| {
+            room.clear();
+            room.resize(lz4_flex::block::get_maximum_output_size(text.len()), 0);
+            match lz4_flex::block::compress_into(text.as_bytes(), room) {
+                Ok(n) => ColdText::Packed {
+                    bytes: Box::from(&room[..n]),
+                    plain_len: text.len() as u32,
+                },
+                Err(_) => ColdText::Plain(text),
+            }
+        })
     }
 
     /// The text. Only what this process compressed is unpacked, so a

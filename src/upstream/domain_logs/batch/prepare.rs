@@ -213,6 +213,11 @@ fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     })
 }
 
+thread_local! {
+    /// Where a batch's hot text is written, kept from batch to batch.
+    static HOT_ROOM: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A batch's hot and cold text as its records are written, each record's
 /// entries one after another.
 struct Texts {
@@ -226,9 +231,12 @@ struct Texts {
 
 impl Texts {
     fn for_batch(batch: &LogBatch) -> Texts {
-        let (hot, cold) = text_bytes(batch);
+        let (hot_bytes, cold) = text_bytes(batch);
+        let mut hot = HOT_ROOM.take();
+        hot.clear();
+        hot.reserve(hot_bytes);
         Texts {
-            hot: Vec::with_capacity(hot),
+            hot,
             previous_hot: None,
             cold: String::with_capacity(cold),
             scratch: Vec::new(),
@@ -281,11 +289,14 @@ impl Texts {
         );
     }
 
-    /// The hot text, shrunk to fit (the store keeps it as it is), and the
-    /// cold text, compressed when long enough.
+    /// The hot text, copied out at its size (the store keeps it as it is),
+    /// and the cold text, compressed when long enough.
     fn finish(self, out: &mut StoreReady) {
-        out.hot = self.hot;
-        out.hot.shrink_to_fit();
+        // Written in room the thread keeps, then copied: a buffer sized for
+        // the estimate and shrunk in place left a hole in the heap per
+        // batch, which the store's growth could not fill.
+        out.hot = self.hot.as_slice().into();
+        HOT_ROOM.set(self.hot);
         out.cold = ColdText::pack(self.cold);
     }
 }
