@@ -58,9 +58,7 @@ impl Arena {
         #[cfg(test)]
         self.recipients_read.set(self.recipients_read.get() + 1);
         if record.flags & RECIPIENT_IN_TEXT == 0 {
-            return self
-                .recipients
-                .get(seq, record.recipient_at, record.recipient_len);
+            return self.recipients.get(seq, record.recipient_at);
         }
         self.hot(seq, record).recipient.unwrap_or("")
     }

@@ -1,18 +1,18 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 48-byte `CompactRecord`: timestamp, event type as a
+//! - Each record is a 42-byte `CompactRecord`: timestamp, event type as a
 //!   byte, and u32 ids into a reference-counted string table for sender,
 //!   subject, the tag set (joined with U+001F, which sanitized text never
-//!   holds), user agent and SMTP response group. These repeat a lot, so the table stays small
-//!   and a filter tests each distinct string once.
+//!   holds) and SMTP response group. These repeat a lot, so the table
+//!   stays small and a filter tests each distinct string once.
 //! - The rest of each record's text is in columns of chunks that follow
 //!   the records' order and are dropped as their records are evicted
 //!   (`arena`): the SMTP response and IP, which the table draws and
-//!   filters read, as they are (the hot text); the id, message id, URL and
-//!   unknown fields, which only the detail view and exports read,
-//!   compressed a batch at a time (the cold text, `cold`). Ids and message
-//!   ids were half of all a record held.
+//!   filters read, as they are (the hot text); the id, message id, URL,
+//!   user agent and unknown fields, which only the detail view and exports
+//!   read, compressed a batch at a time (the cold text, `cold`). Ids and
+//!   message ids were half of all a record held.
 //! - Recipients are not interned: on a busy domain nearly every record
 //!   names another recipient than the one before, and a third of them are
 //!   new, so a table of them saved no memory and cost a cache miss or more
@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 
 use crate::model::LogBatch;
 use crate::model::log::store_ready::{
-    ColdEntry, HAS_URL, NO_STRING, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    ColdEntry, HAS_URL, HAS_USER_AGENT, NO_STRING, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::model::{LogEventType, LogRecord};
 
@@ -221,17 +221,12 @@ impl LogStore {
                 sender: ids[record.sender as usize],
                 subject: ids[record.subject as usize],
                 tags: ids[record.tags as usize],
-                user_agent: match record.user_agent {
-                    NO_STRING => StrId::MAX,
-                    i => ids[i as usize],
-                },
                 smtp_group: match record.smtp_group {
                     NO_STRING => StrId::MAX,
                     i => ids[i as usize],
                 },
                 hot_at: hot_base + record.hot_at,
                 recipient_at: recipients_base + record.recipient_at,
-                recipient_len: record.recipient_len,
                 event: type_code(record.event_type),
                 flags: record.flags,
             };
@@ -320,22 +315,21 @@ impl LogStore {
         let hot = self.arena.hot(seq, record);
         // A held record's cold entry is always there; were it not, the
         // record would still show, without those fields.
-        let (id, message_id, url, extra) = self
+        let (id, message_id, url, user_agent, extra) = self
             .arena
             .cold
             .with(seq, |entry| {
-                let [id, message_id, url, extra] = ColdEntry::read(entry);
-                let url = (record.flags & HAS_URL != 0).then(|| url.to_string());
+                let [id, message_id, url, agent, extra] = ColdEntry::read(entry);
+                let has = |flag: u8| record.flags & flag != 0;
                 (
                     id.to_string(),
                     message_id.to_string(),
-                    url,
+                    has(HAS_URL).then(|| url.to_string()),
+                    has(HAS_USER_AGENT).then(|| agent.to_string()),
                     ColdEntry::extra(extra),
                 )
             })
             .unwrap_or_default();
-        let user_agent = (record.user_agent != StrId::MAX)
-            .then(|| self.strings.get(record.user_agent).to_string());
         Some(LogRecord {
             id,
             timestamp_ms: record.timestamp_ms,
@@ -370,10 +364,8 @@ impl LogStore {
             for i in [record.sender, record.subject, record.tags] {
                 refs[i as usize] += 1;
             }
-            for i in [record.user_agent, record.smtp_group] {
-                if i != NO_STRING {
-                    refs[i as usize] += 1;
-                }
+            if record.smtp_group != NO_STRING {
+                refs[record.smtp_group as usize] += 1;
             }
         }
         strings
@@ -404,10 +396,8 @@ impl LogStore {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
             }
-            for id in [record.user_agent, record.smtp_group] {
-                if id != StrId::MAX {
-                    self.strings.release(id);
-                }
+            if record.smtp_group != StrId::MAX {
+                self.strings.release(record.smtp_group);
             }
             self.counts[usize::from(record.event)] -= 1;
         }

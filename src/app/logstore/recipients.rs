@@ -46,14 +46,12 @@ impl RecipientColumn {
         self.chunks.adopt(first_seq, records, text)
     }
 
-    /// Record `seq`'s recipient, lowercased: `len` bytes from `at` in its
-    /// chunk.
-    pub(super) fn get(&self, seq: u64, at: u32, len: u16) -> &str {
-        self.chunks
-            .from(seq, at)
-            .get(..usize::from(len))
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .unwrap_or("")
+    /// Record `seq`'s recipient, lowercased: from `at` in its chunk to
+    /// its [`END`].
+    pub(super) fn get(&self, seq: u64, at: u32) -> &str {
+        let text = self.chunks.from(seq, at);
+        let recipient = memchr::memchr(END, text).map_or(text, |end| &text[..end]);
+        std::str::from_utf8(recipient).unwrap_or("")
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
@@ -195,9 +193,8 @@ mod tests {
                 .collect();
             let starts = add(&mut column, batch * 100, &recipients);
             let last = batch * 100 + 99;
-            let len = recipients[99].len() as u16;
             assert_eq!(
-                column.get(last, starts[99], len),
+                column.get(last, starts[99]),
                 format!("user{last}@example.org")
             );
         }

@@ -1,5 +1,5 @@
 //! A batch's records as the log store takes them: every string sanitized
-//! and capped, the repeated senders, subjects, tag sets and user agents
+//! and capped, the repeated senders, subjects, tag sets and SMTP groups
 //! listed once, and the rest of each record's text side by side. The
 //! client prepares it on the thread that parsed the batch; the store
 //! adopts it.
@@ -28,10 +28,11 @@ pub const RECORD_END: u8 = 0x1e;
 pub const NO_STRING: u32 = u32::MAX;
 
 /// Which optional detail fields of its text a record has
-/// (`ReadyRecord::flags`); its user agent is [`ReadyRecord::user_agent`].
+/// (`ReadyRecord::flags`).
 pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
+pub const HAS_USER_AGENT: u8 = 1 << 4;
 /// The record's hot entry starts with its recipient: it has capitals,
 /// which [`StoreReady::recipients`] (lowercased) does not keep. Without it
 /// the recipient is read from the recipients alone.
@@ -77,8 +78,8 @@ impl HotEntry {
 pub struct ColdEntry;
 
 impl ColdEntry {
-    /// Appends an entry: id, message id and URL (empty when absent), each
-    /// followed by [`SEPARATOR`], then the unknown fields, every name and
+    /// Appends an entry: id, message id, URL and user agent (empty when
+    /// absent), each followed by [`SEPARATOR`], then the unknown fields, every name and
     /// string in them as `clean` makes it, then [`RECORD_END`]. The unknown
     /// fields are held as JSON text: a few integers as `Value`s in a boxed
     /// list cost 240 bytes a record, their text a fifth of that before it
@@ -87,11 +88,11 @@ impl ColdEntry {
     pub fn write<'a>(
         out: &mut String,
         scratch: &mut Vec<u8>,
-        [id, message_id, url]: [&str; 3],
+        fields: [&str; 4],
         extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
         clean: &impl Fn(&str) -> Cow<'_, str>,
     ) {
-        for field in [id, message_id, url] {
+        for field in fields {
             out.push_str(field);
             out.push(SEPARATOR);
         }
@@ -111,11 +112,11 @@ impl ColdEntry {
         out.push(RECORD_END as char);
     }
 
-    /// An entry (without its end): id, message id, URL, and the text of
-    /// the unknown fields, which [`ColdEntry::extra`] reads.
-    pub fn read(entry: &str) -> [&str; 4] {
-        let mut fields = entry.splitn(4, SEPARATOR);
-        [(); 4].map(|()| fields.next().unwrap_or_default())
+    /// An entry (without its end): id, message id, URL, user agent, and
+    /// the text of the unknown fields, which [`ColdEntry::extra`] reads.
+    pub fn read(entry: &str) -> [&str; 5] {
+        let mut fields = entry.splitn(5, SEPARATOR);
+        [(); 5].map(|()| fields.next().unwrap_or_default())
     }
 
     /// The unknown fields of an entry's text, in their order, repeats
@@ -302,7 +303,7 @@ impl ColdText {
     }
 }
 
-/// One distinct sender, subject, tag set or user agent of a batch.
+/// One distinct sender, subject, tag set or SMTP group of a batch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReadyString {
     /// The upstream text (a tag set's tags joined by [`SEPARATOR`]): what a
@@ -324,8 +325,6 @@ pub struct ReadyRecord {
     pub sender: u32,
     pub subject: u32,
     pub tags: u32,
-    /// [`NO_STRING`] when the record has none.
-    pub user_agent: u32,
     /// The [`smtp_group`](super::smtp::smtp_group) of its SMTP response;
     /// [`NO_STRING`] when it has none (or the group is empty).
     pub smtp_group: u32,
@@ -361,14 +360,14 @@ mod tests {
         ColdEntry::write(
             &mut text,
             &mut Vec::new(),
-            ["i", "m", "u"],
+            ["i", "m", "u", "a"],
             fields.iter().map(|(n, v)| (n.as_str(), v)),
             clean,
         );
         let entry = text.strip_prefix("before").unwrap().to_string();
         let end = entry.strip_suffix(RECORD_END as char).unwrap();
-        let [id, message_id, url, extra] = ColdEntry::read(end);
-        assert_eq!([id, message_id, url], ["i", "m", "u"]);
+        let [id, message_id, url, agent, extra] = ColdEntry::read(end);
+        assert_eq!([id, message_id, url, agent], ["i", "m", "u", "a"]);
         assert!(
             !extra
                 .bytes()

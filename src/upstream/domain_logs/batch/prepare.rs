@@ -17,8 +17,8 @@ use crate::charmask::char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
-    ColdEntry, ColdText, HAS_IP, HAS_SMTP, HAS_URL, HotEntry, MAX_FIELD_BYTES, NO_STRING,
-    RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    ColdEntry, ColdText, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT, HotEntry, MAX_FIELD_BYTES,
+    NO_STRING, RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -74,24 +74,23 @@ impl Cleaning {
 const SENDER: usize = 0;
 const SUBJECT: usize = 1;
 const TAGS: usize = 2;
-const USER_AGENT: usize = 3;
-const SMTP_GROUP: usize = 4;
+const SMTP_GROUP: usize = 3;
 
 /// Entries of each row of [`Dedup::recent`].
 const RECENT_WAYS: usize = 64;
 /// How far a [`quick_key`] is shifted to pick one of them.
 const RECENT_SHIFT: u32 = 64 - RECENT_WAYS.trailing_zeros();
 
-/// Finds each sender, subject, tag set and user agent of a batch once.
+/// Finds each sender, subject, tag set and SMTP group of a batch once.
 struct Dedup {
     table: HashTable<u32>,
     /// The index of a string recently looked up, for each of sender,
-    /// subject, tag set, user agent and SMTP group, by a [`quick_key`] of its text: a
+    /// subject, tag set and SMTP group, by a [`quick_key`] of its text: a
     /// batch names a few dozen of each over and over, and a comparison
     /// with one candidate is much cheaper than hashing the whole string
     /// and probing the table. A miss (or a candidate that differs) goes to
     /// the keyed table, so text chosen to collide here costs only that.
-    recent: [[u32; RECENT_WAYS]; 5],
+    recent: [[u32; RECENT_WAYS]; 4],
 }
 
 impl Default for Dedup {
@@ -99,7 +98,7 @@ impl Default for Dedup {
         Dedup {
             // A batch of the service's has a few hundred distinct strings.
             table: HashTable::with_capacity(256),
-            recent: [[NO_STRING; RECENT_WAYS]; 5],
+            recent: [[NO_STRING; RECENT_WAYS]; 4],
         }
     }
 }
@@ -207,8 +206,12 @@ fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     batch.records.iter().fold((0, 0), |(hot, cold), r| {
         let hot_entry = span_bytes(r.recipient) + span_bytes(r.smtp_response) + span_bytes(r.ip);
         let extra = if r.extra == 0 { 0 } else { 64 };
-        let cold_entry =
-            span_bytes(r.id) + span_bytes(r.message_id) + span_bytes(r.url) + extra + 4;
+        let cold_entry = span_bytes(r.id)
+            + span_bytes(r.message_id)
+            + span_bytes(r.url)
+            + span_bytes(r.user_agent)
+            + extra
+            + 5;
         (hot + hot_entry + 3, cold + cold_entry)
     })
 }
@@ -277,7 +280,7 @@ impl Texts {
     /// fields are cleaned as they are written.
     fn push_cold<'a>(
         &mut self,
-        fields: [&str; 3],
+        fields: [&str; 4],
         extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
     ) {
         ColdEntry::write(
@@ -339,16 +342,10 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             join_tags(&mut text, record.tags, |out, tag| cleaning.push(out, tag));
             (text != joined).then_some(text)
         });
-        let user_agent = record.user_agent.map_or(NO_STRING, |agent| {
-            dedup.index(&mut out.strings, USER_AGENT, agent, || {
-                changed(agent, cleaning.clean(agent))
-            })
-        });
         let strings = RecordStrings {
             sender,
             subject,
             tags,
-            user_agent,
         };
         let (mut cleaned, smtp) = clean_record(&mut out, &mut texts, cleaning, record, strings);
         if let Some(smtp) = smtp {
@@ -406,12 +403,6 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             }
         };
         previous_tags = Some((spans, tags));
-        let user_agent = if r.user_agent == Span::ABSENT {
-            NO_STRING
-        } else {
-            let agent = uncapped(batch.str(r.user_agent))?;
-            dedup.index(&mut out.strings, USER_AGENT, agent, || None)
-        };
         let mut flags = 0;
         let smtp_group = match r.smtp_response {
             Span::ABSENT => NO_STRING,
@@ -432,20 +423,28 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
         let (smtp, smtp_flag) = optional(r.smtp_response, HAS_SMTP)?;
         let (ip, ip_flag) = optional(r.ip, HAS_IP)?;
         let (url, url_flag) = optional(r.url, HAS_URL)?;
-        flags |= smtp_flag | ip_flag | url_flag;
+        let (agent, agent_flag) = optional(r.user_agent, HAS_USER_AGENT)?;
+        flags |= smtp_flag | ip_flag | url_flag | agent_flag;
         if cased {
             flags |= RECIPIENT_IN_TEXT;
         }
         let hot_at = texts.push_hot(cased.then_some(recipient), smtp, ip);
         let id = uncapped(batch.str(r.id))?;
         let message_id = uncapped(batch.str(r.message_id))?;
-        texts.push_cold([id, message_id, url.unwrap_or_default()], []);
+        texts.push_cold(
+            [
+                id,
+                message_id,
+                url.unwrap_or_default(),
+                agent.unwrap_or_default(),
+            ],
+            [],
+        );
         out.records.push(ReadyRecord {
             timestamp_ms: r.timestamp_ms,
             sender,
             subject,
             tags,
-            user_agent,
             smtp_group,
             hot_at,
             recipient_len,
@@ -524,7 +523,6 @@ struct RecordStrings {
     sender: u32,
     subject: u32,
     tags: u32,
-    user_agent: u32,
 }
 
 /// The record, and its SMTP response cleaned (its group is found from the
@@ -544,10 +542,12 @@ fn clean_record<'r>(
     let smtp = record.smtp_response.map(|v| cleaning.clean(v));
     let ip = record.ip.map(|v| cleaning.clean(v));
     let url = record.url.map(|v| cleaning.clean(v));
+    let agent = record.user_agent.map(|v| cleaning.clean(v));
     for (present, flag) in [
         (smtp.is_some(), HAS_SMTP),
         (ip.is_some(), HAS_IP),
         (url.is_some(), HAS_URL),
+        (agent.is_some(), HAS_USER_AGENT),
     ] {
         if present {
             flags |= flag;
@@ -559,6 +559,7 @@ fn clean_record<'r>(
             &cleaning.clean(record.id),
             &cleaning.clean(record.message_id),
             url.as_deref().unwrap_or_default(),
+            agent.as_deref().unwrap_or_default(),
         ],
         record
             .extra
@@ -570,7 +571,6 @@ fn clean_record<'r>(
         sender: strings.sender,
         subject: strings.subject,
         tags: strings.tags,
-        user_agent: strings.user_agent,
         smtp_group: NO_STRING,
         hot_at,
         recipient_len,

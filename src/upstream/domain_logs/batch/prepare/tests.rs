@@ -280,7 +280,10 @@ fn bulk_cold_text_is_packed_and_reads_back() {
     let (_, cleaned) = cleaned(&format!(r#"{{"logs":[{}]}}"#, records.join(",")));
     assert!(matches!(cleaned.cold, ColdText::Packed { .. }));
     assert!(cleaned.cold.heap_bytes() * 3 < cleaned.cold.plain_len());
-    assert_eq!(cleaned.cold_entry(999), "evt-00000999\u{1f}<m>\u{1f}\u{1f}");
+    assert_eq!(
+        cleaned.cold_entry(999),
+        "evt-00000999\u{1f}<m>\u{1f}\u{1f}\u{1f}"
+    );
 }
 
 #[test]
