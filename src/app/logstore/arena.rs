@@ -44,10 +44,10 @@ impl Arena {
     /// Takes a batch's text; where its hot text and its recipients start
     /// in their chunks.
     pub(super) fn adopt(&mut self, first_seq: u64, text: BatchText) -> (u32, u32) {
-        let hot = self.hot.adopt(first_seq, text.records, text.hot);
+        let hot = self.hot.adopt(first_seq, text.records, &text.hot);
         let recipients = self
             .recipients
-            .adopt(first_seq, text.records, text.recipients);
+            .adopt(first_seq, text.records, &text.recipients);
         self.cold.adopt(first_seq, text.records, text.cold);
         (hot, recipients)
     }

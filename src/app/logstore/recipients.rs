@@ -42,7 +42,7 @@ impl RecipientColumn {
     /// they start in their chunk.
     ///
     /// [`StoreReady::recipients`]: crate::model::log::store_ready::StoreReady::recipients
-    pub(super) fn adopt(&mut self, first_seq: u64, records: usize, text: Vec<u8>) -> u32 {
+    pub(super) fn adopt(&mut self, first_seq: u64, records: usize, text: &[u8]) -> u32 {
         self.chunks.adopt(first_seq, records, text)
     }
 
@@ -160,7 +160,7 @@ mod tests {
             text.extend(recipient.as_ref().bytes().map(|b| b.to_ascii_lowercase()));
             text.push(END);
         }
-        let base = column.adopt(seq, recipients.len(), text);
+        let base = column.adopt(seq, recipients.len(), &text);
         starts.iter().map(|at| base + at).collect()
     }
 
@@ -183,11 +183,12 @@ mod tests {
     #[test]
     fn chunks_fill_evict_and_are_searched_from_a_sequence_number() {
         let mut column = RecipientColumn::default();
-        let long = "z".repeat(70_000);
+        // Longer than a chunk: each takes one of its own.
+        let long = "z".repeat(3 << 20);
         for batch in 0..100u64 {
             let recipients: Vec<String> = (batch * 100..batch * 100 + 100)
                 .map(|seq| match seq {
-                    5_000 => long.clone(),
+                    3_000 | 5_000 => long.clone(),
                     _ => format!("USER{seq}@example.org"),
                 })
                 .collect();

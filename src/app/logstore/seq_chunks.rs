@@ -5,14 +5,14 @@
 
 use std::collections::VecDeque;
 
-/// Bytes a chunk shared by small batches (a live tail's few records) is
-/// made for.
-const SHARED_CHUNK_BYTES: usize = 64 * 1024;
-
-/// A batch whose text takes this much or more is kept as a chunk of its
-/// own, as its preparation made it: bulk batches filled shared 64 KiB
-/// chunks only to about 80%, and were copied into them.
-const OWN_CHUNK_BYTES: usize = 8 * 1024;
+/// Bytes a chunk is made for: batches' text is copied into it, one after
+/// another, until the next does not fit. A chunk of a batch's own (the
+/// buffer its preparation wrote) cost up to a page of the allocator's
+/// rounding a batch and left the buffer's unused room held; with the copy
+/// (a few milliseconds over 500,000 records) the batch's buffer is freed
+/// and reused for the next, and the store's own memory grows a megabyte
+/// at a time. Pages of a chunk not yet written are not resident.
+const CHUNK_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub(super) struct SeqChunks {
@@ -34,11 +34,11 @@ impl Chunk {
 }
 
 impl SeqChunks {
-    /// Takes the text of `records` records from `first_seq` on, which come
-    /// next after those taken before: a bulk batch's as a chunk of its own,
-    /// a small one copied into the newest chunk when it has room. Where the
-    /// text starts in its chunk.
-    pub(super) fn adopt(&mut self, first_seq: u64, records: usize, text: Vec<u8>) -> u32 {
+    /// Takes (copies) the text of `records` records from `first_seq` on,
+    /// which come next after those taken before: into the newest chunk when
+    /// it has room, else into a new one. Where the text starts in its
+    /// chunk.
+    pub(super) fn adopt(&mut self, first_seq: u64, records: usize, text: &[u8]) -> u32 {
         let records = records as u64;
         if let Some(chunk) = self
             .chunks
@@ -46,23 +46,21 @@ impl SeqChunks {
             .filter(|c| c.end_seq() == first_seq && c.text.capacity() - c.text.len() >= text.len())
         {
             let at = chunk.text.len() as u32;
-            chunk.text.extend_from_slice(&text);
+            chunk.text.extend_from_slice(text);
             chunk.records += records;
             return at;
         }
         // No text (a batch of records without hot fields) takes no room
-        // until a small batch's text comes.
-        let text = if text.len() >= OWN_CHUNK_BYTES || text.is_empty() {
-            text
-        } else {
-            let mut shared = Vec::with_capacity(SHARED_CHUNK_BYTES);
-            shared.extend_from_slice(&text);
-            shared
-        };
+        // until a batch's text comes.
+        let mut chunk = Vec::new();
+        if !text.is_empty() {
+            chunk.reserve_exact(text.len().max(CHUNK_BYTES));
+            chunk.extend_from_slice(text);
+        }
         self.chunks.push_back(Chunk {
             first_seq,
             records,
-            text,
+            text: chunk,
         });
         0
     }
@@ -73,6 +71,7 @@ impl SeqChunks {
         let index = self.chunks.partition_point(|c| c.end_seq() <= seq);
         self.chunks
             .get(index)
+            .filter(|c| c.first_seq <= seq)
             .and_then(|c| c.text.get(at as usize..))
             .unwrap_or_default()
     }
@@ -119,29 +118,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_batches_share_a_chunk_and_big_ones_keep_their_own() {
+    fn batches_share_a_chunk_until_it_is_full() {
         let mut chunks = SeqChunks::default();
-        assert_eq!(chunks.adopt(0, 2, b"ab".to_vec()), 0);
-        assert_eq!(chunks.adopt(2, 1, b"cd".to_vec()), 2);
-        // Copied while the shared chunk has room.
-        assert_eq!(chunks.adopt(3, 1, vec![b'y'; OWN_CHUNK_BYTES]), 4);
-        let big = vec![b'x'; SHARED_CHUNK_BYTES];
-        assert_eq!(chunks.adopt(4, 10, big), 0);
-        assert_eq!(chunks.adopt(14, 1, b"ef".to_vec()), 0);
-        assert_eq!(chunks.chunks.len(), 3);
+        assert_eq!(chunks.adopt(0, 2, b"ab"), 0);
+        assert_eq!(chunks.adopt(2, 1, b"cd"), 2);
+        let fill = vec![b'y'; CHUNK_BYTES - 6];
+        assert_eq!(chunks.adopt(3, 1, &fill), 4);
+        // Two bytes left: these do not fit, and start the next chunk.
+        assert_eq!(chunks.adopt(4, 10, b"xyz"), 0);
+        // A batch larger than a chunk gets one its size.
+        let big = vec![b'x'; CHUNK_BYTES + 1];
+        assert_eq!(chunks.adopt(14, 1, &big), 0);
+        assert_eq!(chunks.adopt(15, 1, b"ef"), 0);
+        assert_eq!(chunks.chunks.len(), 4);
         // A record's text runs to its chunk's end: its reader knows where
         // it ends.
         assert!(chunks.from(2, 2).starts_with(b"cdyy"));
-        assert_eq!(chunks.from(13, SHARED_CHUNK_BYTES as u32 - 1), b"x");
-        assert_eq!(chunks.from(14, 0), b"ef");
+        assert_eq!(chunks.from(13, 0), b"xyz");
+        assert_eq!(chunks.from(15, 0), b"ef");
         chunks.evict_before(4);
-        assert_eq!(chunks.chunks.len(), 2);
+        assert_eq!(chunks.chunks.len(), 3);
         // A record evicted, or never held, reads as no text.
+        assert_eq!(chunks.from(2, 0), b"");
         assert_eq!(chunks.from(99, 0), b"");
-        assert_eq!(chunks.end_seq(), Some(15));
+        assert_eq!(chunks.end_seq(), Some(16));
         // Records without text take no room.
         let mut empty = SeqChunks::default();
-        empty.adopt(0, 1_000, Vec::new());
+        empty.adopt(0, 1_000, &[]);
         assert_eq!(empty.heap_bytes(), 0);
     }
 }

@@ -200,8 +200,8 @@ fn span_bytes(span: Span) -> usize {
 /// The bytes a batch's [`StoreReady::hot`] and cold text take at most,
 /// but for unknown fields (guessed): cleaning never lengthens text. Every
 /// recipient is counted, for the few with capitals the hot text keeps,
-/// rather than reading each to find out; the hot text is shrunk to fit
-/// once written.
+/// rather than reading each to find out (the store copies what was
+/// written into its own chunks).
 fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     batch.records.iter().fold((0, 0), |(hot, cold), r| {
         let hot_entry = span_bytes(r.recipient) + span_bytes(r.smtp_response) + span_bytes(r.ip);
@@ -214,11 +214,6 @@ fn text_bytes(batch: &LogBatch) -> (usize, usize) {
             + 5;
         (hot + hot_entry + 3, cold + cold_entry)
     })
-}
-
-thread_local! {
-    /// Where a batch's hot text is written, kept from batch to batch.
-    static HOT_ROOM: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// A batch's hot and cold text as its records are written, each record's
@@ -234,12 +229,9 @@ struct Texts {
 
 impl Texts {
     fn for_batch(batch: &LogBatch) -> Texts {
-        let (hot_bytes, cold) = text_bytes(batch);
-        let mut hot = HOT_ROOM.take();
-        hot.clear();
-        hot.reserve(hot_bytes);
+        let (hot, cold) = text_bytes(batch);
         Texts {
-            hot,
+            hot: Vec::with_capacity(hot),
             previous_hot: None,
             cold: String::with_capacity(cold),
             scratch: Vec::new(),
@@ -292,14 +284,10 @@ impl Texts {
         );
     }
 
-    /// The hot text, copied out at its size (the store keeps it as it is),
-    /// and the cold text, compressed when long enough.
+    /// The hot text (the store copies it into its chunks) and the cold
+    /// text, compressed when long enough.
     fn finish(self, out: &mut StoreReady) {
-        // Written in room the thread keeps, then copied: a buffer sized for
-        // the estimate and shrunk in place left a hole in the heap per
-        // batch, which the store's growth could not fill.
-        out.hot = self.hot.as_slice().into();
-        HOT_ROOM.set(self.hot);
+        out.hot = self.hot;
         out.cold = ColdText::pack(self.cold);
     }
 }
