@@ -130,7 +130,7 @@ impl CompiledFilter {
                 TermKind::Text { field, any_of } => {
                     let needles: Vec<Needle> = any_of.iter().map(|v| Needle::new(v)).collect();
                     compiled.texts.push(TextTest {
-                        exact: needles.iter().any(|n| n.exact),
+                        recipient_exact: needles.iter().any(|n| n.recipient_exact),
                         needles,
                         verdicts: Vec::new(),
                         recipients: None,

@@ -441,7 +441,16 @@ fn time_terms_resolve_at_filter_time() {
 }
 
 fn arb_record() -> impl Strategy<Value = LogRecord> {
-    let words = prop::sample::select(vec!["alice", "Bob", "news", "weekly digest", "ÉTÉ", "x"]);
+    let words = prop::sample::select(vec![
+        "alice",
+        "Bob",
+        "news",
+        "weekly digest",
+        "ÉTÉ",
+        "x",
+        "r2d2",
+        "c-3po",
+    ]);
     (
         0u64..1000,
         prop::option::of(prop::sample::select(LogEventType::KNOWN.to_vec())),
@@ -513,6 +522,13 @@ fn arb_filter() -> impl Strategy<Value = String> {
         "-smtp:ok",
         "ip:10.0.",
         "-ip:::1",
+        // One character: a letter the recipient's mask decides, a digit
+        // and a sign it does not.
+        "x",
+        "to:d",
+        "2",
+        "-3",
+        "to:-",
     ]);
     prop::collection::vec(term, 0..4).prop_map(|terms| terms.join(" "))
 }

@@ -8,7 +8,7 @@ use super::interner::{Interner, StrId};
 use super::recipients::{RecipientColumn, RecipientHits};
 use super::record::CompactRecord;
 use crate::app::filter::contains_ci;
-use crate::charmask::char_mask;
+use crate::charmask::{char_mask, narrow_char_mask, narrow_mask_decides};
 
 pub(super) const UNKNOWN: u8 = 0;
 const NO: u8 = 1;
@@ -25,8 +25,8 @@ pub(super) struct TextTest {
     /// Sweep the recipients from this record on when the pass first needs
     /// one: a free word in every sender never does.
     pub(super) sweep_from: Option<u64>,
-    /// Some needle is [`Needle::exact`].
-    pub(super) exact: bool,
+    /// Some needle is [`Needle::recipient_exact`].
+    pub(super) recipient_exact: bool,
 }
 
 /// One alternative of a text term, and what a string must hold for it to
@@ -40,28 +40,38 @@ pub(super) struct Needle {
     pub(super) mask: u64,
     /// The mask alone decides: a needle of one letter or digit.
     pub(super) exact: bool,
-    /// Finds an ASCII needle the mask does not decide in the lowercased
-    /// [`RecipientColumn`].
+    /// Every character's bit of [`narrow_char_mask`], which a record keeps
+    /// of its recipient (none for a non-ASCII needle).
+    pub(super) recipient_mask: u32,
+    /// The narrow mask alone decides: a needle of one letter.
+    pub(super) recipient_exact: bool,
+    /// Finds an ASCII needle the narrow mask does not decide in the
+    /// lowercased [`RecipientColumn`].
     pub(super) finder: Option<Finder<'static>>,
 }
 
 impl Needle {
     pub(super) fn new(value: &str) -> Needle {
         let lower = value.to_lowercase();
-        let (mask, exact) = if lower.is_ascii() {
+        let ascii = lower.is_ascii();
+        let (mask, exact, recipient_mask, recipient_exact) = if ascii {
             (
                 char_mask(&lower),
                 lower.len() == 1 && lower.as_bytes()[0].is_ascii_alphanumeric(),
+                narrow_char_mask(&lower),
+                narrow_mask_decides(&lower),
             )
         } else {
-            (0, false)
+            (0, false, 0, false)
         };
-        let finder = (lower.is_ascii() && !exact && !lower.is_empty())
+        let finder = (ascii && !recipient_exact && !lower.is_empty())
             .then(|| Finder::new(lower.as_bytes()).into_owned());
         Needle {
             lower,
             mask,
             exact,
+            recipient_mask,
+            recipient_exact,
             finder,
         }
     }
@@ -124,8 +134,8 @@ impl TextTest {
         match self.recipients.as_ref().and_then(|hits| hits.get(seq)) {
             Some(true) => true,
             // One-letter needles are not swept: the mask decides them.
-            Some(false) => self.exact && self.test_exact(record.recipient_mask),
-            None => self.test_text(record.recipient_mask, arena.recipient(seq, record)),
+            Some(false) => self.recipient_exact && self.test_exact(record.recipient_mask),
+            None => self.test_recipient_text(record.recipient_mask, arena.recipient(seq, record)),
         }
     }
 
@@ -135,16 +145,21 @@ impl TextTest {
         self.sweep_recipients(column, from_seq);
     }
 
-    fn test_exact(&self, mask: u64) -> bool {
+    /// Whether a recipient whose [`narrow_char_mask`] is `mask` holds a
+    /// one-letter needle.
+    fn test_exact(&self, mask: u32) -> bool {
         self.needles
             .iter()
-            .any(|needle| needle.exact && needle.mask & !mask == 0)
+            .any(|needle| needle.recipient_exact && needle.recipient_mask & !mask == 0)
     }
 
     /// Sweeps the recipient column for this term's needles, when each is
     /// one the sweep answers exactly (ASCII) and one needs the text.
     fn sweep_recipients(&mut self, column: &RecipientColumn, from_seq: u64) {
-        let ascii = self.needles.iter().all(|n| n.exact || n.finder.is_some());
+        let ascii = self
+            .needles
+            .iter()
+            .all(|n| n.recipient_exact || n.finder.is_some());
         let finders: Vec<Finder<'static>> = self
             .needles
             .iter()
@@ -157,6 +172,15 @@ impl TextTest {
     fn test_text(&self, mask: u64, text: &str) -> bool {
         self.needles.iter().any(|needle| {
             needle.mask & !mask == 0 && (needle.exact || contains_ci(text, &needle.lower))
+        })
+    }
+
+    /// Whether a recipient, whose [`narrow_char_mask`] is `mask`, holds a
+    /// needle.
+    fn test_recipient_text(&self, mask: u32, recipient: &str) -> bool {
+        self.needles.iter().any(|needle| {
+            needle.recipient_mask & !mask == 0
+                && (needle.recipient_exact || contains_ci(recipient, &needle.lower))
         })
     }
 }

@@ -336,8 +336,8 @@ pub struct ReadyRecord {
     pub recipient_len: u16,
     /// Where the recipient starts in [`StoreReady::recipients`].
     pub recipient_at: u32,
-    /// [`char_mask`] of the recipient.
-    pub recipient_mask: u64,
+    /// [`narrow_char_mask`](crate::charmask::narrow_char_mask) of the recipient.
+    pub recipient_mask: u32,
     pub event_type: Option<LogEventType>,
     /// `HAS_*` bits.
     pub flags: u8,

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 use serde_json::Value;
 
-use crate::charmask::char_mask;
+use crate::charmask::narrow_char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
@@ -402,7 +402,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
 
         let recipient = uncapped(batch.str(r.recipient))?;
         let recipient_len = recipient.len() as u16;
-        let recipient_mask = char_mask(recipient);
+        let recipient_mask = narrow_char_mask(recipient);
         let (recipient_at, cased) = recipient_to_column(recipient, &mut out.recipients);
         let optional = |span: Span, flag: u8| match span {
             Span::ABSENT => Some((None, 0)),
@@ -524,7 +524,7 @@ fn clean_record<'r>(
 ) -> (ReadyRecord, Option<Cow<'r, str>>) {
     let recipient = cleaning.clean(record.recipient);
     let recipient_len = recipient.len() as u16;
-    let recipient_mask = char_mask(&recipient);
+    let recipient_mask = narrow_char_mask(&recipient);
     let (recipient_at, cased) = recipient_to_column(&recipient, &mut out.recipients);
     let mut flags = if cased { RECIPIENT_IN_TEXT } else { 0 };
     let smtp = record.smtp_response.map(|v| cleaning.clean(v));
