@@ -428,6 +428,30 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     haystack.to_lowercase().contains(needle_lower)
 }
 
+/// [`contains_ci`] of `head` and `tail` one after the other, without
+/// joining them (an ASCII needle): a text kept in two parts, like an SMTP
+/// response after its interned group.
+pub fn contains_ci_split(head: &str, tail: &str, needle_lower: &str) -> bool {
+    if head.is_empty() {
+        return contains_ci(tail, needle_lower);
+    }
+    if !needle_lower.is_ascii() {
+        return contains_ci(&[head, tail].concat(), needle_lower);
+    }
+    let needle = needle_lower.as_bytes();
+    let (h, t) = (head.as_bytes(), tail.as_bytes());
+    contains_ci(head, needle_lower)
+        || contains_ci(tail, needle_lower)
+        // Across the join: a start of the needle ends the head, and the
+        // rest of it starts the tail.
+        || (1..needle.len()).any(|k| {
+            h.len() >= k
+                && t.len() >= needle.len() - k
+                && h[h.len() - k..].eq_ignore_ascii_case(&needle[..k])
+                && t[..needle.len() - k].eq_ignore_ascii_case(&needle[k..])
+        })
+}
+
 /// Case-insensitive suffix test, compared as [`contains_ci`] compares:
 /// ASCII needles byte by byte, others on the lowercased text.
 pub fn ends_with_ci(haystack: &str, needle_lower: &str) -> bool {

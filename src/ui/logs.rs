@@ -428,7 +428,7 @@ fn record_line(
             LogColumn::Tags => (*column, tags.as_str(), theme.tone(Tone::Muted)),
             LogColumn::Smtp => (
                 *column,
-                delivery.smtp_response.unwrap_or(""),
+                delivery.smtp_response.as_deref().unwrap_or(""),
                 Style::default(),
             ),
             LogColumn::Ip => (*column, delivery.ip.unwrap_or(""), theme.tone(Tone::Muted)),

@@ -392,3 +392,39 @@ fn contains_ci_cases() {
     assert!(!contains_ci("a-b-c-ABX", "abd"));
     assert!(contains_ci("50% off", "0%"));
 }
+
+/// Every split of every text against every needle of it: the same
+/// verdict as the joined text.
+#[test]
+fn contains_ci_split_agrees_with_the_joined_text() {
+    let texts = [
+        "250 2.0.0 OK 17 x - gsmtp",
+        "550 5.7.1 Été blocked",
+        "ab",
+        "",
+    ];
+    let needles = [
+        "ok 17",
+        "k 1",
+        "250 2.0.0 ok 17 x - gsmtp",
+        "0 2",
+        "été b",
+        "ab",
+        "b",
+        "x",
+        "",
+    ];
+    for text in texts {
+        for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let (head, tail) = text.split_at(cut);
+            for needle in needles {
+                let needle = needle.to_lowercase();
+                assert_eq!(
+                    contains_ci_split(head, tail, &needle),
+                    contains_ci(text, &needle),
+                    "{head:?} + {tail:?} for {needle:?}"
+                );
+            }
+        }
+    }
+}

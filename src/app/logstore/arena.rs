@@ -28,6 +28,9 @@ pub(super) struct Arena {
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Hot<'a> {
     pub(super) recipient: Option<&'a str>,
+    /// What follows the response's group when the record has
+    /// [`SMTP_AFTER_GROUP`](crate::model::log::store_ready::SMTP_AFTER_GROUP)
+    /// (see [`detail_field`](super::top::detail_field)).
     pub(super) smtp: Option<&'a str>,
     pub(super) ip: Option<&'a str>,
 }

@@ -7,7 +7,7 @@ use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::text_test::{Needle, TextTest, UNKNOWN};
 use super::top::{Detail, detail_field};
-use crate::app::filter::{Filter, TermKind, TextField, contains_ci, ends_with_ci};
+use crate::app::filter::{Filter, TermKind, TextField, contains_ci_split, ends_with_ci};
 
 /// A filter turned into tests on interned ids (and, for recipients, on
 /// the arena's text and each record's character mask).
@@ -160,8 +160,10 @@ impl CompiledFilter {
                     let recipient = arena.recipient(seq, record);
                     domains.iter().any(|d| ends_with_ci(recipient, d))
                 }
-                Test::Detail(detail, needles) => detail_field(arena, seq, record, *detail)
-                    .is_some_and(|smtp| needles.iter().any(|n| contains_ci(smtp, n))),
+                Test::Detail(detail, needles) => detail_field(arena, strings, seq, record, *detail)
+                    .is_some_and(|(head, tail)| {
+                        needles.iter().any(|n| contains_ci_split(head, tail, n))
+                    }),
                 &Test::Types(mask) => mask & (1 << record.event) != 0,
                 &Test::Since(ms) => record.timestamp_ms >= ms,
                 &Test::Until(ms) => record.timestamp_ms <= ms,

@@ -312,7 +312,7 @@ impl LogStore {
     pub fn full_record(&self, seq: u64) -> Option<LogRecord> {
         let record = self.record(seq)?;
         let view = self.view(seq)?;
-        let hot = self.arena.hot(seq, record);
+        let delivery = self.delivery(seq).unwrap_or_default();
         // A held record's cold entry is always there; were it not, the
         // record would still show, without those fields.
         let (id, message_id, url, user_agent, extra) = self
@@ -339,8 +339,8 @@ impl LogStore {
             subject: view.subject.to_string(),
             tags: view.tags().map(str::to_string).collect(),
             message_id,
-            smtp_response: hot.smtp.map(str::to_string),
-            ip: hot.ip.map(str::to_string),
+            smtp_response: delivery.smtp_response.map(std::borrow::Cow::into_owned),
+            ip: delivery.ip.map(str::to_string),
             user_agent,
             url,
             extra,

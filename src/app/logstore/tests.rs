@@ -519,6 +519,9 @@ fn arb_filter() -> impl Strategy<Value = String> {
         "to:gmail",
         "smtp:\"550 5.7.1\"",
         "smtp:full,421",
+        // Across a response's group and what follows it.
+        "smtp:\"ok 17\"",
+        "smtp:\"7.1 [\"",
         "-smtp:ok",
         "ip:10.0.",
         "-ip:::1",

@@ -16,7 +16,7 @@ use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::{LogStore, TYPE_CODES};
 use crate::app::top_values::{TopField, TopRow, TopValues, type_label};
-use crate::model::log::store_ready::SEPARATOR;
+use crate::model::log::store_ready::{SEPARATOR, SMTP_AFTER_GROUP};
 
 /// A detail field read from a record's hot text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,18 +25,30 @@ pub(super) enum Detail {
     Ip,
 }
 
-/// The detail field of record `seq`, when it has one.
+/// The detail field of record `seq`, when it has one, as a head and a
+/// tail that read as one text: an SMTP response kept after its group
+/// ([`SMTP_AFTER_GROUP`]) has the group as its head; any other field no
+/// head.
 #[inline]
 pub(super) fn detail_field<'a>(
     arena: &'a Arena,
+    strings: &'a Interner,
     seq: u64,
     record: &CompactRecord,
     detail: Detail,
-) -> Option<&'a str> {
+) -> Option<(&'a str, &'a str)> {
     let hot = arena.hot(seq, record);
     match detail {
-        Detail::Smtp => hot.smtp,
-        Detail::Ip => hot.ip,
+        Detail::Smtp => {
+            let group = record.smtp_group;
+            let head = if record.flags & SMTP_AFTER_GROUP != 0 && group != StrId::MAX {
+                strings.get(group)
+            } else {
+                ""
+            };
+            hot.smtp.map(|tail| (head, tail))
+        }
+        Detail::Ip => hot.ip.map(|ip| ("", ip)),
     }
 }
 
@@ -99,7 +111,13 @@ impl TopCounts {
     }
 
     /// Counts `record` in (`add`) or takes it off.
-    fn count(&mut self, seq: u64, record: &CompactRecord, arena: &Arena, add: bool) {
+    fn count(
+        &mut self,
+        seq: u64,
+        record: &CompactRecord,
+        (arena, strings): (&Arena, &Interner),
+        add: bool,
+    ) {
         self.listed = None;
         if add {
             self.counted += 1;
@@ -146,7 +164,7 @@ impl TopCounts {
                     }
                 })
             }
-            TopField::Ip => detail_field(arena, seq, record, Detail::Ip),
+            TopField::Ip => detail_field(arena, strings, seq, record, Detail::Ip).map(|(_, ip)| ip),
             TopField::Sender | TopField::Subject | TopField::Tag | TopField::Smtp => None,
         };
         let Some(text) = text.filter(|t| !t.is_empty()) else {
@@ -254,7 +272,7 @@ impl LogStore {
         let from = self.matches.position(top.next_seq, &held);
         for seq in self.matches.seqs_from(from, &held) {
             if let Some(record) = self.records.get((seq - self.first_seq) as usize) {
-                top.count(seq, record, &self.arena, true);
+                top.count(seq, record, (&self.arena, &self.strings), true);
             }
         }
         top.next_seq = self.first_seq + self.records.len() as u64;
@@ -297,7 +315,7 @@ impl LogStore {
                 .checked_sub(self.first_seq)
                 .and_then(|i| self.records.get(i as usize))
             {
-                top.count(seq, record, &self.arena, false);
+                top.count(seq, record, (&self.arena, &self.strings), false);
             }
         }
     }

@@ -33,6 +33,10 @@ pub const HAS_SMTP: u8 = 1;
 pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
 pub const HAS_USER_AGENT: u8 = 1 << 4;
+/// The SMTP response in the record's hot entry is only what follows its
+/// group ([`ReadyRecord::smtp_group`], interned): the group is most of a
+/// response and repeats, what follows (queue ids, times) does not.
+pub const SMTP_AFTER_GROUP: u8 = 1 << 5;
 /// The record's hot entry starts with its recipient: it has capitals,
 /// which [`StoreReady::recipients`] (lowercased) does not keep. Without it
 /// the recipient is read from the recipients alone.
@@ -51,8 +55,9 @@ pub struct HotEntry;
 
 impl HotEntry {
     /// Appends an entry: the recipient (empty unless it has capitals), the
-    /// SMTP response and the IP (each empty when absent: the record's
-    /// flags say which it has), between separators, then [`RECORD_END`].
+    /// SMTP response (or what follows its group, [`SMTP_AFTER_GROUP`]) and
+    /// the IP (each empty when absent: the record's flags say which it
+    /// has), between separators, then [`RECORD_END`].
     pub fn write(out: &mut Vec<u8>, [recipient, smtp, ip]: [&str; 3]) {
         out.extend_from_slice(recipient.as_bytes());
         out.push(SEPARATOR as u8);

@@ -18,7 +18,8 @@ use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
     ColdEntry, ColdText, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT, HotEntry, MAX_FIELD_BYTES,
-    NO_STRING, RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    NO_STRING, RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR,
+    SMTP_AFTER_GROUP, StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -335,12 +336,9 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             subject,
             tags,
         };
-        let (mut cleaned, smtp) = clean_record(&mut out, &mut texts, cleaning, record, strings);
-        if let Some(smtp) = smtp {
-            let group = smtp_group(&smtp);
-            if !group.is_empty() {
-                cleaned.smtp_group = dedup.index(&mut out.strings, SMTP_GROUP, group, || None);
-            }
+        let (mut cleaned, grouped) = clean_record(&mut out, &mut texts, cleaning, record, strings);
+        if let Some((smtp, len)) = grouped {
+            cleaned.smtp_group = dedup.index(&mut out.strings, SMTP_GROUP, &smtp[..len], || None);
         }
         out.records.push(cleaned);
     }
@@ -392,12 +390,18 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
         };
         previous_tags = Some((spans, tags));
         let mut flags = 0;
-        let smtp_group = match r.smtp_response {
-            Span::ABSENT => NO_STRING,
-            span => match smtp_group(uncapped(batch.str(span))?) {
-                "" => NO_STRING,
-                group => dedup.index(&mut out.strings, SMTP_GROUP, group, || None),
-            },
+        let smtp = match r.smtp_response {
+            Span::ABSENT => None,
+            span => Some(uncapped(batch.str(span))?),
+        };
+        let (smtp_group, smtp) = match smtp.map(|smtp| (smtp, group_len(smtp))) {
+            Some((smtp, Some(len))) => {
+                flags |= SMTP_AFTER_GROUP;
+                let group = dedup.index(&mut out.strings, SMTP_GROUP, &smtp[..len], || None);
+                (group, Some(&smtp[len..]))
+            }
+            Some((smtp, None)) => (NO_STRING, Some(smtp)),
+            None => (NO_STRING, None),
         };
 
         let recipient = uncapped(batch.str(r.recipient))?;
@@ -408,7 +412,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             Span::ABSENT => Some((None, 0)),
             span => Some((Some(uncapped(batch.str(span))?), flag)),
         };
-        let (smtp, smtp_flag) = optional(r.smtp_response, HAS_SMTP)?;
+        let smtp_flag = if smtp.is_some() { HAS_SMTP } else { 0 };
         let (ip, ip_flag) = optional(r.ip, HAS_IP)?;
         let (url, url_flag) = optional(r.url, HAS_URL)?;
         let (agent, agent_flag) = optional(r.user_agent, HAS_USER_AGENT)?;
@@ -513,15 +517,16 @@ struct RecordStrings {
     tags: u32,
 }
 
-/// The record, and its SMTP response cleaned (its group is found from the
-/// cleaned form, the one drawn and filtered).
+/// The record, and its SMTP response cleaned with the length of its group
+/// (found from the cleaned form, the one drawn and filtered), which its
+/// hot entry leaves out.
 fn clean_record<'r>(
     out: &mut StoreReady,
     texts: &mut Texts,
     cleaning: Cleaning,
     record: LogRecordRef<'r>,
     strings: RecordStrings,
-) -> (ReadyRecord, Option<Cow<'r, str>>) {
+) -> (ReadyRecord, Option<(Cow<'r, str>, usize)>) {
     let recipient = cleaning.clean(record.recipient);
     let recipient_len = recipient.len() as u16;
     let recipient_mask = narrow_char_mask(&recipient);
@@ -541,7 +546,12 @@ fn clean_record<'r>(
             flags |= flag;
         }
     }
-    let hot_at = texts.push_hot(cased.then_some(&*recipient), smtp.as_deref(), ip.as_deref());
+    let group_len = smtp.as_deref().and_then(group_len);
+    if group_len.is_some() {
+        flags |= SMTP_AFTER_GROUP;
+    }
+    let after_group = smtp.as_deref().map(|smtp| &smtp[group_len.unwrap_or(0)..]);
+    let hot_at = texts.push_hot(cased.then_some(&*recipient), after_group, ip.as_deref());
     texts.push_cold(
         [
             &cleaning.clean(record.id),
@@ -567,7 +577,15 @@ fn clean_record<'r>(
         event_type: record.event_type,
         flags,
     };
-    (ready, smtp)
+    (ready, smtp.zip(group_len))
+}
+
+/// The length of an SMTP response's [`smtp_group`] when the response
+/// starts with it (no space before it) and it is not empty: what the
+/// record's hot entry leaves out.
+fn group_len(smtp: &str) -> Option<usize> {
+    let group = smtp_group(smtp);
+    (!group.is_empty() && smtp.starts_with(group)).then_some(group.len())
 }
 
 #[cfg(test)]

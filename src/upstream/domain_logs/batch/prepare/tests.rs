@@ -2,7 +2,7 @@
 //! cleaned, repeated strings once, recipients in the column's form.
 
 use super::*;
-use crate::model::log::store_ready::{HOT, RECORD_END};
+use crate::model::log::store_ready::{HOT, RECORD_END, SMTP_AFTER_GROUP};
 use crate::model::{LogEventType, LogRecord};
 
 fn cleaned(json: &str) -> (LogBatch, StoreReady) {
@@ -270,6 +270,41 @@ fn a_record_with_the_same_hot_entry_as_the_one_before_shares_it() {
         "\u{1f}\u{1f}10.0.0.1\u{1e}3@Y\u{1f}\u{1f}10.0.0.1\u{1e}".as_bytes()
     );
     assert_eq!(cleaned.recipient(&cleaned.records[2]), "3@Y");
+}
+
+/// The hot entry keeps what follows an SMTP response's group, on both
+/// cleaning paths; a response with nothing after its group takes no room.
+#[test]
+fn an_smtp_response_is_kept_after_its_group() {
+    for escaped in [false, true] {
+        let smtp = |response: &str| {
+            let response = if escaped {
+                response.replace('O', "\\u004f")
+            } else {
+                response.to_string()
+            };
+            record("A", "1@y").replace(
+                r#""ip":"10.0.0.1""#,
+                &format!(r#""smtp_response":"{response}""#),
+            )
+        };
+        let json = format!(
+            r#"{{"logs":[{},{},{}]}}"#,
+            smtp("250 2.0.0 OK 17 x - gsmtp"),
+            smtp("250 2.6.0 Queued mail for delivery"),
+            smtp(" 250 OK 9")
+        );
+        let (_, cleaned) = cleaned(&json);
+        let group = |i: usize| &*cleaned.strings[cleaned.records[i].smtp_group as usize].key;
+        let after = |i: usize| cleaned.records[i].flags & SMTP_AFTER_GROUP != 0;
+        assert_eq!((group(0), after(0)), ("250 2.0.0 OK", true));
+        assert_eq!(cleaned.hot_fields(0), " 17 x - gsmtp\u{1f}");
+        assert_eq!(group(1), "250 2.6.0 Queued mail for delivery");
+        assert_eq!(cleaned.hot_fields(1), "\u{1f}");
+        // A space before the group: kept whole.
+        assert!(!after(2));
+        assert_eq!(cleaned.hot_fields(2), " 250 OK 9\u{1f}");
+    }
 }
 
 #[test]
