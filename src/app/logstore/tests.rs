@@ -254,6 +254,28 @@ fn strings_are_found_by_upstream_text_and_shown_sanitized() {
     assert_eq!(matched_ids(&store), ["id-1", "id-3"]);
 }
 
+/// A full store whose subjects are all distinct frees a string for every
+/// one it takes: its string table stays the same size, and the strings it
+/// holds read back and filter right through the compactions of its texts.
+#[test]
+fn a_full_store_of_distinct_subjects_keeps_its_string_table_bounded() {
+    let mut store = LogStore::new(2_000);
+    let subject = |i: u64| format!("Your order o{i}x has shipped");
+    for batch in 0..100 {
+        let records: Vec<LogRecord> = (batch * 1_000..(batch + 1) * 1_000)
+            .map(|i| record(i, Some(LogEventType::Delivered), "s@x", &subject(i), &[]))
+            .collect();
+        store.append(LogBatch::from(records));
+        let strings = store.footprint().strings;
+        assert!(strings < 512 * 1024, "batch {batch}: {strings} bytes");
+    }
+    for seq in [98_000, 98_001, 99_000, 99_999] {
+        assert_eq!(store.full_record(seq).expect("held").subject, subject(seq));
+    }
+    store.set_filter(&parse("o98765x").unwrap(), NOW);
+    assert_eq!(matched_ids(&store), ["id-98765"]);
+}
+
 #[test]
 fn incremental_index_matches_a_full_rescan() {
     let filter = parse("type:bounced,opened -from:b@").unwrap();
