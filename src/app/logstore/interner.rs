@@ -1,4 +1,4 @@
-//! The string table: senders, subjects, tag sets and user agents, each
+//! The string table: senders, subjects, tag sets and SMTP groups, each
 //! held once and shared by every record that names it.
 //!
 //! Against a server whose subjects are nearly all distinct (an order
