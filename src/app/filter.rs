@@ -416,40 +416,45 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
         return true;
     }
     if needle_lower.is_ascii() {
-        let (needle, hay) = (needle_lower.as_bytes(), haystack.as_bytes());
-        let Some(last_start) = hay.len().checked_sub(needle.len()) else {
-            return false;
-        };
-        // Jump between the places the first byte occurs, in either case.
-        let (first, rest) = (needle[0], &needle[1..]);
-        return memchr::memchr2_iter(first, first.to_ascii_uppercase(), &hay[..=last_start])
-            .any(|at| hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest));
+        return contains_ascii_ci(haystack.as_bytes(), needle_lower.as_bytes());
     }
     haystack.to_lowercase().contains(needle_lower)
+}
+
+/// [`contains_ci`] of an ASCII needle, on bytes: the same verdict, without
+/// the haystack being known to be UTF-8 first.
+pub fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    // Jump between the places the first byte occurs, in either case.
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &hay[..=last_start])
+        .any(|at| hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// [`contains_ci`] of `head` and `tail` one after the other, without
 /// joining them (an ASCII needle): a text kept in two parts, like an SMTP
 /// response after its interned group.
-pub fn contains_ci_split(head: &str, tail: &str, needle_lower: &str) -> bool {
-    if head.is_empty() {
-        return contains_ci(tail, needle_lower);
-    }
+pub fn contains_ci_split(head: &str, tail: &[u8], needle_lower: &str) -> bool {
     if !needle_lower.is_ascii() {
-        return contains_ci(&[head, tail].concat(), needle_lower);
+        let joined = [head.as_bytes(), tail].concat();
+        return contains_ci(&String::from_utf8_lossy(&joined), needle_lower);
     }
-    let needle = needle_lower.as_bytes();
-    let (h, t) = (head.as_bytes(), tail.as_bytes());
-    contains_ci(head, needle_lower)
-        || contains_ci(tail, needle_lower)
-        // Across the join: a start of the needle ends the head, and the
-        // rest of it starts the tail.
-        || (1..needle.len()).any(|k| {
-            h.len() >= k
-                && t.len() >= needle.len() - k
-                && h[h.len() - k..].eq_ignore_ascii_case(&needle[..k])
-                && t[..needle.len() - k].eq_ignore_ascii_case(&needle[k..])
-        })
+    let (needle, h) = (needle_lower.as_bytes(), head.as_bytes());
+    contains_ascii_ci(tail, needle)
+        || (!h.is_empty()
+            && (contains_ascii_ci(h, needle)
+                // Across the join: a start of the needle ends the head,
+                // and the rest of it starts the tail.
+                || (1..needle.len()).any(|k| {
+                    h.len() >= k
+                        && tail.len() >= needle.len() - k
+                        && h[h.len() - k..].eq_ignore_ascii_case(&needle[..k])
+                        && tail[..needle.len() - k].eq_ignore_ascii_case(&needle[k..])
+                })))
 }
 
 /// Case-insensitive suffix test, compared as [`contains_ci`] compares:

@@ -420,7 +420,7 @@ fn contains_ci_split_agrees_with_the_joined_text() {
             for needle in needles {
                 let needle = needle.to_lowercase();
                 assert_eq!(
-                    contains_ci_split(head, tail, &needle),
+                    contains_ci_split(head, tail.as_bytes(), &needle),
                     contains_ci(text, &needle),
                     "{head:?} + {tail:?} for {needle:?}"
                 );

@@ -9,9 +9,7 @@ use super::cold::ColdColumn;
 use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use super::seq_chunks::SeqChunks;
-use crate::model::log::store_ready::{
-    ColdText, HAS_IP, HAS_SMTP, HOT, HotEntry, RECIPIENT_IN_TEXT,
-};
+use crate::model::log::store_ready::{ColdText, HotEntry, RECIPIENT_IN_TEXT};
 
 #[derive(Debug, Default)]
 pub(super) struct Arena {
@@ -22,17 +20,6 @@ pub(super) struct Arena {
     /// Recipients read back, for tests that a filter pass read none.
     #[cfg(test)]
     pub(super) recipients_read: std::cell::Cell<u64>,
-}
-
-/// A record's hot fields, as [`Arena::hot`] reads them.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Hot<'a> {
-    pub(super) recipient: Option<&'a str>,
-    /// What follows the response's group when the record has
-    /// [`SMTP_AFTER_GROUP`](crate::model::log::store_ready::SMTP_AFTER_GROUP)
-    /// (see [`detail_field`](super::top::detail_field)).
-    pub(super) smtp: Option<&'a str>,
-    pub(super) ip: Option<&'a str>,
 }
 
 /// A batch's text, for the records from `first_seq` on.
@@ -63,22 +50,22 @@ impl Arena {
         if record.flags & RECIPIENT_IN_TEXT == 0 {
             return self.recipients.get(seq, record.recipient_at);
         }
-        self.hot(seq, record).recipient.unwrap_or("")
+        self.hot_field(seq, record, 0, RECIPIENT_IN_TEXT)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or("")
     }
 
-    /// Record `seq`'s hot fields.
+    /// Field `n` of record `seq`'s hot entry ([`HotEntry::field`]), when
+    /// the record has it (`flag`).
     #[inline]
-    pub(super) fn hot(&self, seq: u64, record: &CompactRecord) -> Hot<'_> {
-        if record.flags & HOT == 0 {
-            return Hot::default();
-        }
-        let [recipient, smtp, ip] = HotEntry::read(self.hot.from(seq, record.hot_at));
-        let has = |flag: u8| record.flags & flag != 0;
-        Hot {
-            recipient: has(RECIPIENT_IN_TEXT).then_some(recipient),
-            smtp: has(HAS_SMTP).then_some(smtp),
-            ip: has(HAS_IP).then_some(ip),
-        }
+    pub(super) fn hot_field(
+        &self,
+        seq: u64,
+        record: &CompactRecord,
+        n: usize,
+        flag: u8,
+    ) -> Option<&[u8]> {
+        (record.flags & flag != 0).then(|| HotEntry::field(self.hot.from(seq, record.hot_at), n))
     }
 
     pub(super) fn evict_before(&mut self, first_seq: u64) {

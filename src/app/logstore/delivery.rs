@@ -19,7 +19,10 @@ impl LogStore {
     /// only.
     pub fn delivery(&self, seq: u64) -> Option<Delivery<'_>> {
         let record = self.record(seq)?;
-        let field = |detail| detail_field(&self.arena, &self.strings, seq, record, detail);
+        let field = |detail| {
+            let (head, tail) = detail_field(&self.arena, &self.strings, seq, record, detail)?;
+            Some((head, std::str::from_utf8(tail).ok()?))
+        };
         Some(Delivery {
             smtp_response: field(Detail::Smtp).map(|(head, tail)| match head {
                 "" => Cow::Borrowed(tail),

@@ -16,7 +16,7 @@ use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::{LogStore, TYPE_CODES};
 use crate::app::top_values::{TopField, TopRow, TopValues, type_label};
-use crate::model::log::store_ready::{SEPARATOR, SMTP_AFTER_GROUP};
+use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, SEPARATOR, SMTP_AFTER_GROUP};
 
 /// A detail field read from a record's hot text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub(super) enum Detail {
 /// The detail field of record `seq`, when it has one, as a head and a
 /// tail that read as one text: an SMTP response kept after its group
 /// ([`SMTP_AFTER_GROUP`]) has the group as its head; any other field no
-/// head.
+/// head. The tail is the hot entry's bytes, UTF-8 as it was written.
 #[inline]
 pub(super) fn detail_field<'a>(
     arena: &'a Arena,
@@ -36,19 +36,19 @@ pub(super) fn detail_field<'a>(
     seq: u64,
     record: &CompactRecord,
     detail: Detail,
-) -> Option<(&'a str, &'a str)> {
-    let hot = arena.hot(seq, record);
+) -> Option<(&'a str, &'a [u8])> {
     match detail {
         Detail::Smtp => {
+            let tail = arena.hot_field(seq, record, 1, HAS_SMTP)?;
             let group = record.smtp_group;
             let head = if record.flags & SMTP_AFTER_GROUP != 0 && group != StrId::MAX {
                 strings.get(group)
             } else {
                 ""
             };
-            hot.smtp.map(|tail| (head, tail))
+            Some((head, tail))
         }
-        Detail::Ip => hot.ip.map(|ip| ("", ip)),
+        Detail::Ip => arena.hot_field(seq, record, 2, HAS_IP).map(|ip| ("", ip)),
     }
 }
 
@@ -164,7 +164,8 @@ impl TopCounts {
                     }
                 })
             }
-            TopField::Ip => detail_field(arena, strings, seq, record, Detail::Ip).map(|(_, ip)| ip),
+            TopField::Ip => detail_field(arena, strings, seq, record, Detail::Ip)
+                .and_then(|(_, ip)| std::str::from_utf8(ip).ok()),
             TopField::Sender | TopField::Subject | TopField::Tag | TopField::Smtp => None,
         };
         let Some(text) = text.filter(|t| !t.is_empty()) else {

@@ -67,6 +67,22 @@ impl HotEntry {
         out.push(RECORD_END);
     }
 
+    /// Field `n` (0 recipient, 1 SMTP response, 2 IP) of the entry at the
+    /// start of `bytes`, as bytes: what a filter pass reads of every
+    /// record, without checking the entry is UTF-8 (it was written from
+    /// `str`s, and is split only at ASCII bytes).
+    #[inline]
+    pub fn field(bytes: &[u8], n: usize) -> &[u8] {
+        let mut rest = bytes;
+        for _ in 0..n {
+            match memchr::memchr2(SEPARATOR as u8, RECORD_END, rest) {
+                Some(at) if rest[at] == SEPARATOR as u8 => rest = &rest[at + 1..],
+                _ => return &[],
+            }
+        }
+        memchr::memchr2(SEPARATOR as u8, RECORD_END, rest).map_or(rest, |end| &rest[..end])
+    }
+
     /// The entry at the start of `bytes` (which may run on past its end):
     /// recipient, SMTP response, IP.
     pub fn read(bytes: &[u8]) -> [&str; 3] {
