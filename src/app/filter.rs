@@ -445,16 +445,19 @@ pub fn contains_ci_split(head: &str, tail: &[u8], needle_lower: &str) -> bool {
     }
     let (needle, h) = (needle_lower.as_bytes(), head.as_bytes());
     contains_ascii_ci(tail, needle)
-        || (!h.is_empty()
-            && (contains_ascii_ci(h, needle)
-                // Across the join: a start of the needle ends the head,
-                // and the rest of it starts the tail.
-                || (1..needle.len()).any(|k| {
-                    h.len() >= k
-                        && tail.len() >= needle.len() - k
-                        && h[h.len() - k..].eq_ignore_ascii_case(&needle[..k])
-                        && tail[..needle.len() - k].eq_ignore_ascii_case(&needle[k..])
-                })))
+        || (!h.is_empty() && (contains_ascii_ci(h, needle) || spans_join(h, tail, needle)))
+}
+
+/// Whether an ASCII needle (lowercase) runs across the join of `head` and
+/// `tail`: a start of it ends the head, and the rest of it starts the
+/// tail.
+pub fn spans_join(head: &[u8], tail: &[u8], needle: &[u8]) -> bool {
+    (1..needle.len()).any(|k| {
+        head.len() >= k
+            && tail.len() >= needle.len() - k
+            && head[head.len() - k..].eq_ignore_ascii_case(&needle[..k])
+            && tail[..needle.len() - k].eq_ignore_ascii_case(&needle[k..])
+    })
 }
 
 /// Case-insensitive suffix test, compared as [`contains_ci`] compares:

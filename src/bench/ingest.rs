@@ -152,6 +152,11 @@ pub(super) async fn ingest(opts: &ClientOptions, args: &IngestArgs) -> Result<()
                 ms(time)
             );
         }
+        let each: Vec<String> = by_term
+            .iter()
+            .map(|(term, times)| format!("{term:?} {:.1}", ms(median(times))))
+            .collect();
+        say!("  each term's median, ms: {}", each.join(", "));
         say!(
             "log pane frame at 200x60, median of {}: {:.3} ms",
             render.len(),

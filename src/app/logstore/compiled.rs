@@ -1,8 +1,12 @@
 //! A filter compiled against the store: its terms as tests on string ids,
 //! event-type codes and timestamps, and whether one filter narrows another.
 
+use std::collections::VecDeque;
+
 use super::arena::Arena;
 use super::codes::type_code;
+use super::detail_sweep;
+use super::hits::RecordHits;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::text_test::{Needle, TextTest, UNKNOWN};
@@ -47,7 +51,7 @@ impl CompiledTerm {
                 w.iter()
                     .any(|w| n.is_ascii() == w.is_ascii() && n.ends_with(w.as_str()))
             }),
-            (Test::Detail(n_field, n), Test::Detail(w_field, w)) => {
+            (Test::Detail(n_field, n, _), Test::Detail(w_field, w, _)) => {
                 n_field == w_field && n.iter().all(|n| w.iter().any(|w| needle_implies(n, w)))
             }
             (Test::Text(n_field, n), Test::Text(w_field, w)) => {
@@ -85,8 +89,8 @@ enum Test {
     /// arena: `to:@gmail.com`.
     RecipientDomain(Vec<String>),
     /// The SMTP response or IP contains one of these (lowercased), read
-    /// from the arena.
-    Detail(Detail, Vec<String>),
+    /// from the arena; in a pass over many records, from a sweep of it.
+    Detail(Detail, Vec<String>, Option<RecordHits>),
 }
 
 impl CompiledFilter {
@@ -119,6 +123,7 @@ impl CompiledFilter {
                 } => Test::Detail(
                     Detail::Smtp,
                     any_of.iter().map(|v| v.to_lowercase()).collect(),
+                    None,
                 ),
                 TermKind::Text {
                     field: TextField::Ip,
@@ -126,6 +131,7 @@ impl CompiledFilter {
                 } => Test::Detail(
                     Detail::Ip,
                     any_of.iter().map(|v| v.to_lowercase()).collect(),
+                    None,
                 ),
                 TermKind::Text { field, any_of } => {
                     let needles: Vec<Needle> = any_of.iter().map(|v| Needle::new(v)).collect();
@@ -160,10 +166,14 @@ impl CompiledFilter {
                     let recipient = arena.recipient(seq, record);
                     domains.iter().any(|d| ends_with_ci(recipient, d))
                 }
-                Test::Detail(detail, needles) => detail_field(arena, strings, seq, record, *detail)
-                    .is_some_and(|(head, tail)| {
-                        needles.iter().any(|n| contains_ci_split(head, tail, n))
-                    }),
+                Test::Detail(detail, needles, hits) => {
+                    match hits.as_ref().and_then(|hits| hits.get(seq)) {
+                        Some(hit) => hit,
+                        None => detail_field(arena, strings, seq, record, *detail).is_some_and(
+                            |(head, tail)| needles.iter().any(|n| contains_ci_split(head, tail, n)),
+                        ),
+                    }
+                }
                 &Test::Types(mask) => mask & (1 << record.event) != 0,
                 &Test::Since(ms) => record.timestamp_ms >= ms,
                 &Test::Until(ms) => record.timestamp_ms <= ms,
@@ -205,8 +215,27 @@ impl CompiledFilter {
 
     /// Before a pass over many records: decides each text term for every
     /// held string at once, and has it find its needles in every held
-    /// recipient at once, when the pass first needs a recipient.
-    pub(super) fn sweep(&mut self, strings: &Interner, from_seq: u64) {
+    /// recipient at once, when the pass first needs a recipient; finds an
+    /// `smtp:` or `ip:` term's needles in every held record's hot text.
+    pub(super) fn sweep(
+        &mut self,
+        (strings, arena): (&Interner, &Arena),
+        records: &VecDeque<CompactRecord>,
+        first_seq: u64,
+    ) {
+        let from_seq = first_seq;
+        for term in &mut self.terms {
+            if let Test::Detail(detail, needles, hits) = &mut term.test {
+                *hits = detail_sweep::sweep(
+                    *detail,
+                    needles,
+                    records,
+                    first_seq,
+                    from_seq,
+                    (arena, strings),
+                );
+            }
+        }
         for term in &self.terms {
             match term.test {
                 Test::Text(TextField::Recipient, index) => {
@@ -226,6 +255,11 @@ impl CompiledFilter {
     pub(super) fn end_sweep(&mut self) {
         for text in &mut self.texts {
             text.sweep_from = None;
+        }
+        for term in &mut self.terms {
+            if let Test::Detail(_, _, hits) = &mut term.test {
+                *hits = None;
+            }
         }
     }
 

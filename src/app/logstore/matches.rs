@@ -92,7 +92,8 @@ impl LogStore {
             // A sweep reads every held recipient; worth it when the
             // matches to test are a good part of them.
             if self.matches.len(&held) >= self.records.len() / SWEEP_FRACTION {
-                self.filter.sweep(&self.strings, self.first_seq);
+                self.filter
+                    .sweep((&self.strings, &self.arena), &self.records, self.first_seq);
             }
             let (records, filter, strings, arena) =
                 (&self.records, &mut self.filter, &self.strings, &self.arena);
@@ -104,7 +105,8 @@ impl LogStore {
             self.filter.end_sweep();
             return;
         }
-        self.filter.sweep(&self.strings, self.first_seq);
+        self.filter
+            .sweep((&self.strings, &self.arena), &self.records, self.first_seq);
         self.matches = MatchIndex::listed(self.first_seq);
         self.match_from(self.first_seq);
         self.filter.end_sweep();

@@ -21,6 +21,7 @@
 
 use memchr::memmem::Finder;
 
+use super::hits::RecordHits;
 use super::seq_chunks::{Chunk, SeqChunks};
 use crate::model::log::store_ready::RECIPIENT_END;
 
@@ -64,14 +65,10 @@ impl RecipientColumn {
 
     /// The records from `from_seq` on whose recipient holds any of
     /// `needles` (lowercase ASCII, none empty).
-    pub(super) fn find(&self, needles: &[Finder<'static>], from_seq: u64) -> RecipientHits {
+    pub(super) fn find(&self, needles: &[Finder<'static>], from_seq: u64) -> RecordHits {
         let end_seq = self.chunks.end_seq().unwrap_or(from_seq);
         let base = from_seq.min(end_seq);
-        let mut hits = RecipientHits {
-            base,
-            end: end_seq,
-            bits: vec![0; (end_seq - base).div_ceil(64) as usize],
-        };
+        let mut hits = RecordHits::new(base, end_seq);
         for chunk in self.chunks.holding(base) {
             for finder in needles {
                 mark(chunk, finder, &mut hits);
@@ -84,7 +81,7 @@ impl RecipientColumn {
 /// Sets the bit of each record of `chunk` whose recipient holds `finder`'s
 /// needle, reading the chunk once: after a hit, the search goes on from
 /// the next record's recipient.
-fn mark(chunk: &Chunk, finder: &Finder<'static>, hits: &mut RecipientHits) {
+fn mark(chunk: &Chunk, finder: &Finder<'static>, hits: &mut RecordHits) {
     let text = chunk.text.as_slice();
     let (mut at, mut seq) = (0, chunk.first_seq);
     while let Some(found) = text.get(at..).and_then(|rest| finder.find(rest)) {
@@ -108,34 +105,6 @@ fn ends_in(bytes: &[u8]) -> u64 {
         bytes.iter().filter(|&&b| b == END).count() as u64
     } else {
         memchr::memchr_iter(END, bytes).count() as u64
-    }
-}
-
-/// Which records' recipients a term's needles are in, for the records
-/// that were held when it was found; records after them are tested one by
-/// one.
-#[derive(Debug)]
-pub(super) struct RecipientHits {
-    base: u64,
-    end: u64,
-    bits: Vec<u64>,
-}
-
-impl RecipientHits {
-    fn set(&mut self, seq: u64) {
-        if let Some(i) = seq.checked_sub(self.base).filter(|_| seq < self.end) {
-            self.bits[(i / 64) as usize] |= 1 << (i % 64);
-        }
-    }
-
-    /// Whether record `seq`'s recipient holds a needle, if it was searched.
-    #[inline]
-    pub(super) fn get(&self, seq: u64) -> Option<bool> {
-        if seq >= self.end {
-            return None;
-        }
-        let i = seq.checked_sub(self.base)?;
-        Some(self.bits[(i / 64) as usize] & (1 << (i % 64)) != 0)
     }
 }
 

@@ -4,8 +4,9 @@
 use memchr::memmem::Finder;
 
 use super::arena::Arena;
+use super::hits::RecordHits;
 use super::interner::{Interner, StrId};
-use super::recipients::{RecipientColumn, RecipientHits};
+use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use crate::app::filter::contains_ci;
 use crate::charmask::{char_mask, narrow_char_mask, narrow_mask_decides};
@@ -21,7 +22,7 @@ pub(super) struct TextTest {
     pub(super) verdicts: Vec<u8>,
     /// The records whose recipient holds a needle, found in one sweep of
     /// the [`RecipientColumn`] in a pass over many records.
-    pub(super) recipients: Option<RecipientHits>,
+    pub(super) recipients: Option<RecordHits>,
     /// Sweep the recipients from this record on when the pass first needs
     /// one: a free word in every sender never does.
     pub(super) sweep_from: Option<u64>,
