@@ -1,13 +1,14 @@
-//! The recipient sweep against the straightforward match: free words and
-//! `to:` terms tested on each record's own text by `Filter::matches` (the
-//! headless mode's per-record match), case folded as `contains_ci` folds it.
+//! The sweeps against the straightforward match: free words and `to:`
+//! terms over the recipients, `smtp:` and `ip:` over the hot text, tested
+//! on each record's own text by `Filter::matches` (the headless mode's
+//! per-record match), case folded as `contains_ci` folds it.
 
 use proptest::prelude::*;
 
 use super::LogStore;
 use crate::app::filter::{Filter, parse};
 use crate::model::LogBatch;
-use crate::model::LogRecord;
+use crate::model::{LogEventType, LogRecord};
 
 const NOW: i64 = 1_780_000_000_000;
 
@@ -159,4 +160,62 @@ fn a_free_word_over_every_record_reads_no_recipient_text() {
             "r19997", "r19998", "r19999"
         ]
     );
+}
+
+/// `smtp:` and `ip:` over hot text of several chunks, shared entries,
+/// responses kept after their group and needles across the join: the
+/// sweep finds what a test of each record finds.
+#[test]
+fn smtp_and_ip_sweeps_agree_with_the_naive_filter() {
+    let long = "x".repeat(3_900);
+    let records: Vec<LogRecord> = (0..3_000u64)
+        .map(|i| {
+            let smtp = match i % 6 {
+                0 => Some(format!("250 2.0.0 OK {i} {long}")),
+                1 => Some(format!("550 5.7.1 [10.0.{}.9] Blocked", i % 4)),
+                2 => Some("421 4.7.0 Try again later".to_string()),
+                3 => Some(format!(" 250 ok {i}")),
+                _ => None,
+            };
+            LogRecord {
+                id: format!("id-{i}"),
+                timestamp_ms: NOW + i as i64,
+                event_type: Some(LogEventType::Delivered),
+                sender: "s@x.io".into(),
+                recipient: format!("r{}@example.org", i % 9),
+                subject: "s".into(),
+                smtp_response: smtp,
+                ip: (i % 5 != 0).then(|| format!("10.0.{}.{}", i % 3, i % 7)),
+                ..LogRecord::default()
+            }
+        })
+        .collect();
+    let mut store = LogStore::new(2_500);
+    for batch in records.chunks(70) {
+        store.append(LogBatch::from(batch.to_vec()));
+    }
+    assert!(store.arena.hot.len() >= 2, "the hot text spans chunks");
+    let held = &records[records.len() - 2_500..];
+    for text in [
+        "smtp:\"ok 1\"",
+        "smtp:\"k 12\"",
+        "smtp:blocked",
+        "smtp:\"7.0 try\"",
+        "smtp:AGAIN,xxxx",
+        "ip:0.2.",
+        "ip:10.0.1.6",
+        "-smtp:ok",
+        "smtp:été",
+    ] {
+        let filter = parse(text).unwrap();
+        store.set_filter(&parse("").unwrap(), NOW);
+        store.set_filter(&filter, NOW);
+        let expected: Vec<String> = held
+            .iter()
+            .filter(|r| filter.matches(&r.borrowed(), NOW))
+            .map(|r| r.id.clone())
+            .collect();
+        assert!(!expected.is_empty() || text.contains("été"), "{text}");
+        assert_eq!(matched(&store), expected, "{text}");
+    }
 }

@@ -417,58 +417,6 @@ fn without_a_filter_the_matches_take_no_room() {
     assert_eq!(matched_ids(&store), ["id-5"]);
 }
 
-/// `smtp:` and `ip:` over hot text of several chunks, shared entries,
-/// responses kept after their group and needles across the join: the
-/// sweep finds what a test of each record finds.
-#[test]
-fn smtp_and_ip_sweeps_agree_with_the_naive_filter() {
-    let long = "x".repeat(3_900);
-    let records: Vec<LogRecord> = (0..3_000u64)
-        .map(|i| {
-            let smtp = match i % 6 {
-                0 => Some(format!("250 2.0.0 OK {i} {long}")),
-                1 => Some(format!("550 5.7.1 [10.0.{}.9] Blocked", i % 4)),
-                2 => Some("421 4.7.0 Try again later".to_string()),
-                3 => Some(format!(" 250 ok {i}")),
-                _ => None,
-            };
-            LogRecord {
-                smtp_response: smtp,
-                ip: (i % 5 != 0).then(|| format!("10.0.{}.{}", i % 3, i % 7)),
-                ..record(i, Some(LogEventType::Delivered), "s@x.io", "s", &[])
-            }
-        })
-        .collect();
-    let mut store = LogStore::new(2_500);
-    for batch in records.chunks(70) {
-        store.append(LogBatch::from(batch.to_vec()));
-    }
-    assert!(store.arena.hot.len() >= 2, "the hot text spans chunks");
-    let held = &records[records.len() - 2_500..];
-    for text in [
-        "smtp:\"ok 1\"",
-        "smtp:\"k 12\"",
-        "smtp:blocked",
-        "smtp:\"7.0 try\"",
-        "smtp:AGAIN,xxxx",
-        "ip:0.2.",
-        "ip:10.0.1.6",
-        "-smtp:ok",
-        "smtp:été",
-    ] {
-        let filter = parse(text).unwrap();
-        store.set_filter(&parse("").unwrap(), NOW);
-        store.set_filter(&filter, NOW);
-        let expected: Vec<String> = held
-            .iter()
-            .filter(|r| filter.matches(&r.borrowed(), NOW))
-            .map(|r| r.id.clone())
-            .collect();
-        assert!(!expected.is_empty() || text.contains("été"), "{text}");
-        assert_eq!(matched_ids(&store), expected, "{text}");
-    }
-}
-
 #[test]
 fn match_position_finds_neighbours() {
     let mut store = LogStore::new(100);
