@@ -82,16 +82,6 @@ impl HotEntry {
         }
         memchr::memchr2(SEPARATOR as u8, RECORD_END, rest).map_or(rest, |end| &rest[..end])
     }
-
-    /// The entry at the start of `bytes` (which may run on past its end):
-    /// recipient, SMTP response, IP.
-    pub fn read(bytes: &[u8]) -> [&str; 3] {
-        let entry = memchr::memchr(RECORD_END, bytes).map_or(bytes, |end| &bytes[..end]);
-        let mut fields = std::str::from_utf8(entry)
-            .unwrap_or_default()
-            .split(SEPARATOR);
-        [(); 3].map(|()| fields.next().unwrap_or_default())
-    }
 }
 
 /// A record's entry in [`ColdText`]: what only the detail view and
@@ -449,9 +439,13 @@ mod tests {
         let mut out = Vec::new();
         HotEntry::write(&mut out, ["R@x", "250 ok", ""]);
         HotEntry::write(&mut out, ["", "", "10.0.0.1"]);
-        assert_eq!(HotEntry::read(&out), ["R@x", "250 ok", ""]);
+        let read = |bytes: &[u8]| -> [Vec<u8>; 3] {
+            [0, 1, 2].map(|n| HotEntry::field(bytes, n).to_vec())
+        };
+        let fields = |f: [&str; 3]| f.map(|f| f.as_bytes().to_vec());
+        assert_eq!(read(&out), fields(["R@x", "250 ok", ""]));
         let second = out.iter().position(|&b| b == RECORD_END).unwrap() + 1;
-        assert_eq!(HotEntry::read(&out[second..]), ["", "", "10.0.0.1"]);
-        assert_eq!(HotEntry::read(b""), ["", "", ""]);
+        assert_eq!(read(&out[second..]), fields(["", "", "10.0.0.1"]));
+        assert_eq!(read(b""), fields(["", "", ""]));
     }
 }
