@@ -336,9 +336,12 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             subject,
             tags,
         };
-        let (mut cleaned, grouped) = clean_record(&mut out, &mut texts, cleaning, record, strings);
-        if let Some((smtp, len)) = grouped {
-            cleaned.smtp_group = dedup.index(&mut out.strings, SMTP_GROUP, &smtp[..len], || None);
+        let (mut cleaned, smtp) = clean_record(&mut out, &mut texts, cleaning, record, strings);
+        if let Some((smtp, split)) = smtp
+            && !split.group.is_empty()
+        {
+            cleaned.smtp_group =
+                dedup.index(&mut out.strings, SMTP_GROUP, &smtp[split.group], || None);
         }
         out.records.push(cleaned);
     }
@@ -394,15 +397,20 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             Span::ABSENT => None,
             span => Some(uncapped(batch.str(span))?),
         };
-        let (smtp_group, smtp) = match smtp.map(|smtp| (smtp, group_len(smtp))) {
-            Some((smtp, Some(len))) => {
-                flags |= SMTP_AFTER_GROUP;
-                let group = dedup.index(&mut out.strings, SMTP_GROUP, &smtp[..len], || None);
-                (group, Some(&smtp[len..]))
-            }
-            Some((smtp, None)) => (NO_STRING, Some(smtp)),
-            None => (NO_STRING, None),
+        let split = smtp.map(SmtpSplit::of);
+        let smtp_group = match (smtp, &split) {
+            (Some(smtp), Some(split)) if !split.group.is_empty() => dedup.index(
+                &mut out.strings,
+                SMTP_GROUP,
+                &smtp[split.group.clone()],
+                || None,
+            ),
+            _ => NO_STRING,
         };
+        flags |= split.as_ref().map_or(0, SmtpSplit::flag);
+        let smtp = smtp
+            .zip(split.as_ref())
+            .map(|(smtp, split)| split.kept(smtp));
 
         let recipient = uncapped(batch.str(r.recipient))?;
         let recipient_len = recipient.len() as u16;
@@ -517,16 +525,15 @@ struct RecordStrings {
     tags: u32,
 }
 
-/// The record, and its SMTP response cleaned with the length of its group
-/// (found from the cleaned form, the one drawn and filtered), which its
-/// hot entry leaves out.
+/// The record, and its SMTP response cleaned with where its group is in
+/// it (found from the cleaned form, the one drawn and filtered).
 fn clean_record<'r>(
     out: &mut StoreReady,
     texts: &mut Texts,
     cleaning: Cleaning,
     record: LogRecordRef<'r>,
     strings: RecordStrings,
-) -> (ReadyRecord, Option<(Cow<'r, str>, usize)>) {
+) -> (ReadyRecord, Option<(Cow<'r, str>, SmtpSplit)>) {
     let recipient = cleaning.clean(record.recipient);
     let recipient_len = recipient.len() as u16;
     let recipient_mask = narrow_char_mask(&recipient);
@@ -546,12 +553,13 @@ fn clean_record<'r>(
             flags |= flag;
         }
     }
-    let group_len = smtp.as_deref().and_then(group_len);
-    if group_len.is_some() {
-        flags |= SMTP_AFTER_GROUP;
-    }
-    let after_group = smtp.as_deref().map(|smtp| &smtp[group_len.unwrap_or(0)..]);
-    let hot_at = texts.push_hot(cased.then_some(&*recipient), after_group, ip.as_deref());
+    let split = smtp.as_deref().map(SmtpSplit::of);
+    flags |= split.as_ref().map_or(0, SmtpSplit::flag);
+    let kept = smtp
+        .as_deref()
+        .zip(split.as_ref())
+        .map(|(smtp, split)| split.kept(smtp));
+    let hot_at = texts.push_hot(cased.then_some(&*recipient), kept, ip.as_deref());
     texts.push_cold(
         [
             &cleaning.clean(record.id),
@@ -577,15 +585,43 @@ fn clean_record<'r>(
         event_type: record.event_type,
         flags,
     };
-    (ready, smtp.zip(group_len))
+    (ready, smtp.zip(split))
 }
 
-/// The length of an SMTP response's [`smtp_group`] when the response
-/// starts with it (no space before it) and it is not empty: what the
-/// record's hot entry leaves out.
-fn group_len(smtp: &str) -> Option<usize> {
-    let group = smtp_group(smtp);
-    (!group.is_empty() && smtp.starts_with(group)).then_some(group.len())
+/// Where an SMTP response's [`smtp_group`] is in it (interned for the
+/// top-values panel when not empty), and whether the hot entry keeps only
+/// what follows it: when the response starts with it ([`SMTP_AFTER_GROUP`];
+/// not when a space comes first, which the group leaves out).
+struct SmtpSplit {
+    group: std::ops::Range<usize>,
+    after_group: bool,
+}
+
+impl SmtpSplit {
+    fn of(smtp: &str) -> SmtpSplit {
+        // The group is a slice of the response from its first non-space.
+        let start = smtp.len() - smtp.trim_start().len();
+        let group = start..start + smtp_group(smtp).len();
+        let after_group = start == 0 && !group.is_empty();
+        SmtpSplit { group, after_group }
+    }
+
+    /// What the record's hot entry keeps of `smtp`.
+    fn kept<'a>(&self, smtp: &'a str) -> &'a str {
+        if self.after_group {
+            &smtp[self.group.end..]
+        } else {
+            smtp
+        }
+    }
+
+    fn flag(&self) -> u8 {
+        if self.after_group {
+            SMTP_AFTER_GROUP
+        } else {
+            0
+        }
+    }
 }
 
 #[cfg(test)]

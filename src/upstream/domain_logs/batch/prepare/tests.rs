@@ -301,8 +301,9 @@ fn an_smtp_response_is_kept_after_its_group() {
         assert_eq!(cleaned.hot_fields(0), " 17 x - gsmtp\u{1f}");
         assert_eq!(group(1), "250 2.6.0 Queued mail for delivery");
         assert_eq!(cleaned.hot_fields(1), "\u{1f}");
-        // A space before the group: kept whole.
+        // A space before the group: kept whole, its group counted still.
         assert!(!after(2));
+        assert_eq!(group(2), "250 OK");
         assert_eq!(cleaned.hot_fields(2), " 250 OK 9\u{1f}");
     }
 }
