@@ -1,7 +1,8 @@
-//! Which characters a text holds, as 64 bits: what lets the log filter
-//! rule most strings out without reading them. The parse threads take the
-//! mask of every record's recipient while its bytes are in their cache;
-//! the log store takes it of every string it interns and of every needle.
+//! Which characters a text holds, as 64 bits (32 for a record's
+//! recipient): what lets the log filter rule most strings out without
+//! reading them. The parse threads take the narrow mask of every record's
+//! recipient while its bytes are in their cache; the log store takes the
+//! full one of every string it interns, and both of every needle.
 
 /// A bit per ASCII letter and digit, case folded, a few shared by the other
 /// ASCII characters, and one for "holds non-ASCII". A string can contain an

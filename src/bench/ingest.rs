@@ -228,7 +228,9 @@ async fn ingest_once(opts: &ClientOptions, args: &IngestArgs) -> Result<(IngestR
 
 /// Filters none of which narrows the one before it, so each one tests
 /// every held record: the full re-filter a keystroke can cost (one that
-/// narrows the filter tests only the current matches).
+/// narrows the filter tests only the current matches). The empty filter
+/// tests none (every record matches), and every filter narrows it, but
+/// its matches are every held record.
 const REFILTERS: [&str; 9] = [
     "b",
     "digest",

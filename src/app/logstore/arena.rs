@@ -50,7 +50,7 @@ impl Arena {
         if record.flags & RECIPIENT_IN_TEXT == 0 {
             return self.recipients.get(seq, record.recipient_at);
         }
-        self.hot_field(seq, record, 0, RECIPIENT_IN_TEXT)
+        self.hot_field(seq, record, HotEntry::RECIPIENT, RECIPIENT_IN_TEXT)
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or("")
     }

@@ -223,27 +223,19 @@ impl CompiledFilter {
         records: &VecDeque<CompactRecord>,
         first_seq: u64,
     ) {
-        let from_seq = first_seq;
         for term in &mut self.terms {
             if let Test::Detail(detail, needles, hits) = &mut term.test {
-                *hits = detail_sweep::sweep(
-                    *detail,
-                    needles,
-                    records,
-                    first_seq,
-                    from_seq,
-                    (arena, strings),
-                );
+                *hits = detail_sweep::sweep(*detail, needles, records, first_seq, (arena, strings));
             }
         }
         for term in &self.terms {
             match term.test {
                 Test::Text(TextField::Recipient, index) => {
-                    self.texts[index].sweep_from = Some(from_seq);
+                    self.texts[index].sweep_from = Some(first_seq);
                 }
                 Test::Text(TextField::Anywhere, index) => {
                     self.texts[index].decide_all(strings);
-                    self.texts[index].sweep_from = Some(from_seq);
+                    self.texts[index].sweep_from = Some(first_seq);
                 }
                 Test::Text(_, index) => self.texts[index].decide_all(strings),
                 _ => {}

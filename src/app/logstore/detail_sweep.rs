@@ -16,7 +16,9 @@ use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::top::{Detail, detail_field};
 use crate::app::filter::{contains_ascii_ci, spans_join};
-use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, RECORD_END, SEPARATOR, SMTP_AFTER_GROUP};
+use crate::model::log::store_ready::{
+    HAS_IP, HAS_SMTP, HotEntry, RECORD_END, SEPARATOR, SMTP_AFTER_GROUP,
+};
 
 /// What a group's text says for a term, found once per group id.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,30 +32,28 @@ enum Group {
     Neither,
 }
 
-/// The records from `from_seq` on (`records[0]` is `first_seq`) whose
-/// field holds one of `needles` (lowercased). `None` when a needle is not
+/// The held records (`records[0]` is `first_seq`) whose field holds one
+/// of `needles` (lowercased). `None` when a needle is not
 /// ASCII or is empty: those are tested record by record.
 pub(super) fn sweep(
     detail: Detail,
     needles: &[String],
     records: &VecDeque<CompactRecord>,
     first_seq: u64,
-    from_seq: u64,
     (arena, strings): (&Arena, &Interner),
 ) -> Option<RecordHits> {
     if needles.iter().any(|n| n.is_empty() || !n.is_ascii()) {
         return None;
     }
     let end_seq = first_seq + records.len() as u64;
-    let from_seq = from_seq.clamp(first_seq, end_seq);
-    let mut hits = RecordHits::new(from_seq, end_seq);
+    let mut hits = RecordHits::new(first_seq, end_seq);
     let (field, flag) = match detail {
-        Detail::Smtp => (1, HAS_SMTP),
-        Detail::Ip => (2, HAS_IP),
+        Detail::Smtp => (HotEntry::SMTP, HAS_SMTP),
+        Detail::Ip => (HotEntry::IP, HAS_IP),
     };
     let mut groups: Vec<Group> = Vec::new();
     let mut entries: Vec<u32> = Vec::new();
-    for chunk in arena.hot.holding(from_seq) {
+    for chunk in arena.hot.holding(first_seq) {
         let text = chunk.text.as_slice();
         entries.clear();
         for needle in needles {
@@ -63,7 +63,7 @@ pub(super) fn sweep(
             entries.sort_unstable();
             entries.dedup();
         }
-        let (start, end) = (chunk.first_seq.max(from_seq), chunk.end_seq().min(end_seq));
+        let (start, end) = (chunk.first_seq.max(first_seq), chunk.end_seq().min(end_seq));
         let mut next = 0;
         for seq in start..end {
             let Some(record) = records.get((seq - first_seq) as usize) else {

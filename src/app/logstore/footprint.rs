@@ -11,9 +11,11 @@ pub struct Footprint {
     pub records: usize,
     /// The string table: its texts, slots, masks and hash table.
     pub strings: usize,
-    /// The hot text: SMTP responses, IPs, recipients with capitals.
+    /// The hot text: SMTP responses (what follows their group), IPs,
+    /// recipients with capitals.
     pub hot: usize,
-    /// The cold text, compressed: ids, message ids, URLs, unknown fields.
+    /// The cold text, compressed: ids, message ids, URLs, user agents,
+    /// unknown fields.
     pub cold: usize,
     /// The recipients, lowercased, for filters.
     pub recipients: usize,

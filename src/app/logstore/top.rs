@@ -16,7 +16,7 @@ use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::{LogStore, TYPE_CODES};
 use crate::app::top_values::{TopField, TopRow, TopValues, type_label};
-use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, SEPARATOR, SMTP_AFTER_GROUP};
+use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, HotEntry, SEPARATOR, SMTP_AFTER_GROUP};
 
 /// A detail field read from a record's hot text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub(super) fn detail_field<'a>(
 ) -> Option<(&'a str, &'a [u8])> {
     match detail {
         Detail::Smtp => {
-            let tail = arena.hot_field(seq, record, 1, HAS_SMTP)?;
+            let tail = arena.hot_field(seq, record, HotEntry::SMTP, HAS_SMTP)?;
             let group = record.smtp_group;
             let head = if record.flags & SMTP_AFTER_GROUP != 0 && group != StrId::MAX {
                 strings.get(group)
@@ -48,7 +48,9 @@ pub(super) fn detail_field<'a>(
             };
             Some((head, tail))
         }
-        Detail::Ip => arena.hot_field(seq, record, 2, HAS_IP).map(|ip| ("", ip)),
+        Detail::Ip => arena
+            .hot_field(seq, record, HotEntry::IP, HAS_IP)
+            .map(|ip| ("", ip)),
     }
 }
 

@@ -54,6 +54,11 @@ const _: () = assert!(SEPARATOR.is_ascii());
 pub struct HotEntry;
 
 impl HotEntry {
+    /// Its fields, for [`HotEntry::field`].
+    pub const RECIPIENT: usize = 0;
+    pub const SMTP: usize = 1;
+    pub const IP: usize = 2;
+
     /// Appends an entry: the recipient (empty unless it has capitals), the
     /// SMTP response (or what follows its group, [`SMTP_AFTER_GROUP`]) and
     /// the IP (each empty when absent: the record's flags say which it
@@ -183,16 +188,14 @@ fn write_value(out: &mut Vec<u8>, value: &Value, clean: &impl Fn(&str) -> Cow<'_
 /// The records of a batch with all their text sanitized and capped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoreReady {
-    /// The distinct senders, subjects, tag sets, user agents and SMTP
-    /// groups the records name.
+    /// The distinct senders, subjects, tag sets and SMTP groups the
+    /// records name.
     pub strings: Vec<ReadyString>,
     pub records: Vec<ReadyRecord>,
     /// The [`HotEntry`] of each record that has any of it ([`HOT`]): the
     /// recipient where it has capitals ([`RECIPIENT_IN_TEXT`]), the SMTP
-    /// response, the IP. A record whose entry is the one before's shares
-    /// it. User agents are among the strings
-    /// instead: a busy domain's opens and clicks come from a handful of
-    /// them.
+    /// response (or what follows its group, [`SMTP_AFTER_GROUP`]), the
+    /// IP. A record whose entry is the one before's shares it.
     pub hot: Vec<u8>,
     /// What only the detail view and exports read.
     pub cold: ColdText,
@@ -336,8 +339,9 @@ pub struct ReadyRecord {
     pub sender: u32,
     pub subject: u32,
     pub tags: u32,
-    /// The [`smtp_group`](super::smtp::smtp_group) of its SMTP response;
-    /// [`NO_STRING`] when it has none (or the group is empty).
+    /// The [`smtp_group`](super::smtp::smtp_group) of its SMTP response,
+    /// whether or not the hot entry leaves it out; [`NO_STRING`] when it
+    /// has none (or the group is empty).
     pub smtp_group: u32,
     /// Where its entry starts in [`StoreReady::hot`], when it has one
     /// ([`HOT`]).
