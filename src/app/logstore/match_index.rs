@@ -156,6 +156,10 @@ impl MatchIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::filter::parse;
+    use crate::app::logstore::LogStore;
+    use crate::app::logstore::tests::{NOW, matched_ids, record};
+    use crate::model::{LogBatch, LogRecord};
 
     /// Both kinds answer alike for the same matches: every held record.
     #[test]
@@ -208,5 +212,37 @@ mod tests {
             panic!("a list stays a list");
         };
         assert_eq!(base, 10);
+    }
+
+    #[test]
+    fn without_a_filter_the_matches_take_no_room() {
+        let mut store = LogStore::new(40);
+        let records = |from: u64| -> Vec<LogRecord> {
+            (from..from + 30)
+                .map(|i| record(i, None, &format!("s{i}@x.io"), "s", &[]))
+                .collect()
+        };
+        store.append(LogBatch::from(records(0)));
+        assert_eq!((store.match_count(), store.footprint().matches), (30, 0));
+        // Typed a key at a time: each narrows the last.
+        for typed in ["from:s", "from:s2"] {
+            store.set_filter(&parse(typed).unwrap(), NOW);
+        }
+        assert_eq!(matched_ids(&store).len(), 11);
+        assert!(store.footprint().matches > 0);
+        // Evicting through a filter, then deleting it back to nothing.
+        store.append(LogBatch::from(records(30)));
+        assert_eq!(store.match_count(), 10);
+        for typed in ["from:s", ""] {
+            store.set_filter(&parse(typed).unwrap(), NOW);
+        }
+        assert_eq!((store.match_count(), store.footprint().matches), (40, 0));
+        assert_eq!(store.match_seq(0), Some(20));
+        assert_eq!(store.match_position(25), 5);
+        // Clearing keeps a filter, which lists its matches from then on.
+        store.set_filter(&parse("from:s5").unwrap(), NOW);
+        store.clear();
+        store.append(LogBatch::from(records(0)));
+        assert_eq!(matched_ids(&store), ["id-5"]);
     }
 }

@@ -10,9 +10,9 @@ use serde_json::Value;
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::MAX_FIELD_BYTES;
 
-const NOW: i64 = 1_780_000_000_000;
+pub(super) const NOW: i64 = 1_780_000_000_000;
 
-fn record(
+pub(super) fn record(
     i: u64,
     event: Option<LogEventType>,
     sender: &str,
@@ -32,7 +32,7 @@ fn record(
     }
 }
 
-fn matched_ids(store: &LogStore) -> Vec<String> {
+pub(super) fn matched_ids(store: &LogStore) -> Vec<String> {
     (0..store.match_count())
         .map(|i| store.full_record(store.match_seq(i).unwrap()).unwrap().id)
         .collect()
@@ -383,38 +383,6 @@ fn clear_keeps_the_filter() {
         record(2, Some(LogEventType::Queued), "a@x.io", "s", &[]),
     ]));
     assert_eq!(matched_ids(&store), ["id-1"]);
-}
-
-#[test]
-fn without_a_filter_the_matches_take_no_room() {
-    let mut store = LogStore::new(40);
-    let records = |from: u64| -> Vec<LogRecord> {
-        (from..from + 30)
-            .map(|i| record(i, None, &format!("s{i}@x.io"), "s", &[]))
-            .collect()
-    };
-    store.append(LogBatch::from(records(0)));
-    assert_eq!((store.match_count(), store.footprint().matches), (30, 0));
-    // Typed a key at a time: each narrows the last.
-    for typed in ["from:s", "from:s2"] {
-        store.set_filter(&parse(typed).unwrap(), NOW);
-    }
-    assert_eq!(matched_ids(&store).len(), 11);
-    assert!(store.footprint().matches > 0);
-    // Evicting through a filter, then deleting it back to nothing.
-    store.append(LogBatch::from(records(30)));
-    assert_eq!(store.match_count(), 10);
-    for typed in ["from:s", ""] {
-        store.set_filter(&parse(typed).unwrap(), NOW);
-    }
-    assert_eq!((store.match_count(), store.footprint().matches), (40, 0));
-    assert_eq!(store.match_seq(0), Some(20));
-    assert_eq!(store.match_position(25), 5);
-    // Clearing keeps a filter, which lists its matches from then on.
-    store.set_filter(&parse("from:s5").unwrap(), NOW);
-    store.clear();
-    store.append(LogBatch::from(records(0)));
-    assert_eq!(matched_ids(&store), ["id-5"]);
 }
 
 #[test]
