@@ -421,18 +421,24 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     haystack.to_lowercase().contains(needle_lower)
 }
 
-/// [`contains_ci`] of an ASCII needle, on bytes: the same verdict, without
-/// the haystack being known to be UTF-8 first.
+/// [`contains_ci`] of an ASCII needle (lowercase), on bytes: the same
+/// verdict, without the haystack being known to be UTF-8 first.
 pub fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
-        return true;
-    };
-    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
-        return false;
-    };
+    needle.is_empty() || ascii_ci_matches(hay, needle).next().is_some()
+}
+
+/// Where a non-empty ASCII needle (lowercase) starts in `hay`, ASCII case
+/// folded, in order.
+pub fn ascii_ci_matches<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    let first = needle.first().copied().unwrap_or_default();
+    let last_start = hay
+        .len()
+        .checked_sub(needle.len())
+        .filter(|_| !needle.is_empty());
     // Jump between the places the first byte occurs, in either case.
-    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &hay[..=last_start])
-        .any(|at| hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest))
+    let candidates = last_start.map(|last| &hay[..=last]).unwrap_or_default();
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), candidates)
+        .filter(move |&at| hay[at + 1..at + needle.len()].eq_ignore_ascii_case(&needle[1..]))
 }
 
 /// [`contains_ci`] of `head` and `tail` one after the other, without
@@ -452,12 +458,20 @@ pub fn contains_ci_split(head: &str, tail: &[u8], needle_lower: &str) -> bool {
 /// `tail`: a start of it ends the head, and the rest of it starts the
 /// tail.
 pub fn spans_join(head: &[u8], tail: &[u8], needle: &[u8]) -> bool {
-    (1..needle.len()).any(|k| {
-        head.len() >= k
-            && tail.len() >= needle.len() - k
-            && head[head.len() - k..].eq_ignore_ascii_case(&needle[..k])
+    ends_with_starts_of(head, needle).any(|k| {
+        tail.len() >= needle.len() - k
             && tail[..needle.len() - k].eq_ignore_ascii_case(&needle[k..])
     })
+}
+
+/// Each length `k`, shorter than the needle, of a start of an ASCII
+/// needle (lowercase) that `head` ends with, ASCII case folded.
+pub fn ends_with_starts_of<'a>(
+    head: &'a [u8],
+    needle: &'a [u8],
+) -> impl Iterator<Item = usize> + 'a {
+    (1..needle.len().min(head.len() + 1))
+        .filter(move |&k| head[head.len() - k..].eq_ignore_ascii_case(&needle[..k]))
 }
 
 /// Case-insensitive suffix test, compared as [`contains_ci`] compares:

@@ -15,7 +15,7 @@ use super::hits::RecordHits;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::top::{Detail, detail_field};
-use crate::app::filter::{contains_ascii_ci, spans_join};
+use crate::app::filter::{ascii_ci_matches, contains_ascii_ci, ends_with_starts_of, spans_join};
 use crate::model::log::store_ready::{
     HAS_IP, HAS_SMTP, HotEntry, RECORD_END, SEPARATOR, SMTP_AFTER_GROUP,
 };
@@ -103,11 +103,7 @@ pub(super) fn sweep(
 /// Adds to `entries`, ascending, where each entry of `text` starts whose
 /// field `field` holds `needle` (ASCII, lowercase, not empty).
 fn found_in(text: &[u8], needle: &[u8], field: usize, entries: &mut Vec<u32>) {
-    let Some(&first) = needle.first() else { return };
-    let Some(last_start) = text.len().checked_sub(needle.len()) else {
-        return;
-    };
-    let mut add = |at: usize| {
+    let add = |at: usize| {
         // A needle holds no control character, so it lies within one
         // field: the one after as many separators as its entry has
         // before it.
@@ -124,11 +120,7 @@ fn found_in(text: &[u8], needle: &[u8], field: usize, entries: &mut Vec<u32>) {
         memchr::memmem::find_iter(text, needle).for_each(add);
         return;
     }
-    for at in memchr::memchr2_iter(first, first.to_ascii_uppercase(), &text[..=last_start]) {
-        if text[at..at + needle.len()].eq_ignore_ascii_case(needle) {
-            add(at);
-        }
-    }
+    ascii_ci_matches(text, needle).for_each(add);
 }
 
 /// What group `id` says for the needles, decided the first time it is
@@ -145,11 +137,10 @@ fn group(groups: &mut Vec<Group>, id: StrId, strings: &Interner, needles: &[Stri
             .any(|n| contains_ascii_ci(text, n.as_bytes()))
         {
             Group::Holds
-        } else if needles.iter().any(|n| {
-            let n = n.as_bytes();
-            (1..n.len().min(text.len() + 1))
-                .any(|k| text[text.len() - k..].eq_ignore_ascii_case(&n[..k]))
-        }) {
+        } else if needles
+            .iter()
+            .any(|n| ends_with_starts_of(text, n.as_bytes()).next().is_some())
+        {
             Group::MaySpan
         } else {
             Group::Neither
