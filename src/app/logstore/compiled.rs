@@ -219,7 +219,7 @@ impl CompiledFilter {
     /// `smtp:` or `ip:` term's needles in every held record's hot text.
     pub(super) fn sweep(
         &mut self,
-        (strings, arena): (&Interner, &Arena),
+        (arena, strings): (&Arena, &Interner),
         records: &VecDeque<CompactRecord>,
         first_seq: u64,
     ) {

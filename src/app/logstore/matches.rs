@@ -93,7 +93,7 @@ impl LogStore {
             // matches to test are a good part of them.
             if self.matches.len(&held) >= self.records.len() / SWEEP_FRACTION {
                 self.filter
-                    .sweep((&self.strings, &self.arena), &self.records, self.first_seq);
+                    .sweep((&self.arena, &self.strings), &self.records, self.first_seq);
             }
             let (records, filter, strings, arena) =
                 (&self.records, &mut self.filter, &self.strings, &self.arena);
@@ -106,7 +106,7 @@ impl LogStore {
             return;
         }
         self.filter
-            .sweep((&self.strings, &self.arena), &self.records, self.first_seq);
+            .sweep((&self.arena, &self.strings), &self.records, self.first_seq);
         self.matches = MatchIndex::listed(self.first_seq);
         self.match_from(self.first_seq);
         self.filter.end_sweep();

@@ -9,10 +9,10 @@
 //! - The rest of each record's text is in columns of chunks that follow
 //!   the records' order and are dropped as their records are evicted
 //!   (`arena`): the SMTP response (what follows its interned group) and
-//!   the IP, which the table draws and filters read (the hot text); the id, message id, URL,
-//!   user agent and unknown fields, which only the detail view and exports
-//!   read, compressed a batch at a time (the cold text, `cold`). Ids and
-//!   message ids were half of all a record held.
+//!   the IP, which the table draws and filters read (the hot text); the
+//!   id, message id, URL, user agent and unknown fields, which only the
+//!   detail view and exports read, compressed a batch at a time (the cold
+//!   text, `cold`). Ids and message ids were half of all a record held.
 //! - Recipients are not interned: on a busy domain nearly every record
 //!   names another recipient than the one before, and a third of them are
 //!   new, so a table of them saved no memory and cost a cache miss or more
@@ -26,7 +26,8 @@
 //! - The filter's matches are an index of record positions that grows as
 //!   records arrive (none at all without a filter: every record matches):
 //!   only new records are tested. Setting a new filter re-scans once, and
-//!   an `smtp:` or `ip:` term then sweeps the hot text a chunk at a time; per-term verdicts are cached per string id, and
+//!   an `smtp:` or `ip:` term then sweeps the hot text a chunk at a time;
+//!   per-term verdicts are cached per string id, and
 //!   decided for every held string before a pass over many records, which
 //!   then only looks them up by id.
 //! - Past the cap, the oldest records are evicted and counted.

@@ -264,6 +264,7 @@ impl LogStore {
     /// the matches added since the last call; the first call for a field,
     /// or the first after a filter change, counts every match.
     pub fn top_values(&mut self, field: TopField, limit: usize) -> TopValues {
+        let held = self.held();
         let top = self.top.get_or_insert_with(|| TopCounts::new(field));
         if top.field != field {
             *top = TopCounts::new(field);
@@ -271,7 +272,6 @@ impl LogStore {
         if !top.valid {
             top.reset(self.first_seq);
         }
-        let held = self.first_seq..self.first_seq + self.records.len() as u64;
         let from = self.matches.position(top.next_seq, &held);
         for seq in self.matches.seqs_from(from, &held) {
             if let Some(record) = self.records.get((seq - self.first_seq) as usize) {
@@ -304,12 +304,12 @@ impl LogStore {
     /// Before the `n` oldest records go: takes the counted matches among
     /// them off the counts.
     pub(super) fn top_evict(&mut self, n: usize) {
+        let held = self.held();
         let Some(top) = &mut self.top else { return };
         if !top.valid {
             return;
         }
         let end = (self.first_seq + n as u64).min(top.next_seq);
-        let held = self.first_seq..self.first_seq + self.records.len() as u64;
         for seq in self.matches.seqs_from(0, &held) {
             if seq >= end {
                 break;
