@@ -168,8 +168,9 @@ pub async fn run(client: ClientOptions, watch: WatchList, opts: DashOptions) -> 
     result
 }
 
-/// Events the channel from the client tasks holds. A domain-log batch is
-/// about 450 KB in memory (its text and the record spans), so this bounds
+/// Events the channel from the client tasks holds. A domain-log batch of
+/// 1,000 records is 150-200 KB in memory (only its store-ready form; with
+/// its text and spans it was three times that), so this bounds
 /// what waits while the UI is busy (a re-filter, a frame) to a few MB; a
 /// full channel makes the clients wait, which is backpressure into TCP, not
 /// loss. With two batches being parsed as well, eight keep the reducer fed:

@@ -327,6 +327,7 @@ impl Connect for DomainLogsClient {
                                 parse_log_event(&name, data, batch_hint, prepare, &mut bad);
                             if let ParsedEvent::Records(batch) = &mut payload {
                                 batch.find_keys(&ids);
+                                batch.shed_raw();
                             }
                             (payload, bad)
                         };

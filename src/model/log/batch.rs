@@ -94,6 +94,9 @@ pub struct LogBatch {
     /// never stores a batch and skips that work.
     pub(crate) ready: Box<StoreReady>,
     pub(crate) prepared: bool,
+    /// The raw text and spans are dropped ([`LogBatch::shed_raw`]): the
+    /// records are only in `ready`.
+    pub(crate) shed: bool,
     /// Each record's key, once [`LogBatch::find_keys`] has run.
     pub(crate) keys: Vec<RecordKey>,
 }
@@ -271,24 +274,39 @@ impl LogBatch {
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        if self.shed {
+            self.ready.records.len()
+        } else {
+            self.records.len()
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     #[inline]
     pub fn get(&self, i: usize) -> Option<LogRecordRef<'_>> {
+        debug_assert!(!self.shed, "the batch's raw records were dropped");
         self.records.get(i).map(|r| self.view(r))
     }
 
     /// Each record's time and type, without a view of the rest.
     pub fn times(&self) -> impl Iterator<Item = (i64, Option<LogEventType>)> + '_ {
-        self.records.iter().map(|r| (r.timestamp_ms, r.event_type))
+        let ready: &[_] = if self.shed { &self.ready.records } else { &[] };
+        let raw = self.records.iter().map(|r| (r.timestamp_ms, r.event_type));
+        raw.chain(ready.iter().map(|r| (r.timestamp_ms, r.event_type)))
     }
 
+    /// Whether the records as they came are here: not after
+    /// [`LogBatch::shed_raw`].
+    pub fn has_raw_records(&self) -> bool {
+        !self.shed
+    }
+
+    /// The records as they came. None once [`LogBatch::shed_raw`] has run.
     pub fn iter(&self) -> Records<'_> {
+        debug_assert!(!self.shed, "the batch's raw records were dropped");
         Records {
             batch: self,
             raw: self.records.iter(),
@@ -318,7 +336,7 @@ impl LogBatch {
     /// Each record's key, in order: those [`LogBatch::find_keys`] found
     /// with the same `ids`, else worked out now.
     pub fn take_keys(&mut self, ids: &impl BuildHasher) -> Vec<RecordKey> {
-        if self.keys.len() != self.records.len() {
+        if self.keys.len() != self.len() {
             self.find_keys(ids);
         }
         std::mem::take(&mut self.keys)
@@ -340,15 +358,35 @@ impl LogBatch {
     }
 
     pub fn truncate(&mut self, len: usize) {
-        if len >= self.records.len() {
+        if len >= self.len() {
             return;
         }
         self.keys.truncate(len);
         if self.prepared {
-            let kept: Vec<bool> = (0..self.records.len()).map(|i| i < len).collect();
+            let kept: Vec<bool> = (0..self.len()).map(|i| i < len).collect();
             self.ready.keep(&kept);
         }
         self.records.truncate(len);
+    }
+
+    /// Drops what a batch prepared for the store no longer needs once its
+    /// keys are found: its text, its spans and its unknown fields. The
+    /// store and the alerts read only `ready`, and parsed batches wait in
+    /// the parse queue and the channel to the UI: three quarters of each
+    /// one's memory, 4-5 MB at the peak of a 500,000-record ingest against
+    /// other-server.py (BENCHMARKS.md). `len`, `times`, `retain` and
+    /// `truncate` read `ready` from then on; `get` and `iter` have nothing
+    /// to show.
+    pub fn shed_raw(&mut self) {
+        if !self.prepared || self.keys.len() != self.records.len() {
+            return;
+        }
+        self.shed = true;
+        self.text = String::new();
+        self.spill = String::new();
+        self.records = Vec::new();
+        self.tags = Vec::new();
+        self.extras = Vec::new();
     }
 
     /// The records sanitized for the log store; the batch is done with.
@@ -437,12 +475,19 @@ impl ExactSizeIterator for Records<'_> {}
 
 impl PartialEq for LogBatch {
     fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
+        match (self.shed, other.shed) {
+            (false, false) => self.iter().eq(other.iter()),
+            (true, true) => self.ready == other.ready,
+            _ => false,
+        }
     }
 }
 
 impl fmt::Debug for LogBatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.shed {
+            return write!(f, "LogBatch({} records, store-ready only)", self.len());
+        }
         f.debug_list().entries(self.iter()).finish()
     }
 }

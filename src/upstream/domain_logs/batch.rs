@@ -172,6 +172,7 @@ impl Builder {
             plain: false,
             ready: Box::default(),
             prepared: false,
+            shed: false,
             keys: Vec::new(),
         };
         batch.plain = self.text_plain && is_printable_ascii(&batch.spill);

@@ -17,10 +17,11 @@ pub use server::*;
 
 use misar_dash::upstream::options::{ApiKey, Backoff, ClientOptions};
 
+use misar_dash::app::logstore::LogStore;
 use misar_dash::model::endpoints::Endpoints;
 use misar_dash::model::{
-    CampaignUpdate, ConnState, InboxEvent, LogQuery, LogRecord, SendProgress, Source, StopReason,
-    UpstreamBody, UpstreamEvent,
+    CampaignUpdate, ConnState, InboxEvent, LogBatch, LogQuery, LogRecord, SendProgress, Source,
+    StopReason, UpstreamBody, UpstreamEvent,
 };
 use misar_dash::sim::{self, Account, CampaignFate, CatalogCampaign, Sim, SimConfig};
 use misar_dash::upstream::{ClientTask, Upstream};
@@ -375,7 +376,7 @@ impl Run {
         self.events
             .iter()
             .flat_map(|b| match b {
-                UpstreamBody::Logs(r) => r.to_records(),
+                UpstreamBody::Logs(r) => batch_records(r),
                 _ => Vec::new(),
             })
             .collect()
@@ -539,4 +540,18 @@ pub async fn run_until(
     Client::start(opts, source, query)
         .run_until(limit, until)
         .await
+}
+
+/// A batch's records: as they came, or, from a batch the client prepared
+/// for the log store and kept only that of, as a log store holds them
+/// (sanitized), which is what the dashboard shows.
+pub fn batch_records(batch: &LogBatch) -> Vec<LogRecord> {
+    if batch.has_raw_records() {
+        return batch.to_records();
+    }
+    let mut store = LogStore::new(batch.len());
+    store.append(batch.clone());
+    (0..store.streamed())
+        .filter_map(|seq| store.full_record(seq))
+        .collect()
 }

@@ -354,3 +354,48 @@ fn retain_and_truncate_keep_a_packed_batch_in_step() {
         );
     }
 }
+
+#[test]
+fn a_batch_without_its_raw_records_keeps_and_counts_the_same() {
+    let records: Vec<String> = (0..300)
+        .map(|i| {
+            let typed = format!(
+                r#""id":"evt-{i}","event_type":"{}""#,
+                ["bounced", "opened"][i % 2]
+            );
+            record("A", &format!("r{i}@y")).replace(r#""id":"a""#, &typed)
+        })
+        .collect();
+    let (mut whole, _) = cleaned(&format!(r#"{{"logs":[{}]}}"#, records.join(",")));
+    let ids = std::collections::hash_map::RandomState::new();
+    whole.find_keys(&ids);
+    let mut shed = whole.clone();
+    shed.shed_raw();
+    assert!(!shed.has_raw_records() && whole.has_raw_records());
+    assert!(shed.text.is_empty() && shed.records.is_empty() && shed.extras.is_empty());
+    assert_eq!(shed.len(), 300);
+    assert!(shed.times().eq(whole.times()));
+    assert_eq!(shed.take_keys(&ids), whole.take_keys(&ids));
+    let kept: Vec<bool> = (0..300).map(|i| i % 5 != 0).collect();
+    for batch in [&mut whole, &mut shed] {
+        batch.retain(&kept);
+        batch.truncate(200);
+    }
+    assert_eq!(shed.len(), 200);
+    assert!(shed.times().eq(whole.times()));
+    assert_eq!(shed.into_store_ready(), whole.into_store_ready());
+}
+
+#[test]
+fn an_unprepared_batch_keeps_its_raw_records() {
+    let mut bad = Vec::new();
+    let json = format!(r#"{{"logs":[{}]}}"#, record("A", "r@y"));
+    let super::super::ParsedEvent::Records(mut batch) = super::super::parse_data(json, 0, &mut bad)
+    else {
+        panic!("not a batch");
+    };
+    batch.find_keys(&std::collections::hash_map::RandomState::new());
+    batch.shed_raw();
+    assert!(batch.has_raw_records());
+    assert_eq!(batch.iter().count(), 1);
+}
