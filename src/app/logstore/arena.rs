@@ -3,12 +3,14 @@
 //! records are evicted: the recipients (lowercased, for filters), the hot
 //! text (what the table draws and filters read: a recipient with capitals,
 //! the SMTP response, the IP) and the cold text (compressed: what only the
-//! detail view reads).
+//! detail view reads). Beside them, the base each record's time is kept
+//! from.
 
 use super::cold::ColdColumn;
 use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use super::seq_chunks::SeqChunks;
+use super::times::TimeColumn;
 use crate::model::log::store_ready::{ColdText, HotEntry, RECIPIENT_IN_TEXT};
 
 #[derive(Debug, Default)]
@@ -17,6 +19,7 @@ pub(super) struct Arena {
     pub(super) cold: ColdColumn,
     /// The recipients again, lowercased and side by side, for filters.
     pub(super) recipients: RecipientColumn,
+    pub(super) times: TimeColumn,
     /// Recipients read back, for tests that a filter pass read none.
     #[cfg(test)]
     pub(super) recipients_read: std::cell::Cell<u64>,
@@ -68,7 +71,14 @@ impl Arena {
         (record.flags & flag != 0).then(|| HotEntry::field(self.hot.from(seq, record.hot_at), n))
     }
 
+    /// Record `seq`'s time.
+    #[inline]
+    pub(super) fn timestamp_ms(&self, seq: u64, record: &CompactRecord) -> i64 {
+        self.times.get(seq, record.time_delta)
+    }
+
     pub(super) fn evict_before(&mut self, first_seq: u64) {
+        self.times.evict_before(first_seq);
         self.recipients.evict_before(first_seq);
         self.hot.evict_before(first_seq);
         self.cold.evict_before(first_seq);

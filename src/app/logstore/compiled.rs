@@ -175,8 +175,8 @@ impl CompiledFilter {
                     }
                 }
                 &Test::Types(mask) => mask & (1 << record.event) != 0,
-                &Test::Since(ms) => record.timestamp_ms >= ms,
-                &Test::Until(ms) => record.timestamp_ms <= ms,
+                &Test::Since(ms) => arena.timestamp_ms(seq, record) >= ms,
+                &Test::Until(ms) => arena.timestamp_ms(seq, record) <= ms,
                 &Test::Text(field, index) => {
                     let text = &mut self.texts[index];
                     match field {

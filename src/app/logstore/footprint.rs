@@ -7,7 +7,7 @@ use super::record::CompactRecord;
 /// Heap bytes by part.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Footprint {
-    /// The compact records.
+    /// The compact records, and the bases of their times.
     pub records: usize,
     /// The string table: its texts, slots, masks and hash table.
     pub strings: usize,
@@ -33,7 +33,8 @@ impl LogStore {
     /// What the store holds on the heap, part by part.
     pub fn footprint(&self) -> Footprint {
         Footprint {
-            records: self.records.capacity() * size_of::<CompactRecord>(),
+            records: self.records.capacity() * size_of::<CompactRecord>()
+                + self.arena.times.heap_bytes(),
             strings: self.strings.heap_bytes(),
             hot: self.arena.hot.heap_bytes(),
             cold: self.arena.cold.heap_bytes(),

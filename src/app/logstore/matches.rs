@@ -161,7 +161,10 @@ impl LogStore {
         let held = self.held();
         self.matches.seqs_from(0, &held).filter_map(move |seq| {
             let record = self.records.get(usize::try_from(seq - held.start).ok()?)?;
-            Some((record.timestamp_ms, type_of_code(record.event)))
+            Some((
+                self.arena.timestamp_ms(seq, record),
+                type_of_code(record.event),
+            ))
         })
     }
 

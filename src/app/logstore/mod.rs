@@ -1,10 +1,11 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 38-byte `CompactRecord`: timestamp, event type as a
-//!   byte, and u32 ids into a reference-counted string table for sender,
-//!   subject, the tag set (joined with U+001F, which sanitized text never
-//!   holds) and SMTP response group. These repeat a lot, so the table
+//! - Each record is a 34-byte `CompactRecord`: its time (from a base per
+//!   block of records, `times`), event type as a byte, and u32 ids into a
+//!   reference-counted string table for sender, subject, the tag set
+//!   (joined with U+001F, which sanitized text never holds) and SMTP
+//!   response group. These repeat a lot, so the table
 //!   stays small and a filter tests each distinct string once.
 //! - The rest of each record's text is in columns of chunks that follow
 //!   the records' order and are dropped as their records are evicted
@@ -66,6 +67,7 @@ mod sweep_tests;
 #[cfg(test)]
 mod tests;
 mod text_test;
+mod times;
 mod top;
 #[cfg(test)]
 mod top_tests;
@@ -220,7 +222,7 @@ impl LogStore {
         );
         for (seq, record) in (first_seq..).zip(&records) {
             let compact = CompactRecord {
-                timestamp_ms: record.timestamp_ms,
+                time_delta: self.arena.times.push(seq, record.timestamp_ms),
                 recipient_mask: record.recipient_mask,
                 sender: ids[record.sender as usize],
                 subject: ids[record.subject as usize],
@@ -303,7 +305,7 @@ impl LogStore {
         let record = self.record(seq)?;
         Some(RecordView {
             seq,
-            timestamp_ms: record.timestamp_ms,
+            timestamp_ms: self.arena.timestamp_ms(seq, record),
             event_type: type_of_code(record.event),
             sender: self.strings.get(record.sender),
             recipient: self.arena.recipient(seq, record),
@@ -336,7 +338,7 @@ impl LogStore {
             .unwrap_or_default();
         Some(LogRecord {
             id,
-            timestamp_ms: record.timestamp_ms,
+            timestamp_ms: view.timestamp_ms,
             event_type: view.event_type,
             sender: view.sender.to_string(),
             recipient: view.recipient.to_string(),
