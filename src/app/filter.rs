@@ -474,6 +474,22 @@ pub fn ends_with_starts_of<'a>(
         .filter(move |&k| head[head.len() - k..].eq_ignore_ascii_case(&needle[..k]))
 }
 
+/// [`ends_with_ci`] of `head` and `tail` joined, without joining them for
+/// an ASCII needle.
+pub fn ends_with_ci_split(head: &str, tail: &str, needle_lower: &str) -> bool {
+    if !needle_lower.is_ascii() {
+        return ends_with_ci(&[head, tail].concat(), needle_lower);
+    }
+    match needle_lower.len().checked_sub(tail.len()) {
+        None | Some(0) => ends_with_ci(tail, needle_lower),
+        Some(k) => {
+            tail.as_bytes()
+                .eq_ignore_ascii_case(&needle_lower.as_bytes()[k..])
+                && ends_with_ci(head, &needle_lower[..k])
+        }
+    }
+}
+
 /// Case-insensitive suffix test, compared as [`contains_ci`] compares:
 /// ASCII needles byte by byte, others on the lowercased text.
 pub fn ends_with_ci(haystack: &str, needle_lower: &str) -> bool {

@@ -423,7 +423,7 @@ fn record_line(
                 theme.log_type(record.event_type),
             ),
             LogColumn::Sender => (*column, record.sender, Style::default()),
-            LogColumn::Recipient => (*column, record.recipient, Style::default()),
+            LogColumn::Recipient => (*column, &*record.recipient, Style::default()),
             LogColumn::Subject => (*column, record.subject, Style::default()),
             LogColumn::Tags => (*column, tags.as_str(), theme.tone(Tone::Muted)),
             LogColumn::Smtp => (

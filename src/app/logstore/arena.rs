@@ -6,7 +6,10 @@
 //! detail view reads). Beside them, the base each record's time is kept
 //! from.
 
+use std::borrow::Cow;
+
 use super::cold::ColdColumn;
+use super::interner::{Interner, StrId};
 use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use super::seq_chunks::SeqChunks;
@@ -46,16 +49,42 @@ impl Arena {
     }
 
     /// Record `seq`'s recipient: from its hot entry where it has capitals,
-    /// else from the recipients column (which lowercases).
-    pub(super) fn recipient(&self, seq: u64, record: &CompactRecord) -> &str {
+    /// else its two parts joined.
+    pub(super) fn recipient<'a>(
+        &'a self,
+        seq: u64,
+        record: &CompactRecord,
+        strings: &'a Interner,
+    ) -> Cow<'a, str> {
+        if record.flags & RECIPIENT_IN_TEXT != 0 {
+            let cased = self
+                .hot_field(seq, record, HotEntry::RECIPIENT, RECIPIENT_IN_TEXT)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok());
+            return Cow::Borrowed(cased.unwrap_or(""));
+        }
+        match self.recipient_parts(seq, record, strings) {
+            (local, "") => Cow::Borrowed(local),
+            (local, domain) => Cow::Owned([local, domain].concat()),
+        }
+    }
+
+    /// Record `seq`'s recipient as the store keeps it, ASCII-lowercased:
+    /// through its last `@` (from the recipients column), and its domain
+    /// (empty for none).
+    pub(super) fn recipient_parts<'a>(
+        &'a self,
+        seq: u64,
+        record: &CompactRecord,
+        strings: &'a Interner,
+    ) -> (&'a str, &'a str) {
         #[cfg(test)]
         self.recipients_read.set(self.recipients_read.get() + 1);
-        if record.flags & RECIPIENT_IN_TEXT == 0 {
-            return self.recipients.get(seq, record.recipient_at);
-        }
-        self.hot_field(seq, record, HotEntry::RECIPIENT, RECIPIENT_IN_TEXT)
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .unwrap_or("")
+        let local = self.recipients.get(seq, record.recipient_at);
+        let domain = match record.recipient_domain {
+            StrId::MAX => "",
+            id => strings.get(id),
+        };
+        (local, domain)
     }
 
     /// Field `n` of record `seq`'s hot entry ([`HotEntry::field`]), when

@@ -9,9 +9,9 @@ use super::detail_sweep;
 use super::hits::RecordHits;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
-use super::text_test::{Needle, TextTest, UNKNOWN};
+use super::text_test::{Needle, TextTest};
 use super::top::{Detail, detail_field};
-use crate::app::filter::{Filter, TermKind, TextField, contains_ci_split, ends_with_ci};
+use crate::app::filter::{Filter, TermKind, TextField, contains_ci_split, ends_with_ci_split};
 
 /// A filter turned into tests on interned ids (and, for recipients, on
 /// the arena's text and each record's character mask).
@@ -135,13 +135,7 @@ impl CompiledFilter {
                 ),
                 TermKind::Text { field, any_of } => {
                     let needles: Vec<Needle> = any_of.iter().map(|v| Needle::new(v)).collect();
-                    compiled.texts.push(TextTest {
-                        recipient_exact: needles.iter().any(|n| n.recipient_exact),
-                        needles,
-                        verdicts: Vec::new(),
-                        recipients: None,
-                        sweep_from: None,
-                    });
+                    compiled.texts.push(TextTest::new(needles));
                     Test::Text(*field, compiled.texts.len() - 1)
                 }
             };
@@ -163,8 +157,8 @@ impl CompiledFilter {
         for term in &self.terms {
             let hit = match &term.test {
                 Test::RecipientDomain(domains) => {
-                    let recipient = arena.recipient(seq, record);
-                    domains.iter().any(|d| ends_with_ci(recipient, d))
+                    let (local, domain) = arena.recipient_parts(seq, record, strings);
+                    domains.iter().any(|d| ends_with_ci_split(local, domain, d))
                 }
                 Test::Detail(detail, needles, hits) => {
                     match hits.as_ref().and_then(|hits| hits.get(seq)) {
@@ -181,7 +175,7 @@ impl CompiledFilter {
                     let text = &mut self.texts[index];
                     match field {
                         TextField::Sender => text.test(record.sender, strings),
-                        TextField::Recipient => text.test_recipient(seq, record, arena),
+                        TextField::Recipient => text.test_recipient(seq, record, arena, strings),
                         TextField::Subject => text.test(record.subject, strings),
                         TextField::Tag => text.test(record.tags, strings),
                         // Compiled to their own tests above.
@@ -191,7 +185,7 @@ impl CompiledFilter {
                             text.test(record.sender, strings)
                                 || text.test(record.subject, strings)
                                 || text.test(record.tags, strings)
-                                || text.test_recipient(seq, record, arena)
+                                || text.test_recipient(seq, record, arena, strings)
                         }
                     }
                 }
@@ -266,9 +260,7 @@ impl CompiledFilter {
     /// `id` now names a different string: forget what was decided for it.
     pub(super) fn forget(&mut self, id: StrId) {
         for text in &mut self.texts {
-            if let Some(verdict) = text.verdicts.get_mut(id as usize) {
-                *verdict = UNKNOWN;
-            }
+            text.forget(id);
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 34-byte `CompactRecord`: its time (from a base per
+//! - Each record is a 38-byte `CompactRecord`: its time (from a base per
 //!   block of records, `times`), event type as a byte, and u32 ids into a
 //!   reference-counted string table for sender, subject, the tag set
-//!   (joined with U+001F, which sanitized text never holds) and SMTP
-//!   response group. These repeat a lot, so the table
+//!   (joined with U+001F, which sanitized text never holds), SMTP
+//!   response group and recipient domain. These repeat a lot, so the table
 //!   stays small and a filter tests each distinct string once.
 //! - The rest of each record's text is in columns of chunks that follow
 //!   the records' order and are dropped as their records are evicted
@@ -17,11 +17,13 @@
 //! - Recipients are not interned: on a busy domain nearly every record
 //!   names another recipient than the one before, and a third of them are
 //!   new, so a table of them saved no memory and cost a cache miss or more
-//!   per record (the most of the ingest's time on the reducer). They are
-//!   kept lowercased and side by side (`recipients`), so that a pass over
-//!   many records finds a free word or `to:` value in all of them in one
-//!   sweep, and a record reads its recipient from there; only one with
-//!   capitals, which lowercasing loses, keeps its own copy in its hot text.
+//!   per record (the most of the ingest's time on the reducer). Their
+//!   domains are: a few dozen serve most recipients. The rest of each,
+//!   through its last `@`, is kept lowercased and side by side
+//!   (`recipients`), so that a pass over many records finds a free word or
+//!   `to:` value in all of them in one sweep, and a record reads its
+//!   recipient from there and its domain; only one with capitals, which
+//!   lowercasing loses, keeps its own copy in its hot text.
 //!   Each record keeps its recipient's character mask too, so a filter
 //!   rules most of them out without reading them.
 //! - The filter's matches are an index of record positions that grows as
@@ -40,6 +42,7 @@
 //! there too, and an append only looks up the batch's distinct strings and
 //! adopts its text.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::model::LogBatch;
@@ -125,13 +128,13 @@ pub struct LogStore {
 }
 
 /// One record as the table draws it: borrowed, sanitized text.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RecordView<'a> {
     pub seq: u64,
     pub timestamp_ms: i64,
     pub event_type: Option<LogEventType>,
     pub sender: &'a str,
-    pub recipient: &'a str,
+    pub recipient: Cow<'a, str>,
     pub subject: &'a str,
     tags: &'a str,
 }
@@ -179,9 +182,7 @@ impl LogStore {
         // Cached verdicts name strings that are gone, and swept recipients
         // records that are.
         for text in &mut self.filter.texts {
-            text.verdicts.clear();
-            text.recipients = None;
-            text.sweep_from = None;
+            text.clear();
         }
     }
 
@@ -228,6 +229,10 @@ impl LogStore {
                 subject: ids[record.subject as usize],
                 tags: ids[record.tags as usize],
                 smtp_group: match record.smtp_group {
+                    NO_STRING => StrId::MAX,
+                    i => ids[i as usize],
+                },
+                recipient_domain: match record.recipient_domain {
                     NO_STRING => StrId::MAX,
                     i => ids[i as usize],
                 },
@@ -308,7 +313,7 @@ impl LogStore {
             timestamp_ms: self.arena.timestamp_ms(seq, record),
             event_type: type_of_code(record.event),
             sender: self.strings.get(record.sender),
-            recipient: self.arena.recipient(seq, record),
+            recipient: self.arena.recipient(seq, record, &self.strings),
             subject: self.strings.get(record.subject),
             tags: self.strings.get(record.tags),
         })
@@ -370,8 +375,10 @@ impl LogStore {
             for i in [record.sender, record.subject, record.tags] {
                 refs[i as usize] += 1;
             }
-            if record.smtp_group != NO_STRING {
-                refs[record.smtp_group as usize] += 1;
+            for i in [record.smtp_group, record.recipient_domain] {
+                if i != NO_STRING {
+                    refs[i as usize] += 1;
+                }
             }
         }
         strings
@@ -402,8 +409,10 @@ impl LogStore {
             for id in [record.sender, record.subject, record.tags] {
                 self.strings.release(id);
             }
-            if record.smtp_group != StrId::MAX {
-                self.strings.release(record.smtp_group);
+            for id in [record.smtp_group, record.recipient_domain] {
+                if id != StrId::MAX {
+                    self.strings.release(id);
+                }
             }
             self.counts[usize::from(record.event)] -= 1;
         }

@@ -1,6 +1,7 @@
-//! Every held record's recipient, lowercased and side by side, so that a
-//! free word or a `to:` term searches all recipients in one sweep; for a
-//! recipient without capitals, its only copy.
+//! Every held record's recipient through its last `@` (its domain is an
+//! interned string), lowercased and side by side, so that a free word or a
+//! `to:` term searches all recipients in one sweep; for a recipient
+//! without capitals, its only copy of that part.
 //!
 //! Senders, subjects and tags are interned: a text term tests each distinct
 //! one once. Recipients are not (nearly every record names another one, see
@@ -47,8 +48,8 @@ impl RecipientColumn {
         self.chunks.adopt(first_seq, records, text)
     }
 
-    /// Record `seq`'s recipient, lowercased: from `at` in its chunk to
-    /// its [`END`].
+    /// Record `seq`'s recipient through its last `@`, lowercased: from `at`
+    /// in its chunk to its [`END`].
     pub(super) fn get(&self, seq: u64, at: u32) -> &str {
         let text = self.chunks.from(seq, at);
         let recipient = memchr::memchr(END, text).map_or(text, |end| &text[..end]);

@@ -325,8 +325,8 @@ fn eviction_drops_the_oldest_and_counts() {
     assert!(store.full_record(2).is_none());
     assert_eq!(store.full_record(3).unwrap().id, "id-3");
     // Senders of evicted records are freed: 5 senders + the shared
-    // subject and tag set (recipients are not interned).
-    assert_eq!(store.distinct_strings(), 5 + 2);
+    // subject, tag set and recipients' domain.
+    assert_eq!(store.distinct_strings(), 5 + 3);
     // The histogram's view of the matches agrees with the records.
     let times: Vec<_> = store.match_times().collect();
     let views: Vec<_> = (0..store.match_count())
@@ -587,11 +587,13 @@ proptest! {
             .flat_map(|r| {
                 let tags = r.tags.join(&SEPARATOR.to_string());
                 let group = r.smtp_response.as_deref().map(smtp_group).filter(|g| !g.is_empty());
+                let domain = r.recipient.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
                 [
                     Some(r.sender.clone()),
                     Some(r.subject.clone()),
                     Some(tags),
                     group.map(String::from),
+                    domain.filter(|d| !d.is_empty()),
                 ]
             })
             .flatten()

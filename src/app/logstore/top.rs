@@ -72,14 +72,12 @@ pub(super) struct TopCounts {
     pub(super) valid: bool,
     next_seq: u64,
     counted: usize,
-    /// Sender, subject, tag set, SMTP group: by string id.
+    /// Sender, subject, tag set, SMTP group, domain: by string id.
     by_id: Vec<u32>,
     by_code: [u32; TYPE_CODES],
-    /// Domain, IP: by text.
+    /// IP: by text.
     by_text: HashMap<Box<str>, u32, Hasher>,
     without: usize,
-    /// Lowercasing room for a domain with a capital.
-    lower: String,
     /// The last list and its length limit, until a count changes: the
     /// reducer asks after every action, most of which change nothing.
     listed: Option<(usize, TopValues)>,
@@ -96,7 +94,6 @@ impl TopCounts {
             by_code: [0; TYPE_CODES],
             by_text: HashMap::with_hasher(hasher()),
             without: 0,
-            lower: String::new(),
             listed: None,
         }
     }
@@ -131,6 +128,7 @@ impl TopCounts {
             TopField::Subject => Some(record.subject),
             TopField::Tag => Some(record.tags),
             TopField::Smtp => Some(record.smtp_group),
+            TopField::RecipientDomain => Some(record.recipient_domain),
             _ => None,
         };
         if id == Some(StrId::MAX) {
@@ -154,21 +152,13 @@ impl TopCounts {
                 bump(&mut self.by_code[usize::from(record.event)], add);
                 return;
             }
-            TopField::RecipientDomain => {
-                let recipient = arena.recipient(seq, record);
-                recipient.rfind('@').map(|at| {
-                    let domain = &recipient[at + 1..];
-                    if domain.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
-                        self.lower = domain.to_lowercase();
-                        self.lower.as_str()
-                    } else {
-                        domain
-                    }
-                })
-            }
             TopField::Ip => detail_field(arena, strings, seq, record, Detail::Ip)
                 .and_then(|(_, ip)| std::str::from_utf8(ip).ok()),
-            TopField::Sender | TopField::Subject | TopField::Tag | TopField::Smtp => None,
+            TopField::Sender
+            | TopField::Subject
+            | TopField::Tag
+            | TopField::Smtp
+            | TopField::RecipientDomain => None,
         };
         let Some(text) = text.filter(|t| !t.is_empty()) else {
             if add {
@@ -190,6 +180,7 @@ impl TopCounts {
 
     /// The counts as the panel lists them: `limit` values, most first.
     fn list(&self, strings: &Interner, limit: usize) -> TopValues {
+        let mut folded: HashMap<String, usize, Hasher> = HashMap::with_hasher(hasher());
         let mut all: Vec<(&str, usize)> = Vec::new();
         let mut without = self.without;
         match self.field {
@@ -224,7 +215,20 @@ impl TopCounts {
                     .filter(|(_, n)| **n > 0)
                     .map(|(code, n)| (type_label(type_of_code(code as u8)), *n as usize)),
             ),
-            TopField::RecipientDomain | TopField::Ip => {
+            TopField::RecipientDomain => {
+                // Domains are kept ASCII-lowercased; other capitals are
+                // folded here, where two spellings count as one.
+                for (id, n) in self.by_id.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    let domain = strings.get(id as StrId);
+                    if domain.is_ascii() {
+                        all.push((domain, *n as usize));
+                    } else {
+                        *folded.entry(domain.to_lowercase()).or_default() += *n as usize;
+                    }
+                }
+                all.extend(folded.iter().map(|(k, n)| (k.as_str(), *n)));
+            }
+            TopField::Ip => {
                 all.extend(self.by_text.iter().map(|(k, n)| (&**k, *n as usize)));
             }
         }

@@ -1,6 +1,6 @@
 //! A batch's records as the log store takes them: every string sanitized
-//! and capped, the repeated senders, subjects, tag sets and SMTP groups
-//! listed once, and the rest of each record's text side by side. The
+//! and capped, the repeated senders, subjects, tag sets, SMTP groups and
+//! recipient domains listed once, and the rest of each record's text side by side. The
 //! client prepares it on the thread that parsed the batch; the store
 //! adopts it.
 
@@ -13,8 +13,6 @@ use super::LogEventType;
 /// Longest text kept per field. Hostile upstreams send 10,000-character
 /// subjects; no cell or detail view needs more than this.
 pub const MAX_FIELD_BYTES: usize = 4096;
-// A capped recipient's length fits `ReadyRecord::recipient_len`.
-const _: () = assert!(MAX_FIELD_BYTES + '…'.len_utf8() <= u16::MAX as usize);
 
 /// Joins a record's tags into one string and its detail fields into one
 /// text. Sanitized text never holds it.
@@ -188,8 +186,8 @@ fn write_value(out: &mut Vec<u8>, value: &Value, clean: &impl Fn(&str) -> Cow<'_
 /// The records of a batch with all their text sanitized and capped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoreReady {
-    /// The distinct senders, subjects, tag sets and SMTP groups the
-    /// records name.
+    /// The distinct senders, subjects, tag sets, SMTP groups and recipient
+    /// domains the records name.
     pub strings: Vec<ReadyString>,
     pub records: Vec<ReadyRecord>,
     /// The [`HotEntry`] of each record that has any of it ([`HOT`]): the
@@ -199,10 +197,11 @@ pub struct StoreReady {
     pub hot: Vec<u8>,
     /// What only the detail view and exports read.
     pub cold: ColdText,
-    /// Every record's recipient, ASCII-lowercased and ended by
+    /// Every record's recipient through its last `@` (all of it when it has
+    /// none; its domain is among `strings`), ASCII-lowercased and ended by
     /// [`RECIPIENT_END`], in record order: the log store keeps this as its
     /// recipients column, where filters search all of them at once, and
-    /// reads a recipient without capitals from here alone.
+    /// reads a recipient without capitals from here and its domain.
     pub recipients: Vec<u8>,
 }
 
@@ -222,11 +221,11 @@ impl StoreReady {
             if flags.next() != Some(&true) {
                 return false;
             }
-            let at = record.recipient_at as usize;
-            let own = self
+            let from = self
                 .recipients
-                .get(at..at + usize::from(record.recipient_len))
+                .get(record.recipient_at as usize..)
                 .unwrap_or_default();
+            let own = memchr::memchr(RECIPIENT_END, from).map_or(from, |end| &from[..end]);
             record.recipient_at = recipients.len() as u32;
             recipients.extend_from_slice(own);
             recipients.push(RECIPIENT_END);
@@ -346,11 +345,11 @@ pub struct ReadyRecord {
     /// Where its entry starts in [`StoreReady::hot`], when it has one
     /// ([`HOT`]).
     pub hot_at: u32,
-    /// Bytes of the recipient (in the hot entry, when [`RECIPIENT_IN_TEXT`],
-    /// and in [`StoreReady::recipients`]).
-    pub recipient_len: u16,
     /// Where the recipient starts in [`StoreReady::recipients`].
     pub recipient_at: u32,
+    /// The recipient's domain, ASCII-lowercased: what follows its last `@`;
+    /// [`NO_STRING`] when nothing does.
+    pub recipient_domain: u32,
     /// [`narrow_char_mask`](crate::charmask::narrow_char_mask) of the recipient.
     pub recipient_mask: u32,
     pub event_type: Option<LogEventType>,

@@ -76,6 +76,7 @@ const SENDER: usize = 0;
 const SUBJECT: usize = 1;
 const TAGS: usize = 2;
 const SMTP_GROUP: usize = 3;
+const RECIPIENT_DOMAIN: usize = 4;
 
 /// Entries of each row of [`Dedup::recent`].
 const RECENT_WAYS: usize = 64;
@@ -91,7 +92,7 @@ struct Dedup {
     /// with one candidate is much cheaper than hashing the whole string
     /// and probing the table. A miss (or a candidate that differs) goes to
     /// the keyed table, so text chosen to collide here costs only that.
-    recent: [[u32; RECENT_WAYS]; 4],
+    recent: [[u32; RECENT_WAYS]; 5],
 }
 
 impl Default for Dedup {
@@ -99,7 +100,7 @@ impl Default for Dedup {
         Dedup {
             // A batch of the service's has a few hundred distinct strings.
             table: HashTable::with_capacity(256),
-            recent: [[NO_STRING; RECENT_WAYS]; 4],
+            recent: [[NO_STRING; RECENT_WAYS]; 5],
         }
     }
 }
@@ -336,7 +337,8 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             subject,
             tags,
         };
-        let (mut cleaned, smtp) = clean_record(&mut out, &mut texts, cleaning, record, strings);
+        let (mut cleaned, smtp) =
+            clean_record(&mut out, &mut texts, &mut dedup, cleaning, record, strings);
         if let Some((smtp, split)) = smtp
             && !split.group.is_empty()
         {
@@ -392,6 +394,12 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             }
         };
         previous_tags = Some((spans, tags));
+        // Before the SMTP group: strings are listed in the order
+        // `clean_any` lists them.
+        let recipient = uncapped(batch.str(r.recipient))?;
+        let recipient_mask = narrow_char_mask(recipient);
+        let (recipient_at, recipient_domain, cased) =
+            push_recipient(&mut out, &mut dedup, recipient);
         let mut flags = 0;
         let smtp = match r.smtp_response {
             Span::ABSENT => None,
@@ -412,10 +420,6 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             .zip(split.as_ref())
             .map(|(smtp, split)| split.kept(smtp));
 
-        let recipient = uncapped(batch.str(r.recipient))?;
-        let recipient_len = recipient.len() as u16;
-        let recipient_mask = narrow_char_mask(recipient);
-        let (recipient_at, cased) = recipient_to_column(recipient, &mut out.recipients);
         let optional = |span: Span, flag: u8| match span {
             Span::ABSENT => Some((None, 0)),
             span => Some((Some(uncapped(batch.str(span))?), flag)),
@@ -447,8 +451,8 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             tags,
             smtp_group,
             hot_at,
-            recipient_len,
             recipient_at,
+            recipient_domain,
             recipient_mask,
             event_type: r.event_type,
             flags,
@@ -458,14 +462,31 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
     Some(out)
 }
 
-/// Adds the recipient to the batch's recipients (lowercased, ended by
-/// [`RECIPIENT_END`]). Where it starts there, and whether it has capitals,
-/// which the recipients lose (the record keeps a copy of such a one).
-fn recipient_to_column(recipient: &str, recipients: &mut Vec<u8>) -> (u32, bool) {
-    let at = recipients.len() as u32;
-    recipients.extend(recipient.bytes().map(|b| b.to_ascii_lowercase()));
-    recipients.push(RECIPIENT_END);
-    (at, recipient.bytes().any(|b| b.is_ascii_uppercase()))
+/// Adds the recipient to the batch: its domain, what follows its last
+/// `@`, to the strings (a domain repeats as a sender does), and the rest,
+/// through the `@`, to the recipients, both ASCII-lowercased, the latter
+/// ended by [`RECIPIENT_END`]. Where it starts in the recipients, its
+/// domain's index ([`NO_STRING`] for none), and whether it has capitals,
+/// which lowercasing loses (the record keeps a copy of such a one).
+fn push_recipient(out: &mut StoreReady, dedup: &mut Dedup, recipient: &str) -> (u32, u32, bool) {
+    let (local, domain) = match recipient.rfind('@') {
+        Some(at) => recipient.split_at(at + 1),
+        None => (recipient, ""),
+    };
+    let at = out.recipients.len() as u32;
+    out.recipients
+        .extend(local.bytes().map(|b| b.to_ascii_lowercase()));
+    out.recipients.push(RECIPIENT_END);
+    let cased = recipient.bytes().any(|b| b.is_ascii_uppercase());
+    let domain = if domain.is_empty() {
+        NO_STRING
+    } else if cased && domain.bytes().any(|b| b.is_ascii_uppercase()) {
+        let lower = domain.to_ascii_lowercase();
+        dedup.index(&mut out.strings, RECIPIENT_DOMAIN, &lower, || None)
+    } else {
+        dedup.index(&mut out.strings, RECIPIENT_DOMAIN, domain, || None)
+    };
+    (at, domain, cased)
 }
 
 /// The bytes a batch's [`StoreReady::recipients`] take at most.
@@ -473,7 +494,7 @@ fn recipient_bytes(batch: &LogBatch) -> usize {
     batch
         .records
         .iter()
-        .map(|r| r.recipient.len as usize + 1)
+        .map(|r| span_bytes(r.recipient) + 1)
         .sum()
 }
 
@@ -530,14 +551,14 @@ struct RecordStrings {
 fn clean_record<'r>(
     out: &mut StoreReady,
     texts: &mut Texts,
+    dedup: &mut Dedup,
     cleaning: Cleaning,
     record: LogRecordRef<'r>,
     strings: RecordStrings,
 ) -> (ReadyRecord, Option<(Cow<'r, str>, SmtpSplit)>) {
     let recipient = cleaning.clean(record.recipient);
-    let recipient_len = recipient.len() as u16;
     let recipient_mask = narrow_char_mask(&recipient);
-    let (recipient_at, cased) = recipient_to_column(&recipient, &mut out.recipients);
+    let (recipient_at, recipient_domain, cased) = push_recipient(out, dedup, &recipient);
     let mut flags = if cased { RECIPIENT_IN_TEXT } else { 0 };
     let smtp = record.smtp_response.map(|v| cleaning.clean(v));
     let ip = record.ip.map(|v| cleaning.clean(v));
@@ -579,8 +600,8 @@ fn clean_record<'r>(
         tags: strings.tags,
         smtp_group: NO_STRING,
         hot_at,
-        recipient_len,
         recipient_at,
+        recipient_domain,
         recipient_mask,
         event_type: record.event_type,
         flags,

@@ -26,17 +26,23 @@ fn record(subject: &str, recipient: &str) -> String {
 
 impl StoreReady {
     /// A record's recipient: from its hot entry where it has capitals,
-    /// else from the recipients (lowercased).
-    fn recipient(&self, record: &ReadyRecord) -> &str {
-        let len = usize::from(record.recipient_len);
+    /// else from the recipients (lowercased) and its domain.
+    fn recipient(&self, record: &ReadyRecord) -> String {
         if record.flags & RECIPIENT_IN_TEXT != 0 {
-            let start = record.hot_at as usize;
-            let bytes = self.hot.get(start..start + len).unwrap_or_default();
-            return std::str::from_utf8(bytes).unwrap_or("");
+            let entry = self.hot.get(record.hot_at as usize..).unwrap_or_default();
+            let cased = HotEntry::field(entry, HotEntry::RECIPIENT);
+            return String::from_utf8_lossy(cased).into_owned();
         }
-        let at = record.recipient_at as usize;
-        let bytes = self.recipients.get(at..at + len).unwrap_or_default();
-        std::str::from_utf8(bytes).unwrap_or("")
+        let from = self
+            .recipients
+            .get(record.recipient_at as usize..)
+            .unwrap_or_default();
+        let local = &from[..from.iter().position(|&b| b == RECIPIENT_END).unwrap()];
+        let domain = match record.recipient_domain {
+            NO_STRING => "",
+            i => &self.strings[i as usize].key,
+        };
+        format!("{}{domain}", String::from_utf8_lossy(local))
     }
 
     /// Record `index`'s hot entry without its recipient: SMTP response,
@@ -108,7 +114,9 @@ fn a_plain_batch_is_only_capped_and_an_escaped_one_is_cleaned() {
         format!("{capped}\u{1f}a\u{1f}<m>\u{1f}\u{1f}10.0.0.1\u{1f}\u{1f}")
     );
     assert_eq!(plain.records[0].flags, HAS_IP);
-    assert_eq!(usize::from(plain.records[0].recipient_len), capped.len());
+    // No `@`: all of it in the recipients column.
+    assert_eq!(plain.records[0].recipient_domain, NO_STRING);
+    assert_eq!(plain.recipient(&plain.records[0]), capped);
     assert_eq!(plain.recipient(&plain.records[1]), "r@y");
 
     // The same records with escapes the text shows only as `\u001b`:
@@ -234,13 +242,17 @@ fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
         record("A", "3@Y").replace(r#""id":"a""#, r#""id":"c""#)
     );
     let (mut batch, cleaned) = cleaned(&json);
-    // s@x, A, t+u, B.
-    assert_eq!(cleaned.strings.len(), 4);
+    // s@x, A, t+u, y (every recipient's domain, lowercased), B.
+    assert_eq!(cleaned.strings.len(), 5);
     assert_eq!(cleaned.records[0].subject, cleaned.records[2].subject);
+    assert_eq!(
+        cleaned.records[0].recipient_domain,
+        cleaned.records[2].recipient_domain
+    );
     batch.retain(&[true, false, true]);
     let recipients: Vec<String> = batch.iter().map(|r| r.recipient.to_string()).collect();
     let cleaned = batch.into_store_ready();
-    let kept: Vec<&str> = cleaned
+    let kept: Vec<String> = cleaned
         .records
         .iter()
         .map(|r| cleaned.recipient(r))
@@ -249,7 +261,8 @@ fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
     assert_eq!(kept, ["1@y", "3@Y"]);
     // The recipients and the cold entries are found by their order (a
     // filter's sweep counts the recipients): the dropped record's are gone.
-    assert_eq!(cleaned.recipients, b"1@y\x1f3@y\x1f");
+    // Each through its `@`: the domain is a string.
+    assert_eq!(cleaned.recipients, b"1@\x1f3@\x1f");
     assert!(cleaned.cold_entry(1).starts_with("c\u{1f}"));
     assert_eq!(cleaned.hot_fields(1), "\u{1f}10.0.0.1");
 }
