@@ -3,17 +3,17 @@
 //! records are evicted: the recipients (lowercased, for filters), the hot
 //! text (what the table draws and filters read: a recipient with capitals,
 //! the SMTP response, the IP) and the cold text (compressed: what only the
-//! detail view reads). Beside them, the base each record's time is kept
-//! from.
+//! detail view reads). Beside them, the bases each record's time and
+//! offsets into the first two are kept from (`block_bases`).
 
 use std::borrow::Cow;
 
+use super::block_bases::BlockBases;
 use super::cold::ColdColumn;
 use super::interner::{Interner, StrId};
 use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use super::seq_chunks::SeqChunks;
-use super::times::TimeColumn;
 use crate::model::log::store_ready::{ColdText, HotEntry, RECIPIENT_IN_TEXT};
 
 #[derive(Debug, Default)]
@@ -22,7 +22,11 @@ pub(super) struct Arena {
     pub(super) cold: ColdColumn,
     /// The recipients again, lowercased and side by side, for filters.
     pub(super) recipients: RecipientColumn,
-    pub(super) times: TimeColumn,
+    pub(super) times: BlockBases<i64>,
+    /// Where records' hot entries start in their chunks.
+    pub(super) hot_offsets: BlockBases<u32>,
+    /// Where records' recipients start in their chunks.
+    pub(super) recipient_offsets: BlockBases<u32>,
     /// Recipients read back, for tests that a filter pass read none.
     #[cfg(test)]
     pub(super) recipients_read: std::cell::Cell<u64>,
@@ -79,7 +83,8 @@ impl Arena {
     ) -> (&'a str, &'a str) {
         #[cfg(test)]
         self.recipients_read.set(self.recipients_read.get() + 1);
-        let local = self.recipients.get(seq, record.recipient_at);
+        let at = self.recipient_offsets.get(seq, record.recipient_at);
+        let local = self.recipients.get(seq, at);
         let domain = match record.recipient_domain {
             StrId::MAX => "",
             id => strings.get(id),
@@ -97,7 +102,15 @@ impl Arena {
         n: usize,
         flag: u8,
     ) -> Option<&[u8]> {
-        (record.flags & flag != 0).then(|| HotEntry::field(self.hot.from(seq, record.hot_at), n))
+        (record.flags & flag != 0)
+            .then(|| HotEntry::field(self.hot.from(seq, self.hot_at(seq, record)), n))
+    }
+
+    /// Where record `seq`'s hot entry starts in its chunk, when it has one
+    /// ([`HOT`](crate::model::log::store_ready::HOT)).
+    #[inline]
+    pub(super) fn hot_at(&self, seq: u64, record: &CompactRecord) -> u32 {
+        self.hot_offsets.get(seq, record.hot_at)
     }
 
     /// Record `seq`'s time.
@@ -108,6 +121,8 @@ impl Arena {
 
     pub(super) fn evict_before(&mut self, first_seq: u64) {
         self.times.evict_before(first_seq);
+        self.hot_offsets.evict_before(first_seq);
+        self.recipient_offsets.evict_before(first_seq);
         self.recipients.evict_before(first_seq);
         self.hot.evict_before(first_seq);
         self.cold.evict_before(first_seq);

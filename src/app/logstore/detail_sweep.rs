@@ -72,7 +72,7 @@ pub(super) fn sweep(
             if record.flags & flag == 0 {
                 continue;
             }
-            let at = record.hot_at;
+            let at = arena.hot_at(seq, record);
             while entries.get(next).is_some_and(|&e| e < at) {
                 next += 1;
             }

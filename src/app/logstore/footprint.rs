@@ -7,7 +7,7 @@ use super::record::CompactRecord;
 /// Heap bytes by part.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Footprint {
-    /// The compact records, and the bases of their times.
+    /// The compact records, and the bases of their times and offsets.
     pub records: usize,
     /// The string table: its texts, slots, masks and hash table.
     pub strings: usize,
@@ -34,7 +34,9 @@ impl LogStore {
     pub fn footprint(&self) -> Footprint {
         Footprint {
             records: self.records.capacity() * size_of::<CompactRecord>()
-                + self.arena.times.heap_bytes(),
+                + self.arena.times.heap_bytes()
+                + self.arena.hot_offsets.heap_bytes()
+                + self.arena.recipient_offsets.heap_bytes(),
             strings: self.strings.heap_bytes(),
             hot: self.arena.hot.heap_bytes(),
             cold: self.arena.cold.heap_bytes(),

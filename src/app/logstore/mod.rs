@@ -1,8 +1,8 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 38-byte `CompactRecord`: its time (from a base per
-//!   block of records, `times`), event type as a byte, and u32 ids into a
+//! - Each record is a 34-byte `CompactRecord`: its time and offsets
+//!   (from a base per block of records, `block_bases`), event type as a byte, and u32 ids into a
 //!   reference-counted string table for sender, subject, the tag set
 //!   (joined with U+001F, which sanitized text never holds), SMTP
 //!   response group and recipient domain. These repeat a lot, so the table
@@ -47,11 +47,13 @@ use std::collections::VecDeque;
 
 use crate::model::LogBatch;
 use crate::model::log::store_ready::{
-    ColdEntry, HAS_URL, HAS_USER_AGENT, NO_STRING, ReadyRecord, ReadyString, SEPARATOR, StoreReady,
+    ColdEntry, HAS_URL, HAS_USER_AGENT, HOT, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
+    StoreReady,
 };
 use crate::model::{LogEventType, LogRecord};
 
 mod arena;
+mod block_bases;
 mod codes;
 mod cold;
 mod compiled;
@@ -70,7 +72,6 @@ mod sweep_tests;
 #[cfg(test)]
 mod tests;
 mod text_test;
-mod times;
 mod top;
 #[cfg(test)]
 mod top_tests;
@@ -236,8 +237,15 @@ impl LogStore {
                     NO_STRING => StrId::MAX,
                     i => ids[i as usize],
                 },
-                hot_at: hot_base + record.hot_at,
-                recipient_at: recipients_base + record.recipient_at,
+                hot_at: if record.flags & HOT != 0 {
+                    self.arena.hot_offsets.push(seq, hot_base + record.hot_at)
+                } else {
+                    0
+                },
+                recipient_at: self
+                    .arena
+                    .recipient_offsets
+                    .push(seq, recipients_base + record.recipient_at),
                 event: type_code(record.event_type),
                 flags: record.flags,
             };
