@@ -22,10 +22,10 @@ const ST_C1: char = '\u{9c}';
 /// Returns the input borrowed when it needs no change, which is the common
 /// case and costs one scan.
 pub fn clean(s: &str) -> Cow<'_, str> {
-    // Nearly all upstream text is printable ASCII; one branch-free pass over
-    // the bytes (which the compiler vectorizes) settles it without decoding
-    // a char.
-    if is_printable_ascii(s) {
+    // Nearly all upstream text is printable ASCII, and most of the rest
+    // Latin text; one pass over the bytes, sixteen at a time, settles
+    // either without decoding a char.
+    if is_safe_latin(s) {
         return Cow::Borrowed(s);
     }
     match s.char_indices().find(|&(_, c)| is_unsafe(c)) {
@@ -113,16 +113,172 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
 /// True when every byte is in 0x20..=0x7E: no control, no DEL, nothing
 /// beyond ASCII. Such text needs no cleaning, and each byte is one cell.
 pub fn is_printable_ascii(text: &str) -> bool {
-    // Branch-free within each 128 bytes, so that the compiler makes a few
-    // vector instructions of each; a whole batch's text is checked at once.
-    fn bad(bytes: &[u8]) -> bool {
-        bytes
-            .iter()
-            .fold(0u8, |bad, b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f))
-            != 0
+    let printable = |b: u8| (0x20..0x7f).contains(&b);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use safe_arch::{cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, set_splat_i8_m128i};
+        // Signed, a byte beyond ASCII is below the space too.
+        every_byte(text.as_bytes(), printable, |v| {
+            cmp_lt_mask_i8_m128i(v, set_splat_i8_m128i(0x20))
+                | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(0x7f))
+        })
     }
-    let mut chunks = text.as_bytes().chunks_exact(128);
-    !chunks.any(bad) && !bad(chunks.remainder())
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        text.bytes().all(printable)
+    }
+}
+
+/// True when every character is printable ASCII or in U+00C0..=U+033F
+/// (accented Latin letters, IPA, combining marks): none of those is one
+/// [`clean`] removes. Decided on the bytes, with no char decoded: every
+/// byte is printable ASCII, a UTF-8 continuation byte, or a lead byte of
+/// that range (0xC3..=0xCC). U+0080..=U+00BF (lead byte 0xC2) holds the C1
+/// controls and the soft hyphen, and is left to the char scan.
+fn is_safe_latin(text: &str) -> bool {
+    let latin = |b: u8| matches!(b, 0x20..=0x7e | 0x80..=0xbf | 0xc3..=0xcc);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use safe_arch::{
+            bitandnot_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i,
+            set_splat_i8_m128i,
+        };
+        let (lt, gt, splat) = (
+            cmp_lt_mask_i8_m128i,
+            cmp_gt_mask_i8_m128i,
+            set_splat_i8_m128i,
+        );
+        // As signed bytes: controls are 0..=31, continuation bytes
+        // -128..=-65, lead bytes 0xC0.. from -64, 0xC3..=0xCC -61..=-52.
+        every_byte(text.as_bytes(), latin, |v| {
+            let control_or_lead = gt(v, splat(-65)) & lt(v, splat(0x20));
+            let latin_lead = gt(v, splat(-62)) & lt(v, splat(-51));
+            bitandnot_m128i(latin_lead, control_or_lead) | cmp_eq_mask_i8_m128i(v, splat(0x7f))
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        text.bytes().all(latin)
+    }
+}
+
+/// True when every byte of `bytes` is `ok`; `bad` is the same test as a
+/// mask of sixteen bytes. Sixty-four bytes a step, one branch each, for a
+/// batch's whole text; then sixteen, the last sixteen overlapping the ones
+/// before. Shorter text, as many strings of a record are, is read as
+/// [`short_lanes`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn every_byte(
+    bytes: &[u8],
+    ok: impl Fn(u8) -> bool,
+    bad: impl Fn(safe_arch::m128i) -> safe_arch::m128i,
+) -> bool {
+    use safe_arch::{m128i, move_mask_i8_m128i};
+    let Some(last) = bytes.last_chunk::<16>() else {
+        return match short_lanes(bytes) {
+            Some((lanes, _)) => move_mask_i8_m128i(bad(lanes)) == 0,
+            None => bytes.iter().all(|&b| ok(b)),
+        };
+    };
+    // The sixteen bytes at `at` of a block; the offsets are constants, and
+    // the lookups compile to plain loads.
+    let lanes = |block: &[u8; 64], at: usize| {
+        let chunk = block.get(at..).and_then(<[u8]>::first_chunk::<16>);
+        chunk.map_or(m128i::default(), |chunk| bad(m128i::from(*chunk)))
+    };
+    let mut tail = bytes;
+    while let Some((block, after)) = tail.split_first_chunk::<64>() {
+        let found = lanes(block, 0) | lanes(block, 16) | lanes(block, 32) | lanes(block, 48);
+        if move_mask_i8_m128i(found) != 0 {
+            return false;
+        }
+        tail = after;
+    }
+    let mut found = bad(m128i::from(*last));
+    while let Some((chunk, after)) = tail.split_first_chunk::<16>() {
+        found |= bad(m128i::from(*chunk));
+        tail = after;
+    }
+    move_mask_i8_m128i(found) == 0
+}
+
+/// Text of 4 to 15 bytes as sixteen lanes, without a copy (padding it to
+/// sixteen cost a call to memcpy): its first `half` bytes (eight, or four
+/// when shorter), then its last `half`, overlapping them, then bytes of
+/// `a`, which no test here stops at. A hit in lane `i >= half` is at byte
+/// `len - 2 * half + i`. `None` for fewer than four bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn short_lanes(bytes: &[u8]) -> Option<(safe_arch::m128i, usize)> {
+    use safe_arch::m128i;
+    if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        let words = [u64::from_le_bytes(*first), u64::from_le_bytes(*last)];
+        return Some((m128i::from(words), 8));
+    }
+    let (first, last) = (bytes.first_chunk::<4>()?, bytes.last_chunk::<4>()?);
+    let pad = u32::from_le_bytes(*b"aaaa");
+    let words = [
+        u32::from_le_bytes(*first),
+        u32::from_le_bytes(*last),
+        pad,
+        pad,
+    ];
+    Some((m128i::from(words), 4))
+}
+
+/// A byte [`first_json_special`] stops at.
+fn is_json_special(b: u8) -> bool {
+    matches!(b, b'"' | b'\\' | 0..0x20 | 0x7f..)
+}
+
+/// Where the first byte of `bytes` is that a JSON string written for a
+/// terminal cannot copy as it is: `"`, `\`, a control character, DEL, or
+/// any byte beyond ASCII (whose character [`TerminalSafeJson`] may escape).
+/// Sixteen bytes at a time, the last sixteen overlapping the ones before
+/// (which held none); shorter text as [`short_lanes`].
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    let special = |v: m128i| {
+        // Signed, a byte beyond ASCII is below the space too.
+        let below_space = cmp_lt_mask_i8_m128i(v, set_splat_i8_m128i(0x20));
+        let hits = below_space
+            | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(0x7f))
+            | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8))
+            | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8));
+        move_mask_i8_m128i(hits)
+    };
+    let Some(last) = bytes.last_chunk::<16>() else {
+        let Some((lanes, half)) = short_lanes(bytes) else {
+            return bytes.iter().position(|&b| is_json_special(b));
+        };
+        let mask = special(lanes);
+        let lane = mask.trailing_zeros() as usize;
+        return match mask {
+            0 => None,
+            _ if lane < half => Some(lane),
+            _ => Some(bytes.len() + lane - 2 * half),
+        };
+    };
+    let mut tail = bytes;
+    while let Some((chunk, after)) = tail.split_first_chunk::<16>() {
+        let mask = special(m128i::from(*chunk));
+        if mask != 0 {
+            return Some(bytes.len() - tail.len() + mask.trailing_zeros() as usize);
+        }
+        tail = after;
+    }
+    let mask = special(m128i::from(*last));
+    (mask != 0).then(|| bytes.len() - 16 + mask.trailing_zeros() as usize)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| is_json_special(b))
 }
 
 /// A character [`clean`] never lets through: controls, bidi controls,
@@ -433,6 +589,79 @@ mod tests {
             assert_eq!(!s.chars().any(is_unsafe), printable, "{b:#x}");
         }
         assert!(!is_printable_ascii("é"));
+    }
+
+    #[test]
+    fn the_latin_fast_path_passes_only_text_clean_leaves_alone() {
+        // Every character up to U+0400, alone and between others.
+        for c in '\0'..='\u{400}' {
+            for s in [
+                c.to_string(),
+                format!("é{c}a"),
+                format!("{}{c}", "ü".repeat(70)),
+            ] {
+                if is_safe_latin(&s) {
+                    assert!(!s.chars().any(is_unsafe), "{s:?}");
+                }
+            }
+            let latin = ('\u{c0}'..='\u{33f}').contains(&c) || (' '..='~').contains(&c);
+            assert_eq!(is_safe_latin(&c.to_string()), latin, "{c:?}");
+        }
+        assert!(is_safe_latin(
+            "Ren\u{e9}e M\u{fc}ller, R\u{e9}sum\u{e9} e\u{301}"
+        ));
+        assert!(matches!(clean("caf\u{e9} na\u{ef}ve"), Cow::Borrowed(_)));
+        assert_eq!(cleaned("caf\u{e9}\u{ad}\u{9b}1m!"), "caf\u{e9}!");
+    }
+
+    #[test]
+    fn a_byte_outside_printable_ascii_or_latin_is_found_at_every_offset() {
+        // Lengths either side of the 16- and 64-byte steps.
+        for len in 0..140 {
+            assert!(is_printable_ascii(&"~".repeat(len)) && is_safe_latin(&"é".repeat(len)));
+            for at in 0..len {
+                for c in [
+                    '\u{0}', '\u{1f}', '\u{7f}', '\u{80}', '\u{ad}', '\u{340}', '😀',
+                ] {
+                    let mut text = "a".repeat(len);
+                    text.replace_range(at..=at, &c.to_string());
+                    assert!(!is_printable_ascii(&text), "{c:?} at {at} of {len}");
+                    assert!(!is_safe_latin(&text), "{c:?} at {at} of {len}");
+                }
+                let mut text = "a".repeat(len);
+                text.replace_range(at..=at, "\u{e9}");
+                assert!(!is_printable_ascii(&text) && is_safe_latin(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_json_special_byte_is_found_at_every_offset_and_length() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | 0..0x20 | 0x7f..))
+        };
+        for len in 0..40 {
+            for at in 0..=len {
+                for special in [b'"', b'\\', 0, b'\n', 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
+                    let mut bytes = vec![b'a'; len + 1];
+                    bytes[len] = b'"';
+                    bytes[at] = special;
+                    assert_eq!(
+                        first_json_special(&bytes),
+                        naive(&bytes),
+                        "{special} at {at}"
+                    );
+                }
+                for plain in [b' ', b'~', b'!', b'[', b'/'] {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = plain;
+                    }
+                    assert_eq!(first_json_special(&bytes), None, "{plain} at {at} of {len}");
+                }
+            }
+        }
     }
 
     #[test]

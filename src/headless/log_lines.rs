@@ -1,18 +1,21 @@
 //! `{"type":"log","domain":…, <the record's fields>}` lines, a batch at a
 //! time: the hot path of `stream logs`.
 //!
-//! The bytes are exactly what serde_json with [`TerminalSafeJson`] writes
+//! The bytes are exactly what serde_json with [`TerminalSafeJson`](crate::sanitize::TerminalSafeJson) writes
 //! for [`LogRecordRef::serialize_fields`] (the tests hold the two
-//! together), but a string of printable ASCII, nearly every string the
-//! service sends, is copied with only `"` and `\` escaped, instead of going
-//! through the serializer character by character; anything else takes the
-//! serializer. Timestamps are written without chrono.
+//! together), but each string is copied in runs between the bytes that
+//! need a look (`"`, `\`, controls, anything beyond ASCII), instead of
+//! going through the serializer character by character; unknown fields'
+//! scalars are written directly too. Timestamps are written without
+//! chrono, their date once a day.
 
-use std::io;
+use std::io::{self, Write};
+
+use serde_json::Value;
 
 use crate::model::log::write_timestamp_ms;
 use crate::model::{LogBatch, LogEventType, LogRecordRef};
-use crate::sanitize::{TerminalSafeJson, is_printable_ascii, write_json};
+use crate::sanitize::{first_json_special, is_unsafe, write_json};
 
 /// Appends the lines of `batch`'s records that `keep` accepts to `out`.
 /// `domain` is the stream's domain.
@@ -23,37 +26,37 @@ pub fn write_batch(
     mut keep: impl FnMut(&LogRecordRef<'_>) -> bool,
 ) -> io::Result<()> {
     let mut prefix = b"{\"type\":\"log\",\"domain\":".to_vec();
-    put_str(&mut prefix, domain, false)?;
-    let plain = batch.is_plain();
+    put_str(&mut prefix, domain);
+    let mut times = Timestamps::default();
     for record in batch.iter().filter(|r| keep(r)) {
         out.extend_from_slice(&prefix);
-        write_fields(out, &record, plain)?;
+        write_fields(out, &record, &mut times)?;
         out.extend_from_slice(b"}\n");
     }
     Ok(())
 }
 
 /// The fields of [`LogRecordRef::serialize_fields`], each after a comma.
-fn write_fields(out: &mut Vec<u8>, r: &LogRecordRef<'_>, plain: bool) -> io::Result<()> {
-    field(out, "id", r.id, plain)?;
+fn write_fields(out: &mut Vec<u8>, r: &LogRecordRef<'_>, times: &mut Timestamps) -> io::Result<()> {
+    field(out, "id", r.id);
     out.extend_from_slice(b",\"timestamp\":\"");
-    write_timestamp_ms(out, r.timestamp_ms);
+    times.write(out, r.timestamp_ms);
     out.push(b'"');
     if let Some(t) = r.event_type.filter(|t| *t != LogEventType::Other) {
-        field(out, "event_type", t.as_str(), true)?;
+        field(out, "event_type", t.as_str());
     }
-    field(out, "sender", r.sender, plain)?;
-    field(out, "recipient", r.recipient, plain)?;
-    field(out, "subject", r.subject, plain)?;
+    field(out, "sender", r.sender);
+    field(out, "recipient", r.recipient);
+    field(out, "subject", r.subject);
     out.extend_from_slice(b",\"tags\":[");
     for (i, tag) in r.tags.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        put_str(out, tag, plain)?;
+        put_str(out, tag);
     }
     out.push(b']');
-    field(out, "message_id", r.message_id, plain)?;
+    field(out, "message_id", r.message_id);
     for (name, value) in [
         ("smtp_response", r.smtp_response),
         ("ip", r.ip),
@@ -61,46 +64,163 @@ fn write_fields(out: &mut Vec<u8>, r: &LogRecordRef<'_>, plain: bool) -> io::Res
         ("url", r.url),
     ] {
         if let Some(value) = value {
-            field(out, name, value, plain)?;
+            field(out, name, value);
         }
     }
     for (name, value) in r.extra {
         out.push(b',');
-        put_str(out, name, false)?;
+        put_str(out, name);
         out.push(b':');
-        write_json(&mut *out, value)?;
+        put_value(out, value)?;
     }
     Ok(())
 }
 
 /// `,"name":"value"`; `name` is one of ours.
-fn field(out: &mut Vec<u8>, name: &str, value: &str, plain: bool) -> io::Result<()> {
+fn field(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
-    put_str(out, value, plain)
+    put_str(out, value);
 }
 
-/// `text` as a JSON string. `plain` says it is printable ASCII already (the
-/// batch's text all is); otherwise that is checked here.
-fn put_str(out: &mut Vec<u8>, text: &str, plain: bool) -> io::Result<()> {
-    if !plain && !is_printable_ascii(text) {
-        let mut ser = serde_json::Serializer::with_formatter(&mut *out, TerminalSafeJson);
-        return serde::Serialize::serialize(text, &mut ser).map_err(io::Error::from);
+/// An unknown field's value. Scalars, what other servers put in such
+/// fields, are written here (a float's `Display` is how serde_json writes
+/// it); anything else goes through the serializer.
+fn put_value(out: &mut Vec<u8>, value: &Value) -> io::Result<()> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(n), _) => put_integer(out, n, false),
+            (None, Some(n)) => put_integer(out, n.unsigned_abs(), n < 0),
+            _ => write!(out, "{n}")?,
+        },
+        Value::String(s) => put_str(out, s),
+        other => write_json(&mut *out, other)?,
     }
-    // Printable ASCII: serde_json escapes only these two of it.
+    Ok(())
+}
+
+/// `text` as a JSON string, byte for byte as serde_json with
+/// [`TerminalSafeJson`](crate::sanitize::TerminalSafeJson) writes it: runs that need nothing are copied
+/// whole. Accented Latin letters, the most common text beyond ASCII, are
+/// passed over on their lead byte without decoding them.
+fn put_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
-    let mut start = 0;
-    for at in memchr::memchr2_iter(b'"', b'\\', bytes) {
-        out.extend_from_slice(&bytes[start..at]);
-        out.push(b'\\');
-        out.push(bytes[at]);
-        start = at + 1;
+    // Copied up to `copied`; looked at up to `at`.
+    let (mut copied, mut at) = (0, 0);
+    while let Some(found) = bytes.get(at..).and_then(first_json_special) {
+        let i = at + found;
+        let Some(&b) = bytes.get(i) else { break };
+        // U+00C0..=U+033F, two bytes, none of which a terminal minds.
+        if (0xc3..=0xcc).contains(&b) {
+            at = i + 2;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        at = i + c.len_utf8();
+        if !b.is_ascii() && !is_unsafe(c) {
+            continue;
+        }
+        out.extend_from_slice(&bytes[copied..i]);
+        copied = at;
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            // Other controls as serde_json writes them, and what
+            // TerminalSafeJson escapes: `\u` and four lower-case hex
+            // digits for each UTF-16 unit.
+            c => {
+                for &mut unit in c.encode_utf16(&mut [0; 2]) {
+                    let hex = |shift: u16| b"0123456789abcdef"[usize::from(unit >> shift & 0xf)];
+                    out.extend_from_slice(&[b'\\', b'u', hex(12), hex(8), hex(4), hex(0)]);
+                }
+            }
+        }
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(bytes.get(copied..).unwrap_or_default());
     out.push(b'"');
-    Ok(())
+}
+
+/// A timestamp's date, kept from the last one written: a batch's records
+/// come in time order, nearly all in one day, and the date is most of the
+/// cost of writing one.
+#[derive(Default)]
+struct Timestamps {
+    /// The day (since 1970-01-01) `date` is for.
+    day: Option<i64>,
+    /// `YYYY-MM-DDT`.
+    date: Vec<u8>,
+}
+
+/// The days of 0000-01-01 and 9999-12-31: [`write_timestamp_ms`] writes
+/// the years between as four digits, and anything else its own way.
+const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> = -719_528..=2_932_896;
+const MS_PER_DAY: i64 = 86_400_000;
+
+impl Timestamps {
+    /// Writes what [`write_timestamp_ms`] writes for `ms`.
+    fn write(&mut self, out: &mut Vec<u8>, ms: i64) {
+        let (day, ms_of_day) = (ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY));
+        if self.day != Some(day) {
+            self.day = None;
+            self.date.clear();
+            if FOUR_DIGIT_YEARS.contains(&day) {
+                write_timestamp_ms(&mut self.date, day * MS_PER_DAY);
+            }
+            if !self.date.ends_with(b"T00:00:00Z") || self.date.len() != 20 {
+                write_timestamp_ms(out, ms);
+                return;
+            }
+            self.date.truncate(11);
+            self.day = Some(day);
+        }
+        out.extend_from_slice(&self.date);
+        let digits = |n: i64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
+        let (second, fraction) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
+        out.extend_from_slice(&digits(hour));
+        out.push(b':');
+        out.extend_from_slice(&digits(minute));
+        out.push(b':');
+        out.extend_from_slice(&digits(second));
+        if fraction != 0 {
+            out.push(b'.');
+            out.push(b'0' + (fraction / 100) as u8);
+            out.extend_from_slice(&digits(fraction % 100));
+        }
+        out.push(b'Z');
+    }
+}
+
+/// `n` in decimal, as serde_json (and `Display`) write it, without the
+/// formatting machinery: unknown fields are most often small counts.
+fn put_integer(out: &mut Vec<u8>, n: u64, negative: bool) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// One record's line through serde_json, character by character: what
@@ -188,7 +308,115 @@ mod tests {
         );
     }
 
+    /// Text of the characters each path of [`put_str`] treats apart: plain
+    /// ASCII, what JSON escapes, DEL and C1 controls, Latin letters taken
+    /// on their lead byte, the soft hyphen and other characters a terminal
+    /// must not get, and characters beyond the BMP.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "a",
+            "Zq 9",
+            "\"",
+            "\\",
+            "/",
+            "\n",
+            "\r\n",
+            "\t",
+            "\u{8}",
+            "\u{c}",
+            "\u{0}",
+            "\u{1b}[31m",
+            "\u{7f}",
+            "\u{80}",
+            "\u{9b}",
+            "\u{a0}",
+            "\u{a9}",
+            "\u{ad}",
+            "é",
+            "ü",
+            "\u{c0}",
+            "\u{33f}",
+            "e\u{301}",
+            "\u{34f}",
+            "\u{202e}",
+            "\u{200b}",
+            "漢",
+            "😀",
+            "👍\u{1f3fd}",
+            "\u{e0041}",
+            "\u{feff}",
+            "\u{2028}",
+        ]);
+        prop::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn unknown_fields_of_every_kind_are_written_as_serde_writes_them() {
+        let record = LogRecord {
+            id: "x1".into(),
+            timestamp_ms: 1_780_000_000_500,
+            extra: vec![
+                ("n".into(), Value::Null),
+                ("t".into(), Value::Bool(true)),
+                ("f".into(), Value::Bool(false)),
+                ("u".into(), Value::from(u64::MAX)),
+                ("i".into(), Value::from(i64::MIN)),
+                ("x".into(), Value::from(-0.0)),
+                ("y".into(), Value::from(1e300)),
+                ("z".into(), Value::from(0.1)),
+                ("s\u{1b}".into(), Value::from("caf\u{e9} \u{9b}31m \"q\"")),
+                ("o".into(), serde_json::json!({"k": [1, "\u{202e}", null]})),
+            ],
+            ..LogRecord::default()
+        };
+        same_as_serde("acme.io", &LogBatch::from(vec![record]));
+    }
+
     proptest! {
+        #[test]
+        fn tricky_text_is_written_as_serde_writes_it(
+            texts in prop::collection::vec(tricky_text(), 6),
+            extra in tricky_text(),
+        ) {
+            let record = LogRecord {
+                id: texts[0].clone(),
+                timestamp_ms: 1_780_000_000_000,
+                sender: texts[1].clone(),
+                recipient: texts[2].clone(),
+                subject: texts[3].clone(),
+                tags: vec![texts[4].clone(), texts[5].clone()],
+                smtp_response: Some(texts[5].clone()),
+                extra: vec![(extra.clone(), Value::String(extra))],
+                ..LogRecord::default()
+            };
+            same_as_serde("acme.io", &LogBatch::from(vec![record]));
+        }
+
+        /// The timestamps written with their date kept come out as each
+        /// would alone: runs in one second, across seconds and days, before
+        /// 1970 and beyond the four-digit years.
+        #[test]
+        fn timestamps_are_written_alike_one_by_one_or_in_a_run(
+            start in prop_oneof![
+                -100_000_000_000_000i64..300_000_000_000_000,
+                Just(i64::MIN),
+                Just(i64::MAX - 10_000),
+                Just(253_402_300_799_000i64),
+                Just(-62_167_219_200_500i64),
+            ],
+            steps in prop::collection::vec(prop_oneof![0i64..1500, 0i64..200_000_000], 1..12),
+        ) {
+            let mut times = Timestamps::default();
+            let mut ms = start;
+            for step in steps {
+                ms = ms.saturating_add(step);
+                let (mut kept, mut alone) = (Vec::new(), Vec::new());
+                times.write(&mut kept, ms);
+                write_timestamp_ms(&mut alone, ms);
+                prop_assert_eq!(String::from_utf8_lossy(&kept), String::from_utf8_lossy(&alone));
+            }
+        }
+
         #[test]
         fn any_record_is_written_as_serde_writes_it(
             texts in prop::collection::vec(any::<String>(), 9),

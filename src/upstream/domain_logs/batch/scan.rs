@@ -6,19 +6,24 @@
 //! byte, at a fraction of a general parser's cost: serde_json was a third
 //! of an ingest's CPU time. The service's own shape takes a straight-line
 //! path; any other order or spacing, strings with escapes (decoded into the
-//! builder's side buffer) and unknown fields (their values read by
-//! serde_json, alone) take the general one, so that a server writing JSON
-//! its own way is not on the slow path. A record that is anything else (a
-//! numeric id, an escaped key, a duplicate known key) is handed to
-//! serde_json whole, and a batch whose frame is anything else is left to
+//! builder's side buffer), integer ids, event types of other names and
+//! unknown fields (scalars read in place, anything else by serde_json,
+//! alone) take the general one, so that a server writing JSON its own way
+//! is not on the slow path. A record that is anything else (a float id,
+//! an escaped key, a duplicate known key) is handed to serde_json whole,
+//! and a batch whose frame is anything else is left to
 //! the caller's serde_json path, so what comes out is what serde_json alone
 //! would give. The property test in the parent module checks that on
 //! generated batches.
 
 use serde::de::DeserializeSeed;
+use serde_json::{Number, Value};
 
 use super::{Builder, LogEventType, RawRecord, RecordSeed, Span};
 use crate::upstream::domain_logs::TimestampReader;
+use bytes::{first_special, skip_value, unescape};
+
+mod bytes;
 
 /// Reads `{"logs":[…]}`, `{"data":[…]}` or `[…]` into `builder`. `None` when the text is
 /// not that, or holds a record serde_json would refuse: the builder may
@@ -254,15 +259,12 @@ impl<'t> Scanner<'t> {
                         let value = self.any_value()?;
                         extra.push((self.str(name).to_string(), value));
                     }
-                    ID => record.id = self.string_in(builder)?,
+                    ID => record.id = self.id(builder)?,
                     TIMESTAMP => {
                         let span = self.string()?;
                         record.timestamp_ms = self.timestamps.read(self.str(span))?;
                     }
-                    EVENT_TYPE => {
-                        let span = self.string()?;
-                        record.event_type = Some(LogEventType::from_wire(self.str(span))?);
-                    }
+                    EVENT_TYPE => record.event_type = self.event_type(&mut extra)?,
                     TAGS => {
                         record.tags_start = builder.tags.len() as u32;
                         self.tags(builder)?;
@@ -334,24 +336,114 @@ impl<'t> Scanner<'t> {
         Some((field, key))
     }
 
-    /// Any JSON value, read by serde_json: an unknown field's. A number,
-    /// the most common, is read without a deserializer of its own.
-    fn any_value(&mut self) -> Option<serde_json::Value> {
-        let rest = self.text.get(self.at..)?;
-        if let Some(b'-' | b'0'..=b'9') = rest.as_bytes().first() {
-            let len = rest
-                .bytes()
-                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                .unwrap_or(rest.len());
-            if let Ok(number) = rest[..len].parse::<serde_json::Number>() {
-                self.at += len;
-                return Some(serde_json::Value::Number(number));
-            }
+    /// An id: a string, or an integer, kept as its decimal text (serde_json
+    /// prints an integer as it is written here, so the text lends it).
+    fn id(&mut self, builder: &mut Builder) -> Option<Span> {
+        if self.peek() == Some(b'"') {
+            return self.string_in(builder);
         }
+        let start = self.at;
+        self.integer()?;
+        Some(Span {
+            start: start as u32,
+            len: (self.at - start) as u32,
+        })
+    }
+
+    /// An event type, or null. A name this client does not know is kept
+    /// in `extra`, in its place among the unknown fields, as serde_json's
+    /// path keeps it: a server with more event types than ours (or one
+    /// rare type) does not send each such record to serde_json whole.
+    fn event_type(&mut self, extra: &mut Vec<(String, Value)>) -> Option<Option<LogEventType>> {
+        if self.eat_str(b"null") {
+            return Some(None);
+        }
+        let span = self.string()?;
+        let name = self.str(span);
+        let known = LogEventType::from_wire(name).unwrap_or_else(|| {
+            extra.push(("event_type".to_string(), Value::String(name.to_string())));
+            LogEventType::Other
+        });
+        Some(Some(known))
+    }
+
+    /// Any JSON value: an unknown field's. Scalars, what other servers put
+    /// in such fields (counts, sizes, flags, nulls), are read here without
+    /// a deserializer of their own: serde_json's cost a tenth of a batch
+    /// with two unknown numbers a record. Anything else is read by
+    /// serde_json.
+    fn any_value(&mut self) -> Option<Value> {
+        match self.peek()? {
+            b'n' if self.eat_str(b"null") => return Some(Value::Null),
+            b't' if self.eat_str(b"true") => return Some(Value::Bool(true)),
+            b'f' if self.eat_str(b"false") => return Some(Value::Bool(false)),
+            b'"' => {
+                let start = self.at;
+                if let Some(span) = self.string() {
+                    return Some(Value::String(self.str(span).to_string()));
+                }
+                // Escapes: serde_json decodes them below.
+                self.at = start;
+            }
+            b'-' | b'0'..=b'9' => {
+                if let Some(number) = self.integer() {
+                    return Some(Value::Number(number));
+                }
+                let rest = self.bytes().get(self.at..)?;
+                let len = rest
+                    .iter()
+                    .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                    .unwrap_or(rest.len());
+                let text = self.text.get(self.at..self.at + len)?;
+                if let Ok(number) = text.parse::<Number>() {
+                    self.at += len;
+                    return Some(Value::Number(number));
+                }
+            }
+            _ => {}
+        }
+        let rest = self.text.get(self.at..)?;
         let mut values = serde_json::Deserializer::from_str(rest).into_iter();
         let value = values.next()?.ok()?;
         self.at += values.byte_offset();
         Some(value)
+    }
+
+    /// An integer as serde_json reads one into a [`Number`]: `None`, and
+    /// nothing read, for anything it would read otherwise or refuse (a
+    /// fraction or exponent, which make a float; `-0`, a float to it; a
+    /// leading zero; more digits than 64 bits hold), which serde_json then
+    /// reads.
+    fn integer(&mut self) -> Option<Number> {
+        let rest = self.bytes().get(self.at..)?;
+        let (negative, digits) = match rest.split_first()? {
+            (b'-', digits) => (true, digits),
+            _ => (false, rest),
+        };
+        let len = digits
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(digits.len());
+        let leading_zero = len > 1 && digits.first() == Some(&b'0');
+        let float = matches!(digits.get(len), Some(b'.' | b'e' | b'E'));
+        // Nineteen digits always fit in a u64.
+        if len == 0 || len > 19 || leading_zero || float {
+            return None;
+        }
+        let value = digits[..len]
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        let number = if negative {
+            if value == 0 || value > i64::MIN.unsigned_abs() {
+                return None;
+            }
+            // -2^63 is its own negation in two's complement.
+            Number::from((value as i64).wrapping_neg())
+        } else {
+            Number::from(value)
+        };
+        self.at += usize::from(negative) + len;
+        Some(number)
     }
 
     /// A string or null, its escapes decoded where it has any.
@@ -478,162 +570,6 @@ impl<'t> Scanner<'t> {
         self.at = end;
         Some(())
     }
-}
-
-/// The character an escape stands for, from the byte after its backslash,
-/// and how many bytes it took from there; `None` where serde_json refuses
-/// it (an unknown escape, a lone surrogate).
-fn unescape(bytes: &[u8]) -> Option<(char, usize)> {
-    let c = match bytes.first()? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => '/',
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let high = hex4(bytes.get(1..5)?)?;
-            if !(0xD800..0xDC00).contains(&high) {
-                return Some((char::from_u32(high)?, 5));
-            }
-            // A surrogate pair: the low half must follow as its own escape.
-            if bytes.get(5..7)? != b"\\u" {
-                return None;
-            }
-            let low = hex4(bytes.get(7..11)?)?;
-            if !(0xDC00..0xE000).contains(&low) {
-                return None;
-            }
-            let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?;
-            return Some((c, 11));
-        }
-        _ => return None,
-    };
-    Some((c, 1))
-}
-
-/// Four hex digits' value.
-fn hex4(digits: &[u8]) -> Option<u32> {
-    digits
-        .iter()
-        .try_fold(0u32, |n, &d| Some(n * 16 + char::from(d).to_digit(16)?))
-}
-
-/// Where the first `"`, `\\` or control character of `bytes` is; with
-/// `plain` (the text is printable ASCII) only quotes and backslashes are
-/// looked for.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn first_special(bytes: &[u8], plain: bool) -> Option<usize> {
-    use safe_arch::{
-        cmp_eq_mask_i8_m128i, m128i, min_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
-    };
-    // Sixteen bytes at a time (SSE2 is part of x86_64): strings are short,
-    // and most end within the first one or two of these.
-    let quote = set_splat_i8_m128i(b'"' as i8);
-    let backslash = set_splat_i8_m128i(b'\\' as i8);
-    let below_space = set_splat_i8_m128i(0x1f);
-    let mut tail = bytes;
-    while let Some((chunk, after)) = tail.split_first_chunk::<16>() {
-        let v = m128i::from(*chunk);
-        let mut hits = cmp_eq_mask_i8_m128i(v, quote) | cmp_eq_mask_i8_m128i(v, backslash);
-        if !plain {
-            // A byte is at most 0x1f when the unsigned minimum leaves it.
-            hits |= cmp_eq_mask_i8_m128i(min_u8_m128i(v, below_space), v);
-        }
-        let mask = move_mask_i8_m128i(hits);
-        if mask != 0 {
-            return Some(bytes.len() - tail.len() + mask.trailing_zeros() as usize);
-        }
-        tail = after;
-    }
-    first_special_by_words(bytes, bytes.len() - tail.len(), plain)
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn first_special(bytes: &[u8], plain: bool) -> Option<usize> {
-    first_special_by_words(bytes, 0, plain)
-}
-
-/// [`first_special`] from `from` on, eight bytes at a time.
-fn first_special_by_words(bytes: &[u8], from: usize, plain: bool) -> Option<usize> {
-    let stops = if plain {
-        quote_or_backslash
-    } else {
-        special_bytes
-    };
-    let mut tail = bytes.get(from..)?;
-    while let Some((word, after)) = tail.split_first_chunk::<8>() {
-        let special = stops(u64::from_le_bytes(*word));
-        if special != 0 {
-            return Some(bytes.len() - tail.len() + (special.trailing_zeros() / 8) as usize);
-        }
-        tail = after;
-    }
-    // The last few bytes of the text, one at a time.
-    Some(bytes.len() - tail.len() + tail.iter().position(|&b| is_special(b))?)
-}
-
-fn is_special(b: u8) -> bool {
-    matches!(b, b'"' | b'\\' | 0..0x20)
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each zero byte of `word`, and possibly of bytes above
-/// such a one: the lowest bit set is exact (a borrow only runs upwards),
-/// which is all the callers read.
-fn zero_bytes(word: u64) -> u64 {
-    word.wrapping_sub(ONES) & !word & HIGHS
-}
-
-/// [`zero_bytes`] for the bytes of `word` that are `"` or `\`.
-fn quote_or_backslash(word: u64) -> u64 {
-    zero_bytes(word ^ (ONES * u64::from(b'"'))) | zero_bytes(word ^ (ONES * u64::from(b'\\')))
-}
-
-/// [`zero_bytes`] for the bytes of `word` that are `"`, `\` or a control
-/// character.
-fn special_bytes(word: u64) -> u64 {
-    // Bytes below 0x20 (a byte of 0x80 or more has its high bit, and is
-    // ruled out by `!word`).
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    quote_or_backslash(word) | control
-}
-
-/// Where the JSON value starting at `at` ends, by its brackets and
-/// strings; serde_json then reads exactly that much and checks it.
-fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = at;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => {
-                i += 1;
-                loop {
-                    match bytes.get(i)? {
-                        b'"' => break,
-                        b'\\' => i += 2,
-                        _ => i += 1,
-                    }
-                }
-            }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
-            b',' if depth == 0 => return Some(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
 }
 
 #[cfg(test)]

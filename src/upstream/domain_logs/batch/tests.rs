@@ -126,6 +126,42 @@ fn tags_value() -> impl Strategy<Value = String> {
     ]
 }
 
+/// An unknown field's value: scalars (read without serde_json's
+/// deserializer), valid or not, and anything else.
+fn mystery() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "{\"k\":[1,\"}\"]}",
+        "12",
+        "-0.5e3",
+        "2E+2",
+        "0",
+        "01",
+        "-",
+        "1.",
+        "+1",
+        "1e999",
+        "18446744073709551616",
+        "18446744073709551615",
+        "12345678901234567890",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "-12",
+        "-0",
+        "-01",
+        "7 ",
+        "3x",
+        "true",
+        "false",
+        "null",
+        "nul",
+        "\"text\"",
+        "\"caf\\u00e9\"",
+        "\"\"",
+        "[1,2]",
+    ])
+}
+
 /// One `"key":value` pair of a record, known keys most often.
 fn entry() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
@@ -158,29 +194,28 @@ fn entry() -> impl Strategy<Value = String> {
         "\"bounced\"",
         "\"opened\"",
         "\"teleported\"",
+        "\"complained\"",
         "null",
         "\"b\\u006funced\"",
+        "7",
     ]);
     let tags = tags_value();
-    // An unknown field's value: numbers (read without serde_json's
-    // deserializer), valid or not, and anything else.
-    let mystery = prop::sample::select(vec![
-        "{\"k\":[1,\"}\"]}",
-        "12",
-        "-0.5e3",
-        "2E+2",
+    let mystery = mystery();
+    // Ids as other servers write them: strings, integers, and what
+    // serde_json reads as floats or refuses.
+    let id = prop::sample::select(vec![
+        "7",
+        "-7",
         "0",
-        "01",
-        "-",
-        "1.",
-        "+1",
-        "1e999",
-        "18446744073709551616",
-        "true",
+        "-0",
+        "1.5",
+        "1e3",
+        "007",
+        "99999999999999999999",
     ]);
     (
         key,
-        string_value(),
+        (string_value(), id, any::<bool>()),
         timestamp,
         event_type,
         tags,
@@ -188,8 +223,9 @@ fn entry() -> impl Strategy<Value = String> {
         (ws(), ws()),
     )
         .prop_map(
-            |(key, string, timestamp, event_type, tags, mystery, (ws1, ws2))| {
+            |(key, (string, id, numeric_id), timestamp, event_type, tags, mystery, (ws1, ws2))| {
                 let value = match key {
+                    "id" if numeric_id => id.to_string(),
                     "timestamp" => timestamp.to_string(),
                     "event_type" => event_type.to_string(),
                     "tags" => tags,
@@ -305,6 +341,73 @@ proptest::proptest! {
     }
 }
 
+/// A record another server may write: valid known fields and unknown
+/// ones in any order and spacing, ids and unknown values of every kind
+/// (mostly valid, so that the record reaches the end of its reading).
+fn other_server_record() -> impl Strategy<Value = String> {
+    let id = prop::sample::select(vec!["\"evt_1\"", "\"e\\/1\"", "7", "-7", "0", "1.5", "-0"]);
+    let known = (
+        id,
+        prop::sample::select(vec![
+            "\"2026-12-05T20:27:42Z\"",
+            "\"2026-12-05T20:27:42.5Z\"",
+        ]),
+        prop::sample::select(vec!["\"delivered\"", "\"complained\"", "null"]),
+        prop::sample::select(vec!["\"s\\/x@y\"", "\"caf\\u00e9\"", "null", "\"plain\""]),
+        prop::sample::select(vec!["[]", "null", "[\"a\", \"b\\/c\"]"]),
+        prop::sample::select(vec!["null", "\"250 OK\"", "\"5\\u00e9\""]),
+    )
+        .prop_map(|(id, ts, ev, sender, tags, smtp)| {
+            vec![
+                format!("\"id\":{id}"),
+                format!("\"timestamp\":{ts}"),
+                format!("\"event_type\":{ev}"),
+                format!("\"sender\":{sender}"),
+                format!("\"tags\":{tags}"),
+                format!("\"smtp_response\":{smtp}"),
+            ]
+        });
+    let unknown = prop::collection::vec(
+        (
+            prop::sample::select(vec!["attempt", "size_bytes", "x"]),
+            mystery(),
+        ),
+        0..4,
+    );
+    (known, unknown, ws(), ws(), any::<u64>()).prop_map(|(mut fields, unknown, ws1, ws2, seed)| {
+        fields.extend(unknown.into_iter().map(|(k, v)| format!("\"{k}\":{v}")));
+        // A permutation of the fields by the seed.
+        let mut order = Vec::new();
+        let mut seed = seed;
+        while !fields.is_empty() {
+            let at = (seed % fields.len() as u64) as usize;
+            seed = seed / fields.len() as u64 + 1;
+            order.push(fields.remove(at).replacen(':', &format!("{ws1}:{ws2}"), 1));
+        }
+        format!("{{{ws1}{}{ws2}}}", order.join(&format!("{ws1},{ws2}")))
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Records of another server's shape: what the scanner reads in place
+    /// (unknown scalars, integer ids, unknown event types) is what
+    /// serde_json reads.
+    #[test]
+    fn another_servers_records_read_as_serde_json_reads_them(
+        records in prop::collection::vec(other_server_record(), 1..4),
+        ws in ws(),
+    ) {
+        let text = format!("{{\"data\":[{}]}}", records.join(&format!(",{ws}")));
+        let mut bad = Vec::new();
+        let scanned = outcome(parse_data(text.clone(), 0, &mut bad), bad);
+        let mut bad = Vec::new();
+        let by_serde = outcome(parse_data_by_serde(text.clone(), 0, &mut bad), bad);
+        proptest::prop_assert_eq!(scanned, by_serde, "{}", text);
+    }
+}
+
 #[test]
 fn retain_and_truncate_keep_the_order() {
     let records: Vec<LogRecord> = (0..10)
@@ -319,4 +422,118 @@ fn retain_and_truncate_keep_the_order() {
     batch.truncate(4);
     let ids: Vec<String> = batch.iter().map(|r| r.id.to_string()).collect();
     assert_eq!(ids, ["r0", "r1", "r2", "r4"]);
+}
+
+/// `value` as JSON with `comma` and `colon` between items, every `/`
+/// escaped and everything beyond ASCII as `\u` escapes when `escaped`: a
+/// server's way of writing what another writes plainly.
+fn written(value: &serde_json::Value, comma: &str, colon: &str, escaped: bool) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("\"{k}\"{colon}{}", written(v, comma, colon, escaped)))
+                .collect();
+            format!("{{{}}}", items.join(comma))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|v| written(v, comma, colon, escaped))
+                .collect();
+            format!("[{}]", items.join(comma))
+        }
+        Value::String(s) if escaped => {
+            let mut out = String::new();
+            for c in serde_json::to_string(s).unwrap().chars() {
+                match c {
+                    '/' => out.push_str("\\/"),
+                    c if c.is_ascii() => out.push(c),
+                    c => {
+                        for unit in c.encode_utf16(&mut [0; 2]) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                }
+            }
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn any_order_spacing_and_escaping_gives_the_same_records() {
+    use serde_json::{Value, json};
+    let records = [
+        json!({"id": "evt_1", "timestamp": "2026-12-05T20:27:42Z", "event_type": "delivered",
+            "sender": "café@bulk.example.com", "recipient": "josé.larsen13@yahoo.co.jp",
+            "subject": "50/50 \"sale\" \\ ends 😀", "tags": ["promo", "sale/autumn"],
+            "message_id": "<1720a.0@mx>", "smtp_response": "250 2.0.0 OK", "ip": "203.0.113.85",
+            "user_agent": "Mozilla/5.0", "url": "https://shop.example.com/p/1?utm=mail",
+            "attempt": 1, "size_bytes": 12660, "flag": false, "note": null, "delta": -5}),
+        json!({"id": 42, "timestamp": "2026-12-05T20:27:43.5Z", "event_type": "complained",
+            "sender": "news@bulk.example.com", "recipient": "li.kim@web.de", "subject": "Hi",
+            "tags": [], "message_id": "<m2>", "smtp_response": null, "ip": null,
+            "user_agent": null, "url": null, "ratio": 0.25, "meta": {"k": [1, "é"]}}),
+        json!({"id": "evt_3", "timestamp": "2026-12-05T20:27:44.120Z", "event_type": null,
+            "sender": "", "recipient": "r@x", "subject": "Tab\there", "tags": null,
+            "message_id": ""}),
+    ];
+    type Fields = Vec<(String, Value)>;
+    let reordered = |order: fn(Fields) -> Fields| {
+        records
+            .iter()
+            .map(|r| {
+                let fields = r.as_object().unwrap().clone().into_iter().collect();
+                Value::Object(order(fields).into_iter().collect())
+            })
+            .collect::<Vec<_>>()
+    };
+    let as_sent = reordered(|fields| fields);
+    let reversed = reordered(|mut fields| {
+        fields.reverse();
+        fields
+    });
+    let rotated = reordered(|mut fields| {
+        fields.rotate_left(5);
+        fields
+    });
+    let shapes = [
+        written(&json!({ "logs": as_sent }), ",", ":", false),
+        written(&json!({ "data": reversed }), ", ", ": ", true),
+        written(&json!(rotated), ",\r\n\t", " : ", true),
+        written(&json!({ "logs": reversed }), " ,\n", ":\r\n", false),
+    ];
+    let expected = parse_data_by_serde(shapes[0].clone(), 0, &mut Vec::new());
+    let (_, expected, _) = outcome(expected, Vec::new());
+    assert_eq!(expected.len(), 3);
+    assert_eq!(expected[1].id, "42");
+    assert_eq!(expected[1].event_type, Some(LogEventType::Other));
+    for shape in shapes {
+        let (batch, bad) = parse(&shape);
+        assert!(bad.is_empty(), "{bad:?}");
+        let mut got = batch.unwrap().to_records();
+        let mut want = expected.clone();
+        // The unknown fields come in the order they were written.
+        for r in got.iter_mut().chain(want.iter_mut()) {
+            r.extra.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        assert_eq!(got, want, "{shape}");
+    }
+}
+
+#[test]
+fn unknown_scalars_are_read_as_serde_json_reads_them() {
+    let text = r#"[{"id":"a","timestamp":"2026-12-05T20:27:42Z","u":18446744073709551615,"i":-9223372036854775808,"f":-0,"e":1e2,"s":"x\/y","t":true,"n":null}]"#;
+    let (batch, bad) = parse(text);
+    assert!(bad.is_empty());
+    let extra = batch.unwrap().to_records().remove(0).extra;
+    let by_serde: serde_json::Value = serde_json::from_str(&text[1..text.len() - 1]).unwrap();
+    for (name, value) in &extra {
+        assert_eq!(Some(value), by_serde.get(name), "{name}");
+    }
+    assert_eq!(extra.len(), 7);
+    assert!(extra[2].1.is_f64(), "-0 is a float to serde_json");
 }

@@ -1,6 +1,6 @@
 //! The scanner's word-at-a-time search and value skipping, byte by byte.
 
-use super::*;
+use super::bytes::*;
 
 #[test]
 fn the_first_special_byte_is_found_in_every_lane() {
