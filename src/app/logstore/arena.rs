@@ -14,7 +14,7 @@ use super::interner::{Interner, StrId};
 use super::recipients::RecipientColumn;
 use super::record::CompactRecord;
 use super::seq_chunks::SeqChunks;
-use crate::model::log::store_ready::{ColdText, HotEntry, RECIPIENT_IN_TEXT};
+use crate::model::log::store_ready::{ColdText, HOT, HotEntry, RECIPIENT_IN_TEXT};
 
 #[derive(Debug, Default)]
 pub(super) struct Arena {
@@ -106,10 +106,13 @@ impl Arena {
             .then(|| HotEntry::field(self.hot.from(seq, self.hot_at(seq, record)), n))
     }
 
-    /// Where record `seq`'s hot entry starts in its chunk, when it has one
-    /// ([`HOT`](crate::model::log::store_ready::HOT)).
+    /// Where record `seq`'s hot entry starts in its chunk; 0 when it has
+    /// none ([`HOT`]).
     #[inline]
     pub(super) fn hot_at(&self, seq: u64, record: &CompactRecord) -> u32 {
+        if record.flags & HOT == 0 {
+            return 0;
+        }
         self.hot_offsets.get(seq, record.hot_at)
     }
 
