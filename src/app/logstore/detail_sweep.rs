@@ -111,10 +111,17 @@ impl DetailSweep {
         if self.joins != 0 {
             return self.test_joined(seq, record, needles, context);
         }
-        let (flags, at) = (record.flags, context.0.hot_at(seq, record));
         let current = &self.entries.current;
-        if current.has(seq) && at < current.searched {
-            return Some(flags & self.flag != 0 && current.holds(at));
+        if current.has(seq) {
+            // The flag first: a record without the field needs no
+            // offset read through its block's base.
+            if record.flags & self.flag == 0 {
+                return Some(false);
+            }
+            let at = context.0.hot_at(seq, record);
+            if at < current.searched {
+                return Some(current.holds(at));
+            }
         }
         self.test_further(seq, record, needles, context)
     }
@@ -127,18 +134,23 @@ impl DetailSweep {
         needles: &[String],
         (arena, strings): (&Arena, &Interner),
     ) -> Option<bool> {
-        let (flags, at) = (record.flags, arena.hot_at(seq, record));
+        let flags = record.flags;
         let current = &self.entries.current;
-        if current.has(seq) && at < current.searched {
-            let has = flags & self.flag != 0;
-            let found = has && current.holds(at);
-            if flags & self.joins == 0 {
-                return Some(found);
+        if current.has(seq) {
+            if flags & self.flag == 0 {
+                return Some(false);
             }
-            if let Some(join) = self.groups.decided(record.smtp_group)
-                && let Some(joined) = join.joins_here(arena.hot.from(seq, at))
-            {
-                return Some(has & (found | joined));
+            let at = arena.hot_at(seq, record);
+            if at < current.searched {
+                let found = current.holds(at);
+                if flags & self.joins == 0 {
+                    return Some(found);
+                }
+                if let Some(join) = self.groups.decided(record.smtp_group)
+                    && let Some(joined) = join.joins_here(arena.hot.from(seq, at))
+                {
+                    return Some(found | joined);
+                }
             }
         }
         self.test_further(seq, record, needles, (arena, strings))
