@@ -22,6 +22,7 @@ pub(super) struct Arena {
     pub(super) cold: ColdColumn,
     /// The recipients again, lowercased and side by side, for filters.
     pub(super) recipients: RecipientColumn,
+    /// Records' times, in milliseconds.
     pub(super) times: BlockBases<i64>,
     /// Where records' hot entries start in their chunks.
     pub(super) hot_offsets: BlockBases<u32>,
