@@ -88,7 +88,7 @@ fn record(i: u64) -> LogRecord {
             person,
             MAILBOXES[(person % 5) as usize]
         ),
-        subject: if message % 4 == 0 {
+        subject: if message.is_multiple_of(4) {
             format!(
                 "Your receipt from Example Shop (#{})",
                 40_000 + message % 20_000

@@ -198,14 +198,14 @@ pub async fn run(
             watches.watch(campaign.clone(), LogQuery::default());
             open.insert(campaign);
         }
-        if let UpstreamBody::Conn(state) = &event.body {
-            if state.is_final() {
-                open.remove(&event.source);
-                if let ConnState::Stopped(reason) = state
-                    && code == exit::OK
-                {
-                    code = reason.exit_code();
-                }
+        if let UpstreamBody::Conn(state) = &event.body
+            && state.is_final()
+        {
+            open.remove(&event.source);
+            if let ConnState::Stopped(reason) = state
+                && code == exit::OK
+            {
+                code = reason.exit_code();
             }
         }
         let now_ms = chrono::Utc::now().timestamp_millis();

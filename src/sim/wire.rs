@@ -185,7 +185,7 @@ impl SseWriter {
                 self.line(out, &[b"retry: ", RETRY_MS.to_string().as_bytes()]);
             }
             // Ids on every other event: a client must cope with both.
-            if self.events % 2 == 0 {
+            if self.events.is_multiple_of(2) {
                 let fallback = self.events.to_string();
                 let id = id.unwrap_or(&fallback);
                 self.line(out, &[b"id: ", id.as_bytes()]);

@@ -275,7 +275,7 @@ pub fn gauge(ratio: Option<f64>, width: usize) -> (String, String) {
     let full = eighths / 8;
     let mut filled = "█".repeat(full);
     let mut used = full;
-    if full < width && eighths % 8 != 0 {
+    if full < width && !eighths.is_multiple_of(8) {
         filled.push(PARTIAL[eighths % 8]);
         used += 1;
     }

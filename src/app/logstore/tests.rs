@@ -51,7 +51,7 @@ fn recipients_read_back_as_they_came_from_the_column_or_the_text() {
     };
     let make = |i: u64| LogRecord {
         recipient: recipient(i),
-        smtp_response: (i % 2 == 0).then(|| format!("250 ok {i}")),
+        smtp_response: i.is_multiple_of(2).then(|| format!("250 ok {i}")),
         ..record(i, Some(LogEventType::Delivered), "s@x", "Hi", &["t"])
     };
     // A bulk batch, then single records (a live tail), then bulk again.

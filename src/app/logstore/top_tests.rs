@@ -23,7 +23,7 @@ fn record(i: u64, recipient: &str, smtp: Option<&str>, tags: &[&str]) -> LogReco
         subject: "hi".into(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         smtp_response: smtp.map(String::from),
-        ip: (i % 4 != 0).then(|| format!("10.0.0.{}", i % 3)),
+        ip: (!i.is_multiple_of(4)).then(|| format!("10.0.0.{}", i % 3)),
         ..LogRecord::default()
     }
 }

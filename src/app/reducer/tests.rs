@@ -123,7 +123,7 @@ fn record(i: u64, event: LogEventType) -> LogRecord {
         event_type: Some(event),
         sender: "news@acme.io".into(),
         recipient: format!("user{i}@example.org"),
-        subject: if i % 2 == 0 {
+        subject: if i.is_multiple_of(2) {
             "Weekly digest"
         } else {
             "Receipt"
