@@ -190,17 +190,20 @@ impl CompiledFilter {
                 &mut Test::Text(field, index) => {
                     let text = &mut self.texts[index];
                     match field {
-                        TextField::Sender => text.test(record.sender, strings),
+                        TextField::Sender => {
+                            text.test(strings.profile(record.profile).sender, strings)
+                        }
                         TextField::Recipient => text.test_recipient(seq, record, arena, strings),
                         TextField::Subject => text.test(record.subject, strings),
-                        TextField::Tag => text.test(record.tags, strings),
+                        TextField::Tag => text.test(strings.profile(record.profile).tags, strings),
                         // Compiled to their own tests above.
                         TextField::RecipientDomain | TextField::Smtp | TextField::Ip => false,
                         // The recipient last: it is the one not cached.
                         TextField::Anywhere => {
-                            text.test(record.sender, strings)
+                            let profile = strings.profile(record.profile);
+                            text.test(profile.sender, strings)
                                 || text.test(record.subject, strings)
-                                || text.test(record.tags, strings)
+                                || text.test(profile.tags, strings)
                                 || text.test_recipient(seq, record, arena, strings)
                         }
                     }

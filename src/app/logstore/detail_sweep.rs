@@ -146,7 +146,9 @@ impl DetailSweep {
                 if flags & self.joins == 0 {
                     return Some(found);
                 }
-                if let Some(join) = self.groups.decided(record.smtp_group)
+                if let Some(join) = self
+                    .groups
+                    .decided(strings.profile(record.profile).smtp_group)
                     && let Some(joined) = join.joins_here(arena.hot.from(seq, at))
                 {
                     return Some(found | joined);
@@ -190,14 +192,15 @@ impl DetailSweep {
             self.searcher.search(current, arena, at as usize, needles);
         }
         let found = current.holds(at);
-        if found || record.flags & self.joins == 0 || record.smtp_group == StrId::MAX {
+        if found || record.flags & self.joins == 0 {
             return Some(found);
         }
+        let group = strings.profile(record.profile).smtp_group;
+        if group == StrId::MAX {
+            return Some(false);
+        }
         let entry = || arena.hot.from(seq, at);
-        Some(
-            self.groups
-                .joins(record.smtp_group, needles, strings, entry),
-        )
+        Some(self.groups.joins(group, needles, strings, entry))
     }
 }
 

@@ -11,6 +11,7 @@
 use foldhash::fast::FixedState;
 use hashbrown::{HashMap, HashTable, hash_table};
 
+use super::profiles::{Profile, ProfileId, Profiles};
 use crate::charmask::char_mask;
 use crate::model::log::store_ready::ReadyString;
 
@@ -36,6 +37,8 @@ pub(super) struct Interner {
     /// them.
     masks: Vec<u64>,
     free: Vec<StrId>,
+    /// Records' senders, tag sets and SMTP groups, three at a time.
+    profiles: Profiles,
 }
 
 /// The slots and their texts.
@@ -279,6 +282,7 @@ impl Interner {
             + self.strings.heap_bytes()
             + self.masks.capacity() * size_of::<u64>()
             + self.free.capacity() * size_of::<StrId>()
+            + self.profiles.heap_bytes()
     }
 
     /// The id of `string`, with `refs` more references to it, and whether
@@ -326,6 +330,35 @@ impl Interner {
             }
             self.free.push(id);
         }
+    }
+
+    /// The id of `profile`, with `refs` more references to it. A profile
+    /// holds a reference to each of its strings, which the caller took
+    /// for it: when the profile is held already, they are given back.
+    pub(super) fn add_profile(&mut self, profile: Profile, refs: u32) -> ProfileId {
+        let (id, fresh) = self.profiles.add(profile, refs);
+        if !fresh {
+            profile.strings().for_each(|string| self.release(string));
+        }
+        id
+    }
+
+    /// One reference fewer to profile `id`, and to its strings with its
+    /// last.
+    pub(super) fn release_profile(&mut self, id: ProfileId) {
+        if let Some(profile) = self.profiles.release(id) {
+            profile.strings().for_each(|string| self.release(string));
+        }
+    }
+
+    #[inline]
+    pub(super) fn profile(&self, id: ProfileId) -> Profile {
+        self.profiles.get(id)
+    }
+
+    /// Distinct profiles held.
+    pub(super) fn profiles(&self) -> usize {
+        self.profiles.live()
     }
 
     pub(super) fn mask(&self, id: StrId) -> u64 {

@@ -64,6 +64,7 @@ mod hits;
 mod interner;
 mod match_index;
 mod matches;
+mod profiles;
 mod recipients;
 mod record;
 mod seq_chunks;
@@ -85,6 +86,7 @@ pub use footprint::Footprint;
 use interner::{Interner, StrId};
 use match_index::MatchIndex;
 use matches::WiderMatches;
+use profiles::{BatchProfiles, Profile, ProfileId};
 use record::CompactRecord;
 use top::TopCounts;
 
@@ -212,7 +214,24 @@ impl LogStore {
         }
         self.match_version += 1;
         let first_seq = self.next_seq();
-        let ids = self.intern_batch(strings, &records);
+        let profiles = BatchProfiles::of(&records);
+        let ids = self.intern_batch(strings, &records, &profiles);
+        let profile_ids: Vec<ProfileId> = profiles
+            .distinct
+            .iter()
+            .zip(&profiles.uses)
+            .map(|(&[sender, tags, smtp_group], &uses)| {
+                let profile = Profile {
+                    sender: ids[sender as usize],
+                    tags: ids[tags as usize],
+                    smtp_group: match smtp_group {
+                        NO_STRING => StrId::MAX,
+                        i => ids[i as usize],
+                    },
+                };
+                self.strings.add_profile(profile, uses)
+            })
+            .collect();
         let (hot_base, recipients_base) = self.arena.adopt(
             first_seq,
             BatchText {
@@ -222,17 +241,12 @@ impl LogStore {
                 recipients,
             },
         );
-        for (seq, record) in (first_seq..).zip(&records) {
+        for ((seq, record), &profile) in (first_seq..).zip(&records).zip(&profiles.of_record) {
             let compact = CompactRecord {
                 time_delta: self.arena.times.push(seq, record.timestamp_ms),
                 recipient_mask: record.recipient_mask,
-                sender: ids[record.sender as usize],
+                profile: profile_ids[profile as usize],
                 subject: ids[record.subject as usize],
-                tags: ids[record.tags as usize],
-                smtp_group: match record.smtp_group {
-                    NO_STRING => StrId::MAX,
-                    i => ids[i as usize],
-                },
                 recipient_domain: match record.recipient_domain {
                     NO_STRING => StrId::MAX,
                     i => ids[i as usize],
@@ -313,17 +327,24 @@ impl LogStore {
         self.strings.live()
     }
 
+    /// Distinct profiles (sender, tag set and SMTP group) held, for tests
+    /// and diagnostics.
+    pub fn distinct_profiles(&self) -> usize {
+        self.strings.profiles()
+    }
+
     /// A held record by sequence number.
     pub fn view(&self, seq: u64) -> Option<RecordView<'_>> {
         let record = self.record(seq)?;
+        let profile = self.strings.profile(record.profile);
         Some(RecordView {
             seq,
             timestamp_ms: self.arena.timestamp_ms(seq, record),
             event_type: type_of_code(record.event),
-            sender: self.strings.get(record.sender),
+            sender: self.strings.get(profile.sender),
             recipient: self.arena.recipient(seq, record, &self.strings),
             subject: self.strings.get(record.subject),
-            tags: self.strings.get(record.tags),
+            tags: self.strings.get(profile.tags),
         })
     }
 
@@ -376,18 +397,23 @@ impl LogStore {
     }
 
     /// The store's id of each of a batch's strings, with a reference for
-    /// every record that names it.
-    fn intern_batch(&mut self, strings: Vec<ReadyString>, records: &[ReadyRecord]) -> Vec<StrId> {
+    /// every record that names it as its subject or recipient domain, and
+    /// for every profile of the batch that names it.
+    fn intern_batch(
+        &mut self,
+        strings: Vec<ReadyString>,
+        records: &[ReadyRecord],
+        profiles: &BatchProfiles,
+    ) -> Vec<StrId> {
         let mut refs = vec![0u32; strings.len()];
         for record in records {
-            for i in [record.sender, record.subject, record.tags] {
-                refs[i as usize] += 1;
+            refs[record.subject as usize] += 1;
+            if record.recipient_domain != NO_STRING {
+                refs[record.recipient_domain as usize] += 1;
             }
-            for i in [record.smtp_group, record.recipient_domain] {
-                if i != NO_STRING {
-                    refs[i as usize] += 1;
-                }
-            }
+        }
+        for i in profiles.strings() {
+            refs[i as usize] += 1;
         }
         strings
             .into_iter()
@@ -414,14 +440,11 @@ impl LogStore {
         self.top_evict(n);
         let held_before = self.held();
         for record in self.records.drain(..n) {
-            for id in [record.sender, record.subject, record.tags] {
-                self.strings.release(id);
+            self.strings.release(record.subject);
+            if record.recipient_domain != StrId::MAX {
+                self.strings.release(record.recipient_domain);
             }
-            for id in [record.smtp_group, record.recipient_domain] {
-                if id != StrId::MAX {
-                    self.strings.release(id);
-                }
-            }
+            self.strings.release_profile(record.profile);
             self.counts[usize::from(record.event)] -= 1;
         }
         self.first_seq += n as u64;

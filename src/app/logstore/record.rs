@@ -1,9 +1,10 @@
-//! `CompactRecord`: one held record, 34 bytes, pointing into the string
+//! `CompactRecord`: one held record, 26 bytes, pointing into the string
 //! table and the text columns.
 
 use super::interner::StrId;
+use super::profiles::ProfileId;
 
-/// Packed: aligned to its four-byte fields it would take 36 bytes, 1 MB
+/// Packed: aligned to its four-byte fields it would take 28 bytes, 1 MB
 /// more for 500,000 records, and x86-64 and AArch64 read unaligned
 /// fields at the same speed. Its fields are read by value, never borrowed.
 #[derive(Clone, Copy, Debug)]
@@ -17,12 +18,10 @@ pub(super) struct CompactRecord {
     /// [`narrow_char_mask`](crate::charmask::narrow_char_mask) of the
     /// recipient.
     pub(super) recipient_mask: u32,
-    pub(super) sender: StrId,
+    /// Its sender, tag set and SMTP response's group
+    /// ([`Interner::profile`](super::interner::Interner::profile)).
+    pub(super) profile: ProfileId,
     pub(super) subject: StrId,
-    pub(super) tags: StrId,
-    /// The SMTP response's group, for the top-values panel; `StrId::MAX`
-    /// for none.
-    pub(super) smtp_group: StrId,
     /// The recipient's domain, lowercased ([`StoreReady::recipient_domain`]);
     /// `StrId::MAX` for none. The recipients column holds the rest.
     ///
@@ -41,4 +40,4 @@ pub(super) struct CompactRecord {
 }
 
 // What the module's documentation promises, and what 500k records cost.
-const _: () = assert!(size_of::<CompactRecord>() == 34);
+const _: () = assert!(size_of::<CompactRecord>() == 26);

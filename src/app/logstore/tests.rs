@@ -327,6 +327,7 @@ fn eviction_drops_the_oldest_and_counts() {
     // Senders of evicted records are freed: 5 senders + the shared
     // subject, tag set and recipients' domain.
     assert_eq!(store.distinct_strings(), 5 + 3);
+    assert_eq!(store.distinct_profiles(), 5);
     // The histogram's view of the matches agrees with the records.
     let times: Vec<_> = store.match_times().collect();
     let views: Vec<_> = (0..store.match_count())

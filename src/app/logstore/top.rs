@@ -40,7 +40,7 @@ pub(super) fn detail_field<'a>(
     match detail {
         Detail::Smtp => {
             let tail = arena.hot_field(seq, record, HotEntry::SMTP, HAS_SMTP)?;
-            let group = record.smtp_group;
+            let group = strings.profile(record.profile).smtp_group;
             let head = if record.flags & SMTP_AFTER_GROUP != 0 && group != StrId::MAX {
                 strings.get(group)
             } else {
@@ -123,11 +123,12 @@ impl TopCounts {
         } else {
             self.counted -= 1;
         }
+        let profile = || strings.profile(record.profile);
         let id = match self.field {
-            TopField::Sender => Some(record.sender),
+            TopField::Sender => Some(profile().sender),
             TopField::Subject => Some(record.subject),
-            TopField::Tag => Some(record.tags),
-            TopField::Smtp => Some(record.smtp_group),
+            TopField::Tag => Some(profile().tags),
+            TopField::Smtp => Some(profile().smtp_group),
             TopField::RecipientDomain => Some(record.recipient_domain),
             _ => None,
         };
