@@ -13,8 +13,8 @@ mod type_names;
 
 pub use batch::{LogBatch, LogRecordRef, RecordKey, Records, Tags};
 pub use store_ready::{
-    ColdEntry, HAS_IP, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString,
-    SEPARATOR, StoreReady,
+    ColdEntry, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
+    StoreReady,
 };
 pub use type_names::{TypeNameError, TypeNames, parse_type_name};
 

@@ -5,11 +5,11 @@ use std::collections::VecDeque;
 
 use super::arena::Arena;
 use super::codes::type_code;
+use super::delivery::smtp_field;
 use super::detail_sweep::DetailSweep;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::text_test::{Needle, TextTest};
-use super::top::{Detail, detail_field};
 use crate::app::filter::{Filter, TermKind, TextField, contains_ci_split, ends_with_ci_split};
 
 /// A filter turned into tests on interned ids (and, for recipients, on
@@ -50,8 +50,8 @@ impl CompiledTerm {
                 w.iter()
                     .any(|w| n.is_ascii() == w.is_ascii() && n.ends_with(w.as_str()))
             }),
-            (Test::Detail(n_field, n, _), Test::Detail(w_field, w, _)) => {
-                n_field == w_field && n.iter().all(|n| w.iter().any(|w| needle_implies(n, w)))
+            (Test::Smtp(n, _), Test::Smtp(w, _)) => {
+                n.iter().all(|n| w.iter().any(|w| needle_implies(n, w)))
             }
             (Test::Text(n_field, n), Test::Text(w_field, w)) => {
                 n_field == w_field
@@ -67,19 +67,18 @@ impl CompiledTerm {
     }
 }
 
-/// Whether record `seq`'s SMTP response or IP holds one of `needles`,
-/// read where it is. Not inlined into [`CompiledFilter::matches`]: there
-/// it had the record's fields for it loaded for every record of every
-/// pass, which made a `type:` pass over 500,000 records a tenth slower.
+/// Whether record `seq`'s SMTP response holds one of `needles`, read
+/// where it is. Not inlined into [`CompiledFilter::matches`]: there it
+/// had the record's fields for it loaded for every record of every pass,
+/// which made a `type:` pass over 500,000 records a tenth slower.
 #[inline(never)]
-fn detail_holds(
-    detail: Detail,
+fn smtp_holds(
     needles: &[String],
     seq: u64,
     record: &CompactRecord,
     (arena, strings): (&Arena, &Interner),
 ) -> bool {
-    detail_field(arena, strings, seq, record, detail)
+    smtp_field(arena, strings, seq, record)
         .is_some_and(|(head, tail)| needles.iter().any(|n| contains_ci_split(head, tail, n)))
 }
 
@@ -103,9 +102,9 @@ enum Test {
     /// The recipient ends with one of these (lowercased), read from the
     /// arena: `to:@gmail.com`.
     RecipientDomain(Vec<String>),
-    /// The SMTP response or IP contains one of these (lowercased), read
-    /// from the arena; in a pass over many records, from a sweep of it.
-    Detail(Detail, Vec<String>, Option<Box<DetailSweep>>),
+    /// The SMTP response contains one of these (lowercased), read from
+    /// the arena; in a pass over many records, from a sweep of it.
+    Smtp(Vec<String>, Option<Box<DetailSweep>>),
 }
 
 impl CompiledFilter {
@@ -135,19 +134,7 @@ impl CompiledFilter {
                 TermKind::Text {
                     field: TextField::Smtp,
                     any_of,
-                } => Test::Detail(
-                    Detail::Smtp,
-                    any_of.iter().map(|v| v.to_lowercase()).collect(),
-                    None,
-                ),
-                TermKind::Text {
-                    field: TextField::Ip,
-                    any_of,
-                } => Test::Detail(
-                    Detail::Ip,
-                    any_of.iter().map(|v| v.to_lowercase()).collect(),
-                    None,
-                ),
+                } => Test::Smtp(any_of.iter().map(|v| v.to_lowercase()).collect(), None),
                 TermKind::Text { field, any_of } => {
                     let needles: Vec<Needle> = any_of.iter().map(|v| Needle::new(v)).collect();
                     compiled.texts.push(TextTest::new(needles));
@@ -175,13 +162,13 @@ impl CompiledFilter {
                     let (local, domain) = arena.recipient_parts(seq, record, strings);
                     domains.iter().any(|d| ends_with_ci_split(local, domain, d))
                 }
-                Test::Detail(detail, needles, sweep) => {
+                Test::Smtp(needles, sweep) => {
                     match sweep
                         .as_mut()
                         .and_then(|s| s.test(seq, record, needles, (arena, strings)))
                     {
                         Some(hit) => hit,
-                        None => detail_holds(*detail, needles, seq, record, (arena, strings)),
+                        None => smtp_holds(needles, seq, record, (arena, strings)),
                     }
                 }
                 &mut Test::Types(mask) => mask & (1 << record.event) != 0,
@@ -196,8 +183,9 @@ impl CompiledFilter {
                         TextField::Recipient => text.test_recipient(seq, record, arena, strings),
                         TextField::Subject => text.test(record.subject, strings),
                         TextField::Tag => text.test(strings.profile(record.profile).tags, strings),
+                        TextField::Ip => record.ip != StrId::MAX && text.test(record.ip, strings),
                         // Compiled to their own tests above.
-                        TextField::RecipientDomain | TextField::Smtp | TextField::Ip => false,
+                        TextField::RecipientDomain | TextField::Smtp => false,
                         // The recipient last: it is the one not cached.
                         TextField::Anywhere => {
                             let profile = strings.profile(record.profile);
@@ -229,8 +217,8 @@ impl CompiledFilter {
     /// Before a pass over many records: decides each text term for every
     /// held string at once, and has it find its needles in every held
     /// recipient at once, when the pass first needs a recipient; has an
-    /// `smtp:` or `ip:` term find its needles in the held records' hot
-    /// text as the pass reaches them.
+    /// `smtp:` term find its needles in the held records' hot text as the
+    /// pass reaches them.
     pub(super) fn sweep(
         &mut self,
         (_, strings): (&Arena, &Interner),
@@ -238,8 +226,8 @@ impl CompiledFilter {
         first_seq: u64,
     ) {
         for term in &mut self.terms {
-            if let Test::Detail(detail, needles, hits) = &mut term.test {
-                *hits = DetailSweep::new(*detail, needles, first_seq, records.len()).map(Box::new);
+            if let Test::Smtp(needles, hits) = &mut term.test {
+                *hits = DetailSweep::new(needles, first_seq, records.len()).map(Box::new);
             }
         }
         for term in &self.terms {
@@ -263,7 +251,7 @@ impl CompiledFilter {
             text.sweep_from = None;
         }
         for term in &mut self.terms {
-            if let Test::Detail(_, _, hits) = &mut term.test {
+            if let Test::Smtp(_, hits) = &mut term.test {
                 *hits = None;
             }
         }

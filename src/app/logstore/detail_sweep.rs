@@ -1,4 +1,4 @@
-//! An `smtp:` or `ip:` term over many records at once. Testing each
+//! An `smtp:` term over many records at once. Testing each
 //! record's field where it is cost a chunk lookup, a field split and a
 //! short search per record: 35-50 ms over 500,000 records. Here the
 //! needles are found in the hot text a stretch at a time, each hit is
@@ -11,9 +11,9 @@
 //! across the join (read from the response's entry, in text just
 //! searched).
 //!
-//! A needle found in most entries (an IP's first digits on a server
-//! whose IPs share them) made the sweep as slow as the per-record test
-//! it replaced. What keeps it cheap: the two bytes a needle is looked for
+//! A needle found in most entries (`ok` on a server that says it in
+//! every response) made the sweep as slow as the per-record test it
+//! replaced. What keeps it cheap: the two bytes a needle is looked for
 //! by are those that start the fewest false starts in the text at hand,
 //! not in text at large; a hit's entry is found by reading back eight
 //! bytes at a time, no further than the hit before; the pass looks an
@@ -28,11 +28,8 @@ use super::arena::Arena;
 use super::hits::{ChunkHits, EntryHits};
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
-use super::top::Detail;
 use crate::app::filter::{contains_ascii_ci, ends_with_starts_of};
-use crate::model::log::store_ready::{
-    HAS_IP, HAS_SMTP, HotEntry, RECORD_END, SEPARATOR, SMTP_AFTER_GROUP,
-};
+use crate::model::log::store_ready::{HAS_SMTP, HotEntry, RECORD_END, SEPARATOR, SMTP_AFTER_GROUP};
 
 const SEP: u8 = SEPARATOR as u8;
 
@@ -46,11 +43,6 @@ const STRETCH_BYTES: usize = 64 * 1024;
 /// record.
 #[derive(Debug)]
 pub(super) struct DetailSweep {
-    /// The record flag that says it has the field.
-    flag: u8,
-    /// The record flags that say its answer may need its group:
-    /// [`SMTP_AFTER_GROUP`] for `smtp:`, none for `ip:`.
-    joins: u8,
     entries: EntryHits,
     searcher: Searcher,
     groups: Groups,
@@ -61,12 +53,7 @@ impl DetailSweep {
     /// `needles` (lowercased). `None` when a needle is not ASCII, is
     /// empty or holds a control character: those are tested record by
     /// record.
-    pub(super) fn new(
-        detail: Detail,
-        needles: &[String],
-        first_seq: u64,
-        held: usize,
-    ) -> Option<DetailSweep> {
+    pub(super) fn new(needles: &[String], first_seq: u64, held: usize) -> Option<DetailSweep> {
         // Below, a needle is known to lie within one field of an entry,
         // and a comparison with it to stop at the field's end.
         if needles
@@ -75,59 +62,25 @@ impl DetailSweep {
         {
             return None;
         }
-        let (field, flag, joins) = match detail {
-            Detail::Smtp => (HotEntry::SMTP, HAS_SMTP, SMTP_AFTER_GROUP),
-            Detail::Ip => (HotEntry::IP, HAS_IP, 0),
-        };
         Some(DetailSweep {
-            flag,
-            joins,
             entries: EntryHits::new(first_seq, first_seq + held as u64),
             searcher: Searcher {
-                field,
                 finders: Vec::new(),
             },
             groups: Groups::default(),
         })
     }
 
-    /// Whether record `seq`'s field holds one of `needles` (those the
-    /// sweep was made for); `None` when the sweep is not for it. Asked of
-    /// every record of a pass: a record of the chunk of the one before,
-    /// in text searched already, is answered in a few steps, by a small
-    /// function for `ip:` and one for `smtp:` (whose group, when decided,
-    /// is answered without a branch on what it says); the rest by
-    /// [`DetailSweep::test_further`]. Those are not inlined into the
-    /// pass's test of every term: there they made the other terms' tests
-    /// a fifth slower (`type:` over 500,000 records, 2.4 ms to 2.9).
+    /// Whether record `seq`'s SMTP response holds one of `needles` (those
+    /// the sweep was made for); `None` when the sweep is not for it. Asked
+    /// of every record of a pass: a record of the chunk of the one before,
+    /// in text searched already, is answered in a few steps (its group,
+    /// when decided, without a branch on what it says); the rest by
+    /// [`DetailSweep::test_further`]. Not inlined into the pass's test of
+    /// every term: there it made the other terms' tests a fifth slower
+    /// (`type:` over 500,000 records, 2.4 ms to 2.9).
     #[inline(never)]
     pub(super) fn test(
-        &mut self,
-        seq: u64,
-        record: &CompactRecord,
-        needles: &[String],
-        context: (&Arena, &Interner),
-    ) -> Option<bool> {
-        if self.joins != 0 {
-            return self.test_joined(seq, record, needles, context);
-        }
-        let current = &self.entries.current;
-        if current.has(seq) {
-            // The flag first: a record without the field needs no
-            // offset read through its block's base.
-            if record.flags & self.flag == 0 {
-                return Some(false);
-            }
-            let at = context.0.hot_at(seq, record);
-            if at < current.searched {
-                return Some(current.holds(at));
-            }
-        }
-        self.test_further(seq, record, needles, context)
-    }
-
-    #[inline(never)]
-    fn test_joined(
         &mut self,
         seq: u64,
         record: &CompactRecord,
@@ -137,13 +90,15 @@ impl DetailSweep {
         let flags = record.flags;
         let current = &self.entries.current;
         if current.has(seq) {
-            if flags & self.flag == 0 {
+            // The flag first: a record without the field needs no
+            // offset read through its block's base.
+            if flags & HAS_SMTP == 0 {
                 return Some(false);
             }
             let at = arena.hot_at(seq, record);
             if at < current.searched {
                 let found = current.holds(at);
-                if flags & self.joins == 0 {
+                if flags & SMTP_AFTER_GROUP == 0 {
                     return Some(found);
                 }
                 if let Some(join) = self
@@ -172,7 +127,7 @@ impl DetailSweep {
         if !self.entries.searched(seq) {
             return None;
         }
-        if record.flags & self.flag == 0 {
+        if record.flags & HAS_SMTP == 0 {
             return Some(false);
         }
         let new_chunk = |seq| {
@@ -192,7 +147,7 @@ impl DetailSweep {
             self.searcher.search(current, arena, at as usize, needles);
         }
         let found = current.holds(at);
-        if found || record.flags & self.joins == 0 {
+        if found || record.flags & SMTP_AFTER_GROUP == 0 {
             return Some(found);
         }
         let group = strings.profile(record.profile).smtp_group;
@@ -204,10 +159,9 @@ impl DetailSweep {
     }
 }
 
-/// How the needles are looked for, and in which field.
+/// How the needles are looked for.
 #[derive(Debug)]
 struct Searcher {
-    field: usize,
     /// A needle's each, chosen on the first stretch searched.
     finders: Vec<Finder>,
 }
@@ -243,9 +197,15 @@ impl Searcher {
         let end = memchr::memchr(RECORD_END, &text[end - 1..]).map_or(text.len(), |i| end + i);
         let stretch = &text[from..end];
         for (needle, finder) in needles.iter().zip(&self.finders) {
-            found_in(stretch, needle.as_bytes(), finder, self.field, |start| {
-                chunk.mark(from + start);
-            });
+            found_in(
+                stretch,
+                needle.as_bytes(),
+                finder,
+                HotEntry::SMTP,
+                |start| {
+                    chunk.mark(from + start);
+                },
+            );
         }
         chunk.searched = if end == text.len() {
             u32::MAX

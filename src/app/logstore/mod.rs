@@ -245,6 +245,10 @@ impl LogStore {
             let compact = CompactRecord {
                 time_delta: self.arena.times.push(seq, record.timestamp_ms),
                 recipient_mask: record.recipient_mask,
+                ip: match record.ip {
+                    NO_STRING => StrId::MAX,
+                    i => ids[i as usize],
+                },
                 profile: profile_ids[profile as usize],
                 subject: ids[record.subject as usize],
                 recipient_domain: match record.recipient_domain {
@@ -397,8 +401,8 @@ impl LogStore {
     }
 
     /// The store's id of each of a batch's strings, with a reference for
-    /// every record that names it as its subject or recipient domain, and
-    /// for every profile of the batch that names it.
+    /// every record that names it as its subject, recipient domain or IP,
+    /// and for every profile of the batch that names it.
     fn intern_batch(
         &mut self,
         strings: Vec<ReadyString>,
@@ -408,8 +412,10 @@ impl LogStore {
         let mut refs = vec![0u32; strings.len()];
         for record in records {
             refs[record.subject as usize] += 1;
-            if record.recipient_domain != NO_STRING {
-                refs[record.recipient_domain as usize] += 1;
+            for i in [record.recipient_domain, record.ip] {
+                if i != NO_STRING {
+                    refs[i as usize] += 1;
+                }
             }
         }
         for i in profiles.strings() {
@@ -441,8 +447,10 @@ impl LogStore {
         let held_before = self.held();
         for record in self.records.drain(..n) {
             self.strings.release(record.subject);
-            if record.recipient_domain != StrId::MAX {
-                self.strings.release(record.recipient_domain);
+            for id in [record.recipient_domain, record.ip] {
+                if id != StrId::MAX {
+                    self.strings.release(id);
+                }
             }
             self.strings.release_profile(record.profile);
             self.counts[usize::from(record.event)] -= 1;

@@ -1,10 +1,10 @@
-//! `CompactRecord`: one held record, 26 bytes, pointing into the string
+//! `CompactRecord`: one held record, 30 bytes, pointing into the string
 //! table and the text columns.
 
 use super::interner::StrId;
 use super::profiles::ProfileId;
 
-/// Packed: aligned to its four-byte fields it would take 28 bytes, 1 MB
+/// Packed: aligned to its four-byte fields it would take 32 bytes, 1 MB
 /// more for 500,000 records, and x86-64 and AArch64 read unaligned
 /// fields at the same speed. Its fields are read by value, never borrowed.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +27,8 @@ pub(super) struct CompactRecord {
     ///
     /// [`StoreReady::recipient_domain`]: crate::model::log::store_ready::ReadyRecord::recipient_domain
     pub(super) recipient_domain: StrId,
+    /// `StrId::MAX` for none.
+    pub(super) ip: StrId,
     /// Where its hot entry starts in its chunk, when it has one
     /// ([`HOT`](crate::model::log::store_ready::HOT)), from its block's
     /// base: read it with [`Arena::hot_at`](super::arena::Arena::hot_at).
@@ -40,4 +42,4 @@ pub(super) struct CompactRecord {
 }
 
 // What the module's documentation promises, and what 500k records cost.
-const _: () = assert!(size_of::<CompactRecord>() == 26);
+const _: () = assert!(size_of::<CompactRecord>() == 30);

@@ -595,6 +595,7 @@ proptest! {
                     Some(tags),
                     group.map(String::from),
                     domain.filter(|d| !d.is_empty()),
+                    r.ip.clone(),
                 ]
             })
             .flatten()

@@ -10,49 +10,12 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
-use super::arena::Arena;
 use super::codes::type_of_code;
 use super::interner::{Interner, StrId};
 use super::record::CompactRecord;
 use super::{LogStore, TYPE_CODES};
 use crate::app::top_values::{TopField, TopRow, TopValues, type_label};
-use crate::model::log::store_ready::{HAS_IP, HAS_SMTP, HotEntry, SEPARATOR, SMTP_AFTER_GROUP};
-
-/// A detail field read from a record's hot text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Detail {
-    Smtp,
-    Ip,
-}
-
-/// The detail field of record `seq`, when it has one, as a head and a
-/// tail that read as one text: an SMTP response kept after its group
-/// ([`SMTP_AFTER_GROUP`]) has the group as its head; any other field no
-/// head. The tail is the hot entry's bytes, UTF-8 as it was written.
-#[inline]
-pub(super) fn detail_field<'a>(
-    arena: &'a Arena,
-    strings: &'a Interner,
-    seq: u64,
-    record: &CompactRecord,
-    detail: Detail,
-) -> Option<(&'a str, &'a [u8])> {
-    match detail {
-        Detail::Smtp => {
-            let tail = arena.hot_field(seq, record, HotEntry::SMTP, HAS_SMTP)?;
-            let group = strings.profile(record.profile).smtp_group;
-            let head = if record.flags & SMTP_AFTER_GROUP != 0 && group != StrId::MAX {
-                strings.get(group)
-            } else {
-                ""
-            };
-            Some((head, tail))
-        }
-        Detail::Ip => arena
-            .hot_field(seq, record, HotEntry::IP, HAS_IP)
-            .map(|ip| ("", ip)),
-    }
-}
+use crate::model::log::store_ready::SEPARATOR;
 
 type Hasher = foldhash::fast::FixedState;
 
@@ -72,11 +35,9 @@ pub(super) struct TopCounts {
     pub(super) valid: bool,
     next_seq: u64,
     counted: usize,
-    /// Sender, subject, tag set, SMTP group, domain: by string id.
+    /// Every field but the event type: by string id.
     by_id: Vec<u32>,
     by_code: [u32; TYPE_CODES],
-    /// IP: by text.
-    by_text: HashMap<Box<str>, u32, Hasher>,
     without: usize,
     /// The last list and its length limit, until a count changes: the
     /// reducer asks after every action, most of which change nothing.
@@ -92,7 +53,6 @@ impl TopCounts {
             counted: 0,
             by_id: Vec::new(),
             by_code: [0; TYPE_CODES],
-            by_text: HashMap::with_hasher(hasher()),
             without: 0,
             listed: None,
         }
@@ -104,19 +64,12 @@ impl TopCounts {
         self.counted = 0;
         self.by_id.clear();
         self.by_code = [0; TYPE_CODES];
-        self.by_text.clear();
         self.without = 0;
         self.listed = None;
     }
 
     /// Counts `record` in (`add`) or takes it off.
-    fn count(
-        &mut self,
-        seq: u64,
-        record: &CompactRecord,
-        (arena, strings): (&Arena, &Interner),
-        add: bool,
-    ) {
+    fn count(&mut self, record: &CompactRecord, strings: &Interner, add: bool) {
         self.listed = None;
         if add {
             self.counted += 1;
@@ -125,58 +78,30 @@ impl TopCounts {
         }
         let profile = || strings.profile(record.profile);
         let id = match self.field {
-            TopField::Sender => Some(profile().sender),
-            TopField::Subject => Some(record.subject),
-            TopField::Tag => Some(profile().tags),
-            TopField::Smtp => Some(profile().smtp_group),
-            TopField::RecipientDomain => Some(record.recipient_domain),
-            _ => None,
-        };
-        if id == Some(StrId::MAX) {
-            if add {
-                self.without += 1;
-            } else {
-                self.without -= 1;
-            }
-            return;
-        }
-        if let Some(id) = id {
-            let index = id as usize;
-            if index >= self.by_id.len() {
-                self.by_id.resize(index + 1, 0);
-            }
-            bump(&mut self.by_id[index], add);
-            return;
-        }
-        let text = match self.field {
             TopField::EventType => {
                 bump(&mut self.by_code[usize::from(record.event)], add);
                 return;
             }
-            TopField::Ip => detail_field(arena, strings, seq, record, Detail::Ip)
-                .and_then(|(_, ip)| std::str::from_utf8(ip).ok()),
-            TopField::Sender
-            | TopField::Subject
-            | TopField::Tag
-            | TopField::Smtp
-            | TopField::RecipientDomain => None,
+            TopField::Sender => profile().sender,
+            TopField::Subject => record.subject,
+            TopField::Tag => profile().tags,
+            TopField::Smtp => profile().smtp_group,
+            TopField::RecipientDomain => record.recipient_domain,
+            TopField::Ip => record.ip,
         };
-        let Some(text) = text.filter(|t| !t.is_empty()) else {
+        if id == StrId::MAX {
             if add {
                 self.without += 1;
             } else {
                 self.without -= 1;
             }
             return;
-        };
-        if let Some(n) = self.by_text.get_mut(text) {
-            bump(n, add);
-            if *n == 0 {
-                self.by_text.remove(text);
-            }
-        } else if add {
-            self.by_text.insert(text.into(), 1);
         }
+        let index = id as usize;
+        if index >= self.by_id.len() {
+            self.by_id.resize(index + 1, 0);
+        }
+        bump(&mut self.by_id[index], add);
     }
 
     /// The counts as the panel lists them: `limit` values, most first.
@@ -185,7 +110,7 @@ impl TopCounts {
         let mut all: Vec<(&str, usize)> = Vec::new();
         let mut without = self.without;
         match self.field {
-            TopField::Sender | TopField::Subject | TopField::Smtp => {
+            TopField::Sender | TopField::Subject | TopField::Smtp | TopField::Ip => {
                 all.extend(
                     self.by_id
                         .iter()
@@ -228,9 +153,6 @@ impl TopCounts {
                     }
                 }
                 all.extend(folded.iter().map(|(k, n)| (k.as_str(), *n)));
-            }
-            TopField::Ip => {
-                all.extend(self.by_text.iter().map(|(k, n)| (&**k, *n as usize)));
             }
         }
         let order = |a: &(&str, usize), b: &(&str, usize)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
@@ -280,7 +202,7 @@ impl LogStore {
         let from = self.matches.position(top.next_seq, &held);
         for seq in self.matches.seqs_from(from, &held) {
             if let Some(record) = self.records.get((seq - self.first_seq) as usize) {
-                top.count(seq, record, (&self.arena, &self.strings), true);
+                top.count(record, &self.strings, true);
             }
         }
         top.next_seq = self.first_seq + self.records.len() as u64;
@@ -323,7 +245,7 @@ impl LogStore {
                 .checked_sub(self.first_seq)
                 .and_then(|i| self.records.get(i as usize))
             {
-                top.count(seq, record, (&self.arena, &self.strings), false);
+                top.count(record, &self.strings, false);
             }
         }
     }

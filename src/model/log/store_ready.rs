@@ -1,6 +1,6 @@
 //! A batch's records as the log store takes them: every string sanitized
-//! and capped, the repeated senders, subjects, tag sets, SMTP groups and
-//! recipient domains listed once, and the rest of each record's text side by side. The
+//! and capped, the repeated senders, subjects, tag sets, SMTP groups,
+//! recipient domains and IPs listed once, and the rest of each record's text side by side. The
 //! client prepares it on the thread that parsed the batch; the store
 //! adopts it.
 
@@ -28,7 +28,6 @@ pub const NO_STRING: u32 = u32::MAX;
 /// Which optional detail fields of its text a record has
 /// (`ReadyRecord::flags`).
 pub const HAS_SMTP: u8 = 1;
-pub const HAS_IP: u8 = 1 << 1;
 pub const HAS_URL: u8 = 1 << 2;
 pub const HAS_USER_AGENT: u8 = 1 << 4;
 /// The SMTP response in the record's hot entry is only what follows its
@@ -40,7 +39,7 @@ pub const SMTP_AFTER_GROUP: u8 = 1 << 5;
 /// the recipient is read from the recipients alone.
 pub const RECIPIENT_IN_TEXT: u8 = 1 << 3;
 /// Whether the record has an entry in [`StoreReady::hot`] at all.
-pub const HOT: u8 = HAS_SMTP | HAS_IP | RECIPIENT_IN_TEXT;
+pub const HOT: u8 = HAS_SMTP | RECIPIENT_IN_TEXT;
 
 /// Ends each recipient in [`StoreReady::recipients`]: no needle a filter
 /// looks for (which never holds a control character) is found across two.
@@ -55,22 +54,19 @@ impl HotEntry {
     /// Its fields, for [`HotEntry::field`].
     pub const RECIPIENT: usize = 0;
     pub const SMTP: usize = 1;
-    pub const IP: usize = 2;
 
-    /// Appends an entry: the recipient (empty unless it has capitals), the
-    /// SMTP response (or what follows its group, [`SMTP_AFTER_GROUP`]) and
-    /// the IP (each empty when absent: the record's flags say which it
-    /// has), between separators, then [`RECORD_END`].
-    pub fn write(out: &mut Vec<u8>, [recipient, smtp, ip]: [&str; 3]) {
+    /// Appends an entry: the recipient (empty unless it has capitals) and
+    /// the SMTP response (or what follows its group, [`SMTP_AFTER_GROUP`];
+    /// empty when absent: the record's flags say which it has), between
+    /// separators, then [`RECORD_END`].
+    pub fn write(out: &mut Vec<u8>, [recipient, smtp]: [&str; 2]) {
         out.extend_from_slice(recipient.as_bytes());
         out.push(SEPARATOR as u8);
         out.extend_from_slice(smtp.as_bytes());
-        out.push(SEPARATOR as u8);
-        out.extend_from_slice(ip.as_bytes());
         out.push(RECORD_END);
     }
 
-    /// Field `n` (0 recipient, 1 SMTP response, 2 IP) of the entry at the
+    /// Field `n` (0 recipient, 1 SMTP response) of the entry at the
     /// start of `bytes`, as bytes: what a filter pass reads of every
     /// record, without checking the entry is UTF-8 (it was written from
     /// `str`s, and is split only at ASCII bytes).
@@ -370,6 +366,9 @@ pub struct ReadyRecord {
     pub recipient_domain: u32,
     /// [`narrow_char_mask`](crate::charmask::narrow_char_mask) of the recipient.
     pub recipient_mask: u32,
+    /// Its IP: a server's or a reader's device's, which repeat across
+    /// records as senders do; [`NO_STRING`] when it has none.
+    pub ip: u32,
     pub event_type: Option<LogEventType>,
     /// `HAS_*` bits.
     pub flags: u8,
@@ -458,15 +457,15 @@ mod tests {
     #[test]
     fn hot_entries_read_back_up_to_their_end() {
         let mut out = Vec::new();
-        HotEntry::write(&mut out, ["R@x", "250 ok", ""]);
-        HotEntry::write(&mut out, ["", "", "10.0.0.1"]);
+        HotEntry::write(&mut out, ["R@x", "250 ok"]);
+        HotEntry::write(&mut out, ["", "421 try later"]);
         let read = |bytes: &[u8]| -> [Vec<u8>; 3] {
             [0, 1, 2].map(|n| HotEntry::field(bytes, n).to_vec())
         };
         let fields = |f: [&str; 3]| f.map(|f| f.as_bytes().to_vec());
         assert_eq!(read(&out), fields(["R@x", "250 ok", ""]));
         let second = out.iter().position(|&b| b == RECORD_END).unwrap() + 1;
-        assert_eq!(read(&out[second..]), fields(["", "", "10.0.0.1"]));
+        assert_eq!(read(&out[second..]), fields(["", "421 try later", ""]));
         assert_eq!(read(b""), fields(["", "", ""]));
     }
 }

@@ -17,9 +17,9 @@ use crate::charmask::narrow_char_mask;
 use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
-    ColdEntry, ColdText, HAS_IP, HAS_SMTP, HAS_URL, HAS_USER_AGENT, HotEntry, MAX_FIELD_BYTES,
-    NO_STRING, RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR,
-    SMTP_AFTER_GROUP, StoreReady,
+    ColdEntry, ColdText, HAS_SMTP, HAS_URL, HAS_USER_AGENT, HotEntry, MAX_FIELD_BYTES, NO_STRING,
+    RECIPIENT_END, RECIPIENT_IN_TEXT, ReadyRecord, ReadyString, SEPARATOR, SMTP_AFTER_GROUP,
+    StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
 
@@ -77,6 +77,7 @@ const SUBJECT: usize = 1;
 const TAGS: usize = 2;
 const SMTP_GROUP: usize = 3;
 const RECIPIENT_DOMAIN: usize = 4;
+const IP: usize = 5;
 
 /// Entries of each row of [`Dedup::recent`].
 const RECENT_WAYS: usize = 64;
@@ -92,7 +93,7 @@ struct Dedup {
     /// with one candidate is much cheaper than hashing the whole string
     /// and probing the table. A miss (or a candidate that differs) goes to
     /// the keyed table, so text chosen to collide here costs only that.
-    recent: [[u32; RECENT_WAYS]; 5],
+    recent: [[u32; RECENT_WAYS]; 6],
 }
 
 impl Default for Dedup {
@@ -100,7 +101,7 @@ impl Default for Dedup {
         Dedup {
             // A batch of the service's has a few hundred distinct strings.
             table: HashTable::with_capacity(256),
-            recent: [[NO_STRING; RECENT_WAYS]; 5],
+            recent: [[NO_STRING; RECENT_WAYS]; 6],
         }
     }
 }
@@ -206,7 +207,7 @@ fn span_bytes(span: Span) -> usize {
 /// written into its own chunks).
 fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     batch.records.iter().fold((0, 0), |(hot, cold), r| {
-        let hot_entry = span_bytes(r.recipient) + span_bytes(r.smtp_response) + span_bytes(r.ip);
+        let hot_entry = span_bytes(r.recipient) + span_bytes(r.smtp_response);
         let extra = if r.extra == 0 { 0 } else { 64 };
         let cold_entry = span_bytes(r.id)
             + span_bytes(r.message_id)
@@ -240,26 +241,18 @@ impl Texts {
         }
     }
 
-    /// Writes a record's hot entry: its recipient when it has capitals,
-    /// its SMTP response and its IP, or none when it has none of them. An
+    /// Writes a record's hot entry: its recipient when it has capitals and
+    /// its SMTP response, or none when it has neither. An
     /// entry the same as the one before (a message's events often carry
     /// the same response) is not written again: the record shares it.
     /// Where its entry starts.
-    fn push_hot(
-        &mut self,
-        cased_recipient: Option<&str>,
-        smtp: Option<&str>,
-        ip: Option<&str>,
-    ) -> u32 {
-        if cased_recipient.is_none() && smtp.is_none() && ip.is_none() {
+    fn push_hot(&mut self, cased_recipient: Option<&str>, smtp: Option<&str>) -> u32 {
+        if cased_recipient.is_none() && smtp.is_none() {
             return 0;
         }
         let hot = &mut self.hot;
         let start = hot.len();
-        HotEntry::write(
-            hot,
-            [cased_recipient, smtp, ip].map(Option::unwrap_or_default),
-        );
+        HotEntry::write(hot, [cased_recipient, smtp].map(Option::unwrap_or_default));
         if let Some((at, end)) = self.previous_hot
             && hot[at..end] == hot[start..]
         {
@@ -337,15 +330,21 @@ fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
             subject,
             tags,
         };
-        let (mut cleaned, smtp) =
-            clean_record(&mut out, &mut texts, &mut dedup, cleaning, record, strings);
+        let CleanedRecord {
+            mut ready,
+            smtp,
+            ip,
+        } = clean_record(&mut out, &mut texts, &mut dedup, cleaning, record, strings);
         if let Some((smtp, split)) = smtp
             && !split.group.is_empty()
         {
-            cleaned.smtp_group =
+            ready.smtp_group =
                 dedup.index(&mut out.strings, SMTP_GROUP, &smtp[split.group], || None);
         }
-        out.records.push(cleaned);
+        if let Some(ip) = ip {
+            ready.ip = dedup.index(&mut out.strings, IP, &ip, || None);
+        }
+        out.records.push(ready);
     }
     texts.finish(&mut out);
     out
@@ -425,14 +424,18 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             span => Some((Some(uncapped(batch.str(span))?), flag)),
         };
         let smtp_flag = if smtp.is_some() { HAS_SMTP } else { 0 };
-        let (ip, ip_flag) = optional(r.ip, HAS_IP)?;
+        // After the SMTP group, as `clean_any` lists it.
+        let ip = match r.ip {
+            Span::ABSENT => NO_STRING,
+            span => dedup.index(&mut out.strings, IP, uncapped(batch.str(span))?, || None),
+        };
         let (url, url_flag) = optional(r.url, HAS_URL)?;
         let (agent, agent_flag) = optional(r.user_agent, HAS_USER_AGENT)?;
-        flags |= smtp_flag | ip_flag | url_flag | agent_flag;
+        flags |= smtp_flag | url_flag | agent_flag;
         if cased {
             flags |= RECIPIENT_IN_TEXT;
         }
-        let hot_at = texts.push_hot(cased.then_some(recipient), smtp, ip);
+        let hot_at = texts.push_hot(cased.then_some(recipient), smtp);
         let id = uncapped(batch.str(r.id))?;
         let message_id = uncapped(batch.str(r.message_id))?;
         texts.push_cold(
@@ -454,6 +457,7 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             recipient_at,
             recipient_domain,
             recipient_mask,
+            ip,
             event_type: r.event_type,
             flags,
         });
@@ -546,8 +550,17 @@ struct RecordStrings {
     tags: u32,
 }
 
-/// The record, and its SMTP response cleaned with where its group is in
-/// it (found from the cleaned form, the one drawn and filtered).
+/// A record cleaned, but for the strings its caller lists after the
+/// record's others: its SMTP response's group and its IP.
+struct CleanedRecord<'r> {
+    ready: ReadyRecord,
+    /// The SMTP response cleaned, with where its group is in it (found
+    /// from the cleaned form, the one drawn and filtered).
+    smtp: Option<(Cow<'r, str>, SmtpSplit)>,
+    ip: Option<Cow<'r, str>>,
+}
+
+/// The record cleaned, its text written.
 fn clean_record<'r>(
     out: &mut StoreReady,
     texts: &mut Texts,
@@ -555,7 +568,7 @@ fn clean_record<'r>(
     cleaning: Cleaning,
     record: LogRecordRef<'r>,
     strings: RecordStrings,
-) -> (ReadyRecord, Option<(Cow<'r, str>, SmtpSplit)>) {
+) -> CleanedRecord<'r> {
     let recipient = cleaning.clean(record.recipient);
     let recipient_mask = narrow_char_mask(&recipient);
     let (recipient_at, recipient_domain, cased) = push_recipient(out, dedup, &recipient);
@@ -566,7 +579,6 @@ fn clean_record<'r>(
     let agent = record.user_agent.map(|v| cleaning.clean(v));
     for (present, flag) in [
         (smtp.is_some(), HAS_SMTP),
-        (ip.is_some(), HAS_IP),
         (url.is_some(), HAS_URL),
         (agent.is_some(), HAS_USER_AGENT),
     ] {
@@ -580,7 +592,7 @@ fn clean_record<'r>(
         .as_deref()
         .zip(split.as_ref())
         .map(|(smtp, split)| split.kept(smtp));
-    let hot_at = texts.push_hot(cased.then_some(&*recipient), kept, ip.as_deref());
+    let hot_at = texts.push_hot(cased.then_some(&*recipient), kept);
     texts.push_cold(
         [
             &cleaning.clean(record.id),
@@ -603,10 +615,15 @@ fn clean_record<'r>(
         recipient_at,
         recipient_domain,
         recipient_mask,
+        ip: NO_STRING,
         event_type: record.event_type,
         flags,
     };
-    (ready, smtp.zip(split))
+    CleanedRecord {
+        ready,
+        smtp: smtp.zip(split),
+        ip,
+    }
 }
 
 /// Where an SMTP response's [`smtp_group`] is in it (interned for the

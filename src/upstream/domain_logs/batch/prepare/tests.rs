@@ -45,8 +45,8 @@ impl StoreReady {
         format!("{}{domain}", String::from_utf8_lossy(local))
     }
 
-    /// Record `index`'s hot entry without its recipient: SMTP response,
-    /// separator, IP; empty when it has none.
+    /// Record `index`'s hot entry without its recipient: its SMTP
+    /// response; empty when it has none.
     fn hot_fields(&self, index: usize) -> String {
         let record = &self.records[index];
         if record.flags & HOT == 0 {
@@ -85,12 +85,13 @@ fn strings_of(cleaned: &StoreReady, index: usize) -> (String, String, String) {
         cold.next().unwrap(),
         cold.next().unwrap(),
     );
-    let hot = match cleaned.hot_fields(index) {
-        h if h.is_empty() => SEPARATOR.to_string(),
-        h => h,
+    let smtp = cleaned.hot_fields(index);
+    let ip = match record.ip {
+        NO_STRING => String::new(),
+        i => text(i),
     };
     let details = format!(
-        "{}\u{1f}{id}\u{1f}{message_id}\u{1f}{hot}\u{1f}{url}\u{1f}{extra}",
+        "{}\u{1f}{id}\u{1f}{message_id}\u{1f}{smtp}\u{1f}{ip}\u{1f}{url}\u{1f}{extra}",
         cleaned.recipient(record)
     );
     (text(record.subject), text(record.tags), details)
@@ -113,7 +114,9 @@ fn a_plain_batch_is_only_capped_and_an_escaped_one_is_cleaned() {
         details,
         format!("{capped}\u{1f}a\u{1f}<m>\u{1f}\u{1f}10.0.0.1\u{1f}\u{1f}")
     );
-    assert_eq!(plain.records[0].flags, HAS_IP);
+    // The IP is one of the strings, not in the hot text.
+    assert_eq!(plain.records[0].flags, 0);
+    assert_ne!(plain.records[0].ip, NO_STRING);
     // No `@`: all of it in the recipients column.
     assert_eq!(plain.records[0].recipient_domain, NO_STRING);
     assert_eq!(plain.recipient(&plain.records[0]), capped);
@@ -242,9 +245,10 @@ fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
         record("A", "3@Y").replace(r#""id":"a""#, r#""id":"c""#)
     );
     let (mut batch, cleaned) = cleaned(&json);
-    // s@x, A, t+u, y (every recipient's domain, lowercased), B.
-    assert_eq!(cleaned.strings.len(), 5);
+    // s@x, A, t+u, y (every recipient's domain, lowercased), the IP, B.
+    assert_eq!(cleaned.strings.len(), 6);
     assert_eq!(cleaned.records[0].subject, cleaned.records[2].subject);
+    assert_eq!(cleaned.records[0].ip, cleaned.records[1].ip);
     assert_eq!(
         cleaned.records[0].recipient_domain,
         cleaned.records[2].recipient_domain
@@ -264,23 +268,31 @@ fn repeated_strings_are_kept_once_and_retain_keeps_both_forms_in_step() {
     // Each through its `@`: the domain is a string.
     assert_eq!(cleaned.recipients, b"1@\x1f3@\x1f");
     assert!(cleaned.cold_entry(1).starts_with("c\u{1f}"));
-    assert_eq!(cleaned.hot_fields(1), "\u{1f}10.0.0.1");
+    // Its hot entry is its recipient with capitals alone.
+    assert_eq!(cleaned.hot_fields(1), "");
+    assert_eq!(cleaned.recipient(&cleaned.records[1]), "3@Y");
 }
 
 #[test]
 fn a_record_with_the_same_hot_entry_as_the_one_before_shares_it() {
+    let smtp = |subject, recipient| {
+        record(subject, recipient).replace(
+            r#""ip":"10.0.0.1""#,
+            r#""smtp_response":"250 2.0.0 OK 17 x""#,
+        )
+    };
     let json = format!(
         r#"{{"logs":[{},{},{}]}}"#,
-        record("A", "1@y"),
-        record("B", "2@y"),
-        record("A", "3@Y")
+        smtp("A", "1@y"),
+        smtp("B", "2@y"),
+        smtp("A", "3@Y")
     );
     let (_, cleaned) = cleaned(&json);
     assert_eq!(cleaned.records[0].hot_at, cleaned.records[1].hot_at);
     assert_ne!(cleaned.records[1].hot_at, cleaned.records[2].hot_at);
     assert_eq!(
         cleaned.hot,
-        "\u{1f}\u{1f}10.0.0.1\u{1e}3@Y\u{1f}\u{1f}10.0.0.1\u{1e}".as_bytes()
+        "\u{1f} 17 x\u{1e}3@Y\u{1f} 17 x\u{1e}".as_bytes()
     );
     assert_eq!(cleaned.recipient(&cleaned.records[2]), "3@Y");
 }
@@ -311,13 +323,13 @@ fn an_smtp_response_is_kept_after_its_group() {
         let group = |i: usize| &*cleaned.strings[cleaned.records[i].smtp_group as usize].key;
         let after = |i: usize| cleaned.records[i].flags & SMTP_AFTER_GROUP != 0;
         assert_eq!((group(0), after(0)), ("250 2.0.0 OK", true));
-        assert_eq!(cleaned.hot_fields(0), " 17 x - gsmtp\u{1f}");
+        assert_eq!(cleaned.hot_fields(0), " 17 x - gsmtp");
         assert_eq!(group(1), "250 2.6.0 Queued mail for delivery");
-        assert_eq!(cleaned.hot_fields(1), "\u{1f}");
+        assert_eq!(cleaned.hot_fields(1), "");
         // A space before the group: kept whole, its group counted still.
         assert!(!after(2));
         assert_eq!(group(2), "250 OK");
-        assert_eq!(cleaned.hot_fields(2), " 250 OK 9\u{1f}");
+        assert_eq!(cleaned.hot_fields(2), " 250 OK 9");
     }
 }
 
