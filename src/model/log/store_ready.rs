@@ -10,6 +10,8 @@ use serde_json::Value;
 
 use super::LogEventType;
 
+mod by_field;
+
 /// Longest text kept per field. Hostile upstreams send 10,000-character
 /// subjects; no cell or detail view needs more than this.
 pub const MAX_FIELD_BYTES: usize = 4096;
@@ -240,11 +242,17 @@ impl StoreReady {
 /// the ids of one stream share most of their bytes with those before, and
 /// what is left is mostly digits and hex, which zstd's entropy coding
 /// packs where LZ4 copies them byte for byte (BENCHMARKS.md: 25 -> 15
-/// bytes a record against other-server.py).
+/// bytes a record against other-server.py, 12.6 laid out field by field).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ColdText {
     Plain(String),
-    Packed { bytes: Box<[u8]>, plain_len: u32 },
+    /// `by_field` when the entries were laid out field by field before
+    /// they were compressed ([`by_field`]), as every whole batch's are.
+    Packed {
+        bytes: Box<[u8]>,
+        plain_len: u32,
+        by_field: bool,
+    },
 }
 
 impl Default for ColdText {
@@ -274,25 +282,46 @@ impl ColdText {
         // its size: shrinking a buffer sized for the worst case in place
         // left a hole in the heap per batch that the store's growth could
         // not fill.
+        struct Packer {
+            compressor: zstd::bulk::Compressor<'static>,
+            fields: Vec<u8>,
+            room: Vec<u8>,
+        }
         thread_local! {
-            static PACKER: std::cell::RefCell<Option<(zstd::bulk::Compressor<'static>, Vec<u8>)>> =
+            static PACKER: std::cell::RefCell<Option<Packer>> =
                 const { std::cell::RefCell::new(None) };
         }
         PACKER.with_borrow_mut(|packer| {
             if packer.is_none() {
                 *packer = zstd::bulk::Compressor::new(ColdText::LEVEL)
                     .ok()
-                    .map(|compressor| (compressor, Vec::new()));
+                    .map(|compressor| Packer {
+                        compressor,
+                        fields: Vec::new(),
+                        room: Vec::new(),
+                    });
             }
-            let Some((compressor, room)) = packer.as_mut() else {
+            let Some(Packer {
+                compressor,
+                fields,
+                room,
+            }) = packer.as_mut()
+            else {
                 return ColdText::Plain(text);
             };
+            let by_field = by_field::to_fields(&text, fields);
+            let plain = if by_field {
+                fields.as_slice()
+            } else {
+                text.as_bytes()
+            };
             room.clear();
-            room.reserve(zstd::zstd_safe::compress_bound(text.len()));
-            match compressor.compress_to_buffer(text.as_bytes(), room) {
+            room.reserve(zstd::zstd_safe::compress_bound(plain.len()));
+            match compressor.compress_to_buffer(plain, room) {
                 Ok(n) if n < text.len() => ColdText::Packed {
                     bytes: Box::from(&room[..n]),
                     plain_len: text.len() as u32,
+                    by_field,
                 },
                 _ => ColdText::Plain(text),
             }
@@ -304,12 +333,19 @@ impl ColdText {
     pub fn unpack(&self) -> std::borrow::Cow<'_, str> {
         match self {
             ColdText::Plain(text) => std::borrow::Cow::Borrowed(text),
-            ColdText::Packed { bytes, plain_len } => {
+            ColdText::Packed {
+                bytes,
+                plain_len,
+                by_field,
+            } => {
                 let plain = zstd::bulk::decompress(bytes, *plain_len as usize)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
                     .unwrap_or_default();
-                std::borrow::Cow::Owned(plain)
+                std::borrow::Cow::Owned(match by_field {
+                    true => by_field::from_fields(&plain),
+                    false => plain,
+                })
             }
         }
     }

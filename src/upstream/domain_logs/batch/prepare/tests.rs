@@ -339,7 +339,11 @@ fn bulk_cold_text_is_packed_and_reads_back() {
         .map(|i| record("A", "1@y").replace(r#""id":"a""#, &format!(r#""id":"evt-{i:08}""#)))
         .collect();
     let (_, cleaned) = cleaned(&format!(r#"{{"logs":[{}]}}"#, records.join(",")));
-    assert!(matches!(cleaned.cold, ColdText::Packed { .. }));
+    // Laid out field by field before it was compressed.
+    assert!(matches!(
+        cleaned.cold,
+        ColdText::Packed { by_field: true, .. }
+    ));
     assert!(cleaned.cold.heap_bytes() * 3 < cleaned.cold.plain_len());
     assert_eq!(
         cleaned.cold_entry(999),
