@@ -198,13 +198,7 @@ fn parse_log_event(
     match data.trim() {
         "[DONE]" => ParsedEvent::Complete,
         "" => ParsedEvent::Ignore,
-        _ => match batch::parse_data(data, expected, bad) {
-            ParsedEvent::Records(mut records) if prepare => {
-                records.prepare_for_store();
-                ParsedEvent::Records(records)
-            }
-            other => other,
-        },
+        _ => batch::parse_data(data, expected, prepare, bad),
     }
 }
 

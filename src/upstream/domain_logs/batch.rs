@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{LogEventType, LogRecord, ParsedEvent, is_completion, parse_timestamp_ms};
 use crate::model::log::batch::{LogBatch, LogRecordRef, RawRecord, SPILLED, Span};
 use crate::sanitize::is_printable_ascii;
+use prepare::Plain;
 
 mod prepare;
 mod scan;
@@ -22,7 +23,7 @@ impl<'de> Deserialize<'de> for LogRecord {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut builder = Builder::new("", 1);
         RecordSeed(&mut builder).deserialize(deserializer)?;
-        let batch = builder.finish(String::new());
+        let batch = builder.finish(String::new(), false);
         batch
             .get(0)
             .map(|r| r.to_record())
@@ -34,17 +35,27 @@ impl<'de> Deserialize<'de> for LogRecord {
 /// a lone record, or a completion object. Records that do not parse are
 /// skipped, each reported in `bad`. `expected` is how many records the
 /// batch probably holds (the previous one's count), so the list is
-/// allocated once.
-pub(super) fn parse_data(text: String, expected: usize, bad: &mut Vec<String>) -> ParsedEvent {
+/// allocated once. `prepare` readies the batch for the log store too.
+pub(super) fn parse_data(
+    text: String,
+    expected: usize,
+    prepare: bool,
+    bad: &mut Vec<String>,
+) -> ParsedEvent {
     let mut builder = Builder::new(&text, expected);
     if scan::batch(&text, &mut builder).is_some() {
-        return ParsedEvent::Records(builder.finish(text));
+        return ParsedEvent::Records(builder.finish(text, prepare));
     }
-    parse_data_by_serde(text, expected, bad)
+    parse_data_by_serde(text, expected, prepare, bad)
 }
 
 /// [`parse_data`] without the scanner: serde_json reads it all.
-fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> ParsedEvent {
+fn parse_data_by_serde(
+    text: String,
+    expected: usize,
+    prepare: bool,
+    bad: &mut Vec<String>,
+) -> ParsedEvent {
     // The fast path: the batch parses whole, with every string read in
     // place.
     let mut builder = Builder::new(&text, expected);
@@ -58,7 +69,7 @@ fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> 
     if let Ok(Some(())) = parsed
         && de.end().is_ok()
     {
-        return ParsedEvent::Records(builder.finish(text));
+        return ParsedEvent::Records(builder.finish(text, prepare));
     }
     // The slow path: one bad record must not cost the batch.
     let value: Value = match serde_json::from_str(data) {
@@ -98,7 +109,7 @@ fn parse_data_by_serde(text: String, expected: usize, bad: &mut Vec<String>) -> 
             bad.push(format!("log record skipped: {e}"));
         }
     }
-    ParsedEvent::Records(builder.finish(String::new()))
+    ParsedEvent::Records(builder.finish(String::new(), prepare))
 }
 
 impl From<Vec<LogRecord>> for LogBatch {
@@ -107,18 +118,7 @@ impl From<Vec<LogRecord>> for LogBatch {
         for r in &records {
             builder.push_owned(r.borrowed());
         }
-        let mut batch = builder.finish(String::new());
-        batch.prepare_for_store();
-        batch
-    }
-}
-
-impl LogBatch {
-    /// Sanitizes the records for the log store ([`StoreReady`]), on the
-    /// thread that parsed the batch, while its text is in the cache.
-    pub(crate) fn prepare_for_store(&mut self) {
-        *self.ready = prepare::store_ready(self, self.plain);
-        self.prepared = true;
+        builder.finish(String::new(), true)
     }
 }
 
@@ -162,7 +162,11 @@ impl Builder {
         }
     }
 
-    fn finish(self, text: String) -> LogBatch {
+    /// The batch, its records sanitized for the log store when `prepare`
+    /// says so: here, on the thread that parsed it, while its text is in
+    /// the cache, and by what the builder knows already of which text is
+    /// printable ASCII.
+    fn finish(self, text: String, prepare: bool) -> LogBatch {
         let mut batch = LogBatch {
             text,
             spill: self.spill,
@@ -175,7 +179,15 @@ impl Builder {
             shed: false,
             keys: Vec::new(),
         };
-        batch.plain = self.text_plain && is_printable_ascii(&batch.spill);
+        let plain = Plain {
+            text: self.text_plain,
+            spill: is_printable_ascii(&batch.spill),
+        };
+        batch.plain = plain.text && plain.spill;
+        if prepare {
+            *batch.ready = prepare::store_ready(&batch, plain);
+            batch.prepared = true;
+        }
         batch
     }
 

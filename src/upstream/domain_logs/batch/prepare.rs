@@ -7,14 +7,11 @@
 //! look up the batch's few distinct strings and to adopt its text whole.
 
 use std::borrow::Cow;
-use std::hash::BuildHasher;
-use std::sync::OnceLock;
 
-use hashbrown::HashTable;
 use serde_json::Value;
 
 use crate::charmask::narrow_char_mask;
-use crate::model::log::batch::{LogBatch, LogRecordRef, Span, Tags};
+use crate::model::log::batch::{LogBatch, SPILLED, Span};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
     ColdEntry, ColdText, HAS_SMTP, HAS_URL, HAS_USER_AGENT, HotEntry, MAX_FIELD_BYTES, NO_STRING,
@@ -22,21 +19,9 @@ use crate::model::log::store_ready::{
     StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
+use dedup::{Dedup, IP, RECIPIENT_DOMAIN, SENDER, SMTP_GROUP, SUBJECT, TAGS, same_bytes};
 
-/// The hash a [`ReadyString`]'s key is found by, in a batch and in the log
-/// store. foldhash, seeded once per process: several times faster than
-/// SipHash on these short strings, and still keyed, so an upstream cannot
-/// pick strings that all collide.
-fn string_hash(key: &str) -> u64 {
-    static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            foldhash::fast::FixedState::with_seed(
-                foldhash::fast::RandomState::default().hash_one(0u64),
-            )
-        })
-        .hash_one(key)
-}
+mod dedup;
 
 /// The most bytes a field keeps, its `…` included.
 const FIELD_CAP: usize = MAX_FIELD_BYTES + '…'.len_utf8();
@@ -46,118 +31,39 @@ fn clean_field(text: &str) -> Cow<'_, str> {
     clean_capped(text, FIELD_CAP)
 }
 
-/// How a batch's strings are cleaned.
-#[derive(Clone, Copy)]
-enum Cleaning {
-    /// All of the batch's text, and its side buffer (where escapes are
-    /// undone: a `\u001b` in the text is an ESC there), is printable ASCII,
-    /// as nearly every batch is. One check of the whole stood for one of
-    /// every string, and only a cap is left to apply.
-    Plain,
-    Mixed,
+/// Which of a batch's strings are printable ASCII, by where they lie: in
+/// the batch's text, or in its side buffer (where escapes are undone: a
+/// `\u001b` in the text is an ESC there, a `\u00e9` an é). One check of
+/// each buffer stands for one of every string in it, and such a string is
+/// only capped. A server that escapes everything beyond ASCII (as
+/// `ensure_ascii` encoders do) sends plain text and a side buffer that is
+/// not: only the strings it escaped need cleaning, not all of the batch.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Plain {
+    pub(super) text: bool,
+    pub(super) spill: bool,
 }
 
-impl Cleaning {
-    fn clean(self, text: &str) -> Cow<'_, str> {
-        match self {
-            Cleaning::Plain => cap(Cow::Borrowed(text), FIELD_CAP),
-            Cleaning::Mixed => clean_field(text),
-        }
-    }
-
-    /// Appends `text` cleaned and capped.
-    fn push(self, out: &mut String, text: &str) {
-        out.push_str(&self.clean(text));
-    }
-}
-
-/// Which of a record's strings a [`Dedup::recent`] row is for.
-const SENDER: usize = 0;
-const SUBJECT: usize = 1;
-const TAGS: usize = 2;
-const SMTP_GROUP: usize = 3;
-const RECIPIENT_DOMAIN: usize = 4;
-const IP: usize = 5;
-
-/// Entries of each row of [`Dedup::recent`].
-const RECENT_WAYS: usize = 64;
-/// How far a [`quick_key`] is shifted to pick one of them.
-const RECENT_SHIFT: u32 = 64 - RECENT_WAYS.trailing_zeros();
-
-/// Finds each sender, subject, tag set and SMTP group of a batch once.
-struct Dedup {
-    table: HashTable<u32>,
-    /// The index of a string recently looked up, for each of sender,
-    /// subject, tag set and SMTP group, by a [`quick_key`] of its text: a
-    /// batch names a few dozen of each over and over, and a comparison
-    /// with one candidate is much cheaper than hashing the whole string
-    /// and probing the table. A miss (or a candidate that differs) goes to
-    /// the keyed table, so text chosen to collide here costs only that.
-    recent: [[u32; RECENT_WAYS]; 6],
-}
-
-impl Default for Dedup {
-    fn default() -> Dedup {
-        Dedup {
-            // A batch of the service's has a few hundred distinct strings.
-            table: HashTable::with_capacity(256),
-            recent: [[NO_STRING; RECENT_WAYS]; 6],
-        }
-    }
-}
-
-/// A cheap mix of a string's length and its first and last eight bytes:
-/// where to look in [`Dedup::recent`].
-#[inline(always)]
-fn quick_key(b: &[u8]) -> u64 {
-    let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
-        _ => (
-            b.iter().fold(0, |word, &byte| word << 8 | u64::from(byte)),
-            0,
-        ),
-    };
-    (head ^ tail.rotate_left(29) ^ b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-}
-
-impl Dedup {
-    /// The index of `key` among `strings`, added when new. `clean` gives
-    /// its cleaned form, or `None` when that is the key itself (as it is
-    /// for nearly every string), so that nothing is copied to find out.
+impl Plain {
     #[inline(always)]
-    fn index(
-        &mut self,
-        strings: &mut Vec<ReadyString>,
-        slot: usize,
-        key: &str,
-        clean: impl FnOnce() -> Option<String>,
-    ) -> u32 {
-        let way = (quick_key(key.as_bytes()) >> RECENT_SHIFT) as usize;
-        let recent = self.recent[slot][way];
-        if let Some(string) = strings.get(recent as usize)
-            && same_bytes(string.key.as_bytes(), key.as_bytes())
-        {
-            return recent;
+    fn of(self, span: Span) -> bool {
+        if span.start & SPILLED != 0 {
+            self.spill
+        } else {
+            self.text
         }
-        let hash = string_hash(key);
-        let i = *self
-            .table
-            .entry(
-                hash,
-                |&i| same_bytes(strings[i as usize].key.as_bytes(), key.as_bytes()),
-                |&i| strings[i as usize].hash,
-            )
-            .or_insert_with(|| {
-                strings.push(ReadyString {
-                    key: key.into(),
-                    cleaned: clean().map(String::into_boxed_str),
-                    hash,
-                });
-                (strings.len() - 1) as u32
-            })
-            .get();
-        self.recent[slot][way] = i;
-        i
+    }
+}
+
+/// A string of the batch as the store keeps it: sanitized (printable
+/// ASCII needs nothing) and capped.
+#[inline(always)]
+fn cleaned(batch: &LogBatch, plain: Plain, span: Span) -> Cow<'_, str> {
+    let text = batch.str(span);
+    match plain.of(span) {
+        true if text.len() <= FIELD_CAP => Cow::Borrowed(text),
+        true => cap(Cow::Borrowed(text), FIELD_CAP),
+        false => clean_field(text),
     }
 }
 
@@ -167,28 +73,6 @@ fn changed(original: &str, cleaned: Cow<'_, str>) -> Option<String> {
         Cow::Borrowed(_) => None,
         Cow::Owned(text) => (text != original).then_some(text),
     }
-}
-
-/// Appends the tags, each as `part` makes it, between separators.
-fn join_tags<'t>(out: &mut String, tags: Tags<'t>, part: impl Fn(&mut String, &'t str)) {
-    for (i, tag) in tags.iter().enumerate() {
-        if i > 0 {
-            out.push(SEPARATOR);
-        }
-        part(out, tag);
-    }
-}
-
-/// `plain` says all the batch's strings are printable ASCII.
-pub(super) fn store_ready(batch: &LogBatch, plain: bool) -> StoreReady {
-    if plain
-        && batch.spill.is_empty()
-        && batch.extras.is_empty()
-        && let Some(cleaned) = clean_plain(batch)
-    {
-        return cleaned;
-    }
-    clean_any(batch, plain)
 }
 
 /// The bytes of a span's text; none for an absent field.
@@ -287,125 +171,54 @@ impl Texts {
     }
 }
 
-/// [`store_ready`] of any batch, through each record's borrowed view.
-fn clean_any(batch: &LogBatch, plain: bool) -> StoreReady {
-    let mut out = StoreReady {
-        records: Vec::with_capacity(batch.len()),
-        recipients: Vec::with_capacity(recipient_bytes(batch)),
-        ..StoreReady::default()
-    };
-    let mut texts = Texts::for_batch(batch);
-    let cleaning = if plain {
-        Cleaning::Plain
-    } else {
-        Cleaning::Mixed
-    };
-    let mut dedup = Dedup::default();
-    let mut joined = String::new();
-    for record in batch.iter() {
-        let sender = dedup.index(&mut out.strings, SENDER, record.sender, || {
-            changed(record.sender, cleaning.clean(record.sender))
-        });
-        let subject = dedup.index(&mut out.strings, SUBJECT, record.subject, || {
-            changed(record.subject, cleaning.clean(record.subject))
-        });
-        // A tag set is found by its upstream tags joined; cleaning (which
-        // would drop the separators) is per tag, for a new set. A tag
-        // holding the separator itself cannot be told apart that way: such
-        // a set is found by its cleaned form.
-        joined.clear();
-        join_tags(&mut joined, record.tags, |out, tag| out.push_str(tag));
-        let separators = joined.bytes().filter(|&b| b == SEPARATOR as u8).count();
-        if separators > record.tags.len().saturating_sub(1) {
-            joined.clear();
-            join_tags(&mut joined, record.tags, |out, tag| cleaning.push(out, tag));
-        }
-        let tags = dedup.index(&mut out.strings, TAGS, &joined, || {
-            let mut text = String::with_capacity(joined.len());
-            join_tags(&mut text, record.tags, |out, tag| cleaning.push(out, tag));
-            (text != joined).then_some(text)
-        });
-        let strings = RecordStrings {
-            sender,
-            subject,
-            tags,
-        };
-        let CleanedRecord {
-            mut ready,
-            smtp,
-            ip,
-        } = clean_record(&mut out, &mut texts, &mut dedup, cleaning, record, strings);
-        if let Some((smtp, split)) = smtp
-            && !split.group.is_empty()
-        {
-            ready.smtp_group =
-                dedup.index(&mut out.strings, SMTP_GROUP, &smtp[split.group], || None);
-        }
-        if let Some(ip) = ip {
-            ready.ip = dedup.index(&mut out.strings, IP, &ip, || None);
-        }
-        out.records.push(ready);
-    }
-    texts.finish(&mut out);
-    out
-}
-
-/// [`store_ready`] of the usual batch: printable ASCII whose strings all lie in
-/// its text, without unknown fields. Nothing needs sanitizing, so each
-/// field is copied straight from the text by its span, without a view of
-/// the whole record. `None` when a field must be capped (a hostile
-/// upstream): [`clean_any`] does that.
-fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
+/// Each record's strings read by their spans, straight from the batch's
+/// text and side buffer, without a view of the whole record; those not
+/// [`Plain`] are cleaned.
+pub(super) fn store_ready(batch: &LogBatch, plain: Plain) -> StoreReady {
     let mut texts = Texts::for_batch(batch);
     let mut out = StoreReady {
-        records: Vec::with_capacity(batch.len()),
+        records: Vec::with_capacity(batch.records.len()),
         recipients: Vec::with_capacity(recipient_bytes(batch)),
         ..StoreReady::default()
     };
     let mut dedup = Dedup::default();
     let mut joined = String::new();
     let mut previous_tags: Option<(&[Span], u32)> = None;
+    let cleaned = |span: Span| cleaned(batch, plain, span);
     for r in &batch.records {
-        let (sender, subject) = (
-            uncapped(batch.str(r.sender))?,
-            uncapped(batch.str(r.subject))?,
-        );
-        // Plain text is its own cleaned form.
-        let sender = dedup.index(&mut out.strings, SENDER, sender, || None);
-        let subject = dedup.index(&mut out.strings, SUBJECT, subject, || None);
+        let mut intern = |slot: usize, span: Span| {
+            let key = batch.str(span);
+            dedup.index(&mut out.strings, slot, key, || changed(key, cleaned(span)))
+        };
+        let sender = intern(SENDER, r.sender);
+        let subject = intern(SUBJECT, r.subject);
+        let start = r.tags_start as usize;
         let spans = batch
             .tags
-            .get(r.tags_start as usize..)?
-            .get(..r.tags_len as usize)?;
+            .get(start..start + r.tags_len as usize)
+            .unwrap_or_default();
         let tags = match previous_tags {
             Some((previous, i)) if same_strings(batch, previous, spans) => i,
-            _ => {
-                // Printable ASCII holds no separator: the joined tags are
-                // the set's key and its cleaned form at once.
-                joined.clear();
-                for (n, &span) in spans.iter().enumerate() {
-                    if n > 0 {
-                        joined.push(SEPARATOR);
-                    }
-                    joined.push_str(uncapped(batch.str(span))?);
-                }
-                dedup.index(&mut out.strings, TAGS, &joined, || None)
-            }
+            _ => tag_set(
+                &mut dedup,
+                &mut out.strings,
+                &mut joined,
+                batch,
+                plain,
+                spans,
+            ),
         };
         previous_tags = Some((spans, tags));
-        // Before the SMTP group: strings are listed in the order
-        // `clean_any` lists them.
-        let recipient = uncapped(batch.str(r.recipient))?;
-        let recipient_mask = narrow_char_mask(recipient);
+        // Before the SMTP group: strings are listed in the order the
+        // reference (by each record's view, in the tests) lists them.
+        let recipient = cleaned(r.recipient);
+        let recipient_mask = narrow_char_mask(&recipient);
         let (recipient_at, recipient_domain, cased) =
-            push_recipient(&mut out, &mut dedup, recipient);
-        let mut flags = 0;
-        let smtp = match r.smtp_response {
-            Span::ABSENT => None,
-            span => Some(uncapped(batch.str(span))?),
-        };
-        let split = smtp.map(SmtpSplit::of);
-        let smtp_group = match (smtp, &split) {
+            push_recipient(&mut out, &mut dedup, &recipient);
+        let optional = |span: Span| (span != Span::ABSENT).then(|| cleaned(span));
+        let smtp = optional(r.smtp_response);
+        let split = smtp.as_deref().map(SmtpSplit::of);
+        let smtp_group = match (&smtp, &split) {
             (Some(smtp), Some(split)) if !split.group.is_empty() => dedup.index(
                 &mut out.strings,
                 SMTP_GROUP,
@@ -414,39 +227,44 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
             ),
             _ => NO_STRING,
         };
-        flags |= split.as_ref().map_or(0, SmtpSplit::flag);
-        let smtp = smtp
+        // After the SMTP group, as the reference lists it.
+        let ip = match optional(r.ip) {
+            Some(ip) => dedup.index(&mut out.strings, IP, &ip, || None),
+            None => NO_STRING,
+        };
+        let (url, agent) = (optional(r.url), optional(r.user_agent));
+        let flag = |present: bool, flag: u8| if present { flag } else { 0 };
+        let flags = split.as_ref().map_or(0, SmtpSplit::flag)
+            | flag(smtp.is_some(), HAS_SMTP)
+            | flag(url.is_some(), HAS_URL)
+            | flag(agent.is_some(), HAS_USER_AGENT)
+            | flag(cased, RECIPIENT_IN_TEXT);
+        let kept = smtp
+            .as_deref()
             .zip(split.as_ref())
             .map(|(smtp, split)| split.kept(smtp));
-
-        let optional = |span: Span, flag: u8| match span {
-            Span::ABSENT => Some((None, 0)),
-            span => Some((Some(uncapped(batch.str(span))?), flag)),
+        let hot_at = texts.push_hot(cased.then_some(&*recipient), kept);
+        let extra = match r.extra {
+            0 => &[][..],
+            i => batch
+                .extras
+                .get(i as usize - 1)
+                .map_or(&[][..], Vec::as_slice),
         };
-        let smtp_flag = if smtp.is_some() { HAS_SMTP } else { 0 };
-        // After the SMTP group, as `clean_any` lists it.
-        let ip = match r.ip {
-            Span::ABSENT => NO_STRING,
-            span => dedup.index(&mut out.strings, IP, uncapped(batch.str(span))?, || None),
-        };
-        let (url, url_flag) = optional(r.url, HAS_URL)?;
-        let (agent, agent_flag) = optional(r.user_agent, HAS_USER_AGENT)?;
-        flags |= smtp_flag | url_flag | agent_flag;
-        if cased {
-            flags |= RECIPIENT_IN_TEXT;
+        let fields = [
+            &*cleaned(r.id),
+            &cleaned(r.message_id),
+            url.as_deref().unwrap_or_default(),
+            agent.as_deref().unwrap_or_default(),
+        ];
+        match extra {
+            // Without the loop over them, as nearly every record.
+            [] => texts.push_cold(fields, []),
+            extra => texts.push_cold(
+                fields,
+                extra.iter().map(|(name, value)| (name.as_str(), value)),
+            ),
         }
-        let hot_at = texts.push_hot(cased.then_some(recipient), smtp);
-        let id = uncapped(batch.str(r.id))?;
-        let message_id = uncapped(batch.str(r.message_id))?;
-        texts.push_cold(
-            [
-                id,
-                message_id,
-                url.unwrap_or_default(),
-                agent.unwrap_or_default(),
-            ],
-            [],
-        );
         out.records.push(ReadyRecord {
             timestamp_ms: r.timestamp_ms,
             sender,
@@ -463,7 +281,55 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
         });
     }
     texts.finish(&mut out);
-    Some(out)
+    out
+}
+
+/// The index of a record's tag set among `strings`. A set is found by its
+/// upstream tags joined (into `joined`); cleaning, which would drop the
+/// separators, is per tag, for a new set. A tag holding the separator
+/// itself cannot be told apart that way: such a set is found by its
+/// cleaned form.
+fn tag_set<'b>(
+    dedup: &mut Dedup,
+    strings: &mut Vec<ReadyString>,
+    joined: &mut String,
+    batch: &'b LogBatch,
+    plain: Plain,
+    spans: &[Span],
+) -> u32 {
+    let join = |out: &mut String, part: &dyn Fn(Span) -> Cow<'b, str>| {
+        for (i, &span) in spans.iter().enumerate() {
+            if i > 0 {
+                out.push(SEPARATOR);
+            }
+            out.push_str(&part(span));
+        }
+    };
+    let raw = |span: Span| Cow::Borrowed(batch.str(span));
+    let cleaned = |span: Span| cleaned(batch, plain, span);
+    joined.clear();
+    join(joined, &raw);
+    // Printable ASCII short enough is its own cleaned form, and holds no
+    // separator.
+    let clean = spans
+        .iter()
+        .all(|&span| plain.of(span) && span.len as usize <= FIELD_CAP);
+    if !clean {
+        let separators = joined.bytes().filter(|&b| b == SEPARATOR as u8).count();
+        if separators > spans.len().saturating_sub(1) {
+            joined.clear();
+            join(joined, &cleaned);
+        }
+    }
+    let key: &str = joined;
+    dedup.index(strings, TAGS, key, || {
+        if clean {
+            return None;
+        }
+        let mut text = String::with_capacity(key.len());
+        join(&mut text, &cleaned);
+        (text != key).then_some(text)
+    })
 }
 
 /// Adds the recipient to the batch: its domain, what follows its last
@@ -472,8 +338,10 @@ fn clean_plain(batch: &LogBatch) -> Option<StoreReady> {
 /// ended by [`RECIPIENT_END`]. Where it starts in the recipients, its
 /// domain's index ([`NO_STRING`] for none), and whether it has capitals,
 /// which lowercasing loses (the record keeps a copy of such a one).
+#[inline(never)]
 fn push_recipient(out: &mut StoreReady, dedup: &mut Dedup, recipient: &str) -> (u32, u32, bool) {
-    let (local, domain) = match recipient.rfind('@') {
+    // `@` is ASCII: what follows it starts a character.
+    let (local, domain) = match memchr::memrchr(b'@', recipient.as_bytes()) {
         Some(at) => recipient.split_at(at + 1),
         None => (recipient, ""),
     };
@@ -502,128 +370,12 @@ fn recipient_bytes(batch: &LogBatch) -> usize {
         .sum()
 }
 
-/// `text`, when it needs no cap.
-fn uncapped(text: &str) -> Option<&str> {
-    (text.len() <= FIELD_CAP).then_some(text)
-}
-
 /// Whether two lists of spans of a batch hold the same strings.
 fn same_strings(batch: &LogBatch, a: &[Span], b: &[Span]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
             .all(|(&x, &y)| same_bytes(batch.str(x).as_bytes(), batch.str(y).as_bytes()))
-}
-
-/// Whether two byte strings are equal, compared eight bytes at a time in
-/// place: the strings compared here (senders, subjects, tags) are short,
-/// and a call to memcmp for each cost more than the comparison.
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let Some(last) = a.len().checked_sub(8) else {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    };
-    let word = |s: &[u8], at: usize| {
-        s.get(at..)
-            .and_then(<[u8]>::first_chunk::<8>)
-            .map(|w| u64::from_ne_bytes(*w))
-    };
-    let mut at = 0;
-    while at < last {
-        if word(a, at) != word(b, at) {
-            return false;
-        }
-        at += 8;
-    }
-    // The last word, overlapping the one before when the length is not a
-    // multiple of eight.
-    word(a, last) == word(b, last)
-}
-
-/// A record's indexes into [`StoreReady::strings`].
-struct RecordStrings {
-    sender: u32,
-    subject: u32,
-    tags: u32,
-}
-
-/// A record cleaned, but for the strings its caller lists after the
-/// record's others: its SMTP response's group and its IP.
-struct CleanedRecord<'r> {
-    ready: ReadyRecord,
-    /// The SMTP response cleaned, with where its group is in it (found
-    /// from the cleaned form, the one drawn and filtered).
-    smtp: Option<(Cow<'r, str>, SmtpSplit)>,
-    ip: Option<Cow<'r, str>>,
-}
-
-/// The record cleaned, its text written.
-fn clean_record<'r>(
-    out: &mut StoreReady,
-    texts: &mut Texts,
-    dedup: &mut Dedup,
-    cleaning: Cleaning,
-    record: LogRecordRef<'r>,
-    strings: RecordStrings,
-) -> CleanedRecord<'r> {
-    let recipient = cleaning.clean(record.recipient);
-    let recipient_mask = narrow_char_mask(&recipient);
-    let (recipient_at, recipient_domain, cased) = push_recipient(out, dedup, &recipient);
-    let mut flags = if cased { RECIPIENT_IN_TEXT } else { 0 };
-    let smtp = record.smtp_response.map(|v| cleaning.clean(v));
-    let ip = record.ip.map(|v| cleaning.clean(v));
-    let url = record.url.map(|v| cleaning.clean(v));
-    let agent = record.user_agent.map(|v| cleaning.clean(v));
-    for (present, flag) in [
-        (smtp.is_some(), HAS_SMTP),
-        (url.is_some(), HAS_URL),
-        (agent.is_some(), HAS_USER_AGENT),
-    ] {
-        if present {
-            flags |= flag;
-        }
-    }
-    let split = smtp.as_deref().map(SmtpSplit::of);
-    flags |= split.as_ref().map_or(0, SmtpSplit::flag);
-    let kept = smtp
-        .as_deref()
-        .zip(split.as_ref())
-        .map(|(smtp, split)| split.kept(smtp));
-    let hot_at = texts.push_hot(cased.then_some(&*recipient), kept);
-    texts.push_cold(
-        [
-            &cleaning.clean(record.id),
-            &cleaning.clean(record.message_id),
-            url.as_deref().unwrap_or_default(),
-            agent.as_deref().unwrap_or_default(),
-        ],
-        record
-            .extra
-            .iter()
-            .map(|(name, value)| (name.as_str(), value)),
-    );
-    let ready = ReadyRecord {
-        timestamp_ms: record.timestamp_ms,
-        sender: strings.sender,
-        subject: strings.subject,
-        tags: strings.tags,
-        smtp_group: NO_STRING,
-        hot_at,
-        recipient_at,
-        recipient_domain,
-        recipient_mask,
-        ip: NO_STRING,
-        event_type: record.event_type,
-        flags,
-    };
-    CleanedRecord {
-        ready,
-        smtp: smtp.zip(split),
-        ip,
-    }
 }
 
 /// Where an SMTP response's [`smtp_group`] is in it (interned for the

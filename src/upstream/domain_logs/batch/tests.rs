@@ -7,7 +7,7 @@ const REC: &str = r#"{"id":"a1","timestamp":"2026-05-27T10:15:00.250Z","event_ty
 
 fn parse(text: &str) -> (Option<LogBatch>, Vec<String>) {
     let mut bad = Vec::new();
-    match parse_data(text.to_string(), 0, &mut bad) {
+    match parse_data(text.to_string(), 0, false, &mut bad) {
         ParsedEvent::Records(batch) => (Some(batch), bad),
         ParsedEvent::Complete | ParsedEvent::Ignore => (None, bad),
     }
@@ -307,7 +307,7 @@ fn record_text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn batch_text() -> impl Strategy<Value = String> {
+pub(super) fn batch_text() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(record_text(), 0..6),
         ws(),
@@ -334,9 +334,9 @@ proptest::proptest! {
     #[test]
     fn the_scanner_agrees_with_serde_json(text in batch_text()) {
         let mut bad = Vec::new();
-        let scanned = outcome(parse_data(text.clone(), 0, &mut bad), bad);
+        let scanned = outcome(parse_data(text.clone(), 0, false, &mut bad), bad);
         let mut bad = Vec::new();
-        let by_serde = outcome(parse_data_by_serde(text.clone(), 0, &mut bad), bad);
+        let by_serde = outcome(parse_data_by_serde(text.clone(), 0, false, &mut bad), bad);
         proptest::prop_assert_eq!(scanned, by_serde, "{}", text);
     }
 }
@@ -344,7 +344,7 @@ proptest::proptest! {
 /// A record another server may write: valid known fields and unknown
 /// ones in any order and spacing, ids and unknown values of every kind
 /// (mostly valid, so that the record reaches the end of its reading).
-fn other_server_record() -> impl Strategy<Value = String> {
+pub(super) fn other_server_record() -> impl Strategy<Value = String> {
     let id = prop::sample::select(vec!["\"evt_1\"", "\"e\\/1\"", "7", "-7", "0", "1.5", "-0"]);
     let known = (
         id,
@@ -401,9 +401,9 @@ proptest::proptest! {
     ) {
         let text = format!("{{\"data\":[{}]}}", records.join(&format!(",{ws}")));
         let mut bad = Vec::new();
-        let scanned = outcome(parse_data(text.clone(), 0, &mut bad), bad);
+        let scanned = outcome(parse_data(text.clone(), 0, false, &mut bad), bad);
         let mut bad = Vec::new();
-        let by_serde = outcome(parse_data_by_serde(text.clone(), 0, &mut bad), bad);
+        let by_serde = outcome(parse_data_by_serde(text.clone(), 0, false, &mut bad), bad);
         proptest::prop_assert_eq!(scanned, by_serde, "{}", text);
     }
 }
@@ -506,7 +506,7 @@ fn any_order_spacing_and_escaping_gives_the_same_records() {
         written(&json!(rotated), ",\r\n\t", " : ", true),
         written(&json!({ "logs": reversed }), " ,\n", ":\r\n", false),
     ];
-    let expected = parse_data_by_serde(shapes[0].clone(), 0, &mut Vec::new());
+    let expected = parse_data_by_serde(shapes[0].clone(), 0, false, &mut Vec::new());
     let (_, expected, _) = outcome(expected, Vec::new());
     assert_eq!(expected.len(), 3);
     assert_eq!(expected[1].id, "42");
