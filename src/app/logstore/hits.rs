@@ -1,6 +1,6 @@
 //! Which of a run of records a sweep found a term's needles in: a bit a
 //! record ([`RecordHits`], the recipients' sweep), or a bit a byte of the
-//! hot text where an entry starts ([`EntryHits`], `smtp:` and `ip:`), for
+//! hot text where an entry starts ([`EntryHits`], `smtp:`), for
 //! the records held when it ran; records after them are tested one by
 //! one.
 
@@ -39,7 +39,7 @@ impl RecordHits {
     }
 }
 
-/// What an `smtp:` or `ip:` sweep found of the records `base..end`: for
+/// What an `smtp:` sweep found of the records `base..end`: for
 /// each chunk of the hot text, where the entries start whose field holds
 /// a needle, searched a stretch at a time as the pass over the records
 /// reaches them.

@@ -1,16 +1,18 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 34-byte `CompactRecord`: its time and offsets
-//!   (from a base per block of records, `block_bases`), event type as a byte, and u32 ids into a
-//!   reference-counted string table for sender, subject, the tag set
-//!   (joined with U+001F, which sanitized text never holds), SMTP
-//!   response group and recipient domain. These repeat a lot, so the table
-//!   stays small and a filter tests each distinct string once.
+//! - Each record is a 30-byte `CompactRecord`: its time and offsets
+//!   (from a base per block of records, `block_bases`), event type as a
+//!   byte, and u32 ids into a reference-counted string table for subject,
+//!   recipient domain and IP, and for its profile (`profiles`): sender,
+//!   the tag set (joined with U+001F, which sanitized text never holds)
+//!   and SMTP response group, which repeat together. These repeat a lot,
+//!   so the table stays small and a filter tests each distinct string
+//!   once.
 //! - The rest of each record's text is in columns of chunks that follow
 //!   the records' order and are dropped as their records are evicted
-//!   (`arena`): the SMTP response (what follows its interned group) and
-//!   the IP, which the table draws and filters read (the hot text); the
+//!   (`arena`): the SMTP response (what follows its interned group),
+//!   which the table draws and filters read (the hot text); the
 //!   id, message id, URL, user agent and unknown fields, which only the
 //!   detail view and exports read, compressed a batch at a time (the cold
 //!   text, `cold`). Ids and message ids were half of all a record held.
@@ -29,7 +31,7 @@
 //! - The filter's matches are an index of record positions that grows as
 //!   records arrive (none at all without a filter: every record matches):
 //!   only new records are tested. Setting a new filter re-scans once, and
-//!   an `smtp:` or `ip:` term then sweeps the hot text a chunk at a time;
+//!   an `smtp:` term then sweeps the hot text a chunk at a time;
 //!   per-term verdicts are cached per string id, and
 //!   decided for every held string before a pass over many records, which
 //!   then only looks them up by id.

@@ -1,5 +1,6 @@
 //! The sweeps against the straightforward match: free words and `to:`
-//! terms over the recipients, `smtp:` and `ip:` over the hot text, tested
+//! terms over the recipients, `smtp:` over the hot text (and `ip:`,
+//! decided once per string, beside it), tested
 //! on each record's own text by `Filter::matches` (the headless mode's
 //! per-record match), case folded as `contains_ci` folds it.
 
@@ -163,11 +164,11 @@ fn a_free_word_over_every_record_reads_no_recipient_text() {
     );
 }
 
-/// `smtp:` and `ip:` over hot text of several chunks, shared entries,
-/// responses kept after their group and needles across the join: the
-/// sweep finds what a test of each record finds.
+/// `smtp:` over hot text of several chunks, shared entries, responses
+/// kept after their group and needles across the join, and `ip:` beside
+/// it: the store finds what a test of each record finds.
 #[test]
-fn smtp_and_ip_sweeps_agree_with_the_naive_filter() {
+fn smtp_sweeps_and_ip_terms_agree_with_the_naive_filter() {
     let long = "x".repeat(3_900);
     let records: Vec<LogRecord> = (0..3_000u64)
         .map(|i| {
@@ -553,7 +554,7 @@ proptest! {
 
     /// `smtp:` and `ip:` terms made of a piece of a held record's field
     /// (so that most find something), in either case, alone or with
-    /// another: the sweep's matches are those of a test of each record.
+    /// another: the store's matches are those of a test of each record.
     #[test]
     fn detail_sweeps_agree_with_the_straightforward_match(
         batches in prop::collection::vec(prop::collection::vec(arb_detail_record(), 0..30), 1..4),

@@ -1,4 +1,4 @@
-//! How an `smtp:` or `ip:` sweep finds its needles in the hot text, and
+//! How an `smtp:` sweep finds its needles in the hot text, and
 //! which entry and field each hit lies in.
 
 use crate::app::filter::ascii_ci_matches;
