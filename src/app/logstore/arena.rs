@@ -86,7 +86,7 @@ impl Arena {
         self.recipients_read.set(self.recipients_read.get() + 1);
         let at = self.recipient_offsets.get(seq, record.recipient_at);
         let local = self.recipients.get(seq, at);
-        let domain = match record.recipient_domain {
+        let domain = match strings.profile(record.profile).recipient_domain {
             StrId::MAX => "",
             id => strings.get(id),
         };

@@ -1,12 +1,12 @@
 //! Domain-log records held in memory, built for hundreds of thousands of
 //! them.
 //!
-//! - Each record is a 30-byte `CompactRecord`: its time and offsets
+//! - Each record is a 26-byte `CompactRecord`: its time and offsets
 //!   (from a base per block of records, `block_bases`), event type as a
-//!   byte, and u32 ids into a reference-counted string table for subject,
-//!   recipient domain and IP, and for its profile (`profiles`): sender,
-//!   the tag set (joined with U+001F, which sanitized text never holds)
-//!   and SMTP response group, which repeat together. These repeat a lot,
+//!   byte, and u32 ids into a reference-counted string table for subject
+//!   and IP, and for its profile (`profiles`): sender, the tag set
+//!   (joined with U+001F, which sanitized text never holds), SMTP
+//!   response group and recipient domain, which repeat together. These repeat a lot,
 //!   so the table stays small and a filter tests each distinct string
 //!   once.
 //! - The rest of each record's text is in columns of chunks that follow
@@ -222,14 +222,16 @@ impl LogStore {
             .distinct
             .iter()
             .zip(&profiles.uses)
-            .map(|(&[sender, tags, smtp_group], &uses)| {
+            .map(|(&[sender, tags, smtp_group, recipient_domain], &uses)| {
+                let id = |i: u32| match i {
+                    NO_STRING => StrId::MAX,
+                    i => ids[i as usize],
+                };
                 let profile = Profile {
-                    sender: ids[sender as usize],
-                    tags: ids[tags as usize],
-                    smtp_group: match smtp_group {
-                        NO_STRING => StrId::MAX,
-                        i => ids[i as usize],
-                    },
+                    sender: id(sender),
+                    tags: id(tags),
+                    smtp_group: id(smtp_group),
+                    recipient_domain: id(recipient_domain),
                 };
                 self.strings.add_profile(profile, uses)
             })
@@ -253,10 +255,6 @@ impl LogStore {
                 },
                 profile: profile_ids[profile as usize],
                 subject: ids[record.subject as usize],
-                recipient_domain: match record.recipient_domain {
-                    NO_STRING => StrId::MAX,
-                    i => ids[i as usize],
-                },
                 hot_at: if record.flags & HOT != 0 {
                     self.arena.hot_offsets.push(seq, hot_base + record.hot_at)
                 } else {
@@ -403,8 +401,8 @@ impl LogStore {
     }
 
     /// The store's id of each of a batch's strings, with a reference for
-    /// every record that names it as its subject, recipient domain or IP,
-    /// and for every profile of the batch that names it.
+    /// every record that names it as its subject or IP, and for every
+    /// profile of the batch that names it.
     fn intern_batch(
         &mut self,
         strings: Vec<ReadyString>,
@@ -414,10 +412,8 @@ impl LogStore {
         let mut refs = vec![0u32; strings.len()];
         for record in records {
             refs[record.subject as usize] += 1;
-            for i in [record.recipient_domain, record.ip] {
-                if i != NO_STRING {
-                    refs[i as usize] += 1;
-                }
+            if record.ip != NO_STRING {
+                refs[record.ip as usize] += 1;
             }
         }
         for i in profiles.strings() {
@@ -449,10 +445,8 @@ impl LogStore {
         let held_before = self.held();
         for record in self.records.drain(..n) {
             self.strings.release(record.subject);
-            for id in [record.recipient_domain, record.ip] {
-                if id != StrId::MAX {
-                    self.strings.release(id);
-                }
+            if record.ip != StrId::MAX {
+                self.strings.release(record.ip);
             }
             self.strings.release_profile(record.profile);
             self.counts[usize::from(record.event)] -= 1;

@@ -243,7 +243,11 @@ impl TextTest {
             // One-letter needles are not swept: the mask decides them.
             Some(false) => {
                 (self.recipient_exact && self.test_exact(record.recipient_mask))
-                    || self.test_domain(seq, record.recipient_domain, strings)
+                    || self.test_domain(
+                        seq,
+                        strings.profile(record.profile).recipient_domain,
+                        strings,
+                    )
             }
             None => self.test_recipient_text(record.recipient_mask, || {
                 arena.recipient_parts(seq, record, strings)

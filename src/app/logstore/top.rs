@@ -86,7 +86,7 @@ impl TopCounts {
             TopField::Subject => record.subject,
             TopField::Tag => profile().tags,
             TopField::Smtp => profile().smtp_group,
-            TopField::RecipientDomain => record.recipient_domain,
+            TopField::RecipientDomain => profile().recipient_domain,
             TopField::Ip => record.ip,
         };
         if id == StrId::MAX {
