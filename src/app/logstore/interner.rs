@@ -37,7 +37,8 @@ pub(super) struct Interner {
     /// them.
     masks: Vec<u64>,
     free: Vec<StrId>,
-    /// Records' senders, tag sets and SMTP groups, three at a time.
+    /// Records' senders, tag sets, SMTP groups and recipient domains,
+    /// four at a time.
     profiles: Profiles,
 }
 

@@ -6,9 +6,9 @@
 //!   byte, and u32 ids into a reference-counted string table for subject
 //!   and IP, and for its profile (`profiles`): sender, the tag set
 //!   (joined with U+001F, which sanitized text never holds), SMTP
-//!   response group and recipient domain, which repeat together. These repeat a lot,
-//!   so the table stays small and a filter tests each distinct string
-//!   once.
+//!   response group and recipient domain, which repeat together. Strings
+//!   and profiles repeat a lot, so the table stays small and a filter
+//!   tests each distinct string once.
 //! - The rest of each record's text is in columns of chunks that follow
 //!   the records' order and are dropped as their records are evicted
 //!   (`arena`): the SMTP response (what follows its interned group),
@@ -223,10 +223,7 @@ impl LogStore {
             .iter()
             .zip(&profiles.uses)
             .map(|(&[sender, tags, smtp_group, recipient_domain], &uses)| {
-                let id = |i: u32| match i {
-                    NO_STRING => StrId::MAX,
-                    i => ids[i as usize],
-                };
+                let id = |i| store_id(&ids, i);
                 let profile = Profile {
                     sender: id(sender),
                     tags: id(tags),
@@ -249,10 +246,7 @@ impl LogStore {
             let compact = CompactRecord {
                 time_delta: self.arena.times.push(seq, record.timestamp_ms),
                 recipient_mask: record.recipient_mask,
-                ip: match record.ip {
-                    NO_STRING => StrId::MAX,
-                    i => ids[i as usize],
-                },
+                ip: store_id(&ids, record.ip),
                 profile: profile_ids[profile as usize],
                 subject: ids[record.subject as usize],
                 hot_at: if record.flags & HOT != 0 {
@@ -331,8 +325,8 @@ impl LogStore {
         self.strings.live()
     }
 
-    /// Distinct profiles (sender, tag set and SMTP group) held, for tests
-    /// and diagnostics.
+    /// Distinct profiles (sender, tag set, SMTP group and recipient domain)
+    /// held, for tests and diagnostics.
     pub fn distinct_profiles(&self) -> usize {
         self.strings.profiles()
     }
@@ -455,5 +449,14 @@ impl LogStore {
         self.evicted += n as u64;
         self.arena.evict_before(self.first_seq);
         self.matches.evict_before(self.first_seq, &held_before)
+    }
+}
+
+/// The store's id of a batch's string `i` (from [`LogStore::intern_batch`]),
+/// `StrId::MAX` for [`NO_STRING`].
+fn store_id(ids: &[StrId], i: u32) -> StrId {
+    match i {
+        NO_STRING => StrId::MAX,
+        i => ids[i as usize],
     }
 }
