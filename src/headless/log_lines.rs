@@ -13,6 +13,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
+use crate::model::log::ExtraValue;
 use crate::model::log::write_timestamp_ms;
 use crate::model::{LogBatch, LogEventType, LogRecordRef};
 use crate::sanitize::{first_json_special, is_unsafe, write_json};
@@ -67,11 +68,14 @@ fn write_fields(out: &mut Vec<u8>, r: &LogRecordRef<'_>, times: &mut Timestamps)
             field(out, name, value);
         }
     }
-    for (name, value) in r.extra {
+    for (name, value) in r.extra.iter() {
         out.push(b',');
         put_str(out, name);
         out.push(b':');
-        put_value(out, value)?;
+        match value {
+            ExtraValue::Str(text) => put_str(out, text),
+            ExtraValue::Json(value) => put_value(out, &value)?,
+        }
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ pub mod smtp;
 pub mod store_ready;
 mod type_names;
 
-pub use batch::{LogBatch, LogRecordRef, RecordKey, Records, Tags};
+pub use batch::{ExtraValue, Extras, LogBatch, LogRecordRef, RecordKey, Records, Tags};
 pub use store_ready::{
     ColdEntry, HAS_SMTP, HAS_URL, MAX_FIELD_BYTES, NO_STRING, ReadyRecord, ReadyString, SEPARATOR,
     StoreReady,

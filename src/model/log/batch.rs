@@ -8,6 +8,7 @@
 //! batch's side buffer instead. The client's parser builds batches
 //! (`upstream::domain_logs`); this is what every other part reads.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::BuildHasher;
 
@@ -52,8 +53,10 @@ pub(crate) struct RawRecord {
     /// The record's tags are `tags[tags_start..tags_start + tags_len]`.
     pub(crate) tags_start: u32,
     pub(crate) tags_len: u32,
-    /// 1 + the index of its unknown fields in `extras`; 0 for none.
-    pub(crate) extra: u32,
+    /// The record's unknown fields are `extras[extras_start..extras_start
+    /// + extras_len]`.
+    pub(crate) extras_start: u32,
+    pub(crate) extras_len: u32,
     pub(crate) event_type: Option<LogEventType>,
 }
 
@@ -71,9 +74,32 @@ impl RawRecord {
         url: Span::ABSENT,
         tags_start: 0,
         tags_len: 0,
-        extra: 0,
+        extras_start: 0,
+        extras_len: 0,
         event_type: None,
     };
+}
+
+/// An unknown field of a batch's record: its name, and its value as read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ExtraField {
+    pub(crate) name: Span,
+    pub(crate) value: ExtraSpan,
+}
+
+/// An unknown field's value in a batch. Scalars are kept as they are and a
+/// string by its span, so that a server's counts and flags cost no
+/// allocation a record (a `String` name and a `Value` each were a sixth of
+/// `stream logs`' CPU time against other-server.py, which sends two); anything else (a
+/// fraction, a list, an object) as its JSON text, read when asked for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ExtraSpan {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Str(Span),
+    Json(Span),
 }
 
 /// Domain-log records in arrival order, as one event of the stream carried
@@ -86,7 +112,7 @@ pub struct LogBatch {
     pub(crate) spill: String,
     pub(crate) records: Vec<RawRecord>,
     pub(crate) tags: Vec<Span>,
-    pub(crate) extras: Vec<Vec<(String, Value)>>,
+    pub(crate) extras: Vec<ExtraField>,
     /// Every string is printable ASCII: none needs sanitizing or escaping.
     pub(crate) plain: bool,
     /// The records again, sanitized for the log store (see [`StoreReady`]),
@@ -118,7 +144,7 @@ pub struct LogRecordRef<'a> {
     pub user_agent: Option<&'a str>,
     pub url: Option<&'a str>,
     /// Fields this client does not know, in arrival order.
-    pub extra: &'a [(String, Value)],
+    pub extra: Extras<'a>,
 }
 
 /// What tells records apart, as a resumed stream's bookkeeping reads it:
@@ -137,6 +163,95 @@ pub struct Tags<'a>(pub(crate) TagsInner<'a>);
 pub(crate) enum TagsInner<'a> {
     Batch(&'a LogBatch, &'a [Span]),
     Owned(&'a [String]),
+}
+
+/// A record's unknown fields, borrowed.
+#[derive(Clone, Copy)]
+pub struct Extras<'a>(ExtrasInner<'a>);
+
+#[derive(Clone, Copy)]
+enum ExtrasInner<'a> {
+    Batch(&'a LogBatch, &'a [ExtraField]),
+    Owned(&'a [(String, Value)]),
+}
+
+/// An unknown field's value, borrowed: a string as it is, anything else as
+/// a JSON value (made when asked for, but for an owned record's).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExtraValue<'a> {
+    Str(&'a str),
+    Json(Cow<'a, Value>),
+}
+
+impl<'a> ExtraValue<'a> {
+    fn of(value: &'a Value) -> ExtraValue<'a> {
+        match value {
+            Value::String(s) => ExtraValue::Str(s),
+            other => ExtraValue::Json(Cow::Borrowed(other)),
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        match self {
+            ExtraValue::Str(s) => Value::String(s.to_string()),
+            ExtraValue::Json(value) => value.into_owned(),
+        }
+    }
+}
+
+impl Serialize for ExtraValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExtraValue::Str(s) => serializer.serialize_str(s),
+            ExtraValue::Json(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'a> Extras<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, ExtraValue<'a>)> + use<'a> {
+        let (batch, fields, owned) = match self.0 {
+            ExtrasInner::Batch(batch, fields) => (Some(batch), fields, &[][..]),
+            ExtrasInner::Owned(owned) => (None, &[][..], owned),
+        };
+        fields
+            .iter()
+            .filter_map(move |f| batch.map(|b| (b.str(f.name), b.extra_value(f.value))))
+            .chain(
+                owned
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), ExtraValue::of(value))),
+            )
+    }
+
+    pub fn len(&self) -> usize {
+        match self.0 {
+            ExtrasInner::Batch(_, fields) => fields.len(),
+            ExtrasInner::Owned(owned) => owned.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn to_vec(&self) -> Vec<(String, Value)> {
+        self.iter()
+            .map(|(name, value)| (name.to_string(), value.into_value()))
+            .collect()
+    }
+}
+
+impl PartialEq for Extras<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Extras<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl<'a> Tags<'a> {
@@ -217,8 +332,8 @@ impl LogRecordRef<'_> {
                 map.serialize_entry(name, v)?;
             }
         }
-        for (name, value) in self.extra {
-            map.serialize_entry(name, value)?;
+        for (name, value) in self.extra.iter() {
+            map.serialize_entry(name, &value)?;
         }
         Ok(())
     }
@@ -255,7 +370,7 @@ impl LogRecord {
             ip: self.ip.as_deref(),
             user_agent: self.user_agent.as_deref(),
             url: self.url.as_deref(),
-            extra: &self.extra,
+            extra: Extras(ExtrasInner::Owned(&self.extra)),
         }
     }
 }
@@ -407,13 +522,6 @@ impl LogBatch {
             .tags
             .get(tags_start..tags_start + r.tags_len as usize)
             .unwrap_or_default();
-        let extra = match r.extra {
-            0 => &[][..],
-            i => self
-                .extras
-                .get(i as usize - 1)
-                .map_or(&[][..], Vec::as_slice),
-        };
         LogRecordRef {
             id: self.str(r.id),
             timestamp_ms: r.timestamp_ms,
@@ -427,7 +535,30 @@ impl LogBatch {
             ip: optional(r.ip),
             user_agent: optional(r.user_agent),
             url: optional(r.url),
-            extra,
+            extra: Extras(ExtrasInner::Batch(self, self.extras_of(r))),
+        }
+    }
+
+    /// A record's unknown fields.
+    #[inline]
+    pub(crate) fn extras_of(&self, r: &RawRecord) -> &[ExtraField] {
+        let start = r.extras_start as usize;
+        self.extras
+            .get(start..start + r.extras_len as usize)
+            .unwrap_or_default()
+    }
+
+    /// An unknown field's value. The JSON text of a list, an object or a
+    /// fraction was read whole by the parser, so it reads again here.
+    pub(crate) fn extra_value(&self, value: ExtraSpan) -> ExtraValue<'_> {
+        let json = |value: Value| ExtraValue::Json(Cow::Owned(value));
+        match value {
+            ExtraSpan::Null => json(Value::Null),
+            ExtraSpan::Bool(b) => json(Value::Bool(b)),
+            ExtraSpan::Int(n) => json(Value::from(n)),
+            ExtraSpan::UInt(n) => json(Value::from(n)),
+            ExtraSpan::Str(span) => ExtraValue::Str(self.str(span)),
+            ExtraSpan::Json(span) => json(serde_json::from_str(self.str(span)).unwrap_or_default()),
         }
     }
 

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::LogEventType;
+use super::batch::ExtraValue;
 
 mod by_field;
 
@@ -101,7 +102,7 @@ impl ColdEntry {
         out: &mut String,
         scratch: &mut Vec<u8>,
         fields: [&str; 4],
-        extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
+        extra: impl IntoIterator<Item = (&'a str, ExtraValue<'a>)>,
         clean: &impl Fn(&str) -> Cow<'_, str>,
     ) {
         for field in fields {
@@ -118,7 +119,10 @@ impl ColdEntry {
             }
             write_string(scratch, &clean(name));
             scratch.push(b' ');
-            write_value(scratch, value, clean);
+            match value {
+                ExtraValue::Str(text) => write_string(scratch, &clean(text)),
+                ExtraValue::Json(value) => write_value(scratch, &value, clean),
+            }
         }
         out.push_str(std::str::from_utf8(scratch).unwrap_or_default());
         out.push(RECORD_END as char);
@@ -428,7 +432,9 @@ mod tests {
             &mut text,
             &mut Vec::new(),
             ["i", "m", "u", "a"],
-            fields.iter().map(|(n, v)| (n.as_str(), v)),
+            fields
+                .iter()
+                .map(|(n, v)| (n.as_str(), ExtraValue::Json(Cow::Borrowed(v)))),
             clean,
         );
         let entry = text.strip_prefix("before").unwrap().to_string();

@@ -8,7 +8,9 @@ use serde::de::{self, DeserializeSeed, Deserializer};
 use serde_json::Value;
 
 use super::{LogEventType, LogRecord, ParsedEvent, is_completion};
-use crate::model::log::batch::{LogBatch, LogRecordRef, RawRecord, SPILLED, Span};
+use crate::model::log::batch::{
+    ExtraField, ExtraSpan, ExtraValue, LogBatch, LogRecordRef, RawRecord, SPILLED, Span,
+};
 use crate::sanitize::is_printable_ascii;
 use by_serde::{EnvelopeSeed, RecordSeed, RecordsSeed};
 use prepare::Plain;
@@ -140,7 +142,7 @@ struct Builder {
     spill: String,
     records: Vec<RawRecord>,
     tags: Vec<Span>,
-    extras: Vec<Vec<(String, Value)>>,
+    extras: Vec<ExtraField>,
 }
 
 /// The most records a batch's list is allocated for up front.
@@ -191,16 +193,39 @@ impl Builder {
         batch
     }
 
-    /// Where a record being read starts adding strings and tags.
-    fn mark(&self) -> (usize, usize) {
-        (self.spill.len(), self.tags.len())
+    /// Where a record being read starts adding strings, tags and unknown
+    /// fields.
+    fn mark(&self) -> (usize, usize, usize) {
+        (self.spill.len(), self.tags.len(), self.extras.len())
     }
 
     /// Takes back what a record that failed to read added since `mark`
     /// (a record is pushed only once it is whole).
-    fn rollback(&mut self, (spill, tags): (usize, usize)) {
+    fn rollback(&mut self, (spill, tags, extras): (usize, usize, usize)) {
         self.spill.truncate(spill);
         self.tags.truncate(tags);
+        self.extras.truncate(extras);
+    }
+
+    /// Keeps an unknown field whose value was read as a whole (by
+    /// serde_json, or in a record built in memory), its strings copied.
+    fn push_extra<E: de::Error>(&mut self, name: &str, value: ExtraValue<'_>) -> Result<(), E> {
+        let name = self.copied(name)?;
+        let value = match value {
+            ExtraValue::Str(s) => ExtraSpan::Str(self.copied(s)?),
+            ExtraValue::Json(value) => match &*value {
+                Value::Null => ExtraSpan::Null,
+                Value::Bool(b) => ExtraSpan::Bool(*b),
+                Value::String(s) => ExtraSpan::Str(self.copied(s)?),
+                other => match (other.as_u64(), other.as_i64()) {
+                    (Some(n), _) => ExtraSpan::UInt(n),
+                    (None, Some(n)) => ExtraSpan::Int(n),
+                    _ => ExtraSpan::Json(self.copied(&other.to_string())?),
+                },
+            },
+        };
+        self.extras.push(ExtraField { name, value });
+        Ok(())
     }
 
     /// A span for a string the deserializer lent: in place when it lies in
@@ -249,15 +274,17 @@ impl Builder {
             url: optional(self, r.url),
             tags_start: self.tags.len() as u32,
             tags_len: r.tags.len() as u32,
-            extra: 0,
+            extras_start: self.extras.len() as u32,
+            extras_len: 0,
         };
         for tag in r.tags.iter() {
             let span = copy(self, tag);
             self.tags.push(span);
         }
-        if !r.extra.is_empty() {
-            self.extras.push(r.extra.to_vec());
-            raw.extra = self.extras.len() as u32;
+        for (name, value) in r.extra.iter() {
+            if self.push_extra::<de::value::Error>(name, value).is_ok() {
+                raw.extras_len += 1;
+            }
         }
         self.records.push(raw);
     }

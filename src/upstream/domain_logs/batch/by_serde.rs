@@ -2,6 +2,7 @@
 //! not read: each record's fields by name into the [`Builder`], strings
 //! as spans of the event's text where they have no escapes.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 use super::super::{LogEventType, parse_timestamp_ms};
 use super::Builder;
-use crate::model::log::batch::{RawRecord, Span};
+use crate::model::log::batch::{ExtraValue, RawRecord, Span};
 
 /// A batch's records, each pushed into the builder.
 pub(super) struct RecordsSeed<'b>(pub(super) &'b mut Builder);
@@ -203,7 +204,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         let b = self.0;
         let mut record = RawRecord::EMPTY;
         let (mut has_id, mut has_timestamp) = (false, false);
-        let mut extra = Vec::new();
+        let extras_start = b.extras.len();
         while let Some(field) = map.next_key::<Field>()? {
             let string = |map: &mut A, b: &mut Builder| {
                 map.next_value_seed(StringSeed(b))
@@ -229,7 +230,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                         Some(EventType::Other(name)) => {
                             // The original name, kept for the detail view
                             // and the headless output.
-                            extra.push(("event_type".to_string(), Value::String(name)));
+                            b.push_extra("event_type", ExtraValue::Str(&name))?;
                             Some(LogEventType::Other)
                         }
                     };
@@ -248,7 +249,10 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                     record.tags_start = start as u32;
                     record.tags_len = (b.tags.len() - start) as u32;
                 }
-                Field::Other(name) => extra.push((name, map.next_value::<Value>()?)),
+                Field::Other(name) => {
+                    let value = map.next_value::<Value>()?;
+                    b.push_extra(&name, ExtraValue::Json(Cow::Owned(value)))?;
+                }
             }
         }
         if !has_id {
@@ -257,10 +261,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         if !has_timestamp {
             return Err(de::Error::missing_field("timestamp"));
         }
-        if !extra.is_empty() {
-            b.extras.push(extra);
-            record.extra = b.extras.len() as u32;
-        }
+        record.extras_start = extras_start as u32;
+        record.extras_len = (b.extras.len() - extras_start) as u32;
         b.records.push(record);
         Ok(())
     }

@@ -8,10 +8,8 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
-
 use crate::charmask::narrow_char_mask;
-use crate::model::log::batch::{LogBatch, SPILLED, Span};
+use crate::model::log::batch::{ExtraValue, LogBatch, SPILLED, Span};
 use crate::model::log::smtp::smtp_group;
 use crate::model::log::store_ready::{
     ColdEntry, ColdText, HAS_SMTP, HAS_URL, HAS_USER_AGENT, HotEntry, MAX_FIELD_BYTES, NO_STRING,
@@ -92,7 +90,7 @@ fn span_bytes(span: Span) -> usize {
 fn text_bytes(batch: &LogBatch) -> (usize, usize) {
     batch.records.iter().fold((0, 0), |(hot, cold), r| {
         let hot_entry = span_bytes(r.recipient) + span_bytes(r.smtp_response);
-        let extra = if r.extra == 0 { 0 } else { 64 };
+        let extra = if r.extras_len == 0 { 0 } else { 64 };
         let cold_entry = span_bytes(r.id)
             + span_bytes(r.message_id)
             + span_bytes(r.url)
@@ -152,7 +150,7 @@ impl Texts {
     fn push_cold<'a>(
         &mut self,
         fields: [&str; 4],
-        extra: impl IntoIterator<Item = (&'a str, &'a Value)>,
+        extra: impl IntoIterator<Item = (&'a str, ExtraValue<'a>)>,
     ) {
         ColdEntry::write(
             &mut self.cold,
@@ -244,13 +242,7 @@ pub(super) fn store_ready(batch: &LogBatch, plain: Plain) -> StoreReady {
             .zip(split.as_ref())
             .map(|(smtp, split)| split.kept(smtp));
         let hot_at = texts.push_hot(cased.then_some(&*recipient), kept);
-        let extra = match r.extra {
-            0 => &[][..],
-            i => batch
-                .extras
-                .get(i as usize - 1)
-                .map_or(&[][..], Vec::as_slice),
-        };
+        let extra = batch.extras_of(r);
         let fields = [
             &*cleaned(r.id),
             &cleaned(r.message_id),
@@ -262,7 +254,9 @@ pub(super) fn store_ready(batch: &LogBatch, plain: Plain) -> StoreReady {
             [] => texts.push_cold(fields, []),
             extra => texts.push_cold(
                 fields,
-                extra.iter().map(|(name, value)| (name.as_str(), value)),
+                extra
+                    .iter()
+                    .map(|f| (batch.str(f.name), batch.extra_value(f.value))),
             ),
         }
         out.records.push(ReadyRecord {

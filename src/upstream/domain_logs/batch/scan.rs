@@ -16,10 +16,10 @@
 //! would give. The property test in the parent module checks that on
 //! generated batches.
 
-use serde::de::DeserializeSeed;
-use serde_json::{Number, Value};
+use serde::de::{DeserializeSeed, IgnoredAny};
+use serde_json::Number;
 
-use super::{Builder, LogEventType, RawRecord, RecordSeed, Span};
+use super::{Builder, ExtraField, ExtraSpan, LogEventType, RawRecord, RecordSeed, Span};
 use crate::upstream::domain_logs::TimestampReader;
 use bytes::{first_special, skip_value, unescape};
 
@@ -244,7 +244,7 @@ impl<'t> Scanner<'t> {
         }
         let mut record = RawRecord::EMPTY;
         let mut seen = 0u16;
-        let mut extra = Vec::new();
+        let extras_start = builder.extras.len();
         self.skip_ws();
         if !self.eat(b'}') {
             loop {
@@ -256,15 +256,15 @@ impl<'t> Scanner<'t> {
                 seen |= field;
                 match field {
                     OTHER => {
-                        let value = self.any_value()?;
-                        extra.push((self.str(name).to_string(), value));
+                        let value = self.any_value(builder)?;
+                        builder.extras.push(ExtraField { name, value });
                     }
                     ID => record.id = self.id(builder)?,
                     TIMESTAMP => {
                         let span = self.string()?;
                         record.timestamp_ms = self.timestamps.read(self.str(span))?;
                     }
-                    EVENT_TYPE => record.event_type = self.event_type(&mut extra)?,
+                    EVENT_TYPE => record.event_type = self.event_type(builder, name)?,
                     TAGS => {
                         record.tags_start = builder.tags.len() as u32;
                         self.tags(builder)?;
@@ -300,10 +300,8 @@ impl<'t> Scanner<'t> {
         if seen & (ID | TIMESTAMP) != ID | TIMESTAMP {
             return None;
         }
-        if !extra.is_empty() {
-            builder.extras.push(extra);
-            record.extra = builder.extras.len() as u32;
-        }
+        record.extras_start = extras_start as u32;
+        record.extras_len = (builder.extras.len() - extras_start) as u32;
         builder.records.push(record);
         Some(())
     }
@@ -351,62 +349,65 @@ impl<'t> Scanner<'t> {
     }
 
     /// An event type, or null. A name this client does not know is kept
-    /// in `extra`, in its place among the unknown fields, as serde_json's
-    /// path keeps it: a server with more event types than ours (or one
-    /// rare type) does not send each such record to serde_json whole.
-    fn event_type(&mut self, extra: &mut Vec<(String, Value)>) -> Option<Option<LogEventType>> {
+    /// among the unknown fields (under the key's own name, `key`), in its
+    /// place, as serde_json's path keeps it: a server with more event
+    /// types than ours (or one rare type) does not send each such record
+    /// to serde_json whole.
+    fn event_type(&mut self, builder: &mut Builder, key: Span) -> Option<Option<LogEventType>> {
         if self.eat_str(b"null") {
             return Some(None);
         }
         let span = self.string()?;
-        let name = self.str(span);
-        let known = LogEventType::from_wire(name).unwrap_or_else(|| {
-            extra.push(("event_type".to_string(), Value::String(name.to_string())));
+        let known = LogEventType::from_wire(self.str(span)).unwrap_or_else(|| {
+            builder.extras.push(ExtraField {
+                name: key,
+                value: ExtraSpan::Str(span),
+            });
             LogEventType::Other
         });
         Some(Some(known))
     }
 
     /// Any JSON value: an unknown field's. Scalars, what other servers put
-    /// in such fields (counts, sizes, flags, nulls), are read here without
-    /// a deserializer of their own: serde_json's cost a tenth of a batch
-    /// with two unknown numbers a record. Anything else is read by
-    /// serde_json.
-    fn any_value(&mut self) -> Option<Value> {
-        match self.peek()? {
-            b'n' if self.eat_str(b"null") => return Some(Value::Null),
-            b't' if self.eat_str(b"true") => return Some(Value::Bool(true)),
-            b'f' if self.eat_str(b"false") => return Some(Value::Bool(false)),
-            b'"' => {
-                let start = self.at;
-                if let Some(span) = self.string() {
-                    return Some(Value::String(self.str(span).to_string()));
-                }
-                // Escapes: serde_json decodes them below.
-                self.at = start;
-            }
+    /// in such fields (counts, sizes, flags, nulls), are kept as they are,
+    /// a string by its span; anything else (a fraction, a list, an object)
+    /// as its text, which serde_json checks here and reads again when the
+    /// value is asked for. `None`, for serde_json to say why, at what it
+    /// would refuse.
+    fn any_value(&mut self, builder: &mut Builder) -> Option<ExtraSpan> {
+        let start = self.at;
+        let end = match self.peek()? {
+            b'n' => return self.eat_str(b"null").then_some(ExtraSpan::Null),
+            b't' => return self.eat_str(b"true").then_some(ExtraSpan::Bool(true)),
+            b'f' => return self.eat_str(b"false").then_some(ExtraSpan::Bool(false)),
+            b'"' => return self.string_in(builder).map(ExtraSpan::Str),
             b'-' | b'0'..=b'9' => {
                 if let Some(number) = self.integer() {
-                    return Some(Value::Number(number));
+                    return match (number.as_u64(), number.as_i64()) {
+                        (Some(n), _) => Some(ExtraSpan::UInt(n)),
+                        (None, n) => n.map(ExtraSpan::Int),
+                    };
                 }
-                let rest = self.bytes().get(self.at..)?;
+                let rest = self.bytes().get(start..)?;
                 let len = rest
                     .iter()
                     .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
                     .unwrap_or(rest.len());
-                let text = self.text.get(self.at..self.at + len)?;
-                if let Ok(number) = text.parse::<Number>() {
-                    self.at += len;
-                    return Some(Value::Number(number));
-                }
+                self.text.get(start..start + len)?.parse::<Number>().ok()?;
+                start + len
             }
-            _ => {}
-        }
-        let rest = self.text.get(self.at..)?;
-        let mut values = serde_json::Deserializer::from_str(rest).into_iter();
-        let value = values.next()?.ok()?;
-        self.at += values.byte_offset();
-        Some(value)
+            b'{' | b'[' => {
+                let end = skip_value(self.bytes(), start)?;
+                serde_json::from_str::<IgnoredAny>(self.text.get(start..end)?).ok()?;
+                end
+            }
+            _ => return None,
+        };
+        self.at = end;
+        Some(ExtraSpan::Json(Span {
+            start: start as u32,
+            len: (end - start) as u32,
+        }))
     }
 
     /// An integer as serde_json reads one into a [`Number`]: `None`, and

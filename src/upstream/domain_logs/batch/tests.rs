@@ -26,7 +26,7 @@ fn strings_are_lent_by_the_text_or_copied_when_escaped() {
     assert_eq!(r.smtp_response, Some("550"));
     assert_eq!(r.ip, None);
     assert_eq!(
-        r.extra,
+        r.extra.to_vec(),
         [("mystery".to_string(), serde_json::json!({"k":1}))]
     );
     // Only the two escaped strings of each record were copied.

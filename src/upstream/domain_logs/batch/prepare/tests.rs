@@ -92,10 +92,7 @@ fn by_views(batch: &LogBatch) -> StoreReady {
                 url.as_deref().unwrap_or_default(),
                 agent.as_deref().unwrap_or_default(),
             ],
-            record
-                .extra
-                .iter()
-                .map(|(name, value)| (name.as_str(), value)),
+            record.extra.iter(),
         );
         let smtp_group = match (&smtp, &split) {
             (Some(smtp), Some(split)) if !split.group.is_empty() => dedup.index(
