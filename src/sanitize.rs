@@ -229,24 +229,35 @@ fn short_lanes(bytes: &[u8]) -> Option<(safe_arch::m128i, usize)> {
 
 /// A byte [`first_json_special`] stops at.
 fn is_json_special(b: u8) -> bool {
-    matches!(b, b'"' | b'\\' | 0..0x20 | 0x7f..)
+    matches!(b, b'"' | b'\\' | 0..0x20 | 0x7f | 0xc0..=0xc2 | 0xcd..)
 }
 
 /// Where the first byte of `bytes` is that a JSON string written for a
 /// terminal cannot copy as it is: `"`, `\`, a control character, DEL, or
-/// any byte beyond ASCII (whose character [`TerminalSafeJson`] may escape).
-/// Sixteen bytes at a time, the last sixteen overlapping the ones before
-/// (which held none); shorter text as [`short_lanes`].
+/// the lead byte of a character beyond ASCII that [`TerminalSafeJson`]
+/// may escape. Accented Latin letters (U+00C0..=U+033F, lead bytes
+/// 0xC3..=0xCC, as [`is_safe_latin`]) and continuation bytes are passed
+/// over: a server's names and subjects are full of them. Sixteen bytes at
+/// a time, the last sixteen overlapping the ones before (which held none);
+/// shorter text as [`short_lanes`].
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
     use safe_arch::{
-        cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+        bitandnot_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i, m128i,
+        move_mask_i8_m128i, set_splat_i8_m128i,
     };
+    let (lt, gt, splat) = (
+        cmp_lt_mask_i8_m128i,
+        cmp_gt_mask_i8_m128i,
+        set_splat_i8_m128i,
+    );
     let special = |v: m128i| {
-        // Signed, a byte beyond ASCII is below the space too.
-        let below_space = cmp_lt_mask_i8_m128i(v, set_splat_i8_m128i(0x20));
-        let hits = below_space
+        // As signed bytes (see is_safe_latin): controls 0..=31, lead bytes
+        // from -64, 0xC3..=0xCC -61..=-52.
+        let control_or_lead = gt(v, splat(-65)) & lt(v, splat(0x20));
+        let latin_lead = gt(v, splat(-62)) & lt(v, splat(-51));
+        let hits = bitandnot_m128i(latin_lead, control_or_lead)
             | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(0x7f))
             | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8))
             | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8));
@@ -639,11 +650,13 @@ mod tests {
     fn the_first_json_special_byte_is_found_at_every_offset_and_length() {
         let naive = |b: &[u8]| {
             b.iter()
-                .position(|&b| matches!(b, b'"' | b'\\' | 0..0x20 | 0x7f..))
+                .position(|&b| matches!(b, b'"' | b'\\' | 0..0x20 | 0x7f | 0xc0..=0xc2 | 0xcd..))
         };
         for len in 0..40 {
             for at in 0..=len {
-                for special in [b'"', b'\\', 0, b'\n', 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
+                for special in [
+                    b'"', b'\\', 0, b'\n', 0x1f, 0x7f, 0xc0, 0xc2, 0xcd, 0xe2, 0xff,
+                ] {
                     let mut bytes = vec![b'a'; len + 1];
                     bytes[len] = b'"';
                     bytes[at] = special;
@@ -653,7 +666,7 @@ mod tests {
                         "{special} at {at}"
                     );
                 }
-                for plain in [b' ', b'~', b'!', b'[', b'/'] {
+                for plain in [b' ', b'~', b'!', b'[', b'/', 0x80, 0xbf, 0xc3, 0xcc] {
                     let mut bytes = vec![b'a'; len];
                     if at < len {
                         bytes[at] = plain;

@@ -110,7 +110,7 @@ fn put_value(out: &mut Vec<u8>, value: &Value) -> io::Result<()> {
 /// `text` as a JSON string, byte for byte as serde_json with
 /// [`TerminalSafeJson`](crate::sanitize::TerminalSafeJson) writes it: runs that need nothing are copied
 /// whole. Accented Latin letters, the most common text beyond ASCII, are
-/// passed over on their lead byte without decoding them.
+/// passed over with the rest of their run (see [`first_json_special`]).
 fn put_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
@@ -119,11 +119,6 @@ fn put_str(out: &mut Vec<u8>, text: &str) {
     while let Some(found) = bytes.get(at..).and_then(first_json_special) {
         let i = at + found;
         let Some(&b) = bytes.get(i) else { break };
-        // U+00C0..=U+033F, two bytes, none of which a terminal minds.
-        if (0xc3..=0xcc).contains(&b) {
-            at = i + 2;
-            continue;
-        }
         let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
             break;
         };
@@ -276,7 +271,7 @@ mod tests {
     #[test]
     fn a_plain_batch_escapes_quotes_and_backslashes_as_serde_does() {
         let json = r#"{"logs":[{"id":"a\"1","timestamp":"2026-12-07T05:00:00.120Z","event_type":"bounced","sender":"x@a.io","recipient":"y@b.io","subject":"say \"hi\" C:\\dir \/ ok","tags":["t1","t\\2"],"message_id":"<m>","smtp_response":"550 5.1.1","ip":"10.0.0.1","attempt":2,"note":null,"nested":{"k":[1,"\u00e9"]}},{"id":"b","timestamp":"2026-12-07T05:00:01Z","event_type":"weird","sender":"","recipient":"","subject":"","tags":[],"message_id":""}]}"#;
-        let (batch, bad) = crate::upstream::domain_logs::parse_log_batch(json.to_string());
+        let (batch, bad) = crate::upstream::domain_logs::parse_log_batch(json.to_string(), false);
         assert_eq!(bad, 0);
         assert!(batch.is_plain());
         same_as_serde("acme.io", &batch);
