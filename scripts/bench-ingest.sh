@@ -26,8 +26,10 @@
 # 2 and 3 run under /usr/bin/time -v for their peak RSS (the servers are
 # other processes and not counted). Prints one table of both servers'
 # medians and ratios, each with its target and PASS/MISS. Then `misar-dash
-# bench stages` against each server: the same stream drained, decoded, and
-# parsed on one thread, stage by stage, to show where the time goes.
+# bench stages` against each server: the same stream drained, decoded,
+# parsed, then written as NDJSON (as `stream logs`) or cleaned for the
+# store (as the dashboard), on one thread, stage by stage, to show where
+# the time goes.
 #
 # Usage: scripts/bench-ingest.sh [RUNS]      (default 5)
 #   PORT=47900 moves the simulator, OTHER_PORT=47901 the other server.

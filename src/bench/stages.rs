@@ -1,5 +1,7 @@
-//! `bench stages`: the same stream drained, decoded, and parsed on one
-//! thread, stage by stage, to show where an ingest's time goes.
+//! `bench stages`: the same stream drained, decoded, parsed, and then
+//! either written as `stream logs` writes it or cleaned for the store as
+//! the dashboard does, on one thread, stage by stage, to show where the
+//! time of `stream logs` and of an ingest goes.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -12,26 +14,40 @@ use crate::cli::StagesArgs;
 use crate::model::LogQuery;
 use crate::upstream::options::ClientOptions;
 
-/// How far into the ingest one stage goes; each includes the ones before.
+/// How far into the stream one stage goes; each includes the drain, the
+/// decoding and the parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
     /// The HTTP body read and dropped: the client's side of `curl`.
     Drain,
     /// Also split into SSE events.
     Decode,
-    /// Also every batch parsed and cleaned, as the client does on its
-    /// parse threads (here all on one thread).
+    /// Also every batch parsed, as `stream logs` parses it.
     Parse,
+    /// Also every batch's NDJSON lines written (into memory), as
+    /// `stream logs` writes them.
+    Lines,
+    /// Every batch parsed and cleaned for the log store, as the dashboard's
+    /// parse threads do (here all on one thread).
+    Clean,
 }
 
 impl Stage {
-    const ALL: [Stage; 3] = [Stage::Drain, Stage::Decode, Stage::Parse];
+    const ALL: [Stage; 5] = [
+        Stage::Drain,
+        Stage::Decode,
+        Stage::Parse,
+        Stage::Lines,
+        Stage::Clean,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Stage::Drain => "drain the HTTP body",
             Stage::Decode => "+ decode SSE events",
-            Stage::Parse => "+ parse and clean batches",
+            Stage::Parse => "+ parse batches",
+            Stage::Lines => "+ parse, write NDJSON lines",
+            Stage::Clean => "+ parse, clean for the store",
         }
     }
 }
@@ -59,7 +75,8 @@ pub(super) async fn stages(opts: &ClientOptions, args: &StagesArgs) -> Result<()
             if let Some((after, before)) = process_cpu_time().zip(cpu_before) {
                 cpus[i].push(after.saturating_sub(before));
             }
-            if stage == Stage::Parse && records != u64::from(args.stream.limit) {
+            let parsed = !matches!(stage, Stage::Drain | Stage::Decode);
+            if parsed && records != u64::from(args.stream.limit) {
                 bail!("parsed {records} records, not {}", args.stream.limit);
             }
         }
@@ -86,6 +103,7 @@ async fn stage_once(
 ) -> Result<u64> {
     use futures_util::StreamExt;
 
+    use crate::headless::log_lines::write_batch;
     use crate::upstream::domain_logs::{is_completion, parse_log_batch};
     use crate::upstream::network::{endpoint_url, sse_request};
     use crate::upstream::redact::redact;
@@ -116,19 +134,26 @@ async fn stage_once(
     let mut body = response.bytes_stream();
     let mut decoder = SseDecoder::new(opts.max_message_bytes);
     let mut records = 0u64;
+    let mut lines = Vec::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(fail)?;
         if stage == Stage::Drain {
             continue;
         }
         decoder.feed_borrowed(&chunk, &mut |event| {
-            if stage == Stage::Parse
+            if stage != Stage::Decode
                 && let Ok(event) = event
                 // Any event but the completion may carry records, as the
                 // client reads them (a server may name none: "message").
                 && !is_completion(event.event_type())
             {
-                records += parse_log_batch(event.data.into_owned()).0.len() as u64;
+                let (batch, _) = parse_log_batch(event.data.into_owned(), stage == Stage::Clean);
+                if stage == Stage::Lines {
+                    lines.clear();
+                    // Into memory, which cannot fail.
+                    let _ = write_batch(&mut lines, &args.stream.domain, &batch, |_| true);
+                }
+                records += batch.len() as u64;
             }
         });
     }

@@ -168,10 +168,12 @@ fn parse_payload(event: &SseEvent, bad: &mut Vec<String>) -> ParsedEvent {
 }
 
 /// The records of one `logs` event's data, parsed as the client parses
-/// them, and the number that were skipped as malformed (benchmarks).
-pub fn parse_log_batch(data: String) -> (LogBatch, usize) {
+/// them (and prepared for the log store when `prepare` says so, as for the
+/// dashboard; `stream logs` does not), and the number that were skipped as
+/// malformed (benchmarks).
+pub fn parse_log_batch(data: String, prepare: bool) -> (LogBatch, usize) {
     let mut bad = Vec::new();
-    match parse_log_event("logs", data, 0, true, &mut bad) {
+    match parse_log_event("logs", data, 0, prepare, &mut bad) {
         ParsedEvent::Records(records) => (records, bad.len()),
         ParsedEvent::Complete | ParsedEvent::Ignore => (LogBatch::default(), bad.len()),
     }

@@ -31,7 +31,9 @@ async fn bench_ingest_and_stages_run_against_a_server() {
     for label in [
         "drain the HTTP body",
         "+ decode SSE events",
-        "+ parse and clean batches",
+        "+ parse batches",
+        "+ parse, write NDJSON lines",
+        "+ parse, clean for the store",
     ] {
         assert!(stages.contains(label), "{stages}");
     }
