@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use super::scan::bytes::same_bytes;
 use crate::charmask::narrow_char_mask;
 use crate::model::log::batch::{ExtraValue, LogBatch, SPILLED, Span};
 use crate::model::log::smtp::smtp_group;
@@ -17,7 +18,7 @@ use crate::model::log::store_ready::{
     StoreReady,
 };
 use crate::sanitize::{cap, clean_capped};
-use dedup::{Dedup, IP, RECIPIENT_DOMAIN, SENDER, SMTP_GROUP, SUBJECT, TAGS, same_bytes};
+use dedup::{Dedup, IP, RECIPIENT_DOMAIN, SENDER, SMTP_GROUP, SUBJECT, TAGS};
 
 mod dedup;
 

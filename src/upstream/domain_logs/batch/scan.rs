@@ -21,9 +21,9 @@ use serde_json::Number;
 
 use super::{Builder, ExtraField, ExtraSpan, LogEventType, RawRecord, RecordSeed, Span};
 use crate::upstream::domain_logs::TimestampReader;
-use bytes::{first_special, skip_value, unescape};
+use bytes::{first_special, same_bytes, skip_value, unescape};
 
-mod bytes;
+pub(super) mod bytes;
 
 /// Reads `{"logs":[…]}`, `{"data":[…]}` or `[…]` into `builder`. `None` when the text is
 /// not that, or holds a record serde_json would refuse: the builder may
@@ -39,6 +39,7 @@ pub(super) fn batch(text: &str, builder: &mut Builder) -> Option<()> {
         at: 0,
         plain: builder.text_plain,
         timestamps: TimestampReader::default(),
+        keys: Vec::new(),
     };
     s.skip_ws();
     let enveloped = s.eat(b'{');
@@ -88,7 +89,27 @@ struct Scanner<'t> {
     /// The text is printable ASCII.
     plain: bool,
     timestamps: TimestampReader,
+    /// The `i`-th key of the last record read by [`Scanner::record`], for
+    /// the next one to be read with a compare instead of a key lookup.
+    keys: Vec<KnownKey>,
 }
+
+/// A key as a record wrote it: the bytes from the end of the value before
+/// (or the record's `{`) to the start of its value, such as `, "recipient": `
+/// (or to past the record's `}`, for [`END`]), which field it is for, and
+/// where its name lies among those bytes. A server writes its records
+/// alike: another server's keys are read by this one compare each, where
+/// the whole key read cost about as much again as its value.
+#[derive(Clone, Copy)]
+struct KnownKey {
+    bytes: Span,
+    field: u16,
+    name_at: u32,
+    name_len: u32,
+}
+
+/// The most keys of a record that are kept as [`KnownKey`]s.
+const KNOWN_KEYS: usize = 32;
 
 /// A value the scanner reads in place: a string's span, or null.
 enum Plain {
@@ -112,6 +133,8 @@ const URL: u16 = 1 << 11;
 /// A key the record type does not know: kept with its value as an extra
 /// field, as often as it comes.
 const OTHER: u16 = 1 << 12;
+/// Not a key: the record's end.
+const END: u16 = 1 << 13;
 
 impl<'t> Scanner<'t> {
     fn bytes(&self) -> &'t [u8] {
@@ -245,54 +268,53 @@ impl<'t> Scanner<'t> {
         let mut record = RawRecord::EMPTY;
         let mut seen = 0u16;
         let extras_start = builder.extras.len();
-        self.skip_ws();
-        if !self.eat(b'}') {
-            loop {
-                let (field, name) = self.key()?;
-                self.skip_ws();
-                if seen & field & !OTHER != 0 {
-                    return None;
+        for i in 0.. {
+            let (field, name) = match self.known_key(i) {
+                Some(key) => key,
+                None => self.key_after(i)?,
+            };
+            if field == END {
+                break;
+            }
+            if seen & field & !OTHER != 0 {
+                return None;
+            }
+            seen |= field;
+            match field {
+                OTHER => {
+                    let value = self.any_value(builder)?;
+                    builder.extras.push(ExtraField { name, value });
                 }
-                seen |= field;
-                match field {
-                    OTHER => {
-                        let value = self.any_value(builder)?;
-                        builder.extras.push(ExtraField { name, value });
-                    }
-                    ID => record.id = self.id(builder)?,
-                    TIMESTAMP => {
-                        let span = self.string()?;
-                        record.timestamp_ms = self.timestamps.read(self.str(span))?;
-                    }
-                    EVENT_TYPE => record.event_type = self.event_type(builder, name)?,
-                    TAGS => {
-                        record.tags_start = builder.tags.len() as u32;
-                        self.tags(builder)?;
-                        record.tags_len = builder.tags.len() as u32 - record.tags_start;
-                    }
-                    _ => {
-                        let value = self.plain_in(builder)?;
-                        let span = match value {
-                            Plain::Str(span) => span,
-                            Plain::Null if field & (SMTP_RESPONSE | IP | USER_AGENT | URL) != 0 => {
-                                Span::ABSENT
-                            }
-                            Plain::Null => Span::EMPTY,
-                        };
-                        match field {
-                            SENDER => record.sender = span,
-                            RECIPIENT => record.recipient = span,
-                            SUBJECT => record.subject = span,
-                            MESSAGE_ID => record.message_id = span,
-                            SMTP_RESPONSE => record.smtp_response = span,
-                            IP => record.ip = span,
-                            USER_AGENT => record.user_agent = span,
-                            _ => record.url = span,
+                ID => record.id = self.id(builder)?,
+                TIMESTAMP => {
+                    let span = self.string()?;
+                    record.timestamp_ms = self.timestamps.read(self.str(span))?;
+                }
+                EVENT_TYPE => record.event_type = self.event_type(builder, name)?,
+                TAGS => {
+                    record.tags_start = builder.tags.len() as u32;
+                    self.tags(builder)?;
+                    record.tags_len = builder.tags.len() as u32 - record.tags_start;
+                }
+                _ => {
+                    let value = self.plain_in(builder)?;
+                    let span = match value {
+                        Plain::Str(span) => span,
+                        Plain::Null if field & (SMTP_RESPONSE | IP | USER_AGENT | URL) != 0 => {
+                            Span::ABSENT
                         }
+                        Plain::Null => Span::EMPTY,
+                    };
+                    match field {
+                        SENDER => record.sender = span,
+                        RECIPIENT => record.recipient = span,
+                        SUBJECT => record.subject = span,
+                        MESSAGE_ID => record.message_id = span,
+                        SMTP_RESPONSE => record.smtp_response = span,
+                        IP => record.ip = span,
+                        USER_AGENT => record.user_agent = span,
+                        _ => record.url = span,
                     }
-                }
-                if self.list_ends(b'}')? {
-                    break;
                 }
             }
         }
@@ -304,6 +326,66 @@ impl<'t> Scanner<'t> {
         record.extras_len = (builder.extras.len() - extras_start) as u32;
         builder.records.push(record);
         Some(())
+    }
+
+    /// The `i`-th key of a record, when it is written as the last record's
+    /// was, and the scanner past it and any space after it.
+    #[inline]
+    fn known_key(&mut self, i: usize) -> Option<(u16, Span)> {
+        let key = *self.keys.get(i)?;
+        let bytes = self.bytes();
+        let (start, len) = (key.bytes.start as usize, key.bytes.len as usize);
+        let same = same_bytes(
+            bytes.get(start..start + len)?,
+            bytes.get(self.at..self.at + len)?,
+        );
+        if !same {
+            return None;
+        }
+        let name = Span {
+            start: (self.at as u32).wrapping_add(key.name_at),
+            len: key.name_len,
+        };
+        self.at += len;
+        if key.field != END {
+            self.skip_ws();
+        }
+        Some((key.field, name))
+    }
+
+    /// The `i`-th key of a record, read and noted as a [`KnownKey`] for the
+    /// next record: after the record's `{` (`i` 0) or a value, the comma
+    /// before it (or the record's `}`, [`END`]) and the key.
+    fn key_after(&mut self, i: usize) -> Option<(u16, Span)> {
+        let from = self.at;
+        let end = if i == 0 {
+            self.skip_ws();
+            self.eat(b'}')
+        } else {
+            self.list_ends(b'}')?
+        };
+        let (field, name) = if end {
+            (END, Span::EMPTY)
+        } else {
+            let key = self.key()?;
+            self.skip_ws();
+            key
+        };
+        let known = KnownKey {
+            bytes: Span {
+                start: from as u32,
+                len: (self.at - from) as u32,
+            },
+            field,
+            name_at: name.start.wrapping_sub(from as u32),
+            name_len: name.len,
+        };
+        match self.keys.get_mut(i) {
+            Some(slot) => *slot = known,
+            None if i < KNOWN_KEYS => self.keys.push(known),
+            None => {}
+        }
+        Some((field, name))
     }
 
     /// A key without escapes, in any order or spacing, and its colon: the

@@ -537,3 +537,34 @@ fn unknown_scalars_are_read_as_serde_json_reads_them() {
     assert_eq!(extra.len(), 7);
     assert!(extra[2].1.is_f64(), "-0 is a float to serde_json");
 }
+
+/// The scanner reads a record's keys by comparing them with the record
+/// before's: records that depart from it anywhere (more space, a key
+/// fewer or more, another order, a key's name a prefix of the one
+/// before's, a duplicate) read as serde_json reads them.
+#[test]
+fn records_that_depart_from_the_one_before_read_as_serde_json_reads_them() {
+    let first = r#"{"n": 1, "id": "a", "timestamp": "2026-12-05T20:27:42Z", "sender": "s"}"#;
+    let departures = [
+        first,
+        r#"{"n": 2, "id": "b", "timestamp": "2026-12-05T20:27:42Z", "sender": "t"}"#,
+        r#"{"n":  3, "id": "c", "timestamp": "2026-12-05T20:27:42Z", "sender": "u"}"#,
+        r#"{"n": 4, "id": "d", "timestamp": "2026-12-05T20:27:42Z"}"#,
+        r#"{"n": 5, "id": "e", "timestamp": "2026-12-05T20:27:42Z", "sender": "v", "m": [1]}"#,
+        r#"{"id": "f", "n": 6, "timestamp": "2026-12-05T20:27:42Z", "sender": "w"}"#,
+        r#"{"nn": 7, "id": "g", "timestamp": "2026-12-05T20:27:42Z", "sender": "x"}"#,
+        r#"{"n": 8, "id": "h", "timestamp": "2026-12-05T20:27:42Z", "id": "i"}"#,
+        r#"{"n": 9, "id": "j", "timestamp": "2026-12-05T20:27:42Z" , "sender": "y" }"#,
+        r#"{ }"#,
+        first,
+    ];
+    for (i, second) in departures.iter().enumerate() {
+        let text = format!("{{\"data\": [{first}, {second}, {first}]}}");
+        let mut bad = Vec::new();
+        let scanned = outcome(parse_data(text.clone(), 0, false, &mut bad), bad);
+        let mut bad = Vec::new();
+        let by_serde = outcome(parse_data_by_serde(text.clone(), 0, false, &mut bad), bad);
+        assert_eq!(scanned, by_serde, "{i}: {text}");
+        assert_eq!(scanned.1.len(), if i == 9 { 2 } else { 3 }, "{i}");
+    }
+}

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 
+use super::super::scan::bytes::same_bytes;
 use crate::model::log::store_ready::{NO_STRING, ReadyString};
 
 /// The hash a [`ReadyString`]'s key is found by, in a batch and in the log
@@ -111,32 +112,4 @@ impl Dedup {
         self.recent[slot][way] = i;
         i
     }
-}
-
-/// Whether two byte strings are equal, compared eight bytes at a time in
-/// place: the strings compared here (senders, subjects, tags) are short,
-/// and a call to memcmp for each cost more than the comparison.
-#[inline(always)]
-pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let Some(last) = a.len().checked_sub(8) else {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    };
-    let word = |s: &[u8], at: usize| {
-        s.get(at..)
-            .and_then(<[u8]>::first_chunk::<8>)
-            .map(|w| u64::from_ne_bytes(*w))
-    };
-    let mut at = 0;
-    while at < last {
-        if word(a, at) != word(b, at) {
-            return false;
-        }
-        at += 8;
-    }
-    // The last word, overlapping the one before when the length is not a
-    // multiple of eight.
-    word(a, last) == word(b, last)
 }
