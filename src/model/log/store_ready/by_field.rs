@@ -14,23 +14,34 @@ const FIELDS: usize = 5;
 /// left in no useful state) when the text is not whole entries of
 /// [`FIELDS`] fields each, which is then kept as it is.
 pub(super) fn to_fields(text: &str, out: &mut Vec<u8>) -> bool {
-    let Some(body) = text.strip_suffix(RECORD_END as char) else {
+    let bytes = text.as_bytes();
+    if bytes.last() != Some(&RECORD_END) {
         return false;
-    };
-    let mut entries: Vec<[&str; FIELDS]> = Vec::new();
-    for entry in body.split(RECORD_END as char) {
-        let mut fields = entry.split(SEPARATOR);
-        let split = [(); FIELDS].map(|()| fields.next());
-        if fields.next().is_some() || split.iter().any(Option::is_none) {
+    }
+    // Each entry's fields as ranges, found in one pass over the text (a
+    // split by each separator in turn was a twentieth of an ingest's CPU).
+    let mut entries: Vec<[(u32, u32); FIELDS]> = Vec::new();
+    let (mut entry, mut field, mut start) = ([(0, 0); FIELDS], 0, 0);
+    for at in memchr::memchr2_iter(SEPARATOR as u8, RECORD_END, bytes) {
+        let Some(slot) = entry.get_mut(field) else {
             return false;
+        };
+        *slot = (start as u32, at as u32);
+        (field, start) = (field + 1, at + 1);
+        if bytes[at] == RECORD_END {
+            if field != FIELDS {
+                return false;
+            }
+            entries.push(entry);
+            field = 0;
         }
-        entries.push(split.map(Option::unwrap_or_default));
     }
     out.clear();
     out.reserve(text.len());
     for field in 0..FIELDS {
         for entry in &entries {
-            out.extend_from_slice(entry[field].as_bytes());
+            let (start, end) = entry[field];
+            out.extend_from_slice(&bytes[start as usize..end as usize]);
             out.push(RECORD_END);
         }
     }
