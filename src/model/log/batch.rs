@@ -113,8 +113,6 @@ pub struct LogBatch {
     pub(crate) records: Vec<RawRecord>,
     pub(crate) tags: Vec<Span>,
     pub(crate) extras: Vec<ExtraField>,
-    /// Every string is printable ASCII: none needs sanitizing or escaping.
-    pub(crate) plain: bool,
     /// The records again, sanitized for the log store (see [`StoreReady`]),
     /// once the client has prepared them (`prepared`). The headless mode
     /// never stores a batch and skips that work.
@@ -382,12 +380,6 @@ impl Serialize for LogRecord {
 }
 
 impl LogBatch {
-    /// True when every string of every record is printable ASCII (nothing
-    /// to sanitize, nothing to escape but `"` and `\`).
-    pub fn is_plain(&self) -> bool {
-        self.plain
-    }
-
     pub fn len(&self) -> usize {
         if self.shed {
             self.ready.records.len()

@@ -23,7 +23,7 @@ mod tests;
 
 impl<'de> Deserialize<'de> for LogRecord {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut builder = Builder::new("", 1);
+        let mut builder = Builder::new("", 1, false);
         RecordSeed(&mut builder).deserialize(deserializer)?;
         let batch = builder.finish(String::new(), false);
         batch
@@ -44,7 +44,7 @@ pub(super) fn parse_data(
     prepare: bool,
     bad: &mut Vec<String>,
 ) -> ParsedEvent {
-    let mut builder = Builder::new(&text, expected);
+    let mut builder = Builder::new(&text, expected, prepare);
     if scan::batch(&text, &mut builder).is_some() {
         return ParsedEvent::Records(builder.finish(text, prepare));
     }
@@ -60,7 +60,7 @@ fn parse_data_by_serde(
 ) -> ParsedEvent {
     // The fast path: the batch parses whole, with every string read in
     // place.
-    let mut builder = Builder::new(&text, expected);
+    let mut builder = Builder::new(&text, expected, prepare);
     let data = text.trim();
     let mut de = serde_json::Deserializer::from_str(data);
     let parsed = if data.starts_with('[') {
@@ -105,7 +105,7 @@ fn parse_data_by_serde(
             return ParsedEvent::Ignore;
         }
     };
-    let mut builder = Builder::new("", items.len());
+    let mut builder = Builder::new("", items.len(), prepare);
     for item in items {
         if let Err(e) = RecordSeed(&mut builder).deserialize(item) {
             bad.push(format!("log record skipped: {e}"));
@@ -116,7 +116,7 @@ fn parse_data_by_serde(
 
 impl From<Vec<LogRecord>> for LogBatch {
     fn from(records: Vec<LogRecord>) -> LogBatch {
-        let mut builder = Builder::new("", records.len());
+        let mut builder = Builder::new("", records.len(), true);
         for r in &records {
             builder.push_owned(r.borrowed());
         }
@@ -136,8 +136,8 @@ impl FromIterator<LogRecord> for LogBatch {
 struct Builder {
     text_at: usize,
     text_len: usize,
-    /// The text is printable ASCII: no string in it can hold a control
-    /// character, and none lent from it needs sanitizing.
+    /// The text is known to be printable ASCII: no string in it can hold a
+    /// control character, and none lent from it needs sanitizing.
     text_plain: bool,
     spill: String,
     records: Vec<RawRecord>,
@@ -149,14 +149,18 @@ struct Builder {
 const MAX_BATCH_HINT: usize = 10_000;
 
 impl Builder {
-    fn new(text: &str, expected: usize) -> Builder {
+    /// `find_plain`: find out whether the text is printable ASCII, a pass
+    /// over all of it: what readies a batch for the store reads it (and the
+    /// scanner then looks for no control characters). `stream logs` has no
+    /// use for it.
+    fn new(text: &str, expected: usize, find_plain: bool) -> Builder {
         // Spans hold 31-bit offsets; text longer than that (never, with the
         // SSE message cap) is copied instead of lent.
         let lendable = text.len() < SPILLED as usize;
         Builder {
             text_at: text.as_ptr() as usize,
             text_len: if lendable { text.len() } else { 0 },
-            text_plain: is_printable_ascii(text),
+            text_plain: find_plain && is_printable_ascii(text),
             spill: String::new(),
             records: Vec::with_capacity(expected.min(MAX_BATCH_HINT)),
             tags: Vec::with_capacity(expected.min(MAX_BATCH_HINT) * 2),
@@ -175,18 +179,16 @@ impl Builder {
             records: self.records,
             tags: self.tags,
             extras: self.extras,
-            plain: false,
             ready: Box::default(),
             prepared: false,
             shed: false,
             keys: Vec::new(),
         };
-        let plain = Plain {
-            text: self.text_plain,
-            spill: is_printable_ascii(&batch.spill),
-        };
-        batch.plain = plain.text && plain.spill;
         if prepare {
+            let plain = Plain {
+                text: self.text_plain,
+                spill: is_printable_ascii(&batch.spill),
+            };
             *batch.ready = prepare::store_ready(&batch, plain);
             batch.prepared = true;
         }
