@@ -6,7 +6,9 @@
 //!
 //! The records are synthetic but shaped like the simulator's bulk domain
 //! (about 380 bytes each on the wire; a few senders, subjects and tag sets,
-//! many recipients). End-to-end ingest over a socket is
+//! many recipients); the parse and the line writer are measured on them
+//! also as another server writes them (`other_batch_json`). End-to-end
+//! ingest over a socket is
 //! `scripts/bench-ingest.sh`. Quick run:
 //!
 //! ```sh
@@ -29,6 +31,7 @@ use misar_dash::app::top_values::TopField;
 use misar_dash::app::{Action, AppOptions, AppState, Pane};
 use misar_dash::dashboard::dispatch;
 use misar_dash::headless::log_lines::{write_batch, write_line_by_serializer};
+use misar_dash::model::log::format_timestamp_ms;
 use misar_dash::model::{LogBatch, LogEventType, LogRecord, Source, UpstreamBody, UpstreamEvent};
 use misar_dash::upstream::domain_logs::parse_log_batch;
 use misar_dash::upstream::sse::SseDecoder;
@@ -142,6 +145,74 @@ fn batch_json(records: &[LogRecord]) -> String {
     serde_json::to_string(&Envelope { logs: records }).unwrap_or_default()
 }
 
+/// The records as another server writes them, the shape of
+/// `scripts/other-server.py`: keys in another order, a space after every
+/// `:` and `,`, `/` escaped as `\/` and everything beyond ASCII as `\u`
+/// escapes, absent fields as null, two unknown integer fields, timestamps
+/// to the second; a third of the recipients and a quarter of the subjects
+/// accented. The scanner was tuned on the simulator's bytes: this is the
+/// same data in a shape it was not.
+fn other_batch_json(records: &[LogRecord]) -> String {
+    let text = |s: &str| {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '/' => out.push_str("\\/"),
+                ' '..='~' => out.push(c),
+                c => {
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+        }
+        out.push('"');
+        out
+    };
+    let optional = |s: &Option<String>| s.as_deref().map_or("null".to_string(), text);
+    let lines: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let recipient = if i % 3 == 0 {
+                format!("ren\u{e9}e.{}", r.recipient)
+            } else {
+                r.recipient.clone()
+            };
+            let subject = if i % 4 == 0 {
+                "Caf\u{e9} news: our autumn blend \u{2014} 50/50".to_string()
+            } else {
+                r.subject.clone()
+            };
+            let tags: Vec<String> = r.tags.iter().map(|t| text(t)).collect();
+            format!(
+                "{{\"tags\": [{}], \"recipient\": {}, \"event_type\": {}, \"subject\": {}, \
+                 \"sender\": {}, \"message_id\": {}, \"smtp_response\": {}, \"ip\": {}, \
+                 \"user_agent\": {}, \"url\": {}, \"attempt\": {}, \"size_bytes\": {}, \
+                 \"id\": {}, \"timestamp\": {}}}",
+                tags.join(", "),
+                text(&recipient),
+                r.event_type
+                    .map_or("null".to_string(), |t| text(t.as_str())),
+                text(&subject),
+                text(&r.sender),
+                text(&r.message_id),
+                optional(&r.smtp_response),
+                optional(&r.ip),
+                optional(&r.user_agent),
+                optional(&r.url),
+                1 + i % 3,
+                2_000 + i * 37 % 88_000,
+                text(&r.id),
+                text(&format_timestamp_ms(r.timestamp_ms / 1000 * 1000)),
+            )
+        })
+        .collect();
+    format!("{{\"data\": [{}]}}", lines.join(", "))
+}
+
 /// A batch as the server sends it: one `logs` event.
 fn sse_event(records: &[LogRecord]) -> String {
     format!("event: logs\ndata: {}\n\n", batch_json(records))
@@ -176,17 +247,29 @@ fn sse_decoding(c: &mut Criterion) {
     group.finish();
 }
 
+/// A batch of 1000 records parsed for the store (as the dashboard does)
+/// and alone (as `stream logs` does), in the simulator's shape and in
+/// another server's.
 fn record_parsing(c: &mut Criterion) {
-    let data = batch_json(&records(0));
     let mut group = c.benchmark_group("parse");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("one batch of 1000 records", |b| {
-        b.iter_batched(
-            || data.clone(),
-            |data| black_box(parse_log_batch(data, true)),
-            BatchSize::SmallInput,
-        )
-    });
+    let shapes = [
+        ("the simulator's shape", batch_json(&records(0))),
+        ("another server's shape", other_batch_json(&records(0))),
+    ];
+    for (shape, data) in &shapes {
+        let (batch, bad) = parse_log_batch(data.clone(), false);
+        assert_eq!((batch.len(), bad), (BATCH, 0), "{shape}");
+        for (prepare, purpose) in [(true, "for the store"), (false, "as stream logs")] {
+            group.bench_function(format!("1000 records, {shape}, {purpose}"), |b| {
+                b.iter_batched(
+                    || data.clone(),
+                    |data| black_box(parse_log_batch(data, prepare)),
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+    }
     group.finish();
 }
 
@@ -432,10 +515,15 @@ fn headless_lines(c: &mut Criterion) {
         false,
     )
     .0;
+    let other = parse_log_batch(other_batch_json(&records(0)), false).0;
     let mut group = c.benchmark_group("headless_lines");
     group.throughput(Throughput::Elements(BATCH as u64));
     let mut out = Vec::with_capacity(1 << 20);
-    for (name, batch) in [("plain", &plain), ("one in ten non-ASCII", &accented)] {
+    for (name, batch) in [
+        ("plain", &plain),
+        ("one in ten non-ASCII", &accented),
+        ("another server's shape", &other),
+    ] {
         group.bench_function(format!("1000 records, {name}, by hand"), |b| {
             b.iter(|| {
                 out.clear();
