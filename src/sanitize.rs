@@ -139,22 +139,7 @@ fn is_safe_latin(text: &str) -> bool {
     let latin = |b: u8| matches!(b, 0x20..=0x7e | 0x80..=0xbf | 0xc3..=0xcc);
     #[cfg(target_arch = "x86_64")]
     {
-        use safe_arch::{
-            bitandnot_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i,
-            set_splat_i8_m128i,
-        };
-        let (lt, gt, splat) = (
-            cmp_lt_mask_i8_m128i,
-            cmp_gt_mask_i8_m128i,
-            set_splat_i8_m128i,
-        );
-        // As signed bytes: controls are 0..=31, continuation bytes
-        // -128..=-65, lead bytes 0xC0.. from -64, 0xC3..=0xCC -61..=-52.
-        every_byte(text.as_bytes(), latin, |v| {
-            let control_or_lead = gt(v, splat(-65)) & lt(v, splat(0x20));
-            let latin_lead = gt(v, splat(-62)) & lt(v, splat(-51));
-            bitandnot_m128i(latin_lead, control_or_lead) | cmp_eq_mask_i8_m128i(v, splat(0x7f))
-        })
+        every_byte(text.as_bytes(), latin, not_safe_latin)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -203,6 +188,22 @@ fn every_byte(
     move_mask_i8_m128i(found) == 0
 }
 
+/// The lanes of `v` that are not printable ASCII, a continuation byte or
+/// the lead byte of U+00C0..=U+033F ([`is_safe_latin`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn not_safe_latin(v: safe_arch::m128i) -> safe_arch::m128i {
+    use safe_arch::{
+        bitandnot_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i as gt,
+        cmp_lt_mask_i8_m128i as lt, set_splat_i8_m128i as splat,
+    };
+    // As signed bytes: controls are 0..=31, continuation bytes
+    // -128..=-65, lead bytes 0xC0.. from -64, 0xC3..=0xCC -61..=-52.
+    let control_or_lead = gt(v, splat(-65)) & lt(v, splat(0x20));
+    let latin_lead = gt(v, splat(-62)) & lt(v, splat(-51));
+    bitandnot_m128i(latin_lead, control_or_lead) | cmp_eq_mask_i8_m128i(v, splat(0x7f))
+}
+
 /// Text of 4 to 15 bytes as sixteen lanes, without a copy (padding it to
 /// sixteen cost a call to memcpy): its first `half` bytes (eight, or four
 /// when shorter), then its last `half`, overlapping them, then bytes of
@@ -243,22 +244,9 @@ fn is_json_special(b: u8) -> bool {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
-    use safe_arch::{
-        bitandnot_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i, cmp_lt_mask_i8_m128i, m128i,
-        move_mask_i8_m128i, set_splat_i8_m128i,
-    };
-    let (lt, gt, splat) = (
-        cmp_lt_mask_i8_m128i,
-        cmp_gt_mask_i8_m128i,
-        set_splat_i8_m128i,
-    );
+    use safe_arch::{cmp_eq_mask_i8_m128i, m128i, move_mask_i8_m128i, set_splat_i8_m128i};
     let special = |v: m128i| {
-        // As signed bytes (see is_safe_latin): controls 0..=31, lead bytes
-        // from -64, 0xC3..=0xCC -61..=-52.
-        let control_or_lead = gt(v, splat(-65)) & lt(v, splat(0x20));
-        let latin_lead = gt(v, splat(-62)) & lt(v, splat(-51));
-        let hits = bitandnot_m128i(latin_lead, control_or_lead)
-            | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(0x7f))
+        let hits = not_safe_latin(v)
             | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8))
             | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8));
         move_mask_i8_m128i(hits)
