@@ -89,9 +89,10 @@ pub(crate) struct ExtraField {
 
 /// An unknown field's value in a batch. Scalars are kept as they are and a
 /// string by its span, so that a server's counts and flags cost no
-/// allocation a record (a `String` name and a `Value` each were a sixth of
-/// `stream logs`' CPU time against other-server.py, which sends two); anything else (a
-/// fraction, a list, an object) as its JSON text, read when asked for.
+/// allocation a record (a `String` name and a `Value` each, in a list a
+/// record, were a sixth of `stream logs`' CPU time against
+/// other-server.py, which sends two); anything else (a fraction, a list,
+/// an object) as its JSON text, read when asked for.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum ExtraSpan {
     Null,
