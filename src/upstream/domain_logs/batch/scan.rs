@@ -7,9 +7,11 @@
 //! of an ingest's CPU time. The service's own shape takes a straight-line
 //! path; any other order or spacing, strings with escapes (decoded into the
 //! builder's side buffer), integer ids, event types of other names and
-//! unknown fields (scalars read in place, anything else by serde_json,
-//! alone) take the general one, so that a server writing JSON its own way
-//! is not on the slow path. A record that is anything else (a float id,
+//! unknown fields (scalars and strings kept as read, anything else checked
+//! by serde_json and kept as its text) take the general one, which reads
+//! each key by comparing it with the key in its place in the record before,
+//! so that a server writing JSON its own way is not on the slow path. A
+//! record that is anything else (a float id,
 //! an escaped key, a duplicate known key) is handed to serde_json whole,
 //! and a batch whose frame is anything else is left to
 //! the caller's serde_json path, so what comes out is what serde_json alone
