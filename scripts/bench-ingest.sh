@@ -35,8 +35,16 @@
 # store (as the dashboard), on one thread, stage by stage, to show where
 # the time goes.
 #
+# With BASELINE set to another build's binary (an older commit's, say),
+# each round also runs its `bench ingest` and `stream logs` beside this
+# build's, and the table gives this build's times as ratios to it: the
+# issue's "at the same ingest speed", measured in the same run. To make one:
+#   git worktree add /tmp/base COMMIT
+#   (cd /tmp/base && cargo build --release)   # then BASELINE=/tmp/base/target/release/misar-dash
+#
 # Usage: scripts/bench-ingest.sh [RUNS]      (default 5)
-#   PORT=47900 moves the simulator, OTHER_PORT=47901 the other server.
+#   PORT=47900 moves the simulator, OTHER_PORT=47901 the other server,
+#   BASELINE=PATH adds another build's figures.
 set -euo pipefail
 
 RUNS="${1:-5}"
@@ -51,6 +59,11 @@ case "$RUNS" in
     '' | *[!0-9]* | 0) echo "usage: $0 [RUNS]  (RUNS a positive number)" >&2; exit 2 ;;
 esac
 [ "$PORT" != "$OTHER_PORT" ] || { echo "PORT and OTHER_PORT are both $PORT" >&2; exit 2; }
+BASELINE="${BASELINE:-}"
+if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
+    echo "BASELINE=$BASELINE is not an executable (a misar-dash binary of another build)" >&2
+    exit 2
+fi
 
 need() {
     local missing=()
@@ -160,9 +173,9 @@ check_by_hand() { # server status stderr-file
     die "$s: curl|sed|jq exited $status with the above on stderr"
 }
 
-headless() { # server: misar-dash stream logs, pointed at the server through the environment
-    MISAR_MAIL_KEY="${KEY[$1]}" MISAR_MAIL_URL="${MAIL_URL[$1]}" "${@:2}" \
-        "$BIN" stream logs "$DOMAIN" --limit "$LIMIT"
+headless() { # server binary [wrapper...]: stream logs, pointed at the server through the environment
+    MISAR_MAIL_KEY="${KEY[$1]}" MISAR_MAIL_URL="${MAIL_URL[$1]}" "${@:3}" \
+        "$2" stream logs "$DOMAIN" --limit "$LIMIT"
 }
 
 # Once each, untimed: the stream's size, and that both the by-hand
@@ -178,7 +191,7 @@ for s in "${SERVERS[@]}"; do
     [ "$records" -eq "$LIMIT" ] || die "$s: curl|sed|jq gave $records records, not $LIMIT"
 
     status=0
-    counts="$(headless "$s" 2>"$TMP/$s.headless_err" |
+    counts="$(headless "$s" "$BIN" 2>"$TMP/$s.headless_err" |
         awk '/^\{"type":"log"[,}]/ { logs++ } /^\{"type":"complete"[,}]/ { done++; last = $0 } { lines++ }
              END { printf "%d %d %d %s\n", lines, logs, done, last }')" || status=$?
     if [ "$status" -ne 0 ]; then
@@ -198,6 +211,29 @@ for s in "${SERVERS[@]}"; do
 done
 echo "$RUNS runs of each, interleaved" >&2
 
+ingest() { # server binary name run: one timed bench ingest into $TMP/$s.$name*
+    local s="$1" bin="$2" name="$3" run="$4"
+    MISAR_MAIL_KEY="${KEY[$s]}" /usr/bin/time -v -o "$TMP/$s.${name}_time.$run" \
+        "$bin" bench ingest --mail-url "${MAIL_URL[$s]}" --limit "$LIMIT" --runs 1 --json \
+        >"$TMP/$s.$name.$run" || die "$s: $bin bench ingest failed"
+    jq -r 'select(.run) | .records' "$TMP/$s.$name.$run" | grep -qx "$LIMIT" ||
+        die "$s: $bin bench ingest held other than $LIMIT records: $(cat "$TMP/$s.$name.$run")"
+    jq -r 'select(.run) | .secs' "$TMP/$s.$name.$run" >>"$TMP/$s.$name"
+    rss_mb "$TMP/$s.${name}_time.$run" >>"$TMP/$s.${name}_rss"
+}
+
+stream() { # server binary name run: one timed stream logs into $TMP/$s.$name*
+    local s="$1" bin="$2" name="$3" run="$4" start status=0
+    start="$(now)"
+    headless "$s" "$bin" /usr/bin/time -v -o "$TMP/$s.${name}_time.$run" >/dev/null 2>"$TMP/$s.${name}_err" || {
+        status=$?
+        cat "$TMP/$s.${name}_err" >&2
+        die "$s: $bin stream logs exited $status"
+    }
+    elapsed "$start" >>"$TMP/$s.$name"
+    rss_mb "$TMP/$s.${name}_time.$run" >>"$TMP/$s.${name}_rss"
+}
+
 measure() { # server run
     local s="$1" run="$2" start status=0 err try
     for try in 1 2 3; do
@@ -208,27 +244,17 @@ measure() { # server run
     cat "$TMP/$s.curl_try1" >>"$TMP/$s.curl_first"
     sort -g "$TMP/$s".curl_try* | head -1 >>"$TMP/$s.curl"
 
-    MISAR_MAIL_KEY="${KEY[$s]}" /usr/bin/time -v -o "$TMP/$s.ingest_time.$run" \
-        "$BIN" bench ingest --mail-url "${MAIL_URL[$s]}" --limit "$LIMIT" --runs 1 --json \
-        >"$TMP/$s.ingest.$run" || die "$s: misar-dash bench ingest failed"
-    jq -r 'select(.run) | .records' "$TMP/$s.ingest.$run" | grep -qx "$LIMIT" ||
-        die "$s: bench ingest held other than $LIMIT records: $(cat "$TMP/$s.ingest.$run")"
-    jq -r 'select(.run) | .secs' "$TMP/$s.ingest.$run" >>"$TMP/$s.ingest"
+    ingest "$s" "$BIN" ingest "$run"
     jq -r 'select(.run) | .cpu_secs' "$TMP/$s.ingest.$run" >>"$TMP/$s.ingest_cpu"
     jq -r 'select(.summary) | .ingest_peak_rss_mb' "$TMP/$s.ingest.$run" >>"$TMP/$s.ingest_rss_own"
     jq -r 'select(.summary) | .store_bytes_per_record' "$TMP/$s.ingest.$run" >>"$TMP/$s.store_bpr"
     jq -r 'select(.summary) | .refilter_median_ms' "$TMP/$s.ingest.$run" >>"$TMP/$s.refilter"
     jq -r 'select(.summary) | .render_median_ms' "$TMP/$s.ingest.$run" >>"$TMP/$s.render"
-    rss_mb "$TMP/$s.ingest_time.$run" >>"$TMP/$s.ingest_rss"
-
-    start="$(now)"
-    headless "$s" /usr/bin/time -v -o "$TMP/$s.stream_time.$run" >/dev/null 2>"$TMP/$s.stream_err" || {
-        status=$?
-        cat "$TMP/$s.stream_err" >&2
-        die "$s: misar-dash stream logs exited $status"
-    }
-    elapsed "$start" >>"$TMP/$s.stream"
-    rss_mb "$TMP/$s.stream_time.$run" >>"$TMP/$s.stream_rss"
+    stream "$s" "$BIN" stream "$run"
+    if [ -n "$BASELINE" ]; then
+        ingest "$s" "$BASELINE" base_ingest "$run"
+        stream "$s" "$BASELINE" base_stream "$run"
+    fi
 
     err="$TMP/$s.jq_err.$run"
     start="$(now)"
@@ -239,6 +265,11 @@ measure() { # server run
     printf 'run %s, %-12s curl %.3f s (first %.3f s), bench ingest %.3f s (%.1f MB), stream logs %.3f s (%.1f MB), curl|sed|jq %.3f s\n' \
         "$run" "$s:" "$(tail -1 "$TMP/$s.curl")" "$(tail -1 "$TMP/$s.curl_first")" "$(tail -1 "$TMP/$s.ingest")" "$(tail -1 "$TMP/$s.ingest_rss")" \
         "$(tail -1 "$TMP/$s.stream")" "$(tail -1 "$TMP/$s.stream_rss")" "$(tail -1 "$TMP/$s.jq")" >&2
+    if [ -n "$BASELINE" ]; then
+        printf '       %-12s the baseline: bench ingest %.3f s (%.1f MB), stream logs %.3f s (%.1f MB)\n' \
+            "$s:" "$(tail -1 "$TMP/$s.base_ingest")" "$(tail -1 "$TMP/$s.base_ingest_rss")" \
+            "$(tail -1 "$TMP/$s.base_stream")" "$(tail -1 "$TMP/$s.base_stream_rss")" >&2
+    fi
 }
 
 for run in $(seq 1 "$RUNS"); do
@@ -253,21 +284,27 @@ done
 
 # One line per server: its medians, in the order the table reads them.
 FIELDS=(curl ingest ingest_cpu ingest_rss ingest_rss_own store_bpr refilter render stream stream_rss jq curl_first)
+BASE_FIELDS=()
+[ -z "$BASELINE" ] || BASE_FIELDS=(base_ingest base_ingest_rss base_stream base_stream_rss)
 for s in "${SERVERS[@]}"; do
     row="$s $(cat "$TMP/$s.bytes")"
     for field in "${FIELDS[@]}"; do
         row="$row $(median <"$TMP/$s.$field")"
     done
     row="$row $(sort -g "$TMP/$s.ingest_rss" | tail -1) $(sort -g "$TMP/$s.stream_rss" | tail -1)"
+    for field in "${BASE_FIELDS[@]}"; do
+        row="$row $(median <"$TMP/$s.$field")"
+    done
     echo "$row"
 done >"$TMP/medians"
 
-awk -v n="$LIMIT" -v runs="$RUNS" '
+awk -v n="$LIMIT" -v runs="$RUNS" -v baseline="$BASELINE" '
 {
     s = NR; name[s] = $1; bytes[s] = $2; curl[s] = $3; ingest[s] = $4; cpu[s] = $5
     ingest_rss[s] = $6; ingest_rss_own[s] = $7; bpr[s] = $8; refilter[s] = $9; render[s] = $10
     stream[s] = $11; stream_rss[s] = $12; jq[s] = $13; curl_first[s] = $14; ingest_rss_max[s] = $15
-    stream_rss_max[s] = $16
+    stream_rss_max[s] = $16; base_ingest[s] = $17; base_ingest_rss[s] = $18; base_stream[s] = $19
+    base_stream_rss[s] = $20
 }
 function row(label, a, b, target, line) {
     line = sprintf("  %-34s %-22s %-22s %s", label, a, b, target)
@@ -306,6 +343,18 @@ END {
     row("store bytes per record", sprintf("%.1f B", bpr[1]), sprintf("%.1f B", bpr[2]), "(no target)")
     judge("re-filter of 500k records", refilter[1], refilter[2], "%.2f ms", "<=", 10, "10 ms")
     judge("frame, 200x60", render[1], render[2], "%.3f ms", "<=", 1, "1 ms")
+    if (baseline != "") {
+        print "  baseline: " baseline
+        row("  its bench ingest", sprintf("%.3f s", base_ingest[1]), sprintf("%.3f s", base_ingest[2]), "")
+        row("  its peak RSS", sprintf("%.1f MB", base_ingest_rss[1]), sprintf("%.1f MB", base_ingest_rss[2]), "")
+        row("  its stream logs", sprintf("%.3f s", base_stream[1]), sprintf("%.3f s", base_stream[2]), "")
+        row("  its stream logs peak RSS", sprintf("%.1f MB", base_stream_rss[1]), sprintf("%.1f MB", base_stream_rss[2]), "")
+        # "At the same ingest speed": within the 5% that medians of
+        # the same build differ by from run to run on this machine.
+        judge("bench ingest / the baseline", ingest[1] / base_ingest[1], ingest[2] / base_ingest[2], "%.2fx", "<=", 1.05, "1.05x")
+        row("stream logs / the baseline", sprintf("%.2fx", stream[1] / base_stream[1]), sprintf("%.2fx", stream[2] / base_stream[2]), "")
+        row("peak RSS / the baseline", sprintf("%.2fx", ingest_rss[1] / base_ingest_rss[1]), sprintf("%.2fx", ingest_rss[2] / base_ingest_rss[2]), "(bench ingest)")
+    }
     print "  (peak RSS: /usr/bin/time -v of the client process; the servers are not counted)"
 }' "$TMP/medians"
 
