@@ -26,6 +26,21 @@ pub struct Cli {
     pub log: LogArgs,
 }
 
+impl Cli {
+    /// The async runtime's worker threads: `None` for one a core. `stream`
+    /// against a server of its own gets one: its printer runs on the main
+    /// thread and a log batch is parsed on the parse threads, so a worker
+    /// only reads the sockets; a second one to steal that work from it cost
+    /// `stream logs` 4% of its time (BENCHMARKS.md). With `--sim` the
+    /// simulator's servers run on the workers too.
+    pub fn runtime_workers(&self) -> Option<usize> {
+        match self.command {
+            Some(Command::Stream(_)) if !self.upstream.sim => Some(1),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print one stream as NDJSON on stdout, for scripts and runbooks.

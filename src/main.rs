@@ -34,10 +34,11 @@ fn main() {
         .theme(theme)
         .install();
     let cli = Cli::parse();
-    let code = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = cli.runtime_workers() {
+        runtime.worker_threads(workers);
+    }
+    let code = match runtime.enable_all().build() {
         Ok(runtime) => {
             let result = runtime.block_on(misar_dash::run(cli));
             // Client tasks may still be mid-request; they hold nothing
