@@ -311,6 +311,9 @@ function row(label, a, b, target, line) {
     sub(/ +$/, "", line)
     print line
 }
+function pair(label, fmt, a, b, note) {
+    row(label, sprintf(fmt, a), sprintf(fmt, b), note)
+}
 function judged(v, fmt, op, t) {
     return sprintf(fmt, v) "  " (((op == "<=") ? (v <= t) : (v >= t)) ? "PASS" : "MISS")
 }
@@ -320,40 +323,39 @@ function judge(label, a, b, fmt, op, t, shown) {
 END {
     printf "\nmedians of %d runs, %d records from each server\n", runs, n
     row("", name[1], name[2], "target")
-    row("on the wire", sprintf("%.1f MB", bytes[1] / 1e6), sprintf("%.1f MB", bytes[2] / 1e6), "")
-    row("curl -sN > /dev/null, best of 3", sprintf("%.3f s", curl[1]), sprintf("%.3f s", curl[2]), "")
-    row("  the first of the 3", sprintf("%.3f s", curl_first[1]), sprintf("%.3f s", curl_first[2]), "")
-    row("misar-dash stream logs > /dev/null", sprintf("%.3f s", stream[1]), sprintf("%.3f s", stream[2]), "")
-    row("misar-dash bench ingest", sprintf("%.3f s", ingest[1]), sprintf("%.3f s", ingest[2]), "")
-    row("  its process CPU", sprintf("%.2f s", cpu[1]), sprintf("%.2f s", cpu[2]), "")
-    row("curl | sed | jq", sprintf("%.3f s", jq[1]), sprintf("%.3f s", jq[2]), "")
+    pair("on the wire", "%.1f MB", bytes[1] / 1e6, bytes[2] / 1e6)
+    pair("curl -sN > /dev/null, best of 3", "%.3f s", curl[1], curl[2])
+    pair("  the first of the 3", "%.3f s", curl_first[1], curl_first[2])
+    pair("misar-dash stream logs > /dev/null", "%.3f s", stream[1], stream[2])
+    pair("misar-dash bench ingest", "%.3f s", ingest[1], ingest[2])
+    pair("  its process CPU", "%.2f s", cpu[1], cpu[2])
+    pair("curl | sed | jq", "%.3f s", jq[1], jq[2])
     judge("stream logs / curl", stream[1] / curl[1], stream[2] / curl[2], "%.2fx", "<=", 3, "3x")
-    row("  / the first curl", sprintf("%.2fx", stream[1] / curl_first[1]), sprintf("%.2fx", stream[2] / curl_first[2]), "")
+    pair("  / the first curl", "%.2fx", stream[1] / curl_first[1], stream[2] / curl_first[2])
     judge("curl|sed|jq / stream logs", jq[1] / stream[1], jq[2] / stream[2], "%.1fx", ">=", 15, "15x")
     judge("stream logs peak RSS", stream_rss[1], stream_rss[2], "%.1f MB", "<=", 40, "40 MB")
-    row("  max of the runs", sprintf("%.1f MB", stream_rss_max[1]), sprintf("%.1f MB", stream_rss_max[2]), "")
+    pair("  max of the runs", "%.1f MB", stream_rss_max[1], stream_rss_max[2])
     judge("bench ingest / curl", ingest[1] / curl[1], ingest[2] / curl[2], "%.2fx", "<=", 3, "3x")
-    row("  / the first curl", sprintf("%.2fx", ingest[1] / curl_first[1]), sprintf("%.2fx", ingest[2] / curl_first[2]), "")
+    pair("  / the first curl", "%.2fx", ingest[1] / curl_first[1], ingest[2] / curl_first[2])
     judge("curl|sed|jq / bench ingest", jq[1] / ingest[1], jq[2] / ingest[2], "%.1fx", ">=", 10, "10x")
     judge("bench ingest records/s", n / ingest[1], n / ingest[2], "%.0f", ">=", 1000000, "1,000,000")
     judge("bench ingest peak RSS", ingest_rss[1], ingest_rss[2], "%.1f MB", "<=", 64, "64 MB")
-    row("  max of the runs", sprintf("%.1f MB", ingest_rss_max[1]), sprintf("%.1f MB", ingest_rss_max[2]), "")
-    row("  its own, after the ingest", sprintf("%.1f MB", ingest_rss_own[1]), sprintf("%.1f MB", ingest_rss_own[2]),
-        "(before the re-filter and frames)")
-    row("store bytes per record", sprintf("%.1f B", bpr[1]), sprintf("%.1f B", bpr[2]), "(no target)")
+    pair("  max of the runs", "%.1f MB", ingest_rss_max[1], ingest_rss_max[2])
+    pair("  its own, after the ingest", "%.1f MB", ingest_rss_own[1], ingest_rss_own[2], "(before the re-filter and frames)")
+    pair("store bytes per record", "%.1f B", bpr[1], bpr[2], "(no target)")
     judge("re-filter of 500k records", refilter[1], refilter[2], "%.2f ms", "<=", 10, "10 ms")
     judge("frame, 200x60", render[1], render[2], "%.3f ms", "<=", 1, "1 ms")
     if (baseline != "") {
         print "  baseline: " baseline
-        row("  its bench ingest", sprintf("%.3f s", base_ingest[1]), sprintf("%.3f s", base_ingest[2]), "")
-        row("  its peak RSS", sprintf("%.1f MB", base_ingest_rss[1]), sprintf("%.1f MB", base_ingest_rss[2]), "")
-        row("  its stream logs", sprintf("%.3f s", base_stream[1]), sprintf("%.3f s", base_stream[2]), "")
-        row("  its stream logs peak RSS", sprintf("%.1f MB", base_stream_rss[1]), sprintf("%.1f MB", base_stream_rss[2]), "")
+        pair("  its bench ingest", "%.3f s", base_ingest[1], base_ingest[2])
+        pair("  its peak RSS", "%.1f MB", base_ingest_rss[1], base_ingest_rss[2])
+        pair("  its stream logs", "%.3f s", base_stream[1], base_stream[2])
+        pair("  its stream logs peak RSS", "%.1f MB", base_stream_rss[1], base_stream_rss[2])
         # "At the same ingest speed": within the 5% that medians of
         # the same build differ by from run to run on this machine.
         judge("bench ingest / the baseline", ingest[1] / base_ingest[1], ingest[2] / base_ingest[2], "%.2fx", "<=", 1.05, "1.05x")
-        row("stream logs / the baseline", sprintf("%.2fx", stream[1] / base_stream[1]), sprintf("%.2fx", stream[2] / base_stream[2]), "")
-        row("peak RSS / the baseline", sprintf("%.2fx", ingest_rss[1] / base_ingest_rss[1]), sprintf("%.2fx", ingest_rss[2] / base_ingest_rss[2]), "(bench ingest)")
+        pair("stream logs / the baseline", "%.2fx", stream[1] / base_stream[1], stream[2] / base_stream[2])
+        pair("peak RSS / the baseline", "%.2fx", ingest_rss[1] / base_ingest_rss[1], ingest_rss[2] / base_ingest_rss[2], "(bench ingest)")
     }
     print "  (peak RSS: /usr/bin/time -v of the client process; the servers are not counted)"
 }' "$TMP/medians"
