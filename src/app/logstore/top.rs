@@ -111,13 +111,15 @@ impl TopCounts {
         let mut without = self.without;
         match self.field {
             TopField::Sender | TopField::Subject | TopField::Smtp | TopField::Ip => {
-                all.extend(
-                    self.by_id
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, n)| **n > 0)
-                        .map(|(id, n)| (strings.get(id as StrId), *n as usize)),
-                );
+                for (id, n) in self.by_id.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    match strings.get(id as StrId) {
+                        // An empty value is no value (`"ip": ""`): counted
+                        // with the records that lack the field, as an
+                        // empty tag set is, not listed as a blank row.
+                        "" => without += *n as usize,
+                        value => all.push((value, *n as usize)),
+                    }
+                }
             }
             TopField::Tag => {
                 let mut tags: HashMap<&str, usize, Hasher> = HashMap::with_hasher(hasher());
@@ -146,7 +148,9 @@ impl TopCounts {
                 // folded here, where two spellings count as one.
                 for (id, n) in self.by_id.iter().enumerate().filter(|(_, n)| **n > 0) {
                     let domain = strings.get(id as StrId);
-                    if domain.is_ascii() {
+                    if domain.is_empty() {
+                        without += *n as usize;
+                    } else if domain.is_ascii() {
                         all.push((domain, *n as usize));
                     } else {
                         *folded.entry(domain.to_lowercase()).or_default() += *n as usize;
