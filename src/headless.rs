@@ -423,17 +423,15 @@ impl Printer {
 
 /// A CSV cell for stdout, which may be a terminal: the NDJSON output
 /// escapes what could drive one (`\u001b`); CSV has no escapes, so such
-/// characters become U+FFFD. Tabs and line breaks stay (a quoted cell may
-/// hold them), but a carriage return, which could overwrite a line, does
-/// not.
+/// characters become U+FFFD, and a flag its letters, as on screen. Tabs
+/// and line breaks stay (a quoted cell may hold them), but a carriage
+/// return, which could overwrite a line, does not.
 fn csv_cell(text: &str) -> String {
     text.chars()
-        .map(|c| {
-            if c != '\n' && c != '\t' && crate::sanitize::is_unsafe(c) {
-                '\u{fffd}'
-            } else {
-                c
-            }
+        .map(|c| match crate::sanitize::flag_letter(c) {
+            Some(letter) => letter,
+            None if c != '\n' && c != '\t' && crate::sanitize::is_unsafe(c) => '\u{fffd}',
+            None => c,
         })
         .collect()
 }
@@ -573,6 +571,7 @@ mod tests {
             "x\u{fffd}[2Jy\u{fffd}z\u{fffd}"
         );
         assert_eq!(csv_cell("café, \"ok\""), "café, \"ok\"");
+        assert_eq!(csv_cell("hi \u{1f1ef}\u{1f1f5}"), "hi JP");
     }
 
     #[test]

@@ -322,10 +322,13 @@ fn is_regional_indicator(c: char) -> bool {
     ('\u{1f1e6}'..='\u{1f1ff}').contains(&c)
 }
 
-/// `A`–`Z` for a [regional indicator](is_regional_indicator).
-fn regional_indicator_letter(c: char) -> char {
-    let offset = u32::from(c).saturating_sub(0x1f1e6);
-    char::from_u32(u32::from('A') + offset).unwrap_or('?')
+/// The letter a flag's [regional indicator](is_regional_indicator) shows
+/// as (`🇯` as `J`); `None` for any other character.
+pub fn flag_letter(c: char) -> Option<char> {
+    if !is_regional_indicator(c) {
+        return None;
+    }
+    char::from_u32(u32::from('A') + u32::from(c) - 0x1f1e6)
 }
 
 /// Characters that reorder text around them. U+202A–202E are embeddings and
@@ -421,7 +424,7 @@ fn clean_into(s: &str, out: &mut String) {
                 continue;
             }
             c if is_regional_indicator(c) => {
-                out.push(regional_indicator_letter(c));
+                out.extend(flag_letter(c));
                 continue;
             }
             c if is_unsafe(c) => continue,

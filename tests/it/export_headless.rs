@@ -114,6 +114,8 @@ async fn hostile_records_as_csv_cannot_drive_the_terminal() {
             c => assert!(!misar_dash::sanitize::is_unsafe(c), "{:?} on stdout", c),
         }
     }
+    // A flag is its letters, as on screen.
+    assert!(stdout.contains(" JP "), "{stdout}");
     // Every record is still a row.
     let rows = csv::Reader::from_reader(out.stdout.as_slice())
         .records()
