@@ -35,16 +35,16 @@
 # store (as the dashboard), on one thread, stage by stage, to show where
 # the time goes.
 #
-# With BASELINE set to another build's binary (an older commit's, say),
-# each round also runs its `bench ingest` and `stream logs` beside this
-# build's, and the table gives this build's times as ratios to it: the
-# issue's "at the same ingest speed", measured in the same run. To make one:
-#   git worktree add /tmp/base COMMIT
-#   (cd /tmp/base && cargo build --release)   # then BASELINE=/tmp/base/target/release/misar-dash
+# With BASELINE set to another build, each round also runs its `bench
+# ingest` and `stream logs` beside this build's, and the table gives this
+# build's times as ratios to it: the issue's "at the same ingest speed",
+# measured in the same run. BASELINE is a misar-dash binary, or a commit
+# of this repository, which is then built (release, in a directory of its
+# own under the run's temporary one: a cold build, minutes).
 #
 # Usage: scripts/bench-ingest.sh [RUNS]      (default 5)
 #   PORT=47900 moves the simulator, OTHER_PORT=47901 the other server,
-#   BASELINE=PATH adds another build's figures.
+#   BASELINE=PATH or BASELINE=COMMIT adds another build's figures.
 set -euo pipefail
 
 RUNS="${1:-5}"
@@ -60,9 +60,12 @@ case "$RUNS" in
 esac
 [ "$PORT" != "$OTHER_PORT" ] || { echo "PORT and OTHER_PORT are both $PORT" >&2; exit 2; }
 BASELINE="${BASELINE:-}"
+BASELINE_COMMIT=
 if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
-    echo "BASELINE=$BASELINE is not an executable (a misar-dash binary of another build)" >&2
-    exit 2
+    BASELINE_COMMIT="$(git rev-parse --verify --quiet "$BASELINE^{commit}")" || {
+        echo "BASELINE=$BASELINE is neither an executable (a misar-dash binary) nor a commit" >&2
+        exit 2
+    }
 fi
 
 need() {
@@ -102,6 +105,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+if [ -n "$BASELINE_COMMIT" ]; then
+    echo "building the baseline, $BASELINE at ${BASELINE_COMMIT:0:12} (release, cold) ..." >&2
+    mkdir "$TMP/baseline"
+    git archive "$BASELINE_COMMIT" | tar -x -C "$TMP/baseline"
+    (cd "$TMP/baseline" && CARGO_TARGET_DIR="$TMP/baseline/target" cargo build --release --quiet) || die "the baseline ($BASELINE) did not build"
+    BASELINE_LABEL="$BASELINE (${BASELINE_COMMIT:0:12})"
+    BASELINE="$TMP/baseline/target/release/misar-dash"
+else
+    BASELINE_LABEL="$BASELINE"
+fi
 
 echo "starting the simulator on $PORT and other-server.py on $OTHER_PORT (both pre-generate the stream) ..." >&2
 "$BIN" sim --prebuilt --port "$PORT" >"$TMP/simulator.log" 2>&1 &
@@ -298,7 +312,7 @@ for s in "${SERVERS[@]}"; do
     echo "$row"
 done >"$TMP/medians"
 
-awk -v n="$LIMIT" -v runs="$RUNS" -v baseline="$BASELINE" '
+awk -v n="$LIMIT" -v runs="$RUNS" -v baseline="$BASELINE_LABEL" '
 {
     s = NR; name[s] = $1; bytes[s] = $2; curl[s] = $3; ingest[s] = $4; cpu[s] = $5
     ingest_rss[s] = $6; ingest_rss_own[s] = $7; bpr[s] = $8; refilter[s] = $9; render[s] = $10
