@@ -282,8 +282,9 @@ pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
 }
 
 /// A character [`clean`] never lets through: controls, bidi controls,
-/// invisible format characters, line breaks that are not C0, and the
-/// width-ambiguous emoji modifiers. The tests check screens and outputs
+/// invisible format characters, line breaks that are not C0, the
+/// width-ambiguous emoji modifiers, and the regional indicators of flags
+/// (which it writes as their letters). The tests check screens and outputs
 /// against this, not against a list of their own that could drift.
 pub fn is_unsafe(c: char) -> bool {
     // Below U+034F only the controls and the soft hyphen are: ASCII and
